@@ -1,0 +1,80 @@
+// Command tokenctl provisions hardware OTP tokens: it converts and validates
+// seed files, burns Token2 programmable tokens over PC/SC, personalizes
+// YubiKey OTP slots, and runs whole batches against a ledger.
+//
+// Commands are thin: each file in this directory parses flags for one noun
+// and calls the packages that do the work. Exit codes: 0 success, 1 invalid
+// data (nothing written), 2 usage, 3 device or transport error.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tokenctl/tokenctl/internal/exitcode"
+)
+
+// commands is filled by each command file's init with its top-level nouns.
+var commands []func() *cobra.Command
+
+func register(f func() *cobra.Command) { commands = append(commands, f) }
+
+// globals are the flags every command shares.
+type globals struct {
+	JSON bool
+}
+
+var global globals
+
+func newRoot() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "tokenctl",
+		Short: "Provision hardware OTP tokens: convert seed files, burn Token2 tokens, personalize YubiKeys",
+		Long: `tokenctl turns a box of hardware OTP tokens into working second factors.
+
+  Seed files:  tokenctl convert --from entra --to duo -o duo.csv tokens.csv
+  Token2:      tokenctl token2 burn --generate -o duo.csv --to duo
+  YubiKey:     tokenctl yubikey otp 1 --generate --log okta.csv --log-format yubico
+  Batches:     tokenctl batch token2 --count 200 --ledger tokens.db
+
+Secrets come from files, standard input or environment variables, never
+from the command line. Exit codes: 0 success, 1 invalid data (nothing
+written), 2 usage, 3 device or transport error.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().BoolVar(&global.JSON, "json", false, "print a machine-readable JSON report on stdout")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return exitcode.UsageErr(fmt.Errorf("%w\nsee '%s --help'", err, c.CommandPath()))
+	})
+	for _, f := range commands {
+		root.AddCommand(f())
+	}
+	return root
+}
+
+// run executes the CLI and returns the exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	global = globals{}
+	root := newRoot()
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.Execute()
+	if err == nil {
+		return exitcode.OK
+	}
+	code := exitcode.Of(err)
+	var ee *exitcode.Error
+	if !errors.As(err, &ee) && isUsageError(err) {
+		code = exitcode.Usage
+	}
+	fmt.Fprintln(stderr, "tokenctl:", err)
+	return code
+}
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }

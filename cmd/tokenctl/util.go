@@ -1,0 +1,54 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tokenctl/tokenctl/internal/exitcode"
+	"github.com/tokenctl/tokenctl/internal/secretin"
+)
+
+// isUsageError recognises cobra's own argument errors, which are untyped.
+func isUsageError(err error) bool {
+	s := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires at least", "requires at most", "required flag", "invalid argument", "flag needs an argument", "if any flags in the group"} {
+		if strings.Contains(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// usagef is a usage error (exit 2).
+func usagef(format string, a ...any) error { return exitcode.UsageErr(fmt.Errorf(format, a...)) }
+
+// secretFlags adds --secret-file and --secret-env to c and returns the source
+// they fill. what names the secret in help text ("the seed", "the AES key").
+func secretFlags(c *cobra.Command, prefix, what string) *secretin.Source {
+	var s secretin.Source
+	name := "secret"
+	if prefix != "" {
+		name = prefix
+	}
+	c.Flags().StringVar(&s.File, name+"-file", "", "read "+what+" from this file ('-' for standard input)")
+	c.Flags().StringVar(&s.Env, name+"-env", "", "read "+what+" from this environment variable")
+	return &s
+}
+
+// writeJSON prints v as indented JSON on w.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// stderrIsTerminal says whether progress output should be shown.
+func stderrIsTerminal() bool {
+	st, err := os.Stderr.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,69 @@
+// Package fsutil writes files the way secrets need: mode 0600, through a
+// temporary file in the same directory and a rename, so a reader sees either
+// the old file or the whole new one, never half of it.
+package fsutil
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// WriteAtomic creates or replaces path with what fill writes, mode 0600.
+// When fill fails, nothing is left behind and path is untouched.
+func WriteAtomic(path string, fill func(w io.Writer) error) (err error) {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("creating temporary file beside %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if err = tmp.Chmod(0o600); err != nil {
+		return err
+	}
+	if err = fill(tmp); err != nil {
+		return err
+	}
+	if err = tmp.Sync(); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err = tmp.Close(); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("renaming into %s: %w", path, err)
+	}
+	if d, derr := os.Open(dir); derr == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// Append adds b to path (created 0600 if missing) in a single write and
+// syncs it, so concurrent appenders never interleave within one record.
+// An existing file that others can read is refused rather than extended.
+func Append(path string, b []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if st.Mode().Perm()&0o077 != 0 {
+		return fmt.Errorf("%s is readable by others (mode %o): refusing to append secrets; chmod 600 it first", path, st.Mode().Perm())
+	}
+	if _, err := f.Write(b); err != nil {
+		return fmt.Errorf("appending to %s: %w", path, err)
+	}
+	return f.Sync()
+}

@@ -1,0 +1,189 @@
+package seed
+
+import (
+	"encoding/base32"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Encoding names how a secret is written as text.
+type Encoding int
+
+const (
+	EncodingUnknown Encoding = iota
+	Hex
+	Base32
+	Base64
+)
+
+func (e Encoding) String() string {
+	switch e {
+	case Hex:
+		return "hex"
+	case Base32:
+		return "base32"
+	case Base64:
+		return "base64"
+	}
+	return "unknown"
+}
+
+// ParseEncoding accepts hex, base32, base64.
+func ParseEncoding(s string) (Encoding, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "hex":
+		return Hex, nil
+	case "base32", "b32":
+		return Base32, nil
+	case "base64", "b64":
+		return Base64, nil
+	}
+	return EncodingUnknown, fmt.Errorf("unknown secret encoding %q (want hex, base32 or base64)", s)
+}
+
+// Decode turns secret text into bytes under e. Errors describe the problem
+// without repeating the text, which is secret.
+func (e Encoding) Decode(s string) ([]byte, error) {
+	switch e {
+	case Hex:
+		return DecodeHex(s)
+	case Base32:
+		return DecodeBase32(s)
+	case Base64:
+		return DecodeBase64(s)
+	}
+	return nil, errors.New("secret encoding not known")
+}
+
+// Encode writes b as text under e (hex upper-case, base32 unpadded upper-case).
+func (e Encoding) Encode(b []byte) string {
+	switch e {
+	case Hex:
+		return EncodeHex(b)
+	case Base32:
+		return EncodeBase32(b)
+	case Base64:
+		return base64.StdEncoding.EncodeToString(b)
+	}
+	return ""
+}
+
+// ErrOddHex reports hex text with an odd number of digits.
+var ErrOddHex = errors.New("odd number of hex digits")
+
+var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// DecodeBase32 decodes RFC 4648 base32 as people write it: any case,
+// spaces and dashes between groups, with or without '=' padding.
+func DecodeBase32(s string) ([]byte, error) {
+	buf := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z':
+			buf = append(buf, c-'a'+'A')
+		case c >= 'A' && c <= 'Z', c >= '2' && c <= '7':
+			buf = append(buf, c)
+		case c == ' ' || c == '-' || c == '\t':
+		case c == '=':
+			// Padding is accepted only at the end.
+			for j := i; j < len(s); j++ {
+				if s[j] != '=' && s[j] != ' ' {
+					return nil, fmt.Errorf("base32: '=' padding before position %d", j+1)
+				}
+			}
+			i = len(s)
+		default:
+			return nil, fmt.Errorf("base32: invalid character at position %d", i+1)
+		}
+	}
+	if len(buf) == 0 {
+		return nil, errors.New("base32: empty secret")
+	}
+	switch len(buf) % 8 {
+	case 1, 3, 6:
+		return nil, fmt.Errorf("base32: %d characters is not a whole number of bytes", len(buf))
+	}
+	out := make([]byte, b32.DecodedLen(len(buf)))
+	n, err := b32.Decode(out, buf)
+	Zero(buf)
+	if err != nil {
+		return nil, errors.New("base32: malformed text")
+	}
+	return out[:n], nil
+}
+
+// EncodeBase32 writes b as upper-case base32 without padding.
+func EncodeBase32(b []byte) string { return b32.EncodeToString(b) }
+
+// DecodeHex decodes hex digits in any case; spaces and colons between bytes
+// are accepted.
+func DecodeHex(s string) ([]byte, error) {
+	buf := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9', c >= 'a' && c <= 'f', c >= 'A' && c <= 'F':
+			buf = append(buf, c)
+		case c == ' ' || c == ':' || c == '\t':
+		default:
+			return nil, fmt.Errorf("hex: invalid character at position %d", i+1)
+		}
+	}
+	if len(buf) == 0 {
+		return nil, errors.New("hex: empty secret")
+	}
+	if len(buf)%2 != 0 {
+		return nil, fmt.Errorf("hex: %w (%d)", ErrOddHex, len(buf))
+	}
+	out := make([]byte, len(buf)/2)
+	_, err := hex.Decode(out, buf)
+	Zero(buf)
+	if err != nil {
+		return nil, errors.New("hex: malformed text")
+	}
+	return out, nil
+}
+
+// EncodeHex writes b as upper-case hex.
+func EncodeHex(b []byte) string { return strings.ToUpper(hex.EncodeToString(b)) }
+
+// DecodeBase64 decodes standard or URL-safe base64, padded or not.
+func DecodeBase64(s string) ([]byte, error) {
+	t := strings.Map(func(r rune) rune {
+		switch r {
+		case ' ', '\t', '\r', '\n':
+			return -1
+		case '-':
+			return '+'
+		case '_':
+			return '/'
+		}
+		return r
+	}, s)
+	t = strings.TrimRight(t, "=")
+	if t == "" {
+		return nil, errors.New("base64: empty secret")
+	}
+	out, err := base64.RawStdEncoding.DecodeString(t)
+	if err != nil {
+		return nil, errors.New("base64: malformed text")
+	}
+	return out, nil
+}
+
+// ValidIn reports which encodings the text decodes under; used to refuse
+// guessing when a format leaves the encoding open.
+func ValidIn(s string) []Encoding {
+	var out []Encoding
+	for _, e := range []Encoding{Hex, Base32} {
+		if b, err := e.Decode(s); err == nil {
+			Zero(b)
+			out = append(out, e)
+		}
+	}
+	return out
+}
