@@ -23,6 +23,26 @@ var commands []func() *cobra.Command
 
 func register(f func() *cobra.Command) { commands = append(commands, f) }
 
+// simCommands are the subcommands of "tokenctl sim" (one per emulated device).
+var simCommands []func() *cobra.Command
+
+func registerSim(f func() *cobra.Command) { simCommands = append(simCommands, f) }
+
+func newSimCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "sim",
+		Short: "Run emulated tokens in a virtual PC/SC reader, to try everything without hardware",
+		Long: `Run an emulated device behind vsmartcard's virtual reader (vpcd) so that
+every tokenctl command, and other PC/SC tools such as ykman, can talk to it
+through the real pcscd. Runs until interrupted.`,
+		Example: "  tokenctl sim token2 --serial 86596120001 &\n  tokenctl token2 info --reader 'Virtual PCD'",
+	}
+	for _, f := range simCommands {
+		c.AddCommand(f())
+	}
+	return c
+}
+
 // globals are the flags every command shares.
 type globals struct {
 	JSON bool
@@ -54,6 +74,7 @@ written), 2 usage, 3 device or transport error.`,
 	for _, f := range commands {
 		root.AddCommand(f())
 	}
+	root.AddCommand(newSimCmd())
 	return root
 }
 

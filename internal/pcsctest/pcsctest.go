@@ -1,0 +1,71 @@
+// Package pcsctest gives integration tests the real PC/SC stack: it makes
+// sure pcscd runs, and serializes tests per vpcd virtual reader across test
+// processes (go test runs packages in parallel) with a file lock.
+package pcsctest
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"syscall"
+	"testing"
+	"time"
+)
+
+const socket = "/run/pcscd/pcscd.comm"
+
+// Require skips the test when pcscd or vpcd is missing, except under CI
+// (CI=true), where their absence is a failure. It starts pcscd when its
+// socket is absent.
+func Require(t testing.TB) {
+	t.Helper()
+	if _, err := os.Stat("/usr/lib/pcsc/drivers/serial/libifdvpcd.so"); err != nil {
+		missing(t, "vsmartcard-vpcd is not installed (make deps)")
+	}
+	if _, err := exec.LookPath("pcscd"); err != nil {
+		missing(t, "pcscd is not installed (make deps)")
+	}
+	if _, err := os.Stat(socket); err == nil {
+		return
+	}
+	if err := exec.Command("sh", "-c", "mkdir -p /run/pcscd && pcscd").Run(); err != nil {
+		missing(t, fmt.Sprintf("starting pcscd: %v", err))
+	}
+	for i := 0; i < 50; i++ {
+		if _, err := os.Stat(socket); err == nil {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	missing(t, "pcscd did not create "+socket)
+}
+
+func missing(t testing.TB, why string) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatal(why)
+	}
+	t.Skip(why)
+}
+
+// LockReader takes an exclusive, cross-process lock on the virtual reader
+// behind port for the rest of the test.
+func LockReader(t testing.TB, port int) {
+	t.Helper()
+	p := filepath.Join(os.TempDir(), fmt.Sprintf("tokenctl-vpcd-%d.lock", port))
+	f, err := os.OpenFile(p, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		f.Close()
+		runtime.KeepAlive(f)
+	})
+}

@@ -1,0 +1,139 @@
+// Package vpcd attaches an emulated card to pcscd through vsmartcard's
+// virtual reader driver (vpcd). The card side connects to the driver's TCP
+// port (35963 for the first virtual reader, 35964 for the second) and
+// answers messages framed as a 2-byte big-endian length and a payload: a
+// 1-byte payload is a control code (power off/on, reset, get ATR), anything
+// longer is a command APDU to answer with a response APDU.
+//
+// Closing the connection is the card leaving the reader; connecting again
+// is a card arriving.
+package vpcd
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"time"
+)
+
+// Ports of vpcd's two default virtual readers, "Virtual PCD 00 00" and "Virtual PCD 00 01".
+const (
+	Port0 = 35963
+	Port1 = 35964
+)
+
+// ReaderName is the PC/SC name pcscd gives the virtual reader behind port.
+func ReaderName(port int) string {
+	return fmt.Sprintf("Virtual PCD 00 %02d", port-Port0)
+}
+
+// Control codes sent by vpcd.
+const (
+	ctrlPowerOff = 0
+	ctrlPowerOn  = 1
+	ctrlReset    = 2
+	ctrlATR      = 4
+)
+
+// Card is what an emulator implements to sit in a virtual reader.
+type Card interface {
+	// ATR is the answer to reset.
+	ATR() []byte
+	// Transmit answers one command APDU with data and status word.
+	Transmit(cmd []byte) []byte
+}
+
+// Resetter is implemented by cards that want to hear power cycles.
+type Resetter interface {
+	Reset()
+}
+
+// DefaultATR is a plain ISO 14443-4 (contactless) style ATR.
+var DefaultATR = []byte{0x3B, 0x80, 0x80, 0x01, 0x01}
+
+// Conn is one card inserted in a virtual reader.
+type Conn struct {
+	c    net.Conn
+	card Card
+	// Hook, when set, is called before each APDU is answered; returning
+	// false pulls the card (closes the connection) instead of answering.
+	Hook func(cmd []byte) bool
+}
+
+// Insert connects card to the vpcd reader listening on 127.0.0.1:port.
+// It retries until ctx ends, since pcscd may still be starting.
+func Insert(ctx context.Context, port int, card Card) (*Conn, error) {
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	var d net.Dialer
+	for {
+		c, err := d.DialContext(ctx, "tcp", addr)
+		if err == nil {
+			return &Conn{c: c, card: card}, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("vpcd: connecting to %s (is pcscd with vsmartcard-vpcd running?): %w", addr, err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// Remove pulls the card out of the reader.
+func (c *Conn) Remove() error { return c.c.Close() }
+
+// Serve answers vpcd until the connection ends or ctx is cancelled. It
+// returns nil when the card was removed (by Remove, the Hook or ctx).
+func (c *Conn) Serve(ctx context.Context) error {
+	stop := context.AfterFunc(ctx, func() { c.c.Close() })
+	defer stop()
+	var hdr [2]byte
+	for {
+		if _, err := io.ReadFull(c.c, hdr[:]); err != nil {
+			return quiet(err)
+		}
+		n := int(binary.BigEndian.Uint16(hdr[:]))
+		msg := make([]byte, n)
+		if _, err := io.ReadFull(c.c, msg); err != nil {
+			return quiet(err)
+		}
+		var resp []byte
+		if n == 1 {
+			switch msg[0] {
+			case ctrlATR:
+				resp = c.card.ATR()
+			case ctrlReset, ctrlPowerOn:
+				if r, ok := c.card.(Resetter); ok {
+					r.Reset()
+				}
+				continue
+			case ctrlPowerOff:
+				continue
+			default:
+				continue
+			}
+		} else {
+			if c.Hook != nil && !c.Hook(msg) {
+				c.c.Close()
+				return nil
+			}
+			resp = c.card.Transmit(msg)
+		}
+		out := make([]byte, 2+len(resp))
+		binary.BigEndian.PutUint16(out, uint16(len(resp)))
+		copy(out[2:], resp)
+		if _, err := c.c.Write(out); err != nil {
+			return quiet(err)
+		}
+	}
+}
+
+func quiet(err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
+		return nil
+	}
+	return err
+}
