@@ -77,9 +77,17 @@ var ErrOddHex = errors.New("odd number of hex digits")
 var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)
 
 // DecodeBase32 decodes RFC 4648 base32 as people write it: any case,
-// spaces and dashes between groups, with or without '=' padding.
+// spaces, tabs and dashes between groups, with or without '=' padding at
+// the end. The text must be a whole number of bytes: a length no encoder
+// produces (1, 3 or 6 characters past a group of 8) or a last character
+// whose unused low bits are not zero is refused, since that is what a
+// truncated or damaged secret looks like.
 func DecodeBase32(s string) ([]byte, error) {
 	buf := make([]byte, 0, len(s))
+	fail := func(err error) ([]byte, error) {
+		Zero(buf)
+		return nil, err
+	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
@@ -91,13 +99,15 @@ func DecodeBase32(s string) ([]byte, error) {
 		case c == '=':
 			// Padding is accepted only at the end.
 			for j := i; j < len(s); j++ {
-				if s[j] != '=' && s[j] != ' ' {
-					return nil, fmt.Errorf("base32: '=' padding before position %d", j+1)
+				switch s[j] {
+				case '=', ' ', '-', '\t':
+				default:
+					return fail(fmt.Errorf("base32: character at position %d follows '=' padding", j+1))
 				}
 			}
 			i = len(s)
 		default:
-			return nil, fmt.Errorf("base32: invalid character at position %d", i+1)
+			return fail(fmt.Errorf("base32: invalid character at position %d", i+1))
 		}
 	}
 	if len(buf) == 0 {
@@ -105,22 +115,33 @@ func DecodeBase32(s string) ([]byte, error) {
 	}
 	switch len(buf) % 8 {
 	case 1, 3, 6:
-		return nil, fmt.Errorf("base32: %d characters is not a whole number of bytes", len(buf))
+		return fail(fmt.Errorf("base32: %d characters is not a whole number of bytes (truncated?)", len(buf)))
+	}
+	// The bits of the last character past the final byte must be zero.
+	if r := len(buf) % 8; r != 0 {
+		unused := (r * 5) % 8
+		v := strings.IndexByte(b32Alphabet, buf[len(buf)-1])
+		if v&(1<<unused-1) != 0 {
+			return fail(errors.New("base32: last character has bits past the final byte (damaged or truncated?)"))
+		}
 	}
 	out := make([]byte, b32.DecodedLen(len(buf)))
 	n, err := b32.Decode(out, buf)
 	Zero(buf)
 	if err != nil {
+		Zero(out)
 		return nil, errors.New("base32: malformed text")
 	}
 	return out[:n], nil
 }
 
+const b32Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+
 // EncodeBase32 writes b as upper-case base32 without padding.
 func EncodeBase32(b []byte) string { return b32.EncodeToString(b) }
 
-// DecodeHex decodes hex digits in any case; spaces and colons between bytes
-// are accepted.
+// DecodeHex decodes hex digits in any case; spaces, tabs and colons
+// between bytes are accepted.
 func DecodeHex(s string) ([]byte, error) {
 	buf := make([]byte, 0, len(s))
 	for i := 0; i < len(s); i++ {
@@ -130,6 +151,7 @@ func DecodeHex(s string) ([]byte, error) {
 			buf = append(buf, c)
 		case c == ' ' || c == ':' || c == '\t':
 		default:
+			Zero(buf)
 			return nil, fmt.Errorf("hex: invalid character at position %d", i+1)
 		}
 	}
@@ -137,12 +159,15 @@ func DecodeHex(s string) ([]byte, error) {
 		return nil, errors.New("hex: empty secret")
 	}
 	if len(buf)%2 != 0 {
-		return nil, fmt.Errorf("hex: %w (%d)", ErrOddHex, len(buf))
+		n := len(buf)
+		Zero(buf)
+		return nil, fmt.Errorf("hex: %w (%d)", ErrOddHex, n)
 	}
 	out := make([]byte, len(buf)/2)
 	_, err := hex.Decode(out, buf)
 	Zero(buf)
 	if err != nil {
+		Zero(out)
 		return nil, errors.New("hex: malformed text")
 	}
 	return out, nil
@@ -151,28 +176,52 @@ func DecodeHex(s string) ([]byte, error) {
 // EncodeHex writes b as upper-case hex.
 func EncodeHex(b []byte) string { return strings.ToUpper(hex.EncodeToString(b)) }
 
-// DecodeBase64 decodes standard or URL-safe base64, padded or not.
+// DecodeBase64 decodes standard or URL-safe base64, padded or not, with
+// white space anywhere. Like DecodeBase32 it refuses a length no encoder
+// produces and a last character with bits past the final byte.
 func DecodeBase64(s string) ([]byte, error) {
-	t := strings.Map(func(r rune) rune {
-		switch r {
-		case ' ', '\t', '\r', '\n':
-			return -1
-		case '-':
-			return '+'
-		case '_':
-			return '/'
+	buf := make([]byte, 0, len(s))
+	fail := func(err error) ([]byte, error) {
+		Zero(buf)
+		return nil, err
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '+', c == '/':
+			buf = append(buf, c)
+		case c == '-':
+			buf = append(buf, '+')
+		case c == '_':
+			buf = append(buf, '/')
+		case c == ' ', c == '\t', c == '\r', c == '\n':
+		case c == '=':
+			for j := i; j < len(s); j++ {
+				switch s[j] {
+				case '=', ' ', '\t', '\r', '\n':
+				default:
+					return fail(fmt.Errorf("base64: character at position %d follows '=' padding", j+1))
+				}
+			}
+			i = len(s)
+		default:
+			return fail(fmt.Errorf("base64: invalid character at position %d", i+1))
 		}
-		return r
-	}, s)
-	t = strings.TrimRight(t, "=")
-	if t == "" {
+	}
+	if len(buf) == 0 {
 		return nil, errors.New("base64: empty secret")
 	}
-	out, err := base64.RawStdEncoding.DecodeString(t)
-	if err != nil {
-		return nil, errors.New("base64: malformed text")
+	if len(buf)%4 == 1 {
+		return fail(fmt.Errorf("base64: %d characters is not a whole number of bytes (truncated?)", len(buf)))
 	}
-	return out, nil
+	out := make([]byte, base64.RawStdEncoding.DecodedLen(len(buf)))
+	n, err := base64.RawStdEncoding.Strict().Decode(out, buf)
+	Zero(buf)
+	if err != nil {
+		Zero(out)
+		return nil, errors.New("base64: last character has bits past the final byte (damaged or truncated?)")
+	}
+	return out[:n], nil
 }
 
 // ValidIn reports which encodings the text decodes under; used to refuse
