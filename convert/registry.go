@@ -3,6 +3,32 @@
 // their own packages (csvfmt for the CSV dialects, pskc for RFC 6030
 // containers); this package names them, checks every token against the
 // target's rules and writes nothing unless the whole input is valid.
+//
+// # Converting files
+//
+// Run(inputs, from, to, out, opts) reads the inputs in format from ("" to
+// detect it), applies the rule set of target to to every row, and writes
+// out only when every row is valid (Validate does the same and writes
+// nothing). Every problem is reported as a *seed.FieldError
+// "file:line: field: what is wrong", never quoting a secret. Conversion
+// streams: a million rows convert in flat memory.
+//
+// # Writing tokens from other commands
+//
+// Commands that produce tokens (seed generate, token2 burn, yubikey
+// personalization, ledger export) write them through the same rules:
+//
+//	rep, err := convert.WriteFile("duo.csv", "duo", tokens, &convert.Options{Split: true})
+//	err := convert.AppendFile("duo.csv", "duo", tok, nil) // one token, e.g. after burning it
+//	probs, err := convert.Check("entra", tok)             // rules only, before touching a device
+//
+// WriteFile validates all tokens and writes the file atomically (0600,
+// temporary file and rename; "-" or "" is Options.Stdout); WriteStream
+// does the same for a seed.Reader. AppendFile adds one token to a seed
+// file, writing the header when the file is new, refusing a serial that is
+// already there; errors about the data wrap ErrInvalid (exit code 1), and
+// requests that cannot work are *UsageError (exit code 2). ReadAll reads a
+// small seed file whole (to look a serial up).
 package convert
 
 import (
@@ -22,6 +48,34 @@ type Options struct {
 	// (write). Both nil means a plain container.
 	PSKCKey      []byte
 	PSKCPassword []byte
+
+	// Kind, Digits and Period fill what an input format does not state
+	// (Duo lines, generic hex lists, Token2's script output).
+	Kind   seed.Kind
+	Digits int
+	Period int
+	// Manufacturer and Model fill tokens that have none, for targets that
+	// require them (Entra).
+	Manufacturer string
+	Model        string
+
+	// Split writes one file per token type when the target takes one type
+	// per file (Duo): OUT.csv becomes OUT-totp6.csv, OUT-hotp8.csv...
+	Split bool
+	// SkipInvalid writes the valid rows and puts the rejected ones in
+	// Rejects (default OUT.rejects), instead of writing nothing.
+	SkipInvalid bool
+	Rejects     string
+
+	// Stdin and Stdout stand for "-" (default os.Stdin, os.Stdout).
+	Stdin  io.Reader
+	Stdout io.Writer
+	// OnProblem, when set, sees every problem as it is found (the Report
+	// keeps only the first MaxProblems).
+	OnProblem func(*seed.FieldError)
+
+	lint      bool // reading for re-import in the same format
+	appending bool // writing the continuation of an existing file
 }
 
 // Format is one seed-file format. Open or Create is nil when the format
@@ -37,6 +91,21 @@ type Format struct {
 	// Sniff reports whether the start of a file looks like this format;
 	// used to detect --from when exactly one format claims the input.
 	Sniff func(head []byte) bool
+
+	// Encoding is how the format writes secrets (EncodingUnknown: open).
+	Encoding seed.Encoding
+	// Appendable: AppendFile can add a token to an existing file with a
+	// plain append (no trailer to rewrite).
+	Appendable bool
+	// Check is the format's rule set as a target: what its server cannot
+	// import (wrong kind, hash, step...). Problems carry Field and Msg;
+	// the pipeline adds file and line. The rules every target shares
+	// (serial, secret length, uniqueness) are applied besides.
+	Check func(t *seed.Token) []*seed.FieldError
+	// TypeKey, when set, names the token type of t for a target that
+	// imports one type per file (Duo: hotp6, totp8...). Serials must be
+	// unique per type, and mixed types need Options.Split.
+	TypeKey func(t *seed.Token) string
 }
 
 var registry = map[string]*Format{}

@@ -1,0 +1,265 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tokenctl/tokenctl/convert"
+	"github.com/tokenctl/tokenctl/internal/exitcode"
+	"github.com/tokenctl/tokenctl/seed"
+)
+
+func init() {
+	register(newConvertCmd)
+	register(newValidateCmd)
+	register(newFormatsCmd)
+}
+
+// inputFlags are the options that say how to read seed files.
+type inputFlags struct {
+	from, encoding, kind string
+	digits, period       int
+	manufacturer, model  string
+}
+
+func (f *inputFlags) add(c *cobra.Command) {
+	c.Flags().StringVar(&f.from, "from", "", "input format (see 'tokenctl formats'); detected when only one format fits")
+	c.Flags().StringVar(&f.encoding, "secret-encoding", "", "hex or base32: how the input writes secrets, for formats that leave it open")
+	c.Flags().StringVar(&f.kind, "kind", "", "hotp or totp, for inputs that do not say (duo, hex, token2-ps)")
+	c.Flags().IntVar(&f.digits, "digits", 0, "6 or 8, for inputs that do not say (default 6)")
+	c.Flags().IntVar(&f.period, "period", 0, "TOTP time step in seconds, for inputs that do not say (default 30)")
+	c.Flags().StringVar(&f.manufacturer, "manufacturer", "", "manufacturer for tokens that have none (Entra requires one)")
+	c.Flags().StringVar(&f.model, "model", "", "model for tokens that have none (Entra requires one)")
+}
+
+func (f *inputFlags) options(o *convert.Options) error {
+	if f.encoding != "" {
+		e, err := seed.ParseEncoding(f.encoding)
+		if err != nil || e == seed.Base64 {
+			return usagef("--secret-encoding %q: want hex or base32", f.encoding)
+		}
+		o.SecretEncoding = e
+	}
+	if f.kind != "" {
+		k, err := seed.ParseKind(f.kind)
+		if err != nil || k == seed.YubicoOTP {
+			return usagef("--kind %q: want hotp or totp", f.kind)
+		}
+		o.Kind = k
+	}
+	if f.digits != 0 && f.digits != 6 && f.digits != 8 {
+		return usagef("--digits %d: want 6 or 8", f.digits)
+	}
+	if f.period < 0 || f.period > 86400 {
+		return usagef("--period %d: want seconds from 1 to 86400", f.period)
+	}
+	o.Digits, o.Period = f.digits, f.period
+	o.Manufacturer, o.Model = f.manufacturer, f.model
+	return nil
+}
+
+// conversionError turns a pipeline error into the CLI's exit codes.
+func conversionError(err error) error {
+	var ue *convert.UsageError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ue):
+		return exitcode.UsageErr(err)
+	}
+	return exitcode.DataErr(err)
+}
+
+// problemPrinter prints every problem on stderr as it is found.
+func problemPrinter(w io.Writer) func(*seed.FieldError) {
+	return func(fe *seed.FieldError) { fmt.Fprintln(w, fe.Error()) }
+}
+
+func newConvertCmd() *cobra.Command {
+	var in inputFlags
+	var to, out, rejects string
+	var split, skip bool
+	c := &cobra.Command{
+		Use:   "convert --to FORMAT [--from FORMAT] [-o OUT] IN...",
+		Short: "Convert seed files between formats, checking every row against the target's rules",
+		Long: `Convert seed files (vendor deliveries, server exports) into the import
+format of a server. Every row is checked against the rules of the target:
+serial present, at most 128 characters, unique (per token type for Duo) and
+not damaged by a spreadsheet; secret decodes, at least 10 bytes (a warning
+under 16); the target can import the token (Duo: SHA-1, steps 30/60, one
+token type per file; Entra: TOTP, 30/60 s, at most 128 base32 characters...).
+
+Every problem is printed as file:line: field: what is wrong, and when there
+is any, nothing is written and the exit code is 1. --skip-invalid writes the
+valid rows and puts the rejected ones, with their problems, in a rejects
+file (0600). Output files are created 0600 through a temporary file and a
+rename. IN '-' reads standard input; without -o the result goes to standard
+output (only once the whole input is valid).
+
+Formats: see 'tokenctl formats'. Duo files do not say whether their tokens
+are HOTP or TOTP: read them as duo-hotp or duo-totp.`,
+		Example: `  # Token2 sent an Azure CSV; Duo wants serial,HEX,step lines
+  tokenctl convert --from entra --to duo -o duo-totp.csv token2-seeds.csv
+
+  # A mixed batch: one Duo file per token type (duo-totp6.csv, duo-hotp6.csv...)
+  tokenctl convert --from privacyidea --to duo --split -o duo.csv pi-export.csv
+
+  # Keep what is valid, set the rest aside
+  tokenctl convert --to entra --skip-invalid -o entra.csv vendor.csv   # rejects in entra.csv.rejects
+
+  # Duo TOTP lines to Entra, filling the columns Duo does not have
+  tokenctl convert --from duo-totp --to entra --manufacturer Token2 --model C202 -o entra.csv duo.csv`,
+		Args: cobra.MinimumNArgs(1),
+	}
+	in.add(c)
+	c.Flags().StringVar(&to, "to", "", "target format (required; see 'tokenctl formats')")
+	c.Flags().StringVarP(&out, "output", "o", "", "output file (default: standard output)")
+	c.Flags().BoolVar(&split, "split", false, "write one file per token type (OUT-totp6.csv...) when the target takes one type per file (Duo)")
+	c.Flags().BoolVar(&skip, "skip-invalid", false, "write the valid rows and put the rejected ones in a rejects file")
+	c.Flags().StringVar(&rejects, "rejects", "", "rejects file for --skip-invalid (default OUT.rejects)")
+	c.MarkFlagRequired("to")
+	pskc := pskcFlags(c)
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		o := &convert.Options{Split: split, SkipInvalid: skip, Rejects: rejects,
+			Stdin: cmd.InOrStdin(), Stdout: cmd.OutOrStdout(), OnProblem: problemPrinter(cmd.ErrOrStderr())}
+		if err := in.options(o); err != nil {
+			return err
+		}
+		if err := pskc(o); err != nil {
+			return err
+		}
+		if global.JSON && (out == "" || out == "-") {
+			return usagef("--json prints the report on standard output: give -o for the converted file")
+		}
+		rep, err := convert.Run(args, in.from, to, out, o)
+		if rep != nil && global.JSON {
+			if jerr := writeJSON(cmd.OutOrStdout(), rep); jerr != nil && err == nil {
+				err = jerr
+			}
+		} else if rep != nil && err == nil && out != "" && out != "-" {
+			summary(cmd.ErrOrStderr(), rep)
+		}
+		return conversionError(err)
+	}
+	return c
+}
+
+// summary tells what a conversion wrote (stderr, for people).
+func summary(w io.Writer, r *convert.Report) {
+	fmt.Fprintf(w, "%d rows read (%s), %d written to %s", r.Read, r.From, r.Written, strings.Join(r.Outputs, ", "))
+	if r.Rejected > 0 {
+		fmt.Fprintf(w, ", %d rejected", r.Rejected)
+		if r.RejectsFile != "" {
+			fmt.Fprintf(w, " (see %s)", r.RejectsFile)
+		}
+	}
+	if r.Warnings > 0 {
+		fmt.Fprintf(w, ", %d %s", r.Warnings, plural(r.Warnings, "warning"))
+	}
+	fmt.Fprintln(w)
+}
+
+func plural(n int, s string) string {
+	if n == 1 {
+		return s
+	}
+	return s + "s"
+}
+
+func newValidateCmd() *cobra.Command {
+	var in inputFlags
+	var to string
+	c := &cobra.Command{
+		Use:   "validate --to FORMAT [--from FORMAT] IN...",
+		Short: "Check seed files against a target's import rules, writing nothing",
+		Long: `Check every row of the inputs against the rules of the target format, as
+convert would, and print every problem as file:line: field: what is wrong.
+Nothing is written. Exit code 1 when any row has an error (warnings alone
+pass). With --to equal to the input format, also warns about spellings
+tokenctl repairs but the server itself would reject (padded base32...).`,
+		Example: `  # Will Entra take this vendor file as is?
+  tokenctl validate --to entra token2-seeds.csv
+
+  # Which rows of a privacyIDEA export can go to Duo? (report as JSON)
+  tokenctl validate --from privacyidea --to duo --json export.csv`,
+		Args: cobra.MinimumNArgs(1),
+	}
+	in.add(c)
+	c.Flags().StringVar(&to, "to", "", "target format whose rules apply (required)")
+	c.MarkFlagRequired("to")
+	pskc := pskcFlags(c)
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		o := &convert.Options{Stdin: cmd.InOrStdin(), OnProblem: problemPrinter(cmd.ErrOrStderr())}
+		if err := in.options(o); err != nil {
+			return err
+		}
+		if err := pskc(o); err != nil {
+			return err
+		}
+		rep, err := convert.Validate(args, in.from, to, o)
+		if rep != nil && global.JSON {
+			if jerr := writeJSON(cmd.OutOrStdout(), rep); jerr != nil && err == nil {
+				err = jerr
+			}
+		} else if rep != nil && err == nil {
+			fmt.Fprintf(cmd.OutOrStdout(), "%d rows (%s) valid for %s", rep.Read, rep.From, rep.To)
+			if rep.Warnings > 0 {
+				fmt.Fprintf(cmd.OutOrStdout(), ", %d %s", rep.Warnings, plural(rep.Warnings, "warning"))
+			}
+			fmt.Fprintln(cmd.OutOrStdout())
+		}
+		return conversionError(err)
+	}
+	return c
+}
+
+// formatInfo is one row of 'tokenctl formats --json'.
+type formatInfo struct {
+	Name     string   `json:"name"`
+	Aliases  []string `json:"aliases"`
+	Read     bool     `json:"read"`
+	Write    bool     `json:"write"`
+	Encoding string   `json:"secret_encoding,omitempty"`
+	Summary  string   `json:"summary"`
+}
+
+func newFormatsCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:     "formats",
+		Short:   "List the seed-file formats convert reads and writes",
+		Example: "  tokenctl formats\n  tokenctl formats --json | jq -r '.[] | select(.write) | .name'",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var list []formatInfo
+			for _, f := range convert.Formats() {
+				fi := formatInfo{Name: f.Name, Aliases: f.Aliases, Read: f.Open != nil, Write: f.Create != nil, Summary: f.Summary}
+				if fi.Aliases == nil {
+					fi.Aliases = []string{}
+				}
+				if f.Encoding != seed.EncodingUnknown {
+					fi.Encoding = f.Encoding.String()
+				}
+				list = append(list, fi)
+			}
+			if global.JSON {
+				return writeJSON(cmd.OutOrStdout(), list)
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tALIASES\tREAD\tWRITE\tSUMMARY")
+			yn := map[bool]string{true: "yes", false: "-"}
+			for _, f := range list {
+				al := strings.Join(f.Aliases, ",")
+				if al == "" {
+					al = "-"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", f.Name, al, yn[f.Read], yn[f.Write], f.Summary)
+			}
+			return tw.Flush()
+		},
+	}
+}

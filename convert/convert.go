@@ -1,0 +1,546 @@
+package convert
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/tokenctl/tokenctl/internal/fsutil"
+	"github.com/tokenctl/tokenctl/seed"
+)
+
+// MaxProblems bounds the problems a Report keeps; every problem is still
+// counted and passed to Options.OnProblem.
+const MaxProblems = 10000
+
+// ErrInvalid is wrapped by the error of a conversion that found invalid
+// rows and therefore wrote nothing.
+var ErrInvalid = errors.New("invalid input")
+
+// UsageError is a request that cannot be carried out as asked (unknown
+// format, format that cannot be read or written, undetectable input...).
+type UsageError struct{ Err error }
+
+func (e *UsageError) Error() string { return e.Err.Error() }
+func (e *UsageError) Unwrap() error { return e.Err }
+
+func usage(format string, a ...any) error { return &UsageError{fmt.Errorf(format, a...)} }
+
+// Problem is one FieldError in a Report, for JSON.
+type Problem struct {
+	File    string `json:"file"`
+	Line    int    `json:"line,omitempty"`
+	Field   string `json:"field,omitempty"`
+	Message string `json:"message"`
+	Warning bool   `json:"warning,omitempty"`
+}
+
+// Report says what a conversion or validation did.
+type Report struct {
+	From            string    `json:"from"`
+	To              string    `json:"to"`
+	Inputs          []string  `json:"inputs"`
+	Outputs         []string  `json:"outputs,omitempty"`
+	RejectsFile     string    `json:"rejects_file,omitempty"`
+	Read            int       `json:"rows_read"`
+	Written         int       `json:"rows_written"`
+	Rejected        int       `json:"rows_rejected"`
+	Errors          int       `json:"errors"`
+	Warnings        int       `json:"warnings"`
+	Problems        []Problem `json:"problems"`
+	ProblemsOmitted int       `json:"problems_omitted,omitempty"`
+}
+
+// Run converts the inputs (paths; "-" reads o.Stdin) from format from (""
+// detects it: exactly one format's Sniff must claim the first input) to
+// format to, writing out ("" or "-" writes o.Stdout).
+//
+// Every row is checked against the rules of the target and every problem
+// reported. Output goes to a temporary file (0600) renamed into place only
+// when the whole input is valid; on any error nothing is written and the
+// error wraps ErrInvalid. With o.SkipInvalid the valid rows are written and
+// the rejected ones go to a rejects file (o.Rejects, default OUT.rejects).
+// With o.Split and a target that takes one token type per file (Duo), one
+// file per type is written. Memory stays flat whatever the input size.
+func Run(inputs []string, from, to, out string, o *Options) (*Report, error) {
+	return run(paths(inputs), from, to, out, false, o)
+}
+
+// source is an input file, or tokens handed over by a caller.
+type source struct {
+	name string      // path, or a label for rd
+	rd   seed.Reader // nil: open name
+}
+
+func paths(inputs []string) []source {
+	out := make([]source, len(inputs))
+	for i, p := range inputs {
+		out[i] = source{name: p}
+	}
+	return out
+}
+
+// Validate checks the inputs against the rules of target to, reading them
+// as from ("" detects), and writes nothing. The error wraps ErrInvalid when
+// any row has an error (warnings alone pass).
+func Validate(inputs []string, from, to string, o *Options) (*Report, error) {
+	return run(paths(inputs), from, to, "", true, o)
+}
+
+type output struct {
+	pend *fsutil.Pending // nil when writing to stdout or discarding
+	tmp  *os.File        // unnamed temp file for stdout
+	w    seed.Writer
+	path string
+}
+
+type pipe struct {
+	o        *Options
+	to       *Format
+	rep      *Report
+	seen     *serialSet
+	validate bool
+	out      string
+	outs     map[string]*output
+	order    []string
+	rejects  *fsutil.Pending
+	rejectsW *bufio.Writer
+	// one type per file (no --split): the first type and where it was.
+	firstType, firstAt string
+}
+
+func run(inputs []source, from, to, out string, validate bool, o *Options) (rep *Report, err error) {
+	var opts Options
+	if o != nil {
+		opts = *o
+	}
+	if opts.Stdin == nil {
+		opts.Stdin = os.Stdin
+	}
+	if opts.Stdout == nil {
+		opts.Stdout = os.Stdout
+	}
+	if len(inputs) == 0 {
+		return nil, usage("no input files (give '-' for standard input)")
+	}
+	tf, ok := Lookup(to)
+	if !ok {
+		return nil, usage("unknown target format %q (see tokenctl formats)", to)
+	}
+	if tf.Create == nil {
+		return nil, usage("format %s cannot be written", tf.Name)
+	}
+	if out == "-" {
+		out = ""
+	}
+	if opts.Split && tf.TypeKey == nil {
+		return nil, usage("--split: %s files take every token type; nothing to split", tf.Name)
+	}
+	if opts.Split && out == "" && !validate {
+		return nil, usage("--split writes several files: give -o")
+	}
+	rep = &Report{To: tf.Name, Problems: []Problem{}}
+	for _, in := range inputs {
+		rep.Inputs = append(rep.Inputs, in.name)
+	}
+	p := &pipe{o: &opts, to: tf, rep: rep, seen: newSerialSet(), validate: validate, out: out, outs: map[string]*output{}}
+	defer func() {
+		if err != nil {
+			p.abort()
+		}
+	}()
+	if opts.SkipInvalid && !validate {
+		rp := opts.Rejects
+		if rp == "" {
+			if out == "" {
+				return nil, usage("--skip-invalid with standard output: give --rejects FILE")
+			}
+			rp = out + ".rejects"
+		}
+		if p.rejects, err = fsutil.CreatePending(rp); err != nil {
+			return rep, err
+		}
+		p.rejectsW = bufio.NewWriter(p.rejects)
+	}
+	var ff *Format
+	if from != "" {
+		if ff, ok = Lookup(from); !ok {
+			return rep, usage("unknown input format %q (see tokenctl formats)", from)
+		}
+		if ff.Open == nil {
+			return rep, usage("format %s cannot be read", ff.Name)
+		}
+	}
+	for _, in := range inputs {
+		if err := p.input(in, &ff); err != nil {
+			return rep, err
+		}
+	}
+	if ff != nil {
+		rep.From = ff.Name
+	}
+	if rep.Errors > 0 && !opts.SkipInvalid {
+		return rep, fmt.Errorf("%w: %d %s in %d of %d rows; nothing written", ErrInvalid, rep.Errors, plural(rep.Errors, "error"), rep.Rejected, rep.Read)
+	}
+	if validate {
+		for _, k := range p.order {
+			if err := p.outs[k].w.Close(); err != nil {
+				return rep, err
+			}
+		}
+		return rep, nil
+	}
+	if len(p.outs) == 0 && !opts.Split {
+		if _, err := p.writer(""); err != nil {
+			return rep, err
+		}
+	}
+	return rep, p.commit()
+}
+
+func plural(n int, s string) string {
+	if n == 1 {
+		return s
+	}
+	return s + "s"
+}
+
+// input reads one input file through the pipe.
+func (p *pipe) input(src source, ff **Format) error {
+	if src.rd != nil {
+		return p.consume(src.rd, src.name)
+	}
+	name := src.name
+	var r io.Reader
+	display := name
+	if name == "-" {
+		r = p.o.Stdin
+		display = "<stdin>"
+	} else {
+		f, err := os.Open(name)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		r = f
+	}
+	br := bufio.NewReaderSize(r, 64<<10)
+	if *ff == nil {
+		head, _ := br.Peek(8 << 10)
+		f, err := Detect(head)
+		if err != nil {
+			return usage("%s: %v", display, err)
+		}
+		*ff = f
+	}
+	o := *p.o
+	o.lint = (*ff).Name == p.to.Name
+	if (*ff).Name == "token2-ps" && o.Period == 0 {
+		p.problem(&seed.FieldError{File: display, Field: "step", Warning: true,
+			Msg: "Token2's script drops the time step: assuming 30 s (give --period 60 for 60-second tokens)"})
+	}
+	rd, err := (*ff).Open(br, display, &o)
+	if err != nil {
+		return err
+	}
+	return p.consume(rd, display)
+}
+
+// consume runs every record of rd through the pipe.
+func (p *pipe) consume(rd seed.Reader, display string) error {
+	raw, _ := rd.(interface{ Raw() string })
+	var scratch []*seed.FieldError
+	for {
+		t, line, err := rd.Read()
+		if err == io.EOF {
+			return nil
+		}
+		scratch = scratch[:0]
+		if err != nil {
+			if scratch, err = flatten(err, scratch); err != nil {
+				return fmt.Errorf("%s: %w", display, err)
+			}
+		}
+		rawLine := ""
+		if raw != nil {
+			rawLine = raw.Raw()
+		}
+		if err := p.row(display, line, t, scratch, rawLine); err != nil {
+			return err
+		}
+	}
+}
+
+// flatten collects the FieldErrors of err; any other error is fatal.
+func flatten(err error, into []*seed.FieldError) ([]*seed.FieldError, error) {
+	switch e := err.(type) {
+	case *seed.FieldError:
+		return append(into, e), nil
+	case interface{ Unwrap() []error }:
+		for _, x := range e.Unwrap() {
+			var ferr error
+			if into, ferr = flatten(x, into); ferr != nil {
+				return into, ferr
+			}
+		}
+		return into, nil
+	}
+	var fe *seed.FieldError
+	if errors.As(err, &fe) {
+		return append(into, fe), nil
+	}
+	return into, err
+}
+
+// Detect names the one format whose Sniff claims head.
+func Detect(head []byte) (*Format, error) {
+	var claims []*Format
+	for _, f := range Formats() {
+		if f.Sniff != nil && f.Open != nil && f.Sniff(head) {
+			claims = append(claims, f)
+		}
+	}
+	switch len(claims) {
+	case 1:
+		return claims[0], nil
+	case 0:
+		return nil, errors.New("cannot tell the input format: give --from (see tokenctl formats)")
+	}
+	names := make([]string, len(claims))
+	for i, f := range claims {
+		names[i] = f.Name
+	}
+	sort.Strings(names)
+	return nil, fmt.Errorf("the input could be %s: give --from", strings.Join(names, " or "))
+}
+
+func (p *pipe) problem(fe *seed.FieldError) {
+	if fe.Warning {
+		p.rep.Warnings++
+	} else {
+		p.rep.Errors++
+	}
+	if len(p.rep.Problems) < MaxProblems {
+		p.rep.Problems = append(p.rep.Problems, Problem{File: fe.File, Line: fe.Line, Field: fe.Field, Message: fe.Msg, Warning: fe.Warning})
+	} else {
+		p.rep.ProblemsOmitted++
+	}
+	if p.o.OnProblem != nil {
+		p.o.OnProblem(fe)
+	}
+}
+
+// row checks one token (t nil when the line did not parse) and writes it.
+func (p *pipe) row(file string, line int, t *seed.Token, readErrs []*seed.FieldError, raw string) error {
+	if t != nil {
+		defer t.Wipe()
+	}
+	if t == nil && len(readErrs) == 0 {
+		return nil
+	}
+	p.rep.Read++
+	bad := false
+	for _, fe := range readErrs {
+		if !fe.Warning {
+			bad = true
+		}
+	}
+	var probs []*seed.FieldError
+	key := ""
+	if t != nil {
+		if t.Manufacturer == "" {
+			t.Manufacturer = p.o.Manufacturer
+		}
+		if t.Model == "" {
+			t.Model = p.o.Model
+		}
+		probs = commonRules(t, bad && len(t.Secret) == 0)
+		if p.to.Check != nil {
+			probs = append(probs, p.to.Check(t)...)
+		}
+		if p.to.TypeKey != nil {
+			key = p.to.TypeKey(t)
+			if !p.o.Split {
+				if p.firstType == "" {
+					p.firstType, p.firstAt = key, fmt.Sprintf("%s:%d", file, line)
+				} else if key != p.firstType {
+					probs = append(probs, problem("token type", "%s, but %s is %s: %s imports one token type per file (use --split for one file per type)", key, p.firstAt, p.firstType, p.to.Name))
+				}
+			}
+		}
+		if t.Serial != "" {
+			if !p.seen.add(key + "\x00" + t.Serial) {
+				what := "within the input"
+				if key != "" {
+					what = "among the " + key + " tokens"
+				}
+				probs = append(probs, problem("serial", "duplicate %q: already on an earlier line %s", t.Serial, what))
+			}
+		}
+		if t.User != "" && (p.to.Name == "entra" || p.to.Name == "entra-graph") {
+			if !p.seen.add("\x01upn\x00" + t.User) {
+				probs = append(probs, problem("upn", "%q already has a token on an earlier line (Entra: one token per user)", t.User))
+			}
+		}
+	}
+	for _, fe := range probs {
+		fe.File, fe.Line = file, line
+		if !fe.Warning {
+			bad = true
+		}
+	}
+	for _, fe := range readErrs {
+		p.problem(fe)
+	}
+	for _, fe := range probs {
+		p.problem(fe)
+	}
+	if bad {
+		p.rep.Rejected++
+		return p.reject(readErrs, probs, raw)
+	}
+	if p.rep.Errors > 0 && !p.o.SkipInvalid {
+		return nil // nothing will be written: only keep checking
+	}
+	w, err := p.writer(key)
+	if err != nil {
+		return err
+	}
+	if err := w.Write(t); err != nil {
+		fe := &seed.FieldError{File: file, Line: line, Field: p.to.Name, Msg: err.Error()}
+		p.problem(fe)
+		p.rep.Rejected++
+		return p.reject(nil, []*seed.FieldError{fe}, raw)
+	}
+	p.rep.Written++
+	return nil
+}
+
+func (p *pipe) reject(a, b []*seed.FieldError, raw string) error {
+	if p.rejectsW == nil {
+		return nil
+	}
+	for _, l := range [][]*seed.FieldError{a, b} {
+		for _, fe := range l {
+			p.rejectsW.WriteString("# " + strings.ReplaceAll(fe.Error(), "\n", " ") + "\n")
+		}
+	}
+	if raw != "" {
+		p.rejectsW.WriteString(raw + "\n")
+	}
+	return nil
+}
+
+// writer returns the output for a token type key ("" unless splitting).
+func (p *pipe) writer(key string) (seed.Writer, error) {
+	if !p.o.Split {
+		key = ""
+	}
+	if o, ok := p.outs[key]; ok {
+		return o.w, nil
+	}
+	o := &output{}
+	var dst io.Writer
+	switch {
+	case p.validate:
+		dst = io.Discard
+	case p.out == "":
+		f, err := os.CreateTemp("", ".tokenctl-stdout-*")
+		if err != nil {
+			return nil, err
+		}
+		os.Remove(f.Name()) // unnamed from now on; gone when closed
+		o.tmp, dst = f, f
+	default:
+		o.path = p.out
+		if key != "" {
+			ext := filepath.Ext(p.out)
+			o.path = strings.TrimSuffix(p.out, ext) + "-" + key + ext
+		}
+		pend, err := fsutil.CreatePending(o.path)
+		if err != nil {
+			return nil, err
+		}
+		o.pend, dst = pend, pend
+	}
+	w, err := p.to.Create(dst, p.o)
+	if err != nil {
+		if o.pend != nil {
+			o.pend.Abort()
+		}
+		if o.tmp != nil {
+			o.tmp.Close()
+		}
+		return nil, err
+	}
+	o.w = w
+	p.outs[key] = o
+	p.order = append(p.order, key)
+	return w, nil
+}
+
+func (p *pipe) abort() {
+	for _, o := range p.outs {
+		if o.pend != nil {
+			o.pend.Abort()
+		}
+		if o.tmp != nil {
+			o.tmp.Close()
+		}
+	}
+	p.outs = map[string]*output{}
+	if p.rejects != nil {
+		p.rejects.Abort()
+		p.rejects = nil
+	}
+}
+
+func (p *pipe) commit() error {
+	for _, k := range p.order {
+		if err := p.outs[k].w.Close(); err != nil {
+			return err
+		}
+	}
+	if p.rejects != nil {
+		if err := p.rejectsW.Flush(); err != nil {
+			return err
+		}
+	}
+	for _, k := range p.order {
+		o := p.outs[k]
+		switch {
+		case o.pend != nil:
+			if err := o.pend.Commit(); err != nil {
+				return err
+			}
+			o.pend = nil
+			p.rep.Outputs = append(p.rep.Outputs, o.path)
+		case o.tmp != nil:
+			if _, err := o.tmp.Seek(0, io.SeekStart); err != nil {
+				return err
+			}
+			if _, err := io.Copy(p.o.Stdout, o.tmp); err != nil {
+				return fmt.Errorf("writing standard output: %w", err)
+			}
+			o.tmp.Close()
+			o.tmp = nil
+		}
+	}
+	if p.rejects != nil {
+		if p.rep.Rejected > 0 {
+			if err := p.rejects.Commit(); err != nil {
+				return err
+			}
+			p.rep.RejectsFile = p.rejects.Path()
+		} else {
+			p.rejects.Abort()
+		}
+		p.rejects = nil
+	}
+	return nil
+}

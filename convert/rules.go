@@ -1,0 +1,196 @@
+package convert
+
+import (
+	"fmt"
+	"unicode/utf8"
+
+	"github.com/tokenctl/tokenctl/csvfmt"
+	"github.com/tokenctl/tokenctl/seed"
+)
+
+// Limits shared by every target.
+const (
+	MaxSerialLen   = 128 // characters (Duo's limit; no server takes more)
+	MinSecretLen   = 10  // bytes: below this no target is accepted
+	GoodSecretLen  = 16  // bytes: RFC 4226's minimum; warned below
+	EntraMaxBase32 = 128 // characters of base32 the Entra CSV takes
+)
+
+func problem(field, format string, a ...any) *seed.FieldError {
+	return &seed.FieldError{Field: field, Msg: fmt.Sprintf(format, a...)}
+}
+
+func warning(field, format string, a ...any) *seed.FieldError {
+	return &seed.FieldError{Field: field, Msg: fmt.Sprintf(format, a...), Warning: true}
+}
+
+// commonRules are applied for every target: the serial and the secret.
+func commonRules(t *seed.Token, secretFailed bool) []*seed.FieldError {
+	var out []*seed.FieldError
+	switch n := utf8.RuneCountInString(t.Serial); {
+	case n == 0:
+		out = append(out, problem("serial", "missing"))
+	case n > MaxSerialLen:
+		out = append(out, problem("serial", "%d characters, at most %d", n, MaxSerialLen))
+	case spreadsheetNumber(t.Serial):
+		out = append(out, problem("serial", "%q was damaged by a spreadsheet (scientific notation); re-export the column as text", t.Serial))
+	}
+	if !secretFailed {
+		switch n := len(t.Secret); {
+		case n == 0:
+			out = append(out, problem("secret", "missing"))
+		case t.Kind == seed.YubicoOTP:
+		case n < MinSecretLen:
+			out = append(out, problem("secret", "%d bytes, at least %d needed (RFC 4226 asks for %d)", n, MinSecretLen, GoodSecretLen))
+		case n < GoodSecretLen:
+			out = append(out, warning("secret", "%d bytes; RFC 4226 asks for at least %d", n, GoodSecretLen))
+		case n > seed.MaxSecretLen:
+			out = append(out, problem("secret", "%d bytes, at most %d", n, seed.MaxSecretLen))
+		}
+	}
+	return out
+}
+
+// spreadsheetNumber recognises a serial a spreadsheet turned into
+// scientific notation: digits, an optional fraction, E, an exponent
+// ("1.00013E+12", "8.6596E11").
+func spreadsheetNumber(s string) bool {
+	i, n := 0, len(s)
+	digits := func() int {
+		j := i
+		for i < n && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		return i - j
+	}
+	if digits() == 0 {
+		return false
+	}
+	if i < n && (s[i] == '.' || s[i] == ',') {
+		i++
+		digits()
+	}
+	if i >= n || (s[i] != 'E' && s[i] != 'e') {
+		return false
+	}
+	i++
+	if i < n && (s[i] == '+' || s[i] == '-') {
+		i++
+	}
+	return digits() > 0 && i == n
+}
+
+func checkOATH(t *seed.Token, server string, out []*seed.FieldError) []*seed.FieldError {
+	if t.Kind != seed.HOTP && t.Kind != seed.TOTP {
+		if t.Kind == seed.KindUnknown {
+			return append(out, problem("token type", "unknown (the input format does not say): give --kind hotp or totp"))
+		}
+		return append(out, problem("token type", "%s: %s imports HOTP and TOTP tokens only", t.Kind, server))
+	}
+	if d := t.EffectiveDigits(); d != 6 && d != 8 {
+		out = append(out, problem("digits", "%d: %s takes 6 or 8", d, server))
+	}
+	return out
+}
+
+func checkPeriod(t *seed.Token, server, field string, out []*seed.FieldError) []*seed.FieldError {
+	if t.Kind == seed.TOTP {
+		if p := t.EffectivePeriod(); p != 30 && p != 60 {
+			out = append(out, problem(field, "%d s: %s takes 30 or 60", p, server))
+		}
+	}
+	return out
+}
+
+func checkDuo(kind seed.Kind) func(t *seed.Token) []*seed.FieldError {
+	return func(t *seed.Token) []*seed.FieldError {
+		out := checkOATH(t, "Duo", nil)
+		if kind != seed.KindUnknown && t.Kind != kind && t.Kind != seed.KindUnknown {
+			out = append(out, problem("token type", "%s token in a duo-%s file", t.Kind, kind))
+		}
+		if t.Hash != seed.SHA1 {
+			out = append(out, problem("hash", "%s: Duo imports SHA-1 tokens only", t.Hash))
+		}
+		return checkPeriod(t, "Duo", "step", out)
+	}
+}
+
+func checkDuoYubiKey(t *seed.Token) []*seed.FieldError {
+	var out []*seed.FieldError
+	if t.Kind != seed.YubicoOTP {
+		return append(out, problem("token type", "%s: a Duo YubiKey file takes Yubico OTP (AES) credentials only", t.Kind))
+	}
+	if len(t.PrivateID) != 6 {
+		out = append(out, problem("private ID", "%d bytes, want 6", len(t.PrivateID)))
+	}
+	if len(t.Secret) != 16 {
+		out = append(out, problem("AES key", "%d bytes, want 16", len(t.Secret)))
+	}
+	return out
+}
+
+func checkEntraCommon(t *seed.Token, out []*seed.FieldError) []*seed.FieldError {
+	if t.Kind != seed.TOTP {
+		if t.Kind == seed.KindUnknown {
+			return append(out, problem("token type", "unknown (the input format does not say): give --kind totp"))
+		}
+		return append(out, problem("token type", "%s: Entra imports TOTP tokens only", t.Kind))
+	}
+	if d := t.EffectiveDigits(); d != 6 {
+		out = append(out, problem("digits", "%d: Entra hardware tokens show 6 digits", d))
+	}
+	out = checkPeriod(t, "Entra", "time interval", out)
+	if n := (len(t.Secret)*8 + 4) / 5; n > EntraMaxBase32 {
+		out = append(out, problem("secret key", "%d base32 characters, Entra takes at most %d", n, EntraMaxBase32))
+	}
+	if t.Manufacturer == "" {
+		out = append(out, problem("manufacturer", "empty: Entra requires it (give --manufacturer)"))
+	}
+	if t.Model == "" {
+		out = append(out, problem("model", "empty: Entra requires it (give --model)"))
+	}
+	return out
+}
+
+func checkEntra(t *seed.Token) []*seed.FieldError {
+	out := checkEntraCommon(t, nil)
+	if t.Hash != seed.SHA1 {
+		out = append(out, problem("hash", "%s: the Entra CSV imports SHA-1 tokens only (entra-graph takes SHA-256)", t.Hash))
+	}
+	return out
+}
+
+func checkEntraGraph(t *seed.Token) []*seed.FieldError {
+	out := checkEntraCommon(t, nil)
+	if t.Hash == seed.SHA512 {
+		out = append(out, problem("hash", "sha512: Entra takes hmacsha1 or hmacsha256"))
+	}
+	return out
+}
+
+func checkPrivacyIDEA(t *seed.Token) []*seed.FieldError {
+	out := checkOATH(t, "privacyIDEA", nil)
+	if g := csvfmt.PrivacyIDEAHash(len(t.Secret)); len(t.Secret) > 0 && g != t.Hash {
+		out = append(out, problem("hash", "%s with a %d-byte seed: privacyIDEA guesses the hash from the seed length and would import it as %s", t.Hash, len(t.Secret), g))
+	}
+	return out
+}
+
+func checkLinOTP(t *seed.Token) []*seed.FieldError {
+	out := checkOATH(t, "LinOTP", nil)
+	out = checkPeriod(t, "LinOTP", "step", out)
+	if t.Kind == seed.HOTP && t.Counter != 0 {
+		out = append(out, problem("counter", "%d: the LinOTP CSV has no counter column and the token would restart at 0", t.Counter))
+	}
+	if len(t.Serial) > 0 && t.Serial[0] == '#' {
+		out = append(out, problem("serial", "starts with '#', which LinOTP reads as a comment"))
+	}
+	return out
+}
+
+func checkHex(t *seed.Token) []*seed.FieldError { return nil }
+
+func checkOTPAuth(t *seed.Token) []*seed.FieldError {
+	out := checkOATH(t, "an otpauth URI", nil)
+	return out
+}

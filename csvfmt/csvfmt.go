@@ -1,0 +1,209 @@
+// Package csvfmt reads and writes the line-oriented seed-file dialects IT
+// staff exchange with OTP servers and token vendors: the Microsoft Entra
+// (Azure MFA) CSV and its Graph JSON body, Duo's paste-import lines (OATH
+// and YubiKey AES), privacyIDEA and LinOTP OATH CSV, generic serial,hex
+// lists, otpauth:// key URIs and the output of Token2's PowerShell
+// converter.
+//
+// Readers stream: they hold one line at a time and return one token per
+// data line, numbered by physical line (1 = first line of the file, header
+// and comments included). Every reader accepts spreadsheet damage that can
+// be repaired without guessing: a UTF-8 BOM, CRLF line ends, ';' or tab
+// instead of ',' (detected on the first data line), header names in any
+// case or spacing, cells padded with blanks, and the comment lines of
+// formats that have them. What cannot be repaired is reported as a
+// *seed.FieldError located to file, line and field; the reader then goes on
+// with the next line. A reader returns a non-nil token together with an
+// error when the line parsed but has problems: the error is then a
+// Problems list (some may be warnings only), and fields that failed to
+// parse are left zero. Problems never quote a secret.
+//
+// Writers write one token per Write and need Close to flush; they refuse
+// tokens their format cannot represent (the convert package checks the
+// full rule set of each target first and reports every problem).
+//
+// Formats are described by Formats(); the convert package registers them.
+package csvfmt
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/tokenctl/tokenctl/seed"
+)
+
+// Options tunes readers and writers. The zero value is valid.
+type Options struct {
+	// Kind, Digits and Period fill what a format does not state (Duo's
+	// lines, generic hex lists, Token2's script output). Zero: the kind
+	// stays unknown, 6 digits, 30 seconds.
+	Kind   seed.Kind
+	Digits int
+	Period int
+	// SecretEncoding decodes secrets of formats that leave the encoding
+	// open (serial-secret), and overrides it for the others.
+	SecretEncoding seed.Encoding
+	// Lint makes readers warn about spellings they repair but that the
+	// format's own server would reject (padded or lower-case base32 in an
+	// Entra CSV...). Set it when checking a file for re-import as is.
+	Lint bool
+	// Append tells a writer that its output continues an existing file:
+	// no header is written.
+	Append bool
+}
+
+// Format describes one dialect. Open or Create is nil when the format
+// cannot be read or written.
+type Format struct {
+	Name    string
+	Aliases []string
+	Summary string
+	// Encoding is how the format writes secrets; EncodingUnknown when it
+	// leaves it open.
+	Encoding seed.Encoding
+	// Appendable: a Write on a writer created with Options.Append extends
+	// an existing file correctly (no trailer, header only at the start).
+	Appendable bool
+	Open       func(r io.Reader, file string, o Options) seed.Reader
+	Create     func(w io.Writer, o Options) seed.Writer
+	Sniff      func(head []byte) bool
+}
+
+// Formats lists the dialects of this package.
+func Formats() []Format {
+	return []Format{
+		entraFormat(), entraGraphFormat(),
+		duoFormat("duo", seed.KindUnknown), duoFormat("duo-hotp", seed.HOTP), duoFormat("duo-totp", seed.TOTP),
+		duoYubiKeyFormat(), privacyIDEAFormat(), linOTPFormat(), hexFormat(), serialSecretFormat(),
+		otpauthFormat(), token2PSFormat(),
+	}
+}
+
+// Problems is every problem found on one line. It unwraps to its
+// *seed.FieldError elements (errors.As and errors.Is see them).
+type Problems []*seed.FieldError
+
+func (p Problems) Error() string {
+	s := make([]string, len(p))
+	for i, e := range p {
+		s[i] = e.Error()
+	}
+	return strings.Join(s, "\n")
+}
+
+// Unwrap returns the elements, for errors.As.
+func (p Problems) Unwrap() []error {
+	out := make([]error, len(p))
+	for i, e := range p {
+		out[i] = e
+	}
+	return out
+}
+
+// problems collects the problems of one line.
+type problems struct {
+	file string
+	line int
+	list Problems
+}
+
+func (p *problems) add(field, format string, a ...any) {
+	p.list = append(p.list, &seed.FieldError{File: p.file, Line: p.line, Field: field, Msg: fmt.Sprintf(format, a...)})
+}
+
+func (p *problems) warn(field, format string, a ...any) {
+	p.list = append(p.list, &seed.FieldError{File: p.file, Line: p.line, Field: field, Msg: fmt.Sprintf(format, a...), Warning: true})
+}
+
+// err is nil, or the list.
+func (p *problems) err() error {
+	if len(p.list) == 0 {
+		return nil
+	}
+	return p.list
+}
+
+// fatal is a reader that reports one problem and then the end of input.
+type fatal struct {
+	err  error
+	line int
+	done bool
+}
+
+func (f *fatal) Read() (*seed.Token, int, error) {
+	if f.done {
+		return nil, 0, io.EOF
+	}
+	f.done = true
+	return nil, f.line, f.err
+}
+
+// parseUint parses a decimal cell ("30", "0"); blanks are handled by callers.
+func parseUint(s string) (uint64, bool) {
+	if s == "" || len(s) > 19 {
+		return 0, false
+	}
+	var n uint64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	return n, true
+}
+
+// cellInt parses an integer cell into *dst within [lo,hi]; empty keeps dst.
+func cellInt(p *problems, field, s string, lo, hi int, dst *int) {
+	if s == "" {
+		return
+	}
+	n, ok := parseUint(s)
+	if !ok || n < uint64(lo) || n > uint64(hi) {
+		p.add(field, "%q is not a number from %d to %d", clip(s), lo, hi)
+		return
+	}
+	*dst = int(n)
+}
+
+// clip shortens a (non-secret) cell for quoting in a message.
+func clip(s string) string {
+	if len(s) > 40 {
+		return s[:37] + "..."
+	}
+	return s
+}
+
+// decodeSecret decodes a secret cell under enc; the message names the
+// problem without the text.
+func decodeSecret(p *problems, field, s string, enc seed.Encoding) []byte {
+	if s == "" {
+		p.add(field, "empty")
+		return nil
+	}
+	b, err := enc.Decode(s)
+	if err != nil {
+		p.add(field, "not %s: %s", enc, strings.TrimPrefix(strings.TrimPrefix(err.Error(), enc.String()+": "), "hex: "))
+		return nil
+	}
+	return b
+}
+
+func digitsOr(o Options) int {
+	if o.Digits != 0 {
+		return o.Digits
+	}
+	return 6
+}
+
+func kindName(k seed.Kind) string {
+	switch k {
+	case seed.HOTP:
+		return "HOTP"
+	case seed.TOTP:
+		return "TOTP"
+	}
+	return k.String()
+}

@@ -1,0 +1,285 @@
+package csvfmt
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/tokenctl/tokenctl/seed"
+)
+
+// privacyIDEA OATH CSV: "serial, seed, TOTP, digits, step" or
+// "serial, seed, HOTP, digits, counter", hex seeds, '#' comments. A comment
+// "# version: 2" makes every line start with user, resolver, realm.
+// privacyIDEA has no hash column: it guesses the hash from the seed length
+// (32 bytes → SHA-256, 64 → SHA-512, else SHA-1). The reader reports what
+// privacyIDEA would import; the writer refuses tokens that privacyIDEA
+// would guess wrong (a 32-byte SHA-1 seed, a 20-byte SHA-256 seed).
+//
+// The writer writes version 2 (with the user columns) when the first
+// token has a user or a "realm" label, version 1 otherwise.
+
+// PrivacyIDEAHash is the hash privacyIDEA assumes for a seed of n bytes.
+func PrivacyIDEAHash(n int) seed.Hash {
+	switch n {
+	case 32:
+		return seed.SHA256
+	case 64:
+		return seed.SHA512
+	}
+	return seed.SHA1
+}
+
+var piVersion = regexp.MustCompile(`(?i)^#\s*version\s*:\s*(\d+)`)
+
+func privacyIDEAFormat() Format {
+	return Format{
+		Name:       "privacyidea",
+		Aliases:    []string{"pi"},
+		Summary:    "privacyIDEA OATH CSV: serial, seed, TOTP|HOTP, digits, step|counter ('# version: 2' adds user, resolver, realm); hash from seed length",
+		Encoding:   seed.Hex,
+		Appendable: true,
+		Open: func(r io.Reader, file string, o Options) seed.Reader {
+			pr := &piReader{rows: newRows(r, file), o: o}
+			pr.rows.comment = hashComment
+			pr.rows.onComment = func(l string) {
+				if m := piVersion.FindStringSubmatch(l); m != nil {
+					pr.version, _ = strconv.Atoi(m[1])
+				}
+			}
+			return pr
+		},
+		Create: func(w io.Writer, o Options) seed.Writer { return &piWriter{w: bufio.NewWriter(w), first: !o.Append} },
+		Sniff: func(head []byte) bool {
+			l := firstLine(head)
+			if piVersion.Match(l) {
+				return true
+			}
+			c := splitSimple(l, ',')
+			if len(c) < 3 || len(c) > 5 {
+				return false
+			}
+			k := strings.ToLower(string(c[2]))
+			return (k == "totp" || k == "hotp") && isHex(c[1])
+		},
+	}
+}
+
+type piReader struct {
+	*rows
+	o       Options
+	version int
+}
+
+func (r *piReader) Read() (*seed.Token, int, error) {
+	cells, err := r.rows.next()
+	if err != nil {
+		if _, ok := err.(*seed.FieldError); ok {
+			return nil, r.rows.line, err
+		}
+		return nil, 0, err
+	}
+	p := problems{file: r.rows.file, line: r.rows.line}
+	t := &seed.Token{Hash: seed.SHA1, Kind: seed.HOTP, Digits: 6}
+	if r.version >= 2 {
+		if len(cells) < 5 || len(cells) > 8 {
+			p.add("columns", "%d columns, want user, resolver, realm, serial, seed[, type, digits, step|counter]", len(cells))
+			return nil, p.line, p.err()
+		}
+		t.User = cells[0]
+		if cells[1] != "" {
+			t.SetLabel("resolver", cells[1])
+		}
+		if cells[2] != "" {
+			t.SetLabel("realm", cells[2])
+		}
+		cells = cells[3:]
+	} else if len(cells) < 2 || len(cells) > 5 {
+		p.add("columns", "%d columns, want serial, seed[, type, digits, step|counter]", len(cells))
+		return nil, p.line, p.err()
+	}
+	t.Serial = cells[0]
+	enc := seed.Hex
+	if r.o.SecretEncoding != seed.EncodingUnknown {
+		enc = r.o.SecretEncoding
+	}
+	t.Secret = decodeSecret(&p, "seed", cells[1], enc)
+	t.Hash = PrivacyIDEAHash(len(t.Secret))
+	if len(cells) > 2 && cells[2] != "" {
+		switch strings.ToLower(cells[2]) {
+		case "hotp":
+			t.Kind = seed.HOTP
+		case "totp":
+			t.Kind = seed.TOTP
+		default:
+			p.add("type", "%q: only HOTP and TOTP tokens are converted", clip(cells[2]))
+		}
+	}
+	if len(cells) > 3 {
+		readDigits(&p, "digits", cells[3], &t.Digits)
+	}
+	if len(cells) > 4 && cells[4] != "" {
+		if t.Kind == seed.TOTP {
+			cellInt(&p, "step", cells[4], 1, 86400, &t.Period)
+		} else {
+			n, ok := parseUint(cells[4])
+			if !ok {
+				p.add("counter", "%q is not a counter value", clip(cells[4]))
+			}
+			t.Counter = n
+		}
+	}
+	return t, p.line, p.err()
+}
+
+func readDigits(p *problems, field, s string, dst *int) {
+	if s == "" {
+		return
+	}
+	if s != "6" && s != "8" {
+		p.add(field, "%q (want 6 or 8)", clip(s))
+		return
+	}
+	*dst = int(s[0] - '0')
+}
+
+type piWriter struct {
+	w       *bufio.Writer
+	first   bool
+	version int
+}
+
+func (pw *piWriter) Write(t *seed.Token) error {
+	if t.Kind != seed.HOTP && t.Kind != seed.TOTP {
+		return fmt.Errorf("privacyidea: %s tokens do not go in an OATH CSV", t.Kind)
+	}
+	if g := PrivacyIDEAHash(len(t.Secret)); g != t.Hash {
+		return fmt.Errorf("privacyidea: a %d-byte seed is imported as %s, but the token is %s", len(t.Secret), g, t.Hash)
+	}
+	if pw.first {
+		pw.first = false
+		if t.User != "" || t.Label("realm") != "" {
+			pw.version = 2
+			pw.w.WriteString("# version: 2\n")
+		}
+	}
+	if pw.version == 2 {
+		pw.w.WriteString(quoteCell(t.User) + ", " + quoteCell(t.Label("resolver")) + ", " + quoteCell(t.Label("realm")) + ", ")
+	}
+	pw.w.WriteString(t.Serial)
+	pw.w.WriteString(", ")
+	var buf [2 * seed.MaxSecretLen]byte
+	pw.w.Write(appendHexUpper(buf[:0], t.Secret))
+	seed.Zero(buf[:])
+	if t.Kind == seed.TOTP {
+		fmt.Fprintf(pw.w, ", TOTP, %d, %d\n", t.EffectiveDigits(), t.EffectivePeriod())
+	} else {
+		fmt.Fprintf(pw.w, ", HOTP, %d, %d\n", t.EffectiveDigits(), t.Counter)
+	}
+	return nil
+}
+
+func (pw *piWriter) Close() error { return pw.w.Flush() }
+
+// LinOTP OATH CSV: "serial, key, hotp|totp, 6|8, 30|60, sha1|sha256|sha512"
+// with hex keys; a line whose serial starts with '#' is a comment. The
+// format has no counter column: HOTP tokens start at 0.
+
+func linOTPFormat() Format {
+	return Format{
+		Name:       "linotp",
+		Summary:    "LinOTP OATH CSV: serial, key, hotp|totp, 6|8, 30|60, sha1|sha256|sha512 (no counter column)",
+		Encoding:   seed.Hex,
+		Appendable: true,
+		Open: func(r io.Reader, file string, o Options) seed.Reader {
+			lr := &linReader{rows: newRows(r, file), o: o}
+			lr.rows.comment = hashComment
+			return lr
+		},
+		Create: func(w io.Writer, o Options) seed.Writer { return &linWriter{w: bufio.NewWriter(w)} },
+		Sniff: func(head []byte) bool {
+			c := splitSimple(firstLine(head), ',')
+			if len(c) != 6 {
+				return false
+			}
+			_, err := seed.ParseHash(string(c[5]))
+			return err == nil && isHex(c[1])
+		},
+	}
+}
+
+type linReader struct {
+	*rows
+	o Options
+}
+
+func (r *linReader) Read() (*seed.Token, int, error) {
+	cells, err := r.rows.next()
+	if err != nil {
+		if _, ok := err.(*seed.FieldError); ok {
+			return nil, r.rows.line, err
+		}
+		return nil, 0, err
+	}
+	p := problems{file: r.rows.file, line: r.rows.line}
+	if len(cells) < 2 || len(cells) > 6 {
+		p.add("columns", "%d columns, want serial, key[, hotp|totp, digits, step, hash]", len(cells))
+		return nil, p.line, p.err()
+	}
+	t := &seed.Token{Serial: cells[0], Kind: seed.HOTP, Hash: seed.SHA1, Digits: 6}
+	enc := seed.Hex
+	if r.o.SecretEncoding != seed.EncodingUnknown {
+		enc = r.o.SecretEncoding
+	}
+	t.Secret = decodeSecret(&p, "key", cells[1], enc)
+	if len(cells) > 2 && cells[2] != "" {
+		switch strings.ToLower(cells[2]) {
+		case "hotp":
+			t.Kind = seed.HOTP
+		case "totp":
+			t.Kind = seed.TOTP
+		default:
+			p.add("type", "%q (want hotp or totp)", clip(cells[2]))
+		}
+	}
+	if len(cells) > 3 {
+		readDigits(&p, "digits", cells[3], &t.Digits)
+	}
+	if len(cells) > 4 && t.Kind == seed.TOTP {
+		cellInt(&p, "step", cells[4], 1, 86400, &t.Period)
+	}
+	if len(cells) > 5 && cells[5] != "" {
+		h, err := seed.ParseHash(cells[5])
+		if err != nil {
+			p.add("hash", "%q (want sha1, sha256 or sha512)", clip(cells[5]))
+		}
+		t.Hash = h
+	}
+	return t, p.line, p.err()
+}
+
+type linWriter struct{ w *bufio.Writer }
+
+func (lw *linWriter) Write(t *seed.Token) error {
+	if t.Kind != seed.HOTP && t.Kind != seed.TOTP {
+		return fmt.Errorf("linotp: %s tokens do not go in an OATH CSV", t.Kind)
+	}
+	if t.Kind == seed.HOTP && t.Counter != 0 {
+		return fmt.Errorf("linotp: the CSV has no counter column; counter %d would be lost", t.Counter)
+	}
+	if strings.HasPrefix(t.Serial, "#") {
+		return fmt.Errorf("linotp: a serial starting with '#' reads as a comment")
+	}
+	lw.w.WriteString(t.Serial)
+	lw.w.WriteString(", ")
+	var buf [2 * seed.MaxSecretLen]byte
+	lw.w.Write(appendHexUpper(buf[:0], t.Secret))
+	seed.Zero(buf[:])
+	fmt.Fprintf(lw.w, ", %s, %d, %d, %s\n", t.Kind, t.EffectiveDigits(), t.EffectivePeriod(), t.Hash)
+	return nil
+}
+
+func (lw *linWriter) Close() error { return lw.w.Flush() }

@@ -1,0 +1,170 @@
+package csvfmt
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"regexp"
+	"strings"
+
+	"github.com/tokenctl/tokenctl/seed"
+)
+
+// hex: the generic "serial,hexseed[,…]" list many servers import (PingID,
+// NetIQ, IBM uploadOath, Deepnet's .hex files). Columns after the second
+// are ignored on reading. The kind, digits and step come from Options.
+
+func hexFormat() Format {
+	return Format{
+		Name:       "hex",
+		Summary:    "generic serial,hex[,…] lines (PingID, NetIQ, Deepnet .hex); kind/digits/step from --kind/--digits/--period",
+		Encoding:   seed.Hex,
+		Appendable: true,
+		Open: func(r io.Reader, file string, o Options) seed.Reader {
+			return &plainReader{rows: newRows(r, file), o: o, enc: seed.Hex, field: "secret"}
+		},
+		Create: func(w io.Writer, o Options) seed.Writer { return &hexWriter{w: bufio.NewWriter(w)} },
+		Sniff: func(head []byte) bool {
+			c := splitSimple(firstLine(head), ',')
+			return len(c) == 2 && isHex(c[1]) && len(c[1])%2 == 0 && len(c[1]) >= 20
+		},
+	}
+}
+
+// serial-secret: "serial,secret[,…]" where the file does not say how the
+// secret is written. A secret that decodes as both hex and base32 needs
+// Options.SecretEncoding; tokenctl never guesses between them.
+func serialSecretFormat() Format {
+	return Format{
+		Name:    "serial-secret",
+		Summary: "serial,secret[,…] with hex or base32 secrets (read only; ambiguous secrets need --secret-encoding)",
+		Open: func(r io.Reader, file string, o Options) seed.Reader {
+			return &plainReader{rows: newRows(r, file), o: o, enc: seed.EncodingUnknown, field: "secret"}
+		},
+	}
+}
+
+type plainReader struct {
+	*rows
+	o     Options
+	enc   seed.Encoding
+	field string
+}
+
+func (r *plainReader) Read() (*seed.Token, int, error) {
+	cells, err := r.rows.next()
+	if err != nil {
+		if _, ok := err.(*seed.FieldError); ok {
+			return nil, r.rows.line, err
+		}
+		return nil, 0, err
+	}
+	p := problems{file: r.rows.file, line: r.rows.line}
+	if len(cells) < 2 {
+		p.add("columns", "%d column, want serial,secret[,…]", len(cells))
+		return nil, p.line, p.err()
+	}
+	t := &seed.Token{Serial: cells[0], Kind: r.o.Kind, Hash: seed.SHA1, Digits: r.o.Digits, Period: r.o.Period}
+	enc := r.enc
+	if r.o.SecretEncoding != seed.EncodingUnknown {
+		enc = r.o.SecretEncoding
+	}
+	if enc == seed.EncodingUnknown {
+		switch v := seed.ValidIn(cells[1]); len(v) {
+		case 0:
+			p.add(r.field, "neither hex nor base32")
+		case 1:
+			enc = v[0]
+		default:
+			p.add(r.field, "valid as both hex and base32: give --secret-encoding hex or base32")
+		}
+	}
+	if enc != seed.EncodingUnknown {
+		t.Secret = decodeSecret(&p, r.field, cells[1], enc)
+	}
+	return t, p.line, p.err()
+}
+
+type hexWriter struct{ w *bufio.Writer }
+
+func (h *hexWriter) Write(t *seed.Token) error {
+	h.w.WriteString(quoteCell(t.Serial))
+	h.w.WriteByte(',')
+	var buf [2 * seed.MaxSecretLen]byte
+	h.w.Write(appendHexUpper(buf[:0], t.Secret))
+	seed.Zero(buf[:])
+	_, err := h.w.WriteString("\n")
+	return err
+}
+
+func (h *hexWriter) Close() error { return h.w.Flush() }
+
+// token2-ps: the output of Token2's PowerShell converter to Duo
+// (Base32toHex-Convert.ps1): "SERIAL HEX" separated by one space, no
+// header, no time step. The script does no validation; a base32 length of
+// 1, 3, 4 or 6 modulo 8 comes out as an odd number of hex digits, which
+// this reader names as that corruption. Lower-case or padded base32 input
+// also gives wrong hex that cannot be detected: reconvert such tokens from
+// the vendor's original file when in doubt.
+
+// ErrToken2Script marks secrets damaged by Token2's PowerShell converter.
+var ErrToken2Script = errors.New("odd number of hex digits: the corruption of Token2's PowerShell converter (Base32toHex-Convert.ps1) on base32 seeds whose length is not a whole number of bytes; convert the vendor's original base32 file instead")
+
+var t2Line = regexp.MustCompile(`^\S+ [0-9A-Fa-f]+$`)
+
+func token2PSFormat() Format {
+	return Format{
+		Name:     "token2-ps",
+		Summary:  "Token2 PowerShell converter output: SERIAL HEX (read only; step not kept: --period 60 for 60 s tokens)",
+		Encoding: seed.Hex,
+		Open: func(r io.Reader, file string, o Options) seed.Reader {
+			rr := newRows(r, file)
+			rr.delim = ' '
+			return &t2Reader{rows: rr, o: o}
+		},
+		Sniff: func(head []byte) bool {
+			return t2Line.Match(bytes.TrimSpace(firstLine(head)))
+		},
+	}
+}
+
+type t2Reader struct {
+	*rows
+	o Options
+}
+
+func (r *t2Reader) Read() (*seed.Token, int, error) {
+	b, err := r.rows.readLine()
+	for err == nil && len(bytes.TrimSpace(b)) == 0 {
+		b, err = r.rows.readLine()
+	}
+	if err != nil {
+		if _, ok := err.(*seed.FieldError); ok {
+			return nil, r.rows.line, err
+		}
+		return nil, 0, err
+	}
+	p := problems{file: r.rows.file, line: r.rows.line}
+	r.raw = string(b)
+	f := strings.Fields(r.raw)
+	if len(f) != 2 {
+		p.add("columns", "%d fields, want SERIAL HEX separated by a space", len(f))
+		return nil, p.line, p.err()
+	}
+	k := r.o.Kind
+	if k == seed.KindUnknown {
+		k = seed.TOTP
+	}
+	t := &seed.Token{Serial: f[0], Kind: k, Hash: seed.SHA1, Digits: digitsOr(r.o), Period: r.o.Period}
+	sec, err := seed.DecodeHex(f[1])
+	switch {
+	case errors.Is(err, seed.ErrOddHex):
+		p.add("secret", "%d hex digits: %v", len(f[1]), ErrToken2Script)
+	case err != nil:
+		p.add("secret", "not hex: %s", strings.TrimPrefix(err.Error(), "hex: "))
+	default:
+		t.Secret = sec
+	}
+	return t, p.line, p.err()
+}

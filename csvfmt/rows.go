@@ -1,0 +1,239 @@
+package csvfmt
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/tokenctl/tokenctl/seed"
+)
+
+// maxLine bounds one input line; a longer one is refused rather than
+// buffered without limit.
+const maxLine = 1 << 20
+
+// rows splits delimited text into trimmed cells, one physical line at a
+// time. It strips a UTF-8 BOM, accepts LF and CRLF, detects the delimiter
+// (',' ';' or tab) on the first data line unless told, and unquotes
+// RFC 4180 double-quoted cells (a quoted cell cannot span lines).
+type rows struct {
+	br    *bufio.Reader
+	file  string
+	line  int
+	delim byte // 0 = detect on the first data line
+	// comment reports whether a line (trimmed) is a comment to skip; nil
+	// means the format has no comments.
+	comment   func(line string) bool
+	onComment func(line string)
+	cells     []string
+	raw       string
+	long      []byte
+	done      bool
+}
+
+func newRows(r io.Reader, file string) *rows {
+	return &rows{br: bufio.NewReaderSize(r, 64<<10), file: file}
+}
+
+// errf is a FieldError at the current line.
+func (r *rows) errf(field, format string, a ...any) *seed.FieldError {
+	return &seed.FieldError{File: r.file, Line: r.line, Field: field, Msg: fmt.Sprintf(format, a...)}
+}
+
+// readLine returns the next physical line without its line ending.
+func (r *rows) readLine() ([]byte, error) {
+	if r.done {
+		return nil, io.EOF
+	}
+	b, err := r.br.ReadSlice('\n')
+	if err == bufio.ErrBufferFull {
+		r.long = append(r.long[:0], b...)
+		for err == bufio.ErrBufferFull {
+			if len(r.long) > maxLine {
+				// Skip the rest of the line.
+				for err == bufio.ErrBufferFull {
+					_, err = r.br.ReadSlice('\n')
+				}
+				r.line++
+				if err == io.EOF {
+					r.done = true
+				}
+				return nil, r.errf("line", "longer than %d bytes", maxLine)
+			}
+			b, err = r.br.ReadSlice('\n')
+			r.long = append(r.long, b...)
+		}
+		b = r.long
+	}
+	if err == io.EOF {
+		r.done = true
+		if len(b) == 0 {
+			return nil, io.EOF
+		}
+	} else if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", r.file, err)
+	}
+	r.line++
+	if r.line == 1 {
+		b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
+	}
+	if n := len(b); n > 0 && b[n-1] == '\n' {
+		b = b[:n-1]
+	}
+	if n := len(b); n > 0 && b[n-1] == '\r' {
+		b = b[:n-1]
+	}
+	return b, nil
+}
+
+// next returns the cells of the next data line (blank and comment lines
+// skipped). The slice is reused by the following call.
+func (r *rows) next() ([]string, error) {
+	for {
+		b, err := r.readLine()
+		if err != nil {
+			return nil, err
+		}
+		s := string(b) // one allocation; cells are substrings of it
+		t := strings.TrimSpace(s)
+		if t == "" {
+			continue
+		}
+		if r.comment != nil && r.comment(t) {
+			if r.onComment != nil {
+				r.onComment(t)
+			}
+			continue
+		}
+		if r.delim == 0 {
+			r.delim = detectDelim(s)
+		}
+		r.raw = s
+		return r.split(s)
+	}
+}
+
+// detectDelim picks the most frequent of ',', ';' and tab outside quotes;
+// ',' wins ties and is the default.
+func detectDelim(s string) byte {
+	var c, sc, tab int
+	q := false
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '"':
+			q = !q
+		case ',':
+			if !q {
+				c++
+			}
+		case ';':
+			if !q {
+				sc++
+			}
+		case '\t':
+			if !q {
+				tab++
+			}
+		}
+	}
+	switch {
+	case sc > c && sc >= tab:
+		return ';'
+	case tab > c && tab > sc:
+		return '\t'
+	}
+	return ','
+}
+
+var errQuote = errors.New("unterminated quoted cell")
+
+func (r *rows) split(s string) ([]string, error) {
+	cells := r.cells[:0]
+	d := r.delim
+	for {
+		// Skip leading blanks to see whether the cell is quoted.
+		i := 0
+		for i < len(s) && (s[i] == ' ' || (s[i] == '\t' && d != '\t')) {
+			i++
+		}
+		if i < len(s) && s[i] == '"' {
+			var sb strings.Builder
+			j := i + 1
+			closed := false
+			for j < len(s) {
+				if s[j] == '"' {
+					if j+1 < len(s) && s[j+1] == '"' {
+						sb.WriteByte('"')
+						j += 2
+						continue
+					}
+					closed = true
+					j++
+					break
+				}
+				sb.WriteByte(s[j])
+				j++
+			}
+			if !closed {
+				r.cells = cells
+				return nil, r.errf("line", "%v", errQuote)
+			}
+			// Anything after the closing quote up to the delimiter must be blank.
+			k := strings.IndexByte(s[j:], d)
+			rest := s[j:]
+			if k >= 0 {
+				rest = s[j : j+k]
+			}
+			if strings.TrimSpace(rest) != "" {
+				r.cells = cells
+				return nil, r.errf("line", "text after a closing quote in cell %d", len(cells)+1)
+			}
+			cells = append(cells, strings.TrimSpace(sb.String()))
+			if k < 0 {
+				break
+			}
+			s = s[j+k+1:]
+			continue
+		}
+		k := strings.IndexByte(s, d)
+		if k < 0 {
+			cells = append(cells, strings.TrimSpace(s))
+			break
+		}
+		cells = append(cells, strings.TrimSpace(s[:k]))
+		s = s[k+1:]
+	}
+	r.cells = cells
+	return cells, nil
+}
+
+// Raw is the last line read, as it was (for a rejects file).
+func (r *rows) Raw() string { return r.raw }
+
+// hashComment is the comment rule of formats where '#' starts a comment.
+func hashComment(line string) bool { return strings.HasPrefix(line, "#") }
+
+// normHeader folds a header name for comparison: lower case, without
+// spaces, underscores, dashes and dots ("Time Interval" = "timeinterval").
+func normHeader(s string) string {
+	var b strings.Builder
+	for _, c := range strings.ToLower(strings.TrimSpace(s)) {
+		switch c {
+		case ' ', '_', '-', '.', '\t':
+			continue
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// quoteCell quotes a cell for a comma-separated line when it needs it.
+func quoteCell(s string) string {
+	if !strings.ContainsAny(s, ",\"\r\n;\t") && strings.TrimSpace(s) == s {
+		return s
+	}
+	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+}
