@@ -1,0 +1,150 @@
+package yubikey
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/tokenctl/tokenctl/apdu"
+)
+
+// AIDs of the YubiKey applications this package talks to.
+var (
+	AIDOTP        = []byte{0xA0, 0x00, 0x00, 0x05, 0x27, 0x20, 0x01}
+	AIDManagement = []byte{0xA0, 0x00, 0x00, 0x05, 0x27, 0x47, 0x11, 0x17}
+)
+
+// Instructions of the OTP application over CCID.
+const (
+	insConfig = 0x01
+	insStatus = 0x03
+)
+
+// CCID is the OTP application over APDUs (USB CCID, or NFC through a PC/SC
+// reader). Commands are sent exactly as ykman sends them: 00 01 <cmd> 00 Lc
+// data, with Lc = 00 for an empty payload.
+type CCID struct {
+	t      apdu.Transmitter
+	status Status
+}
+
+// SelectAPDU is the SELECT of the OTP application.
+func SelectAPDU() []byte {
+	return append([]byte{0x00, 0xA4, 0x04, 0x00, byte(len(AIDOTP))}, AIDOTP...)
+}
+
+// NewCCID selects the OTP application on the card behind t.
+func NewCCID(t apdu.Transmitter) (*CCID, error) {
+	resp, err := t.Transmit(SelectAPDU())
+	if err != nil {
+		return nil, fmt.Errorf("selecting the YubiKey OTP application: %w", err)
+	}
+	data, sw, err := apdu.Split(resp)
+	if err != nil {
+		return nil, fmt.Errorf("selecting the YubiKey OTP application: %w", err)
+	}
+	if sw != apdu.SWOK {
+		m := "no YubiKey OTP application on this card"
+		if sw != apdu.SWFileNotFound {
+			m = ""
+		}
+		return nil, &apdu.StatusError{Command: "select YubiKey OTP application", SW: sw, Meaning: m}
+	}
+	st, err := ParseStatus(data)
+	if err != nil {
+		return nil, fmt.Errorf("selecting the YubiKey OTP application: %w", err)
+	}
+	return &CCID{t: t, status: st}, nil
+}
+
+// ConfigAPDU is the command APDU for cmd with payload.
+func ConfigAPDU(cmd byte, payload []byte) []byte {
+	b := make([]byte, 0, 5+len(payload))
+	b = append(b, 0x00, insConfig, cmd, 0x00, byte(len(payload)))
+	return append(b, payload...)
+}
+
+// Transport is TransportCCID.
+func (c *CCID) Transport() Transport { return TransportCCID }
+
+// Status is the status from the SELECT or from the last write.
+func (c *CCID) Status() (Status, error) { return c.status, nil }
+
+func (c *CCID) send(what string, cmd []byte) ([]byte, error) {
+	resp, err := c.t.Transmit(cmd)
+	wipe(cmd)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	data, sw, err := apdu.Split(resp)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if sw != apdu.SWOK {
+		return nil, &apdu.StatusError{Command: what, SW: sw}
+	}
+	return data, nil
+}
+
+// Write sends a configuration command and returns the status it answers
+// with (asked with 00 03 when the key gives none).
+func (c *CCID) Write(cmd byte, payload []byte) (Status, error) {
+	if len(payload) > 255 {
+		return Status{}, fmt.Errorf("payload of %d bytes does not fit a short APDU", len(payload))
+	}
+	data, err := c.send(fmt.Sprintf("command %02x", cmd), ConfigAPDU(cmd, payload))
+	if err != nil {
+		return Status{}, err
+	}
+	if len(data) < 6 {
+		data, err = c.send("read status", []byte{0x00, insStatus, 0x00, 0x00})
+		if err != nil {
+			return Status{}, err
+		}
+	}
+	st, err := ParseStatus(data)
+	if err != nil {
+		return Status{}, err
+	}
+	c.status = st
+	return st, nil
+}
+
+// Exchange sends a command that answers with n bytes.
+func (c *CCID) Exchange(cmd byte, payload []byte, n int) ([]byte, error) {
+	data, err := c.send(fmt.Sprintf("command %02x", cmd), ConfigAPDU(cmd, payload))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) != n {
+		return nil, fmt.Errorf("command %02x: %d bytes in the answer, want %d", cmd, len(data), n)
+	}
+	return data, nil
+}
+
+// ManagementVersion selects the management application and returns the
+// firmware version it reports (YubiKey 4 and 5), or an error.
+func ManagementVersion(t apdu.Transmitter) (Version, error) {
+	resp, err := t.Transmit(append([]byte{0x00, 0xA4, 0x04, 0x00, byte(len(AIDManagement))}, AIDManagement...))
+	if err != nil {
+		return Version{}, err
+	}
+	data, sw, err := apdu.Split(resp)
+	if err != nil {
+		return Version{}, err
+	}
+	if sw != apdu.SWOK {
+		return Version{}, &apdu.StatusError{Command: "select management application", SW: sw}
+	}
+	return parseVersionString(data)
+}
+
+func parseVersionString(b []byte) (Version, error) {
+	// "... 5.4.3": the last three dot-separated numbers.
+	i := bytes.LastIndexFunc(b, func(r rune) bool { return r == ' ' })
+	s := b[i+1:]
+	var v [3]int
+	if _, err := fmt.Sscanf(string(s), "%d.%d.%d", &v[0], &v[1], &v[2]); err != nil {
+		return Version{}, fmt.Errorf("management version %q: %w", s, err)
+	}
+	return Version{byte(v[0]), byte(v[1]), byte(v[2])}, nil
+}

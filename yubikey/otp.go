@@ -1,0 +1,96 @@
+package yubikey
+
+import (
+	"crypto/aes"
+	"crypto/subtle"
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+// TokenSize is the size of the encrypted part of a Yubico OTP.
+const TokenSize = 16
+
+// OTP is a decrypted Yubico OTP.
+type OTP struct {
+	PublicID       []byte // the fixed prefix (modhex-decoded)
+	PrivateID      []byte
+	UseCounter     uint16 // non-volatile counter, goes up at each power-up
+	SessionCounter uint8  // goes up with each OTP within a power-up
+	Timestamp      uint32 // 24-bit 8 Hz timer, random at power-up
+	Random         uint16
+}
+
+// Counter is the combined counter that must increase from one OTP to the next.
+func (o *OTP) Counter() uint32 { return uint32(o.UseCounter)<<8 | uint32(o.SessionCounter) }
+
+// Errors from DecodeOTP.
+var (
+	ErrOTPFormat    = errors.New("not a Yubico OTP")
+	ErrOTPCRC       = errors.New("OTP checksum wrong: not made with this AES key")
+	ErrOTPPrivateID = errors.New("OTP private ID does not match")
+)
+
+// DecodeOTP verifies a Yubico OTP as typed by a key (modhex, the public ID
+// followed by 32 characters) with its AES key and private ID. It checks the
+// CRC inside the token and the private ID, and returns the counters for
+// the caller to compare with the last ones seen.
+func DecodeOTP(otp string, aesKey, privateID []byte) (*OTP, error) {
+	if len(aesKey) != KeySize {
+		return nil, fmt.Errorf("AES key is %d bytes, want %d", len(aesKey), KeySize)
+	}
+	if len(otp) < 2*TokenSize || len(otp) > 2*(TokenSize+FixedSize) {
+		return nil, fmt.Errorf("%w: %d characters, want 32 to 64", ErrOTPFormat, len(otp))
+	}
+	raw, err := ParseModhex(otp)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrOTPFormat, err)
+	}
+	pub := raw[:len(raw)-TokenSize]
+	enc := raw[len(raw)-TokenSize:]
+	block, err := aes.NewCipher(aesKey)
+	if err != nil {
+		return nil, err
+	}
+	var plain [TokenSize]byte
+	block.Decrypt(plain[:], enc)
+	defer wipe(plain[:])
+	if !CheckCRC(plain[:]) {
+		return nil, ErrOTPCRC
+	}
+	if privateID != nil && subtle.ConstantTimeCompare(plain[:UIDSize], privateID) != 1 {
+		return nil, ErrOTPPrivateID
+	}
+	return &OTP{
+		PublicID:       pub,
+		PrivateID:      append([]byte(nil), plain[:UIDSize]...),
+		UseCounter:     binary.LittleEndian.Uint16(plain[6:8]),
+		Timestamp:      uint32(plain[8]) | uint32(plain[9])<<8 | uint32(plain[10])<<16,
+		SessionCounter: plain[11],
+		Random:         binary.LittleEndian.Uint16(plain[12:14]),
+	}, nil
+}
+
+// EncodeOTP makes the OTP a key with this public ID, AES key and private
+// ID types for the given counters. Emulators and tests use it.
+func EncodeOTP(publicID, aesKey, privateID []byte, useCounter uint16, sessionCounter uint8, timestamp uint32, random uint16) (string, error) {
+	if len(aesKey) != KeySize || len(privateID) != UIDSize {
+		return "", errors.New("AES key must be 16 bytes and private ID 6")
+	}
+	var plain [TokenSize]byte
+	copy(plain[:], privateID)
+	binary.LittleEndian.PutUint16(plain[6:], useCounter)
+	plain[8], plain[9], plain[10] = byte(timestamp), byte(timestamp>>8), byte(timestamp>>16)
+	plain[11] = sessionCounter
+	binary.LittleEndian.PutUint16(plain[12:], random)
+	crc := ^CRC16(plain[:14])
+	binary.LittleEndian.PutUint16(plain[14:], crc)
+	block, err := aes.NewCipher(aesKey)
+	if err != nil {
+		return "", err
+	}
+	var enc [TokenSize]byte
+	block.Encrypt(enc[:], plain[:])
+	wipe(plain[:])
+	return Modhex(publicID) + Modhex(enc[:]), nil
+}

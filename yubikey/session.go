@@ -1,0 +1,333 @@
+package yubikey
+
+import (
+	"crypto/subtle"
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+// Command numbers: P1 over CCID, the slot byte of an HID frame.
+const (
+	CmdConfig1      byte = 0x01
+	CmdNav          byte = 0x02
+	CmdConfig2      byte = 0x03
+	CmdUpdate1      byte = 0x04
+	CmdUpdate2      byte = 0x05
+	CmdSwap         byte = 0x06
+	CmdNDEF1        byte = 0x08
+	CmdNDEF2        byte = 0x09
+	CmdDeviceSerial byte = 0x10
+	CmdDeviceConfig byte = 0x11
+	CmdScanMap      byte = 0x12
+	CmdDeviceInfo   byte = 0x13
+	CmdChalOTP1     byte = 0x20
+	CmdChalOTP2     byte = 0x28
+	CmdChalHMAC1    byte = 0x30
+	CmdChalHMAC2    byte = 0x38
+)
+
+// Slot numbers.
+const (
+	Slot1 = 1
+	Slot2 = 2
+)
+
+// Version is a firmware version.
+type Version [3]byte
+
+func (v Version) String() string { return fmt.Sprintf("%d.%d.%d", v[0], v[1], v[2]) }
+
+// Less compares versions.
+func (v Version) Less(o Version) bool {
+	for i := range v {
+		if v[i] != o[i] {
+			return v[i] < o[i]
+		}
+	}
+	return false
+}
+
+// Status is the 6-byte status of the OTP application.
+type Status struct {
+	Version Version
+	Seq     byte   // programming sequence: goes up by one with every write
+	Touch   uint16 // touch level / slot status bits
+}
+
+// Status bits of Touch.
+const (
+	StatusSlot1Valid = 0x01
+	StatusSlot2Valid = 0x02
+	StatusSlot1Touch = 0x04
+	StatusSlot2Touch = 0x08
+	StatusLEDInv     = 0x10
+)
+
+// ParseStatus reads the 6 status bytes.
+func ParseStatus(b []byte) (Status, error) {
+	if len(b) < 6 {
+		return Status{}, fmt.Errorf("status is %d bytes, want 6", len(b))
+	}
+	return Status{Version: Version{b[0], b[1], b[2]}, Seq: b[3], Touch: binary.LittleEndian.Uint16(b[4:6])}, nil
+}
+
+// Bytes is the 6-byte encoding.
+func (s Status) Bytes() []byte {
+	return []byte{s.Version[0], s.Version[1], s.Version[2], s.Seq, byte(s.Touch), byte(s.Touch >> 8)}
+}
+
+// Configured reports whether slot (1 or 2) holds a configuration.
+func (s Status) Configured(slot int) bool {
+	switch slot {
+	case Slot1:
+		return s.Touch&StatusSlot1Valid != 0
+	case Slot2:
+		return s.Touch&StatusSlot2Valid != 0
+	}
+	return false
+}
+
+// Transport names the kind of backend.
+type Transport string
+
+const (
+	TransportHID  Transport = "hid"
+	TransportCCID Transport = "ccid"
+)
+
+// Backend carries OTP application commands to a key. Package hid
+// implements it over USB feature reports, NewCCID over APDUs.
+type Backend interface {
+	// Transport says which kind of link this is.
+	Transport() Transport
+	// Status reads the current status.
+	Status() (Status, error)
+	// Write sends a command that changes the configuration (payload:
+	// configuration followed by the current access code) and returns the
+	// status the key reports afterwards. Judging whether the write took is
+	// the Session's job.
+	Write(cmd byte, payload []byte) (Status, error)
+	// Exchange sends a command that answers with n bytes of data.
+	Exchange(cmd byte, payload []byte, n int) ([]byte, error)
+}
+
+// ErrRejected is a write the key did not take (its programming sequence
+// did not move).
+var ErrRejected = errors.New("the YubiKey rejected the write")
+
+// ErrAccessCode is a write refused because the slot is protected by an
+// access code that was not given or did not match.
+var ErrAccessCode = errors.New("wrong or missing access code")
+
+// WriteError is a refused write. It wraps ErrAccessCode when the target
+// slot was programmed (the usual reason: an access code), and ErrRejected
+// always.
+type WriteError struct {
+	Op         string // "write slot 1", "delete slot 2", "swap slots"
+	AccessCode bool   // the slot was programmed: an access code is the likely cause
+	GaveCode   bool   // an access code was sent
+}
+
+func (e *WriteError) Error() string {
+	if e.AccessCode {
+		if e.GaveCode {
+			return e.Op + ": the YubiKey refused the write: wrong access code (the slot is unchanged)"
+		}
+		return e.Op + ": the YubiKey refused the write: the slot is protected by an access code (give it with --access-code-file); the slot is unchanged"
+	}
+	return e.Op + ": the YubiKey refused the write (unsupported setting?); nothing was changed"
+}
+
+// Is makes errors.Is(err, ErrRejected) and ErrAccessCode work.
+func (e *WriteError) Is(target error) bool {
+	return target == ErrRejected || (e.AccessCode && target == ErrAccessCode)
+}
+
+// Session is an open OTP application on one key.
+type Session struct {
+	b      Backend
+	status Status
+}
+
+// NewSession reads the key's status through b.
+func NewSession(b Backend) (*Session, error) {
+	st, err := b.Status()
+	if err != nil {
+		return nil, fmt.Errorf("reading YubiKey status: %w", err)
+	}
+	return &Session{b: b, status: st}, nil
+}
+
+// Backend is the link the session talks through.
+func (s *Session) Backend() Backend { return s.b }
+
+// Version is the firmware version of the OTP application.
+func (s *Session) Version() Version { return s.status.Version }
+
+// Status is the last status the key reported.
+func (s *Session) Status() Status { return s.status }
+
+// Configured reports whether slot holds a configuration.
+func (s *Session) Configured(slot int) bool { return s.status.Configured(slot) }
+
+// Refresh re-reads the status.
+func (s *Session) Refresh() error {
+	st, err := s.b.Status()
+	if err != nil {
+		return err
+	}
+	s.status = st
+	return nil
+}
+
+// Serial reads the serial number. It fails when the key's configuration
+// hides it (SERIAL_API_VISIBLE off).
+func (s *Session) Serial() (uint32, error) {
+	b, err := s.b.Exchange(CmdDeviceSerial, nil, 4)
+	if err != nil {
+		return 0, fmt.Errorf("reading serial number: %w", err)
+	}
+	return binary.BigEndian.Uint32(b), nil
+}
+
+func slotCmd(slot int, one, two byte) (byte, error) {
+	switch slot {
+	case Slot1:
+		return one, nil
+	case Slot2:
+		return two, nil
+	}
+	return 0, fmt.Errorf("slot %d: a YubiKey has slots 1 and 2", slot)
+}
+
+func accessPayload(cur []byte) ([]byte, error) {
+	if cur == nil {
+		return make([]byte, AccessCodeSize), nil
+	}
+	if len(cur) != AccessCodeSize {
+		return nil, fmt.Errorf("access code is %d bytes, want %d", len(cur), AccessCodeSize)
+	}
+	return cur, nil
+}
+
+func isZero(b []byte) bool {
+	var z byte
+	for _, c := range b {
+		z |= c
+	}
+	return z == 0
+}
+
+// write sends a configuration command and judges it by the programming
+// sequence, as Yubico's tools do.
+func (s *Session) write(op string, slot int, cmd byte, payload []byte, gaveCode bool) error {
+	prev := s.status
+	st, err := s.b.Write(cmd, payload)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	s.status = st
+	switch {
+	case st.Seq == prev.Seq+1:
+		return nil
+	case st.Seq == 0 && prev.Seq > 0:
+		if s.b.Transport() == TransportCCID && !st.Version.Less(Version{4, 0, 0}) && st.Version.Less(Version{5, 5, 0}) {
+			// These firmwares do not move the sequence over CCID.
+			return nil
+		}
+		if st.Touch&0x1F == 0 {
+			return nil // no slot left: the sequence resets
+		}
+	}
+	protected := false
+	if slot != 0 {
+		protected = prev.Configured(slot)
+	} else {
+		protected = prev.Configured(Slot1) || prev.Configured(Slot2)
+	}
+	return &WriteError{Op: op, AccessCode: protected, GaveCode: gaveCode}
+}
+
+// Put writes c to slot (1 or 2). cur is the slot's current access code,
+// nil when it has none.
+func (s *Session) Put(slot int, c *Config, cur []byte) error {
+	cmd, err := slotCmd(slot, CmdConfig1, CmdConfig2)
+	if err != nil {
+		return err
+	}
+	acc, err := accessPayload(cur)
+	if err != nil {
+		return err
+	}
+	payload := append(c.Bytes(), acc...)
+	defer wipe(payload)
+	return s.write(fmt.Sprintf("write slot %d", slot), slot, cmd, payload, cur != nil && !isZero(cur))
+}
+
+// Update changes the flags and access code of a programmed slot without
+// touching its secret (ALLOW_UPDATE must be set on the slot).
+func (s *Session) Update(slot int, c *Config, cur []byte) error {
+	cmd, err := slotCmd(slot, CmdUpdate1, CmdUpdate2)
+	if err != nil {
+		return err
+	}
+	acc, err := accessPayload(cur)
+	if err != nil {
+		return err
+	}
+	return s.write(fmt.Sprintf("update slot %d", slot), slot, cmd, append(c.Bytes(), acc...), cur != nil && !isZero(cur))
+}
+
+// Delete empties slot. cur is its access code, nil when it has none.
+func (s *Session) Delete(slot int, cur []byte) error {
+	cmd, err := slotCmd(slot, CmdConfig1, CmdConfig2)
+	if err != nil {
+		return err
+	}
+	acc, err := accessPayload(cur)
+	if err != nil {
+		return err
+	}
+	return s.write(fmt.Sprintf("delete slot %d", slot), slot, cmd, append(DeleteConfig(), acc...), cur != nil && !isZero(cur))
+}
+
+// Swap exchanges the two slots.
+func (s *Session) Swap() error {
+	return s.write("swap slots", 0, CmdSwap, nil, false)
+}
+
+// CalculateHMAC sends challenge (at most 64 bytes) to a challenge-response
+// slot and returns the 20-byte HMAC-SHA1. Like ykman, a short challenge is
+// padded with a byte different from its last.
+func (s *Session) CalculateHMAC(slot int, challenge []byte) ([]byte, error) {
+	cmd, err := slotCmd(slot, CmdChalHMAC1, CmdChalHMAC2)
+	if err != nil {
+		return nil, err
+	}
+	if len(challenge) > 64 {
+		return nil, fmt.Errorf("challenge is %d bytes, at most 64", len(challenge))
+	}
+	pad := byte(0)
+	if len(challenge) > 0 && challenge[len(challenge)-1] == 0 {
+		pad = 1
+	}
+	buf := append([]byte(nil), challenge...)
+	for len(buf) < 64 {
+		buf = append(buf, pad)
+	}
+	r, err := s.b.Exchange(cmd, buf, 20)
+	if err != nil {
+		return nil, fmt.Errorf("challenge-response on slot %d: %w", slot, err)
+	}
+	return r, nil
+}
+
+// EqualCode compares access codes in constant time.
+func EqualCode(a, b []byte) bool { return subtle.ConstantTimeCompare(a, b) == 1 }
+
+func wipe(b []byte) {
+	for i := range b {
+		b[i] = 0
+	}
+}

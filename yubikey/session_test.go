@@ -1,0 +1,293 @@
+package yubikey_test
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha1"
+	"errors"
+	"testing"
+
+	yksim "github.com/tokenctl/tokenctl/sim/yubikey"
+	"github.com/tokenctl/tokenctl/yubikey"
+)
+
+func ccidSession(t *testing.T, k *yksim.Key) *yubikey.Session {
+	t.Helper()
+	b, err := yubikey.NewCCID(k.APDU())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := yubikey.NewSession(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestSessionProgramAndAccessCodes(t *testing.T) {
+	k := yksim.New(yksim.Options{Serial: 4242})
+	s := ccidSession(t, k)
+	if s.Version() != (yubikey.Version{5, 4, 3}) {
+		t.Errorf("version %s", s.Version())
+	}
+	serial, err := s.Serial()
+	if err != nil || serial != 4242 {
+		t.Fatalf("serial %d, %v", serial, err)
+	}
+	priv := []byte{1, 2, 3, 4, 5, 6}
+	aes := bytes.Repeat([]byte{0xA5}, 16)
+	cfg, _ := yubikey.YubicoOTPConfig(yubikey.SerialPublicID(serial), priv, aes)
+	code := []byte{0xAA, 0xBB, 0xCC, 0xDD, 0xEE, 0xFF}
+	if err := cfg.SetAccessCode(code); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(yubikey.Slot1, cfg, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !s.Configured(yubikey.Slot1) || s.Configured(yubikey.Slot2) {
+		t.Fatalf("status after write: %+v", s.Status())
+	}
+	before := k.Slot(1)
+	if !bytes.Equal(before.AccessCode, code) {
+		t.Fatalf("access code on key %x", before.AccessCode)
+	}
+
+	// Without the code, and with a wrong one: refused, slot unchanged.
+	hotp, _ := yubikey.HOTPConfig(bytes.Repeat([]byte{7}, 20), yubikey.HOTPOptions{})
+	for _, cur := range [][]byte{nil, {1, 1, 1, 1, 1, 1}} {
+		err := s.Put(yubikey.Slot1, hotp, cur)
+		if !errors.Is(err, yubikey.ErrAccessCode) || !errors.Is(err, yubikey.ErrRejected) {
+			t.Fatalf("write with access code %x: %v, want ErrAccessCode", cur, err)
+		}
+		if err := s.Delete(yubikey.Slot1, cur); !errors.Is(err, yubikey.ErrAccessCode) {
+			t.Fatalf("delete with access code %x: %v", cur, err)
+		}
+		if !bytes.Equal(k.Slot(1).Config, before.Config) {
+			t.Fatal("slot changed by a refused write")
+		}
+	}
+	// Swap is refused while a slot has an access code.
+	if err := s.Swap(); !errors.Is(err, yubikey.ErrRejected) {
+		t.Fatalf("swap: %v", err)
+	}
+	// With the code: the new configuration takes, without access code.
+	if err := s.Put(yubikey.Slot1, hotp, code); err != nil {
+		t.Fatal(err)
+	}
+	if st := k.Slot(1); st.Mode != yubikey.ModeHOTP || st.AccessCode != nil {
+		t.Fatalf("slot 1 now %v, access code %x", st.Mode, st.AccessCode)
+	}
+	if err := s.Swap(); err != nil {
+		t.Fatal(err)
+	}
+	if k.Slot(1).Configured || k.Slot(2).Mode != yubikey.ModeHOTP {
+		t.Fatal("swap did not swap")
+	}
+	if err := s.Delete(yubikey.Slot2, nil); err != nil {
+		t.Fatal(err)
+	}
+	if k.Slot(2).Configured || s.Status().Seq != 0 {
+		t.Fatalf("after deleting the last slot: %+v", s.Status())
+	}
+}
+
+func TestSerialHiddenWithoutAPIVisible(t *testing.T) {
+	k := yksim.New(yksim.Options{})
+	s := ccidSession(t, k)
+	c, _ := yubikey.ChalRespConfig(bytes.Repeat([]byte{1}, 20), false)
+	c.SetSerialAPIVisible(false)
+	if err := s.Put(yubikey.Slot2, c, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Serial(); err == nil {
+		t.Fatal("serial readable with SERIAL_API_VISIBLE off")
+	}
+}
+
+func TestChallengeResponse(t *testing.T) {
+	k := yksim.New(yksim.Options{})
+	s := ccidSession(t, k)
+	key := bytes.Repeat([]byte{0x42}, 20)
+	c, _ := yubikey.ChalRespConfig(key, true)
+	if err := s.Put(yubikey.Slot2, c, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, ch := range [][]byte{[]byte("hello"), append([]byte("x"), 0)} {
+		got, err := s.CalculateHMAC(yubikey.Slot2, ch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := hmac.New(sha1.New, key)
+		m.Write(ch)
+		if !bytes.Equal(got, m.Sum(nil)) {
+			t.Errorf("HMAC of %q = %x", ch, got)
+		}
+	}
+}
+
+// TestYubicoOTPEndToEnd programs a generated credential, presses the
+// emulated button and verifies the OTPs with DecodeOTP.
+func TestYubicoOTPEndToEnd(t *testing.T) {
+	k := yksim.New(yksim.Options{Serial: 9000001})
+	s := ccidSession(t, k)
+	priv, aes := []byte{9, 8, 7, 6, 5, 4}, []byte("0123456789abcdef")
+	cfg, _ := yubikey.YubicoOTPConfig(yubikey.SerialPublicID(9000001), priv, aes)
+	if err := s.Put(yubikey.Slot1, cfg, nil); err != nil {
+		t.Fatal(err)
+	}
+	var last uint32
+	for i := 0; i < 3; i++ {
+		otp, err := k.Press(1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(otp) != 44 || otp[:12] != yubikey.Modhex(yubikey.SerialPublicID(9000001)) {
+			t.Fatalf("otp %q", otp)
+		}
+		o, err := yubikey.DecodeOTP(otp, aes, priv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.Counter() <= last {
+			t.Errorf("counter %d after %d", o.Counter(), last)
+		}
+		last = o.Counter()
+		if _, err := yubikey.DecodeOTP(otp, []byte("0123456789abcdeX"), priv); !errors.Is(err, yubikey.ErrOTPCRC) {
+			t.Errorf("wrong key: %v", err)
+		}
+		if _, err := yubikey.DecodeOTP(otp, aes, []byte{9, 8, 7, 6, 5, 5}); !errors.Is(err, yubikey.ErrOTPPrivateID) {
+			t.Errorf("wrong private ID: %v", err)
+		}
+	}
+}
+
+func TestHOTPPress(t *testing.T) {
+	k := yksim.New(yksim.Options{Serial: 1234})
+	s := ccidSession(t, k)
+	id, m1, m2, err := yubikey.ParseTokenID("-", 1234)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := yubikey.HOTPConfig([]byte("12345678901234567890"), yubikey.HOTPOptions{Digits: 8, Counter: 0, TokenID: id, FixedModhex1: m1, FixedModhex2: m2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(yubikey.Slot2, cfg, nil); err != nil {
+		t.Fatal(err)
+	}
+	// RFC 4226 appendix D, 8 digits: 84755224 for counter 0.
+	got, err := k.Press(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != "ubhe00001234"+"84755224" {
+		t.Fatalf("typed %q", got)
+	}
+}
+
+func TestParseTokenID(t *testing.T) {
+	cases := []struct {
+		in     string
+		fixed  string
+		m1, m2 bool
+		bad    bool
+	}{
+		{in: "-", fixed: "e163" + "00001234", m2: true},
+		{in: "ubhe", fixed: "e163" + "00001234", m2: true},
+		{in: "12345678", fixed: "e163" + "12345678", m2: true},
+		{in: "cccccccccccc", fixed: "000000000000", m1: true, m2: true},
+		{in: "ub0000000001", fixed: "e100" + "00000001", m1: true},
+		{in: "12ub00000001", bad: true},
+		{in: "ubhe1234", bad: true},
+		{in: "ubhe12", bad: true},
+		{in: "ubhe1234567x", bad: true},
+	}
+	for _, c := range cases {
+		fixed, m1, m2, err := yubikey.ParseTokenID(c.in, 1234)
+		if c.bad {
+			if err == nil {
+				t.Errorf("%q accepted", c.in)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%q: %v", c.in, err)
+			continue
+		}
+		if got := yubikey.Modhex(fixed); got != yubikey.Modhex(unhex(t, c.fixed)) || m1 != c.m1 || m2 != c.m2 {
+			t.Errorf("%q: %x %v %v, want %s %v %v", c.in, fixed, m1, m2, c.fixed, c.m1, c.m2)
+		}
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	if _, err := yubikey.HOTPConfig(make([]byte, 20), yubikey.HOTPOptions{Counter: 17}); err == nil {
+		t.Error("counter 17 accepted")
+	}
+	if _, err := yubikey.HOTPConfig(make([]byte, 20), yubikey.HOTPOptions{Counter: 1048576}); err == nil {
+		t.Error("counter 1048576 accepted")
+	}
+	c, err := yubikey.HOTPConfig(make([]byte, 20), yubikey.HOTPOptions{Counter: 1048560})
+	if err != nil || c.HOTPCounter() != 1048560 {
+		t.Errorf("max counter: %v %d", err, c.HOTPCounter())
+	}
+	if _, err := yubikey.HOTPConfig(make([]byte, 21), yubikey.HOTPOptions{}); err == nil {
+		t.Error("21-byte key accepted")
+	}
+	if _, err := yubikey.HOTPConfig(make([]byte, 20), yubikey.HOTPOptions{Digits: 7}); err == nil {
+		t.Error("7 digits accepted")
+	}
+	if _, err := yubikey.YubicoOTPConfig(make([]byte, 6), make([]byte, 5), make([]byte, 16)); err == nil {
+		t.Error("5-byte private ID accepted")
+	}
+	bad := yubikey.DeleteConfig()
+	bad[0] = 1
+	if _, err := yubikey.ParseConfig(bad); err == nil {
+		t.Error("bad CRC accepted")
+	}
+	k, _ := yubikey.YubicoOTPConfig(make([]byte, 6), make([]byte, 6), bytes.Repeat([]byte{0x5A}, 16))
+	if s := k.String() + k.GoString(); bytes.Contains([]byte(s), []byte("5a5a")) || bytes.Contains([]byte(s), []byte("ZZZZ")) {
+		t.Errorf("String shows the key: %s", s)
+	}
+}
+
+func FuzzParseModhex(f *testing.F) {
+	f.Add("cbdefghijklnrtuv")
+	f.Add("vvccccnrhbfu")
+	f.Fuzz(func(t *testing.T, s string) {
+		b, err := yubikey.ParseModhex(s)
+		if err == nil && yubikey.Modhex(b) != stringsToLower(s) {
+			t.Fatalf("round trip %q -> %q", s, yubikey.Modhex(b))
+		}
+	})
+}
+
+func stringsToLower(s string) string { return string(bytes.ToLower([]byte(s))) }
+
+func FuzzParseConfig(f *testing.F) {
+	c, _ := yubikey.HOTPConfig([]byte("12345678901234567890"), yubikey.HOTPOptions{Digits: 8})
+	f.Add(c.Bytes())
+	f.Add(yubikey.DeleteConfig())
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := yubikey.ParseConfig(b)
+		if err != nil {
+			return
+		}
+		if c.Mode() != yubikey.ModeEmpty && !bytes.Equal(c.Bytes(), b) {
+			t.Fatalf("re-encoding differs: %x -> %x", b, c.Bytes())
+		}
+	})
+}
+
+func FuzzDecodeOTP(f *testing.F) {
+	key := []byte("0123456789abcdef")
+	otp, _ := yubikey.EncodeOTP([]byte{1, 2, 3, 4, 5, 6}, key, []byte{6, 5, 4, 3, 2, 1}, 1, 2, 3, 4)
+	f.Add(otp)
+	f.Add("")
+	f.Fuzz(func(t *testing.T, s string) {
+		o, err := yubikey.DecodeOTP(s, key, nil)
+		if err == nil && len(o.PrivateID) != 6 {
+			t.Fatal("bad private ID length")
+		}
+	})
+}
