@@ -292,9 +292,10 @@ func (s *Session) Delete(slot int, cur []byte) error {
 	return s.write(fmt.Sprintf("delete slot %d", slot), slot, cmd, append(DeleteConfig(), acc...), cur != nil && !isZero(cur))
 }
 
-// Swap exchanges the two slots.
+// Swap exchanges the two slots. Like ykman, it sends an empty
+// configuration followed by a zero access code.
 func (s *Session) Swap() error {
-	return s.write("swap slots", 0, CmdSwap, nil, false)
+	return s.write("swap slots", 0, CmdSwap, make([]byte, AccessCodeSize), false)
 }
 
 // CalculateHMAC sends challenge (at most 64 bytes) to a challenge-response
