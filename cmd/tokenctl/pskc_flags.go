@@ -4,6 +4,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/convert"
+	"github.com/tokenctl/tokenctl/internal/secretin"
+	"github.com/tokenctl/tokenctl/seed"
 )
 
 // pskcFlags adds the PSKC credential flags (--pskc-key-file,
@@ -11,6 +13,44 @@ import (
 // returned function fills o from them; call it in RunE before reading or
 // writing. Commands that read or write seed files (convert, validate, seed
 // generate, ledger export...) call this.
+//
+// The key is hex (16, 24 or 32 bytes: AES-128/192/256; 3DES files take 16
+// or 24); the password is the file's or variable's content, trimmed of
+// surrounding white space.
 func pskcFlags(c *cobra.Command) func(o *convert.Options) error {
-	return func(o *convert.Options) error { return nil }
+	var key, pw secretin.Source
+	c.Flags().StringVar(&key.File, "pskc-key-file", "", "PSKC pre-shared key, as hex, from this file ('-' for standard input)")
+	c.Flags().StringVar(&key.Env, "pskc-key-env", "", "PSKC pre-shared key, as hex, from this environment variable")
+	c.Flags().StringVar(&pw.File, "pskc-password-file", "", "PSKC password (PBKDF2) from this file ('-' for standard input)")
+	c.Flags().StringVar(&pw.Env, "pskc-password-env", "", "PSKC password (PBKDF2) from this environment variable")
+	return func(o *convert.Options) error {
+		if key.IsSet() && pw.IsSet() {
+			return usagef("give a PSKC key or a PSKC password, not both")
+		}
+		if key.IsSet() {
+			s, err := key.Read()
+			if err != nil {
+				return usagef("PSKC key: %v", err)
+			}
+			k, err := seed.DecodeHex(s)
+			if err != nil {
+				return usagef("PSKC key: not hex: %v", err)
+			}
+			switch len(k) {
+			case 16, 24, 32:
+			default:
+				seed.Zero(k)
+				return usagef("PSKC key: %d bytes; want 16, 24 or 32 (32, 48 or 64 hex digits)", len(k))
+			}
+			o.PSKCKey = k
+		}
+		if pw.IsSet() {
+			s, err := pw.Read()
+			if err != nil {
+				return usagef("PSKC password: %v", err)
+			}
+			o.PSKCPassword = []byte(s)
+		}
+		return nil
+	}
 }

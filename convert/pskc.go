@@ -1,0 +1,123 @@
+package convert
+
+import (
+	"bytes"
+	"errors"
+	"io"
+
+	"github.com/tokenctl/tokenctl/pskc"
+	"github.com/tokenctl/tokenctl/seed"
+)
+
+// The pskc format: RFC 6030 key containers, read (plain or encrypted with
+// Options.PSKCKey / PSKCPassword) and written (plain, pre-shared key, or
+// password).
+func init() {
+	Register(Format{
+		Name:     "pskc",
+		Aliases:  []string{"rfc6030", "pskcxml"},
+		Summary:  "PSKC (RFC 6030) key container: HOTP, TOTP, Yubico AES; plain, pre-shared-key or password encrypted (--pskc-key-file, --pskc-password-file)",
+		Open:     openPSKC,
+		Create:   createPSKC,
+		Sniff:    sniffPSKC,
+		Encoding: seed.Base64,
+		Check:    checkPSKC,
+	})
+}
+
+func openPSKC(r io.Reader, file string, o *Options) (seed.Reader, error) {
+	po := pskc.Options{File: file}
+	if o != nil {
+		po.Key, po.Password = o.PSKCKey, o.PSKCPassword
+	}
+	pr, err := pskc.NewReader(r, po)
+	if err != nil {
+		return nil, &UsageError{err}
+	}
+	return &pskcReader{r: pr, file: file}, nil
+}
+
+func createPSKC(w io.Writer, o *Options) (seed.Writer, error) {
+	var wo pskc.WriterOptions
+	if o != nil {
+		wo.Key, wo.Password = o.PSKCKey, o.PSKCPassword
+	}
+	pw, err := pskc.NewWriter(w, wo)
+	if err != nil {
+		return nil, &UsageError{err}
+	}
+	return pw, nil
+}
+
+// sniffPSKC claims XML whose root is a KeyContainer (or the drafts'
+// SecretContainer).
+func sniffPSKC(head []byte) bool {
+	h := bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
+	h = bytes.TrimLeft(h, " \t\r\n")
+	if !bytes.HasPrefix(h, []byte("<")) {
+		return false
+	}
+	return bytes.Contains(h, []byte("KeyContainer")) || bytes.Contains(h, []byte("SecretContainer"))
+}
+
+// checkPSKC is the pskc target's rule set: what a container cannot carry.
+func checkPSKC(t *seed.Token) []*seed.FieldError {
+	if t.Kind != seed.HOTP && t.Kind != seed.TOTP && t.Kind != seed.YubicoOTP {
+		return []*seed.FieldError{{Field: "kind", Msg: "PSKC carries HOTP, TOTP and Yubico OTP tokens; this one is " + t.Kind.String()}}
+	}
+	if t.Kind == seed.YubicoOTP && len(t.Secret) != 16 {
+		return []*seed.FieldError{{Field: "secret", Msg: "a Yubico OTP AES key is 16 bytes"}}
+	}
+	return nil
+}
+
+// pskcReader adapts pskc.Reader to seed.Reader. Problems with one key are
+// *seed.FieldError on that key's line; a problem with the whole file (not
+// well-formed XML, missing or wrong key or password) is one FieldError,
+// after which the reader ends.
+type pskcReader struct {
+	r    *pskc.Reader
+	file string
+	done bool
+}
+
+const credentialHint = " (give the key with --pskc-key-file or --pskc-key-env, the password with --pskc-password-file or --pskc-password-env)"
+
+func (p *pskcReader) Read() (*seed.Token, int, error) {
+	if p.done {
+		return nil, 0, io.EOF
+	}
+	k, err := p.r.Next()
+	if err == io.EOF {
+		p.done = true
+		return nil, 0, io.EOF
+	}
+	if err != nil {
+		var e *pskc.Error
+		if !errors.As(err, &e) {
+			p.done = true
+			return nil, 0, err
+		}
+		fe := &seed.FieldError{File: p.file, Line: e.Line, Field: e.Field, Msg: e.Msg}
+		if e.Fatal {
+			p.done = true
+			if errors.Is(err, pskc.ErrNoCredential) {
+				fe.Msg += credentialHint
+			}
+		}
+		return nil, e.Line, fe
+	}
+	defer k.Wipe()
+	t, err := k.Token()
+	if err != nil {
+		field, msg := "Key", err.Error()
+		if i := bytes.IndexByte([]byte(msg), ':'); i > 0 {
+			field, msg = msg[:i], msg[i+2:]
+		}
+		if k.ID != "" {
+			field = "Key " + k.ID + ": " + field
+		}
+		return nil, k.Line, &seed.FieldError{File: p.file, Line: k.Line, Field: field, Msg: msg}
+	}
+	return t, k.Line, nil
+}

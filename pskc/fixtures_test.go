@@ -1,0 +1,243 @@
+package pskc
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// fixturesDir finds ../shared/fixtures/pskc beside the repository root.
+// It skips the test when the folder is absent, except under CI=true.
+func fixturesDir(t testing.TB) string {
+	t.Helper()
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := wd
+	for {
+		if _, err := os.Stat(filepath.Join(root, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(root)
+		if parent == root {
+			t.Fatal("go.mod not found above " + wd)
+		}
+		root = parent
+	}
+	dir := filepath.Join(root, "..", "shared", "fixtures", "pskc")
+	if _, err := os.Stat(filepath.Join(dir, "expected.json")); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("PSKC fixtures missing under CI: %v", err)
+		}
+		t.Skipf("PSKC fixtures not present (%v)", err)
+	}
+	return dir
+}
+
+type expectedKey struct {
+	ID               *string         `json:"id"`
+	Serial           *string         `json:"serial"`
+	Algorithm        *string         `json:"algorithm"`
+	AlgorithmSuite   *string         `json:"algorithm_suite"`
+	ResponseLength   *int            `json:"response_length"`
+	ResponseEncoding *string         `json:"response_encoding"`
+	Counter          *int64          `json:"counter"`
+	TimeOffset       *int64          `json:"time_offset"`
+	TimeInterval     *int64          `json:"time_interval"`
+	TimeDrift        *int64          `json:"time_drift"`
+	Issuer           *string         `json:"issuer"`
+	Manufacturer     *string         `json:"manufacturer"`
+	Model            *string         `json:"model"`
+	KeyUserID        *string         `json:"key_userid"`
+	SecretHex        json.RawMessage `json:"secret_hex"`
+	SecretError      *string         `json:"secret_error"`
+}
+
+type expectedFile struct {
+	Credential json.RawMessage `json:"credential"`
+	Keys       []expectedKey   `json:"keys"`
+	ParseError *string         `json:"parse_error"`
+}
+
+func loadExpected(t testing.TB, dir string) map[string]expectedFile {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "expected.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]expectedFile
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// credentialOptions turns expected.json's credential into Options; ok is
+// false for "unknown" (python-pskc had none that works).
+func credentialOptions(t *testing.T, raw json.RawMessage) (o Options, known bool) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return o, true
+	}
+	if string(raw) == `"unknown"` {
+		return o, false
+	}
+	var c struct {
+		Key      *string `json:"key"`
+		Password *string `json:"password"`
+	}
+	if err := json.Unmarshal(raw, &c); err != nil {
+		t.Fatalf("credential %s: %v", raw, err)
+	}
+	if c.Key != nil {
+		k, err := hex.DecodeString(*c.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Key = k
+	}
+	if c.Password != nil {
+		o.Password = []byte(*c.Password)
+	}
+	return o, true
+}
+
+func readFixture(t *testing.T, path string, o Options) ([]*Key, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	o.File = filepath.Base(path)
+	keys, _, err := ReadAll(f, o)
+	return keys, err
+}
+
+// compareKey checks every field expected.json records for one key.
+func compareKey(t *testing.T, name string, i int, k *Key, e expectedKey) {
+	t.Helper()
+	where := func(f string) string { return name + ": key " + string(rune('0'+i)) + ": " + f }
+	eqs := func(f string, got string, want *string) {
+		if want != nil && got != *want {
+			t.Errorf("%s = %q, want %q", where(f), got, *want)
+		}
+	}
+	eqi := func(f string, got *int64, want *int64) {
+		if want == nil {
+			return
+		}
+		if got == nil || *got != *want {
+			t.Errorf("%s = %v, want %d", where(f), ptrStr(got), *want)
+		}
+	}
+	eqs("id", k.ID, e.ID)
+	eqs("algorithm", k.Algorithm, e.Algorithm)
+	eqs("algorithm_suite", k.Suite, e.AlgorithmSuite)
+	eqs("issuer", k.Issuer, e.Issuer)
+	eqs("key_userid", k.UserID, e.KeyUserID)
+	eqs("response_encoding", k.Response.Encoding, e.ResponseEncoding)
+	if e.ResponseLength != nil && k.Response.Length != *e.ResponseLength {
+		t.Errorf("%s = %d, want %d", where("response_length"), k.Response.Length, *e.ResponseLength)
+	}
+	eqs("serial", k.Device.SerialNo, e.Serial)
+	eqs("manufacturer", k.Device.Manufacturer, e.Manufacturer)
+	eqs("model", k.Device.Model, e.Model)
+	eqi("counter", k.Counter, e.Counter)
+	eqi("time_offset", k.Time, e.TimeOffset)
+	eqi("time_interval", k.TimeInterval, e.TimeInterval)
+	eqi("time_drift", k.TimeDrift, e.TimeDrift)
+	// A value python-pskc did not find must be absent here too.
+	if e.Counter == nil && k.Counter != nil {
+		t.Errorf("%s = %d, python-pskc found none", where("counter"), *k.Counter)
+	}
+	if e.TimeInterval == nil && k.TimeInterval != nil {
+		t.Errorf("%s = %d, python-pskc found none", where("time_interval"), *k.TimeInterval)
+	}
+	switch {
+	case len(e.SecretHex) == 0:
+	case string(e.SecretHex) == "null":
+		if k.Secret != nil {
+			t.Errorf("%s: have a %d-byte secret, python-pskc found none", where("secret"), len(k.Secret))
+		}
+	default:
+		var want string
+		if err := json.Unmarshal(e.SecretHex, &want); err != nil {
+			t.Fatal(err)
+		}
+		if got := hex.EncodeToString(k.Secret); got != strings.ToLower(want) {
+			t.Errorf("%s differs from python-pskc's (%d bytes, want %d)", where("secret"), len(k.Secret), len(want)/2)
+		}
+	}
+}
+
+func ptrStr(p *int64) any {
+	if p == nil {
+		return "absent"
+	}
+	return *p
+}
+
+// TestFixturesMatchPythonPSKC reads every fixture and compares what it
+// finds with what python-pskc 1.2 read from the same file.
+func TestFixturesMatchPythonPSKC(t *testing.T) {
+	dir := fixturesDir(t)
+	exp := loadExpected(t, dir)
+	names := make([]string, 0, len(exp))
+	for n := range exp {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var checked int
+	for _, name := range names {
+		e := exp[name]
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(dir, filepath.FromSlash(name))
+			o, known := credentialOptions(t, e.Credential)
+			keys, err := readFixture(t, path, o)
+			switch {
+			case e.ParseError != nil:
+				if err == nil {
+					t.Fatalf("read %d keys; python-pskc says %s", len(keys), *e.ParseError)
+				}
+				return // messages are checked in TestInvalidFiles
+			case strings.Contains(name, "camellia"):
+				// Camellia is optional: it must fail clearly, not decrypt to garbage.
+				if err == nil || !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "Camellia") {
+					t.Fatalf("err = %v, want an unsupported-Camellia error", err)
+				}
+				return
+			case !known:
+				// python-pskc had no credential: the secret must not come out
+				// silently; the read stops with a credential error.
+				if err == nil {
+					t.Fatalf("read %d keys without a credential; want an error", len(keys))
+				}
+				if !errors.Is(err, ErrNoCredential) && !errors.Is(err, ErrUnsupported) {
+					t.Fatalf("err = %v, want no-credential or unsupported", err)
+				}
+				for i, k := range keys {
+					compareKey(t, name, i, k, e.Keys[i])
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("python-pskc reads this file; we fail: %v", err)
+			}
+			if len(keys) != len(e.Keys) {
+				t.Fatalf("%d keys, python-pskc found %d", len(keys), len(e.Keys))
+			}
+			for i, k := range keys {
+				compareKey(t, name, i, k, e.Keys[i])
+			}
+			checked++
+		})
+	}
+	if checked < 50 {
+		t.Errorf("only %d fixtures compared", checked)
+	}
+}
