@@ -264,23 +264,11 @@ func pickFormat(from string, br *bufio.Reader, name string) (*convert.Format, er
 	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
 		return nil, exitcode.DataErr(fmt.Errorf("reading %s: %w", name, err))
 	}
-	var claims []*convert.Format
-	for _, f := range convert.Formats() {
-		if f.Open != nil && f.Sniff != nil && f.Sniff(head) {
-			claims = append(claims, f)
-		}
+	f, err := convert.Detect(head)
+	if err != nil {
+		return nil, exitcode.UsageErr(fmt.Errorf("%s: %w", name, err))
 	}
-	switch len(claims) {
-	case 1:
-		return claims[0], nil
-	case 0:
-		return nil, usagef("%s: format not recognised; give --from (see 'tokenctl formats')", name)
-	}
-	names := make([]string, len(claims))
-	for i, f := range claims {
-		names[i] = f.Name
-	}
-	return nil, usagef("%s: could be %s; give --from", name, strings.Join(names, " or "))
+	return f, nil
 }
 
 // isProblemList reports an error that is a list of *seed.FieldError.

@@ -437,3 +437,32 @@ func TestCodeCheckHelpHasExamples(t *testing.T) {
 		}
 	}
 }
+
+// Real vendor and server files, read through the registered formats.
+func TestCodeCheckRealFormats(t *testing.T) {
+	// A spreadsheet-damaged Entra CSV (BOM, ';', CRLF, 'timeinterval',
+	// lower-case spaced base32), format detected.
+	entra := writeFile(t, "token2.csv", "\xef\xbb\xbfupn;serial number;secret key;timeinterval;manufacturer;model\r\n"+
+		";60234567;gezd gnbv gy3t qojq gezd gnbv gy3t qojq;60;Token2;c202\r\n")
+	// RFC 6238 SHA-1 at 59 s with a 60 s step is step 0: RFC 4226 counter 0.
+	code, out, errOut := runCLI(t, "code", "--seeds", entra, "--serial", "60234567", "--time", "59")
+	if code != 0 || out != "755224\n" {
+		t.Errorf("entra: exit %d, %q, %s", code, out, errOut)
+	}
+	// At 60*4+1 s, the code of step 1 means 3 steps (180 s) slow.
+	code, out, errOut = runCLI(t, "check", "--seeds", entra, "--from", "azure", "--serial", "60234567", "--time", "241", "--code", "287082")
+	if code != 0 || out != "matches step -3 (-180 s): the token's clock is 180 s slow\n" {
+		t.Errorf("entra check: exit %d, %q, %s", code, out, errOut)
+	}
+	// privacyIDEA HOTP with its counter.
+	pi := writeFile(t, "pi.csv", "# privacyIDEA export\nOATH1, "+rfcHex+", HOTP, 6, 3\n")
+	code, out, errOut = runCLI(t, "code", "--seeds", pi, "--from", "privacyidea", "--serial", "OATH1")
+	if code != 0 || out != "969429\n" {
+		t.Errorf("privacyidea: exit %d, %q, %s", code, out, errOut)
+	}
+	code, out, errOut = runCLI(t, "check", "--seeds", pi, "--from", "privacyidea", "--serial", "OATH1", "--code", "520489")
+	if code != 0 || !strings.HasPrefix(out, "matches counter 9 (offset +6 from 3)") {
+		t.Errorf("privacyidea check: exit %d, %q, %s", code, out, errOut)
+	}
+	assertNoSecret(t, []string{out, errOut}, rfcHex, rfcB32)
+}
