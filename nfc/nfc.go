@@ -1,0 +1,355 @@
+// Package nfc is tokenctl's PC/SC transport, on github.com/ebfe/scard: it
+// lists readers, picks one by name, waits for a card to arrive or leave,
+// connects exclusively and exchanges APDUs with the T=0 rules applied
+// (61 XX → GET RESPONSE, 6C XX → re-send with Le = XX). It serves every
+// PC/SC reader, contactless (NFC) or contact, real or virtual (vpcd).
+//
+// The API:
+//
+//	ctx, err := nfc.NewContext()      // SCardEstablishContext
+//	defer ctx.Release()
+//	reader, err := ctx.FindReader("") // the only reader, or one by substring
+//	err = ctx.WaitForCard(c, reader)  // cancellable by c or ctx.Cancel()
+//	card, err := ctx.Connect(reader)  // exclusive
+//	defer card.Close()                // always: disconnect and reset
+//	resp, err := card.Transmit(cmd)   // *Card is an apdu.Transmitter
+//	err = ctx.WaitForRemoval(c, reader)
+//
+// Every PC/SC failure is an *Error naming the reader, the operation and
+// the PC/SC code with its symbolic name, for example
+//
+//	reader "Virtual PCD 00 00": transmit: SCARD_W_REMOVED_CARD (0x80100069): the card was removed
+//
+// Use Removed(err) to recognise a card that left the reader (or was never
+// there), and errors.Is(err, context.Canceled) for a cancelled wait.
+package nfc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ebfe/scard"
+)
+
+// pollInterval bounds each GetStatusChange call so that a cancellation that
+// races with SCardCancel is still seen promptly.
+const pollInterval = 500 * time.Millisecond
+
+// Error is a PC/SC failure on one reader.
+type Error struct {
+	Reader string      // reader name; empty for context-wide operations
+	Op     string      // what was being done: "connect", "transmit", ...
+	Code   scard.Error // the PC/SC return code
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	if e.Reader != "" {
+		fmt.Fprintf(&b, "reader %q: ", e.Reader)
+	}
+	if e.Op != "" {
+		b.WriteString(e.Op + ": ")
+	}
+	b.WriteString(Describe(e.Code))
+	return b.String()
+}
+
+// Unwrap gives the scard.Error, so errors.Is(err, scard.ErrRemovedCard) works.
+func (e *Error) Unwrap() error { return e.Code }
+
+func wrap(reader, op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var se scard.Error
+	if errors.As(err, &se) {
+		return &Error{Reader: reader, Op: op, Code: se}
+	}
+	if reader != "" {
+		return fmt.Errorf("reader %q: %s: %w", reader, op, err)
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// Removed reports whether err means the card is not (or no longer) in the
+// reader, or stopped answering: the cases where an operator should present
+// the token again.
+func Removed(err error) bool {
+	var e *Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	switch e.Code {
+	case scard.ErrRemovedCard, scard.ErrNoSmartcard, scard.ErrResetCard,
+		scard.ErrUnpoweredCard, scard.ErrUnresponsiveCard, scard.ErrCommError,
+		scard.ErrNotTransacted, scard.ErrReaderUnavailable, scard.ErrUnknownReader:
+		return true
+	}
+	return false
+}
+
+// Context is one PC/SC context (a connection to pcscd). Its methods may be
+// called from one goroutine at a time, except Cancel, which may be called
+// from any goroutine to abort a wait.
+type Context struct {
+	mu  sync.Mutex
+	ctx *scard.Context
+}
+
+// NewContext establishes a PC/SC context. Release it when done.
+func NewContext() (*Context, error) {
+	c, err := scard.EstablishContext()
+	if err != nil {
+		return nil, wrap("", "connecting to the PC/SC service (is pcscd running?)", err)
+	}
+	return &Context{ctx: c}, nil
+}
+
+// Release closes the context. Calling it twice is harmless.
+func (c *Context) Release() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ctx == nil {
+		return nil
+	}
+	err := c.ctx.Release()
+	c.ctx = nil
+	return wrap("", "releasing the PC/SC context", err)
+}
+
+// Cancel aborts a WaitForCard or WaitForRemoval in progress (for example
+// from a signal handler); the wait returns context.Canceled.
+func (c *Context) Cancel() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ctx == nil {
+		return nil
+	}
+	return wrap("", "cancel", c.ctx.Cancel())
+}
+
+func (c *Context) sc() (*scard.Context, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ctx == nil {
+		return nil, errors.New("nfc: context already released")
+	}
+	return c.ctx, nil
+}
+
+// Readers lists the reader names pcscd knows, in its order. No reader is
+// an empty list, not an error.
+func (c *Context) Readers() ([]string, error) {
+	sc, err := c.sc()
+	if err != nil {
+		return nil, err
+	}
+	rs, err := sc.ListReaders()
+	if errors.Is(err, scard.ErrNoReadersAvailable) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, wrap("", "listing readers", err)
+	}
+	return rs, nil
+}
+
+// FindReader chooses a reader. With a non-empty substr it is the one reader
+// whose name contains substr (case-insensitive; an exact name always
+// wins). With substr empty it is the only reader, or else the only reader
+// holding a card. The error lists the candidates when there are none or
+// several.
+func (c *Context) FindReader(substr string) (string, error) {
+	all, err := c.Readers()
+	if err != nil {
+		return "", err
+	}
+	if len(all) == 0 {
+		return "", errors.New("no PC/SC reader found (is the reader plugged in and pcscd running?)")
+	}
+	if substr != "" {
+		var match []string
+		for _, r := range all {
+			if r == substr {
+				return r, nil
+			}
+			if strings.Contains(strings.ToLower(r), strings.ToLower(substr)) {
+				match = append(match, r)
+			}
+		}
+		switch len(match) {
+		case 1:
+			return match[0], nil
+		case 0:
+			return "", fmt.Errorf("no reader matches %q; readers: %s", substr, quoteList(all))
+		}
+		return "", fmt.Errorf("%d readers match %q, give more of the name: %s", len(match), substr, quoteList(match))
+	}
+	if len(all) == 1 {
+		return all[0], nil
+	}
+	withCard, err := c.present(all)
+	if err != nil {
+		return "", err
+	}
+	if len(withCard) == 1 {
+		return withCard[0], nil
+	}
+	return "", fmt.Errorf("%d readers found, choose one with --reader: %s", len(all), quoteList(all))
+}
+
+// present lists the readers among names that hold a card now.
+func (c *Context) present(names []string) ([]string, error) {
+	sc, err := c.sc()
+	if err != nil {
+		return nil, err
+	}
+	rs := make([]scard.ReaderState, len(names))
+	for i, n := range names {
+		rs[i] = scard.ReaderState{Reader: n, CurrentState: scard.StateUnaware}
+	}
+	if err := sc.GetStatusChange(rs, 0); err != nil && !errors.Is(err, scard.ErrTimeout) {
+		return nil, wrap("", "reading reader states", err)
+	}
+	var out []string
+	for _, r := range rs {
+		if r.EventState&scard.StatePresent != 0 {
+			out = append(out, r.Reader)
+		}
+	}
+	return out, nil
+}
+
+func quoteList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = fmt.Sprintf("%q", n)
+	}
+	return strings.Join(q, ", ")
+}
+
+// WaitForCard returns when a card is in reader (at once if one already
+// is). It ends early with ctx's error when ctx is done or Cancel is called
+// (context.Canceled).
+func (c *Context) WaitForCard(ctx context.Context, reader string) error {
+	return c.wait(ctx, reader, true)
+}
+
+// WaitForRemoval returns when reader holds no card (at once if it is
+// empty already). Cancellation as for WaitForCard.
+func (c *Context) WaitForRemoval(ctx context.Context, reader string) error {
+	return c.wait(ctx, reader, false)
+}
+
+func (c *Context) wait(ctx context.Context, reader string, present bool) error {
+	sc, err := c.sc()
+	if err != nil {
+		return err
+	}
+	op := "waiting for a card"
+	if !present {
+		op = "waiting for the card to be removed"
+	}
+	stop := context.AfterFunc(ctx, func() { c.Cancel() })
+	defer stop()
+	rs := []scard.ReaderState{{Reader: reader, CurrentState: scard.StateUnaware}}
+	for {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("reader %q: %s: %w", reader, op, err)
+		}
+		err := sc.GetStatusChange(rs, pollInterval)
+		switch {
+		case err == nil:
+		case errors.Is(err, scard.ErrTimeout):
+			continue
+		case errors.Is(err, scard.ErrCancelled):
+			if ctx.Err() != nil {
+				return fmt.Errorf("reader %q: %s: %w", reader, op, ctx.Err())
+			}
+			return fmt.Errorf("reader %q: %s: %w", reader, op, context.Canceled)
+		default:
+			return wrap(reader, op, err)
+		}
+		ev := rs[0].EventState
+		if ev&(scard.StateUnknown|scard.StateIgnore) != 0 {
+			return &Error{Reader: reader, Op: op, Code: scard.ErrUnknownReader}
+		}
+		// A mute card (no ATR) does not count as present.
+		has := ev&scard.StatePresent != 0 && ev&scard.StateMute == 0
+		if has == present && ev&scard.StateUnavailable == 0 {
+			return nil
+		}
+		rs[0].CurrentState = ev &^ scard.StateChanged
+	}
+}
+
+// Connect opens the card in reader for this process alone (exclusive
+// share mode), with T=0 or T=1, whichever the card offers.
+func (c *Context) Connect(reader string) (*Card, error) {
+	sc, err := c.sc()
+	if err != nil {
+		return nil, err
+	}
+	h, err := sc.Connect(reader, scard.ShareExclusive, scard.ProtocolAny)
+	if err != nil {
+		return nil, wrap(reader, "connect", err)
+	}
+	card := &Card{h: h, reader: reader, proto: h.ActiveProtocol()}
+	if st, err := h.Status(); err == nil {
+		card.atr = st.Atr
+	}
+	return card, nil
+}
+
+// Describe renders a PC/SC code as NAME (0xCODE): meaning.
+func Describe(code scard.Error) string {
+	if n, ok := codeNames[code]; ok {
+		return fmt.Sprintf("%s (0x%08X): %s", n.name, uint32(code), n.meaning)
+	}
+	return fmt.Sprintf("PC/SC error 0x%08X: %s", uint32(code), strings.TrimPrefix(code.Error(), "scard: "))
+}
+
+type codeName struct{ name, meaning string }
+
+var codeNames = map[scard.Error]codeName{
+	scard.ErrInternalError:        {"SCARD_F_INTERNAL_ERROR", "internal error in the PC/SC service"},
+	scard.ErrCancelled:            {"SCARD_E_CANCELLED", "the operation was cancelled"},
+	scard.ErrInvalidHandle:        {"SCARD_E_INVALID_HANDLE", "invalid handle (card or context already released)"},
+	scard.ErrInvalidParameter:     {"SCARD_E_INVALID_PARAMETER", "invalid parameter"},
+	scard.ErrNoMemory:             {"SCARD_E_NO_MEMORY", "out of memory"},
+	scard.ErrInsufficientBuffer:   {"SCARD_E_INSUFFICIENT_BUFFER", "response larger than the buffer"},
+	scard.ErrUnknownReader:        {"SCARD_E_UNKNOWN_READER", "no such reader (unplugged?)"},
+	scard.ErrTimeout:              {"SCARD_E_TIMEOUT", "timed out"},
+	scard.ErrSharingViolation:     {"SCARD_E_SHARING_VIOLATION", "another program is using the card"},
+	scard.ErrNoSmartcard:          {"SCARD_E_NO_SMARTCARD", "no card in the reader"},
+	scard.ErrUnknownCard:          {"SCARD_E_UNKNOWN_CARD", "unknown card"},
+	scard.ErrProtoMismatch:        {"SCARD_E_PROTO_MISMATCH", "the card does not speak the requested protocol"},
+	scard.ErrNotReady:             {"SCARD_E_NOT_READY", "the reader or card is not ready"},
+	scard.ErrSystemCancelled:      {"SCARD_E_SYSTEM_CANCELLED", "cancelled by the system"},
+	scard.ErrCommError:            {"SCARD_F_COMM_ERROR", "communication error with the reader"},
+	scard.ErrUnknownError:         {"SCARD_F_UNKNOWN_ERROR", "unknown PC/SC error"},
+	scard.ErrInvalidAtr:           {"SCARD_E_INVALID_ATR", "the card's ATR is invalid"},
+	scard.ErrNotTransacted:        {"SCARD_E_NOT_TRANSACTED", "the exchange with the card failed"},
+	scard.ErrReaderUnavailable:    {"SCARD_E_READER_UNAVAILABLE", "the reader is not available"},
+	scard.ErrNoService:            {"SCARD_E_NO_SERVICE", "the PC/SC service (pcscd) is not running"},
+	scard.ErrServiceStopped:       {"SCARD_E_SERVICE_STOPPED", "the PC/SC service stopped"},
+	scard.ErrNoReadersAvailable:   {"SCARD_E_NO_READERS_AVAILABLE", "no reader available"},
+	scard.ErrCommDataLost:         {"SCARD_E_COMM_DATA_LOST", "data lost in communication with the card"},
+	scard.ErrUnsupportedCard:      {"SCARD_W_UNSUPPORTED_CARD", "the reader cannot talk to this card"},
+	scard.ErrUnresponsiveCard:     {"SCARD_W_UNRESPONSIVE_CARD", "the card does not answer"},
+	scard.ErrUnpoweredCard:        {"SCARD_W_UNPOWERED_CARD", "the card is not powered"},
+	scard.ErrResetCard:            {"SCARD_W_RESET_CARD", "the card was reset"},
+	scard.ErrRemovedCard:          {"SCARD_W_REMOVED_CARD", "the card was removed"},
+	scard.ErrSecurityViolation:    {"SCARD_W_SECURITY_VIOLATION", "access denied"},
+	scard.ErrUnsupportedFeature:   {"SCARD_E_UNSUPPORTED_FEATURE", "the reader does not support this"},
+	scard.ErrServerTooBusy:        {"SCARD_E_SERVER_TOO_BUSY", "the PC/SC service is too busy"},
+	scard.ErrCardUnsupported:      {"SCARD_E_CARD_UNSUPPORTED", "the card is not supported"},
+	scard.ErrReaderUnsupported:    {"SCARD_E_READER_UNSUPPORTED", "the reader driver is not supported"},
+	scard.ErrNoAccess:             {"SCARD_E_NO_ACCESS", "access denied"},
+	scard.ErrCancelledByUser:      {"SCARD_W_CANCELLED_BY_USER", "cancelled by the user"},
+	scard.ErrCardNotAuthenticated: {"SCARD_W_CARD_NOT_AUTHENTICATED", "the card is not authenticated"},
+}
