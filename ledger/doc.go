@@ -1,0 +1,64 @@
+// Package ledger records every token tokenctl programs or imports, so that
+// a batch of hundreds of tokens ends with every seed known exactly once,
+// even when the process is killed or a token is pulled mid-write.
+//
+// # Write-ahead
+//
+// A token's record is committed as Pending, with its secret, before the
+// first byte goes to the device (Reserve), and marked Programmed when the
+// device confirms (MarkProgrammed), then Verified when a code from the
+// token matches (MarkVerified), or Failed. A crash in between leaves a
+// Pending record holding the very secret the token may now hold; when that
+// token is presented again, PendingFor hands the same secret back for an
+// idempotent re-burn. Each change is one transaction; the SQLite store
+// runs in WAL mode with synchronous=FULL, so a commit is on disk (fsync'd)
+// when the call returns.
+//
+// # One serial, one live record
+//
+// A serial has at most one current record (a unique index). Recording a
+// serial again is refused with *ExistsError unless the caller asks to
+// reprogram; the old record then stays in the history, linked both ways
+// (Replaces/ReplacedBy), with an event saying who replaced it and when.
+// A Pending record is claimed by the process that wrote it (host, pid,
+// process start time, nonce) until it is marked; another process may take
+// it over only when that owner has certainly ended (same host, pid gone
+// or reused) or its lease has run out (other hosts). Write transactions
+// take the write lock when they begin, and the claim check happens inside
+// them, so two processes never both hold one serial.
+//
+// # Encryption
+//
+// The ledger file alone reveals no seed. Each record's secret material
+// (secret, Yubico OTP private ID, access code, bound to the ledger's ID
+// and the record's serial so a ciphertext moved to another row is
+// detected) is sealed with filippo.io/age to the ledger's own public key:
+// an X25519 key made by Create (or an ML-KEM-768+X25519 hybrid key, on
+// request), whose public half lives in the ledger's metadata.
+//
+// Sealing per record to a public key (about 0.1 ms each) was chosen over
+// sealing every record under one symmetric data key because it splits the
+// two powers: a provisioning station records new tokens with the public
+// key alone and never holds anything that can read the ledger back; only
+// export, show --secrets and resuming a crashed token need the private
+// key. The private key is kept either in an identity file written by
+// 'tokenctl ledger init' (0600, away from the ledger), or inside the
+// ledger's metadata, encrypted to a passphrase with age's scrypt
+// recipient, or both. The passphrase is thus stretched once per process
+// (about a second, by design) rather than once per record, which scrypt
+// per record would cost.
+//
+// What this does not protect: someone who can write the ledger file can
+// add records sealed to its public key, or replace that key so that later
+// records are sealed to theirs (Unlock checks the key matches the
+// identity given, so any process that reads secrets notices); keep the
+// ledger's directory writable by the provisioning account only.
+//
+// # Stores
+//
+// The Ledger holds the keys and the rules; a Store (interface) only keeps
+// records, events and metadata, and never sees a plaintext secret.
+// OpenSQLite is the embedded store on modernc.org/sqlite (pure Go); a
+// store shared by several stations (PostgreSQL) implements the same
+// interface.
+package ledger

@@ -1,0 +1,494 @@
+package ledger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"filippo.io/age"
+
+	"github.com/tokenctl/tokenctl/seed"
+)
+
+// DefaultLease is how long a pending claim holds against other processes
+// that cannot tell whether its owner is still alive (another host).
+const DefaultLease = 2 * time.Minute
+
+// Ledger is an open ledger: a Store plus the key material to seal secrets
+// (always) and to open them (once unlocked).
+type Ledger struct {
+	s         Store
+	id        string
+	recipient age.Recipient
+	recString string
+	ids       []age.Identity
+	owner     string
+
+	// Lease is how long a Reserve or PendingFor claim holds against
+	// processes that cannot see the owner (default DefaultLease).
+	Lease time.Duration
+	// Now is the clock (tests).
+	Now func() time.Time
+}
+
+// CreateOptions choose how the ledger's key is kept.
+type CreateOptions struct {
+	// Passphrase, when set, wraps the ledger's identity inside the ledger
+	// with age's scrypt recipient, so the passphrase alone unlocks it.
+	// Without it, the identity exists only in the identity file the
+	// caller writes from Create's result.
+	Passphrase []byte
+	// ScryptWorkFactor is log2 of scrypt's N (0: age's default, 18).
+	ScryptWorkFactor int
+	// PostQuantum makes an ML-KEM-768+X25519 hybrid key instead of X25519.
+	PostQuantum bool
+}
+
+// Create initialises a ledger in s. It returns the open ledger (unlocked)
+// and the identity file content: the caller must write it (0600) where the
+// operator keeps keys, apart from the ledger, unless a passphrase was given
+// and the caller chooses not to keep a file at all.
+func Create(ctx context.Context, s Store, o CreateOptions) (*Ledger, []byte, error) {
+	id, secret, rcpt, err := newIdentity(o.PostQuantum)
+	if err != nil {
+		return nil, nil, fmt.Errorf("generating the ledger key: %w", err)
+	}
+	r, err := parseRecipient(rcpt)
+	if err != nil {
+		return nil, nil, err
+	}
+	now := time.Now()
+	meta := map[string]string{
+		metaID:        randomID(),
+		metaCreated:   now.UTC().Format(time.RFC3339),
+		metaRecipient: rcpt,
+	}
+	canary := make([]byte, 16)
+	if _, err := io.ReadFull(randReader, canary); err != nil {
+		return nil, nil, err
+	}
+	if meta[metaCheck], err = encryptArmored(canary, r); err != nil {
+		return nil, nil, err
+	}
+	if len(o.Passphrase) > 0 {
+		sr, err := age.NewScryptRecipient(string(o.Passphrase))
+		if err != nil {
+			return nil, nil, fmt.Errorf("passphrase: %w", err)
+		}
+		if o.ScryptWorkFactor > 0 {
+			sr.SetWorkFactor(o.ScryptWorkFactor)
+		}
+		if meta[metaWrapped], err = encryptArmored([]byte(secret), sr); err != nil {
+			return nil, nil, fmt.Errorf("wrapping the ledger key: %w", err)
+		}
+	}
+	if err := s.Init(ctx, meta); err != nil {
+		return nil, nil, err
+	}
+	l, err := Open(ctx, s)
+	if err != nil {
+		return nil, nil, err
+	}
+	l.ids = []age.Identity{id}
+	return l, identityFile(secret, rcpt, now), nil
+}
+
+// Open opens the ledger in s, locked: it can record new tokens (sealing to
+// the ledger's public key needs no secret) but not reveal any until
+// Unlock or UnlockPassphrase.
+func Open(ctx context.Context, s Store) (*Ledger, error) {
+	meta, err := s.Meta(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if meta[metaID] == "" || meta[metaRecipient] == "" {
+		return nil, ErrNotLedger
+	}
+	r, err := parseRecipient(meta[metaRecipient])
+	if err != nil {
+		return nil, err
+	}
+	return &Ledger{s: s, id: meta[metaID], recipient: r, recString: meta[metaRecipient], owner: newOwner(),
+		Lease: DefaultLease, Now: time.Now}, nil
+}
+
+// OpenFile opens the SQLite ledger at path (see Open).
+func OpenFile(ctx context.Context, path string) (*Ledger, error) {
+	s, err := OpenSQLite(path, false)
+	if err != nil {
+		return nil, err
+	}
+	l, err := Open(ctx, s)
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return l, nil
+}
+
+// CreateFile creates a SQLite ledger at path, which must not exist (see
+// Create). On failure the half-made file is removed.
+func CreateFile(ctx context.Context, path string, o CreateOptions) (*Ledger, []byte, error) {
+	s, err := OpenSQLite(path, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	l, idf, err := Create(ctx, s, o)
+	if err != nil {
+		s.Close()
+		removeLedgerFiles(path)
+		return nil, nil, err
+	}
+	return l, idf, nil
+}
+
+// Close releases the store.
+func (l *Ledger) Close() error {
+	releaseOwner(l.owner)
+	return l.s.Close()
+}
+
+// Store returns the ledger's store.
+func (l *Ledger) Store() Store { return l.s }
+
+// ID is the ledger's random identifier.
+func (l *Ledger) ID() string { return l.id }
+
+// Recipient is the age public key secrets are sealed to.
+func (l *Ledger) Recipient() string { return l.recString }
+
+// Owner names this process's claims on pending records.
+func (l *Ledger) Owner() string { return l.owner }
+
+// Unlocked reports whether secrets can be opened.
+func (l *Ledger) Unlocked() bool { return len(l.ids) > 0 }
+
+// HasPassphrase reports whether the ledger's identity is also wrapped
+// under a passphrase.
+func (l *Ledger) HasPassphrase(ctx context.Context) (bool, error) {
+	meta, err := l.s.Meta(ctx)
+	return meta[metaWrapped] != "", err
+}
+
+// Unlock checks that ids open this ledger and keeps them for reading
+// secrets. It returns ErrWrongKey when none does.
+func (l *Ledger) Unlock(ctx context.Context, ids ...age.Identity) error {
+	ok := false
+	for _, id := range ids {
+		if recipientOf(id) == l.recString {
+			ok = true
+		}
+	}
+	meta, err := l.s.Meta(ctx)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return ErrWrongKey
+	}
+	if _, err := decryptArmored(meta[metaCheck], ids...); err != nil {
+		return ErrWrongKey
+	}
+	l.ids = ids
+	return nil
+}
+
+// UnlockPassphrase opens the identity wrapped in the ledger with the
+// passphrase (one scrypt derivation, about a second by design).
+func (l *Ledger) UnlockPassphrase(ctx context.Context, pass []byte) error {
+	meta, err := l.s.Meta(ctx)
+	if err != nil {
+		return err
+	}
+	if meta[metaWrapped] == "" {
+		return errors.New("this ledger has no passphrase: use its identity file")
+	}
+	si, err := age.NewScryptIdentity(string(pass))
+	if err != nil {
+		return err
+	}
+	b, err := decryptArmored(meta[metaWrapped], si)
+	if err != nil {
+		return ErrWrongKey
+	}
+	defer seed.Zero(b)
+	id, err := age.ParseIdentities(bytesReader(b))
+	if err != nil || len(id) != 1 {
+		return fmt.Errorf("ledger metadata: wrapped identity is malformed")
+	}
+	return l.Unlock(ctx, id...)
+}
+
+// Entry says where a token being recorded comes from.
+type Entry struct {
+	Family   Family
+	Model    string
+	Slot     int
+	Batch    string
+	Operator string
+	User     string
+	// Reprogram replaces a current record of the same serial (kept in
+	// the history as replaced) instead of refusing it.
+	Reprogram bool
+	// AccessCode is a YubiKey access code set with the secret, sealed
+	// along with it.
+	AccessCode []byte
+}
+
+func (l *Ledger) newRecord(tok *seed.Token, e Entry, st State) (*Record, error) {
+	if err := CheckSerial(tok.Serial); err != nil {
+		return nil, err
+	}
+	if len(tok.Secret) == 0 {
+		return nil, fmt.Errorf("serial %s: no secret", tok.Serial)
+	}
+	if e.Family == "" {
+		return nil, fmt.Errorf("serial %s: no device family", tok.Serial)
+	}
+	now := l.Now()
+	r := &Record{
+		Serial: tok.Serial, Family: e.Family, Model: e.Model,
+		Kind: tok.Kind, Hash: tok.Hash, Digits: tok.Digits, Period: tok.Period, Counter: tok.Counter, Slot: e.Slot,
+		Manufacturer: tok.Manufacturer, Issuer: tok.Issuer, PublicID: append([]byte(nil), tok.PublicID...),
+		State: st, Batch: e.Batch, Operator: e.Operator, User: e.User,
+		Created: now, Updated: now,
+	}
+	if r.Model == "" {
+		r.Model = tok.Model
+	}
+	if r.User == "" {
+		r.User = tok.User
+	}
+	if len(tok.Labels) > 0 {
+		r.Labels = make(map[string]string, len(tok.Labels))
+		for k, v := range tok.Labels {
+			r.Labels[k] = v
+		}
+	}
+	p := &payload{LedgerID: l.id, Serial: tok.Serial, Secret: tok.Secret, PrivateID: tok.PrivateID, AccessCode: e.AccessCode}
+	var err error
+	if r.Sealed, err = seal(p, l.recipient); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// claimable reports why r cannot be taken over by this process, or nil.
+func (l *Ledger) claimable(r *Record) error {
+	if r.State != Pending || r.Owner == "" || r.Owner == l.owner {
+		return nil
+	}
+	if l.Now().After(r.LeaseUntil) || ownerGone(r.Owner) {
+		return nil
+	}
+	return &ClaimedError{Record: r}
+}
+
+// Reserve records tok as pending, durably (committed and fsync'd) before it
+// returns: call it before the first write to the device. The record is
+// claimed by this process until MarkProgrammed or MarkFailed. A serial
+// already recorded is refused with *ExistsError unless e.Reprogram; even
+// then a pending record that another live process holds is refused with
+// *ClaimedError.
+func (l *Ledger) Reserve(ctx context.Context, tok *seed.Token, e Entry) (*Record, error) {
+	r, err := l.newRecord(tok, e, Pending)
+	if err != nil {
+		return nil, err
+	}
+	r.Owner, r.LeaseUntil = l.owner, l.Now().Add(l.Lease)
+	o := InsertOptions{Event: "reserved", Operator: e.Operator, At: r.Created, Detail: "batch " + e.Batch}
+	if e.Reprogram {
+		o.Replace, o.MayReplace, o.Event = true, l.claimable, "reserved (reprogram)"
+	}
+	if err := l.s.Insert(ctx, []*Record{r}, o); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// PendingFor takes over serial's pending (or failed) record for a re-burn
+// and returns it with its token, secret included: the secret the device
+// may already hold, so writing it again is idempotent. It needs the ledger
+// unlocked. A record held by another live process gives *ClaimedError; a
+// record in another state, *StateError; no record, ErrNotFound.
+func (l *Ledger) PendingFor(ctx context.Context, serial, operator string) (*Record, *seed.Token, error) {
+	if !l.Unlocked() {
+		return nil, nil, ErrLocked
+	}
+	cur, err := l.s.Current(ctx, serial)
+	if err != nil {
+		return nil, nil, err
+	}
+	// Check the secret opens before claiming the record.
+	tok, err := l.Token(cur)
+	if err != nil {
+		return nil, nil, err
+	}
+	now := l.Now()
+	r, err := l.s.Update(ctx, cur.ID, Event{What: "resumed", Operator: operator, At: now}, func(r *Record) error {
+		if r.State != Pending && r.State != Failed {
+			return &StateError{Record: r, Op: "resume"}
+		}
+		if !r.Current() {
+			return &StateError{Record: r, Op: "resume replaced"}
+		}
+		if err := l.claimable(r); err != nil {
+			return err
+		}
+		r.State, r.Owner, r.LeaseUntil, r.Error = Pending, l.owner, now.Add(l.Lease), ""
+		return nil
+	})
+	if err != nil {
+		tok.Wipe()
+		return nil, nil, err
+	}
+	return r, tok, nil
+}
+
+// MarkProgrammed records that the device confirmed the write of r, which
+// this process must hold (Reserve or PendingFor).
+func (l *Ledger) MarkProgrammed(ctx context.Context, r *Record, operator string) (*Record, error) {
+	now := l.Now()
+	return l.s.Update(ctx, r.ID, Event{What: "programmed", Operator: operator, At: now}, func(x *Record) error {
+		if x.State != Pending || x.Owner != l.owner || !x.Current() {
+			return &StateError{Record: x, Op: "mark programmed"}
+		}
+		x.State, x.Programmed, x.Owner, x.LeaseUntil = Programmed, now, "", time.Time{}
+		return nil
+	})
+}
+
+// MarkVerified records that a code from the token matched.
+func (l *Ledger) MarkVerified(ctx context.Context, r *Record, operator string) (*Record, error) {
+	now := l.Now()
+	return l.s.Update(ctx, r.ID, Event{What: "verified", Operator: operator, At: now}, func(x *Record) error {
+		if x.State != Programmed && x.State != Verified || !x.Current() {
+			return &StateError{Record: x, Op: "mark verified"}
+		}
+		x.State, x.Verified = Verified, now
+		return nil
+	})
+}
+
+// MarkFailed records that writing (or verifying) r failed, and why. The
+// secret stays: the device may hold it, and a later attempt re-burns it
+// (PendingFor). reason must not contain secrets.
+func (l *Ledger) MarkFailed(ctx context.Context, r *Record, operator, reason string) (*Record, error) {
+	now := l.Now()
+	return l.s.Update(ctx, r.ID, Event{What: "failed", Operator: operator, At: now, Detail: reason}, func(x *Record) error {
+		switch {
+		case !x.Current():
+			return &StateError{Record: x, Op: "mark failed"}
+		case x.State == Pending && x.Owner == l.owner, x.State == Programmed:
+		default:
+			return &StateError{Record: x, Op: "mark failed"}
+		}
+		x.State, x.Error, x.Owner, x.LeaseUntil = Failed, reason, "", time.Time{}
+		return nil
+	})
+}
+
+// Assign sets the user a token is given to.
+func (l *Ledger) Assign(ctx context.Context, serial, user, operator string) (*Record, error) {
+	cur, err := l.s.Current(ctx, serial)
+	if err != nil {
+		return nil, err
+	}
+	return l.s.Update(ctx, cur.ID, Event{What: "assigned", Operator: operator, Detail: user, At: l.Now()}, func(x *Record) error {
+		x.User = user
+		return nil
+	})
+}
+
+// Get returns serial's current record.
+func (l *Ledger) Get(ctx context.Context, serial string) (*Record, error) {
+	return l.s.Current(ctx, serial)
+}
+
+// List calls fn for each record matching f.
+func (l *Ledger) List(ctx context.Context, f Filter, fn func(*Record) error) error {
+	return l.s.List(ctx, f, fn)
+}
+
+// Token rebuilds r's token with its secret. It needs the ledger unlocked,
+// and checks the sealed secret belongs to r (same ledger, same serial).
+// The caller should Wipe the token when done.
+func (l *Ledger) Token(r *Record) (*seed.Token, error) {
+	p, err := l.open(r)
+	if err != nil {
+		return nil, err
+	}
+	seed.Zero(p.AccessCode)
+	t := r.token()
+	t.Secret, t.PrivateID = p.Secret, p.PrivateID
+	if len(t.PrivateID) == 0 {
+		t.PrivateID = nil
+	}
+	return t, nil
+}
+
+// AccessCode returns the YubiKey access code sealed with r, if any.
+func (l *Ledger) AccessCode(r *Record) ([]byte, error) {
+	p, err := l.open(r)
+	if err != nil {
+		return nil, err
+	}
+	seed.Zero(p.Secret)
+	seed.Zero(p.PrivateID)
+	if len(p.AccessCode) == 0 {
+		return nil, nil
+	}
+	return p.AccessCode, nil
+}
+
+func (l *Ledger) open(r *Record) (*payload, error) {
+	if !l.Unlocked() {
+		return nil, ErrLocked
+	}
+	p, err := unseal(r.Sealed, l.ids)
+	if err != nil {
+		return nil, fmt.Errorf("serial %s: %w", r.Serial, err)
+	}
+	if p.LedgerID != l.id || p.Serial != r.Serial {
+		p.wipe()
+		return nil, fmt.Errorf("serial %s (record #%d): %w", r.Serial, r.ID, ErrTampered)
+	}
+	return p, nil
+}
+
+// token is r's token without secret material.
+func (r *Record) token() *seed.Token {
+	t := &seed.Token{
+		Serial: r.Serial, Kind: r.Kind, Hash: r.Hash, Digits: r.Digits, Period: r.Period, Counter: r.Counter,
+		Manufacturer: r.Manufacturer, Model: r.Model, User: r.User, Issuer: r.Issuer,
+	}
+	if len(r.PublicID) > 0 {
+		t.PublicID = append([]byte(nil), r.PublicID...)
+	}
+	for k, v := range r.Labels {
+		t.SetLabel(k, v)
+	}
+	if r.Slot != 0 && t.Label("slot") == "" {
+		t.SetLabel("slot", fmt.Sprint(r.Slot))
+	}
+	return t
+}
+
+// Export calls fn with each record matching f and its token, secret
+// included (the ledger must be unlocked). The token is wiped after fn
+// returns. Records are checked against their sealed serial.
+func (l *Ledger) Export(ctx context.Context, f Filter, fn func(r *Record, t *seed.Token) error) error {
+	if !l.Unlocked() {
+		return ErrLocked
+	}
+	return l.s.List(ctx, f, func(r *Record) error {
+		t, err := l.Token(r)
+		if err != nil {
+			return err
+		}
+		defer t.Wipe()
+		return fn(r, t)
+	})
+}
