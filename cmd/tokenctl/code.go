@@ -198,6 +198,7 @@ func (in *tokenInput) fromSeeds(c *cobra.Command) (*seed.Token, error) {
 	var (
 		found     *seed.Token
 		foundLine int
+		read      int
 		bad       []error
 	)
 	for {
@@ -216,6 +217,7 @@ func (in *tokenInput) fromSeeds(c *cobra.Command) (*seed.Token, error) {
 			bad = append(bad, err)
 			continue
 		}
+		read++
 		if t.Serial != in.serial {
 			t.Wipe()
 			if err != nil && !onlyWarnings(err) {
@@ -236,6 +238,9 @@ func (in *tokenInput) fromSeeds(c *cobra.Command) (*seed.Token, error) {
 			return nil, exitcode.DataErr(fmt.Errorf("%s:%d: serial: %s appears again (first on line %d); which one is the token?", name, line, in.serial, foundLine))
 		}
 		found, foundLine = t, line
+	}
+	if found == nil && read == 0 && len(bad) > 0 {
+		return nil, exitcode.DataErr(fmt.Errorf("no token could be read: %w", bad[0]))
 	}
 	if found == nil {
 		msg := fmt.Sprintf("%s: serial %s not found", name, in.serial)

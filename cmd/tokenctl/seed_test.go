@@ -275,3 +275,57 @@ func TestSeedGenerateServerFormats(t *testing.T) {
 		}
 	}
 }
+
+// Seeds generated into a password-protected PSKC file decrypt with
+// python-pskc (a real peer) to secrets whose codes oathtool and
+// 'tokenctl code --seeds' agree on.
+func TestSeedGeneratePSKCWithPythonPSKC(t *testing.T) {
+	if _, err := exec.Command("/usr/bin/python3", "-c", "import pskc").CombinedOutput(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("python3-pskc not installed; required under CI")
+		}
+		t.Skip("python3-pskc not installed")
+	}
+	ot, err := exec.LookPath("oathtool")
+	if err != nil {
+		t.Skip("oathtool not installed")
+	}
+	out := filepath.Join(t.TempDir(), "gen.pskc")
+	t.Setenv("TK_PSKC_PW", "correct horse battery")
+	code, _, errOut := runCLI(t, "seed", "generate", "--count", "3", "--serial-prefix", "PS", "--hash", "sha256", "--digits", "8", "--period", "60",
+		"--to", "pskc", "--pskc-password-env", "TK_PSKC_PW", "-o", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	py := `import pskc, sys
+p = pskc.PSKC(sys.argv[1]); p.encryption.derive_key(sys.argv[2])
+for k in p.keys: print(k.serial, k.secret.hex(), k.algorithm_suite, k.response_length, k.time_interval)`
+	res, err := exec.Command("/usr/bin/python3", "-c", py, out, "correct horse battery").CombinedOutput()
+	if err != nil {
+		t.Fatalf("python-pskc: %v: %s", err, res)
+	}
+	lines := strings.Split(strings.TrimSpace(string(res)), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("python-pskc read %d keys: %s", len(lines), res)
+	}
+	for i, l := range lines {
+		f := strings.Fields(l)
+		if len(f) != 5 || f[0] != "PS"+strconv.Itoa(i+1) || len(f[1]) != 64 || strings.ToUpper(f[2]) != "HMAC-SHA256" || f[3] != "8" || f[4] != "60" {
+			t.Fatalf("python-pskc key %q", l)
+		}
+		want, err := exec.Command(ot, "--totp=sha256", "-d", "8", "-s", "60s", "--now", "@1700000000", f[1]).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, got, errOut := runCLI(t, "code", "--seeds", out, "--serial", f[0], "--pskc-password-env", "TK_PSKC_PW", "--time", "1700000000")
+		if code != 0 || got != string(want) {
+			t.Errorf("%s: code %q (exit %d, %s), oathtool %q", f[0], got, code, errOut, want)
+		}
+	}
+	// Without the password: exit 1, and no secret anywhere.
+	code, got, errOut := runCLI(t, "code", "--seeds", out, "--serial", "PS1")
+	if code != 1 || got != "" || !strings.Contains(errOut, "no token could be read") {
+		t.Errorf("no password: exit %d, %q, %q", code, got, errOut)
+	}
+	assertNoSecret(t, []string{errOut}, strings.Fields(lines[0])[1])
+}
