@@ -237,3 +237,23 @@ func TestDecodeErrorsNeverContainSecret(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkDecodeBase32(b *testing.B) {
+	const s = "gezd gnbv gy3t qojq gezd gnbv gy3t qojq"
+	b.SetBytes(int64(len(s)))
+	for b.Loop() {
+		if _, err := DecodeBase32(s); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkDecodeHex(b *testing.B) {
+	const s = "3132333435363738393031323334353637383930"
+	b.SetBytes(int64(len(s)))
+	for b.Loop() {
+		if _, err := DecodeHex(s); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -138,3 +138,11 @@ func TestTokenStringHidesSecret(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkHOTPCode(b *testing.B) {
+	for b.Loop() {
+		if _, err := HOTPCode(rfcSecret, 12345, SHA1, 6); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
