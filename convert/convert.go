@@ -375,11 +375,11 @@ func (p *pipe) row(file string, line int, t *seed.Token, readErrs []*seed.FieldE
 		}
 		if t.Serial != "" {
 			if !p.seen.add(key + "\x00" + t.Serial) {
-				what := "within the input"
+				among := ""
 				if key != "" {
-					what = "among the " + key + " tokens"
+					among = " among the " + key + " tokens"
 				}
-				probs = append(probs, problem("serial", "duplicate %q: already on an earlier line %s", t.Serial, what))
+				probs = append(probs, problem("serial", "duplicate %q%s (already on an earlier line)", t.Serial, among))
 			}
 		}
 		if t.User != "" && (p.to.Name == "entra" || p.to.Name == "entra-graph") {

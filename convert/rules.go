@@ -2,6 +2,7 @@ package convert
 
 import (
 	"fmt"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/tokenctl/tokenctl/csvfmt"
@@ -102,9 +103,17 @@ func checkPeriod(t *seed.Token, server, field string, out []*seed.FieldError) []
 	return out
 }
 
+// checkPlainSerial: formats whose importers split on ',' without quoting.
+func checkPlainSerial(t *seed.Token, out []*seed.FieldError) []*seed.FieldError {
+	if why := csvfmt.PlainSerial(t.Serial); why != "" {
+		out = append(out, problem("serial", "%s", why))
+	}
+	return out
+}
+
 func checkDuo(kind seed.Kind) func(t *seed.Token) []*seed.FieldError {
 	return func(t *seed.Token) []*seed.FieldError {
-		out := checkOATH(t, "Duo", nil)
+		out := checkOATH(t, "Duo", checkPlainSerial(t, nil))
 		if kind != seed.KindUnknown && t.Kind != kind && t.Kind != seed.KindUnknown {
 			out = append(out, problem("token type", "%s token in a duo-%s file", t.Kind, kind))
 		}
@@ -116,7 +125,7 @@ func checkDuo(kind seed.Kind) func(t *seed.Token) []*seed.FieldError {
 }
 
 func checkDuoYubiKey(t *seed.Token) []*seed.FieldError {
-	var out []*seed.FieldError
+	out := checkPlainSerial(t, nil)
 	if t.Kind != seed.YubicoOTP {
 		return append(out, problem("token type", "%s: a Duo YubiKey file takes Yubico OTP (AES) credentials only", t.Kind))
 	}
@@ -169,7 +178,7 @@ func checkEntraGraph(t *seed.Token) []*seed.FieldError {
 }
 
 func checkPrivacyIDEA(t *seed.Token) []*seed.FieldError {
-	out := checkOATH(t, "privacyIDEA", nil)
+	out := checkOATH(t, "privacyIDEA", checkPlainSerial(t, nil))
 	if g := csvfmt.PrivacyIDEAHash(len(t.Secret)); len(t.Secret) > 0 && g != t.Hash {
 		out = append(out, problem("hash", "%s with a %d-byte seed: privacyIDEA guesses the hash from the seed length and would import it as %s", t.Hash, len(t.Secret), g))
 	}
@@ -177,7 +186,7 @@ func checkPrivacyIDEA(t *seed.Token) []*seed.FieldError {
 }
 
 func checkLinOTP(t *seed.Token) []*seed.FieldError {
-	out := checkOATH(t, "LinOTP", nil)
+	out := checkOATH(t, "LinOTP", checkPlainSerial(t, nil))
 	out = checkPeriod(t, "LinOTP", "step", out)
 	if t.Kind == seed.HOTP && t.Counter != 0 {
 		out = append(out, problem("counter", "%d: the LinOTP CSV has no counter column and the token would restart at 0", t.Counter))
@@ -192,5 +201,11 @@ func checkHex(t *seed.Token) []*seed.FieldError { return nil }
 
 func checkOTPAuth(t *seed.Token) []*seed.FieldError {
 	out := checkOATH(t, "an otpauth URI", nil)
+	if strings.Contains(t.Serial, ":") {
+		out = append(out, problem("serial", "contains ':', which a key URI label cannot carry"))
+	}
+	if strings.Contains(t.Issuer, ":") {
+		out = append(out, problem("issuer", "contains ':', which a key URI label cannot carry"))
+	}
 	return out
 }

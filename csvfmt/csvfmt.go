@@ -207,3 +207,18 @@ func kindName(k seed.Kind) string {
 	}
 	return k.String()
 }
+
+// PlainSerial reports why a serial cannot be written unquoted in a
+// headerless comma format whose importers do not unquote (Duo,
+// privacyIDEA, LinOTP): "" when it can.
+func PlainSerial(s string) string {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == ',' || c == ';' || c == '"':
+			return fmt.Sprintf("contains %q, which this format cannot quote", c)
+		case c < ' ' || c == 0x7f:
+			return "contains a control character"
+		}
+	}
+	return ""
+}

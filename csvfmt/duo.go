@@ -147,6 +147,9 @@ func (d *duoWriter) Write(t *seed.Token) error {
 	default:
 		return fmt.Errorf("duo: %s tokens do not go in an OATH file", t.Kind)
 	}
+	if why := PlainSerial(t.Serial); why != "" {
+		return fmt.Errorf("serial %s", why)
+	}
 	d.w.WriteString(t.Serial)
 	d.w.WriteByte(',')
 	var buf [2 * seed.MaxSecretLen]byte
@@ -239,6 +242,9 @@ func (d *duoYKWriter) Write(t *seed.Token) error {
 	}
 	if len(t.PrivateID) != 6 || len(t.Secret) != 16 {
 		return fmt.Errorf("duo-yubikey: private ID must be 6 bytes and AES key 16 (have %d and %d)", len(t.PrivateID), len(t.Secret))
+	}
+	if why := PlainSerial(t.Serial); why != "" {
+		return fmt.Errorf("serial %s", why)
 	}
 	d.w.WriteString(t.Serial)
 	d.w.WriteByte(',')

@@ -20,7 +20,7 @@ import (
 // would guess wrong (a 32-byte SHA-1 seed, a 20-byte SHA-256 seed).
 //
 // The writer writes version 2 (with the user columns) when the first
-// token has a user or a "realm" label, version 1 otherwise.
+// token has a user or a "realm" or "resolver" label, version 1 otherwise.
 
 // PrivacyIDEAHash is the hash privacyIDEA assumes for a seed of n bytes.
 func PrivacyIDEAHash(n int) seed.Hash {
@@ -84,7 +84,7 @@ func (r *piReader) Read() (*seed.Token, int, error) {
 	}
 	p := problems{file: r.rows.file, line: r.rows.line}
 	t := &seed.Token{Hash: seed.SHA1, Kind: seed.HOTP, Digits: 6}
-	if r.version >= 2 {
+	if r.version == 2 {
 		if len(cells) < 5 || len(cells) > 8 {
 			p.add("columns", "%d columns, want user, resolver, realm, serial, seed[, type, digits, step|counter]", len(cells))
 			return nil, p.line, p.err()
@@ -161,13 +161,21 @@ func (pw *piWriter) Write(t *seed.Token) error {
 	}
 	if pw.first {
 		pw.first = false
-		if t.User != "" || t.Label("realm") != "" {
+		if t.User != "" || t.Label("realm") != "" || t.Label("resolver") != "" {
 			pw.version = 2
 			pw.w.WriteString("# version: 2\n")
 		}
 	}
 	if pw.version == 2 {
-		pw.w.WriteString(quoteCell(t.User) + ", " + quoteCell(t.Label("resolver")) + ", " + quoteCell(t.Label("realm")) + ", ")
+		for _, c := range []string{t.User, t.Label("resolver"), t.Label("realm")} {
+			if why := PlainSerial(c); why != "" {
+				return fmt.Errorf("user, resolver or realm %s", why)
+			}
+			pw.w.WriteString(c + ", ")
+		}
+	}
+	if why := PlainSerial(t.Serial); why != "" {
+		return fmt.Errorf("serial %s", why)
 	}
 	pw.w.WriteString(t.Serial)
 	pw.w.WriteString(", ")
@@ -272,6 +280,9 @@ func (lw *linWriter) Write(t *seed.Token) error {
 	}
 	if strings.HasPrefix(t.Serial, "#") {
 		return fmt.Errorf("linotp: a serial starting with '#' reads as a comment")
+	}
+	if why := PlainSerial(t.Serial); why != "" {
+		return fmt.Errorf("serial %s", why)
 	}
 	lw.w.WriteString(t.Serial)
 	lw.w.WriteString(", ")

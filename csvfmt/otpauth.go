@@ -3,6 +3,7 @@ package csvfmt
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -61,38 +62,69 @@ func (r *uriReader) Read() (*seed.Token, int, error) {
 	return t, p.line, p.err()
 }
 
-// ParseURI parses one otpauth:// URI. Errors are located to file and line
-// 0 and never quote the secret.
+// ParseURI parses one otpauth:// URI. Errors never quote the secret.
 func ParseURI(s string) (*seed.Token, error) {
 	p := problems{}
 	t, _ := parseURI(&p, strings.TrimSpace(s))
-	return t, p.err()
+	var msgs []string
+	for _, fe := range p.list {
+		if !fe.Warning {
+			msgs = append(msgs, fe.Field+": "+fe.Msg)
+		}
+	}
+	if len(msgs) > 0 {
+		return nil, errors.New(strings.Join(msgs, "; "))
+	}
+	return t, nil
 }
 
 func parseURI(p *problems, s string) (*seed.Token, bool) {
-	u, err := url.Parse(s)
-	if err != nil || !strings.EqualFold(u.Scheme, "otpauth") {
+	const scheme = "otpauth://"
+	if len(s) < len(scheme) || !strings.EqualFold(s[:len(scheme)], scheme) {
 		p.add("uri", "not an otpauth:// URI")
 		return nil, false
 	}
+	rest := s[len(scheme):]
+	typ, rawLabel, rawQuery := rest, "", ""
+	if i := strings.IndexByte(rest, '?'); i >= 0 {
+		typ, rawQuery = rest[:i], rest[i+1:]
+	}
+	if i := strings.IndexByte(typ, '/'); i >= 0 {
+		typ, rawLabel = typ[:i], typ[i+1:]
+	}
 	t := &seed.Token{Hash: seed.SHA1, Digits: 6}
-	switch strings.ToLower(u.Host) {
+	switch strings.ToLower(typ) {
 	case "totp":
 		t.Kind = seed.TOTP
 	case "hotp":
 		t.Kind = seed.HOTP
 	default:
-		p.add("type", "%q (want totp or hotp)", clip(u.Host))
+		p.add("type", "%q (want totp or hotp)", clip(typ))
 		return nil, false
 	}
-	label := strings.TrimPrefix(u.Path, "/")
-	account := label
-	if i := strings.Index(label, ":"); i >= 0 {
-		t.Issuer = strings.TrimSpace(label[:i])
-		account = label[i+1:]
+	// The label is "issuer:account" with the colon literal or as %3A;
+	// neither part may contain a colon itself.
+	rawAccount := rawLabel
+	if i := labelColon(rawLabel); i >= 0 {
+		sep := 1
+		if rawLabel[i] == '%' {
+			sep = 3
+		}
+		iss, err := url.PathUnescape(rawLabel[:i])
+		if err != nil {
+			p.add("label", "malformed percent-encoding")
+			return nil, false
+		}
+		t.Issuer = strings.TrimSpace(iss)
+		rawAccount = rawLabel[i+sep:]
+	}
+	account, err := url.PathUnescape(rawAccount)
+	if err != nil {
+		p.add("label", "malformed percent-encoding")
+		return nil, false
 	}
 	t.Serial = strings.TrimSpace(account)
-	q, err := url.ParseQuery(u.RawQuery)
+	q, err := url.ParseQuery(rawQuery)
 	if err != nil {
 		p.add("uri", "malformed query")
 		return nil, false
@@ -100,7 +132,7 @@ func parseURI(p *problems, s string) (*seed.Token, bool) {
 	if v := q.Get("serial"); v != "" {
 		t.Serial = v
 	}
-	if v := q.Get("issuer"); v != "" {
+	if v := strings.TrimSpace(q.Get("issuer")); v != "" {
 		if t.Issuer != "" && t.Issuer != v {
 			p.warn("issuer", "label issuer %q differs from issuer parameter %q", clip(t.Issuer), clip(v))
 		}
@@ -138,8 +170,25 @@ func parseURI(p *problems, s string) (*seed.Token, bool) {
 	return t, true
 }
 
-// URI writes t as an otpauth:// URI.
+// labelColon finds the issuer separator of a raw label: ':' or "%3A".
+func labelColon(s string) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] == ':' {
+			return i
+		}
+		if s[i] == '%' && i+2 < len(s) && s[i+1] == '3' && (s[i+2] == 'A' || s[i+2] == 'a') {
+			return i
+		}
+	}
+	return -1
+}
+
+// URI writes t as an otpauth:// URI. Neither the issuer nor the serial
+// may contain a colon (the key URI format has no way to write one).
 func URI(t *seed.Token) (string, error) {
+	if strings.Contains(t.Issuer, ":") || strings.Contains(t.Serial, ":") {
+		return "", errors.New("otpauth: an issuer or serial with ':' cannot be written in a key URI label")
+	}
 	var kind string
 	switch t.Kind {
 	case seed.TOTP:

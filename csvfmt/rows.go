@@ -67,6 +67,13 @@ func (r *rows) readLine() ([]byte, error) {
 			r.long = append(r.long, b...)
 		}
 		b = r.long
+		if len(b) > maxLine+2 { // the line end may take 2 bytes
+			r.line++
+			if err == io.EOF {
+				r.done = true
+			}
+			return nil, r.errf("line", "longer than %d bytes", maxLine)
+		}
 	}
 	if err == io.EOF {
 		r.done = true
