@@ -31,6 +31,7 @@ type tokenInput struct {
 	hash     string
 	digits   int
 	period   int
+	kind     string
 
 	serial string
 	seeds  string
@@ -46,11 +47,12 @@ func (in *tokenInput) flags(c *cobra.Command) {
 	f := c.Flags()
 	f.StringVar(&in.encoding, "encoding", "base32", "how the --secret-file/--secret-env text is written: base32, hex or base64; with --seeds, the encoding of a format that leaves it open")
 	f.StringVar(&in.hash, "hash", "sha1", "HMAC hash of the token: sha1, sha256 or sha512")
-	f.IntVar(&in.digits, "digits", 6, "code length: 6 or 8 (7 works too)")
-	f.IntVar(&in.period, "period", 30, "TOTP time step in seconds")
+	f.IntVar(&in.digits, "digits", 6, "code length: 6 or 8 (7 works too); with --seeds, for formats that do not say")
+	f.IntVar(&in.period, "period", 30, "TOTP time step in seconds; with --seeds, for formats that do not say")
 	f.StringVar(&in.serial, "serial", "", "the token's serial number in the --seeds file")
 	f.StringVar(&in.seeds, "seeds", "", "seed file that holds --serial ('-' for standard input)")
 	f.StringVar(&in.from, "from", "", "format of the --seeds file (see 'tokenctl formats'); detected when unambiguous")
+	f.StringVar(&in.kind, "kind", "", "totp or hotp; with --seeds, for formats that do not say (duo, hex, token2-ps); with a secret, --counter means hotp")
 	f.StringVar(&in.counter, "counter", "", "HOTP: the counter value (makes the token HOTP; with --seeds, overrides the file's counter)")
 	f.StringVar(&in.at, "time", "", "TOTP: the time, RFC 3339 (2026-01-02T15:04:05Z) or Unix seconds; default now")
 	in.pskc = pskcFlags(c)
@@ -82,14 +84,16 @@ func (in *tokenInput) resolve(c *cobra.Command) (*seed.Token, error) {
 		if in.serial == "" || in.seeds == "" {
 			return nil, usagef("--serial and --seeds go together")
 		}
-		for _, name := range []string{"hash", "digits", "period"} {
-			if c.Flags().Changed(name) {
-				return nil, usagef("--%s applies to --secret-file/--secret-env; a seed file states the token's own", name)
-			}
+		if c.Flags().Changed("hash") {
+			return nil, usagef("--hash applies to --secret-file/--secret-env; a seed file states the token's own")
 		}
 		t, err := in.fromSeeds(c)
 		if err != nil {
 			return nil, err
+		}
+		if t.Kind == seed.KindUnknown {
+			t.Wipe()
+			return nil, usagef("%s does not say whether serial %s is TOTP or HOTP: give --kind", in.seeds, in.serial)
 		}
 		if t.Kind != seed.HOTP && t.Kind != seed.TOTP {
 			t.Wipe()
@@ -110,6 +114,24 @@ func (in *tokenInput) resolve(c *cobra.Command) (*seed.Token, error) {
 	}
 	if c.Flags().Changed("from") {
 		return nil, usagef("--from applies to --seeds")
+	}
+	kind := seed.TOTP
+	if in.counter != "" {
+		kind = seed.HOTP
+	}
+	if in.kind != "" {
+		k, err := seed.ParseKind(in.kind)
+		switch {
+		case err != nil || (k != seed.TOTP && k != seed.HOTP):
+			return nil, usagef("--kind %q: want totp or hotp", in.kind)
+		case k == seed.HOTP && in.counter == "":
+			return nil, usagef("--kind hotp: give the counter with --counter N")
+		case k == seed.TOTP && in.counter != "":
+			return nil, usagef("--kind totp and --counter exclude each other")
+		}
+	}
+	if kind == seed.HOTP && c.Flags().Changed("period") {
+		return nil, usagef("--period applies to TOTP (the token is HOTP because of --counter)")
 	}
 	enc, err := seed.ParseEncoding(in.encoding)
 	if err != nil {
@@ -177,6 +199,25 @@ func (in *tokenInput) fromSeeds(c *cobra.Command) (*seed.Token, error) {
 	}
 	br := bufio.NewReaderSize(r, 64<<10)
 	var opts convert.Options
+	if in.kind != "" {
+		k, err := seed.ParseKind(in.kind)
+		if err != nil || (k != seed.TOTP && k != seed.HOTP) {
+			return nil, usagef("--kind %q: want totp or hotp", in.kind)
+		}
+		opts.Kind = k
+	}
+	if c.Flags().Changed("digits") {
+		if in.digits < 6 || in.digits > 8 {
+			return nil, usagef("--digits %d: want 6, 7 or 8", in.digits)
+		}
+		opts.Digits = in.digits
+	}
+	if c.Flags().Changed("period") {
+		if in.period < 1 || in.period > 3600 {
+			return nil, usagef("--period %d: want 1..3600 seconds (30 or 60 on real tokens)", in.period)
+		}
+		opts.Period = in.period
+	}
 	if c.Flags().Changed("encoding") {
 		enc, err := seed.ParseEncoding(in.encoding)
 		if err != nil {

@@ -466,3 +466,51 @@ func TestCodeCheckRealFormats(t *testing.T) {
 	}
 	assertNoSecret(t, []string{out, errOut}, rfcHex, rfcB32)
 }
+
+// Formats that do not state kind, digits or step take them from --kind,
+// --digits and --period.
+func TestCodeFillInsForTerseFormats(t *testing.T) {
+	hexf := writeFile(t, "h.csv", "H1,"+rfcHex+"\n")
+	for _, c := range []struct {
+		args []string
+		exit int
+		out  string
+		err  string
+	}{
+		{[]string{"--from", "hex", "--serial", "H1", "--time", "59"}, 2, "", "does not say whether serial H1 is TOTP or HOTP: give --kind"},
+		{[]string{"--from", "hex", "--serial", "H1", "--time", "59", "--kind", "totp", "--period", "60", "--digits", "8"}, 0, "84755224\n", ""},
+		{[]string{"--from", "hex", "--serial", "H1", "--kind", "hotp", "--counter", "2"}, 0, "359152\n", ""},
+		{[]string{"--from", "hex", "--serial", "H1", "--kind", "hotp", "--digits", "9"}, 2, "", "--digits 9"},
+	} {
+		code, out, errOut := runCLI(t, append([]string{"code", "--seeds", hexf}, c.args...)...)
+		if code != c.exit || out != c.out || !strings.Contains(errOut, c.err) {
+			t.Errorf("%v: exit %d, %q, %q; want %d, %q, %q", c.args, code, out, errOut, c.exit, c.out, c.err)
+		}
+	}
+	// Duo lines with a counter: HOTP at 4, the code 5 presses later.
+	duo := writeFile(t, "d.csv", "D1,"+rfcHex+",4\n")
+	code, out, errOut := runCLI(t, "check", "--seeds", duo, "--from", "duo", "--kind", "hotp", "--serial", "D1", "--code", "520489")
+	if code != 0 || !strings.HasPrefix(out, "matches counter 9 (offset +5 from 4)") {
+		t.Errorf("duo hotp: exit %d, %q, %s", code, out, errOut)
+	}
+	// With a secret, --kind must agree with --counter.
+	t.Setenv("TK_SEED", rfcB32)
+	for _, c := range []struct {
+		args []string
+		err  string
+	}{
+		{[]string{"--kind", "hotp"}, "give the counter with --counter"},
+		{[]string{"--kind", "totp", "--counter", "1"}, "exclude each other"},
+		{[]string{"--kind", "yubico"}, "--kind"},
+		{[]string{"--counter", "1", "--period", "60"}, "--period applies to TOTP"},
+	} {
+		code, _, errOut := runCLI(t, append([]string{"code", "--secret-env", "TK_SEED"}, c.args...)...)
+		if code != 2 || !strings.Contains(errOut, c.err) {
+			t.Errorf("%v: exit %d, %q; want 2 and %q", c.args, code, errOut, c.err)
+		}
+	}
+	code, out, _ = runCLI(t, "code", "--secret-env", "TK_SEED", "--kind", "hotp", "--counter", "1")
+	if code != 0 || out != "287082\n" {
+		t.Errorf("--kind hotp --counter 1: %d %q", code, out)
+	}
+}
