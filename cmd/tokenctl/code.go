@@ -388,7 +388,8 @@ or the HOTP code at --counter. The token is a secret read from a file,
 standard input or an environment variable (base32 unless --encoding says
 otherwise, SHA-1, 6 digits, 30 s unless --hash/--digits/--period say
 otherwise), or a serial in a seed file of any readable format, whose own
-parameters are used.
+parameters are used (formats that do not state them, such as duo, hex and
+token2-ps, take --kind, --digits and --period).
 
 The output is the code and a newline, exactly as oathtool prints it; with
 --json, a report with the serial, the code, the time step or counter, and
