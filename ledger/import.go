@@ -19,98 +19,75 @@ type ImportResult struct {
 // MaxImportErrors bounds the problems Import collects before giving up.
 const MaxImportErrors = 1000
 
-// Import records every token of a vendor seed file (factory seeds: the
+// Source is one seed file to import: its name (in errors and in each
+// record's Source) and a reader over it.
+type Source struct {
+	Name string
+	R    seed.Reader
+}
+
+// Import records every token of vendor seed files (factory seeds: the
 // tokens already hold them) as programmed, so they take part in the
 // uniqueness checks and exports. It is all or nothing: a problem in any
-// row (reported as file:line: field: what) or a serial already in the
-// ledger (unless e.Reprogram) records nothing. file names the input in
-// errors and in each record's Source. e.Family defaults to Imported.
-func (l *Ledger) Import(ctx context.Context, r seed.Reader, file string, e Entry) (*ImportResult, []error) {
+// row (reported as file:line: field: what), a serial twice in the input or
+// a serial already in the ledger (unless e.Reprogram) records nothing, and
+// every such problem is returned. e.Family defaults to Imported.
+func (l *Ledger) Import(ctx context.Context, srcs []Source, e Entry) (*ImportResult, []error) {
 	if e.Family == "" {
 		e.Family = Imported
 	}
 	res := &ImportResult{}
 	var errs []error
 	var recs []*Record
-	lineOf := map[string]int{}
-	defer func() {
-		for _, r := range recs {
-			r.Sealed = nil
-		}
-	}()
-	for len(errs) < MaxImportErrors {
-		tok, line, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			var fe *seed.FieldError
-			if errors.As(err, &fe) {
-				if fe.Warning {
-					res.Warnings = append(res.Warnings, fe)
-					if tok == nil {
-						continue
+	seen := map[string]seenAt{}
+	for _, src := range srcs {
+		for len(errs) < MaxImportErrors {
+			tok, line, err := src.R.Read()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				probs, fatal := fieldErrors(err, nil)
+				if fatal != nil {
+					return nil, append(errs, fmt.Errorf("%s: %w", src.Name, fatal))
+				}
+				bad := false
+				for _, fe := range probs {
+					if fe.Warning {
+						res.Warnings = append(res.Warnings, fe)
+					} else {
+						errs, bad = append(errs, fe), true
 					}
-				} else {
-					errs = append(errs, fe)
+				}
+				if bad {
+					if tok != nil {
+						tok.Wipe()
+					}
 					continue
 				}
-			} else {
-				return nil, append(errs, fmt.Errorf("%s: %w", file, err))
 			}
-		}
-		if tok == nil {
-			continue
-		}
-		fail := func(field, msg string) {
-			errs = append(errs, &seed.FieldError{File: file, Line: line, Field: field, Msg: msg})
-		}
-		if err := CheckSerial(tok.Serial); err != nil {
-			fail("serial", err.Error())
-			tok.Wipe()
-			continue
-		}
-		if prev, dup := lineOf[tok.Serial]; dup {
-			fail("serial", fmt.Sprintf("serial %s appears again (first on line %d)", tok.Serial, prev))
-			tok.Wipe()
-			continue
-		}
-		lineOf[tok.Serial] = line
-		if len(tok.Secret) == 0 {
-			fail("secret", "no secret")
-			continue
-		}
-		if !e.Reprogram {
-			cur, err := l.s.Current(ctx, tok.Serial)
-			if err == nil {
-				fail("serial", fmt.Sprintf("serial %s is already in the ledger (record #%d, %s)", tok.Serial, cur.ID, cur.State))
-				tok.Wipe()
+			if tok == nil {
 				continue
-			} else if !errors.Is(err, ErrNotFound) {
-				tok.Wipe()
-				return nil, append(errs, err)
+			}
+			rec, fe := l.importRow(ctx, tok, src.Name, line, e, seen, len(errs) > 0)
+			tok.Wipe()
+			if fe != nil {
+				errs = append(errs, fe)
+				continue
+			}
+			if rec != nil {
+				seen[tok.Serial] = seenAt{src.Name, line}
+				recs = append(recs, rec)
 			}
 		}
-		if len(errs) > 0 {
-			tok.Wipe()
-			continue // no point sealing what will not be written
-		}
-		rec, err := l.newRecord(tok, e, Programmed)
-		tok.Wipe()
-		if err != nil {
-			fail("secret", err.Error())
-			continue
-		}
-		rec.Source, rec.Programmed = file, rec.Created
-		recs = append(recs, rec)
 	}
 	if len(errs) >= MaxImportErrors {
-		errs = append(errs, fmt.Errorf("%s: too many problems, stopped reading", file))
+		errs = append(errs, errors.New("too many problems, stopped reading"))
 	}
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	o := InsertOptions{Event: "imported", Operator: e.Operator, Detail: "from " + file}
+	o := InsertOptions{Event: "imported", Operator: e.Operator}
 	if e.Reprogram {
 		o.Replace, o.MayReplace = true, l.claimable
 	}
@@ -124,6 +101,65 @@ func (l *Ledger) Import(ctx context.Context, r seed.Reader, file string, e Entry
 		}
 	}
 	return res, nil
+}
+
+type seenAt struct {
+	file string
+	line int
+}
+
+// importRow checks one token and seals it (unless the import already
+// failed, when it only checks).
+func (l *Ledger) importRow(ctx context.Context, tok *seed.Token, file string, line int, e Entry, seen map[string]seenAt, failed bool) (*Record, error) {
+	fail := func(field, msg string) error {
+		return &seed.FieldError{File: file, Line: line, Field: field, Msg: msg}
+	}
+	if err := CheckSerial(tok.Serial); err != nil {
+		return nil, fail("serial", err.Error())
+	}
+	if prev, dup := seen[tok.Serial]; dup {
+		return nil, fail("serial", fmt.Sprintf("%s appears twice (also %s:%d)", tok.Serial, prev.file, prev.line))
+	}
+	if len(tok.Secret) == 0 {
+		return nil, fail("secret", "missing")
+	}
+	if !e.Reprogram {
+		cur, err := l.s.Current(ctx, tok.Serial)
+		if err == nil {
+			return nil, fail("serial", fmt.Sprintf("%s is already in the ledger (record #%d, %s); import with reprogram to replace it", tok.Serial, cur.ID, cur.State))
+		} else if !errors.Is(err, ErrNotFound) {
+			return nil, err
+		}
+	}
+	if failed {
+		seen[tok.Serial] = seenAt{file, line}
+		return nil, nil // no point sealing what will not be written
+	}
+	rec, err := l.newRecord(tok, e, Programmed)
+	if err != nil {
+		return nil, fail("secret", err.Error())
+	}
+	rec.Source, rec.Programmed = file, rec.Created
+	return rec, nil
+}
+
+// fieldErrors collects the FieldErrors in err (joined or wrapped); any
+// other error is returned as fatal.
+func fieldErrors(err error, into []*seed.FieldError) ([]*seed.FieldError, error) {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, x := range j.Unwrap() {
+			var fatal error
+			if into, fatal = fieldErrors(x, into); fatal != nil {
+				return into, fatal
+			}
+		}
+		return into, nil
+	}
+	var fe *seed.FieldError
+	if errors.As(err, &fe) {
+		return append(into, fe), nil
+	}
+	return into, err
 }
 
 // History returns every record of serial (replaced ones too), oldest first.

@@ -492,3 +492,40 @@ func (l *Ledger) Export(ctx context.Context, f Filter, fn func(r *Record, t *see
 		return fn(r, t)
 	})
 }
+
+// Reader returns the tokens of the records matching f as a seed.Reader,
+// for convert.WriteStream: the records (sealed) are listed first, and each
+// secret is opened only when its token is read. The "line" of each token
+// is its record ID. The ledger must be unlocked.
+func (l *Ledger) Reader(ctx context.Context, f Filter) (seed.Reader, []*Record, error) {
+	if !l.Unlocked() {
+		return nil, nil, ErrLocked
+	}
+	var recs []*Record
+	if err := l.s.List(ctx, f, func(r *Record) error {
+		recs = append(recs, r)
+		return nil
+	}); err != nil {
+		return nil, nil, err
+	}
+	return &recordReader{l: l, recs: recs}, recs, nil
+}
+
+type recordReader struct {
+	l    *Ledger
+	recs []*Record
+	i    int
+}
+
+func (rr *recordReader) Read() (*seed.Token, int, error) {
+	if rr.i >= len(rr.recs) {
+		return nil, 0, io.EOF
+	}
+	r := rr.recs[rr.i]
+	rr.i++
+	t, err := rr.l.Token(r)
+	if err != nil {
+		return nil, int(r.ID), err
+	}
+	return t, int(r.ID), nil
+}

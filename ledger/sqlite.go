@@ -424,7 +424,11 @@ func (s *SQLite) Insert(ctx context.Context, recs []*Record, o InsertOptions) er
 			if what == "" {
 				what = "recorded"
 			}
-			if err := logEvent(ctx, tx, Event{RecordID: r.ID, Serial: r.Serial, At: at, What: what, Operator: o.Operator, Detail: o.Detail}); err != nil {
+			detail := o.Detail
+			if detail == "" && r.Source != "" {
+				detail = "from " + r.Source
+			}
+			if err := logEvent(ctx, tx, Event{RecordID: r.ID, Serial: r.Serial, At: at, What: what, Operator: o.Operator, Detail: detail}); err != nil {
 				return err
 			}
 			if old != nil {

@@ -62,7 +62,8 @@ type InsertOptions struct {
 	Replace    bool
 	MayReplace func(old *Record) error
 	// Event names what happened ("reserved", "imported"...), logged with
-	// Operator and Detail for each inserted record.
+	// Operator and Detail for each inserted record (Detail defaults to
+	// "from SOURCE" for records with a Source).
 	Event    string
 	Operator string
 	Detail   string

@@ -1,0 +1,193 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tokenctl/tokenctl/convert"
+	"github.com/tokenctl/tokenctl/seed"
+)
+
+// readSeeds reads a seed file through the convert registry.
+func readSeeds(t *testing.T, path, format string, o *convert.Options) map[string]*seed.Token {
+	t.Helper()
+	toks, err := convert.ReadAll(path, format, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]*seed.Token{}
+	for _, tk := range toks {
+		if m[tk.Serial] != nil {
+			t.Fatalf("%s: serial %s twice", path, tk.Serial)
+		}
+		m[tk.Serial] = tk
+	}
+	return m
+}
+
+func mustMode600(t *testing.T, path string) {
+	t.Helper()
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Fatalf("%s: mode %o, want 600", path, st.Mode().Perm())
+	}
+}
+
+func TestLedgerCLI(t *testing.T) {
+	dir := t.TempDir()
+	led := filepath.Join(dir, "tokens.ledger")
+	key := filepath.Join(dir, "keys", "tokens.age")
+	os.Mkdir(filepath.Dir(key), 0o700)
+	t.Setenv("LEDGER_PASS", "a long ledger passphrase")
+	t.Setenv("TOKENCTL_OPERATOR", "alice")
+
+	// init: key required somewhere; then with both an identity file and a passphrase.
+	if code, _, errOut := runCLI(t, "ledger", "init", led); code != 2 || !strings.Contains(errOut, "--identity-out") {
+		t.Fatalf("init without key: %d %s", code, errOut)
+	}
+	code, out, errOut := runCLI(t, "--json", "ledger", "init", "--identity-out", key, "--passphrase-env", "LEDGER_PASS", led)
+	if code != 0 {
+		t.Fatalf("init: %d %s", code, errOut)
+	}
+	var ini struct {
+		Recipient  string `json:"recipient"`
+		Passphrase bool   `json:"passphrase"`
+	}
+	if err := json.Unmarshal([]byte(out), &ini); err != nil || !strings.HasPrefix(ini.Recipient, "age1") || !ini.Passphrase {
+		t.Fatalf("init JSON %q: %v", out, err)
+	}
+	mustMode600(t, led)
+	mustMode600(t, key)
+	if code, _, errOut := runCLI(t, "ledger", "init", "--identity-out", filepath.Join(dir, "k2"), led); code != 1 || !strings.Contains(errOut, "already exists") {
+		t.Fatalf("init over a ledger: %d %s", code, errOut)
+	}
+	if code, _, errOut := runCLI(t, "ledger", "init", "--identity-out", key, filepath.Join(dir, "other.ledger")); code != 1 || !strings.Contains(errOut, "not overwriting a key") {
+		t.Fatalf("init over a key: %d %s", code, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "other.ledger")); err == nil {
+		t.Fatal("ledger created although its key could not be written")
+	}
+
+	// A vendor file of factory seeds.
+	entra := filepath.Join(dir, "vendor.csv")
+	if code, _, errOut := runCLI(t, "seed", "generate", "--count", "6", "--serial-prefix", "8659612", "--serial-width", "4",
+		"--to", "entra", "--manufacturer", "Token2", "--model", "C202", "-o", entra); code != 0 {
+		t.Fatalf("seed generate: %s", errOut)
+	}
+	vendor := readSeeds(t, entra, "entra", nil)
+
+	t.Setenv("TOKENCTL_LEDGER", led)
+	code, out, errOut = runCLI(t, "--json", "ledger", "import", "--batch", "po-4711", entra)
+	if code != 0 || !strings.Contains(out, `"imported": 6`) {
+		t.Fatalf("import: %d %s %s", code, out, errOut)
+	}
+	// Again: every row clashes, nothing recorded, each named by file and line.
+	code, _, errOut = runCLI(t, "ledger", "import", entra)
+	if code != 1 || strings.Count(errOut, "is already in the ledger") != 6 || !strings.Contains(errOut, entra+":2: serial: 86596120001") {
+		t.Fatalf("re-import: %d %s", code, errOut)
+	}
+
+	// list and show
+	code, out, _ = runCLI(t, "--json", "ledger", "list", "--batch", "po-4711")
+	var recs []map[string]any
+	if err := json.Unmarshal([]byte(out), &recs); err != nil || code != 0 || len(recs) != 6 {
+		t.Fatalf("list: %d %v %s", code, err, out)
+	}
+	if recs[0]["state"] != "programmed" || recs[0]["family"] != "imported" || recs[0]["operator"] != "alice" || recs[0]["kind"] != "totp" {
+		t.Fatalf("record %v", recs[0])
+	}
+	code, out, _ = runCLI(t, "ledger", "list")
+	if code != 0 || strings.Count(out, "po-4711") != 6 || !strings.Contains(out, "totp/sha1/6/30s") {
+		t.Fatalf("list text: %s", out)
+	}
+	code, out, _ = runCLI(t, "ledger", "show", "86596120003")
+	if code != 0 || !strings.Contains(out, "imported by alice: from "+entra) || !strings.Contains(out, "state:       programmed") {
+		t.Fatalf("show: %s", out)
+	}
+	if code, _, errOut := runCLI(t, "ledger", "show", "nope"); code != 1 || !strings.Contains(errOut, "not in the ledger: nope") {
+		t.Fatalf("show unknown: %d %s", code, errOut)
+	}
+
+	// Nothing printed anywhere carries a secret.
+	for _, tk := range vendor {
+		for _, s := range []string{seed.EncodeHex(tk.Secret), strings.ToLower(seed.EncodeHex(tk.Secret)), seed.EncodeBase32(tk.Secret)} {
+			if strings.Contains(out, s) {
+				t.Fatal("show printed a secret")
+			}
+		}
+	}
+
+	// export needs the key.
+	duo := filepath.Join(dir, "duo.csv")
+	if code, _, errOut := runCLI(t, "ledger", "export", "--to", "duo", "-o", duo); code != 2 || !strings.Contains(errOut, "--identity-file") {
+		t.Fatalf("export without key: %d %s", code, errOut)
+	}
+	wrong := filepath.Join(dir, "wrong.ledger")
+	wrongKey := filepath.Join(dir, "wrong.age")
+	if code, _, errOut := runCLI(t, "ledger", "init", "--identity-out", wrongKey, wrong); code != 0 {
+		t.Fatal(errOut)
+	}
+	if code, _, errOut := runCLI(t, "ledger", "export", "--to", "duo", "-o", duo, "--identity-file", wrongKey); code != 1 || !strings.Contains(errOut, "does not open") {
+		t.Fatalf("export with the wrong key: %d %s", code, errOut)
+	}
+	t.Setenv("BAD_PASS", "not the passphrase")
+	if code, _, errOut := runCLI(t, "ledger", "export", "--to", "duo", "-o", duo, "--passphrase-env", "BAD_PASS"); code != 1 || !strings.Contains(errOut, "does not open") {
+		t.Fatalf("export with the wrong passphrase: %d %s", code, errOut)
+	}
+	if _, err := os.Stat(duo); err == nil {
+		t.Fatal("output written on failure")
+	}
+
+	// Export with the identity file, then with the passphrase: the same seeds as the vendor file.
+	for i, keyArgs := range [][]string{{"--identity-file", key}, {"--passphrase-env", "LEDGER_PASS"}} {
+		out := filepath.Join(dir, "duo"+string(rune('a'+i))+".csv")
+		args := append([]string{"ledger", "export", "--to", "duo", "-o", out, "--batch", "po-4711"}, keyArgs...)
+		if code, _, errOut := runCLI(t, args...); code != 0 {
+			t.Fatalf("export %v: %d %s", keyArgs, code, errOut)
+		}
+		mustMode600(t, out)
+		got := readSeeds(t, out, "duo", &convert.Options{Kind: seed.TOTP})
+		if len(got) != len(vendor) {
+			t.Fatalf("%d tokens exported, want %d", len(got), len(vendor))
+		}
+		for s, v := range vendor {
+			if g := got[s]; g == nil || !bytes.Equal(g.Secret, v.Secret) || g.EffectivePeriod() != v.EffectivePeriod() {
+				t.Fatalf("serial %s: exported token differs", s)
+			}
+		}
+	}
+	// Selections: a serial list; a state with nothing in it.
+	pi := filepath.Join(dir, "pi.csv")
+	if code, _, errOut := runCLI(t, "ledger", "export", "--to", "privacyidea", "-o", pi, "--serial", "86596120002,86596120005", "--identity-file", key); code != 0 {
+		t.Fatal(errOut)
+	}
+	if got := readSeeds(t, pi, "privacyidea", nil); len(got) != 2 || !bytes.Equal(got["86596120005"].Secret, vendor["86596120005"].Secret) {
+		t.Fatalf("privacyidea export: %d tokens", len(got))
+	}
+	if code, _, errOut := runCLI(t, "ledger", "export", "--to", "duo", "-o", duo, "--state", "pending", "--identity-file", key); code != 1 || !strings.Contains(errOut, "no token") {
+		t.Fatalf("empty selection: %d %s", code, errOut)
+	}
+	// Target rules apply: Entra is fine, a Duo-YubiKey file is not for TOTP tokens.
+	if code, _, errOut := runCLI(t, "ledger", "export", "--to", "duo-yubikey", "-o", duo, "--identity-file", key); code != 1 {
+		t.Fatalf("rules not applied: %d %s", code, errOut)
+	}
+	// PSKC, password-encrypted, round trip.
+	pskcOut := filepath.Join(dir, "t.pskcxml")
+	t.Setenv("PSKC_PW", "pskc password")
+	if code, _, errOut := runCLI(t, "ledger", "export", "--to", "pskc", "--pskc-password-env", "PSKC_PW", "-o", pskcOut, "--identity-file", key); code != 0 {
+		t.Fatal(errOut)
+	}
+	if got := readSeeds(t, pskcOut, "pskc", &convert.Options{PSKCPassword: []byte("pskc password")}); len(got) != 6 || !bytes.Equal(got["86596120001"].Secret, vendor["86596120001"].Secret) {
+		t.Fatal("pskc export differs")
+	}
+	if code, _, _ := runCLI(t, "ledger", "list", "--state", "bogus"); code != 2 {
+		t.Fatal("bad state accepted")
+	}
+}
