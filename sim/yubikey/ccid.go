@@ -24,6 +24,7 @@ func (k *Key) Reset() {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.selected = nil
+	k.resets++
 	for i := range k.slots {
 		if k.slots[i].cfg != nil {
 			k.slots[i].useCtr++
@@ -45,6 +46,7 @@ func (k *Key) mgmtVersionString() []byte {
 func (k *Key) Transmit(cmd []byte) []byte {
 	k.mu.Lock()
 	k.allAPDUs = append(k.allAPDUs, append([]byte(nil), cmd...))
+	k.active = time.Now()
 	if len(cmd) < 4 {
 		k.mu.Unlock()
 		return sw(nil, apdu.SWWrongLength)

@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/tokenctl/tokenctl/seed"
 	yk "github.com/tokenctl/tokenctl/yubikey"
@@ -67,6 +68,10 @@ type Key struct {
 	hid hidState
 
 	commands int // commands answered (for fault injection)
+	writes   int // configuration writes that took
+	resets   int // power cycles / resets seen
+	lastWrst int // value of resets when the last write took
+	active   time.Time
 	// BeforeCommand, when set, is called before each command (APDU or HID
 	// frame) with its number (from 1); returning an error fails it
 	// without effect (over HID the frame is dropped).
@@ -84,6 +89,13 @@ func New(o Options) *Key {
 	k := &Key{serial: o.Serial, version: o.Version, noAuto: o.NoAutoTouch, touched: make(chan struct{}, 1)}
 	k.hid.touchCmd = -1
 	return k
+}
+
+// Writes counts the configuration writes the key took.
+func (k *Key) Writes() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.writes
 }
 
 // SerialNumber is the key's serial.
@@ -189,6 +201,8 @@ var errRefused = errors.New("refused")
 
 // bumped records a successful write.
 func (k *Key) bumped() {
+	k.writes++
+	k.lastWrst = k.resets
 	k.seq++
 	if k.slots[0].cfg == nil && k.slots[1].cfg == nil {
 		k.seq = 0

@@ -1,0 +1,208 @@
+package main
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tokenctl/tokenctl/hid"
+	yksim "github.com/tokenctl/tokenctl/sim/yubikey"
+	"github.com/tokenctl/tokenctl/yubikey"
+)
+
+// withHIDKeys makes the CLI see these emulated keys on USB.
+func withHIDKeys(t *testing.T, keys ...*yksim.Key) {
+	t.Helper()
+	old := ykHIDList
+	ykHIDList = func() ([]ykHIDCandidate, error) {
+		var out []ykHIDCandidate
+		for _, k := range keys {
+			k := k
+			out = append(out, ykHIDCandidate{name: "emulated", open: func() (hid.FeatureDevice, error) { return k.HID(), nil }})
+		}
+		return out, nil
+	}
+	t.Cleanup(func() { ykHIDList = old })
+}
+
+func TestYubiKeyOTPLogAndVerify(t *testing.T) {
+	k := yksim.New(yksim.Options{Serial: 11223344})
+	withHIDKeys(t, k)
+	dir := t.TempDir()
+	log := filepath.Join(dir, "okta.csv")
+	code, out, errs := runCLI(t, "--json", "yubikey", "otp", "1", "--generate", "--log", log, "--log-format", "yubico")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var res ykResult
+	if err := json.Unmarshal([]byte(out), &res); err != nil || res.Serial != 11223344 || res.Transport != "hid" || res.PublicID != yubikey.Modhex(yubikey.SerialPublicID(11223344)) {
+		t.Fatalf("report %s (%v)", out, err)
+	}
+	st, _ := os.Stat(log)
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("log mode %o", st.Mode().Perm())
+	}
+	b, _ := os.ReadFile(log)
+	f := strings.Split(strings.TrimSuffix(string(b), "\n"), ",")
+	if len(f) != 7 || f[0] != "11223344" || f[1] != res.PublicID || f[4] != "000000000000" || f[6] != "" || f[3] != strings.ToLower(f[3]) {
+		t.Fatalf("log line %q", b)
+	}
+	// The slot holds what the log says.
+	slot := k.Slot(1)
+	if hex.EncodeToString(slot.Config[16:22]) != f[2] || hex.EncodeToString(slot.Config[22:38]) != f[3] || slot.Config[45] != 0x34 || slot.Config[46] != 0x20 {
+		t.Fatalf("slot %x does not match the log", slot.Config)
+	}
+	// An OTP from the key verifies against the log.
+	otp, err := k.Press(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errs := runCLI(t, "yubikey", "verify-otp", "--log", log, otp); code != 0 || !strings.Contains(out, "OTP valid") || !strings.Contains(out, "11223344") {
+		t.Fatalf("verify-otp: %d %s %s", code, out, errs)
+	}
+	bad := otp[:len(otp)-1] + "c"
+	if bad == otp {
+		bad = otp[:len(otp)-1] + "b"
+	}
+	if code, _, _ := runCLI(t, "yubikey", "verify-otp", "--log", log, bad); code != 1 {
+		t.Fatalf("tampered OTP: exit %d", code)
+	}
+	// Not overwritten without --force (no terminal), nor logged.
+	code, _, errs = runCLI(t, "yubikey", "otp", "1", "--generate", "--log", log)
+	if code != 2 || !strings.Contains(errs, "--force") {
+		t.Fatalf("overwrite without --force: exit %d %s", code, errs)
+	}
+	if !bytes.Equal(k.Slot(1).Config, slot.Config) {
+		t.Fatal("slot overwritten")
+	}
+	if b2, _ := os.ReadFile(log); !bytes.Equal(b, b2) {
+		t.Fatal("log changed")
+	}
+	// With --force: a second line for the same key.
+	if code, _, errs := runCLI(t, "yubikey", "otp", "1", "--generate", "--log", log, "--force"); code != 0 {
+		t.Fatalf("--force: %d %s", code, errs)
+	}
+	if b2, _ := os.ReadFile(log); bytes.Count(b2, []byte("\n")) != 2 {
+		t.Fatalf("log after second key:\n%s", b2)
+	}
+}
+
+func TestYubiKeyAccessCodeCLI(t *testing.T) {
+	k := yksim.New(yksim.Options{Serial: 5})
+	withHIDKeys(t, k)
+	dir := t.TempDir()
+	codeFile := filepath.Join(dir, "code.hex")
+	os.WriteFile(codeFile, []byte("a1a2a3a4a5a6\n"), 0o600)
+	wrong := filepath.Join(dir, "wrong.hex")
+	os.WriteFile(wrong, []byte("000000000001"), 0o600)
+	t.Setenv("HOTPKEY", "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ")
+	if code, _, errs := runCLI(t, "yubikey", "hotp", "2", "--secret-env", "HOTPKEY", "--digits", "8", "--counter", "32", "--new-access-code-file", codeFile); code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	before := k.Slot(2)
+	if hex.EncodeToString(before.AccessCode) != "a1a2a3a4a5a6" || before.Mode != yubikey.ModeHOTP {
+		t.Fatalf("slot 2: %+v", before)
+	}
+	for _, args := range [][]string{
+		{"yubikey", "delete", "2", "--force"},
+		{"yubikey", "delete", "2", "--force", "--access-code-file", wrong},
+		{"yubikey", "chalresp", "2", "--generate", "--force", "--access-code-file", wrong},
+	} {
+		code, _, errs := runCLI(t, args...)
+		if code != 3 || !strings.Contains(errs, "access code") {
+			t.Fatalf("%v: exit %d, %s", args, code, errs)
+		}
+		if !bytes.Equal(k.Slot(2).Config, before.Config) {
+			t.Fatalf("%v changed the slot", args)
+		}
+	}
+	if code, _, errs := runCLI(t, "yubikey", "delete", "2", "--force", "--access-code-file", codeFile); code != 0 {
+		t.Fatalf("delete with the code: %d %s", code, errs)
+	}
+	if k.Slot(2).Configured {
+		t.Fatal("slot 2 still programmed")
+	}
+}
+
+func TestYubiKeyDuoLogs(t *testing.T) {
+	k := yksim.New(yksim.Options{Serial: 777})
+	withHIDKeys(t, k)
+	dir := t.TempDir()
+	duoYK := filepath.Join(dir, "duo-yk.csv")
+	if code, _, errs := runCLI(t, "yubikey", "otp", "1", "--generate", "--log", duoYK, "--log-format", "duo"); code != 0 {
+		t.Fatalf("%d %s", code, errs)
+	}
+	b, _ := os.ReadFile(duoYK)
+	slot := k.Slot(1)
+	want := "777," + hex.EncodeToString(slot.Config[16:22]) + "," + hex.EncodeToString(slot.Config[22:38]) + "\n"
+	if string(b) != want {
+		t.Fatalf("duo yubikey line %q, want %q", b, want)
+	}
+	// The same serial again in a Duo import file is refused before the key is touched.
+	writes := k.Writes()
+	if code, _, _ := runCLI(t, "yubikey", "otp", "2", "--generate", "--log", duoYK, "--log-format", "duo"); code != 1 || k.Writes() != writes {
+		t.Fatalf("duplicate serial in duo log: exit %d, writes %d -> %d", code, writes, k.Writes())
+	}
+	// A challenge-response credential cannot go to Duo: refused before writing.
+	if code, _, _ := runCLI(t, "yubikey", "chalresp", "2", "--generate", "--log", filepath.Join(dir, "d2.csv"), "--log-format", "duo"); code != 1 || k.Slot(2).Configured {
+		t.Fatalf("chalresp to duo: exit %d", code)
+	}
+	duoH := filepath.Join(dir, "duo-hotp.csv")
+	if code, _, errs := runCLI(t, "yubikey", "hotp", "2", "--generate", "--log", duoH, "--log-format", "duo"); code != 0 {
+		t.Fatalf("%d %s", code, errs)
+	}
+	b, _ = os.ReadFile(duoH)
+	if !strings.HasPrefix(string(b), "777,") {
+		t.Fatalf("duo hotp line %q", b)
+	}
+	trad := filepath.Join(dir, "trad.csv")
+	if code, _, errs := runCLI(t, "yubikey", "chalresp", "1", "--generate", "--touch", "--force", "--log", trad, "--log-format", "traditional"); code != 0 {
+		t.Fatalf("%d %s", code, errs)
+	}
+	b, _ = os.ReadFile(trad)
+	if !strings.Contains(string(b), "Challenge-Response: HMAC-SHA1,") || !strings.HasPrefix(string(b), "LOGGING START,") {
+		t.Fatalf("traditional log %q", b)
+	}
+}
+
+func TestYubiKeyInfoSwapSeveralKeys(t *testing.T) {
+	k1, k2 := yksim.New(yksim.Options{Serial: 1001}), yksim.New(yksim.Options{Serial: 1002})
+	withHIDKeys(t, k1, k2)
+	if code, _, errs := runCLI(t, "yubikey", "info"); code != 2 || !strings.Contains(errs, "--serial") {
+		t.Fatalf("two keys without --serial: %d %s", code, errs)
+	}
+	if code, _, errs := runCLI(t, "yubikey", "chalresp", "1", "--generate", "--serial", "1002"); code != 0 {
+		t.Fatalf("%d %s", code, errs)
+	}
+	if k1.Slot(1).Configured || !k2.Slot(1).Configured {
+		t.Fatal("--serial picked the wrong key")
+	}
+	if code, _, errs := runCLI(t, "yubikey", "swap", "--serial", "1002", "--force"); code != 0 {
+		t.Fatalf("swap %d %s", code, errs)
+	}
+	code, out, _ := runCLI(t, "--json", "yubikey", "info", "--serial", "1002")
+	var info ykInfo
+	if code != 0 || json.Unmarshal([]byte(out), &info) != nil || info.Slot1 != "empty" || info.Slot2 != "programmed" || info.Firmware != "5.4.3" {
+		t.Fatalf("info %d %s", code, out)
+	}
+}
+
+func TestYubiKeyUsageErrors(t *testing.T) {
+	withHIDKeys(t, yksim.New(yksim.Options{}))
+	for _, args := range [][]string{
+		{"yubikey", "otp", "3", "--generate"},
+		{"yubikey", "otp", "1"},
+		{"yubikey", "hotp", "1", "--generate", "--counter", "17"},
+		{"yubikey", "hotp", "1", "--generate", "--digits", "7"},
+		{"yubikey", "info", "--transport", "bluetooth"},
+		{"yubikey", "otp", "1", "--generate", "--log", "x.csv", "--log-format", "nosuch"},
+	} {
+		if code, _, _ := runCLI(t, args...); code != 2 {
+			t.Errorf("%v: exit %d, want 2", args, code)
+		}
+	}
+}
