@@ -204,13 +204,7 @@ func TestCodeSecretFileAndStdin(t *testing.T) {
 // The code agrees with oathtool for random seeds given through a file and
 // through the environment.
 func TestCodeAgreesWithOathtool(t *testing.T) {
-	ot, err := exec.LookPath("oathtool")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("oathtool not installed; required under CI")
-		}
-		t.Skip("oathtool not installed")
-	}
+	ot := requireOathtool(t)
 	dir := t.TempDir()
 	for i := 0; i < 24; i++ {
 		h := []seed.Hash{seed.SHA1, seed.SHA256, seed.SHA512}[i%3]
