@@ -1,0 +1,158 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tokenctl/tokenctl/internal/pcsctest"
+	"github.com/tokenctl/tokenctl/nfc"
+	"github.com/tokenctl/tokenctl/sim/vpcd"
+	yksim "github.com/tokenctl/tokenctl/sim/yubikey"
+	"github.com/tokenctl/tokenctl/yubikey"
+)
+
+// inReader runs f with k in the Port1 virtual reader.
+func inReader(t *testing.T, k *yksim.Key, f func()) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	conn, done, err := yksim.Insert(ctx, vpcd.Port1, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc, err := nfc.NewContext()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Release()
+	reader := vpcd.ReaderName(vpcd.Port1)
+	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+	defer wcancel()
+	if err := pc.WaitForCard(wctx, reader); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		conn.Remove()
+		<-done
+		if err := pc.WaitForRemoval(wctx, reader); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	f()
+}
+
+func runYkman(t *testing.T, args ...string) string {
+	t.Helper()
+	p, err := exec.LookPath("ykman")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("ykman missing (make deps)")
+		}
+		t.Skip("ykman not installed")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, p, append([]string{"--reader", vpcd.ReaderName(vpcd.Port1)}, args...)...)
+	cmd.Stdin = strings.NewReader("")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("ykman %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+// TestYubiKeyCLIMatchesYkman: the tokenctl command line, over PC/SC, sends
+// the same configuration APDUs as ykman 4.0.9 for the same choices.
+func TestYubiKeyCLIMatchesYkman(t *testing.T) {
+	if _, err := exec.LookPath("ykman"); err != nil && os.Getenv("CI") != "true" {
+		t.Skip("ykman not installed")
+	}
+	pcsctest.Require(t)
+	pcsctest.LockReader(t, vpcd.Port1)
+	withHIDKeys(t) // no key on USB: the CLI must use PC/SC
+	t.Setenv("YK_AES", "000102030405060708090a0b0c0d0e0f")
+	t.Setenv("YK_PID", "010203040506")
+	t.Setenv("YK_HOTP", "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ")
+	t.Setenv("YK_HMAC", "303132333435363738393a3b3c3d3e3f40414243")
+	t.Setenv("YK_CODE", "a1a2a3a4a5a6")
+	ccid := []string{"--transport", "ccid", "--reader", "Virtual PCD 00 01"}
+	protect := func(k *yksim.Key) {
+		c, _ := yubikey.ChalRespConfig(bytes.Repeat([]byte{9}, 20), false)
+		c.SetAccessCode([]byte{0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6})
+		k.Program(1, c)
+	}
+	cases := []struct {
+		name     string
+		setup    func(*yksim.Key)
+		ykman    []string
+		tokenctl []string
+	}{
+		{name: "yubiotp serial public id",
+			ykman:    []string{"otp", "yubiotp", "1", "-S", "-p", "010203040506", "-k", "000102030405060708090a0b0c0d0e0f", "-f"},
+			tokenctl: []string{"otp", "1", "--secret-env", "YK_AES", "--private-id-env", "YK_PID"}},
+		{name: "hotp 8 digits counter identifier",
+			ykman:    []string{"otp", "hotp", "2", "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", "-d", "8", "-c", "32", "-i", "-", "-f"},
+			tokenctl: []string{"hotp", "2", "--secret-env", "YK_HOTP", "--digits", "8", "--counter", "32", "--identifier", "-"}},
+		{name: "hotp 6 digits",
+			ykman:    []string{"otp", "hotp", "1", "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", "-f"},
+			tokenctl: []string{"hotp", "1", "--secret-env", "YK_HOTP"}},
+		{name: "chalresp touch",
+			ykman:    []string{"otp", "chalresp", "2", "303132333435363738393a3b3c3d3e3f40414243", "--touch", "-f"},
+			tokenctl: []string{"chalresp", "2", "--secret-env", "YK_HMAC", "--touch"}},
+		{name: "chalresp",
+			ykman:    []string{"otp", "chalresp", "1", "303132333435363738393a3b3c3d3e3f40414243", "-f"},
+			tokenctl: []string{"chalresp", "1", "--secret-env", "YK_HMAC"}},
+		{name: "yubiotp over an access code", setup: protect,
+			ykman:    []string{"otp", "--access-code", "a1a2a3a4a5a6", "yubiotp", "1", "-S", "-p", "010203040506", "-k", "000102030405060708090a0b0c0d0e0f", "-f"},
+			tokenctl: []string{"otp", "1", "--secret-env", "YK_AES", "--private-id-env", "YK_PID", "--access-code-env", "YK_CODE", "--force"}},
+		{name: "delete with access code", setup: protect,
+			ykman:    []string{"otp", "--access-code", "a1a2a3a4a5a6", "delete", "1", "-f"},
+			tokenctl: []string{"delete", "1", "--access-code-env", "YK_CODE", "--force"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			k1 := yksim.New(yksim.Options{Serial: 12345678})
+			if c.setup != nil {
+				c.setup(k1)
+			}
+			inReader(t, k1, func() { runYkman(t, c.ykman...) })
+			k2 := yksim.New(yksim.Options{Serial: 12345678})
+			if c.setup != nil {
+				c.setup(k2)
+			}
+			inReader(t, k2, func() {
+				if code, _, errs := runCLI(t, append(append([]string{"yubikey"}, c.tokenctl...), ccid...)...); code != 0 {
+					t.Fatalf("tokenctl: exit %d: %s", code, errs)
+				}
+			})
+			want, got := k1.ConfigAPDUs(), k2.ConfigAPDUs()
+			if len(want) != 1 || len(got) != 1 || !bytes.Equal(want[0], got[0]) {
+				t.Fatalf("configuration APDUs differ:\n ykman    %x\n tokenctl %x", want, got)
+			}
+		})
+	}
+	// ykman reads the state tokenctl wrote, and tokenctl refuses a wrong code.
+	k := yksim.New(yksim.Options{Serial: 12345678})
+	protect(k)
+	inReader(t, k, func() {
+		if code, _, errs := runCLI(t, append([]string{"yubikey", "hotp", "2", "--secret-env", "YK_HOTP"}, ccid...)...); code != 0 {
+			t.Fatalf("%d %s", code, errs)
+		}
+		if out := runYkman(t, "otp", "info"); !strings.Contains(out, "Slot 1: programmed") || !strings.Contains(out, "Slot 2: programmed") {
+			t.Fatalf("ykman otp info:\n%s", out)
+		}
+		t.Setenv("YK_WRONG", "000000000001")
+		code, _, errs := runCLI(t, append([]string{"yubikey", "delete", "1", "--access-code-env", "YK_WRONG", "--force"}, ccid...)...)
+		if code != 3 || !strings.Contains(errs, "wrong access code") {
+			t.Fatalf("wrong access code over PC/SC: exit %d: %s", code, errs)
+		}
+	})
+	if !k.Slot(1).Configured {
+		t.Fatal("slot 1 deleted with a wrong access code")
+	}
+}
