@@ -1,0 +1,241 @@
+package token2
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/tokenctl/tokenctl/sim/vpcd"
+)
+
+// DefaultSettle is how long a Stream leaves the reader empty between two
+// tokens. pcscd polls vpcd every 400 ms; a token inserted before a poll has
+// seen the reader empty goes unnoticed (and after a card pulled from under
+// a connected host, pcscd then reports the reader empty for good).
+const DefaultSettle = 700 * time.Millisecond
+
+// Stream presents emulated tokens one after another in a vpcd reader, as
+// an operator working through a box of them. A token goes in; it is taken
+// out when the host is done with it, and after Settle the next one, with
+// the next serial, goes in.
+//
+// The host is done with a token when, after it sent an authenticate APDU
+// (that is, tried to program the token, successfully or not), it releases
+// the card: nfc.Card.Close resets the card, which pcscd passes on to the
+// emulator. A host that only reads get info (tokenctl token2 info) does
+// not consume a token. Idle, when set, also takes a token out after that
+// long without a command once it has seen any; Remove takes the current
+// token out at once.
+//
+// Fault injection: PullAfter(i) = k pulls token i (from 0) after it
+// answered k APDUs, when the host sends the next one; LoseResponse(i) = k
+// makes token i execute APDU k but leave before answering it; BadAuth(i)
+// gives token i another device key, so every authentication fails (69 83).
+// A token pulled by a fault is presented again (same token, same state)
+// unless NoReinsert, as an operator would put it back; the fault fires once.
+type Stream struct {
+	Port        int    // vpcd port: vpcd.Port0 or vpcd.Port1
+	FirstSerial string // serial of the first token (default DefaultSerial); the next ones count up
+	Count       int    // tokens to present; 0 = until ctx ends
+	Options     Options
+	Idle        time.Duration
+	Settle      time.Duration // 0 = DefaultSettle
+
+	PullAfter    func(i int) int
+	LoseResponse func(i int) int
+	BadAuth      func(i int) bool
+	NoReinsert   bool
+
+	// OnInsert and OnRemove are called as each token goes in and comes
+	// out (faulted is true for a pull by PullAfter or LoseResponse).
+	OnInsert func(i int, t *Token)
+	OnRemove func(i int, t *Token, faulted bool)
+
+	mu     sync.Mutex
+	tokens []*Token
+	remove chan struct{}
+}
+
+// Tokens returns every token presented so far, in order.
+func (s *Stream) Tokens() []*Token {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]*Token(nil), s.tokens...)
+}
+
+// Remove takes the current token out of the reader (it counts as done).
+func (s *Stream) Remove() {
+	s.mu.Lock()
+	ch := s.remove
+	s.mu.Unlock()
+	if ch != nil {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Serial returns first + i as a decimal serial of the same width.
+func Serial(first string, i int) (string, error) {
+	n, err := strconv.ParseUint(first, 10, 63)
+	if err != nil {
+		return "", fmt.Errorf("serial %q is not a decimal number", first)
+	}
+	return fmt.Sprintf("%0*d", len(first), n+uint64(i)), nil
+}
+
+// Run presents the tokens until Count of them are done, or ctx ends (then
+// it returns nil, leaving the reader empty).
+func (s *Stream) Run(ctx context.Context) error {
+	first := s.FirstSerial
+	if first == "" {
+		first = DefaultSerial
+	}
+	settle := s.Settle
+	if settle == 0 {
+		settle = DefaultSettle
+	}
+	s.mu.Lock()
+	s.remove = make(chan struct{}, 1)
+	s.mu.Unlock()
+	for i := 0; s.Count == 0 || i < s.Count; i++ {
+		o := s.Options
+		serial, err := Serial(first, i)
+		if err != nil {
+			return err
+		}
+		o.Serial = serial
+		if s.BadAuth != nil && s.BadAuth(i) {
+			o.Key = []byte("not the Token2 key")[:16]
+		}
+		tok := New(o)
+		s.mu.Lock()
+		s.tokens = append(s.tokens, tok)
+		s.mu.Unlock()
+		pull, lose := 0, 0
+		if s.PullAfter != nil {
+			pull = s.PullAfter(i)
+		}
+		if s.LoseResponse != nil {
+			lose = s.LoseResponse(i)
+		}
+		for {
+			faulted, err := s.present(ctx, i, tok, pull, lose)
+			if ctx.Err() != nil {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if s.OnRemove != nil {
+				s.OnRemove(i, tok, faulted)
+			}
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(settle):
+			}
+			if !faulted || s.NoReinsert {
+				break
+			}
+			pull, lose = 0, 0 // put back: the fault fired once
+		}
+	}
+	return nil
+}
+
+// present inserts tok and returns when it has been taken out: faulted is
+// true when a fault pulled it.
+func (s *Stream) present(ctx context.Context, i int, tok *Token, pull, lose int) (faulted bool, err error) {
+	fc := &faultCard{tok: tok, pull: pull, lose: lose}
+	conn, err := vpcd.Insert(ctx, s.Port, fc)
+	if err != nil {
+		return false, fmt.Errorf("inserting token %d (%s): %w", i+1, tok.Serial(), err)
+	}
+	fc.conn = conn
+	if pull > 0 {
+		conn.Hook = fc.hook
+	}
+	base := tok.activity()
+	if s.OnInsert != nil {
+		s.OnInsert(i, tok)
+	}
+	served := make(chan error, 1)
+	go func() { served <- conn.Serve(ctx) }()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-served:
+			f := fc.fired()
+			if f || ctx.Err() != nil {
+				return f, nil
+			}
+			if err != nil {
+				return false, fmt.Errorf("token %d (%s): %w", i+1, tok.Serial(), err)
+			}
+			return false, nil // the connection ended on its own: counts as taken out
+		case <-s.remove:
+			conn.Remove()
+			<-served
+			return false, nil
+		case <-tick.C:
+			a := tok.activity()
+			released := a.auths > base.auths && a.resets > a.resetsAtAuth
+			idle := s.Idle > 0 && a.apdus > base.apdus && time.Since(a.last) > s.Idle
+			if released || idle {
+				conn.Remove()
+				<-served
+				return false, nil
+			}
+		}
+	}
+}
+
+// faultCard wraps a token to inject the stream's faults.
+type faultCard struct {
+	tok        *Token
+	conn       *vpcd.Conn
+	pull, lose int
+
+	mu    sync.Mutex
+	n     int
+	fault bool
+}
+
+func (f *faultCard) ATR() []byte { return f.tok.ATR() }
+func (f *faultCard) Reset()      { f.tok.Reset() }
+
+// hook pulls the card when the host sends APDU pull+1.
+func (f *faultCard) hook([]byte) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.n >= f.pull {
+		f.fault = true
+		return false
+	}
+	return true
+}
+
+// Transmit executes the APDU; for APDU number lose the card then leaves
+// before its answer goes out.
+func (f *faultCard) Transmit(cmd []byte) []byte {
+	resp := f.tok.Transmit(cmd)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.n++
+	if f.lose > 0 && f.n == f.lose {
+		f.fault = true
+		f.conn.Remove()
+	}
+	return resp
+}
+
+func (f *faultCard) fired() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.fault
+}

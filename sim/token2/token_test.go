@@ -1,0 +1,239 @@
+package token2_test
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/tokenctl/tokenctl/apdu"
+	"github.com/tokenctl/tokenctl/seed"
+	simt2 "github.com/tokenctl/tokenctl/sim/token2"
+	"github.com/tokenctl/tokenctl/token2"
+)
+
+func direct(tok *simt2.Token) apdu.Transmitter {
+	return apdu.TransmitFunc(func(cmd []byte) ([]byte, error) { return tok.Transmit(cmd), nil })
+}
+
+var secret20 = []byte("12345678901234567890")
+
+func TestBurnInProcess(t *testing.T) {
+	host := time.Date(2026, 11, 24, 6, 0, 0, 0, time.UTC)
+	tok := simt2.New(simt2.Options{Serial: "86596120007", Drift: 90 * time.Second, Now: func() time.Time { return host }})
+	if st := tok.State(); !st.Clock.Equal(host.Add(90 * time.Second)) {
+		t.Fatalf("drifted clock %v", st.Clock)
+	}
+	info, err := token2.NewSession(direct(tok)).Burn(secret20, token2.Params{Hash: seed.SHA256, Period: 60, Display: 60, Time: host})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Serial != "86596120007" || info.Model.Name != "OTPC-P1-i" || !info.Clock.Equal(host.Add(90*time.Second)) {
+		t.Fatalf("info %+v", info)
+	}
+	st := tok.State()
+	if !bytes.Equal(st.Seed, secret20) || st.Hash != seed.SHA256 || st.Period != 60 || st.Display != 60 || !st.Clock.Equal(host) {
+		t.Fatalf("state %+v", st)
+	}
+	if !bytes.Equal(st.Log, []byte{0x41, 0x4B, 0xCE, 0xD4, 0xC5}) || st.APDUs != 5 {
+		t.Fatalf("APDUs % X", st.Log)
+	}
+	code, ok := tok.DisplayCode()
+	want, _ := seed.TOTPCode(secret20, host, seed.SHA256, 6, 60)
+	if !ok || code != want {
+		t.Fatalf("display %q, want %q", code, want)
+	}
+}
+
+func TestRestrictedConfigErasesSeed(t *testing.T) {
+	for _, c := range []struct {
+		serial string
+		keeps  bool
+	}{{"86596120001", true}, {"86596220001", false}, {"86596320001", true}, {"86596100001", false}} {
+		tok := simt2.New(simt2.Options{Serial: c.serial})
+		if _, err := token2.NewSession(direct(tok)).Burn(secret20, token2.Params{Hash: seed.SHA1, Period: 30}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := token2.NewSession(direct(tok)).Sync(token2.Params{Hash: seed.SHA1, Period: 30}, nil)
+		st := tok.State()
+		if c.keeps {
+			if err != nil || !bytes.Equal(st.Seed, secret20) {
+				t.Errorf("%s: sync err %v, seed kept %v", c.serial, err, st.Seed != nil)
+			}
+			continue
+		}
+		if !errors.Is(err, token2.ErrRestricted) || !bytes.Equal(st.Seed, secret20) || st.ConfigWrites != 1 {
+			t.Errorf("%s: sync err %v, config writes %d", c.serial, err, st.ConfigWrites)
+		}
+		// A config write with no seed after it empties the token.
+		s := token2.NewSession(direct(tok))
+		if _, err := s.Info(); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.WriteConfig(token2.Config{Time: time.Now(), Hash: seed.SHA1, Period: 30}); err != nil {
+			t.Fatal(err)
+		}
+		if tok.State().Seed != nil {
+			t.Errorf("%s: restricted config write kept the seed", c.serial)
+		}
+		if _, ok := tok.DisplayCode(); ok {
+			t.Errorf("%s: a token without seed shows a code", c.serial)
+		}
+		// A re-burn puts it back.
+		if _, err := token2.NewSession(direct(tok)).Sync(token2.Params{Hash: seed.SHA1, Period: 30}, secret20); err != nil || !bytes.Equal(tok.State().Seed, secret20) {
+			t.Errorf("%s: reburn: %v", c.serial, err)
+		}
+	}
+}
+
+func TestLockOut(t *testing.T) {
+	tok := simt2.New(simt2.Options{})
+	wrong := bytes.Repeat([]byte{0x42}, 16)
+	for i := 1; i <= simt2.DefaultLockAfter; i++ {
+		_, err := token2.NewSessionKey(direct(tok), wrong).Burn(secret20, token2.Params{Hash: seed.SHA1, Period: 30})
+		if !errors.Is(err, token2.ErrAuthFailed) {
+			t.Fatalf("attempt %d: %v", i, err)
+		}
+		if st := tok.State(); st.BadAuths != i || st.Locked != (i == simt2.DefaultLockAfter) {
+			t.Fatalf("after %d bad: %+v", i, st)
+		}
+	}
+	_, err := token2.NewSession(direct(tok)).Burn(secret20, token2.Params{Hash: seed.SHA1, Period: 30})
+	if !errors.Is(err, token2.ErrAuthFailed) {
+		t.Fatalf("locked token accepted the right key: %v", err)
+	}
+	if st := tok.State(); st.Seed != nil || st.Auths != simt2.DefaultLockAfter+1 {
+		t.Fatalf("%+v", st)
+	}
+}
+
+func TestGoodAuthResetsCounter(t *testing.T) {
+	tok := simt2.New(simt2.Options{})
+	wrong := bytes.Repeat([]byte{0x42}, 16)
+	for i := 0; i < simt2.DefaultLockAfter-1; i++ {
+		token2.NewSessionKey(direct(tok), wrong).Authenticate()
+	}
+	if err := token2.NewSession(direct(tok)).Authenticate(); err != nil {
+		t.Fatal(err)
+	}
+	if st := tok.State(); st.BadAuths != 0 || st.Locked {
+		t.Fatalf("%+v", st)
+	}
+}
+
+// raw sends one APDU and returns the status word.
+func raw(tok *simt2.Token, cmd []byte) apdu.StatusWord {
+	_, sw, _ := apdu.Split(tok.Transmit(cmd))
+	return sw
+}
+
+func authed(t *testing.T, tok *simt2.Token) {
+	t.Helper()
+	s := token2.NewSession(direct(tok))
+	if err := s.Authenticate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestWriteChecks(t *testing.T) {
+	tok := simt2.New(simt2.Options{})
+	key := token2.DeviceKey
+	tlv, _ := token2.Config{Time: time.Now(), Hash: seed.SHA1, Period: 30}.TLV()
+	good, _ := token2.SecureCommand(key, 0xD4, 0, 0, tlv)
+
+	// Without authentication.
+	if sw := raw(tok, good); sw != 0x6983 {
+		t.Errorf("unauthenticated write: %s", sw)
+	}
+	authed(t, tok)
+	// Wrong MAC.
+	bad := append([]byte(nil), good...)
+	bad[len(bad)-1] ^= 1
+	if sw := raw(tok, bad); sw != 0x6983 {
+		t.Errorf("wrong MAC: %s", sw)
+	}
+	// Wrong Lc for a configuration.
+	short, _ := token2.SecureCommand(key, 0xD4, 0, 0, tlv[:18])
+	if sw := raw(tok, short); sw != 0x6700 {
+		t.Errorf("short config: %s", sw)
+	}
+	// Bad TLV value (step 45 s).
+	odd := append([]byte(nil), tlv...)
+	odd[18] = 45
+	c, _ := token2.SecureCommand(key, 0xD4, 0, 0, odd)
+	if sw := raw(tok, c); sw != 0x6A80 {
+		t.Errorf("bad TLV: %s", sw)
+	}
+	// Seed without 80 padding (zero-padded).
+	plain := make([]byte, 32)
+	copy(plain, secret20)
+	enc, _ := token2.EncryptECB(key, plain)
+	c, _ = token2.SecureCommand(key, 0xC5, 1, 0, enc)
+	if sw := raw(tok, c); sw != 0x6A80 {
+		t.Errorf("unpadded seed: %s", sw)
+	}
+	// Seed too short once unpadded (9 bytes).
+	enc, _ = token2.EncryptECB(key, token2.Pad(make([]byte, 9)))
+	c, _ = token2.SecureCommand(key, 0xC5, 1, 0, enc)
+	if sw := raw(tok, c); sw != 0x6A80 {
+		t.Errorf("9-byte seed: %s", sw)
+	}
+	// Unknown INS and CLA; a write sent with CLA 80 (no MAC).
+	if sw := raw(tok, []byte{0x80, 0x99, 0, 0}); sw != 0x6D00 {
+		t.Errorf("unknown INS: %s", sw)
+	}
+	if sw := raw(tok, []byte{0x00, 0x41, 0, 0, 2, 2, 0x11}); sw != 0x6E00 {
+		t.Errorf("unknown CLA: %s", sw)
+	}
+	if sw := raw(tok, append([]byte{0x80, 0xD4, 0, 0, 19}, tlv...)); sw != 0x6983 {
+		t.Errorf("write without MAC: %s", sw)
+	}
+	// Still authenticated: the good commands go through.
+	if sw := raw(tok, good); sw != 0x9000 {
+		t.Errorf("good config: %s", sw)
+	}
+	enc, _ = token2.EncryptSeed(key, secret20)
+	c, _ = token2.SecureCommand(key, 0xC5, 1, 0, enc)
+	if sw := raw(tok, c); sw != 0x9000 || !bytes.Equal(tok.State().Seed, secret20) {
+		t.Errorf("good seed: %s", sw)
+	}
+	// A reset ends the authentication.
+	tok.Reset()
+	if sw := raw(tok, c); sw != 0x6983 {
+		t.Errorf("write after reset: %s", sw)
+	}
+}
+
+func TestVectorsAccepted(t *testing.T) {
+	// The known-answer seed APDUs decrypt to their seeds in the emulator.
+	tok := simt2.New(simt2.Options{})
+	authed(t, tok)
+	cmd := []byte{0x84, 0xC5, 0x01, 0x00, 0x14, 0xE3, 0x7E, 0x18, 0x53, 0x46, 0xF9, 0xF5, 0x57, 0x2F, 0x82, 0x3C, 0xDF, 0x83, 0xFA, 0x4F, 0x9F, 0xBB, 0xE3, 0x81, 0xDA}
+	if sw := raw(tok, cmd); sw != 0x9000 {
+		t.Fatalf("vector seed APDU: %s", sw)
+	}
+	if want := []byte{0x48, 0x65, 0x6C, 0x6C, 0x6F, 0x21, 0xDE, 0xAD, 0xBE, 0xEF}; !bytes.Equal(tok.State().Seed, want) {
+		t.Fatalf("seed %X", tok.State().Seed)
+	}
+}
+
+func TestUnknownModelNeverWritten(t *testing.T) {
+	tok := simt2.New(simt2.Options{Serial: "86592030001"})
+	_, err := token2.NewSession(direct(tok)).Burn(secret20, token2.Params{Hash: seed.SHA1, Period: 30})
+	if !errors.Is(err, token2.ErrUnknownModel) {
+		t.Fatal(err)
+	}
+	if st := tok.State(); st.APDUs != 1 || st.Model != "" {
+		t.Fatalf("%+v", st)
+	}
+}
+
+func TestSerialCounting(t *testing.T) {
+	s, err := simt2.Serial("86596120009", 3)
+	if err != nil || s != "86596120012" {
+		t.Fatal(s, err)
+	}
+	if _, err := simt2.Serial("x1", 1); err == nil {
+		t.Fatal("non-numeric serial accepted")
+	}
+}
