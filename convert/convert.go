@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strings"
 
@@ -17,6 +18,10 @@ import (
 // MaxProblems bounds the problems a Report keeps; every problem is still
 // counted and passed to Options.OnProblem.
 const MaxProblems = 10000
+
+// memoryBase is the soft memory limit of a streaming conversion besides
+// the serial set (Options.TuneMemory): buffers, one row, and garbage.
+const memoryBase = 16 << 20
 
 // ErrInvalid is wrapped by the error of a conversion that found invalid
 // rows and therefore wrote nothing.
@@ -144,11 +149,19 @@ func run(inputs []source, from, to, out string, validate bool, o *Options) (rep 
 	if opts.Split && out == "" && !validate {
 		return nil, usage("--split writes several files: give -o")
 	}
+	if opts.TuneMemory {
+		prev := debug.SetMemoryLimit(-1)
+		defer debug.SetMemoryLimit(prev)
+		debug.SetMemoryLimit(memoryBase)
+	}
 	rep = &Report{To: tf.Name, Problems: []Problem{}}
 	for _, in := range inputs {
 		rep.Inputs = append(rep.Inputs, in.name)
 	}
 	p := &pipe{o: &opts, to: tf, rep: rep, seen: newSerialSet(), validate: validate, out: out, outs: map[string]*output{}}
+	if opts.TuneMemory {
+		p.seen.onGrow = func(n int) { debug.SetMemoryLimit(memoryBase + int64(n)) }
+	}
 	defer func() {
 		if err != nil {
 			p.abort()
@@ -185,6 +198,7 @@ func run(inputs []source, from, to, out string, validate bool, o *Options) (rep 
 		rep.From = ff.Name
 	}
 	if rep.Errors > 0 && !opts.SkipInvalid {
+		rep.Written = 0
 		return rep, fmt.Errorf("%w: %d %s in %d of %d rows; nothing written", ErrInvalid, rep.Errors, plural(rep.Errors, "error"), rep.Rejected, rep.Read)
 	}
 	if validate {

@@ -73,6 +73,11 @@ type Options struct {
 	// OnProblem, when set, sees every problem as it is found (the Report
 	// keeps only the first MaxProblems).
 	OnProblem func(*seed.FieldError)
+	// TuneMemory lets a conversion set the process's soft memory limit
+	// (runtime/debug.SetMemoryLimit) to what streaming needs, so the
+	// collector returns garbage early; for command-line use, where the
+	// process is the conversion. The previous limit is restored after.
+	TuneMemory bool
 
 	lint      bool // reading for re-import in the same format
 	appending bool // writing the continuation of an existing file

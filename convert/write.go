@@ -53,6 +53,10 @@ func WriteStream(path, format string, r seed.Reader, name string, o *Options) (*
 // atomically when they can be read (pskc), and refused otherwise
 // (entra-graph). A problem with the token returns an error wrapping
 // ErrInvalid and leaves the file as it was.
+//
+// A Duo file does not record its token type: append to duo-totp or
+// duo-hotp (not duo) to have the kind enforced, and keep one file per
+// digits count yourself (e.g. duo-totp6.csv).
 func AppendFile(path, format string, t *seed.Token, o *Options) error {
 	f, ok := Lookup(format)
 	if !ok {
@@ -81,10 +85,10 @@ func AppendFile(path, format string, t *seed.Token, o *Options) error {
 	}
 	var existing []*seed.Token
 	if exists && f.Open != nil {
+		// Formats that do not record kind or digits (Duo) are read as
+		// holding tokens like t.
 		ro := opts
-		if ro.Kind == seed.KindUnknown {
-			ro.Kind = t.Kind
-		}
+		ro.Kind, ro.Digits = t.Kind, t.EffectiveDigits()
 		if existing, err = readAll(path, f, &ro); err != nil {
 			return err
 		}
@@ -93,19 +97,8 @@ func AppendFile(path, format string, t *seed.Token, o *Options) error {
 				e.Wipe()
 			}
 		}()
-		key := ""
-		if f.TypeKey != nil {
-			key = f.TypeKey(t)
-		}
 		for _, e := range existing {
-			ek := ""
-			if f.TypeKey != nil {
-				ek = f.TypeKey(e)
-				if ek != key {
-					return invalidToken(path, []*seed.FieldError{problem("token type", "%s, but %s holds %s tokens: %s imports one type per file", key, path, ek, f.Name)})
-				}
-			}
-			if e.Serial == t.Serial && ek == key {
+			if e.Serial == t.Serial {
 				return invalidToken(path, []*seed.FieldError{problem("serial", "%q is already in %s", t.Serial, path)})
 			}
 		}

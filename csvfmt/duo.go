@@ -152,9 +152,7 @@ func (d *duoWriter) Write(t *seed.Token) error {
 	}
 	d.w.WriteString(t.Serial)
 	d.w.WriteByte(',')
-	var buf [2 * seed.MaxSecretLen]byte
-	d.w.Write(appendHexUpper(buf[:0], t.Secret))
-	seed.Zero(buf[:])
+	d.w.Write(appendHexUpper(d.w.AvailableBuffer(), t.Secret))
 	d.w.WriteByte(',')
 	d.w.WriteString(n)
 	_, err := d.w.WriteString("\n")

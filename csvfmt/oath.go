@@ -179,9 +179,7 @@ func (pw *piWriter) Write(t *seed.Token) error {
 	}
 	pw.w.WriteString(t.Serial)
 	pw.w.WriteString(", ")
-	var buf [2 * seed.MaxSecretLen]byte
-	pw.w.Write(appendHexUpper(buf[:0], t.Secret))
-	seed.Zero(buf[:])
+	pw.w.Write(appendHexUpper(pw.w.AvailableBuffer(), t.Secret))
 	if t.Kind == seed.TOTP {
 		fmt.Fprintf(pw.w, ", TOTP, %d, %d\n", t.EffectiveDigits(), t.EffectivePeriod())
 	} else {
@@ -286,9 +284,7 @@ func (lw *linWriter) Write(t *seed.Token) error {
 	}
 	lw.w.WriteString(t.Serial)
 	lw.w.WriteString(", ")
-	var buf [2 * seed.MaxSecretLen]byte
-	lw.w.Write(appendHexUpper(buf[:0], t.Secret))
-	seed.Zero(buf[:])
+	lw.w.Write(appendHexUpper(lw.w.AvailableBuffer(), t.Secret))
 	fmt.Fprintf(lw.w, ", %s, %d, %d, %s\n", t.Kind, t.EffectiveDigits(), t.EffectivePeriod(), t.Hash)
 	return nil
 }

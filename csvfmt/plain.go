@@ -91,9 +91,7 @@ type hexWriter struct{ w *bufio.Writer }
 func (h *hexWriter) Write(t *seed.Token) error {
 	h.w.WriteString(quoteCell(t.Serial))
 	h.w.WriteByte(',')
-	var buf [2 * seed.MaxSecretLen]byte
-	h.w.Write(appendHexUpper(buf[:0], t.Secret))
-	seed.Zero(buf[:])
+	h.w.Write(appendHexUpper(h.w.AvailableBuffer(), t.Secret))
 	_, err := h.w.WriteString("\n")
 	return err
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 
@@ -126,7 +127,8 @@ are HOTP or TOTP: read them as duo-hotp or duo-totp.`,
 	pskc := pskcFlags(c)
 	c.RunE = func(cmd *cobra.Command, args []string) error {
 		o := &convert.Options{Split: split, SkipInvalid: skip, Rejects: rejects,
-			Stdin: cmd.InOrStdin(), Stdout: cmd.OutOrStdout(), OnProblem: problemPrinter(cmd.ErrOrStderr())}
+			Stdin: cmd.InOrStdin(), Stdout: cmd.OutOrStdout(), OnProblem: problemPrinter(cmd.ErrOrStderr()),
+			TuneMemory: os.Getenv("GOMEMLIMIT") == ""}
 		if err := in.options(o); err != nil {
 			return err
 		}
@@ -194,7 +196,8 @@ tokenctl repairs but the server itself would reject (padded base32...).`,
 	c.MarkFlagRequired("to")
 	pskc := pskcFlags(c)
 	c.RunE = func(cmd *cobra.Command, args []string) error {
-		o := &convert.Options{Stdin: cmd.InOrStdin(), OnProblem: problemPrinter(cmd.ErrOrStderr())}
+		o := &convert.Options{Stdin: cmd.InOrStdin(), OnProblem: problemPrinter(cmd.ErrOrStderr()),
+			TuneMemory: os.Getenv("GOMEMLIMIT") == ""}
 		if err := in.options(o); err != nil {
 			return err
 		}

@@ -1,0 +1,206 @@
+package convert
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tokenctl/tokenctl/seed"
+)
+
+const rfcSecret = "12345678901234567890"
+
+func totp(serial string, period int) *seed.Token {
+	return &seed.Token{Serial: serial, Kind: seed.TOTP, Hash: seed.SHA1, Period: period, Secret: []byte(rfcSecret)}
+}
+
+func TestWriteFileAndReadAll(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "e.csv")
+	toks := []*seed.Token{totp("1", 30), totp("2", 60)}
+	rep, err := WriteFile(p, "azure", toks, &Options{Manufacturer: "Token2", Model: "C202"})
+	if err != nil || rep.Written != 2 {
+		t.Fatalf("%v %+v", err, rep)
+	}
+	if string(toks[0].Secret) != rfcSecret {
+		t.Fatal("WriteFile wiped the caller's secret")
+	}
+	back, err := ReadAll(p, "entra", nil)
+	if err != nil || len(back) != 2 || back[1].Period != 60 || string(back[1].Secret) != rfcSecret || back[0].Manufacturer != "Token2" {
+		t.Fatalf("%v %v", err, back)
+	}
+	// Invalid tokens: nothing written, file untouched, problems located.
+	bad := []*seed.Token{totp("3", 45), {Serial: "4", Kind: seed.HOTP, Secret: []byte(rfcSecret)}}
+	rep, err = WriteFile(p, "entra", bad, &Options{Manufacturer: "T", Model: "M"})
+	if !errors.Is(err, ErrInvalid) || rep.Errors != 2 || rep.Problems[0].File != "token" || rep.Problems[0].Line != 1 || rep.Problems[1].Line != 2 {
+		t.Fatalf("%v %+v", err, rep)
+	}
+	if again, _ := ReadAll(p, "entra", nil); len(again) != 2 {
+		t.Fatal("file changed")
+	}
+	// To stdout.
+	var out bytes.Buffer
+	if _, err := WriteFile("-", "duo", toks, &Options{Stdout: &out}); err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != "1,3132333435363738393031323334353637383930,30\n2,3132333435363738393031323334353637383930,60\n" {
+		t.Fatalf("%q", out.String())
+	}
+}
+
+func TestAppendFile(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "entra.csv")
+	o := &Options{Manufacturer: "Token2", Model: "C202"}
+	for i, s := range []string{"A", "B"} {
+		if err := AppendFile(p, "entra", totp(s, 30+30*i), o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, _ := os.ReadFile(p)
+	want := "upn,serial number,secret key,time interval,manufacturer,model\n,A,GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ,30,Token2,C202\n,B,GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ,60,Token2,C202\n"
+	if string(got) != want {
+		t.Fatalf("got\n%s", got)
+	}
+	if st, _ := os.Stat(p); st.Mode().Perm() != 0o600 {
+		t.Fatalf("mode %v", st.Mode())
+	}
+	err := AppendFile(p, "entra", totp("A", 30), o)
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), `serial: "A" is already in`) {
+		t.Fatalf("%v", err)
+	}
+	err = AppendFile(p, "entra", totp("C", 45), o)
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), p+": time interval: 45 s: Entra takes 30 or 60") {
+		t.Fatalf("%v", err)
+	}
+	// Duo: the kind is enforced by the format name; serials are unique.
+	d := filepath.Join(dir, "duo.csv")
+	if err := AppendFile(d, "duo-totp", totp("A", 30), nil); err != nil {
+		t.Fatal(err)
+	}
+	h := &seed.Token{Serial: "H", Kind: seed.HOTP, Secret: []byte(rfcSecret), Counter: 3}
+	if err := AppendFile(d, "duo-totp", h, nil); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), d+": token type: hotp token in a duo-totp file") {
+		t.Fatalf("%v", err)
+	}
+	if err := AppendFile(d, "duo-totp", totp("A", 60), nil); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), `"A" is already in`) {
+		t.Fatalf("%v", err)
+	}
+	// entra-graph has a trailer and cannot be read: refused.
+	var ue *UsageError
+	if err := AppendFile(filepath.Join(dir, "g.json"), "entra-graph", totp("A", 30), o); err != nil {
+		t.Fatalf("new graph file: %v", err)
+	}
+	if err := AppendFile(filepath.Join(dir, "g.json"), "entra-graph", totp("B", 30), o); !errors.As(err, &ue) {
+		t.Fatalf("%v", err)
+	}
+	// A world-readable file is not extended.
+	os.Chmod(d, 0o644)
+	if err := AppendFile(d, "duo", totp("B", 30), nil); err == nil {
+		t.Fatal("appended to a world-readable file")
+	}
+}
+
+func TestRunStdinAndDetect(t *testing.T) {
+	in := "otpauth://totp/X:1?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&period=60\n"
+	var out bytes.Buffer
+	rep, err := Run([]string{"-"}, "", "duo", "", &Options{Stdin: strings.NewReader(in), Stdout: &out})
+	if err != nil || rep.From != "otpauth" || out.String() != "1,3132333435363738393031323334353637383930,60\n" {
+		t.Fatalf("%v %+v %q", err, rep, out.String())
+	}
+	_, err = Run([]string{"-"}, "", "duo", "", &Options{Stdin: strings.NewReader("just text\n"), Stdout: io.Discard})
+	var ue *UsageError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "cannot tell the input format") {
+		t.Fatalf("%v", err)
+	}
+}
+
+func TestRunEveryProblemAndNothingWritten(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.csv")
+	var b strings.Builder
+	b.WriteString("upn,serial number,secret key,time interval,manufacturer,model\n")
+	for i := 0; i < 50; i++ {
+		period := 30
+		if i%10 == 9 {
+			period = 45
+		}
+		fmt.Fprintf(&b, ",%d,%s,%d,T,M\n", i, seed.EncodeBase32([]byte(rfcSecret)), period)
+	}
+	os.WriteFile(in, []byte(b.String()), 0o600)
+	out := filepath.Join(dir, "out.csv")
+	var seen []string
+	rep, err := Run([]string{in}, "entra", "duo", out, &Options{OnProblem: func(fe *seed.FieldError) { seen = append(seen, fe.Error()) }})
+	if !errors.Is(err, ErrInvalid) || rep.Errors != 5 || len(seen) != 5 || rep.Read != 50 || rep.Written != 0 {
+		t.Fatalf("%v %+v", err, rep)
+	}
+	if seen[4] != in+":51: step: 45 s: Duo takes 30 or 60" {
+		t.Fatalf("%q", seen[4])
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Fatal("output written")
+	}
+}
+
+func TestSpreadsheetNumber(t *testing.T) {
+	for s, want := range map[string]bool{"1.00013E+12": true, "8.6596E11": true, "1e5": true, "1,5E+03": true,
+		"86596120001": false, "E12": false, "1.5": false, "ABE12": false, "1E": false, "1.0E+": false, "GOE12X": false} {
+		if spreadsheetNumber(s) != want {
+			t.Errorf("%q: %v", s, !want)
+		}
+	}
+}
+
+func TestSerialSet(t *testing.T) {
+	s := newSerialSet()
+	for i := 0; i < 100000; i++ {
+		if !s.add(fmt.Sprint(i)) {
+			t.Fatalf("%d seen twice", i)
+		}
+	}
+	for i := 0; i < 100000; i += 997 {
+		if s.add(fmt.Sprint(i)) {
+			t.Fatalf("%d not remembered", i)
+		}
+	}
+}
+
+// entraRows writes n generated Entra rows to w (half 30 s, half 60 s).
+func entraRows(w io.Writer, n int) {
+	bw := bytesWriter{w: w}
+	bw.s("upn,serial number,secret key,timeinterval,manufacturer,model\n")
+	sec := make([]byte, 20)
+	for i := 0; i < n; i++ {
+		for j := range sec {
+			sec[j] = byte(i*31 + j*7)
+		}
+		bw.s(fmt.Sprintf(",%011d,%s,%d,Token2,C202\n", 86500000000+i, seed.EncodeBase32(sec), 30+30*(i%2)))
+	}
+}
+
+type bytesWriter struct{ w io.Writer }
+
+func (b bytesWriter) s(s string) { io.WriteString(b.w, s) }
+
+// BenchmarkEntraToDuo converts generated Entra rows to Duo TOTP lines with
+// the whole pipeline (read, validate, uniqueness, write to a temp file).
+func BenchmarkEntraToDuo(b *testing.B) {
+	dir := b.TempDir()
+	in := filepath.Join(dir, "in.csv")
+	f, _ := os.Create(in)
+	const rows = 100000
+	entraRows(f, rows)
+	f.Close()
+	out := filepath.Join(dir, "out.csv")
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := Run([]string{in}, "entra", "duo", out, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(rows*b.N)/b.Elapsed().Seconds(), "rows/s")
+}
