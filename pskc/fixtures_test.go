@@ -241,3 +241,88 @@ func TestFixturesMatchPythonPSKC(t *testing.T) {
 		t.Errorf("only %d fixtures compared", checked)
 	}
 }
+
+var figure6Key = "12345678901234567890123456789012"
+
+// TestInvalidFiles: every file under invalid/ fails, with a message that
+// says what is wrong, given the credential that would otherwise open it.
+func TestInvalidFiles(t *testing.T) {
+	dir := fixturesDir(t)
+	key := Options{Key: unhex(t, figure6Key)}
+	pw := Options{Password: []byte("qwerty")}
+	cases := []struct {
+		file string
+		o    Options
+		want string
+		is   error
+	}{
+		{"incomplete-derivation.pskcxml", pw, "incomplete-derivation.pskcxml:12: EncryptionKey: incomplete PBKDF2 parameters: no Salt, no IterationCount, no KeyLength", nil},
+		{"incomplete-derivation.pskcxml", Options{}, "the file is password-encrypted (PBKDF2) (named \"My Password 1\"); no password given", ErrNoCredential},
+		{"mac-algorithm.pskcxml", key, `mac-algorithm.pskcxml:36: Secret/ValueMAC: MACMethod: unsupported algorithm: MAC algorithm "http://www.w3.org/2000/09/xmldsig#hmac-zha9"`, ErrUnsupported},
+		{"mac-value.pskcxml", key, "mac-value.pskcxml:36: Secret: cannot decrypt: wrong key or password, or the file was altered (MAC does not match)", ErrMAC},
+		{"missing-encryption-method.pskcxml", key, "missing-encryption-method.pskcxml:22: Secret/EncryptedValue: no EncryptionMethod Algorithm", nil},
+		{"missing-encryption.pskcxml", key, "missing-encryption.pskcxml:18: Secret/EncryptedValue: no EncryptionMethod Algorithm", nil},
+		{"no-mac-method.pskcxml", key, "no-mac-method.pskcxml:18: Secret/ValueMAC: the value has a MAC but the container has no MACMethod", nil},
+		{"not-boolean.pskcxml", Options{}, `not-boolean.pskcxml:11: ResponseFormat: CheckDigits: "not really" is not a boolean (true, false, 1 or 0)`, nil},
+		{"not-integer.pskcxml", Options{}, `not-integer.pskcxml:11: Policy/NumberOfTransactions: "TWELVE" is not an integer`, nil},
+		{"not-integer2.pskcxml", Options{}, `not-integer2.pskcxml:11: Policy/PINPolicy: MinLength: "FOUR" is not an integer`, nil},
+		{"notxml.pskcxml", Options{}, "notxml.pskcxml:2: not a PSKC file: the root element is <InValidXML>, want <KeyContainer>", nil},
+		{"unknown-encryption.pskcxml", key, `unknown-encryption.pskcxml:18: Secret/EncryptedValue: unsupported algorithm: encryption algorithm "http://www.w3.org/2001/04/xmlenc#unknown"`, ErrUnsupported},
+		{"wrongelement.pskcxml", Options{}, "wrongelement.pskcxml:2: not a PSKC file: the root element is <SomethingElse>, want <KeyContainer>", nil},
+		{"wrongversion.pskcxml", Options{}, `wrongversion.pskcxml:4: KeyContainer: unsupported Version "1.2" (want 1.0)`, nil},
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "invalid", "*"))
+	covered := map[string]bool{}
+	for _, c := range cases {
+		covered[c.file] = true
+		keys, err := readFixture(t, filepath.Join(dir, "invalid", c.file), c.o)
+		if err == nil {
+			t.Errorf("%s: read %d keys, want an error", c.file, len(keys))
+			continue
+		}
+		if !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s:\n got  %v\n want %s", c.file, err, c.want)
+		}
+		if c.is != nil && !errors.Is(err, c.is) {
+			t.Errorf("%s: %v does not wrap %v", c.file, err, c.is)
+		}
+	}
+	for _, f := range files {
+		if !covered[filepath.Base(f)] {
+			t.Errorf("invalid/%s has no expected message", filepath.Base(f))
+		}
+	}
+}
+
+// TestWrongCredentials: a wrong key, a wrong password, or the wrong kind
+// of credential stops the read with a message saying so; no key comes out.
+func TestWrongCredentials(t *testing.T) {
+	dir := fixturesDir(t)
+	cases := []struct {
+		file string
+		o    Options
+		want string
+		is   error
+	}{
+		{"rfc6030/figure6.pskcxml", Options{Key: unhex(t, "00000000000000000000000000000000")}, "MACMethod/MACKey: cannot decrypt the MAC key: wrong key or password", ErrWrongCredential},
+		{"rfc6030/figure7.pskcxml", Options{Password: []byte("qwertz")}, "MACMethod/MACKey: cannot decrypt the MAC key: wrong key or password", ErrWrongCredential},
+		{"rfc6030/figure7.pskcxml", Options{Key: unhex(t, figure6Key)}, "wrong key or password", ErrWrongCredential},
+		{"rfc6030/figure6.pskcxml", Options{Password: []byte("qwerty")}, "encrypted with a pre-shared key (named \"Pre-shared-key\"), not a password; give the key", ErrNoCredential},
+		{"rfc6030/figure6.pskcxml", Options{Key: unhex(t, "0011223344556677")}, "the key is 8 bytes, aes128-cbc needs 16", ErrWrongCredential},
+		{"encryption/kw-aes128.pskcxml", Options{Key: unhex(t, "000102030405060708090A0B0C0D0E0E")}, "cannot decrypt: wrong key or password, or the file was altered (key-wrap integrity check failed)", ErrWrongCredential},
+		{"encryption/tripledes-cbc.pskcxml", Options{Key: unhex(t, "12345678901234567890123456789022")}, "wrong key or password", ErrWrongCredential},
+		{"multiotp/tokens_hotp_pbe.pskc", Options{}, "password-encrypted (PBKDF2) (named \"Passphrase1\"); no password given", ErrNoCredential},
+		{"rfc6030/figure8.pskcxml", Options{Key: unhex(t, figure6Key)}, "encrypted to an X.509 certificate (asymmetric encryption)", ErrUnsupported},
+	}
+	for _, c := range cases {
+		keys, err := readFixture(t, filepath.Join(dir, c.file), c.o)
+		if err == nil || !strings.Contains(err.Error(), c.want) || !errors.Is(err, c.is) {
+			t.Errorf("%s: err = %v\n want %q (%v)", c.file, err, c.want, c.is)
+		}
+		for _, k := range keys {
+			if k.Secret != nil {
+				t.Errorf("%s: key %s came out with a secret despite the error", c.file, k.ID)
+			}
+		}
+	}
+}
