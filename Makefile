@@ -3,7 +3,7 @@
 
 GO        ?= go
 BIN       := bin/tokenctl
-APT_PKGS  := pcscd vsmartcard-vpcd libpcsclite-dev yubikey-manager python3-pskc pskc-utils oathtool
+APT_PKGS  := pcscd vsmartcard-vpcd libpcsclite-dev yubikey-manager python3-pskc pskc-utils oathtool pskctool
 STATICCHECK_VERSION := 2026.2.2
 FUZZTIME  ?= 10s
 export GOFLAGS ?= -mod=mod
