@@ -1,0 +1,407 @@
+package batch
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tokenctl/tokenctl/ledger"
+	"github.com/tokenctl/tokenctl/seed"
+)
+
+var bg = context.Background()
+
+// fakeToken is an in-memory device: it holds what was written to it.
+type fakeToken struct {
+	serial string
+	mu     sync.Mutex
+	secret []byte // what the device holds
+	writes int
+	// fail makes the next Program fail: "before" writes nothing, "after"
+	// writes the secret but reports an error (response lost).
+	fail       string
+	configured bool
+}
+
+func (f *fakeToken) held() []byte {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]byte(nil), f.secret...)
+}
+
+type fakeDevice struct{ t *fakeToken }
+
+func (d fakeDevice) Serial() string { return d.t.serial }
+func (d fakeDevice) Model() string  { return "FAKE-1" }
+func (d fakeDevice) Check(tok *seed.Token, overwrite bool) error {
+	if d.t.configured && !overwrite {
+		return errors.New("slot 1 is already programmed")
+	}
+	return nil
+}
+func (d fakeDevice) Program(tok *seed.Token) error {
+	d.t.mu.Lock()
+	defer d.t.mu.Unlock()
+	f := d.t.fail
+	d.t.fail = ""
+	switch f {
+	case "before":
+		return errors.New("card removed before the seed write")
+	case "after":
+		d.t.secret = append([]byte(nil), tok.Secret...)
+		d.t.writes++
+		return errors.New("card removed before the answer to the seed write")
+	}
+	d.t.secret = append([]byte(nil), tok.Secret...)
+	d.t.writes++
+	d.t.configured = true
+	return nil
+}
+func (d fakeDevice) Close() error { return nil }
+
+// errBoxEmpty ends a fake batch when the queue is used up.
+var errBoxEmpty = errors.New("no more tokens in the box")
+
+// fakeStation presents a queue of tokens.
+type fakeStation struct {
+	mu      sync.Mutex
+	queue   []*fakeToken
+	removed int
+}
+
+func (s *fakeStation) Family() ledger.Family { return ledger.Token2 }
+func (s *fakeStation) Next(ctx context.Context) (Device, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.queue) == 0 {
+		return nil, errBoxEmpty
+	}
+	t := s.queue[0]
+	s.queue = s.queue[1:]
+	if t == nil {
+		return nil, &DeviceError{Err: errors.New("unreadable card")}
+	}
+	return fakeDevice{t}, nil
+}
+func (s *fakeStation) WaitRemoved(ctx context.Context) error {
+	s.mu.Lock()
+	s.removed++
+	s.mu.Unlock()
+	return nil
+}
+
+func tokens(prefix string, n int) []*fakeToken {
+	var out []*fakeToken
+	for i := 0; i < n; i++ {
+		out = append(out, &fakeToken{serial: fmt.Sprintf("%s%04d", prefix, i)})
+	}
+	return out
+}
+
+func newTestLedger(t testing.TB) (*ledger.Ledger, string, []byte) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "t.ledger")
+	l, idf, err := ledger.CreateFile(bg, path, ledger.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l, path, idf
+}
+
+var recipe = Token2Recipe{Hash: seed.SHA1, Period: 30}
+
+func run(t *testing.T, c Config) (Summary, []Result) {
+	t.Helper()
+	var res []Result
+	c.OnResult = func(r Result) { res = append(res, r) }
+	if c.Recipe == nil {
+		c.Recipe = recipe
+	}
+	if c.Batch == "" {
+		c.Batch = "b1"
+	}
+	sum, err := Run(bg, c)
+	if err != nil && !errors.Is(err, errBoxEmpty) {
+		t.Fatalf("batch: %v (results %+v)", err, res)
+	}
+	return sum, res
+}
+
+// ledgerSecret is what the ledger holds for serial.
+func ledgerSecret(t *testing.T, l *ledger.Ledger, serial string) ([]byte, *ledger.Record) {
+	t.Helper()
+	r, err := l.Get(bg, serial)
+	if err != nil {
+		t.Fatalf("%s: %v", serial, err)
+	}
+	tok, err := l.Token(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok.Secret, r
+}
+
+func TestBatchBasic(t *testing.T) {
+	l, _, _ := newTestLedger(t)
+	box := tokens("T", 10)
+	st := &fakeStation{queue: append([]*fakeToken(nil), box...)}
+	var msgs []string
+	var progress []Progress
+	sum, res := run(t, Config{Ledger: l, Station: st, Count: 10, Operator: "op",
+		Say: func(m string) { msgs = append(msgs, m) }, OnProgress: func(p Progress) { progress = append(progress, p) }})
+	if sum.Done != 10 || sum.Failed != 0 || sum.Presented != 10 || len(res) != 10 {
+		t.Fatalf("summary %+v", sum)
+	}
+	for _, tk := range box {
+		got, rec := ledgerSecret(t, l, tk.serial)
+		if !bytes.Equal(got, tk.held()) || len(got) != 20 || rec.State != ledger.Programmed || rec.Batch != "b1" || rec.Operator != "op" || rec.Model != "FAKE-1" {
+			t.Fatalf("%s: ledger %+v", tk.serial, rec)
+		}
+	}
+	if progress[9].Remaining != 0 || progress[0].Remaining != 9 || progress[9].Done != 10 {
+		t.Fatalf("progress %+v", progress)
+	}
+	if st.removed != 10 || !strings.Contains(strings.Join(msgs, "\n"), "present token 10 of 10") || !strings.Contains(msgs[1], "remove the token") {
+		t.Fatalf("messages %q", msgs)
+	}
+}
+
+func TestBatchDuplicateAndReprogram(t *testing.T) {
+	l, _, _ := newTestLedger(t)
+	a := &fakeToken{serial: "A1"}
+	run(t, Config{Ledger: l, Station: &fakeStation{queue: []*fakeToken{a}}, Count: 1})
+	first := a.held()
+
+	// Presented again: skipped, untouched.
+	b := &fakeToken{serial: "B1"}
+	sum, res := run(t, Config{Ledger: l, Station: &fakeStation{queue: []*fakeToken{a, b}}, Count: 1})
+	if sum.Skipped != 1 || res[0].Outcome != OutcomeSkipped || !strings.Contains(res[0].Error, "already in the ledger") || a.writes != 1 {
+		t.Fatalf("%+v %+v", sum, res)
+	}
+	// Reprogram: a new secret, the old record kept as replaced.
+	_, res = run(t, Config{Ledger: l, Station: &fakeStation{queue: []*fakeToken{a}}, Count: 1, Reprogram: true, Batch: "b2"})
+	if res[0].Outcome != OutcomeProgrammed || res[0].Replaced == 0 {
+		t.Fatalf("%+v", res)
+	}
+	got, rec := ledgerSecret(t, l, "A1")
+	if bytes.Equal(got, first) || !bytes.Equal(got, a.held()) || rec.Replaces != res[0].Replaced || rec.Batch != "b2" {
+		t.Fatal("reprogram did not record the new secret")
+	}
+}
+
+func TestBatchFailureAndResume(t *testing.T) {
+	l, _, _ := newTestLedger(t)
+	x := &fakeToken{serial: "X1", fail: "after"} // secret reaches the token, answer lost
+	y := &fakeToken{serial: "Y1", fail: "before"}
+	sum, res := run(t, Config{Ledger: l, Station: &fakeStation{queue: []*fakeToken{x, y, nil}}, Count: 0})
+	_ = sum
+	if len(res) != 3 || res[0].Outcome != OutcomeFailed || res[1].Outcome != OutcomeFailed || res[2].Outcome != OutcomeFailed {
+		t.Fatalf("%+v", res)
+	}
+	// The secret that reached X1 is in the ledger, as failed.
+	got, rec := ledgerSecret(t, l, "X1")
+	if !bytes.Equal(got, x.held()) || rec.State != ledger.Failed || !strings.Contains(rec.Error, "answer") {
+		t.Fatalf("%+v", rec)
+	}
+	// Presented again: the same secret is re-burned.
+	_, res = run(t, Config{Ledger: l, Station: &fakeStation{queue: []*fakeToken{x, y}}, Count: 2})
+	for _, r := range res {
+		if r.Outcome != OutcomeProgrammed || !r.Resumed {
+			t.Fatalf("%+v", res)
+		}
+	}
+	if got2, rec := ledgerSecret(t, l, "X1"); !bytes.Equal(got2, got) || !bytes.Equal(x.held(), got) || rec.State != ledger.Programmed {
+		t.Fatal("resume changed the secret")
+	}
+	if got, _ := ledgerSecret(t, l, "Y1"); !bytes.Equal(got, y.held()) {
+		t.Fatal("Y1 differs")
+	}
+}
+
+func TestBatchLockedLedger(t *testing.T) {
+	l, path, _ := newTestLedger(t)
+	x := &fakeToken{serial: "X1", fail: "after"}
+	run(t, Config{Ledger: l, Station: &fakeStation{queue: []*fakeToken{x}}, Count: 0})
+	locked, err := ledger.OpenFile(bg, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer locked.Close()
+	// Recording works without the key; a failed token cannot be resumed without it.
+	y := &fakeToken{serial: "Y1"}
+	_, res := run(t, Config{Ledger: locked, Station: &fakeStation{queue: []*fakeToken{x, y}}, Count: 1})
+	if res[0].Outcome != OutcomeSkipped || !strings.Contains(res[0].Error, "give the ledger key") || res[1].Outcome != OutcomeProgrammed {
+		t.Fatalf("%+v", res)
+	}
+	if got, _ := ledgerSecret(t, l, "Y1"); !bytes.Equal(got, y.held()) {
+		t.Fatal("locked ledger recorded the wrong secret")
+	}
+	// With reprogram: a new secret.
+	_, res = run(t, Config{Ledger: locked, Station: &fakeStation{queue: []*fakeToken{x}}, Count: 1, Reprogram: true})
+	if res[0].Outcome != OutcomeProgrammed || res[0].Resumed || res[0].Replaced == 0 {
+		t.Fatalf("%+v", res)
+	}
+	if got, _ := ledgerSecret(t, l, "X1"); !bytes.Equal(got, x.held()) {
+		t.Fatal("X1 differs")
+	}
+	// NoResume skips even with the key.
+	z := &fakeToken{serial: "Z1", fail: "before"}
+	run(t, Config{Ledger: l, Station: &fakeStation{queue: []*fakeToken{z}}})
+	_, res = run(t, Config{Ledger: l, Station: &fakeStation{queue: []*fakeToken{z}}, NoResume: true})
+	if res[0].Outcome != OutcomeSkipped {
+		t.Fatalf("%+v", res)
+	}
+}
+
+func TestBatchSlotInUse(t *testing.T) {
+	l, _, _ := newTestLedger(t)
+	x := &fakeToken{serial: "X1", configured: true}
+	_, res := run(t, Config{Ledger: l, Station: &fakeStation{queue: []*fakeToken{x}}})
+	if res[0].Outcome != OutcomeSkipped || x.writes != 0 {
+		t.Fatalf("%+v", res)
+	}
+	if _, err := l.Get(bg, "X1"); !errors.Is(err, ledger.ErrNotFound) {
+		t.Fatal("a refused token was recorded")
+	}
+	_, res = run(t, Config{Ledger: l, Station: &fakeStation{queue: []*fakeToken{x}}, Force: true, Count: 1})
+	if res[0].Outcome != OutcomeProgrammed {
+		t.Fatalf("%+v", res)
+	}
+}
+
+// scripted answers questions from a list.
+type scripted struct {
+	answers []func(q string) string
+	asked   []string
+}
+
+func (s *scripted) Ask(ctx context.Context, q string) (string, error) {
+	s.asked = append(s.asked, q)
+	if len(s.answers) == 0 {
+		return "", errors.New("unexpected question: " + q)
+	}
+	a := s.answers[0]
+	s.answers = s.answers[1:]
+	return a(q), nil
+}
+
+func TestBatchVerify(t *testing.T) {
+	l, _, _ := newTestLedger(t)
+	box := tokens("V", 3)
+	now := time.Now()
+	code := func(tk *fakeToken, off time.Duration) func(string) string {
+		return func(string) string {
+			c, _ := seed.TOTPCode(tk.held(), now.Add(off), seed.SHA1, 6, 30)
+			return c
+		}
+	}
+	wrong := func(string) string { return "000000x" }
+	p := &scripted{answers: []func(string) string{
+		code(box[0], 0),                    // right at once
+		wrong, code(box[1], 30*time.Second), // a typo, then the next step's code
+		wrong, wrong, wrong, // three wrong: failed
+	}}
+	sum, res := run(t, Config{Ledger: l, Station: &fakeStation{queue: box}, Count: 0,
+		Verify: &CodeVerifier{Prompt: p, Now: func() time.Time { return now }}})
+	if len(res) != 3 || res[0].Outcome != OutcomeVerified || res[1].Outcome != OutcomeVerified || res[2].Outcome != OutcomeFailed {
+		t.Fatalf("%+v", res)
+	}
+	if sum.Verified != 2 || sum.Failed != 1 {
+		t.Fatalf("%+v", sum)
+	}
+	if _, rec := ledgerSecret(t, l, "V0000"); rec.State != ledger.Verified || rec.Verified.IsZero() {
+		t.Fatalf("%+v", rec)
+	}
+	if _, rec := ledgerSecret(t, l, "V0002"); rec.State != ledger.Failed || !strings.Contains(rec.Error, "does not match") {
+		t.Fatalf("%+v", rec)
+	}
+	if !strings.Contains(p.asked[0], "type the code token V0000 shows") {
+		t.Fatalf("%q", p.asked)
+	}
+	// An empty answer skips: programmed, not verified.
+	p = &scripted{answers: []func(string) string{func(string) string { return "" }}}
+	_, res = run(t, Config{Ledger: l, Station: &fakeStation{queue: tokens("W", 1)}, Verify: &CodeVerifier{Prompt: p}})
+	if res[0].Outcome != OutcomeProgrammed {
+		t.Fatalf("%+v", res)
+	}
+}
+
+// failingStore fails every Insert: no token may be written then.
+type failingStore struct{ ledger.Store }
+
+func (failingStore) Insert(context.Context, []*ledger.Record, ledger.InsertOptions) error {
+	return errors.New("disk full")
+}
+
+func TestBatchStopsWhenLedgerFails(t *testing.T) {
+	_, path, _ := newTestLedger(t)
+	s, err := ledger.OpenSQLite(path, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := ledger.Open(bg, failingStore{s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	box := tokens("F", 3)
+	var res []Result
+	_, err = Run(bg, Config{Ledger: l, Station: &fakeStation{queue: box}, Recipe: recipe, OnResult: func(r Result) { res = append(res, r) }})
+	if err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Fatalf("err %v", err)
+	}
+	for _, tk := range box {
+		if tk.writes != 0 {
+			t.Fatalf("%s written although the ledger failed", tk.serial)
+		}
+	}
+	if len(res) != 1 || res[0].Outcome != OutcomeFailed {
+		t.Fatalf("%+v", res)
+	}
+}
+
+// TestTwoBatchesOneLedger: two engines (separate ledger connections) fed
+// the same serials never program one twice.
+func TestTwoBatchesOneLedger(t *testing.T) {
+	_, path, idf := newTestLedger(t)
+	_ = idf
+	box := tokens("D", 30)
+	var wg sync.WaitGroup
+	for w := 0; w < 2; w++ {
+		l, err := ledger.OpenFile(bg, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		st := &fakeStation{queue: append([]*fakeToken(nil), box...)}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := Run(bg, Config{Ledger: l, Station: st, Recipe: recipe, Count: 0})
+			if err != nil && !errors.Is(err, errBoxEmpty) {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	l, err := ledger.OpenFile(bg, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	for _, tk := range box {
+		if tk.writes != 1 {
+			t.Errorf("%s written %d times", tk.serial, tk.writes)
+		}
+		if h, _ := l.History(bg, tk.serial); len(h) != 1 {
+			t.Errorf("%s has %d records", tk.serial, len(h))
+		}
+	}
+}

@@ -1,0 +1,138 @@
+package batch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/tokenctl/tokenctl/ledger"
+	"github.com/tokenctl/tokenctl/nfc"
+	"github.com/tokenctl/tokenctl/seed"
+	"github.com/tokenctl/tokenctl/token2"
+)
+
+// Token2Station presents Token2 programmable tokens laid on a PC/SC
+// reader, one at a time.
+type Token2Station struct {
+	PCSC    *nfc.Context
+	Reader  string
+	Display token2.Display // display timeout to set (0: 30 s)
+	// Clock is the time to set (nil: the host clock at each burn).
+	Clock func() time.Time
+	// OnExchange, when set, sees how long each device exchange took
+	// (connect + get info, and the burn), for benchmarks.
+	OnExchange func(time.Duration)
+}
+
+// Family implements Station.
+func (s *Token2Station) Family() ledger.Family { return ledger.Token2 }
+
+// Next waits for a card on the reader, connects and reads its info.
+func (s *Token2Station) Next(ctx context.Context) (Device, error) {
+	if err := s.PCSC.WaitForCard(ctx, s.Reader); err != nil {
+		return nil, err
+	}
+	t0 := time.Now()
+	card, err := s.PCSC.Connect(s.Reader)
+	if err != nil {
+		if nfc.Removed(err) {
+			return nil, &DeviceError{Err: err}
+		}
+		return nil, err
+	}
+	sess := token2.NewSession(card)
+	info, err := sess.Info()
+	if s.OnExchange != nil {
+		s.OnExchange(time.Since(t0))
+	}
+	if err != nil {
+		card.Close()
+		return nil, &DeviceError{Err: fmt.Errorf("reading the token's serial: %w", err)}
+	}
+	return &token2Device{st: s, card: card, sess: sess, info: info}, nil
+}
+
+// WaitRemoved waits until the reader is empty.
+func (s *Token2Station) WaitRemoved(ctx context.Context) error {
+	return s.PCSC.WaitForRemoval(ctx, s.Reader)
+}
+
+type token2Device struct {
+	st   *Token2Station
+	card *nfc.Card
+	sess *token2.Session
+	info *token2.Info
+}
+
+func (d *token2Device) Serial() string { return d.info.Serial }
+
+func (d *token2Device) Model() string {
+	if d.info.Known {
+		return d.info.Model.Name
+	}
+	return ""
+}
+
+// Check refuses unknown models and credentials a Token2 cannot hold.
+func (d *token2Device) Check(tok *seed.Token, overwrite bool) error {
+	if !d.info.Known {
+		_, err := token2.Lookup(d.info.Serial)
+		if err == nil {
+			err = errors.New("unknown model")
+		}
+		return err
+	}
+	if tok.Kind != seed.TOTP {
+		return fmt.Errorf("a Token2 token holds TOTP, not %s", tok.Kind)
+	}
+	return token2.CheckSeed(tok.Secret)
+}
+
+// Program burns tok: get info, challenge, authenticate, configuration
+// (clock, hash, period), seed.
+func (d *token2Device) Program(tok *seed.Token) error {
+	p := token2.Params{Hash: tok.Hash, Period: tok.EffectivePeriod(), Display: d.st.Display}
+	if d.st.Clock != nil {
+		p.Time = d.st.Clock()
+	}
+	t0 := time.Now()
+	info, err := d.sess.Burn(tok.Secret, p)
+	if d.st.OnExchange != nil {
+		d.st.OnExchange(time.Since(t0))
+	}
+	if err != nil {
+		return err
+	}
+	if info == nil || info.Serial != d.info.Serial {
+		return fmt.Errorf("the token in the reader changed during the burn (now %v)", info)
+	}
+	return nil
+}
+
+func (d *token2Device) Close() error { return d.card.Close() }
+
+// Token2Recipe makes TOTP credentials for Token2 tokens.
+type Token2Recipe struct {
+	Hash   seed.Hash
+	Period int // 30 or 60
+	Bytes  int // secret length; 0: the hash's (20 for SHA-1, 32 for SHA-256)
+}
+
+// New implements Recipe.
+func (r Token2Recipe) New(d Device) (*seed.Token, error) {
+	n := r.Bytes
+	if n == 0 {
+		n = r.Hash.DefaultSecretLen()
+	}
+	secret, err := seed.Generate(n)
+	if err != nil {
+		return nil, err
+	}
+	period := r.Period
+	if period == 0 {
+		period = 30
+	}
+	return &seed.Token{Serial: d.Serial(), Kind: seed.TOTP, Hash: r.Hash, Digits: 6, Period: period,
+		Manufacturer: "Token2", Model: d.Model(), Secret: secret}, nil
+}

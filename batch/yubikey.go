@@ -1,0 +1,323 @@
+package batch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/tokenctl/tokenctl/hid"
+	"github.com/tokenctl/tokenctl/ledger"
+	"github.com/tokenctl/tokenctl/nfc"
+	"github.com/tokenctl/tokenctl/seed"
+	"github.com/tokenctl/tokenctl/yubikey"
+)
+
+// YubiKeyCCIDStation presents YubiKeys laid on (or inserted in) a PC/SC
+// reader, talking to their OTP application over CCID.
+type YubiKeyCCIDStation struct {
+	PCSC   *nfc.Context
+	Reader string
+	Slot   int // 1 or 2
+	// OnExchange sees how long each device exchange took (benchmarks).
+	OnExchange func(time.Duration)
+}
+
+// Family implements Station.
+func (s *YubiKeyCCIDStation) Family() ledger.Family { return ledger.YubiKey }
+
+// Next waits for a key on the reader, selects the OTP application and
+// reads the serial.
+func (s *YubiKeyCCIDStation) Next(ctx context.Context) (Device, error) {
+	if err := s.PCSC.WaitForCard(ctx, s.Reader); err != nil {
+		return nil, err
+	}
+	t0 := time.Now()
+	card, err := s.PCSC.Connect(s.Reader)
+	if err != nil {
+		if nfc.Removed(err) {
+			return nil, &DeviceError{Err: err}
+		}
+		return nil, err
+	}
+	b, err := yubikey.NewCCID(card)
+	if err != nil {
+		card.Close()
+		return nil, &DeviceError{Err: fmt.Errorf("selecting the OTP application: %w", err)}
+	}
+	d, err := openYubiKey(b, s.Slot, card.Close)
+	if s.OnExchange != nil {
+		s.OnExchange(time.Since(t0))
+	}
+	if err != nil {
+		card.Close()
+		return nil, err
+	}
+	d.onExchange = s.OnExchange
+	return d, nil
+}
+
+// WaitRemoved waits until the reader is empty.
+func (s *YubiKeyCCIDStation) WaitRemoved(ctx context.Context) error {
+	return s.PCSC.WaitForRemoval(ctx, s.Reader)
+}
+
+// HIDKey is one YubiKey OTP interface on USB.
+type HIDKey struct {
+	Path string
+	Open func() (hid.FeatureDevice, error)
+}
+
+// USBKeys lists the YubiKeys on USB (hid.List).
+func USBKeys() ([]HIDKey, error) {
+	infos, err := hid.List()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]HIDKey, 0, len(infos))
+	for _, i := range infos {
+		out = append(out, HIDKey{Path: i.Path, Open: i.Open})
+	}
+	return out, nil
+}
+
+// YubiKeyHIDStation presents YubiKeys plugged into USB one after another:
+// Next waits for a key that was not there at the previous look (a newly
+// inserted key) and WaitRemoved for it to be unplugged. Keys already
+// plugged in when the batch starts count as newly inserted only when
+// there is exactly one.
+type YubiKeyHIDStation struct {
+	Slot int
+	// List enumerates the keys (default USBKeys).
+	List func() ([]HIDKey, error)
+	// Poll is the interval between enumerations (default 250 ms).
+	Poll time.Duration
+
+	started bool
+	seen    map[string]bool
+	current string
+}
+
+// Family implements Station.
+func (s *YubiKeyHIDStation) Family() ledger.Family { return ledger.YubiKey }
+
+func (s *YubiKeyHIDStation) list() ([]HIDKey, error) {
+	if s.List != nil {
+		return s.List()
+	}
+	return USBKeys()
+}
+
+func (s *YubiKeyHIDStation) poll() time.Duration {
+	if s.Poll > 0 {
+		return s.Poll
+	}
+	return 250 * time.Millisecond
+}
+
+// Next waits for a newly inserted key and opens it.
+func (s *YubiKeyHIDStation) Next(ctx context.Context) (Device, error) {
+	if !s.started {
+		keys, err := s.list()
+		if err != nil {
+			return nil, err
+		}
+		s.started, s.seen = true, map[string]bool{}
+		if len(keys) > 1 {
+			// Several keys already in: wait for a new one.
+			for _, k := range keys {
+				s.seen[k.Path] = true
+			}
+		}
+	}
+	for {
+		keys, err := s.list()
+		if err != nil {
+			return nil, err
+		}
+		now := map[string]bool{}
+		var fresh *HIDKey
+		for i, k := range keys {
+			now[k.Path] = true
+			if !s.seen[k.Path] && fresh == nil {
+				fresh = &keys[i]
+			}
+		}
+		// A key unplugged and plugged back in counts as new.
+		for p := range s.seen {
+			if !now[p] {
+				delete(s.seen, p)
+			}
+		}
+		if fresh != nil {
+			s.seen[fresh.Path] = true
+			s.current = fresh.Path
+			dev, err := fresh.Open()
+			if err != nil {
+				return nil, &DeviceError{Err: err}
+			}
+			d, err := openYubiKey(hid.NewOTP(dev), s.Slot, dev.Close)
+			if err != nil {
+				dev.Close()
+				return nil, err
+			}
+			return d, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(s.poll()):
+		}
+	}
+}
+
+// WaitRemoved waits until the last key is unplugged.
+func (s *YubiKeyHIDStation) WaitRemoved(ctx context.Context) error {
+	for {
+		keys, err := s.list()
+		if err != nil {
+			return err
+		}
+		there := false
+		for _, k := range keys {
+			there = there || k.Path == s.current
+		}
+		if !there {
+			delete(s.seen, s.current)
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(s.poll()):
+		}
+	}
+}
+
+// yubiKeyDevice is a key with its OTP session open.
+type yubiKeyDevice struct {
+	sess       *yubikey.Session
+	serial     uint32
+	slot       int
+	close      func() error
+	onExchange func(time.Duration)
+}
+
+func openYubiKey(b yubikey.Backend, slot int, closer func() error) (*yubiKeyDevice, error) {
+	sess, err := yubikey.NewSession(b)
+	if err != nil {
+		return nil, &DeviceError{Err: err}
+	}
+	serial, err := sess.Serial()
+	if err != nil {
+		return nil, &DeviceError{Err: fmt.Errorf("%w (a key whose serial is hidden cannot be recorded)", err)}
+	}
+	if slot == 0 {
+		slot = yubikey.Slot1
+	}
+	return &yubiKeyDevice{sess: sess, serial: serial, slot: slot, close: closer}, nil
+}
+
+func (d *yubiKeyDevice) Serial() string { return strconv.FormatUint(uint64(d.serial), 10) }
+
+func (d *yubiKeyDevice) Model() string {
+	return "YubiKey " + d.sess.Version().String()
+}
+
+func (d *yubiKeyDevice) slotOf(tok *seed.Token) int {
+	if s, err := strconv.Atoi(tok.Label("slot")); err == nil && (s == 1 || s == 2) {
+		return s
+	}
+	return d.slot
+}
+
+// Check refuses to overwrite a programmed slot unless told to.
+func (d *yubiKeyDevice) Check(tok *seed.Token, overwrite bool) error {
+	slot := d.slotOf(tok)
+	if d.sess.Configured(slot) && !overwrite {
+		return fmt.Errorf("slot %d is already programmed: not overwritten (force to overwrite)", slot)
+	}
+	_, err := yubiKeyConfig(tok)
+	return err
+}
+
+// yubiKeyConfig builds the slot configuration for tok.
+func yubiKeyConfig(tok *seed.Token) (*yubikey.Config, error) {
+	switch tok.Kind {
+	case seed.YubicoOTP:
+		return yubikey.YubicoOTPConfig(tok.PublicID, tok.PrivateID, tok.Secret)
+	case seed.HOTP:
+		if tok.Hash != seed.SHA1 {
+			return nil, errors.New("a YubiKey slot does HOTP with SHA-1 only")
+		}
+		return yubikey.HOTPConfig(tok.Secret, yubikey.HOTPOptions{Digits: tok.EffectiveDigits(), Counter: uint32(tok.Counter)})
+	}
+	return nil, fmt.Errorf("a YubiKey slot cannot hold a %s credential here", tok.Kind)
+}
+
+// Program writes the slot.
+func (d *yubiKeyDevice) Program(tok *seed.Token) error {
+	cfg, err := yubiKeyConfig(tok)
+	if err != nil {
+		return err
+	}
+	defer cfg.Wipe()
+	t0 := time.Now()
+	err = d.sess.Put(d.slotOf(tok), cfg, nil)
+	if d.onExchange != nil {
+		d.onExchange(time.Since(t0))
+	}
+	return err
+}
+
+func (d *yubiKeyDevice) Close() error { return d.close() }
+
+// YubiKeyRecipe makes YubiKey slot credentials: Yubico OTP (public ID
+// from the serial, "vv…" as ykman does, or random with the "vv" prefix;
+// random private ID and AES key) or OATH-HOTP (random 20-byte key).
+type YubiKeyRecipe struct {
+	Kind   seed.Kind // YubicoOTP or HOTP
+	Digits int       // HOTP: 6 or 8
+	// RandomPublicID gives a random public ID ("vv" + 5 random bytes)
+	// instead of one made from the serial.
+	RandomPublicID bool
+}
+
+// New implements Recipe.
+func (r YubiKeyRecipe) New(d Device) (*seed.Token, error) {
+	serial, err := strconv.ParseUint(d.Serial(), 10, 32)
+	if err != nil {
+		return nil, fmt.Errorf("serial %q is not a YubiKey serial", d.Serial())
+	}
+	tok := &seed.Token{Serial: d.Serial(), Kind: r.Kind, Manufacturer: "Yubico", Model: d.Model()}
+	switch r.Kind {
+	case seed.YubicoOTP:
+		if r.RandomPublicID {
+			b, err := seed.Generate(5)
+			if err != nil {
+				return nil, err
+			}
+			tok.PublicID = append([]byte{0xFF}, b...)
+		} else {
+			tok.PublicID = yubikey.SerialPublicID(uint32(serial))
+		}
+		if tok.PrivateID, err = seed.Generate(yubikey.UIDSize); err != nil {
+			return nil, err
+		}
+		if tok.Secret, err = seed.Generate(yubikey.KeySize); err != nil {
+			return nil, err
+		}
+	case seed.HOTP:
+		tok.Hash, tok.Digits = seed.SHA1, r.Digits
+		if tok.Digits == 0 {
+			tok.Digits = 6
+		}
+		if tok.Secret, err = seed.Generate(yubikey.HMACKeySize); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("YubiKey batches write yubico-otp or hotp, not %s", r.Kind)
+	}
+	return tok, nil
+}
