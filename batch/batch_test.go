@@ -304,7 +304,7 @@ func TestBatchVerify(t *testing.T) {
 	}
 	wrong := func(string) string { return "000000x" }
 	p := &scripted{answers: []func(string) string{
-		code(box[0], 0),                    // right at once
+		code(box[0], 0),                     // right at once
 		wrong, code(box[1], 30*time.Second), // a typo, then the next step's code
 		wrong, wrong, wrong, // three wrong: failed
 	}}
