@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"strings"
 
 	"github.com/tokenctl/tokenctl/pskc"
 	"github.com/tokenctl/tokenctl/seed"
@@ -115,7 +116,12 @@ func (p *pskcReader) Read() (*seed.Token, int, error) {
 			field, msg = msg[:i], msg[i+2:]
 		}
 		if k.ID != "" {
-			field = "Key " + k.ID + ": " + field
+			// "Key 42/ResponseFormat", "Key 42/Algorithm", "Key 42"
+			rest := strings.TrimPrefix(strings.TrimPrefix(field, "Key"), "/")
+			field = "Key " + k.ID
+			if rest != "" {
+				field += "/" + rest
+			}
 		}
 		return nil, k.Line, &seed.FieldError{File: p.file, Line: k.Line, Field: field, Msg: msg}
 	}
