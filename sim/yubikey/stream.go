@@ -27,6 +27,11 @@ type Stream struct {
 	// (0: no fault). The key is then presented again, as an operator
 	// would, unless Reinsert is false for it.
 	PullAfter func(i int) int
+	// LoseAnswer, when set, gives for key i the number of the APDU (from
+	// 1) that the key executes but whose answer never reaches the host:
+	// the key is pulled right after executing it (a write that took
+	// without the host knowing). 0: no fault.
+	LoseAnswer func(i int) int
 	// NoReinsert: a key pulled by a fault is not presented again.
 	NoReinsert bool
 	// OnInsert is called with each key as it goes in.
@@ -63,11 +68,14 @@ func (s *Stream) Run(ctx context.Context) error {
 		s.mu.Unlock()
 		faulted := false
 		for {
-			pull := 0
+			pull, lose := 0, 0
 			if s.PullAfter != nil && !faulted {
 				pull = s.PullAfter(i)
 			}
-			done, err := s.present(ctx, i, k, pull, idle)
+			if s.LoseAnswer != nil && !faulted {
+				lose = s.LoseAnswer(i)
+			}
+			done, err := s.present(ctx, i, k, pull, lose, idle)
 			if err != nil || ctx.Err() != nil {
 				if ctx.Err() != nil {
 					return nil
@@ -88,11 +96,17 @@ func (s *Stream) Run(ctx context.Context) error {
 
 // present inserts k and waits until it is programmed and released (true),
 // or pulled by the fault (false).
-func (s *Stream) present(ctx context.Context, i int, k *Key, pull int, idle time.Duration) (bool, error) {
-	conn, err := vpcd.Insert(ctx, s.Port, k)
+func (s *Stream) present(ctx context.Context, i int, k *Key, pull, lose int, idle time.Duration) (bool, error) {
+	lc := &losingCard{Key: k, lose: lose}
+	conn, err := vpcd.Insert(ctx, s.Port, lc)
 	if err != nil {
 		return false, fmt.Errorf("inserting key %d: %w", i+1, err)
 	}
+	lc.conn = conn
+	k.mu.Lock()
+	w0 := k.writes
+	k.mu.Unlock()
+	inserted := time.Now()
 	n := 0
 	pulled := false
 	var pmu sync.Mutex
@@ -119,7 +133,7 @@ func (s *Stream) present(ctx context.Context, i int, k *Key, pull int, idle time
 		select {
 		case err := <-served:
 			pmu.Lock()
-			p := pulled
+			p := pulled || lc.lost()
 			pmu.Unlock()
 			if p {
 				time.Sleep(200 * time.Millisecond) // out of the reader for a moment
@@ -131,7 +145,13 @@ func (s *Stream) present(ctx context.Context, i int, k *Key, pull int, idle time
 			return ctx.Err() == nil, ctx.Err()
 		case <-tick.C:
 			k.mu.Lock()
-			release := k.writes > 0 && (k.resets > k.lastWrst || time.Since(k.active) > idle)
+			last := k.active
+			if last.Before(inserted) {
+				last = inserted
+			}
+			// Programmed here and then let go by the host, or programmed
+			// (now or before) and left alone.
+			release := (k.writes > w0 && k.resets > k.lastWrst) || (k.writes > 0 && time.Since(last) > idle)
 			k.mu.Unlock()
 			if release {
 				conn.Remove()
@@ -141,4 +161,33 @@ func (s *Stream) present(ctx context.Context, i int, k *Key, pull int, idle time
 			}
 		}
 	}
+}
+
+// losingCard executes APDU number lose and pulls the key instead of
+// answering it.
+type losingCard struct {
+	*Key
+	conn *vpcd.Conn
+	lose int
+	mu   sync.Mutex
+	n    int
+	gone bool
+}
+
+func (c *losingCard) Transmit(cmd []byte) []byte {
+	resp := c.Key.Transmit(cmd)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n++
+	if c.lose > 0 && c.n == c.lose {
+		c.gone = true
+		c.conn.Remove()
+	}
+	return resp
+}
+
+func (c *losingCard) lost() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gone
 }
