@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/internal/exitcode"
+	"github.com/tokenctl/tokenctl/internal/fsutil"
 	"github.com/tokenctl/tokenctl/sim/vpcd"
 	yksim "github.com/tokenctl/tokenctl/sim/yubikey"
 	"github.com/tokenctl/tokenctl/yubikey"
@@ -20,6 +21,7 @@ func newSimYubiKeyCmd() *cobra.Command {
 	var serial uint32
 	var transport, version string
 	var port, count int
+	var touchOut string
 	var idle time.Duration
 	c := &cobra.Command{
 		Use:   "yubikey",
@@ -54,6 +56,19 @@ goes in. The USB HID side of the emulator is only available in process
 			st := &yksim.Stream{Port: port, FirstSerial: serial, Count: count, Idle: idle, Options: yksim.Options{Version: v},
 				OnInsert: func(i int, k *yksim.Key) {
 					fmt.Fprintf(errw, "YubiKey %d (firmware %s) in %s\n", k.SerialNumber(), v, vpcd.ReaderName(port))
+				},
+				OnRelease: func(i int, k *yksim.Key) {
+					if touchOut == "" {
+						return
+					}
+					// The operator touches the key once: record what slot 1 types.
+					typed, err := k.Press(1)
+					if err != nil {
+						return
+					}
+					if err := fsutil.Append(touchOut, []byte(fmt.Sprintf("%d,%s\n", k.SerialNumber(), typed))); err != nil {
+						fmt.Fprintf(errw, "--touch-out: %v\n", err)
+					}
 				}}
 			if count == 0 {
 				// One key that stays until interrupted.
@@ -86,6 +101,7 @@ goes in. The USB HID side of the emulator is only available in process
 	c.Flags().IntVar(&port, "port", vpcd.Port1, "vpcd port: 35963 (Virtual PCD 00 00) or 35964 (Virtual PCD 00 01)")
 	c.Flags().IntVar(&count, "count", 0, "present this many keys one after another (0: one key until interrupted)")
 	c.Flags().DurationVar(&idle, "idle", 2*time.Second, "with --count: pull a programmed key after this long without commands")
+	c.Flags().StringVar(&touchOut, "touch-out", "", "with --count: touch each programmed key once as it leaves and append serial,typed-OTP to this file")
 	c.Flags().StringVar(&version, "firmware", yksim.DefaultVersion.String(), "firmware version to report")
 	return c
 }

@@ -34,8 +34,10 @@ type Stream struct {
 	LoseAnswer func(i int) int
 	// NoReinsert: a key pulled by a fault is not presented again.
 	NoReinsert bool
-	// OnInsert is called with each key as it goes in.
-	OnInsert func(i int, k *Key)
+	// OnInsert is called with each key as it goes in, OnRelease when a
+	// programmed key is pulled out (before the next one goes in).
+	OnInsert  func(i int, k *Key)
+	OnRelease func(i int, k *Key)
 
 	mu   sync.Mutex
 	keys []*Key
@@ -156,6 +158,9 @@ func (s *Stream) present(ctx context.Context, i int, k *Key, pull, lose int, idl
 			if release {
 				conn.Remove()
 				<-served
+				if s.OnRelease != nil {
+					s.OnRelease(i, k)
+				}
 				time.Sleep(100 * time.Millisecond)
 				return true, nil
 			}
