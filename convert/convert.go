@@ -265,29 +265,100 @@ func (p *pipe) input(src source, ff **Format) error {
 	return p.consume(rd, display)
 }
 
-// consume runs every record of rd through the pipe.
+// record is one Read result, handed from the reading goroutine to the
+// checking and writing one.
+type record struct {
+	t     *seed.Token
+	line  int
+	errs  []*seed.FieldError
+	raw   string
+	fatal error
+}
+
+const batchSize = 256
+
+// consume runs every record of rd through the pipe. Reading and parsing
+// run in their own goroutine, a batch of records ahead of checking and
+// writing, so a conversion uses two cores; order is kept.
 func (p *pipe) consume(rd seed.Reader, display string) error {
 	raw, _ := rd.(interface{ Raw() string })
-	var scratch []*seed.FieldError
-	for {
-		t, line, err := rd.Read()
-		if err == io.EOF {
-			return nil
+	wantRaw := raw != nil && p.rejectsW != nil
+	full := make(chan []record, 4)
+	free := make(chan []record, 6)
+	done := make(chan struct{})
+	go func() {
+		defer close(full)
+		batch := make([]record, 0, batchSize)
+		send := func() bool {
+			select {
+			case full <- batch:
+			case <-done:
+				return false
+			}
+			select {
+			case batch = <-free:
+				batch = batch[:0]
+			default:
+				batch = make([]record, 0, batchSize)
+			}
+			return true
 		}
-		scratch = scratch[:0]
-		if err != nil {
-			if scratch, err = flatten(err, scratch); err != nil {
-				return fmt.Errorf("%s: %w", display, err)
+		for {
+			t, line, err := rd.Read()
+			if err == io.EOF {
+				break
+			}
+			r := record{t: t, line: line}
+			if err != nil {
+				r.errs, r.fatal = flatten(err, nil)
+			}
+			if wantRaw {
+				r.raw = raw.Raw()
+			}
+			batch = append(batch, r)
+			if r.fatal != nil {
+				send()
+				return
+			}
+			if len(batch) == batchSize && !send() {
+				return
 			}
 		}
-		rawLine := ""
-		if raw != nil {
-			rawLine = raw.Raw()
+		if len(batch) > 0 {
+			select {
+			case full <- batch:
+			case <-done:
+			}
 		}
-		if err := p.row(display, line, t, scratch, rawLine); err != nil {
-			return err
+	}()
+	defer func() {
+		close(done)
+		for b := range full { // let the reader finish; wipe what it read ahead
+			for _, r := range b {
+				if r.t != nil {
+					r.t.Wipe()
+				}
+			}
+		}
+	}()
+	for batch := range full {
+		for i := range batch {
+			r := &batch[i]
+			if r.fatal != nil {
+				return fmt.Errorf("%s: %w", display, r.fatal)
+			}
+			err := p.row(display, r.line, r.t, r.errs, r.raw)
+			*r = record{}
+			if err != nil {
+				return err
+			}
+		}
+		select {
+		case free <- batch:
+		default:
 		}
 	}
+	return nil
 }
 
 // flatten collects the FieldErrors of err; any other error is fatal.
@@ -388,7 +459,7 @@ func (p *pipe) row(file string, line int, t *seed.Token, readErrs []*seed.FieldE
 			}
 		}
 		if t.Serial != "" {
-			if !p.seen.add(key + "\x00" + t.Serial) {
+			if !p.seen.add(key, t.Serial) {
 				among := ""
 				if key != "" {
 					among = " among the " + key + " tokens"
@@ -397,7 +468,7 @@ func (p *pipe) row(file string, line int, t *seed.Token, readErrs []*seed.FieldE
 			}
 		}
 		if t.User != "" && (p.to.Name == "entra" || p.to.Name == "entra-graph") {
-			if !p.seen.add("\x01upn\x00" + t.User) {
+			if !p.seen.add("\x01upn", t.User) {
 				probs = append(probs, problem("upn", "%q already has a token on an earlier line (Entra: one token per user)", t.User))
 			}
 		}

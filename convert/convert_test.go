@@ -1,6 +1,7 @@
 package convert
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -158,12 +159,12 @@ func TestSpreadsheetNumber(t *testing.T) {
 func TestSerialSet(t *testing.T) {
 	s := newSerialSet()
 	for i := 0; i < 100000; i++ {
-		if !s.add(fmt.Sprint(i)) {
+		if !s.add("", fmt.Sprint(i)) {
 			t.Fatalf("%d seen twice", i)
 		}
 	}
 	for i := 0; i < 100000; i += 997 {
-		if s.add(fmt.Sprint(i)) {
+		if s.add("", fmt.Sprint(i)) {
 			t.Fatalf("%d not remembered", i)
 		}
 	}
@@ -193,7 +194,9 @@ func BenchmarkEntraToDuo(b *testing.B) {
 	in := filepath.Join(dir, "in.csv")
 	f, _ := os.Create(in)
 	const rows = 100000
-	entraRows(f, rows)
+	bw := bufio.NewWriter(f)
+	entraRows(bw, rows)
+	bw.Flush()
 	f.Close()
 	out := filepath.Join(dir, "out.csv")
 	b.ResetTimer()

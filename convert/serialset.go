@@ -9,7 +9,7 @@ import "hash/maphash"
 // grows smoothly (about 14 MiB at a million serials) without the spike of
 // doubling one big table.
 type serialSet struct {
-	seed  maphash.Seed
+	h     maphash.Hash
 	parts [256]setPart
 	bytes int // memory held by the tables
 	// onGrow, when set, is told the new size after a table grows.
@@ -22,13 +22,16 @@ type setPart struct {
 }
 
 func newSerialSet() *serialSet {
-	s := &serialSet{seed: maphash.MakeSeed()}
-	return s
+	return &serialSet{}
 }
 
-// add records k and reports whether it was new.
-func (s *serialSet) add(k string) bool {
-	h := maphash.String(s.seed, k)
+// add records the pair (ns, k) and reports whether it was new.
+func (s *serialSet) add(ns, k string) bool {
+	s.h.Reset()
+	s.h.WriteString(ns)
+	s.h.WriteByte(0)
+	s.h.WriteString(k)
+	h := s.h.Sum64()
 	if h == 0 {
 		h = 1
 	}

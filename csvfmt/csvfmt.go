@@ -183,7 +183,13 @@ func decodeSecret(p *problems, field, s string, enc seed.Encoding) []byte {
 		p.add(field, "empty")
 		return nil
 	}
-	b, err := enc.Decode(s)
+	var b []byte
+	var err error
+	if enc == seed.Base32 {
+		b, err = decodeBase32(s)
+	} else {
+		b, err = enc.Decode(s)
+	}
 	if err != nil {
 		p.add(field, "not %s: %s", enc, strings.TrimPrefix(strings.TrimPrefix(err.Error(), enc.String()+": "), "hex: "))
 		return nil

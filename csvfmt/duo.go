@@ -32,7 +32,9 @@ func duoFormat(name string, kind seed.Kind) Format {
 			}
 			return &duoReader{rows: newRows(r, file), o: o, kind: k}
 		},
-		Create: func(w io.Writer, o Options) seed.Writer { return &duoWriter{w: bufio.NewWriter(w), kind: kind} },
+		Create: func(w io.Writer, o Options) seed.Writer {
+			return &duoWriter{w: bufio.NewWriterSize(w, 64<<10), kind: kind}
+		},
 	}
 	switch kind {
 	case seed.HOTP:
@@ -173,11 +175,20 @@ func appendHexUpper(dst, b []byte) []byte {
 // DuoType names the Duo token type of t: hotp6, hotp8, totp6, totp8, or
 // yubikey; Duo imports one type per file.
 func DuoType(t *seed.Token) string {
+	d := t.EffectiveDigits()
+	switch {
+	case t.Kind == seed.HOTP && d == 6:
+		return "hotp6"
+	case t.Kind == seed.HOTP && d == 8:
+		return "hotp8"
+	case t.Kind == seed.TOTP && d == 6:
+		return "totp6"
+	case t.Kind == seed.TOTP && d == 8:
+		return "totp8"
+	}
 	switch t.Kind {
-	case seed.HOTP:
-		return "hotp" + strconv.Itoa(t.EffectiveDigits())
-	case seed.TOTP:
-		return "totp" + strconv.Itoa(t.EffectiveDigits())
+	case seed.HOTP, seed.TOTP:
+		return t.Kind.String() + strconv.Itoa(d)
 	case seed.YubicoOTP:
 		return "yubikey"
 	}
@@ -193,7 +204,7 @@ func duoYubiKeyFormat() Format {
 		Open: func(r io.Reader, file string, o Options) seed.Reader {
 			return &duoYKReader{rows: newRows(r, file)}
 		},
-		Create: func(w io.Writer, o Options) seed.Writer { return &duoYKWriter{w: bufio.NewWriter(w)} },
+		Create: func(w io.Writer, o Options) seed.Writer { return &duoYKWriter{w: bufio.NewWriterSize(w, 64<<10)} },
 		Sniff: func(head []byte) bool {
 			c := splitSimple(firstLine(head), ',')
 			return len(c) == 3 && len(c[1]) == 12 && isHex(c[1]) && len(c[2]) == 32 && isHex(c[2])

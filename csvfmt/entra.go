@@ -37,7 +37,7 @@ func entraFormat() Format {
 			return &entraReader{rows: newRows(r, file), o: o}
 		},
 		Create: func(w io.Writer, o Options) seed.Writer {
-			return &entraWriter{w: bufio.NewWriter(w), header: !o.Append}
+			return &entraWriter{w: bufio.NewWriterSize(w, 64<<10), header: !o.Append}
 		},
 		Sniff: sniffEntra,
 	}

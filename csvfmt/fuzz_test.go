@@ -128,3 +128,24 @@ func FuzzOTPAuthReader(f *testing.F) {
 func FuzzToken2PSReader(f *testing.F) {
 	fuzzReader(f, "token2-ps", "86596120001 3132333435363738393031323334353637383930\n86596120002 313\n")
 }
+
+func TestDecodeBase32MatchesSeed(t *testing.T) {
+	for _, s := range []string{"", "A", "AB", "ABC", "ABCD", "ABCDE", "ABCDEFG", "ABCDEFGH", "AB======", "ab", "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ",
+		"GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJR", "MZXW6YQ", "MZXW6YR", "MZXW6", "MZXW7", "ZZ", "Z2", "0ABC", "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"} {
+		checkBase32(t, s)
+	}
+}
+
+func FuzzDecodeBase32(f *testing.F) {
+	f.Add("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ")
+	f.Add("MZXW6YR")
+	f.Fuzz(checkBase32)
+}
+
+func checkBase32(t *testing.T, s string) {
+	a, aerr := decodeBase32(s)
+	b, berr := seed.DecodeBase32(s)
+	if (aerr == nil) != (berr == nil) || !bytes.Equal(a, b) || (aerr != nil && aerr.Error() != berr.Error()) {
+		t.Fatalf("%q: fast %x %v, seed %x %v", s, a, aerr, b, berr)
+	}
+}

@@ -28,7 +28,7 @@ func entraGraphFormat() Format {
 		Aliases:  []string{"graph"},
 		Summary:  "Microsoft Graph hardwareOathDevices bulk PATCH body (JSON, @context #$delta); write only",
 		Encoding: seed.Base32,
-		Create:   func(w io.Writer, o Options) seed.Writer { return &graphWriter{w: bufio.NewWriter(w)} },
+		Create:   func(w io.Writer, o Options) seed.Writer { return &graphWriter{w: bufio.NewWriterSize(w, 64<<10)} },
 	}
 }
 

@@ -52,7 +52,9 @@ func privacyIDEAFormat() Format {
 			}
 			return pr
 		},
-		Create: func(w io.Writer, o Options) seed.Writer { return &piWriter{w: bufio.NewWriter(w), first: !o.Append} },
+		Create: func(w io.Writer, o Options) seed.Writer {
+			return &piWriter{w: bufio.NewWriterSize(w, 64<<10), first: !o.Append}
+		},
 		Sniff: func(head []byte) bool {
 			l := firstLine(head)
 			if piVersion.Match(l) {
@@ -205,7 +207,7 @@ func linOTPFormat() Format {
 			lr.rows.comment = hashComment
 			return lr
 		},
-		Create: func(w io.Writer, o Options) seed.Writer { return &linWriter{w: bufio.NewWriter(w)} },
+		Create: func(w io.Writer, o Options) seed.Writer { return &linWriter{w: bufio.NewWriterSize(w, 64<<10)} },
 		Sniff: func(head []byte) bool {
 			c := splitSimple(firstLine(head), ',')
 			if len(c) != 6 {

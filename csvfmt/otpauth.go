@@ -29,7 +29,7 @@ func otpauthFormat() Format {
 		Open: func(r io.Reader, file string, o Options) seed.Reader {
 			return &uriReader{rows: newRows(r, file)}
 		},
-		Create: func(w io.Writer, o Options) seed.Writer { return &uriWriter{w: bufio.NewWriter(w)} },
+		Create: func(w io.Writer, o Options) seed.Writer { return &uriWriter{w: bufio.NewWriterSize(w, 64<<10)} },
 		Sniff: func(head []byte) bool {
 			return bytes.HasPrefix(bytes.ToLower(firstLine(head)), []byte("otpauth://"))
 		},

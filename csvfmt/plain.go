@@ -24,7 +24,7 @@ func hexFormat() Format {
 		Open: func(r io.Reader, file string, o Options) seed.Reader {
 			return &plainReader{rows: newRows(r, file), o: o, enc: seed.Hex, field: "secret"}
 		},
-		Create: func(w io.Writer, o Options) seed.Writer { return &hexWriter{w: bufio.NewWriter(w)} },
+		Create: func(w io.Writer, o Options) seed.Writer { return &hexWriter{w: bufio.NewWriterSize(w, 64<<10)} },
 		Sniff: func(head []byte) bool {
 			c := splitSimple(firstLine(head), ',')
 			return len(c) == 2 && isHex(c[1]) && len(c[1])%2 == 0 && len(c[1]) >= 20
