@@ -91,6 +91,7 @@ type Reader struct {
 	queue []queued
 
 	rootName string
+	rootRaw  xml.Name
 	encNode  *node // EncryptionKey / EncryptionMethod
 	iv       []byte
 	macKeyEV *encValue
@@ -215,9 +216,10 @@ func (r *Reader) readRoot() error {
 				return r.fail(line, "", fmt.Sprintf("not a PSKC file: the root element is <%s>, want <KeyContainer>", t.Name.Local), nil)
 			}
 			root := &node{name: t.Name.Local, attr: t.Attr}
+			r.rootRaw = t.Name
 			r.c.Version = root.get("Version")
 			r.c.ID = root.get("Id")
-			r.c.Legacy = t.Name.Local == "SecretContainer" || t.Name.Space != nsPSKC && t.Name.Space != ""
+			r.c.Legacy = t.Name.Local == "SecretContainer" || rootNamespace(t) != nsPSKC
 			if t.Name.Local == "KeyContainer" && r.c.Version != "" && r.c.Version != "1.0" && r.c.Version != "1" {
 				return r.fail(line, "KeyContainer", fmt.Sprintf("unsupported Version %q (want 1.0)", r.c.Version), nil)
 			}
@@ -238,6 +240,9 @@ func (r *Reader) step() error {
 	}
 	switch t := t.(type) {
 	case xml.EndElement:
+		if t.Name != r.rootRaw {
+			return r.fail(lineOf(r.d), "", "not well-formed XML: element <"+rawName(r.rootRaw)+"> closed by </"+rawName(t.Name)+">", nil)
+		}
 		return r.readTrailer()
 	case xml.StartElement:
 		n, err := readTree(r.d, t)
@@ -948,4 +953,16 @@ func boolAttr(n *node, names ...string) (*bool, error) {
 		return &v, nil
 	}
 	return nil, nil
+}
+
+// rootNamespace resolves the root element's namespace from its own
+// declarations (tokens are read raw, untranslated).
+func rootNamespace(t xml.StartElement) string {
+	for _, a := range t.Attr {
+		if t.Name.Space == "" && a.Name.Space == "" && a.Name.Local == "xmlns" ||
+			t.Name.Space != "" && a.Name.Space == "xmlns" && a.Name.Local == t.Name.Space {
+			return a.Value
+		}
+	}
+	return ""
 }

@@ -10,10 +10,12 @@ import (
 	"strings"
 )
 
-// MaxSize is the largest PSKC file a Reader accepts: 64 MiB, room for a few
-// hundred thousand keys. Larger inputs fail with ErrTooLarge rather than
-// being read without bound.
-const MaxSize = 64 << 20
+// MaxSize is the largest PSKC file a Reader accepts: 256 MiB, room for
+// about 280,000 encrypted keys as tokenctl writes them (a plain key takes
+// about 600 bytes, an encrypted one 900). The Reader streams, so memory
+// does not grow with the file; the bound stops an endless or absurd input
+// (a device, a runaway pipe) with ErrTooLarge instead of reading on.
+const MaxSize = 256 << 20
 
 // maxDepth bounds element nesting inside one KeyPackage or header element.
 const maxDepth = 48
@@ -198,8 +200,12 @@ func syntaxError(d *xml.Decoder, err error) (int, string, error) {
 // token reads the next token, refusing DTDs (and so any entity
 // declaration: encoding/xml never resolves external entities, and a
 // PSKC file has no use for a DOCTYPE).
+//
+// It uses RawToken (no namespace translation, which PSKC matching by local
+// name does not need, and a third faster); callers check that end tags
+// match (readTree and the Reader's root handling do).
 func token(d *xml.Decoder) (xml.Token, error) {
-	t, err := d.Token()
+	t, err := d.RawToken()
 	if err != nil {
 		return nil, err
 	}
@@ -231,6 +237,7 @@ func lineOf(d *xml.Decoder) int {
 func readTree(d *xml.Decoder, start xml.StartElement) (*node, error) {
 	root := &node{name: start.Name.Local, attr: start.Attr, line: lineOf(d)}
 	stack := []*node{root}
+	names := []xml.Name{start.Name}
 	text := [][]byte{nil}
 	for {
 		t, err := token(d)
@@ -249,8 +256,13 @@ func readTree(d *xml.Decoder, start xml.StartElement) (*node, error) {
 			n := &node{name: t.Name.Local, attr: t.Attr, line: lineOf(d)}
 			cur.kids = append(cur.kids, n)
 			stack = append(stack, n)
+			names = append(names, t.Name)
 			text = append(text, nil)
 		case xml.EndElement:
+			if want := names[len(names)-1]; t.Name != want {
+				return nil, &xml.SyntaxError{Msg: "element <" + rawName(want) + "> closed by </" + rawName(t.Name) + ">", Line: lineOf(d)}
+			}
+			names = names[:len(names)-1]
 			cur.text = string(text[len(text)-1])
 			stack = stack[:len(stack)-1]
 			text = text[:len(text)-1]
@@ -261,4 +273,12 @@ func readTree(d *xml.Decoder, start xml.StartElement) (*node, error) {
 			text[len(text)-1] = append(text[len(text)-1], t...)
 		}
 	}
+}
+
+// rawName writes a raw (untranslated) name as it appears in the file.
+func rawName(n xml.Name) string {
+	if n.Space != "" {
+		return n.Space + ":" + n.Local
+	}
+	return n.Local
 }
