@@ -199,7 +199,11 @@ func run(inputs []source, from, to, out string, validate bool, o *Options) (rep 
 	}
 	if rep.Errors > 0 && !opts.SkipInvalid {
 		rep.Written = 0
-		return rep, fmt.Errorf("%w: %d %s in %d of %d rows; nothing written", ErrInvalid, rep.Errors, plural(rep.Errors, "error"), rep.Rejected, rep.Read)
+		what := "nothing written"
+		if validate {
+			what = "the target would refuse them"
+		}
+		return rep, fmt.Errorf("%w: %d %s in %d of %d rows; %s", ErrInvalid, rep.Errors, plural(rep.Errors, "error"), rep.Rejected, rep.Read, what)
 	}
 	if validate {
 		for _, k := range p.order {
