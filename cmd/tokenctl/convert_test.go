@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -298,5 +299,87 @@ func TestConvertStdin(t *testing.T) {
 	code, stdout, stderr := runCLI(t, "convert", "--to", "entra", "--manufacturer", "ACME", "--model", "soft", in)
 	if code != 0 || stdout != cvEntraHdr+",1001,"+cvB32+",60,ACME,soft\n" {
 		t.Fatalf("exit %d %q %q", code, stdout, stderr)
+	}
+}
+
+// requireTool finds a reference tool, skipping when it is absent (failing
+// under CI=true, where make deps installs it).
+func requireTool(t *testing.T, path string) {
+	t.Helper()
+	if _, err := os.Stat(path); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s missing (make deps installs it)", path)
+		}
+		t.Skipf("%s missing", path)
+	}
+}
+
+// The converted Duo hex and step give the same codes in oathtool as the
+// vendor's base32 and interval: the conversion kept secret and time step.
+func TestConvertAgreesWithOathtool(t *testing.T) {
+	requireTool(t, "/usr/bin/oathtool")
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("upn,serial number,secret key,timeinterval,manufacturer,model\r\n")
+	secrets := []string{"JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZA", "MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43U"}
+	for i, s := range secrets {
+		fmt.Fprintf(&b, ",T%d,%s,%d,Token2,C202\r\n", i, s, 30+30*(i%2))
+	}
+	in := cvWrite(t, dir, "e.csv", b.String())
+	code, out, stderr := runCLI(t, "convert", "--from", "entra", "--to", "duo", in)
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	const at = "2026-11-24 08:00:00 UTC"
+	for i, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		f := strings.Split(line, ",")
+		fromHex := oathtool(t, "--totp", "-s", f[2]+"s", "-N", at, f[1])
+		fromB32 := oathtool(t, "--totp", "-b", "-s", fmt.Sprint(30+30*(i%2))+"s", "-N", at, secrets[i])
+		if fromHex != fromB32 || len(fromHex) != 6 {
+			t.Fatalf("row %d: hex gives %q, base32 gives %q", i, fromHex, fromB32)
+		}
+	}
+}
+
+func oathtool(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := exec.Command("/usr/bin/oathtool", args...).Output()
+	if err != nil {
+		t.Fatalf("oathtool %v: %v", args[:len(args)-1], err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// Python's csv module reads our Entra output cell for cell, quotes and
+// commas included, and our reader reads what Python's csv writes.
+func TestEntraCSVAgreesWithPython(t *testing.T) {
+	requireTool(t, "/usr/bin/python3")
+	dir := t.TempDir()
+	src := cvWrite(t, dir, "u.txt", "otpauth://totp/1001?secret="+cvB32+"&period=60\n")
+	code, out, stderr := runCLI(t, "convert", "--to", "entra", "--manufacturer", `Token2, "Swiss"`, "--model", "C202;b", src)
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	entra := cvWrite(t, dir, "e.csv", out)
+	py := `import csv, sys
+rows = list(csv.reader(open(sys.argv[1], newline="")))
+print(repr(rows[1]))
+with open(sys.argv[2], "w", newline="") as f:
+    w = csv.writer(f, delimiter=";")
+    w.writerow(["UPN", "Serial Number", "Secret Key", "Time Interval", "Manufacturer", "Model"])
+    w.writerow(["o'neil@example.com", "1002", "` + cvB32 + `", "30", 'Tok"en, 2', "C 202"])
+`
+	pyOut := filepath.Join(dir, "py.csv")
+	got, err := exec.Command("/usr/bin/python3", "-c", py, entra, pyOut).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v: %s", err, got)
+	}
+	want := `['', '1001', '` + cvB32 + `', '60', 'Token2, "Swiss"', 'C202;b']`
+	if strings.TrimSpace(string(got)) != want {
+		t.Fatalf("python read %s\nwant %s", got, want)
+	}
+	code, out, stderr = runCLI(t, "convert", "--from", "entra", "--to", "entra", pyOut)
+	if code != 0 || !strings.HasSuffix(out, `o''neil@example.com,1002,`+cvB32+`,30,"Tok""en, 2",C 202`+"\n") {
+		t.Fatalf("exit %d %s %s", code, out, stderr)
 	}
 }
