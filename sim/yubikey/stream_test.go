@@ -125,3 +125,40 @@ func TestStreamLostAnswer(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// BenchmarkProgramThroughPCSC: one key programmed per iteration through
+// pcscd and vpcd (connect, select, serial, write, disconnect).
+func BenchmarkProgramThroughPCSC(b *testing.B) {
+	pcsctest.Require(b)
+	pcsctest.LockReader(b, vpcd.Port1)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	k := yksim.New(yksim.Options{})
+	conn, done, err := yksim.Insert(ctx, vpcd.Port1, k)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() { conn.Remove(); <-done }()
+	pc, err := nfc.NewContext()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer pc.Release()
+	reader := vpcd.ReaderName(vpcd.Port1)
+	if err := pc.WaitForCard(ctx, reader); err != nil {
+		b.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond) // let pcscd finish powering the new card
+	b.ResetTimer()
+	retries := 0
+	for i := 0; i < b.N; i++ {
+		if _, err := programNext(ctx, pc, reader); err != nil {
+			// vpcd occasionally drops an exchange right after a reset.
+			retries++
+			if _, err := programNext(ctx, pc, reader); err != nil || retries > b.N/10+1 {
+				b.Fatalf("%v (%d retries)", err, retries)
+			}
+		}
+	}
+	b.ReportMetric(float64(retries), "retries")
+}
