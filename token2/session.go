@@ -256,8 +256,10 @@ func (e *WriteError) Unwrap() error { return e.Err }
 
 // Burn programs a token: get info, check the model, get challenge,
 // authenticate, write configuration, write seed — five APDUs. It checks
-// everything it can before the first APDU. The returned Info describes
-// the token (also on most errors, when it was read).
+// everything it can before the first APDU. When the session already read
+// get info (to check the serial against a seed file first, say), that
+// answer is used and not asked again. The returned Info describes the
+// token (also on most errors, when it was read).
 func (s *Session) Burn(secret []byte, p Params) (*Info, error) {
 	if err := CheckSeed(secret); err != nil {
 		return nil, err
@@ -289,9 +291,12 @@ func (s *Session) Sync(p Params, reburn []byte) (*Info, error) {
 }
 
 func (s *Session) program(secret []byte, p Params, sync bool) (*Info, error) {
-	info, err := s.Info()
-	if err != nil {
-		return nil, err
+	info := s.info
+	if info == nil {
+		var err error
+		if info, err = s.Info(); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.requireKnown(); err != nil {
 		return info, err

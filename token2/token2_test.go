@@ -457,3 +457,20 @@ func FuzzUnpad(f *testing.F) {
 		}
 	})
 }
+
+func TestBurnReusesInfo(t *testing.T) {
+	sc := &script{resps: map[byte][]byte{
+		InsGetInfo:      infoResp("86596120001"),
+		InsGetChallenge: {1, 2, 3, 4, 5, 6, 7, 8, 0x90, 0x00},
+	}}
+	s := NewSession(sc)
+	if _, err := s.Info(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Burn(make([]byte, 20), Params{Hash: seed.SHA1, Period: 30}); err != nil {
+		t.Fatal(err)
+	}
+	if len(sc.cmds) != 5 {
+		t.Fatalf("%d APDUs, want 5", len(sc.cmds))
+	}
+}

@@ -42,6 +42,10 @@ type Stream struct {
 	Options     Options
 	Idle        time.Duration
 	Settle      time.Duration // 0 = DefaultSettle
+	// Stay keeps each token in the reader whatever the host does: only a
+	// fault, Remove or the end of ctx takes it out (for a single token
+	// that several commands use in turn).
+	Stay bool
 
 	PullAfter    func(i int) int
 	LoseResponse func(i int) int
@@ -184,8 +188,8 @@ func (s *Stream) present(ctx context.Context, i int, tok *Token, pull, lose int)
 			return false, nil
 		case <-tick.C:
 			a := tok.activity()
-			released := a.auths > base.auths && a.resets > a.resetsAtAuth
-			idle := s.Idle > 0 && a.apdus > base.apdus && time.Since(a.last) > s.Idle
+			released := !s.Stay && a.auths > base.auths && a.resets > a.resetsAtAuth
+			idle := !s.Stay && s.Idle > 0 && a.apdus > base.apdus && time.Since(a.last) > s.Idle
 			if released || idle {
 				conn.Remove()
 				<-served

@@ -77,6 +77,8 @@ type State struct {
 	// Counters over the token's life.
 	APDUs, Auths, ConfigWrites, SeedWrites, Resets int
 	Log                                            []byte // INS of every APDU, in order
+	// ConfigTLV is the plaintext of the last configuration write accepted.
+	ConfigTLV []byte
 }
 
 // Token is one emulated token. Its methods are safe for concurrent use.
@@ -104,6 +106,7 @@ type Token struct {
 
 	apdus, auths, configs, seeds, resets int
 	log                                  []byte
+	configTLV                            []byte
 	lastAPDU                             time.Time
 	resetsAtAuth                         int // value of resets at the last authenticate APDU
 }
@@ -202,7 +205,7 @@ func (t *Token) State() State {
 		Serial: t.serial, Hash: t.hash, Period: t.period, Display: t.display,
 		Clock: t.clock(), Locked: t.locked, BadAuths: t.bad,
 		APDUs: t.apdus, Auths: t.auths, ConfigWrites: t.configs, SeedWrites: t.seeds, Resets: t.resets,
-		Log: append([]byte(nil), t.log...),
+		Log: append([]byte(nil), t.log...), ConfigTLV: append([]byte(nil), t.configTLV...),
 	}
 	if t.known {
 		s.Model, s.Restricted = t.model.Name, t.model.Restricted
@@ -410,6 +413,7 @@ func (t *Token) writeConfig(cmd []byte) ([]byte, []byte) {
 	// The clock starts at the given second now.
 	t.offset = c.Time.Sub(t.now().Truncate(time.Second))
 	t.hash, t.period, t.display = c.Hash, c.Period, int(c.Display)
+	t.configTLV = append([]byte(nil), b...)
 	if !t.known || t.model.Restricted {
 		t.seed = nil
 	}

@@ -1,0 +1,798 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/ebfe/scard"
+	"github.com/spf13/cobra"
+
+	"github.com/tokenctl/tokenctl/convert"
+	"github.com/tokenctl/tokenctl/internal/exitcode"
+	"github.com/tokenctl/tokenctl/internal/fsutil"
+	"github.com/tokenctl/tokenctl/internal/secretin"
+	"github.com/tokenctl/tokenctl/nfc"
+	"github.com/tokenctl/tokenctl/seed"
+	"github.com/tokenctl/tokenctl/token2"
+)
+
+func init() { register(newToken2Cmd) }
+
+func newToken2Cmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "token2",
+		Short: "Burn seeds into Token2 programmable TOTP tokens and set their clocks (PC/SC)",
+		Long: `Program Token2's single-profile programmable TOTP tokens (OTPC-P1/P2,
+miniOTP-2/3, C301/C302) through any PC/SC reader: NFC for the key-fob and
+card models, contact for the card models.
+
+Press the token's button to switch it on and hold it on the reader. Nothing
+is ever written to a token whose serial is not a known programmable model.
+On restricted models (OTPC-P2, miniOTP-3, C301) every configuration write
+erases the seed, so a time sync there is refused unless the seed is written
+again right after (--reburn).`,
+		Example: `  tokenctl token2 info
+  tokenctl token2 burn --generate -o duo.csv --to duo
+  tokenctl token2 sync --seeds duo.csv`,
+	}
+	c.AddCommand(newToken2InfoCmd(), newToken2BurnCmd(), newToken2SyncCmd())
+	return c
+}
+
+// t2Conn holds the flags that choose and reach the token.
+type t2Conn struct {
+	reader string
+	wait   bool
+}
+
+func (o *t2Conn) add(c *cobra.Command) {
+	c.Flags().StringVar(&o.reader, "reader", "", "PC/SC reader name or part of it (default: the only reader, or the only one with a card)")
+	c.Flags().BoolVar(&o.wait, "wait", false, "wait for a token to be presented (Ctrl-C to give up)")
+}
+
+// t2Session is an open token: the PC/SC context and card, closed by close.
+type t2Session struct {
+	pc     *nfc.Context
+	card   *nfc.Card
+	reader string
+}
+
+func (s *t2Session) close() {
+	if s.card != nil {
+		s.card.Close()
+	}
+	if s.pc != nil {
+		s.pc.Release()
+	}
+}
+
+// interruptible is the command's context, cancelled by Ctrl-C or SIGTERM.
+func interruptible(c *cobra.Command) (context.Context, context.CancelFunc) {
+	ctx := c.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	return signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+}
+
+// open reaches the token: reader, optional wait, exclusive connection.
+func (o *t2Conn) open(ctx context.Context, c *cobra.Command) (*t2Session, error) {
+	pc, err := nfc.NewContext()
+	if err != nil {
+		return nil, exitcode.DeviceErr(err)
+	}
+	s := &t2Session{pc: pc}
+	reader, err := pc.FindReader(o.reader)
+	if err != nil {
+		s.close()
+		return nil, exitcode.DeviceErr(err)
+	}
+	s.reader = reader
+	if o.wait {
+		if stderrIsTerminal() {
+			fmt.Fprintf(c.ErrOrStderr(), "waiting for a token on %q: press its button and hold it on the reader (Ctrl-C to stop)...\n", reader)
+		}
+		if err := pc.WaitForCard(ctx, reader); err != nil {
+			s.close()
+			if errors.Is(err, context.Canceled) {
+				return nil, exitcode.DeviceErr(fmt.Errorf("interrupted while waiting for a token on %q", reader))
+			}
+			return nil, exitcode.DeviceErr(err)
+		}
+	}
+	card, err := pc.Connect(reader)
+	if err != nil {
+		s.close()
+		if errors.Is(err, scard.ErrNoSmartcard) {
+			return nil, exitcode.DeviceErr(fmt.Errorf("no token on reader %q: press its button and hold it on the reader, or use --wait", reader))
+		}
+		return nil, exitcode.DeviceErr(err)
+	}
+	s.card = card
+	return s, nil
+}
+
+// deviceErr tags an error from the token or the transport with exit code 3
+// (errors already tagged keep their code).
+func deviceErr(err error) error {
+	var ee *exitcode.Error
+	if err == nil || errors.As(err, &ee) {
+		return err
+	}
+	return exitcode.DeviceErr(err)
+}
+
+// --- info ---
+
+type token2InfoReport struct {
+	Serial     string    `json:"serial"`
+	Model      string    `json:"model,omitempty"`
+	Known      bool      `json:"programmable"`
+	Sync       string    `json:"time_sync,omitempty"`
+	Restricted bool      `json:"restricted"`
+	DeviceTime time.Time `json:"device_time"`
+	HostTime   time.Time `json:"host_time"`
+	Offset     int64     `json:"offset_seconds"`
+	Reader     string    `json:"reader"`
+}
+
+func newToken2InfoCmd() *cobra.Command {
+	var conn t2Conn
+	c := &cobra.Command{
+		Use:   "info",
+		Short: "Show a token's serial, model, time-sync class and clock offset",
+		Long: `Read a token's serial number and device clock (nothing is written).
+The model and its time-sync class come from the serial: "unrestricted"
+tokens keep their seed on a time sync, "restricted" ones lose it. The offset
+is the device clock minus the host clock, to the second.`,
+		Example: `  tokenctl token2 info
+  tokenctl token2 info --reader 'Virtual PCD 00 00' --json`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			ctx, stop := interruptible(c)
+			defer stop()
+			s, err := conn.open(ctx, c)
+			if err != nil {
+				return err
+			}
+			defer s.close()
+			info, err := token2.NewSession(s.card).Info()
+			host := time.Now()
+			if err != nil {
+				return deviceErr(err)
+			}
+			r := token2InfoReport{
+				Serial: info.Serial, Known: info.Known, DeviceTime: info.Clock, HostTime: host.UTC().Truncate(time.Second),
+				Offset: info.Clock.Unix() - host.Unix(), Reader: s.reader,
+			}
+			if info.Known {
+				r.Model, r.Sync, r.Restricted = info.Model.Name, info.Model.SyncClass(), info.Model.Restricted
+			}
+			if global.JSON {
+				return writeJSON(c.OutOrStdout(), r)
+			}
+			w := c.OutOrStdout()
+			fmt.Fprintf(w, "serial:       %s\n", r.Serial)
+			if info.Known {
+				fmt.Fprintf(w, "model:        %s\n", r.Model)
+				if r.Restricted {
+					fmt.Fprintf(w, "time sync:    restricted (a time sync erases the seed)\n")
+				} else {
+					fmt.Fprintf(w, "time sync:    unrestricted (a time sync keeps the seed)\n")
+				}
+			} else {
+				fmt.Fprintf(w, "model:        unknown: not a programmable Token2 model, tokenctl will not write to it\n")
+			}
+			fmt.Fprintf(w, "device clock: %s\n", r.DeviceTime.Format(time.RFC3339))
+			fmt.Fprintf(w, "host clock:   %s\n", r.HostTime.Format(time.RFC3339))
+			fmt.Fprintf(w, "offset:       %s\n", describeOffset(r.Offset))
+			fmt.Fprintf(w, "reader:       %s\n", r.Reader)
+			return nil
+		},
+	}
+	conn.add(c)
+	return c
+}
+
+func describeOffset(s int64) string {
+	switch {
+	case s == 0:
+		return "0 s (in sync)"
+	case s > 0:
+		return fmt.Sprintf("+%d s (device ahead)", s)
+	}
+	return fmt.Sprintf("%d s (device behind)", s)
+}
+
+// --- shared settings ---
+
+// t2Settings are the flags of a configuration write.
+type t2Settings struct {
+	hash, period, display, at string
+}
+
+func (o *t2Settings) add(c *cobra.Command, required bool) {
+	hashDef, periodDef := "sha1", "30"
+	if required {
+		hashDef, periodDef = "", ""
+	}
+	c.Flags().StringVar(&o.hash, "hash", hashDef, "HMAC hash: sha1 or sha256")
+	c.Flags().StringVar(&o.period, "period", periodDef, "TOTP time step in seconds: 30 or 60")
+	c.Flags().StringVar(&o.display, "display", "30", "display timeout in seconds: 15, 30, 60 or 120")
+	c.Flags().StringVar(&o.at, "time", "", "set the clock to this time (RFC 3339 or Unix seconds) instead of the host clock")
+}
+
+// params parses the settings; hash and period may be left empty (then
+// returned as zero values, for the caller to fill).
+func (o *t2Settings) params() (token2.Params, error) {
+	var p token2.Params
+	if o.hash != "" {
+		h, err := seed.ParseHash(o.hash)
+		if err != nil || (h != seed.SHA1 && h != seed.SHA256) {
+			return p, usagef("--hash %q: want sha1 or sha256", o.hash)
+		}
+		p.Hash = h
+	}
+	if o.period != "" {
+		n, err := strconv.Atoi(o.period)
+		if err != nil || (n != 30 && n != 60) {
+			return p, usagef("--period %q: want 30 or 60", o.period)
+		}
+		p.Period = n
+	}
+	n, err := strconv.Atoi(o.display)
+	if err != nil {
+		return p, usagef("--display %q: want 15, 30, 60 or 120", o.display)
+	}
+	if p.Display, err = token2.ParseDisplay(n); err != nil {
+		return p, usagef("--display: %v", err)
+	}
+	if o.at != "" {
+		t, err := parseWhen(o.at)
+		if err != nil {
+			return p, usagef("--time %q: %v", o.at, err)
+		}
+		p.Time = t
+	}
+	return p, nil
+}
+
+func parseWhen(s string) (time.Time, error) {
+	if n, err := strconv.ParseInt(strings.TrimPrefix(s, "@"), 10, 64); err == nil {
+		if n < 0 || n > 0xFFFFFFFF {
+			return time.Time{}, errors.New("out of the token's clock range")
+		}
+		return time.Unix(n, 0), nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, errors.New("want RFC 3339 (2026-01-02T15:04:05Z) or Unix seconds")
+	}
+	return t, nil
+}
+
+// t2Secret holds the flags that give a seed.
+type t2Secret struct {
+	src      *secretin.Source
+	encoding string
+}
+
+func (o *t2Secret) add(c *cobra.Command) {
+	o.src = secretFlags(c, "", "the seed (base32 or hex)")
+	c.Flags().StringVar(&o.encoding, "encoding", "", "encoding of the seed text: base32 or hex (needed when the text reads as both)")
+}
+
+// read returns the raw seed, checked for the token's length limits.
+func (o *t2Secret) read() ([]byte, error) {
+	text, err := o.src.Read()
+	if err != nil {
+		return nil, exitcode.DataErr(fmt.Errorf("seed: %w", err))
+	}
+	var enc seed.Encoding
+	if o.encoding != "" {
+		if enc, err = seed.ParseEncoding(o.encoding); err != nil || enc == seed.Base64 {
+			return nil, usagef("--encoding %q: want base32 or hex", o.encoding)
+		}
+	} else {
+		switch v := seed.ValidIn(text); len(v) {
+		case 0:
+			return nil, exitcode.DataErr(errors.New("seed: neither valid base32 nor valid hex"))
+		case 1:
+			enc = v[0]
+		default:
+			return nil, exitcode.DataErr(errors.New("seed: the text reads as both hex and base32: give --encoding hex or --encoding base32"))
+		}
+	}
+	b, err := enc.Decode(text)
+	if err != nil {
+		return nil, exitcode.DataErr(fmt.Errorf("seed: %w", err))
+	}
+	if err := token2.CheckSeed(b); err != nil {
+		seed.Zero(b)
+		return nil, exitcode.DataErr(err)
+	}
+	return b, nil
+}
+
+// --- burn ---
+
+type token2BurnReport struct {
+	Serial     string    `json:"serial"`
+	Model      string    `json:"model"`
+	Sync       string    `json:"time_sync"`
+	Hash       string    `json:"hash"`
+	Period     int       `json:"period"`
+	Display    int       `json:"display"`
+	Clock      time.Time `json:"clock_set"`
+	PrevOffset int64     `json:"previous_offset_seconds"`
+	Reader     string    `json:"reader"`
+	Output     string    `json:"output,omitempty"`
+	Format     string    `json:"format,omitempty"`
+}
+
+// t2Output is -o FILE --to FORMAT: where a burned token is appended.
+type t2Output struct {
+	path, format string
+	pskc         func(o *convert.Options) error
+	opts         *convert.Options
+}
+
+func (o *t2Output) add(c *cobra.Command) {
+	c.Flags().StringVarP(&o.path, "output", "o", "", "append the burned token to this seed file (0600; created with its header when new)")
+	c.Flags().StringVar(&o.format, "to", "", "format of the -o file: duo, entra, privacyidea, pskc... (see tokenctl formats)")
+	o.pskc = pskcFlags(c)
+}
+
+// preflight checks, before the token is touched, that the output can take
+// a token like t: format rules, file mode, a directory we can write to,
+// an existing file that reads back. The serial is checked later (check).
+func (o *t2Output) preflight(t *seed.Token) error {
+	if o.path == "" {
+		if o.format != "" {
+			return usagef("--to %s without -o FILE", o.format)
+		}
+		return nil
+	}
+	if o.format == "" {
+		return usagef("-o %s: give its format with --to (duo, entra, ...)", o.path)
+	}
+	if _, ok := convert.Lookup(o.format); !ok {
+		return usagef("--to %q: unknown format (see tokenctl formats)", o.format)
+	}
+	o.opts = &convert.Options{Manufacturer: "Token2", Model: t.Model, Kind: seed.TOTP, Digits: 6, Period: t.Period}
+	if err := o.pskc(o.opts); err != nil {
+		return err
+	}
+	probs, err := convert.Check(o.format, t)
+	if err != nil {
+		return conversionError(err)
+	}
+	for _, p := range probs {
+		if !p.Warning {
+			return exitcode.DataErr(fmt.Errorf("-o %s --to %s cannot hold this token: %s: %s; nothing was written to the token", o.path, o.format, p.Field, p.Msg))
+		}
+	}
+	st, err := os.Stat(o.path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		// The directory must take a new file.
+		f, err := os.CreateTemp(filepath.Dir(o.path), ".tokenctl-probe-*")
+		if err != nil {
+			return exitcode.DataErr(fmt.Errorf("-o %s: cannot create files there: %w; nothing was written to the token", o.path, err))
+		}
+		f.Close()
+		os.Remove(f.Name())
+		return nil
+	case err != nil:
+		return exitcode.DataErr(fmt.Errorf("-o %s: %w", o.path, err))
+	}
+	if st.Mode().Perm()&0o077 != 0 {
+		return exitcode.DataErr(fmt.Errorf("-o %s is readable by others (mode %o): chmod 600 it first; nothing was written to the token", o.path, st.Mode().Perm()))
+	}
+	f, err := os.OpenFile(o.path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return exitcode.DataErr(fmt.Errorf("-o %s: %w; nothing was written to the token", o.path, err))
+	}
+	f.Close()
+	if st.Size() > 0 {
+		existing, err := convert.ReadAll(o.path, o.format, o.opts)
+		if err != nil {
+			return conversionError(fmt.Errorf("-o %s does not read back as %s: %w; nothing was written to the token", o.path, o.format, err))
+		}
+		for _, e := range existing {
+			e.Wipe()
+		}
+	}
+	return nil
+}
+
+// check refuses a serial the output file already holds (before any write
+// to the token).
+func (o *t2Output) check(serial string) error {
+	if o.path == "" {
+		return nil
+	}
+	if st, err := os.Stat(o.path); err != nil || st.Size() == 0 {
+		return nil
+	}
+	existing, err := convert.ReadAll(o.path, o.format, o.opts)
+	if err != nil {
+		return conversionError(fmt.Errorf("-o %s: %w", o.path, err))
+	}
+	dup := false
+	for _, e := range existing {
+		dup = dup || e.Serial == serial
+		e.Wipe()
+	}
+	if dup {
+		return exitcode.DataErr(fmt.Errorf("-o %s already holds serial %s: nothing was written to the token (burn it into another file, or remove the old line first)", o.path, serial))
+	}
+	return nil
+}
+
+// rescue saves a burned token whose seed file could not be written, so the
+// seed is not lost: a 0600 file beside the output, or in the temporary
+// directory.
+func rescue(out string, t *seed.Token) (string, error) {
+	name := fmt.Sprintf("tokenctl-rescue-%s-%d.csv", t.Serial, time.Now().Unix())
+	body := fmt.Sprintf("# token burned by tokenctl but not recorded in %s\nserial,secret_base32,hash,period,digits,model\n%s,%s,%s,%d,6,%s\n",
+		out, t.Serial, seed.EncodeBase32(t.Secret), t.Hash, t.EffectivePeriod(), t.Model)
+	var lastErr error
+	for _, dir := range []string{filepath.Dir(out), os.TempDir()} {
+		p := filepath.Join(dir, name)
+		lastErr = fsutil.WriteAtomic(p, func(w io.Writer) error {
+			_, err := io.WriteString(w, body)
+			return err
+		})
+		if lastErr == nil {
+			return p, nil
+		}
+	}
+	return "", lastErr
+}
+
+func newToken2BurnCmd() *cobra.Command {
+	var (
+		conn     t2Conn
+		settings t2Settings
+		sec      t2Secret
+		out      t2Output
+		generate bool
+		length   int
+	)
+	c := &cobra.Command{
+		Use:   "burn",
+		Short: "Write a seed, TOTP settings and the clock into a token, and record it in a seed file",
+		Long: `Burn one token: read its serial, check the model, authenticate, write the
+configuration (clock, hash, period, display timeout), then the seed: five
+APDUs in all. The seed comes from --secret-file (or '-' for standard input)
+or --secret-env as base32 or hex, or is generated (--generate, 20 bytes
+unless --length). The clock is the host's, or --time.
+
+With -o FILE --to FORMAT the token is appended to a seed file in any
+writable format (Duo, Entra, privacyIDEA, PSKC...) once the token has
+confirmed both writes. Everything about the file is checked before the
+token is touched; if the file still cannot be written afterwards, the token
+is saved to a 0600 rescue file and its name printed. The serial is printed
+on standard output.`,
+		Example: `  tokenctl token2 burn --generate -o duo.csv --to duo
+  tokenctl token2 burn --secret-file seed.b32 --hash sha256 --period 60 -o entra.csv --to entra
+  tokenctl token2 burn --wait --generate --length 32 -o tokens.pskc --to pskc --json`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			p, err := settings.params()
+			if err != nil {
+				return err
+			}
+			if generate == sec.src.IsSet() {
+				return usagef("give the seed with --secret-file or --secret-env, or --generate (exactly one)")
+			}
+			if c.Flags().Changed("length") && !generate {
+				return usagef("--length goes with --generate")
+			}
+			var secret []byte
+			if generate {
+				if length < token2.MinSeedLen || length > token2.MaxSeedLen {
+					return usagef("--length %d: Token2 tokens take %d to %d bytes", length, token2.MinSeedLen, token2.MaxSeedLen)
+				}
+				if secret, err = seed.Generate(length); err != nil {
+					return err
+				}
+			} else if secret, err = sec.read(); err != nil {
+				return err
+			}
+			defer seed.Zero(secret)
+			tok := &seed.Token{Kind: seed.TOTP, Hash: p.Hash, Digits: 6, Period: p.Period, Manufacturer: "Token2", Model: "Token2", Serial: token2.Models[0].Prefix + "0000", Secret: secret}
+			if err := out.preflight(tok); err != nil {
+				return err
+			}
+
+			ctx, stop := interruptible(c)
+			defer stop()
+			s, err := conn.open(ctx, c)
+			if err != nil {
+				return err
+			}
+			defer s.close()
+			sess := token2.NewSession(s.card)
+			info, err := sess.Info()
+			host := time.Now()
+			if err != nil {
+				return deviceErr(err)
+			}
+			if !info.Known {
+				_, err := token2.Lookup(info.Serial)
+				return exitcode.DeviceErr(fmt.Errorf("%w; nothing was written", err))
+			}
+			tok.Serial, tok.Model = info.Serial, info.Model.Name
+			if out.opts != nil {
+				out.opts.Model = info.Model.Name
+			}
+			if err := out.check(info.Serial); err != nil {
+				return err
+			}
+			if p.Time.IsZero() {
+				p.Time = time.Now()
+			}
+			if _, err := sess.Burn(secret, p); err != nil {
+				return deviceErr(err)
+			}
+			s.close()
+
+			r := token2BurnReport{
+				Serial: info.Serial, Model: info.Model.Name, Sync: info.Model.SyncClass(), Hash: p.Hash.String(),
+				Period: p.Period, Display: int(p.Display), Clock: p.Time.UTC().Truncate(time.Second),
+				PrevOffset: info.Clock.Unix() - host.Unix(), Reader: s.reader, Output: out.path, Format: out.format,
+			}
+			if r.Display == 0 {
+				r.Display = 30
+			}
+			var recErr error
+			if out.path != "" {
+				recErr = convert.AppendFile(out.path, out.format, tok, out.opts)
+			}
+			if recErr != nil {
+				msg := fmt.Sprintf("token %s WAS BURNED, but -o %s could not be written: %v", info.Serial, out.path, recErr)
+				if generate {
+					if p, err := rescue(out.path, tok); err == nil {
+						msg += fmt.Sprintf("; its seed was saved to %s (0600): add it to your seed file, then delete it", p)
+					} else {
+						msg += fmt.Sprintf("; saving it elsewhere failed too (%v): the generated seed is lost, burn the token again", err)
+					}
+				} else {
+					msg += "; the seed is the one you supplied: add the token to your seed file yourself"
+				}
+				return exitcode.DataErr(errors.New(msg))
+			}
+			if global.JSON {
+				return writeJSON(c.OutOrStdout(), r)
+			}
+			fmt.Fprintln(c.OutOrStdout(), info.Serial)
+			summary := fmt.Sprintf("burned %s (%s, %s): TOTP %s/%d s, 6 digits, display %d s, clock set to %s (was %s)",
+				info.Serial, info.Model.Name, r.Sync, r.Hash, r.Period, r.Display, r.Clock.Format(time.RFC3339), describeOffset(r.PrevOffset))
+			if out.path != "" {
+				summary += fmt.Sprintf("; appended to %s (%s)", out.path, out.format)
+			}
+			fmt.Fprintln(c.ErrOrStderr(), summary)
+			return nil
+		},
+	}
+	conn.add(c)
+	settings.add(c, false)
+	sec.add(c)
+	out.add(c)
+	c.Flags().BoolVar(&generate, "generate", false, "generate a random seed")
+	c.Flags().IntVar(&length, "length", 20, "seed length in bytes with --generate (10..63)")
+	return c
+}
+
+// --- sync ---
+
+type token2SyncReport struct {
+	Serial     string    `json:"serial"`
+	Model      string    `json:"model"`
+	Sync       string    `json:"time_sync"`
+	Hash       string    `json:"hash"`
+	Period     int       `json:"period"`
+	Clock      time.Time `json:"clock_set"`
+	PrevOffset int64     `json:"previous_offset_seconds"`
+	Reburned   bool      `json:"reburned"`
+	Reader     string    `json:"reader"`
+}
+
+func newToken2SyncCmd() *cobra.Command {
+	var (
+		conn        t2Conn
+		settings    t2Settings
+		sec         t2Secret
+		seeds       string
+		seedsFormat string
+		reburn      bool
+		pskc        func(o *convert.Options) error
+	)
+	c := &cobra.Command{
+		Use:   "sync",
+		Short: "Set a token's clock (refused on restricted models unless the seed is re-burned)",
+		Long: `Set a token's clock to the host's (or --time). The clock travels in the same
+write as the hash and the time step, and the token cannot report those: give
+--hash and --period, or --seeds FILE where the token's serial is listed, so
+that a SHA-256/60 s token is never silently turned into SHA-1/30 s.
+
+On restricted models (OTPC-P2, miniOTP-3, C301) the write erases the seed:
+sync is refused there (exit 1, nothing written) unless --reburn writes the
+seed again right after, from --secret-file/--secret-env or from the
+--seeds file.`,
+		Example: `  tokenctl token2 sync --hash sha1 --period 30
+  tokenctl token2 sync --seeds entra.csv
+  tokenctl token2 sync --reburn --secret-file seed.b32 --hash sha256 --period 60`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			p, err := settings.params()
+			if err != nil {
+				return err
+			}
+			if seeds == "" && (p.Period == 0 || settings.hash == "") {
+				return usagef("give --hash and --period (the token cannot report them, and a wrong guess breaks it), or --seeds FILE listing the token")
+			}
+			if sec.src.IsSet() && !reburn {
+				return usagef("--secret-file/--secret-env go with --reburn")
+			}
+			if reburn && !sec.src.IsSet() && seeds == "" {
+				return usagef("--reburn needs the seed: --secret-file, --secret-env or --seeds FILE")
+			}
+			var secret []byte
+			if reburn && sec.src.IsSet() {
+				if secret, err = sec.read(); err != nil {
+					return err
+				}
+				defer seed.Zero(secret)
+			}
+			var seedOpts *convert.Options
+			format := seedsFormat
+			if seeds != "" {
+				seedOpts = &convert.Options{Kind: seed.TOTP}
+				if err := pskc(seedOpts); err != nil {
+					return err
+				}
+				if format == "" {
+					if format, err = detectFormat(seeds); err != nil {
+						return err
+					}
+				}
+				// Read it now: a bad file stops us before the token is touched.
+				all, err := convert.ReadAll(seeds, format, seedOpts)
+				if err != nil {
+					return conversionError(fmt.Errorf("--seeds %s: %w", seeds, err))
+				}
+				for _, t := range all {
+					t.Wipe()
+				}
+			}
+
+			ctx, stop := interruptible(c)
+			defer stop()
+			s, err := conn.open(ctx, c)
+			if err != nil {
+				return err
+			}
+			defer s.close()
+			sess := token2.NewSession(s.card)
+			info, err := sess.Info()
+			host := time.Now()
+			if err != nil {
+				return deviceErr(err)
+			}
+			if !info.Known {
+				_, err := token2.Lookup(info.Serial)
+				return exitcode.DeviceErr(fmt.Errorf("%w; nothing was written", err))
+			}
+			if info.Model.Restricted && !reburn {
+				return exitcode.DataErr(fmt.Errorf("token %s is an %s, a restricted model: a time sync erases its seed, so nothing was written; to sync it anyway, write the seed again with --reburn --secret-file F (or --reburn --seeds FILE)", info.Serial, info.Model.Name))
+			}
+			if seeds != "" {
+				rec, err := findSerial(seeds, format, seedOpts, info.Serial)
+				if err != nil {
+					return err
+				}
+				defer rec.Wipe()
+				if rec.Kind != seed.TOTP {
+					return exitcode.DataErr(fmt.Errorf("--seeds %s: serial %s is a %s token, not TOTP; nothing was written", seeds, info.Serial, rec.Kind))
+				}
+				if settings.hash != "" && p.Hash != rec.Hash {
+					return exitcode.DataErr(fmt.Errorf("--hash %s but %s lists serial %s as %s; nothing was written", p.Hash, seeds, info.Serial, rec.Hash))
+				}
+				if p.Period != 0 && p.Period != rec.EffectivePeriod() {
+					return exitcode.DataErr(fmt.Errorf("--period %d but %s lists serial %s with %d s; nothing was written", p.Period, seeds, info.Serial, rec.EffectivePeriod()))
+				}
+				p.Hash, p.Period = rec.Hash, rec.EffectivePeriod()
+				if reburn && secret == nil {
+					secret = append([]byte(nil), rec.Secret...)
+					defer seed.Zero(secret)
+				}
+			}
+			if reburn && secret == nil {
+				return usagef("--reburn: no seed for serial %s", info.Serial)
+			}
+			if p.Time.IsZero() {
+				p.Time = time.Now()
+			}
+			var reburnSeed []byte
+			if reburn {
+				reburnSeed = secret
+			}
+			if _, err := sess.Sync(p, reburnSeed); err != nil {
+				if errors.Is(err, token2.ErrRestricted) {
+					return exitcode.DataErr(err)
+				}
+				return deviceErr(err)
+			}
+			r := token2SyncReport{
+				Serial: info.Serial, Model: info.Model.Name, Sync: info.Model.SyncClass(), Hash: p.Hash.String(), Period: p.Period,
+				Clock: p.Time.UTC().Truncate(time.Second), PrevOffset: info.Clock.Unix() - host.Unix(), Reburned: reburn, Reader: s.reader,
+			}
+			if global.JSON {
+				return writeJSON(c.OutOrStdout(), r)
+			}
+			what := "synced"
+			if reburn {
+				what = "synced and re-burned"
+			}
+			fmt.Fprintf(c.OutOrStdout(), "%s %s (%s): clock set to %s (was %s), TOTP %s/%d s\n", what, info.Serial, info.Model.Name, r.Clock.Format(time.RFC3339), describeOffset(r.PrevOffset), r.Hash, r.Period)
+			return nil
+		},
+	}
+	conn.add(c)
+	settings.add(c, true)
+	sec.add(c)
+	c.Flags().StringVar(&seeds, "seeds", "", "seed file listing the token: its hash and period (and seed, with --reburn) are taken from there")
+	c.Flags().StringVar(&seedsFormat, "seeds-format", "", "format of the --seeds file (default: detected)")
+	c.Flags().BoolVar(&reburn, "reburn", false, "write the seed again right after the clock (required on restricted models)")
+	pskc = pskcFlags(c)
+	return c
+}
+
+// detectFormat names the format of a seed file from its first bytes.
+func detectFormat(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", exitcode.DataErr(err)
+	}
+	defer f.Close()
+	head := make([]byte, 4096)
+	n, _ := io.ReadFull(bufio.NewReader(f), head)
+	ff, err := convert.Detect(head[:n])
+	if err != nil {
+		return "", usagef("--seeds %s: its format cannot be detected: give --seeds-format (duo-totp, entra, pskc...)", path)
+	}
+	return ff.Name, nil
+}
+
+// findSerial reads a seed file and returns the token with serial.
+func findSerial(path, format string, o *convert.Options, serial string) (*seed.Token, error) {
+	all, err := convert.ReadAll(path, format, o)
+	if err != nil {
+		return nil, conversionError(fmt.Errorf("--seeds %s: %w", path, err))
+	}
+	var found *seed.Token
+	for _, t := range all {
+		if t.Serial == serial && found == nil {
+			found = t
+			continue
+		}
+		t.Wipe()
+	}
+	if found == nil {
+		return nil, exitcode.DataErr(fmt.Errorf("--seeds %s does not list serial %s: give --hash and --period; nothing was written", path, serial))
+	}
+	return found, nil
+}

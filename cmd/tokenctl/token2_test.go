@@ -1,0 +1,313 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tokenctl/tokenctl/internal/pcsctest"
+	"github.com/tokenctl/tokenctl/nfc"
+	"github.com/tokenctl/tokenctl/seed"
+	simt2 "github.com/tokenctl/tokenctl/sim/token2"
+	"github.com/tokenctl/tokenctl/sim/vpcd"
+)
+
+// withToken2 runs the emulator stream s in the Port0 virtual reader for
+// the rest of the test and returns the reader name. A stream with Count 0
+// and no Stay defaults to one token that stays.
+func withToken2(t *testing.T, s *simt2.Stream) string {
+	t.Helper()
+	pcsctest.Require(t)
+	pcsctest.LockReader(t, vpcd.Port0)
+	reader := vpcd.ReaderName(vpcd.Port0)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	pc, err := nfc.NewContext()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pc.WaitForRemoval(ctx, reader); err != nil {
+		t.Fatal(err)
+	}
+	pc.Release()
+	if s.Count == 0 {
+		s.Count, s.Stay = 1, true
+	}
+	s.Port = vpcd.Port0
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("emulator: %v", err)
+		}
+		time.Sleep(simt2.DefaultSettle)
+	})
+	return reader
+}
+
+func writeSecret(t *testing.T, text string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "seed.txt")
+	if err := os.WriteFile(p, []byte(text+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// noSecret fails when any encoding of secret appears in the outputs.
+func noSecret(t *testing.T, secret []byte, outputs ...string) {
+	t.Helper()
+	encs := []string{hex.EncodeToString(secret), seed.EncodeBase32(secret)}
+	for _, o := range outputs {
+		up := strings.ToUpper(o)
+		for _, e := range encs {
+			if strings.Contains(up, strings.ToUpper(e)) {
+				t.Fatalf("secret appears in output:\n%s", o)
+			}
+		}
+		if bytes.Contains([]byte(o), secret) {
+			t.Fatalf("raw secret appears in output")
+		}
+	}
+}
+
+func TestToken2BurnThroughPCSC(t *testing.T) {
+	s := &simt2.Stream{FirstSerial: "86596120042", Options: simt2.Options{Drift: 90 * time.Second}}
+	reader := withToken2(t, s)
+	secret := []byte("0123456789abcdefghijklmnopqrstuv") // 32 bytes
+	sf := writeSecret(t, seed.EncodeBase32(secret))
+	out := filepath.Join(t.TempDir(), "tokens.csv")
+
+	code, stdout, stderr := runCLI(t, "token2", "burn", "--reader", reader, "--wait", "--secret-file", sf,
+		"--hash", "sha256", "--period", "60", "--display", "120", "-o", out, "--to", "privacyidea")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	if strings.TrimSpace(stdout) != "86596120042" {
+		t.Fatalf("stdout %q, want the serial", stdout)
+	}
+	noSecret(t, secret, stdout, stderr)
+	tok := s.Tokens()[0]
+	st := tok.State()
+	if !bytes.Equal(st.Seed, secret) {
+		t.Fatal("the emulator holds another seed than the input")
+	}
+	if !bytes.Equal(st.Log, []byte{0x41, 0x4B, 0xCE, 0xD4, 0xC5}) {
+		t.Fatalf("APDUs % X, want info, challenge, authenticate, config, seed", st.Log)
+	}
+	// SHA-256 and 60 s arrive as TLV values 02 and 3C; display 120 s as 03.
+	if len(st.ConfigTLV) != 19 || st.ConfigTLV[15] != 0x02 || st.ConfigTLV[18] != 0x3C || st.ConfigTLV[4] != 0x03 {
+		t.Fatalf("configuration TLV % X", st.ConfigTLV)
+	}
+	if d := time.Until(st.Clock); d > 2*time.Second || d < -2*time.Second {
+		t.Fatalf("device clock off by %v after the burn (drift was 90 s)", d)
+	}
+	// The code the display shows is what tokenctl code computes.
+	shown, ok := tok.DisplayCode()
+	now := time.Now()
+	code, want, stderr := runCLI(t, "code", "--secret-file", sf, "--hash", "sha256", "--period", "60")
+	if code != 0 || !ok {
+		t.Fatalf("tokenctl code: exit %d %s", code, stderr)
+	}
+	if strings.TrimSpace(want) != shown {
+		// Allow a step boundary between the two reads.
+		if again, _ := tok.DisplayCode(); seed.TimeStep(now, 60) == seed.TimeStep(time.Now(), 60) || again != strings.TrimSpace(want) {
+			t.Fatalf("display shows %s, tokenctl code says %s", shown, want)
+		}
+	}
+	// The output file holds the token.
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "86596120042") || !strings.Contains(strings.ToUpper(string(b)), strings.ToUpper(hex.EncodeToString(secret))) {
+		t.Fatalf("output file:\n%s", b)
+	}
+	if fi, _ := os.Stat(out); fi.Mode().Perm() != 0o600 {
+		t.Fatalf("output mode %o", fi.Mode().Perm())
+	}
+
+	// info shows the model, the class and a clock in sync.
+	code, stdout, stderr = runCLI(t, "--json", "token2", "info", "--reader", reader)
+	if code != 0 || !strings.Contains(stdout, `"model": "OTPC-P1-i"`) || !strings.Contains(stdout, `"time_sync": "unrestricted"`) {
+		t.Fatalf("info: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, `"offset_seconds": 0`) && !strings.Contains(stdout, `"offset_seconds": 1`) && !strings.Contains(stdout, `"offset_seconds": -1`) {
+		t.Fatalf("offset after burn: %s", stdout)
+	}
+
+	// The same serial again into the same file is refused before any write.
+	before := tok.State().APDUs
+	code, _, stderr = runCLI(t, "token2", "burn", "--reader", reader, "--generate", "--length", "32", "-o", out, "--to", "privacyidea", "--hash", "sha256")
+	if code != 1 || !strings.Contains(stderr, "already holds serial 86596120042") {
+		t.Fatalf("duplicate: exit %d %s", code, stderr)
+	}
+	if st := tok.State(); st.APDUs != before+1 || !bytes.Equal(st.Seed, secret) {
+		t.Fatalf("duplicate burn sent %d APDUs", st.APDUs-before)
+	}
+
+	// Sync on an unrestricted model keeps the seed.
+	code, stdout, stderr = runCLI(t, "token2", "sync", "--reader", reader, "--hash", "sha256", "--period", "60")
+	if code != 0 || !strings.Contains(stdout, "synced 86596120042") {
+		t.Fatalf("sync: exit %d %s%s", code, stdout, stderr)
+	}
+	if st := tok.State(); !bytes.Equal(st.Seed, secret) || st.ConfigWrites != 2 || st.Hash != seed.SHA256 || st.Period != 60 {
+		t.Fatalf("after sync: %d config writes, seed kept %v", st.ConfigWrites, bytes.Equal(st.Seed, secret))
+	}
+	// Sync from the seed file finds hash and period by serial.
+	code, stdout, stderr = runCLI(t, "token2", "sync", "--reader", reader, "--seeds", out, "--seeds-format", "privacyidea")
+	if code != 0 || !strings.Contains(stdout, "sha256/60") {
+		t.Fatalf("sync --seeds: exit %d %s%s", code, stdout, stderr)
+	}
+}
+
+func TestToken2SyncRestricted(t *testing.T) {
+	s := &simt2.Stream{FirstSerial: "86596220007"}
+	reader := withToken2(t, s)
+	secret := []byte("ABCDEFGHIJKLMNOPQRST")
+	sf := writeSecret(t, hex.EncodeToString(secret))
+	code, _, stderr := runCLI(t, "token2", "burn", "--reader", reader, "--wait", "--secret-file", sf, "--encoding", "hex")
+	if code != 0 {
+		t.Fatalf("burn: exit %d %s", code, stderr)
+	}
+	tok := s.Tokens()[0]
+	code, _, stderr = runCLI(t, "token2", "sync", "--reader", reader, "--hash", "sha1", "--period", "30")
+	if code != 1 || !strings.Contains(stderr, "restricted") || !strings.Contains(stderr, "--reburn") {
+		t.Fatalf("restricted sync: exit %d %s", code, stderr)
+	}
+	st := tok.State()
+	if st.ConfigWrites != 1 || !bytes.Equal(st.Seed, secret) || st.Log[len(st.Log)-1] != 0x41 {
+		t.Fatalf("refused sync touched the token: %+v", st.Log)
+	}
+	// With --reburn the seed is written again right after the clock.
+	code, stdout, stderr := runCLI(t, "token2", "sync", "--reader", reader, "--hash", "sha1", "--period", "30", "--reburn", "--secret-file", sf, "--encoding", "hex")
+	if code != 0 || !strings.Contains(stdout, "re-burned") {
+		t.Fatalf("reburn: exit %d %s", code, stderr)
+	}
+	if st := tok.State(); st.ConfigWrites != 2 || st.SeedWrites != 2 || !bytes.Equal(st.Seed, secret) {
+		t.Fatalf("after reburn: %+v", st)
+	}
+	noSecret(t, secret, stdout, stderr)
+}
+
+func TestToken2WrongKeyReportedOnce(t *testing.T) {
+	s := &simt2.Stream{BadAuth: func(int) bool { return true }}
+	reader := withToken2(t, s)
+	secret := []byte("wrong-key-secret-20b")
+	sf := writeSecret(t, seed.EncodeBase32(secret))
+	code, stdout, stderr := runCLI(t, "token2", "burn", "--reader", reader, "--wait", "--secret-file", sf)
+	if code != 3 {
+		t.Fatalf("exit %d, want 3\n%s", code, stderr)
+	}
+	if n := strings.Count(stderr, "69 83"); n != 1 || !strings.Contains(stderr, "authentication failed or MAC wrong") {
+		t.Fatalf("69 83 reported %d times:\n%s", n, stderr)
+	}
+	st := s.Tokens()[0].State()
+	if st.Auths != 1 || st.ConfigWrites != 0 || st.SeedWrites != 0 {
+		t.Fatalf("%d authentications (want 1, no retry), %d config writes", st.Auths, st.ConfigWrites)
+	}
+	noSecret(t, secret, stdout, stderr)
+}
+
+func TestToken2PulledAfterConfig(t *testing.T) {
+	s := &simt2.Stream{FirstSerial: "86596010003", Count: 1, Stay: true, NoReinsert: true, PullAfter: func(int) int { return 4 }}
+	reader := withToken2(t, s)
+	secret := []byte("pulled-mid-burn-seed")
+	sf := writeSecret(t, seed.EncodeBase32(secret))
+	out := filepath.Join(t.TempDir(), "duo.csv")
+	code, stdout, stderr := runCLI(t, "token2", "burn", "--reader", reader, "--wait", "--secret-file", sf, "-o", out, "--to", "duo")
+	if code != 3 {
+		t.Fatalf("exit %d, want 3\n%s", code, stderr)
+	}
+	if !strings.Contains(stderr, "may now hold no seed") || !strings.Contains(stderr, "86596010003") {
+		t.Fatalf("message:\n%s", stderr)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Fatal("the seed file was written for a failed burn")
+	}
+	st := s.Tokens()[0].State()
+	if st.ConfigWrites != 1 || st.Seed != nil {
+		t.Fatalf("emulator: %d config writes, seed %v", st.ConfigWrites, st.Seed != nil)
+	}
+	noSecret(t, secret, stdout, stderr)
+}
+
+func TestToken2UnknownModelRefused(t *testing.T) {
+	s := &simt2.Stream{FirstSerial: "86592020001"} // a C202: not programmable
+	reader := withToken2(t, s)
+	code, _, stderr := runCLI(t, "token2", "burn", "--reader", reader, "--wait", "--generate")
+	if code != 3 || !strings.Contains(stderr, "not a known programmable Token2 model") {
+		t.Fatalf("exit %d %s", code, stderr)
+	}
+	if st := s.Tokens()[0].State(); !bytes.Equal(st.Log, []byte{0x41}) {
+		t.Fatalf("APDUs % X, want get info only", st.Log)
+	}
+	code, stdout, _ := runCLI(t, "token2", "info", "--reader", reader)
+	if code != 0 || !strings.Contains(stdout, "unknown") {
+		t.Fatalf("info: %d %s", code, stdout)
+	}
+}
+
+func TestToken2OutputCheckedBeforeBurn(t *testing.T) {
+	s := &simt2.Stream{}
+	reader := withToken2(t, s)
+	for i := 0; len(s.Tokens()) == 0; i++ {
+		if i == 100 {
+			t.Fatal("the emulated token never went in")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// A directory that does not exist; an Entra file for a SHA-256 token.
+	for _, args := range [][]string{
+		{"-o", filepath.Join(t.TempDir(), "missing", "x.csv"), "--to", "duo"},
+		{"-o", filepath.Join(t.TempDir(), "e.csv"), "--to", "entra", "--hash", "sha256"},
+		{"-o", filepath.Join(t.TempDir(), "x.csv")},
+	} {
+		code, _, stderr := runCLI(t, append([]string{"token2", "burn", "--reader", reader, "--wait", "--generate"}, args...)...)
+		if code == 0 {
+			t.Fatalf("%v: accepted", args)
+		}
+		if strings.Contains(stderr, "WAS BURNED") {
+			t.Fatalf("%v: %s", args, stderr)
+		}
+	}
+	if st := s.Tokens()[0].State(); st.APDUs != 0 {
+		t.Fatalf("%d APDUs sent", st.APDUs)
+	}
+}
+
+func TestToken2InputChecks(t *testing.T) {
+	// None of these needs a token: they fail before the reader is opened.
+	both := writeSecret(t, "ABCDEF234567ABCDEF234567ABCDEF23") // hex and base32
+	short := writeSecret(t, "JBSWY3DPEHPK3PXP")                // 10 bytes OK
+	tiny := writeSecret(t, "JBSWY3DP")                         // 5 bytes
+	cases := []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"token2", "burn", "--secret-file", both}, 1, "both hex and base32"},
+		{[]string{"token2", "burn", "--secret-file", tiny}, 1, "10 to 63 bytes"},
+		{[]string{"token2", "burn"}, 2, "exactly one"},
+		{[]string{"token2", "burn", "--generate", "--secret-file", short}, 2, "exactly one"},
+		{[]string{"token2", "burn", "--generate", "--length", "64"}, 2, "--length"},
+		{[]string{"token2", "burn", "--generate", "--hash", "sha512"}, 2, "--hash"},
+		{[]string{"token2", "burn", "--generate", "--period", "45"}, 2, "--period"},
+		{[]string{"token2", "burn", "--generate", "--display", "20"}, 2, "--display"},
+		{[]string{"token2", "sync"}, 2, "--hash and --period"},
+		{[]string{"token2", "sync", "--hash", "sha1"}, 2, "--hash and --period"},
+		{[]string{"token2", "sync", "--period", "30"}, 2, "--hash and --period"},
+		{[]string{"token2", "sync", "--reburn", "--hash", "sha1", "--period", "30"}, 2, "needs the seed"},
+	}
+	for _, c := range cases {
+		code, _, stderr := runCLI(t, c.args...)
+		if code != c.code || !strings.Contains(stderr, c.msg) {
+			t.Errorf("%v: exit %d, %s", c.args, code, stderr)
+		}
+	}
+}
