@@ -29,7 +29,7 @@ var ErrTooLarge = fmt.Errorf("file larger than %d MiB", MaxSize>>20)
 type node struct {
 	name string
 	attr []xml.Attr
-	text string // character data directly inside, concatenated
+	text string // character data before the first child (as python-pskc reads it)
 	kids []*node
 	line int
 }
@@ -66,23 +66,24 @@ func (n *node) has(name string) bool {
 // any of the paths wins.
 func (n *node) find(paths ...string) *node {
 	for _, p := range paths {
-		if m := n.findPath(strings.Split(p, "/")); m != nil {
+		if m := n.findPath(p); m != nil {
 			return m
 		}
 	}
 	return nil
 }
 
-func (n *node) findPath(parts []string) *node {
+func (n *node) findPath(path string) *node {
 	if n == nil {
 		return nil
 	}
-	if len(parts) == 0 {
+	if path == "" {
 		return n
 	}
+	first, rest, _ := strings.Cut(path, "/")
 	for _, k := range n.kids {
-		if k.name == parts[0] {
-			if m := k.findPath(parts[1:]); m != nil {
+		if k.name == first {
+			if m := k.findPath(rest); m != nil {
 				return m
 			}
 		}
@@ -238,7 +239,6 @@ func readTree(d *xml.Decoder, start xml.StartElement) (*node, error) {
 	root := &node{name: start.Name.Local, attr: start.Attr, line: lineOf(d)}
 	stack := []*node{root}
 	names := []xml.Name{start.Name}
-	text := [][]byte{nil}
 	for {
 		t, err := token(d)
 		if err != nil {
@@ -257,20 +257,23 @@ func readTree(d *xml.Decoder, start xml.StartElement) (*node, error) {
 			cur.kids = append(cur.kids, n)
 			stack = append(stack, n)
 			names = append(names, t.Name)
-			text = append(text, nil)
 		case xml.EndElement:
 			if want := names[len(names)-1]; t.Name != want {
 				return nil, &xml.SyntaxError{Msg: "element <" + rawName(want) + "> closed by </" + rawName(t.Name) + ">", Line: lineOf(d)}
 			}
 			names = names[:len(names)-1]
-			cur.text = string(text[len(text)-1])
 			stack = stack[:len(stack)-1]
-			text = text[:len(text)-1]
 			if len(stack) == 0 {
 				return root, nil
 			}
 		case xml.CharData:
-			text[len(text)-1] = append(text[len(text)-1], t...)
+			// Only text before the first child counts; leading white
+			// space is dropped (values are trimmed anyway), which spares
+			// an allocation for the indentation of every parent element.
+			if len(cur.kids) > 0 || cur.text == "" && len(bytes.TrimSpace(t)) == 0 {
+				break
+			}
+			cur.text += string(t)
 		}
 	}
 }
