@@ -92,11 +92,13 @@ func (c *Conn) Serve(ctx context.Context) error {
 	defer stop()
 	var hdr [2]byte
 	for {
+		quickAck(c.c)
 		if _, err := io.ReadFull(c.c, hdr[:]); err != nil {
 			return quiet(err)
 		}
 		n := int(binary.BigEndian.Uint16(hdr[:]))
 		msg := make([]byte, n)
+		quickAck(c.c)
 		if _, err := io.ReadFull(c.c, msg); err != nil {
 			return quiet(err)
 		}
