@@ -287,6 +287,12 @@ const batchSize = 256
 func (p *pipe) consume(rd seed.Reader, display string) error {
 	raw, _ := rd.(interface{ Raw() string })
 	wantRaw := raw != nil && p.rejectsW != nil
+	// Readers that can reuse a token's memory get it back once checked
+	// and written (csvfmt readers do).
+	recycle := func(*seed.Token) {}
+	if rc, ok := rd.(interface{ Recycle(*seed.Token) }); ok {
+		recycle = rc.Recycle
+	}
 	full := make(chan []record, 4)
 	free := make(chan []record, 6)
 	done := make(chan struct{})
@@ -352,6 +358,9 @@ func (p *pipe) consume(rd seed.Reader, display string) error {
 				return fmt.Errorf("%s: %w", display, r.fatal)
 			}
 			err := p.row(display, r.line, r.t, r.errs, r.raw)
+			if r.t != nil {
+				recycle(r.t)
+			}
 			*r = record{}
 			if err != nil {
 				return err

@@ -19,7 +19,11 @@ var b32val = func() (t [256]byte) {
 // one allocation, no intermediate copy. Anything else goes to
 // seed.DecodeBase32, so both accept and refuse exactly the same texts
 // (TestDecodeBase32MatchesSeed checks this).
-func decodeBase32(s string) ([]byte, error) {
+func decodeBase32(s string) ([]byte, error) { return decodeBase32Into(nil, s) }
+
+// decodeBase32Into is decodeBase32 writing into dst's memory when its
+// capacity is enough.
+func decodeBase32Into(dst []byte, s string) ([]byte, error) {
 	n := len(s)
 	switch n % 8 {
 	case 1, 3, 6:
@@ -28,7 +32,12 @@ func decodeBase32(s string) ([]byte, error) {
 	if n == 0 {
 		return seed.DecodeBase32(s)
 	}
-	out := make([]byte, n*5/8)
+	var out []byte
+	if cap(dst) >= n*5/8 {
+		out = dst[:n*5/8]
+	} else {
+		out = make([]byte, n*5/8)
+	}
 	var acc uint64
 	bits, o := 0, 0
 	for i := 0; i < n; i++ {
@@ -52,3 +61,42 @@ func decodeBase32(s string) ([]byte, error) {
 	}
 	return out, nil
 }
+
+// decodeHexInto is seed.DecodeHex with a fast path for plain hex digits
+// (no separators), writing into dst's memory when its capacity is enough.
+// Anything else goes to seed.DecodeHex, so both accept and refuse exactly
+// the same texts.
+func decodeHexInto(dst []byte, s string) ([]byte, error) {
+	n := len(s)
+	if n == 0 || n%2 != 0 {
+		return seed.DecodeHex(s)
+	}
+	var out []byte
+	if cap(dst) >= n/2 {
+		out = dst[:n/2]
+	} else {
+		out = make([]byte, n/2)
+	}
+	for i := 0; i < n; i += 2 {
+		hi, lo := hexval[s[i]], hexval[s[i+1]]
+		if hi|lo == 0xff || hi > 15 || lo > 15 {
+			seed.Zero(out)
+			return seed.DecodeHex(s)
+		}
+		out[i/2] = hi<<4 | lo
+	}
+	return out, nil
+}
+
+var hexval = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	for i, c := range "0123456789abcdef" {
+		t[c] = byte(i)
+	}
+	for i, c := range "ABCDEF" {
+		t[c] = byte(10 + i)
+	}
+	return t
+}()

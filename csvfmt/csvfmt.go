@@ -18,6 +18,12 @@
 // Problems list (some may be warnings only), and fields that failed to
 // parse are left zero. Problems never quote a secret.
 //
+// Readers also have a Recycle(*seed.Token) method: a caller done with a
+// token (the convert pipeline, once the token is checked and written) may
+// hand it back so that the next line reuses its memory, secret buffer
+// included; the secret is zeroed on the way. This keeps a million-row
+// conversion at one allocation a line.
+//
 // Writers write one token per Write and need Close to flush; they refuse
 // tokens their format cannot represent (the convert package checks the
 // full rule set of each target first and reports every problem).
@@ -176,18 +182,21 @@ func clip(s string) string {
 	return s
 }
 
-// decodeSecret decodes a secret cell under enc; the message names the
-// problem without the text.
-func decodeSecret(p *problems, field, s string, enc seed.Encoding) []byte {
+// decodeSecret decodes a secret cell under enc, into dst's memory when it
+// is large enough; the message names the problem without the text.
+func decodeSecret(p *problems, field, s string, enc seed.Encoding, dst []byte) []byte {
 	if s == "" {
 		p.add(field, "empty")
 		return nil
 	}
 	var b []byte
 	var err error
-	if enc == seed.Base32 {
-		b, err = decodeBase32(s)
-	} else {
+	switch enc {
+	case seed.Base32:
+		b, err = decodeBase32Into(dst, s)
+	case seed.Hex:
+		b, err = decodeHexInto(dst, s)
+	default:
 		b, err = enc.Decode(s)
 	}
 	if err != nil {

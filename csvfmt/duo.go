@@ -102,12 +102,12 @@ func (d *duoReader) Read() (*seed.Token, int, error) {
 		p.add("columns", "%d columns, want serial,hex[,%s]", len(cells), map[seed.Kind]string{seed.HOTP: "counter", seed.TOTP: "step"}[d.kind])
 		return nil, p.line, p.err()
 	}
-	t := &seed.Token{Kind: d.kind, Hash: seed.SHA1, Digits: digitsOr(d.o), Serial: cells[0]}
+	t, spare := d.token(seed.Token{Kind: d.kind, Hash: seed.SHA1, Digits: digitsOr(d.o), Serial: cells[0]})
 	enc := seed.Hex
 	if d.o.SecretEncoding != seed.EncodingUnknown {
 		enc = d.o.SecretEncoding
 	}
-	t.Secret = decodeSecret(&p, "secret", cells[1], enc)
+	t.Secret = decodeSecret(&p, "secret", cells[1], enc, spare)
 	if len(cells) == 3 && cells[2] != "" {
 		if d.kind == seed.HOTP {
 			n, ok := parseUint(cells[2])
@@ -227,14 +227,14 @@ func (d *duoYKReader) Read() (*seed.Token, int, error) {
 		p.add("columns", "%d columns, want serial,private ID,AES key", len(cells))
 		return nil, p.line, p.err()
 	}
-	t := &seed.Token{Kind: seed.YubicoOTP, Serial: cells[0]}
-	if id := decodeSecret(&p, "private ID", cells[1], seed.Hex); id != nil {
+	t, spare := d.token(seed.Token{Kind: seed.YubicoOTP, Serial: cells[0]})
+	if id := decodeSecret(&p, "private ID", cells[1], seed.Hex, nil); id != nil {
 		if len(id) != 6 {
 			p.add("private ID", "%d bytes, want 6", len(id))
 		}
 		t.PrivateID = id
 	}
-	if k := decodeSecret(&p, "AES key", cells[2], seed.Hex); k != nil {
+	if k := decodeSecret(&p, "AES key", cells[2], seed.Hex, spare); k != nil {
 		if len(k) != 16 {
 			p.add("AES key", "%d bytes, want 16", len(k))
 		}

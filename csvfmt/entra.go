@@ -140,7 +140,7 @@ func (e *entraReader) Read() (*seed.Token, int, error) {
 		p.add("columns", "%d columns, want %d as in the header", len(cells), e.ncol)
 		return nil, p.line, p.err()
 	}
-	t := &seed.Token{Kind: seed.TOTP, Hash: seed.SHA1, Digits: 6}
+	t, spare := e.token(seed.Token{Kind: seed.TOTP, Hash: seed.SHA1, Digits: 6})
 	t.Serial = cells[e.idx[eSerial]]
 	if u := cells[e.idx[eUPN]]; u != "" {
 		t.User = strings.ReplaceAll(u, "''", "'")
@@ -152,7 +152,7 @@ func (e *entraReader) Read() (*seed.Token, int, error) {
 		enc = e.o.SecretEncoding
 	}
 	sec := cells[e.idx[eSecret]]
-	t.Secret = decodeSecret(&p, "secret key", sec, enc)
+	t.Secret = decodeSecret(&p, "secret key", sec, enc, spare)
 	if e.o.Lint && t.Secret != nil && enc == seed.Base32 {
 		lintBase32(&p, "secret key", sec)
 	}

@@ -149,3 +149,16 @@ func checkBase32(t *testing.T, s string) {
 		t.Fatalf("%q: fast %x %v, seed %x %v", s, a, aerr, b, berr)
 	}
 }
+
+func FuzzDecodeHex(f *testing.F) {
+	f.Add("3132333435363738393031323334353637383930")
+	f.Add("31:32 33")
+	f.Add("abcdeF")
+	f.Fuzz(func(t *testing.T, s string) {
+		a, aerr := decodeHexInto(make([]byte, 0, 8), s)
+		b, berr := seed.DecodeHex(s)
+		if (aerr == nil) != (berr == nil) || !bytes.Equal(a, b) || (aerr != nil && aerr.Error() != berr.Error()) {
+			t.Fatalf("%q: fast %x %v, seed %x %v", s, a, aerr, b, berr)
+		}
+	})
+}

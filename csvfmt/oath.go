@@ -85,7 +85,7 @@ func (r *piReader) Read() (*seed.Token, int, error) {
 		return nil, 0, err
 	}
 	p := problems{file: r.rows.file, line: r.rows.line}
-	t := &seed.Token{Hash: seed.SHA1, Kind: seed.HOTP, Digits: 6}
+	t, spare := r.token(seed.Token{Hash: seed.SHA1, Kind: seed.HOTP, Digits: 6})
 	if r.version == 2 {
 		if len(cells) < 5 || len(cells) > 8 {
 			p.add("columns", "%d columns, want user, resolver, realm, serial, seed[, type, digits, step|counter]", len(cells))
@@ -108,7 +108,7 @@ func (r *piReader) Read() (*seed.Token, int, error) {
 	if r.o.SecretEncoding != seed.EncodingUnknown {
 		enc = r.o.SecretEncoding
 	}
-	t.Secret = decodeSecret(&p, "seed", cells[1], enc)
+	t.Secret = decodeSecret(&p, "seed", cells[1], enc, spare)
 	t.Hash = PrivacyIDEAHash(len(t.Secret))
 	if len(cells) > 2 && cells[2] != "" {
 		switch strings.ToLower(cells[2]) {
@@ -237,12 +237,12 @@ func (r *linReader) Read() (*seed.Token, int, error) {
 		p.add("columns", "%d columns, want serial, key[, hotp|totp, digits, step, hash]", len(cells))
 		return nil, p.line, p.err()
 	}
-	t := &seed.Token{Serial: cells[0], Kind: seed.HOTP, Hash: seed.SHA1, Digits: 6}
+	t, spare := r.token(seed.Token{Serial: cells[0], Kind: seed.HOTP, Hash: seed.SHA1, Digits: 6})
 	enc := seed.Hex
 	if r.o.SecretEncoding != seed.EncodingUnknown {
 		enc = r.o.SecretEncoding
 	}
-	t.Secret = decodeSecret(&p, "key", cells[1], enc)
+	t.Secret = decodeSecret(&p, "key", cells[1], enc, spare)
 	if len(cells) > 2 && cells[2] != "" {
 		switch strings.ToLower(cells[2]) {
 		case "hotp":

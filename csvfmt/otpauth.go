@@ -141,7 +141,7 @@ func parseURI(p *problems, s string) (*seed.Token, bool) {
 	if _, has := q["secret"]; !has {
 		p.add("secret", "missing")
 	} else {
-		t.Secret = decodeSecret(p, "secret", q.Get("secret"), seed.Base32)
+		t.Secret = decodeSecret(p, "secret", q.Get("secret"), seed.Base32, nil)
 	}
 	if v := q.Get("algorithm"); v != "" {
 		h, err := seed.ParseHash(v)

@@ -65,7 +65,7 @@ func (r *plainReader) Read() (*seed.Token, int, error) {
 		p.add("columns", "%d column, want serial,secret[,…]", len(cells))
 		return nil, p.line, p.err()
 	}
-	t := &seed.Token{Serial: cells[0], Kind: r.o.Kind, Hash: seed.SHA1, Digits: r.o.Digits, Period: r.o.Period}
+	t, spare := r.token(seed.Token{Serial: cells[0], Kind: r.o.Kind, Hash: seed.SHA1, Digits: r.o.Digits, Period: r.o.Period})
 	enc := r.enc
 	if r.o.SecretEncoding != seed.EncodingUnknown {
 		enc = r.o.SecretEncoding
@@ -81,7 +81,7 @@ func (r *plainReader) Read() (*seed.Token, int, error) {
 		}
 	}
 	if enc != seed.EncodingUnknown {
-		t.Secret = decodeSecret(&p, r.field, cells[1], enc)
+		t.Secret = decodeSecret(&p, r.field, cells[1], enc, spare)
 	}
 	return t, p.line, p.err()
 }
@@ -154,8 +154,8 @@ func (r *t2Reader) Read() (*seed.Token, int, error) {
 	if k == seed.KindUnknown {
 		k = seed.TOTP
 	}
-	t := &seed.Token{Serial: f[0], Kind: k, Hash: seed.SHA1, Digits: digitsOr(r.o), Period: r.o.Period}
-	sec, err := seed.DecodeHex(f[1])
+	t, spare := r.token(seed.Token{Serial: f[0], Kind: k, Hash: seed.SHA1, Digits: digitsOr(r.o), Period: r.o.Period})
+	sec, err := decodeHexInto(spare, f[1])
 	switch {
 	case errors.Is(err, seed.ErrOddHex):
 		p.add("secret", "%d hex digits: %v", len(f[1]), ErrToken2Script)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/tokenctl/tokenctl/seed"
 )
@@ -32,6 +33,7 @@ type rows struct {
 	raw       string
 	long      []byte
 	done      bool
+	pool      sync.Pool // recycled tokens (see Recycle)
 }
 
 func newRows(r io.Reader, file string) *rows {
@@ -215,6 +217,30 @@ func (r *rows) split(s string) ([]string, error) {
 	}
 	r.cells = cells
 	return cells, nil
+}
+
+// token returns v in a recycled Token when there is one. The recycled
+// Token's secret buffer is kept in spare for decodeBase32Into.
+func (r *rows) token(v seed.Token) (t *seed.Token, spare []byte) {
+	if x, ok := r.pool.Get().(*seed.Token); ok {
+		spare = x.Secret[:0]
+		*x = v
+		return x, spare
+	}
+	t = new(seed.Token)
+	*t = v
+	return t, nil
+}
+
+// Recycle hands back a token the caller is done with, so the reader can
+// reuse its memory for a later line: the caller must not use t after.
+// The secret is zeroed at once. Optional: tokens not handed back are
+// simply collected.
+func (r *rows) Recycle(t *seed.Token) {
+	seed.Zero(t.Secret)
+	seed.Zero(t.PrivateID)
+	*t = seed.Token{Secret: t.Secret[:0]}
+	r.pool.Put(t)
 }
 
 // Raw is the last line read, as it was (for a rejects file).
