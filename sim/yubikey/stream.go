@@ -138,7 +138,9 @@ func (s *Stream) present(ctx context.Context, i int, k *Key, pull, lose int, idl
 			p := pulled || lc.lost()
 			pmu.Unlock()
 			if p {
-				time.Sleep(200 * time.Millisecond) // out of the reader for a moment
+				// Out of the reader long enough for pcscd, whose exchange
+				// failed, to see the reader empty before the key returns.
+				time.Sleep(time.Second)
 				return false, nil
 			}
 			if err != nil {

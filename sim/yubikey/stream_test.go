@@ -39,13 +39,18 @@ func programNext(ctx context.Context, pc *nfc.Context, reader string) (uint32, e
 	return serial, s.Put(1, c, nil)
 }
 
+// settle leaves the reader empty long enough after a key was pulled from
+// under a connected host for pcscd to see it empty again.
+func settle(t *testing.T) { t.Cleanup(func() { time.Sleep(time.Second) }) }
+
 func TestStreamWithFault(t *testing.T) {
 	pcsctest.Require(t)
 	pcsctest.LockReader(t, vpcd.Port1)
+	settle(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	// Key 2 (index 1) is pulled before its 4th APDU (the configuration
-	// write: select, serial, ... ) and presented again.
+	// Key 2 (index 1) answers 2 APDUs (select, serial) and is pulled on
+	// the 3rd, the configuration write; it is then presented again.
 	st := &yksim.Stream{Port: vpcd.Port1, FirstSerial: 30000001, Count: 3, Idle: 5 * time.Second,
 		PullAfter: func(i int) int {
 			if i == 1 {
@@ -98,6 +103,7 @@ func TestStreamWithFault(t *testing.T) {
 func TestStreamLostAnswer(t *testing.T) {
 	pcsctest.Require(t)
 	pcsctest.LockReader(t, vpcd.Port1)
+	settle(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	st := &yksim.Stream{Port: vpcd.Port1, FirstSerial: 40000001, Count: 1, Idle: 5 * time.Second,
