@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/tokenctl/tokenctl/pskc"
 	"github.com/tokenctl/tokenctl/seed"
@@ -124,6 +125,13 @@ func (p *pskcReader) Read() (*seed.Token, int, error) {
 			}
 		}
 		return nil, k.Line, &seed.FieldError{File: p.file, Line: k.Line, Field: field, Msg: msg}
+	}
+	if exp, when := k.Expired(time.Now()); exp {
+		field := "Policy/ExpiryDate"
+		if k.ID != "" {
+			field = "Key " + k.ID + "/" + field
+		}
+		return t, k.Line, &seed.FieldError{File: p.file, Line: k.Line, Field: field, Msg: "the key expired on " + when, Warning: true}
 	}
 	return t, k.Line, nil
 }

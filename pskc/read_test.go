@@ -135,6 +135,9 @@ func TestKeyToToken(t *testing.T) {
 		{AlgTOTP, "", `<TimeInterval><PlainValue>0</PlainValue></TimeInterval>`, "Data/TimeInterval: 0 is not a time step"},
 		{"urn:ietf:params:xml:ns:keyprov:pskc:pin", "", "", "not an HOTP, TOTP or Yubico OTP key"},
 		{"", "", "", "Key: no Algorithm"},
+		{AlgHOTP, "", `</Data><Policy><KeyUsage>CR</KeyUsage></Policy><Data>`, "Policy/KeyUsage: CR: the key is not for OTP"},
+		{AlgHOTP, "", `</Data><Policy><Foo/></Policy><Data>`, "Policy: holds elements or attributes tokenctl does not know"},
+		{AlgHOTP, "", `</Data><Policy><KeyUsage>OTP</KeyUsage><PINPolicy PINUsageMode="Prepend"/></Policy><Data>`, "PINUsageMode Prepend: the server must check a PIN"},
 	} {
 		_, err := tokenOf(c.alg, c.params, c.data)
 		if err == nil || !strings.Contains(err.Error(), c.want) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tokenctl/tokenctl/seed"
 )
@@ -53,6 +54,9 @@ func (k *Key) Token() (*seed.Token, error) {
 	}
 	if len(k.Secret) == 0 {
 		return nil, &keyError{"Data/Secret", "missing", nil}
+	}
+	if err := k.Policy.check(); err != nil {
+		return nil, err
 	}
 	dev := k.Device
 	if dev == nil {
@@ -168,6 +172,41 @@ func (k *Key) yubicoToken(t *seed.Token) (*seed.Token, error) {
 		}
 	}
 	return t, nil
+}
+
+// check refuses what RFC 6030 section 5 says makes a key unusable, and
+// what a seed file cannot carry.
+func (p *Policy) check() error {
+	if p.Unknown {
+		return &keyError{"Policy", "holds elements or attributes tokenctl does not know; RFC 6030 says such a key must not be used", nil}
+	}
+	if len(p.KeyUsage) > 0 {
+		otp := false
+		for _, u := range p.KeyUsage {
+			otp = otp || strings.EqualFold(u, "OTP")
+		}
+		if !otp {
+			return &keyError{"Policy/KeyUsage", fmt.Sprintf("%s: the key is not for OTP", strings.Join(p.KeyUsage, ", ")), nil}
+		}
+	}
+	switch strings.ToLower(p.PINUsageMode) {
+	case "", "local":
+	default:
+		return &keyError{"Policy/PINPolicy", fmt.Sprintf("PINUsageMode %s: the server must check a PIN, which no seed file carries", p.PINUsageMode), nil}
+	}
+	return nil
+}
+
+// Expired reports whether the key's Policy/ExpiryDate has passed.
+func (k *Key) Expired(now time.Time) (bool, string) {
+	if k.Policy.ExpiryDate == "" {
+		return false, ""
+	}
+	t, err := time.Parse(time.RFC3339, k.Policy.ExpiryDate)
+	if err != nil {
+		return false, ""
+	}
+	return now.After(t), k.Policy.ExpiryDate
 }
 
 // UserIDOrEmpty is d.UserID, or "" for a nil Device.
