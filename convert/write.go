@@ -54,6 +54,11 @@ func WriteStream(path, format string, r seed.Reader, name string, o *Options) (*
 // (entra-graph). A problem with the token returns an error wrapping
 // ErrInvalid and leaves the file as it was.
 //
+// AppendFile reads the existing file to look for the serial, so each call
+// costs a pass over the file: for thousands of tokens at once use
+// WriteFile or WriteStream. Two processes appending to the same file at
+// the same moment are not serialized against each other.
+//
 // A Duo file does not record its token type: append to duo-totp or
 // duo-hotp (not duo) to have the kind enforced, and keep one file per
 // digits count yourself (e.g. duo-totp6.csv).

@@ -176,6 +176,7 @@ func plural(n int, s string) string {
 func newValidateCmd() *cobra.Command {
 	var in inputFlags
 	var to string
+	var split bool
 	c := &cobra.Command{
 		Use:   "validate --to FORMAT [--from FORMAT] IN...",
 		Short: "Check seed files against a target's import rules, writing nothing",
@@ -193,10 +194,11 @@ tokenctl repairs but the server itself would reject (padded base32...).`,
 	}
 	in.add(c)
 	c.Flags().StringVar(&to, "to", "", "target format whose rules apply (required)")
+	c.Flags().BoolVar(&split, "split", false, "allow several token types, as convert --split writes one file per type (Duo)")
 	c.MarkFlagRequired("to")
 	pskc := pskcFlags(c)
 	c.RunE = func(cmd *cobra.Command, args []string) error {
-		o := &convert.Options{Stdin: cmd.InOrStdin(), OnProblem: problemPrinter(cmd.ErrOrStderr()),
+		o := &convert.Options{Stdin: cmd.InOrStdin(), OnProblem: problemPrinter(cmd.ErrOrStderr()), Split: split,
 			TuneMemory: os.Getenv("GOMEMLIMIT") == ""}
 		if err := in.options(o); err != nil {
 			return err
