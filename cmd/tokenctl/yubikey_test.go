@@ -9,7 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tokenctl/tokenctl/convert"
 	"github.com/tokenctl/tokenctl/hid"
+	"github.com/tokenctl/tokenctl/seed"
 	yksim "github.com/tokenctl/tokenctl/sim/yubikey"
 	"github.com/tokenctl/tokenctl/yubikey"
 )
@@ -204,5 +206,38 @@ func TestYubiKeyUsageErrors(t *testing.T) {
 		if code, _, _ := runCLI(t, args...); code != 2 {
 			t.Errorf("%v: exit %d, want 2", args, code)
 		}
+	}
+}
+
+// TestYubiKeyPSKCLog: a PSKC log is rewritten whole (atomically) with
+// every key, password-protected, and reads back with the secrets the keys
+// hold.
+func TestYubiKeyPSKCLog(t *testing.T) {
+	k1, k2 := yksim.New(yksim.Options{Serial: 61}), yksim.New(yksim.Options{Serial: 62})
+	dir := t.TempDir()
+	log := filepath.Join(dir, "keys.pskc")
+	pw := filepath.Join(dir, "pw")
+	os.WriteFile(pw, []byte("secret words"), 0o600)
+	for _, k := range []*yksim.Key{k1, k2} {
+		withHIDKeys(t, k)
+		if code, _, errs := runCLI(t, "yubikey", "otp", "1", "--generate", "--log", log, "--log-format", "pskc", "--pskc-password-file", pw); code != 0 {
+			t.Fatalf("%d %s", code, errs)
+		}
+	}
+	toks, err := convert.ReadAll(log, "pskc", &convert.Options{PSKCPassword: []byte("secret words")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(toks) != 2 {
+		t.Fatalf("%d tokens in the PSKC log", len(toks))
+	}
+	for i, k := range []*yksim.Key{k1, k2} {
+		cfg := k.Slot(1).Config
+		if toks[i].Kind != seed.YubicoOTP || !bytes.Equal(toks[i].Secret, cfg[22:38]) {
+			t.Errorf("token %d (%s) does not hold key %d's AES key", i, toks[i].Serial, k.SerialNumber())
+		}
+	}
+	if b, _ := os.ReadFile(log); bytes.Contains(b, []byte(hex.EncodeToString(k1.Slot(1).Config[22:38]))) {
+		t.Error("AES key in clear in the PSKC file")
 	}
 }
