@@ -52,12 +52,13 @@ again right after (--reburn).`,
 // t2Conn holds the flags that choose and reach the token.
 type t2Conn struct {
 	reader string
-	wait   bool
+	wait   string
 }
 
 func (o *t2Conn) add(c *cobra.Command) {
 	c.Flags().StringVar(&o.reader, "reader", "", "PC/SC reader name or part of it (default: the only reader, or the only one with a card)")
-	c.Flags().BoolVar(&o.wait, "wait", false, "wait for a token to be presented (Ctrl-C to give up)")
+	c.Flags().StringVar(&o.wait, "wait", "", "wait for a token to be presented: --wait for as long as it takes (Ctrl-C to give up), --wait=30s at most that long")
+	c.Flags().Lookup("wait").NoOptDefVal = "forever"
 }
 
 // t2Session is an open token: the PC/SC context and card, closed by close.
@@ -98,13 +99,27 @@ func (o *t2Conn) open(ctx context.Context, c *cobra.Command) (*t2Session, error)
 		return nil, exitcode.DeviceErr(err)
 	}
 	s.reader = reader
-	if o.wait {
+	if o.wait != "" {
+		wctx := ctx
+		if o.wait != "forever" {
+			d, err := time.ParseDuration(o.wait)
+			if err != nil || d <= 0 {
+				s.close()
+				return nil, usagef("--wait=%s: want a duration such as 30s, or --wait alone to wait for as long as it takes", o.wait)
+			}
+			var cancel context.CancelFunc
+			wctx, cancel = context.WithTimeout(ctx, d)
+			defer cancel()
+		}
 		if stderrIsTerminal() {
 			fmt.Fprintf(c.ErrOrStderr(), "waiting for a token on %q: press its button and hold it on the reader (Ctrl-C to stop)...\n", reader)
 		}
-		if err := pc.WaitForCard(ctx, reader); err != nil {
+		if err := pc.WaitForCard(wctx, reader); err != nil {
 			s.close()
-			if errors.Is(err, context.Canceled) {
+			switch {
+			case errors.Is(err, context.DeadlineExceeded):
+				return nil, exitcode.DeviceErr(fmt.Errorf("no token presented on %q within %s", reader, o.wait))
+			case errors.Is(err, context.Canceled):
 				return nil, exitcode.DeviceErr(fmt.Errorf("interrupted while waiting for a token on %q", reader))
 			}
 			return nil, exitcode.DeviceErr(err)
@@ -440,6 +455,9 @@ func (o *t2Output) check(serial string) error {
 	return nil
 }
 
+// appendToken records a burned token (a variable so tests can make it fail).
+var appendToken = convert.AppendFile
+
 // rescue saves a burned token whose seed file could not be written, so the
 // seed is not lost: a 0600 file beside the output, or in the temporary
 // directory.
@@ -487,7 +505,7 @@ is saved to a 0600 rescue file and its name printed. The serial is printed
 on standard output.`,
 		Example: `  tokenctl token2 burn --generate -o duo.csv --to duo
   tokenctl token2 burn --secret-file seed.b32 --hash sha256 --period 60 -o entra.csv --to entra
-  tokenctl token2 burn --wait --generate --length 32 -o tokens.pskc --to pskc --json`,
+  tokenctl token2 burn --wait=60s --generate --length 32 -o tokens.pskc --to pskc --json`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			p, err := settings.params()
@@ -559,7 +577,7 @@ on standard output.`,
 			}
 			var recErr error
 			if out.path != "" {
-				recErr = convert.AppendFile(out.path, out.format, tok, out.opts)
+				recErr = appendToken(out.path, out.format, tok, out.opts)
 			}
 			if recErr != nil {
 				msg := fmt.Sprintf("token %s WAS BURNED, but -o %s could not be written: %v", info.Serial, out.path, recErr)

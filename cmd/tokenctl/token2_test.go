@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/tokenctl/tokenctl/convert"
 	"github.com/tokenctl/tokenctl/internal/pcsctest"
 	"github.com/tokenctl/tokenctl/nfc"
 	"github.com/tokenctl/tokenctl/seed"
@@ -309,5 +311,58 @@ func TestToken2InputChecks(t *testing.T) {
 		if code != c.code || !strings.Contains(stderr, c.msg) {
 			t.Errorf("%v: exit %d, %s", c.args, code, stderr)
 		}
+	}
+}
+
+func TestToken2WaitTimesOut(t *testing.T) {
+	pcsctest.Require(t)
+	pcsctest.LockReader(t, vpcd.Port0)
+	reader := vpcd.ReaderName(vpcd.Port0)
+	start := time.Now()
+	code, _, stderr := runCLI(t, "token2", "info", "--reader", reader, "--wait=300ms")
+	if code != 3 || !strings.Contains(stderr, "no token presented") {
+		t.Fatalf("exit %d %s", code, stderr)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("--wait=300ms took %v", d)
+	}
+	code, _, stderr = runCLI(t, "token2", "info", "--reader", reader)
+	if code != 3 || !strings.Contains(stderr, "no token on reader") {
+		t.Fatalf("no card, no wait: exit %d %s", code, stderr)
+	}
+	code, _, _ = runCLI(t, "token2", "info", "--reader", reader, "--wait=soon")
+	if code != 2 {
+		t.Fatalf("--wait=soon: exit %d", code)
+	}
+}
+
+func TestToken2RescueWhenRecordFails(t *testing.T) {
+	s := &simt2.Stream{}
+	reader := withToken2(t, s)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "duo.csv")
+	saved := appendToken
+	defer func() { appendToken = saved }()
+	appendToken = func(string, string, *seed.Token, *convert.Options) error { return errors.New("disk full") }
+	code, stdout, stderr := runCLI(t, "token2", "burn", "--reader", reader, "--wait", "--generate", "-o", out, "--to", "duo")
+	if code != 1 || !strings.Contains(stderr, "WAS BURNED") || !strings.Contains(stderr, "disk full") {
+		t.Fatalf("exit %d %s", code, stderr)
+	}
+	held := s.Tokens()[0].State().Seed
+	if len(held) != 20 {
+		t.Fatalf("token holds %d seed bytes", len(held))
+	}
+	noSecret(t, held, stdout, stderr)
+	m, _ := filepath.Glob(filepath.Join(dir, "tokenctl-rescue-86596120001-*.csv"))
+	if len(m) != 1 || !strings.Contains(stderr, m[0]) {
+		t.Fatalf("rescue files %v; stderr %s", m, stderr)
+	}
+	fi, err := os.Stat(m[0])
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("rescue file mode %v %v", fi.Mode(), err)
+	}
+	b, _ := os.ReadFile(m[0])
+	if !strings.Contains(string(b), "86596120001,"+seed.EncodeBase32(held)+",sha1,30,6,OTPC-P1-i") {
+		t.Fatalf("rescue file does not hold the burned seed:\n%s", b)
 	}
 }
