@@ -197,7 +197,11 @@ func (o *OTP) readFrame() (status []byte, data []byte, err error) {
 	seq := byte(0)
 	var waited time.Duration
 	touch := false
-	for {
+	for polls := 0; ; polls++ {
+		if polls > 10000 || len(resp) > 32*dataSize {
+			o.reset()
+			return nil, nil, errors.New("the YubiKey's response does not end")
+		}
 		r, err := o.receive()
 		if err != nil {
 			return nil, nil, err

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/tokenctl/tokenctl/apdu"
 	yksim "github.com/tokenctl/tokenctl/sim/yubikey"
 	"github.com/tokenctl/tokenctl/yubikey"
 )
@@ -289,5 +290,34 @@ func FuzzDecodeOTP(f *testing.F) {
 		if err == nil && len(o.PrivateID) != 6 {
 			t.Fatal("bad private ID length")
 		}
+	})
+}
+
+// FuzzCCIDResponses: any card answers to SELECT, writes and reads are
+// handled without panic.
+func FuzzCCIDResponses(f *testing.F) {
+	f.Add([]byte{5, 4, 3, 0, 0, 0, 0x90, 0x00}, []byte{0, 0xbc, 0x61, 0x4e, 0x90, 0x00})
+	f.Add([]byte{0x6a, 0x82}, []byte{})
+	f.Fuzz(func(t *testing.T, sel, resp []byte) {
+		n := 0
+		tr := apdu.TransmitFunc(func(cmd []byte) ([]byte, error) {
+			n++
+			if n == 1 {
+				return sel, nil
+			}
+			return resp, nil
+		})
+		b, err := yubikey.NewCCID(tr)
+		if err != nil {
+			return
+		}
+		s, err := yubikey.NewSession(b)
+		if err != nil {
+			return
+		}
+		s.Serial()
+		s.Delete(1, nil)
+		s.CalculateHMAC(2, []byte("x"))
+		yubikey.ManagementVersion(tr)
 	})
 }
