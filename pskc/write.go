@@ -43,7 +43,8 @@ type WriterOptions struct {
 	// MasterKeyName names the password in the file (optional).
 	MasterKeyName string
 
-	// ID is the KeyContainer Id attribute (optional).
+	// ID is the KeyContainer Id attribute (optional; the schema makes it an
+	// xs:ID: a letter or underscore first, no spaces or colons).
 	ID string
 
 	// Rand supplies IVs, the MAC key and the salt; nil means crypto/rand.
