@@ -321,3 +321,23 @@ func FuzzCCIDResponses(f *testing.F) {
 		yubikey.ManagementVersion(tr)
 	})
 }
+
+func TestCheckHOTPFromKey(t *testing.T) {
+	k := yksim.New(yksim.Options{Serial: 99})
+	s := ccidSession(t, k)
+	key := []byte("12345678901234567890")
+	id, m1, m2, _ := yubikey.ParseTokenID("-", 99)
+	cfg, _ := yubikey.HOTPConfig(key, yubikey.HOTPOptions{Counter: 16, TokenID: id, FixedModhex1: m1, FixedModhex2: m2})
+	if err := s.Put(1, cfg, nil); err != nil {
+		t.Fatal(err)
+	}
+	k.Press(1) // one press lost
+	typed, _ := k.Press(1)
+	c, err := yubikey.CheckHOTP(typed, key, 16, 6, 5)
+	if err != nil || c != 17 {
+		t.Fatalf("CheckHOTP(%q) = %d, %v; want counter 17", typed, c, err)
+	}
+	if _, err := yubikey.CheckHOTP(typed, key, 18, 6, 5); !errors.Is(err, yubikey.ErrHOTPMismatch) {
+		t.Fatalf("past code accepted: %v", err)
+	}
+}
