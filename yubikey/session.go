@@ -231,6 +231,11 @@ func (s *Session) write(op string, slot int, cmd byte, payload []byte, gaveCode 
 	switch {
 	case st.Seq == prev.Seq+1:
 		return nil
+	case s.b.Transport() == TransportCCID && !st.Version.Less(Version{5, 0, 0}) && st.Version.Less(Version{5, 4, 3}):
+		// Firmware 5.0.0 to 5.4.2 does not move the sequence over CCID: the
+		// 90 00 the backend already checked is all there is to go by (a
+		// wrong access code cannot be told from success there).
+		return nil
 	case st.Seq == 0 && prev.Seq > 0:
 		if s.b.Transport() == TransportCCID && !st.Version.Less(Version{4, 0, 0}) && st.Version.Less(Version{5, 5, 0}) {
 			// These firmwares do not move the sequence over CCID.

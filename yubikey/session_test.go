@@ -341,3 +341,22 @@ func TestCheckHOTPFromKey(t *testing.T) {
 		t.Fatalf("past code accepted: %v", err)
 	}
 }
+
+// frozenSeq is a CCID key on firmware 5.4.2: the sequence never moves.
+func TestCCIDFirmwareWithoutSequence(t *testing.T) {
+	for _, c := range []struct {
+		fw   byte
+		want bool
+	}{{2, true}, {3, false}} {
+		tr := apdu.TransmitFunc(func(cmd []byte) ([]byte, error) {
+			return []byte{5, 4, c.fw, 7, 1, 0, 0x90, 0x00}, nil
+		})
+		b, _ := yubikey.NewCCID(tr)
+		s, _ := yubikey.NewSession(b)
+		cfg, _ := yubikey.ChalRespConfig(make([]byte, 20), false)
+		err := s.Put(1, cfg, nil)
+		if (err == nil) != c.want {
+			t.Errorf("firmware 5.4.%d: %v", c.fw, err)
+		}
+	}
+}
