@@ -207,3 +207,38 @@ func BenchmarkEntraToDuo(b *testing.B) {
 	}
 	b.ReportMetric(float64(rows*b.N)/b.Elapsed().Seconds(), "rows/s")
 }
+
+// FuzzConvert runs arbitrary input through detection, every rule and a
+// writer (recycling tokens as the CLI does): no panic, problems always
+// located, and a run without errors writes exactly its valid rows.
+func FuzzConvert(f *testing.F) {
+	f.Add("upn,serial number,secret key,timeinterval,manufacturer,model\n,1,GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ,60,T,M\n", "duo")
+	f.Add("# version: 2\nu,r,x,P1,3132333435363738393031323334353637383930,TOTP,8,60\n", "entra")
+	f.Add("otpauth://hotp/x?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&counter=4\n", "privacyidea")
+	f.Add("86596120001 3132333435363738393031323334353637383930\n", "otpauth")
+	f.Fuzz(func(t *testing.T, in, to string) {
+		var out bytes.Buffer
+		rep, err := Run([]string{"-"}, "", to, "", &Options{Stdin: strings.NewReader(in), Stdout: &out, Split: false})
+		var ue *UsageError
+		if errors.As(err, &ue) {
+			return
+		}
+		if err != nil && !errors.Is(err, ErrInvalid) {
+			if rep == nil {
+				t.Fatalf("%v", err)
+			}
+			return
+		}
+		for _, p := range rep.Problems {
+			if p.File == "" || p.Message == "" {
+				t.Fatalf("unlocated problem %+v", p)
+			}
+		}
+		if err == nil && rep.Written != rep.Read {
+			t.Fatalf("read %d, wrote %d, no error", rep.Read, rep.Written)
+		}
+		if err != nil && out.Len() > 0 {
+			t.Fatalf("output despite errors")
+		}
+	})
+}
