@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -366,20 +367,60 @@ func (w *ykWrite) preflightLog(t *seed.Token) (string, *convert.Options, error) 
 	if st.Mode().Perm()&0o077 != 0 {
 		return "", nil, exitcode.DataErr(fmt.Errorf("log %s is readable by others (mode %o): chmod 600 it first", w.logFile, st.Mode().Perm()))
 	}
-	if st.Size() > 0 && !ownLog(format) {
-		existing, err := convert.ReadAll(w.logFile, format, opts)
-		if err != nil {
-			return "", nil, conversionError(fmt.Errorf("log %s: %w", w.logFile, err))
-		}
-		for _, e := range existing {
-			dup := e.Serial == t.Serial
-			e.Wipe()
-			if dup {
-				return "", nil, exitcode.DataErr(fmt.Errorf("log %s already holds serial %s: use another log file", w.logFile, t.Serial))
-			}
-		}
+	// Rehearse the append on a copy, so that whatever the format refuses
+	// (a serial already there, a token type the file does not take...) is
+	// refused before the key is written.
+	if err := rehearseAppend(w.logFile, format, t, opts); err != nil {
+		return "", nil, err
 	}
 	return format, opts, nil
+}
+
+// rehearseAppend appends t to a private copy of the log and throws the
+// copy away.
+func rehearseAppend(path, format string, t *seed.Token, opts *convert.Options) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".check-*")
+	if err != nil {
+		return exitcode.DataErr(fmt.Errorf("log %s: %w", path, err))
+	}
+	name := tmp.Name()
+	defer os.Remove(name)
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if src, err := os.Open(path); err == nil {
+		_, err = io.Copy(tmp, src)
+		src.Close()
+		if err != nil {
+			tmp.Close()
+			return err
+		}
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	c := *t
+	if ownLog(format) {
+		f, _ := convert.Lookup(format)
+		wr, err := f.Create(io.Discard, opts)
+		if err == nil {
+			err = wr.Write(&c)
+		}
+		if err != nil {
+			return exitcode.DataErr(fmt.Errorf("log %s: %w", path, err))
+		}
+		return nil
+	}
+	if err := convert.AppendFile(name, format, &c, opts); err != nil {
+		msg := fmt.Errorf("log %s: %s", path, strings.ReplaceAll(err.Error(), name, path))
+		var ue *convert.UsageError
+		if errors.As(err, &ue) {
+			return exitcode.UsageErr(msg)
+		}
+		return exitcode.DataErr(msg)
+	}
+	return nil
 }
 
 // appendLog writes the token to the log: one appending write.
