@@ -432,3 +432,13 @@ func (c *Config) FixedText() string {
 	}
 	return s
 }
+
+// UpdateConfig is ykman's configuration for updating a programmed slot's
+// settings (command 4/5) without touching its secret: keyboard defaults,
+// Enter after the output when appendCR, and an all-zero 16-byte fixed
+// part. Set the access code to keep or change with SetAccessCode.
+func UpdateConfig(appendCR bool) *Config {
+	c := keyboard()
+	c.Fixed = make([]byte, FixedSize)
+	return c.SetAppendCR(appendCR)
+}

@@ -51,7 +51,7 @@ environment variables, or are generated (--generate); access codes from
   tokenctl yubikey delete 1 --access-code-file code.hex --force
   tokenctl yubikey verify-otp --log okta.csv vvccccnrhbfu...`,
 	}
-	c.AddCommand(newYKInfoCmd(), newYKOTPCmd(), newYKHOTPCmd(), newYKChalRespCmd(), newYKDeleteCmd(), newYKSwapCmd(), newYKVerifyCmd())
+	c.AddCommand(newYKInfoCmd(), newYKOTPCmd(), newYKHOTPCmd(), newYKChalRespCmd(), newYKDeleteCmd(), newYKSwapCmd(), newYKSettingsCmd(), newYKVerifyCmd())
 	return c
 }
 
@@ -836,6 +836,63 @@ func newYKDeleteCmd() *cobra.Command {
 		},
 	}
 	w.add(c, false)
+	return c
+}
+
+func newYKSettingsCmd() *cobra.Command {
+	var w ykWrite
+	var noEnter bool
+	c := &cobra.Command{
+		Use:   "settings SLOT",
+		Short: "Change a programmed slot's access code and keyboard settings, keeping its secret",
+		Long: `Update a programmed slot without touching its credential, as ykman's
+"otp settings" does: set, change (--new-access-code-file/-env) or remove
+(--clear-access-code) its access code, and whether Enter follows the
+output. Settings not given are written with their defaults. The slot's
+current access code, if any, is needed.`,
+		Example: `  tokenctl yubikey settings 1 --new-access-code-file new.hex --force
+  tokenctl yubikey settings 2 --access-code-env OLD --clear-access-code --force`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			slot, err := parseSlot(args[0])
+			if err != nil {
+				return err
+			}
+			cur, next, err := w.codes()
+			if err != nil {
+				return err
+			}
+			dev, serial, err := w.conn.open(c.Context(), c.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			defer dev.Close()
+			if !dev.s.Configured(slot) {
+				return exitcode.DataErr(fmt.Errorf("slot %d of YubiKey %d is empty: nothing to update", slot, serial))
+			}
+			if err := confirmOverwrite(c, w.force, fmt.Sprintf("slot %d of YubiKey %d: its settings will be rewritten", slot, serial)); err != nil {
+				return err
+			}
+			cfg := yubikey.UpdateConfig(!noEnter)
+			if err := cfg.SetAccessCode(next); err != nil {
+				return exitcode.DataErr(err)
+			}
+			if err := dev.s.Update(slot, cfg, cur); err != nil {
+				return writeErr(err)
+			}
+			if global.JSON {
+				return writeJSON(c.OutOrStdout(), ykResult{Serial: serial, Slot: slot, Mode: "updated", Transport: string(dev.transport), Device: dev.where, Firmware: dev.s.Version().String(), AccessCode: next != nil})
+			}
+			fmt.Fprintf(c.ErrOrStderr(), "YubiKey %d: slot %d settings updated (access code: %v)\n", serial, slot, next != nil)
+			return nil
+		},
+	}
+	w.conn.add(c)
+	c.Flags().BoolVarP(&w.force, "force", "f", false, "update without asking")
+	w.curCode = secretFlags(c, "access-code", "the slot's current access code (12 hex digits)")
+	w.newCode = secretFlags(c, "new-access-code", "the new access code (12 hex digits; default: keep the current one)")
+	c.Flags().BoolVar(&w.clearCode, "clear-access-code", false, "remove the access code")
+	c.Flags().BoolVar(&noEnter, "no-enter", false, "do not send Enter after the output")
 	return c
 }
 

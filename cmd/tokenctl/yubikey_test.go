@@ -122,6 +122,20 @@ func TestYubiKeyAccessCodeCLI(t *testing.T) {
 			t.Fatalf("%v changed the slot", args)
 		}
 	}
+	// settings changes the code and keeps the secret.
+	newFile := filepath.Join(dir, "new.hex")
+	os.WriteFile(newFile, []byte("b1b2b3b4b5b6"), 0o600)
+	if code, _, errs := runCLI(t, "yubikey", "settings", "2", "--force", "--access-code-file", wrong, "--new-access-code-file", newFile); code != 3 || !strings.Contains(errs, "access code") {
+		t.Fatalf("settings with a wrong code: %d %s", code, errs)
+	}
+	if code, _, errs := runCLI(t, "yubikey", "settings", "2", "--force", "--access-code-file", codeFile, "--new-access-code-file", newFile); code != 0 {
+		t.Fatalf("settings: %d %s", code, errs)
+	}
+	after := k.Slot(2)
+	if hex.EncodeToString(after.AccessCode) != "b1b2b3b4b5b6" || !bytes.Equal(after.Config[16:38], before.Config[16:38]) {
+		t.Fatalf("after settings: code %x, secret kept %v", after.AccessCode, bytes.Equal(after.Config[16:38], before.Config[16:38]))
+	}
+	codeFile = newFile
 	if code, _, errs := runCLI(t, "yubikey", "delete", "2", "--force", "--access-code-file", codeFile); code != 0 {
 		t.Fatalf("delete with the code: %d %s", code, errs)
 	}

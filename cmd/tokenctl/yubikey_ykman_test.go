@@ -110,6 +110,15 @@ func TestYubiKeyCLIMatchesYkman(t *testing.T) {
 		{name: "yubiotp over an access code", setup: protect,
 			ykman:    []string{"otp", "--access-code", "a1a2a3a4a5a6", "yubiotp", "1", "-S", "-p", "010203040506", "-k", "000102030405060708090a0b0c0d0e0f", "-f"},
 			tokenctl: []string{"otp", "1", "--secret-env", "YK_AES", "--private-id-env", "YK_PID", "--access-code-env", "YK_CODE", "--force"}},
+		{name: "settings: new access code", setup: func(k *yksim.Key) {
+			c, _ := yubikey.HOTPConfig(bytes.Repeat([]byte{9}, 20), yubikey.HOTPOptions{})
+			k.Program(2, c)
+		},
+			ykman:    []string{"otp", "settings", "2", "--new-access-code", "a1a2a3a4a5a6", "-f"},
+			tokenctl: []string{"settings", "2", "--new-access-code-env", "YK_CODE", "--force"}},
+		{name: "settings: remove access code", setup: protect,
+			ykman:    []string{"otp", "--access-code", "a1a2a3a4a5a6", "settings", "1", "--delete-access-code", "--no-enter", "-f"},
+			tokenctl: []string{"settings", "1", "--access-code-env", "YK_CODE", "--clear-access-code", "--no-enter", "--force"}},
 		{name: "delete with access code", setup: protect,
 			ykman:    []string{"otp", "--access-code", "a1a2a3a4a5a6", "delete", "1", "-f"},
 			tokenctl: []string{"delete", "1", "--access-code-env", "YK_CODE", "--force"}},
