@@ -48,6 +48,7 @@ environment variables, or are generated (--generate); access codes from
   tokenctl yubikey otp 1 --generate --log okta.csv --log-format yubico
   tokenctl yubikey hotp 2 --secret-file seed.b32 --digits 8 --log duo.csv --log-format duo
   tokenctl yubikey chalresp 2 --generate --touch
+  tokenctl yubikey settings 1 --new-access-code-file code.hex --force
   tokenctl yubikey delete 1 --access-code-file code.hex --force
   tokenctl yubikey verify-otp --log okta.csv vvccccnrhbfu...`,
 	}
