@@ -475,6 +475,11 @@ func writeErr(err error) error {
 	if errors.As(err, &ee) {
 		return err
 	}
+	var we *yubikey.WriteError
+	if !errors.As(err, &we) {
+		// The exchange broke off: the key may or may not have taken it.
+		err = fmt.Errorf("%w\nthe YubiKey may or may not hold the new configuration: check it with 'tokenctl yubikey info' before trying again", err)
+	}
 	return exitcode.DeviceErr(err)
 }
 
