@@ -7,7 +7,11 @@
 // the management application the way ykman expects.
 //
 // Every configuration write is recorded (ConfigAPDUs, Reports) so tests
-// can compare what different tools send byte for byte.
+// can compare what different tools send byte for byte. Stream presents a
+// series of keys in a vpcd reader (a new serial each time the previous
+// key, once programmed, is let go), with fault injection: a key pulled
+// before answering its n-th APDU (PullAfter), or right after executing it
+// with the answer lost (LoseAnswer).
 package yubikey
 
 import (
