@@ -1,6 +1,9 @@
 package convert
 
-import "hash/maphash"
+import (
+	"hash/maphash"
+	"math/bits"
+)
 
 // serialSet remembers the serials seen in an input, compactly: 8 bytes per
 // serial (a 64-bit hash; a false duplicate needs a collision, about one
@@ -9,7 +12,9 @@ import "hash/maphash"
 // grows smoothly (about 14 MiB at a million serials) without the spike of
 // doubling one big table.
 type serialSet struct {
-	h     maphash.Hash
+	seed  maphash.Seed
+	ns    string // the last namespace and its hash
+	nsh   uint64
 	parts [256]setPart
 	bytes int // memory held by the tables
 	// onGrow, when set, is told the new size after a table grows.
@@ -22,19 +27,29 @@ type setPart struct {
 }
 
 func newSerialSet() *serialSet {
-	return &serialSet{}
+	s := &serialSet{seed: maphash.MakeSeed()}
+	s.nsh = maphash.String(s.seed, "")
+	return s
 }
 
 // add records the pair (ns, k) and reports whether it was new.
-func (s *serialSet) add(ns, k string) bool {
-	s.h.Reset()
-	s.h.WriteString(ns)
-	s.h.WriteByte(0)
-	s.h.WriteString(k)
-	h := s.h.Sum64()
+func (s *serialSet) add(ns, k string) bool { return s.addHash(s.hash(ns, k)) }
+
+// hash is the set's 64-bit hash of (ns, k), never 0.
+func (s *serialSet) hash(ns, k string) uint64 {
+	if ns != s.ns {
+		s.ns, s.nsh = ns, maphash.String(s.seed, ns)
+	}
+	h := bits.RotateLeft64(maphash.String(s.seed, k), 29) ^ s.nsh
 	if h == 0 {
 		h = 1
 	}
+	return h
+}
+
+// addHash records a hash from hash and reports whether it was new. Calls
+// in a tight loop overlap their cache misses.
+func (s *serialSet) addHash(h uint64) bool {
 	p := &s.parts[h>>56]
 	if p.slots == nil {
 		p.slots = make([]uint64, 64)
