@@ -16,33 +16,47 @@ import (
 	"github.com/tokenctl/tokenctl/yubikey"
 )
 
-// inReader runs f with k in the Port1 virtual reader.
+// inReader runs f with k in the Port1 virtual reader. A key pulled
+// mid-exchange by an earlier test can leave pcscd blind to the next
+// insertion: then the key is taken out a second and put in again.
 func inReader(t *testing.T, k *yksim.Key, f func()) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	conn, done, err := yksim.Insert(ctx, vpcd.Port1, k)
-	if err != nil {
-		t.Fatal(err)
-	}
 	pc, err := nfc.NewContext()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer pc.Release()
 	reader := vpcd.ReaderName(vpcd.Port1)
-	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
-	defer wcancel()
-	if err := pc.WaitForCard(wctx, reader); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		conn.Remove()
-		<-done
-		if err := pc.WaitForRemoval(wctx, reader); err != nil {
+	for try := 0; ; try++ {
+		conn, done, err := yksim.Insert(ctx, vpcd.Port1, k)
+		if err != nil {
 			t.Fatal(err)
 		}
-	}()
+		wctx, wcancel := context.WithTimeout(ctx, 3*time.Second)
+		err = pc.WaitForCard(wctx, reader)
+		wcancel()
+		if err != nil {
+			conn.Remove()
+			<-done
+			if try == 2 {
+				t.Fatalf("pcscd does not see the emulated key: %v", err)
+			}
+			time.Sleep(time.Second)
+			continue
+		}
+		defer func() {
+			conn.Remove()
+			<-done
+			rctx, rcancel := context.WithTimeout(ctx, 10*time.Second)
+			defer rcancel()
+			if err := pc.WaitForRemoval(rctx, reader); err != nil {
+				t.Fatal(err)
+			}
+		}()
+		break
+	}
 	f()
 }
 
