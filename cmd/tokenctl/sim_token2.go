@@ -88,7 +88,7 @@ configuration write), execute APDU K but lose its answer
 					desc := "no seed"
 					if st.Seed != nil {
 						code, _ := t.DisplayCode()
-						desc = fmt.Sprintf("%d-byte seed, %s/%d s, display shows %s", len(st.Seed), st.Hash, st.Period, code)
+						desc = fmt.Sprintf("%d-byte seed, %s/%d s, display shows %s at %s", len(st.Seed), st.Hash, st.Period, code, st.Clock.UTC().Format(time.RFC3339))
 					}
 					log.printf("token %d: %s %s after %d APDUs (%s)", i+1, st.Serial, what, st.APDUs, desc)
 				},
