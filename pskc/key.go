@@ -92,12 +92,12 @@ type Key struct {
 }
 
 // String describes the key without its secret.
-func (k *Key) String() string {
+func (k Key) String() string {
 	return fmt.Sprintf("pskc key %q (%s, %d-byte secret)", k.ID, k.Algorithm, len(k.Secret))
 }
 
 // GoString keeps %#v from printing the secret.
-func (k *Key) GoString() string { return k.String() }
+func (k Key) GoString() string { return k.String() }
 
 // Kind classifies the key's algorithm, comparing case-insensitively and
 // accepting the spellings vendors use: urn:ietf:params:xml:ns:keyprov:pskc:hotp,

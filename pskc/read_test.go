@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tokenctl/tokenctl/seed"
 )
@@ -233,4 +234,30 @@ func (c *countWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)
 	return n, err
+}
+
+func TestKeyHidesSecretAndWipes(t *testing.T) {
+	k := &Key{ID: "7", Algorithm: AlgHOTP, Secret: []byte("SUPERSECRETSEED12345")}
+	for _, s := range []string{k.String(), fmt.Sprintf("%v", k), fmt.Sprintf("%#v", k), fmt.Sprintf("%+v", *k), fmt.Sprint([]Key{*k})} {
+		if strings.Contains(s, "SUPERSECRET") {
+			t.Fatalf("secret printed: %s", s)
+		}
+	}
+	k.Wipe()
+	if !bytes.Equal(k.Secret, make([]byte, 20)) {
+		t.Fatal("not wiped")
+	}
+	if k.IsPIN() || !(&Key{Algorithm: "urn:ietf:params:xml:ns:keyprov:pskc:pin"}).IsPIN() {
+		t.Fatal("IsPIN")
+	}
+}
+
+func TestExpired(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for date, want := range map[string]bool{"": false, "2025-12-31T23:59:59Z": true, "2026-05-31T00:00:00Z": false, "garbage": false} {
+		k := &Key{Policy: Policy{ExpiryDate: date}}
+		if got, _ := k.Expired(now); got != want {
+			t.Errorf("%q: %v", date, got)
+		}
+	}
 }
