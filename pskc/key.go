@@ -134,3 +134,19 @@ func algName(uri string) string {
 
 // Wipe overwrites the secret.
 func (k *Key) Wipe() { seed.Zero(k.Secret) }
+
+// String keeps the key and password out of logs.
+func (o Options) String() string {
+	return fmt.Sprintf("pskc.Options{File: %q, Key: %d bytes, Password: %t}", o.File, len(o.Key), o.Password != nil)
+}
+
+// GoString keeps %#v from printing the key and password.
+func (o Options) GoString() string { return o.String() }
+
+// String keeps the key and password out of logs.
+func (o WriterOptions) String() string {
+	return fmt.Sprintf("pskc.WriterOptions{Key: %d bytes, Password: %t, Iterations: %d}", len(o.Key), o.Password != nil, o.Iterations)
+}
+
+// GoString keeps %#v from printing the key and password.
+func (o WriterOptions) GoString() string { return o.String() }

@@ -261,3 +261,13 @@ func TestExpired(t *testing.T) {
 		}
 	}
 }
+
+func TestOptionsHideCredentials(t *testing.T) {
+	o := Options{Key: []byte("KEYKEYKEYKEYKEY1"), Password: []byte("hunter2")}
+	w := WriterOptions{Key: o.Key, Password: o.Password}
+	for _, s := range []string{fmt.Sprint(o), fmt.Sprintf("%#v %+v %v", o, &o, w), fmt.Sprintf("%#v", w)} {
+		if strings.Contains(s, "KEYKEY") || strings.Contains(s, "hunter2") || strings.Contains(s, "75 69") {
+			t.Fatalf("credential printed: %s", s)
+		}
+	}
+}
