@@ -203,7 +203,7 @@ func syntaxError(d *xml.Decoder, err error) (int, string, error) {
 // PSKC file has no use for a DOCTYPE).
 //
 // It uses RawToken (no namespace translation, which PSKC matching by local
-// name does not need, and a third faster); callers check that end tags
+// name does not need, and faster); callers check that end tags
 // match (readTree and the Reader's root handling do).
 func token(d *xml.Decoder) (xml.Token, error) {
 	t, err := d.RawToken()
