@@ -993,6 +993,7 @@ func newYKVerifyCmd() *cobra.Command {
 	var key, priv *secretin.Source
 	var logFile, logFormat string
 	var minCounter uint32
+	var pskc func(o *convert.Options) error
 	c := &cobra.Command{
 		Use:   "verify-otp [OTP]",
 		Short: "Check a Yubico OTP against its AES key and private ID (from a log, or given)",
@@ -1028,21 +1029,43 @@ input when not given. Exit code 1 when it does not verify.`,
 					return usagef("--log conflicts with --secret-file/--secret-env")
 				}
 				format := logFormat
-				if format == "traditional" {
+				switch format {
+				case "traditional":
 					format = "yubico-traditional"
+				case "duo":
+					format = "duo-yubikey"
 				}
-				toks, err := convert.ReadAll(logFile, format, nil)
+				opts := &convert.Options{Kind: seed.YubicoOTP}
+				if err := pskc(opts); err != nil {
+					return err
+				}
+				toks, err := convert.ReadAll(logFile, format, opts)
 				if err != nil {
 					return conversionError(err)
 				}
 				pub := strings.ToLower(otp[:len(otp)-32])
+				var noID []*seed.Token
 				for _, t := range toks {
-					if t.Kind == seed.YubicoOTP && yubikey.Modhex(t.PublicID) == pub {
+					switch {
+					case t.Kind != seed.YubicoOTP:
+					case yubikey.Modhex(t.PublicID) == pub:
 						aes, pid, serial = t.Secret, t.PrivateID, t.Serial // the last line for a public ID wins
+					case len(t.PublicID) == 0:
+						noID = append(noID, t)
 					}
 				}
 				if aes == nil {
-					return exitcode.DataErr(fmt.Errorf("no Yubico OTP credential with public ID %s in %s", pub, logFile))
+					// Logs without public IDs (Duo's): the credential whose key
+					// decrypts the OTP to its own private ID.
+					for _, t := range noID {
+						if _, err := yubikey.DecodeOTP(otp, t.Secret, t.PrivateID); err == nil {
+							aes, pid, serial = t.Secret, t.PrivateID, t.Serial
+							break
+						}
+					}
+				}
+				if aes == nil {
+					return exitcode.DataErr(fmt.Errorf("no Yubico OTP credential in %s verifies public ID %s", logFile, pub))
 				}
 			case key.IsSet():
 				var err error
@@ -1080,7 +1103,8 @@ input when not given. Exit code 1 when it does not verify.`,
 	key = secretFlags(c, "", "the AES key (32 hex digits)")
 	priv = secretFlags(c, "private-id", "the private ID (12 hex digits)")
 	c.Flags().StringVar(&logFile, "log", "", "look the credential up by public ID in this log")
-	c.Flags().StringVar(&logFormat, "log-format", "yubico", "format of --log: yubico, traditional or pskc")
+	c.Flags().StringVar(&logFormat, "log-format", "yubico", "format of --log: yubico, traditional, duo (YubiKey AES lines, matched by trying each key) or pskc")
+	pskc = pskcFlags(c)
 	c.Flags().Uint32Var(&minCounter, "min-counter", 0, "refuse an OTP whose counter (use<<8|session) is lower")
 	return c
 }

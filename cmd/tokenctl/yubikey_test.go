@@ -158,6 +158,11 @@ func TestYubiKeyDuoLogs(t *testing.T) {
 	if string(b) != want {
 		t.Fatalf("duo yubikey line %q, want %q", b, want)
 	}
+	// An OTP from that key verifies against the Duo file (no public ID there).
+	otp, _ := k.Press(1)
+	if code, out, errs := runCLI(t, "yubikey", "verify-otp", "--log", duoYK, "--log-format", "duo", otp); code != 0 || !strings.Contains(out, "YubiKey 777") {
+		t.Fatalf("verify-otp against the duo file: %d %s %s", code, out, errs)
+	}
 	// The same serial again in a Duo import file is refused before the key is touched.
 	writes := k.Writes()
 	if code, _, _ := runCLI(t, "yubikey", "otp", "2", "--generate", "--log", duoYK, "--log-format", "duo"); code != 1 || k.Writes() != writes {
