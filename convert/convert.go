@@ -2,6 +2,7 @@ package convert
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -249,8 +250,11 @@ func (p *pipe) input(src source, ff **Format) error {
 		r = f
 	}
 	br := bufio.NewReaderSize(r, 64<<10)
+	head, _ := br.Peek(8 << 10)
+	if f, ok := r.(*os.File); ok {
+		p.seen.reserve(estimateRows(f, head))
+	}
 	if *ff == nil {
-		head, _ := br.Peek(8 << 10)
 		f, err := Detect(head)
 		if err != nil {
 			return usage("%s: %v", display, err)
@@ -376,6 +380,22 @@ func (p *pipe) markDuplicates(batch []record) {
 		}
 	}
 	p.hashes = hs
+}
+
+// estimateRows guesses how many lines a file holds from its size and the
+// lines in its first bytes; 0 when it cannot tell. Capped, so that a
+// strange head cannot reserve much memory.
+func estimateRows(f *os.File, head []byte) int {
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() || len(head) == 0 {
+		return 0
+	}
+	lines := bytes.Count(head, []byte{'\n'})
+	if lines < 4 {
+		return 0
+	}
+	n := int(st.Size() * int64(lines) / int64(len(head)))
+	return min(n, 4<<20)
 }
 
 // flatten collects the FieldErrors of err; any other error is fatal.

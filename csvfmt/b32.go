@@ -19,18 +19,18 @@ var b32val = func() (t [256]byte) {
 // one allocation, no intermediate copy. Anything else goes to
 // seed.DecodeBase32, so both accept and refuse exactly the same texts
 // (TestDecodeBase32MatchesSeed checks this).
-func decodeBase32(s string) ([]byte, error) { return decodeBase32Into(nil, s) }
+func decodeBase32(s string) ([]byte, error) { return decodeBase32Into(nil, []byte(s)) }
 
 // decodeBase32Into is decodeBase32 writing into dst's memory when its
 // capacity is enough.
-func decodeBase32Into(dst []byte, s string) ([]byte, error) {
+func decodeBase32Into(dst, s []byte) ([]byte, error) {
 	n := len(s)
 	switch n % 8 {
 	case 1, 3, 6:
-		return seed.DecodeBase32(s)
+		return seed.DecodeBase32(string(s))
 	}
 	if n == 0 {
-		return seed.DecodeBase32(s)
+		return seed.DecodeBase32(string(s))
 	}
 	var out []byte
 	if cap(dst) >= n*5/8 {
@@ -44,7 +44,7 @@ func decodeBase32Into(dst []byte, s string) ([]byte, error) {
 		v := b32val[s[i]]
 		if v == 0xff {
 			seed.Zero(out)
-			return seed.DecodeBase32(s)
+			return seed.DecodeBase32(string(s))
 		}
 		acc = acc<<5 | uint64(v)
 		bits += 5
@@ -57,7 +57,7 @@ func decodeBase32Into(dst []byte, s string) ([]byte, error) {
 	if acc&(1<<uint(bits)-1) != 0 {
 		// Bits past the final byte: let seed say so.
 		seed.Zero(out)
-		return seed.DecodeBase32(s)
+		return seed.DecodeBase32(string(s))
 	}
 	return out, nil
 }
@@ -66,10 +66,10 @@ func decodeBase32Into(dst []byte, s string) ([]byte, error) {
 // (no separators), writing into dst's memory when its capacity is enough.
 // Anything else goes to seed.DecodeHex, so both accept and refuse exactly
 // the same texts.
-func decodeHexInto(dst []byte, s string) ([]byte, error) {
+func decodeHexInto(dst, s []byte) ([]byte, error) {
 	n := len(s)
 	if n == 0 || n%2 != 0 {
-		return seed.DecodeHex(s)
+		return seed.DecodeHex(string(s))
 	}
 	var out []byte
 	if cap(dst) >= n/2 {
@@ -81,7 +81,7 @@ func decodeHexInto(dst []byte, s string) ([]byte, error) {
 		hi, lo := hexval[s[i]], hexval[s[i+1]]
 		if hi|lo == 0xff || hi > 15 || lo > 15 {
 			seed.Zero(out)
-			return seed.DecodeHex(s)
+			return seed.DecodeHex(string(s))
 		}
 		out[i/2] = hi<<4 | lo
 	}

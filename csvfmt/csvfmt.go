@@ -145,9 +145,12 @@ func (f *fatal) Read() (*seed.Token, int, error) {
 	return nil, f.line, f.err
 }
 
+// text is a cell: a string, or bytes in the read buffer.
+type text interface{ ~string | ~[]byte }
+
 // parseUint parses a decimal cell ("30", "0"); blanks are handled by callers.
-func parseUint(s string) (uint64, bool) {
-	if s == "" || len(s) > 19 {
+func parseUint[T text](s T) (uint64, bool) {
+	if len(s) == 0 || len(s) > 19 {
 		return 0, false
 	}
 	var n uint64
@@ -162,8 +165,8 @@ func parseUint(s string) (uint64, bool) {
 }
 
 // cellInt parses an integer cell into *dst within [lo,hi]; empty keeps dst.
-func cellInt(p *problems, field, s string, lo, hi int, dst *int) {
-	if s == "" {
+func cellInt[T text](p *problems, field string, s T, lo, hi int, dst *int) {
+	if len(s) == 0 {
 		return
 	}
 	n, ok := parseUint(s)
@@ -175,7 +178,8 @@ func cellInt(p *problems, field, s string, lo, hi int, dst *int) {
 }
 
 // clip shortens a (non-secret) cell for quoting in a message.
-func clip(s string) string {
+func clip[T text](b T) string {
+	s := string(b)
 	if len(s) > 40 {
 		return s[:37] + "..."
 	}
@@ -184,8 +188,8 @@ func clip(s string) string {
 
 // decodeSecret decodes a secret cell under enc, into dst's memory when it
 // is large enough; the message names the problem without the text.
-func decodeSecret(p *problems, field, s string, enc seed.Encoding, dst []byte) []byte {
-	if s == "" {
+func decodeSecret(p *problems, field string, s []byte, enc seed.Encoding, dst []byte) []byte {
+	if len(s) == 0 {
 		p.add(field, "empty")
 		return nil
 	}
@@ -197,7 +201,7 @@ func decodeSecret(p *problems, field, s string, enc seed.Encoding, dst []byte) [
 	case seed.Hex:
 		b, err = decodeHexInto(dst, s)
 	default:
-		b, err = enc.Decode(s)
+		b, err = enc.Decode(string(s))
 	}
 	if err != nil {
 		p.add(field, "not %s: %s", enc, strings.TrimPrefix(strings.TrimPrefix(err.Error(), enc.String()+": "), "hex: "))

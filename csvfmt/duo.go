@@ -56,7 +56,7 @@ func sniffDuo(head []byte) bool {
 	if len(c) != 3 {
 		return false
 	}
-	_, ok := parseUint(string(c[2]))
+	_, ok := parseUint(c[2])
 	return ok && isHex(c[1]) && len(c[1]) >= 20
 }
 
@@ -102,13 +102,13 @@ func (d *duoReader) Read() (*seed.Token, int, error) {
 		p.add("columns", "%d columns, want serial,hex[,%s]", len(cells), map[seed.Kind]string{seed.HOTP: "counter", seed.TOTP: "step"}[d.kind])
 		return nil, p.line, p.err()
 	}
-	t, spare := d.token(seed.Token{Kind: d.kind, Hash: seed.SHA1, Digits: digitsOr(d.o), Serial: cells[0]})
+	t, spare := d.token(seed.Token{Kind: d.kind, Hash: seed.SHA1, Digits: digitsOr(d.o), Serial: d.str(0, cells[0])})
 	enc := seed.Hex
 	if d.o.SecretEncoding != seed.EncodingUnknown {
 		enc = d.o.SecretEncoding
 	}
 	t.Secret = decodeSecret(&p, "secret", cells[1], enc, spare)
-	if len(cells) == 3 && cells[2] != "" {
+	if len(cells) == 3 && len(cells[2]) > 0 {
 		if d.kind == seed.HOTP {
 			n, ok := parseUint(cells[2])
 			if !ok {
@@ -227,7 +227,7 @@ func (d *duoYKReader) Read() (*seed.Token, int, error) {
 		p.add("columns", "%d columns, want serial,private ID,AES key", len(cells))
 		return nil, p.line, p.err()
 	}
-	t, spare := d.token(seed.Token{Kind: seed.YubicoOTP, Serial: cells[0]})
+	t, spare := d.token(seed.Token{Kind: seed.YubicoOTP, Serial: d.str(0, cells[0])})
 	if id := decodeSecret(&p, "private ID", cells[1], seed.Hex, nil); id != nil {
 		if len(id) != 6 {
 			p.add("private ID", "%d bytes, want 6", len(id))

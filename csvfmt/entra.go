@@ -92,7 +92,7 @@ func (e *entraReader) readHeader() error {
 	}
 	known := 0
 	for i, c := range cells {
-		n := normHeader(c)
+		n := normHeader(string(c))
 		for j, want := range entraCols {
 			if n == normHeader(want) && e.idx[j] < 0 {
 				e.idx[j] = i
@@ -141,12 +141,12 @@ func (e *entraReader) Read() (*seed.Token, int, error) {
 		return nil, p.line, p.err()
 	}
 	t, spare := e.token(seed.Token{Kind: seed.TOTP, Hash: seed.SHA1, Digits: 6})
-	t.Serial = cells[e.idx[eSerial]]
-	if u := cells[e.idx[eUPN]]; u != "" {
-		t.User = strings.ReplaceAll(u, "''", "'")
+	t.Serial = e.str(eSerial, cells[e.idx[eSerial]])
+	if u := cells[e.idx[eUPN]]; len(u) > 0 {
+		t.User = strings.ReplaceAll(string(u), "''", "'")
 	}
-	t.Manufacturer = cells[e.idx[eManufacturer]]
-	t.Model = cells[e.idx[eModel]]
+	t.Manufacturer = e.str(eManufacturer, cells[e.idx[eManufacturer]])
+	t.Model = e.str(eModel, cells[e.idx[eModel]])
 	enc := seed.Base32
 	if e.o.SecretEncoding != seed.EncodingUnknown {
 		enc = e.o.SecretEncoding
@@ -157,7 +157,7 @@ func (e *entraReader) Read() (*seed.Token, int, error) {
 		lintBase32(&p, "secret key", sec)
 	}
 	iv := cells[e.idx[eInterval]]
-	if iv == "" {
+	if len(iv) == 0 {
 		p.add("time interval", "empty (want 30 or 60)")
 	} else {
 		cellInt(&p, "time interval", iv, 1, 86400, &t.Period)
@@ -167,15 +167,15 @@ func (e *entraReader) Read() (*seed.Token, int, error) {
 
 // lintBase32 warns about base32 spellings tokenctl repairs but strict
 // importers refuse.
-func lintBase32(p *problems, field, s string) {
+func lintBase32(p *problems, field string, s []byte) {
 	var what []string
-	if strings.ContainsAny(s, "abcdefghijklmnopqrstuvwxyz") {
+	if bytes.ContainsAny(s, "abcdefghijklmnopqrstuvwxyz") {
 		what = append(what, "lower case")
 	}
-	if strings.Contains(s, "=") {
+	if bytes.ContainsRune(s, '=') {
 		what = append(what, "'=' padding")
 	}
-	if strings.ContainsAny(s, " -\t") {
+	if bytes.ContainsAny(s, " -\t") {
 		what = append(what, "spaces or dashes")
 	}
 	if len(what) > 0 {

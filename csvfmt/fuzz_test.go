@@ -155,7 +155,7 @@ func FuzzDecodeHex(f *testing.F) {
 	f.Add("31:32 33")
 	f.Add("abcdeF")
 	f.Fuzz(func(t *testing.T, s string) {
-		a, aerr := decodeHexInto(make([]byte, 0, 8), s)
+		a, aerr := decodeHexInto(make([]byte, 0, 8), []byte(s))
 		b, berr := seed.DecodeHex(s)
 		if (aerr == nil) != (berr == nil) || !bytes.Equal(a, b) || (aerr != nil && aerr.Error() != berr.Error()) {
 			t.Fatalf("%q: fast %x %v, seed %x %v", s, a, aerr, b, berr)

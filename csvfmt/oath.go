@@ -91,27 +91,27 @@ func (r *piReader) Read() (*seed.Token, int, error) {
 			p.add("columns", "%d columns, want user, resolver, realm, serial, seed[, type, digits, step|counter]", len(cells))
 			return nil, p.line, p.err()
 		}
-		t.User = cells[0]
-		if cells[1] != "" {
-			t.SetLabel("resolver", cells[1])
+		t.User = r.str(0, cells[0])
+		if len(cells[1]) > 0 {
+			t.SetLabel("resolver", r.str(1, cells[1]))
 		}
-		if cells[2] != "" {
-			t.SetLabel("realm", cells[2])
+		if len(cells[2]) > 0 {
+			t.SetLabel("realm", r.str(2, cells[2]))
 		}
 		cells = cells[3:]
 	} else if len(cells) < 2 || len(cells) > 5 {
 		p.add("columns", "%d columns, want serial, seed[, type, digits, step|counter]", len(cells))
 		return nil, p.line, p.err()
 	}
-	t.Serial = cells[0]
+	t.Serial = string(cells[0])
 	enc := seed.Hex
 	if r.o.SecretEncoding != seed.EncodingUnknown {
 		enc = r.o.SecretEncoding
 	}
 	t.Secret = decodeSecret(&p, "seed", cells[1], enc, spare)
 	t.Hash = PrivacyIDEAHash(len(t.Secret))
-	if len(cells) > 2 && cells[2] != "" {
-		switch strings.ToLower(cells[2]) {
+	if len(cells) > 2 && len(cells[2]) > 0 {
+		switch strings.ToLower(string(cells[2])) {
 		case "hotp":
 			t.Kind = seed.HOTP
 		case "totp":
@@ -123,7 +123,7 @@ func (r *piReader) Read() (*seed.Token, int, error) {
 	if len(cells) > 3 {
 		readDigits(&p, "digits", cells[3], &t.Digits)
 	}
-	if len(cells) > 4 && cells[4] != "" {
+	if len(cells) > 4 && len(cells[4]) > 0 {
 		if t.Kind == seed.TOTP {
 			cellInt(&p, "step", cells[4], 1, 86400, &t.Period)
 		} else {
@@ -137,11 +137,11 @@ func (r *piReader) Read() (*seed.Token, int, error) {
 	return t, p.line, p.err()
 }
 
-func readDigits(p *problems, field, s string, dst *int) {
-	if s == "" {
+func readDigits[T text](p *problems, field string, s T, dst *int) {
+	if len(s) == 0 {
 		return
 	}
-	if s != "6" && s != "8" {
+	if len(s) != 1 || (s[0] != '6' && s[0] != '8') {
 		p.add(field, "%q (want 6 or 8)", clip(s))
 		return
 	}
@@ -237,14 +237,14 @@ func (r *linReader) Read() (*seed.Token, int, error) {
 		p.add("columns", "%d columns, want serial, key[, hotp|totp, digits, step, hash]", len(cells))
 		return nil, p.line, p.err()
 	}
-	t, spare := r.token(seed.Token{Serial: cells[0], Kind: seed.HOTP, Hash: seed.SHA1, Digits: 6})
+	t, spare := r.token(seed.Token{Serial: string(cells[0]), Kind: seed.HOTP, Hash: seed.SHA1, Digits: 6})
 	enc := seed.Hex
 	if r.o.SecretEncoding != seed.EncodingUnknown {
 		enc = r.o.SecretEncoding
 	}
 	t.Secret = decodeSecret(&p, "key", cells[1], enc, spare)
-	if len(cells) > 2 && cells[2] != "" {
-		switch strings.ToLower(cells[2]) {
+	if len(cells) > 2 && len(cells[2]) > 0 {
+		switch strings.ToLower(string(cells[2])) {
 		case "hotp":
 			t.Kind = seed.HOTP
 		case "totp":
@@ -259,8 +259,8 @@ func (r *linReader) Read() (*seed.Token, int, error) {
 	if len(cells) > 4 && t.Kind == seed.TOTP {
 		cellInt(&p, "step", cells[4], 1, 86400, &t.Period)
 	}
-	if len(cells) > 5 && cells[5] != "" {
-		h, err := seed.ParseHash(cells[5])
+	if len(cells) > 5 && len(cells[5]) > 0 {
+		h, err := seed.ParseHash(string(cells[5]))
 		if err != nil {
 			p.add("hash", "%q (want sha1, sha256 or sha512)", clip(cells[5]))
 		}

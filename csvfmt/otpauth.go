@@ -48,8 +48,8 @@ func (r *uriReader) Read() (*seed.Token, int, error) {
 			}
 			return nil, 0, err
 		}
-		r.raw = string(b)
-		line = strings.TrimSpace(r.raw)
+		r.rawb = b
+		line = strings.TrimSpace(string(b))
 		if line != "" && !strings.HasPrefix(line, "#") {
 			break
 		}
@@ -141,7 +141,7 @@ func parseURI(p *problems, s string) (*seed.Token, bool) {
 	if _, has := q["secret"]; !has {
 		p.add("secret", "missing")
 	} else {
-		t.Secret = decodeSecret(p, "secret", q.Get("secret"), seed.Base32, nil)
+		t.Secret = decodeSecret(p, "secret", []byte(q.Get("secret")), seed.Base32, nil)
 	}
 	if v := q.Get("algorithm"); v != "" {
 		h, err := seed.ParseHash(v)

@@ -27,10 +27,12 @@ type rows struct {
 	delim byte // 0 = detect on the first data line
 	// comment reports whether a line (trimmed) is a comment to skip; nil
 	// means the format has no comments.
-	comment   func(line string) bool
+	comment   func(line []byte) bool
 	onComment func(line string)
-	cells     []string
-	raw       string
+	cells     [][]byte // cells of the current line, valid until the next read
+	unq       []byte   // text of unquoted cells
+	rawb      []byte   // the current line, valid until the next read
+	last      []string // per column: the last string made, reused when equal
 	long      []byte
 	done      bool
 	pool      sync.Pool // recycled tokens (see Recycle)
@@ -99,35 +101,53 @@ func (r *rows) readLine() ([]byte, error) {
 }
 
 // next returns the cells of the next data line (blank and comment lines
-// skipped). The slice is reused by the following call.
-func (r *rows) next() ([]string, error) {
+// skipped). The cells point into the read buffer: they are valid until the
+// next read, and a reader copies what it keeps (see str). No string is
+// made of the line, so secret text does not linger in the heap.
+func (r *rows) next() ([][]byte, error) {
 	for {
 		b, err := r.readLine()
 		if err != nil {
 			return nil, err
 		}
-		s := string(b) // one allocation; cells are substrings of it
-		t := strings.TrimSpace(s)
-		if t == "" {
+		t := bytes.TrimSpace(b)
+		if len(t) == 0 {
 			continue
 		}
 		if r.comment != nil && r.comment(t) {
 			if r.onComment != nil {
-				r.onComment(t)
+				r.onComment(string(t))
 			}
 			continue
 		}
 		if r.delim == 0 {
-			r.delim = detectDelim(s)
+			r.delim = detectDelim(b)
 		}
-		r.raw = s
-		return r.split(s)
+		r.rawb = b
+		return r.split(b)
 	}
+}
+
+// str makes a string of cell i, reusing the previous line's string when
+// the text is the same (manufacturer, model... repeat on every line).
+func (r *rows) str(i int, b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	for len(r.last) <= i {
+		r.last = append(r.last, "")
+	}
+	if r.last[i] == string(b) { // no allocation for the comparison
+		return r.last[i]
+	}
+	s := string(b)
+	r.last[i] = s
+	return s
 }
 
 // detectDelim picks the most frequent of ',', ';' and tab outside quotes;
 // ',' wins ties and is the default.
-func detectDelim(s string) byte {
+func detectDelim(s []byte) byte {
 	var c, sc, tab int
 	q := false
 	for i := 0; i < len(s); i++ {
@@ -159,8 +179,9 @@ func detectDelim(s string) byte {
 
 var errQuote = errors.New("unterminated quoted cell")
 
-func (r *rows) split(s string) ([]string, error) {
+func (r *rows) split(s []byte) ([][]byte, error) {
 	cells := r.cells[:0]
+	r.unq = r.unq[:0]
 	d := r.delim
 	for {
 		// Skip leading blanks to see whether the cell is quoted.
@@ -169,13 +190,13 @@ func (r *rows) split(s string) ([]string, error) {
 			i++
 		}
 		if i < len(s) && s[i] == '"' {
-			var sb strings.Builder
+			start := len(r.unq)
 			j := i + 1
 			closed := false
 			for j < len(s) {
 				if s[j] == '"' {
 					if j+1 < len(s) && s[j+1] == '"' {
-						sb.WriteByte('"')
+						r.unq = append(r.unq, '"')
 						j += 2
 						continue
 					}
@@ -183,7 +204,7 @@ func (r *rows) split(s string) ([]string, error) {
 					j++
 					break
 				}
-				sb.WriteByte(s[j])
+				r.unq = append(r.unq, s[j])
 				j++
 			}
 			if !closed {
@@ -191,28 +212,30 @@ func (r *rows) split(s string) ([]string, error) {
 				return nil, r.errf("line", "%v", errQuote)
 			}
 			// Anything after the closing quote up to the delimiter must be blank.
-			k := strings.IndexByte(s[j:], d)
+			k := bytes.IndexByte(s[j:], d)
 			rest := s[j:]
 			if k >= 0 {
 				rest = s[j : j+k]
 			}
-			if strings.TrimSpace(rest) != "" {
+			if len(bytes.TrimSpace(rest)) != 0 {
 				r.cells = cells
 				return nil, r.errf("line", "text after a closing quote in cell %d", len(cells)+1)
 			}
-			cells = append(cells, strings.TrimSpace(sb.String()))
+			// A full slice expression: appending later cells to unq must
+			// not write into this one.
+			cells = append(cells, bytes.TrimSpace(r.unq[start:len(r.unq):len(r.unq)]))
 			if k < 0 {
 				break
 			}
 			s = s[j+k+1:]
 			continue
 		}
-		k := strings.IndexByte(s, d)
+		k := bytes.IndexByte(s, d)
 		if k < 0 {
-			cells = append(cells, strings.TrimSpace(s))
+			cells = append(cells, bytes.TrimSpace(s))
 			break
 		}
-		cells = append(cells, strings.TrimSpace(s[:k]))
+		cells = append(cells, bytes.TrimSpace(s[:k]))
 		s = s[k+1:]
 	}
 	r.cells = cells
@@ -243,11 +266,12 @@ func (r *rows) Recycle(t *seed.Token) {
 	r.pool.Put(t)
 }
 
-// Raw is the last line read, as it was (for a rejects file).
-func (r *rows) Raw() string { return r.raw }
+// Raw is the last line read, as it was (for a rejects file); call it
+// before the next Read.
+func (r *rows) Raw() string { return string(r.rawb) }
 
 // hashComment is the comment rule of formats where '#' starts a comment.
-func hashComment(line string) bool { return strings.HasPrefix(line, "#") }
+func hashComment(line []byte) bool { return len(line) > 0 && line[0] == '#' }
 
 // normHeader folds a header name for comparison: lower case, without
 // spaces, underscores, dashes and dots ("Time Interval" = "timeinterval").
