@@ -519,6 +519,9 @@ func (p *pipe) row(file string, r *record) error {
 		p.rep.Rejected++
 		return p.reject(readErrs, probs, raw)
 	}
+	if t == nil {
+		return nil // only warnings, and no token to write
+	}
 	if p.rep.Errors > 0 && !p.o.SkipInvalid {
 		return nil // nothing will be written: only keep checking
 	}
