@@ -20,6 +20,7 @@ func newSimToken2Cmd() *cobra.Command {
 	var (
 		serial      string
 		drift       time.Duration
+		driftRate   time.Duration
 		port        int
 		count       int
 		failAfter   int
@@ -70,7 +71,7 @@ configuration write), execute APDU K but lose its answer
 			log := &lineLog{w: c.ErrOrStderr()}
 			s := &simt2.Stream{
 				Port: port, FirstSerial: serial, Count: count, Idle: idle, NoReinsert: noReinsert,
-				Options: simt2.Options{Drift: drift, Contact: contact},
+				Options: simt2.Options{Drift: drift, DriftPerDay: driftRate, Contact: contact},
 				OnInsert: func(i int, t *simt2.Token) {
 					st := t.State()
 					model := st.Model
@@ -131,6 +132,7 @@ configuration write), execute APDU K but lose its answer
 	}
 	c.Flags().StringVar(&serial, "serial", simt2.DefaultSerial, "serial of the (first) token; its prefix chooses the model")
 	c.Flags().DurationVar(&drift, "drift", 0, "device clock offset from the host clock at start, e.g. 90s or -2m")
+	c.Flags().DurationVar(&driftRate, "drift-per-day", 0, "the device clock gains this much per day (negative: loses), e.g. 30s")
 	c.Flags().IntVar(&port, "port", vpcd.Port0, "vpcd port of the virtual reader (35963 = \"Virtual PCD 00 00\", 35964 = \"Virtual PCD 00 01\")")
 	c.Flags().IntVar(&count, "count", 0, "present this many tokens one after another, then stop (0 = one token until interrupted)")
 	c.Flags().IntVar(&failAfter, "fail-after-apdu", 0, "fault: pull the token after it answered this many APDUs")

@@ -560,7 +560,8 @@ on standard output.`,
 				return err
 			}
 			if p.Time.IsZero() {
-				p.Time = time.Now()
+				// The token keeps whole seconds: the nearest one.
+				p.Time = time.Now().Round(time.Second)
 			}
 			if _, err := sess.Burn(secret, p); err != nil {
 				return deviceErr(err)
@@ -742,7 +743,8 @@ seed again right after, from --secret-file/--secret-env or from the
 				return usagef("--reburn: no seed for serial %s", info.Serial)
 			}
 			if p.Time.IsZero() {
-				p.Time = time.Now()
+				// The token keeps whole seconds: the nearest one.
+				p.Time = time.Now().Round(time.Second)
 			}
 			var reburnSeed []byte
 			if reburn {

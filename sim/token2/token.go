@@ -17,7 +17,9 @@
 //   - a configuration write sets the clock, hash, period and display
 //     timeout; on a restricted model it erases the seed;
 //   - the clock runs from the host clock plus an offset (Options.Drift
-//     at start, then whatever the last configuration set);
+//     at start, then whatever the last configuration set: the clock is set
+//     to the written second when the write arrives), and gains
+//     Options.DriftPerDay per day from then on if asked;
 //   - DisplayCode is the code the token's display would show now;
 //   - with Options.Contact the token behaves as a T=0 contact card:
 //     responses with data come as 61 XX and must be fetched with GET
@@ -56,6 +58,9 @@ type Options struct {
 	Serial    string        // decimal serial; default DefaultSerial
 	Key       []byte        // device key; nil = the family key (another one makes every host authentication fail)
 	Drift     time.Duration // device clock minus host clock at start
+	// DriftPerDay is how much the device clock gains per day of host time
+	// (negative: loses), from start and again from each clock setting.
+	DriftPerDay time.Duration
 	Contact   bool          // T=0 contact card (61 XX / GET RESPONSE)
 	LockAfter int           // failed authentications before lock-out; 0 = DefaultLockAfter
 	// Now is the host clock the device clock runs from; nil = time.Now.
@@ -93,6 +98,8 @@ type Token struct {
 	now       func() time.Time
 
 	offset  time.Duration
+	anchor  time.Time // host time the offset was last set
+	perDay  time.Duration
 	seed    []byte
 	hash    seed.Hash
 	period  int
@@ -132,6 +139,7 @@ func New(o Options) *Token {
 		lockAfter: o.LockAfter,
 		now:       o.Now,
 		offset:    o.Drift,
+		perDay:    o.DriftPerDay,
 		hash:      seed.SHA1,
 		period:    30,
 		display:   30,
@@ -148,6 +156,7 @@ func New(o Options) *Token {
 	if t.now == nil {
 		t.now = time.Now
 	}
+	t.anchor = t.now()
 	if m, err := t2.Lookup(t.serial); err == nil {
 		t.model, t.known = m, true
 	}
@@ -183,7 +192,14 @@ func (t *Token) Clock() time.Time {
 	return t.clock()
 }
 
-func (t *Token) clock() time.Time { return t.now().Add(t.offset) }
+func (t *Token) clock() time.Time {
+	now := t.now()
+	d := t.offset
+	if t.perDay != 0 {
+		d += time.Duration(float64(now.Sub(t.anchor)) * float64(t.perDay) / float64(24*time.Hour))
+	}
+	return now.Add(d)
+}
 
 // DisplayCode is the 6-digit code the token's display would show now. ok
 // is false when the token holds no seed (its display shows nothing useful).
@@ -410,8 +426,9 @@ func (t *Token) writeConfig(cmd []byte) ([]byte, []byte) {
 	if err != nil {
 		return nil, swWrongData
 	}
-	// The clock starts at the given second now.
-	t.offset = c.Time.Sub(t.now().Truncate(time.Second))
+	// The clock is set to the given second as the write arrives.
+	now := t.now()
+	t.offset, t.anchor = c.Time.Sub(now), now
 	t.hash, t.period, t.display = c.Hash, c.Period, int(c.Display)
 	t.configTLV = append([]byte(nil), b...)
 	if !t.known || t.model.Restricted {

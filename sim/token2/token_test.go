@@ -237,3 +237,24 @@ func TestSerialCounting(t *testing.T) {
 		t.Fatal("non-numeric serial accepted")
 	}
 }
+
+func TestDriftPerDay(t *testing.T) {
+	host := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	now := host
+	tok := simt2.New(simt2.Options{Drift: 10 * time.Second, DriftPerDay: 48 * time.Second, Now: func() time.Time { return now }})
+	now = host.Add(12 * time.Hour)
+	if got := tok.Clock().Sub(now); got != 34*time.Second {
+		t.Fatalf("after 12 h the clock is %v ahead, want 34s", got)
+	}
+	// Setting the clock restarts the drift from zero.
+	if _, err := token2.NewSession(direct(tok)).Sync(token2.Params{Hash: seed.SHA1, Period: 30, Time: now}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := tok.Clock().Sub(now); got != 0 {
+		t.Fatalf("just after a sync the clock is %v off", got)
+	}
+	now = now.Add(6 * time.Hour)
+	if got := tok.Clock().Sub(now); got != 12*time.Second {
+		t.Fatalf("6 h after a sync the clock is %v ahead, want 12s", got)
+	}
+}
