@@ -55,14 +55,14 @@ var (
 
 // Options configure a new emulated token.
 type Options struct {
-	Serial    string        // decimal serial; default DefaultSerial
-	Key       []byte        // device key; nil = the family key (another one makes every host authentication fail)
-	Drift     time.Duration // device clock minus host clock at start
+	Serial string        // decimal serial; default DefaultSerial
+	Key    []byte        // device key; nil = the family key (another one makes every host authentication fail)
+	Drift  time.Duration // device clock minus host clock at start
 	// DriftPerDay is how much the device clock gains per day of host time
 	// (negative: loses), from start and again from each clock setting.
 	DriftPerDay time.Duration
-	Contact   bool          // T=0 contact card (61 XX / GET RESPONSE)
-	LockAfter int           // failed authentications before lock-out; 0 = DefaultLockAfter
+	Contact     bool // T=0 contact card (61 XX / GET RESPONSE)
+	LockAfter   int  // failed authentications before lock-out; 0 = DefaultLockAfter
 	// Now is the host clock the device clock runs from; nil = time.Now.
 	Now func() time.Time
 }
