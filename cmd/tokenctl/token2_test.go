@@ -13,6 +13,7 @@ import (
 
 	"github.com/tokenctl/tokenctl/convert"
 	"github.com/tokenctl/tokenctl/internal/pcsctest"
+	"github.com/tokenctl/tokenctl/internal/secretin"
 	"github.com/tokenctl/tokenctl/nfc"
 	"github.com/tokenctl/tokenctl/seed"
 	simt2 "github.com/tokenctl/tokenctl/sim/token2"
@@ -364,5 +365,24 @@ func TestToken2RescueWhenRecordFails(t *testing.T) {
 	b, _ := os.ReadFile(m[0])
 	if !strings.Contains(string(b), "86596120001,"+seed.EncodeBase32(held)+",sha1,30,6,OTPC-P1-i") {
 		t.Fatalf("rescue file does not hold the burned seed:\n%s", b)
+	}
+}
+
+func TestToken2SecretFromStdinAndEnv(t *testing.T) {
+	s := &simt2.Stream{FirstSerial: "86596320001"} // C302-i, unrestricted
+	reader := withToken2(t, s)
+	secret := []byte("stdin-secret-of-24-bytes")
+	saved := secretin.Stdin
+	defer func() { secretin.Stdin = saved }()
+	secretin.Stdin = strings.NewReader(hex.EncodeToString(secret) + "\n")
+	code, _, stderr := runCLI(t, "token2", "burn", "--reader", reader, "--wait", "--secret-file", "-", "--encoding", "hex")
+	if code != 0 || !bytes.Equal(s.Tokens()[0].State().Seed, secret) {
+		t.Fatalf("stdin: exit %d %s", code, stderr)
+	}
+	other := []byte("env-secret-is-here-0123")
+	t.Setenv("T2_SEED", strings.ToLower(seed.EncodeBase32(other)))
+	code, _, stderr = runCLI(t, "token2", "burn", "--reader", reader, "--secret-env", "T2_SEED")
+	if code != 0 || !bytes.Equal(s.Tokens()[0].State().Seed, other) {
+		t.Fatalf("env: exit %d %s", code, stderr)
 	}
 }
