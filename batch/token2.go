@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ebfe/scard"
+
 	"github.com/tokenctl/tokenctl/ledger"
 	"github.com/tokenctl/tokenctl/nfc"
 	"github.com/tokenctl/tokenctl/seed"
@@ -34,7 +36,7 @@ func (s *Token2Station) Next(ctx context.Context) (Device, error) {
 		return nil, err
 	}
 	t0 := time.Now()
-	card, err := s.PCSC.Connect(s.Reader)
+	card, err := connect(ctx, s.PCSC, s.Reader)
 	if err != nil {
 		if nfc.Removed(err) {
 			return nil, &DeviceError{Err: err}
@@ -136,3 +138,25 @@ func (r Token2Recipe) New(d Device) (*seed.Token, error) {
 	return &seed.Token{Serial: d.Serial(), Kind: seed.TOTP, Hash: r.Hash, Digits: 6, Period: period,
 		Manufacturer: "Token2", Model: d.Model(), Secret: secret}, nil
 }
+
+// connect connects to the card in reader, waiting up to ShareWait while
+// another program (or a process that just died, until pcscd notices)
+// still holds it.
+func connect(ctx context.Context, pc *nfc.Context, reader string) (*nfc.Card, error) {
+	deadline := time.Now().Add(ShareWait)
+	for {
+		card, err := pc.Connect(reader)
+		if err == nil || !errors.Is(err, scard.ErrSharingViolation) || time.Now().After(deadline) {
+			return card, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// ShareWait bounds how long Next waits for another program to release the
+// card in the reader.
+var ShareWait = 5 * time.Second

@@ -34,7 +34,7 @@ func (s *YubiKeyCCIDStation) Next(ctx context.Context) (Device, error) {
 		return nil, err
 	}
 	t0 := time.Now()
-	card, err := s.PCSC.Connect(s.Reader)
+	card, err := connect(ctx, s.PCSC, s.Reader)
 	if err != nil {
 		if nfc.Removed(err) {
 			return nil, &DeviceError{Err: err}

@@ -1,0 +1,298 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tokenctl/tokenctl/batch"
+	"github.com/tokenctl/tokenctl/hid"
+	"github.com/tokenctl/tokenctl/internal/exitcode"
+	"github.com/tokenctl/tokenctl/ledger"
+	"github.com/tokenctl/tokenctl/nfc"
+	"github.com/tokenctl/tokenctl/seed"
+	"github.com/tokenctl/tokenctl/token2"
+)
+
+func init() { register(newBatchCmd) }
+
+func newBatchCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "batch",
+		Short: "Provision a box of tokens one after another, recorded in a ledger",
+		Long: `Program a whole box of tokens, one after another: wait for the next token,
+read its serial, refuse a serial the ledger already holds (unless
+--reprogram), generate the secret, record it in the ledger (on disk) before
+anything is written to the token, program it, optionally verify it, record
+the outcome, and ask for the token to be removed. Runs until --count tokens
+are programmed or Ctrl-C.
+
+A token whose earlier attempt was interrupted (crash, token pulled away) has
+a pending or failed record holding the secret it may have received; when it
+is presented again, that same secret is burned again (this needs the
+ledger's key: --identity-file or --passphrase-file). Several batches, on
+one or several machines, may share a ledger: no serial is programmed twice.
+
+Each token's outcome is a line on standard output (a JSON object with
+--json); instructions and, on a terminal, a progress line go to standard
+error. Export the result with 'tokenctl ledger export'.`,
+		Example: `  tokenctl ledger init --identity-out ~/keys/tokens.age tokens.ledger
+  tokenctl batch token2 --ledger tokens.ledger --count 200 --batch box-17 --verify --identity-file ~/keys/tokens.age
+  tokenctl batch yubikey --ledger tokens.ledger --count 50 --mode yubico-otp --slot 1
+  tokenctl ledger export --ledger tokens.ledger --batch box-17 --to duo -o duo.csv --identity-file ~/keys/tokens.age`,
+	}
+	c.AddCommand(newBatchToken2Cmd(), newBatchYubiKeyCmd())
+	return c
+}
+
+// batchFlags are the options both batch commands share.
+type batchFlags struct {
+	lf        ledgerFlags
+	count     int
+	name      string
+	reprogram bool
+	noResume  bool
+	verify    bool
+	reader    string
+}
+
+func (f *batchFlags) add(c *cobra.Command) {
+	f.lf.add(c, false)
+	f.lf.addOperator(c)
+	c.Flags().IntVar(&f.count, "count", 0, "stop after this many tokens are programmed (default: until Ctrl-C)")
+	c.Flags().StringVar(&f.name, "batch", "", "batch name recorded with each token (default: FAMILY-DATE-TIME)")
+	c.Flags().BoolVar(&f.reprogram, "reprogram", false, "burn a new secret into tokens the ledger already holds (their old record is kept as replaced)")
+	c.Flags().BoolVar(&f.noResume, "no-resume", false, "skip tokens with a pending or failed record instead of re-burning their recorded secret")
+	c.Flags().BoolVar(&f.verify, "verify", false, "have the operator check each token after programming (type its code, or touch the YubiKey)")
+	c.Flags().StringVar(&f.reader, "reader", "", "PC/SC reader to use, by name or part of it (default: the only reader)")
+}
+
+// runBatch runs cfg with the CLI's output conventions.
+func (f *batchFlags) runBatch(cmd *cobra.Command, l *ledger.Ledger, cfg batch.Config, family string) error {
+	if f.count < 0 {
+		return usagef("--count %d: want a positive number", f.count)
+	}
+	out, errw := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	cfg.Ledger, cfg.Count, cfg.Reprogram, cfg.NoResume = l, f.count, f.reprogram, f.noResume
+	cfg.Batch = f.name
+	if cfg.Batch == "" {
+		cfg.Batch = family + "-" + time.Now().Format("20060102-150405")
+	}
+	cfg.Operator = f.lf.operatorName()
+	cfg.Say = func(msg string) { fmt.Fprintln(errw, msg) }
+	enc := json.NewEncoder(out)
+	cfg.OnResult = func(r batch.Result) {
+		if global.JSON {
+			enc.Encode(r)
+			return
+		}
+		line := fmt.Sprintf("%s\t%s", dash(r.Serial), r.Outcome)
+		if r.Model != "" {
+			line += "\t" + r.Model
+		}
+		if r.Resumed {
+			line += "\t(resumed: same secret burned again)"
+		}
+		if r.Error != "" {
+			line += "\t" + r.Error
+		}
+		fmt.Fprintln(out, line)
+	}
+	if stderrIsTerminal() && errw == os.Stderr {
+		cfg.OnProgress = func(p batch.Progress) {
+			rem := "no count"
+			if p.Remaining >= 0 {
+				rem = fmt.Sprintf("%d remaining", p.Remaining)
+			}
+			fmt.Fprintf(errw, "[%s] %d done, %d failed, %d skipped, %s, %.1f tokens/min\n", cfg.Batch, p.Done, p.Failed, p.Skipped, rem, p.Rate)
+		}
+	}
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	fmt.Fprintf(errw, "batch %s on ledger %s", cfg.Batch, f.lf.path)
+	if !l.Unlocked() {
+		fmt.Fprint(errw, " (no key given: tokens left pending by an earlier run will be skipped)")
+	}
+	fmt.Fprintln(errw)
+	sum, err := batch.Run(ctx, cfg)
+	interrupted := err != nil && ctx.Err() != nil && cmd.Context().Err() == nil
+	if global.JSON {
+		enc.Encode(map[string]any{"summary": sum})
+	}
+	fmt.Fprintf(errw, "batch %s: %d programmed (%d verified), %d failed, %d skipped, %d resumed, in %.0f s\n",
+		sum.Batch, sum.Done, sum.Verified, sum.Failed, sum.Skipped, sum.Resumed, sum.Seconds)
+	switch {
+	case err == nil:
+		return nil
+	case interrupted:
+		fmt.Fprintln(errw, "interrupted")
+		return nil
+	}
+	var ne *nfc.Error
+	if errors.As(err, &ne) {
+		return exitcode.DeviceErr(err)
+	}
+	return ledgerErr(err)
+}
+
+// pcscReader opens a PC/SC context and picks the reader.
+func pcscReader(substr string) (*nfc.Context, string, error) {
+	pc, err := nfc.NewContext()
+	if err != nil {
+		return nil, "", exitcode.DeviceErr(err)
+	}
+	r, err := pc.FindReader(substr)
+	if err != nil {
+		pc.Release()
+		return nil, "", exitcode.DeviceErr(err)
+	}
+	return pc, r, nil
+}
+
+func newBatchToken2Cmd() *cobra.Command {
+	var bf batchFlags
+	var hash string
+	var period, display, nbytes int
+	c := &cobra.Command{
+		Use:   "token2 [--count N] [--batch NAME] [--verify]",
+		Short: "Burn a box of Token2 programmable TOTP tokens laid one after another on the reader",
+		Long: `Burn Token2 programmable TOTP tokens (OTPC-P1/P2, miniOTP-2/3, C301/C302)
+laid one after another on a PC/SC (NFC) reader. Each gets a new random seed
+(20 bytes for SHA-1, 32 for SHA-256), the host's clock, and the hash and
+time step asked for. With --verify, the operator types the code the token
+then shows, and the token is recorded as verified when it matches.`,
+		Example: `  tokenctl batch token2 --ledger tokens.ledger --count 200 --batch box-17 --verify
+  tokenctl batch token2 --hash sha256 --period 60 --reader ACR122 --json > box-18.jsonl`,
+		Args: cobra.NoArgs,
+	}
+	bf.add(c)
+	c.Flags().StringVar(&hash, "hash", "sha1", "TOTP hash: sha1 or sha256")
+	c.Flags().IntVar(&period, "period", 30, "TOTP time step: 30 or 60 seconds")
+	c.Flags().IntVar(&display, "display", 30, "display timeout: 15, 30, 60 or 120 seconds")
+	c.Flags().IntVar(&nbytes, "bytes", 0, "secret length in bytes (default: 20 for SHA-1, 32 for SHA-256)")
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		h, err := seed.ParseHash(hash)
+		if err != nil || h == seed.SHA512 {
+			return usagef("--hash %q: want sha1 or sha256", hash)
+		}
+		if period != 30 && period != 60 {
+			return usagef("--period %d: want 30 or 60", period)
+		}
+		disp, err := token2.ParseDisplay(display)
+		if err != nil {
+			return usagef("--display: %v", err)
+		}
+		if nbytes != 0 && (nbytes < token2.MinSeedLen || nbytes > token2.MaxSeedLen) {
+			return usagef("--bytes %d: a Token2 token takes %d to %d bytes", nbytes, token2.MinSeedLen, token2.MaxSeedLen)
+		}
+		l, err := bf.lf.open(cmd.Context())
+		if err != nil {
+			return err
+		}
+		defer l.Close()
+		pc, reader, err := pcscReader(bf.reader)
+		if err != nil {
+			return err
+		}
+		defer pc.Release()
+		cfg := batch.Config{
+			Station: &batch.Token2Station{PCSC: pc, Reader: reader, Display: disp},
+			Recipe:  batch.Token2Recipe{Hash: h, Period: period, Bytes: nbytes},
+		}
+		if bf.verify {
+			cfg.Verify = &batch.CodeVerifier{Prompt: batch.NewLinePrompter(cmd.InOrStdin(), cmd.ErrOrStderr())}
+		}
+		return bf.runBatch(cmd, l, cfg, "token2")
+	}
+	return c
+}
+
+func newBatchYubiKeyCmd() *cobra.Command {
+	var bf batchFlags
+	var transport, mode string
+	var slot, digits int
+	var force, randomID bool
+	c := &cobra.Command{
+		Use:   "yubikey [--mode yubico-otp|hotp] [--slot 1|2] [--count N]",
+		Short: "Personalize a box of YubiKeys inserted one after another",
+		Long: `Personalize an OTP slot of YubiKeys presented one after another: plugged
+into USB (--transport hid: each newly inserted key) or laid on a PC/SC
+reader (--transport ccid, NFC). Each key gets a new credential:
+
+  yubico-otp  public ID from the serial ("vv..." as ykman's --serial-public-id,
+              or random with --random-public-id), random private ID and AES key
+  hotp        OATH-HOTP (SHA-1) with a random 20-byte key, 6 or 8 digits
+
+A slot that is already programmed is not overwritten unless --force (or the
+ledger knows the key: --reprogram, or a resumed pending record). With
+--verify the operator touches the key (hold about 3 s for slot 2) and the
+code it types is checked.`,
+		Example: `  tokenctl batch yubikey --ledger tokens.ledger --count 50 --verify
+  tokenctl batch yubikey --mode hotp --digits 8 --slot 2 --transport ccid --reader 'Virtual PCD 00 01'`,
+		Args: cobra.NoArgs,
+	}
+	bf.add(c)
+	c.Flags().StringVar(&transport, "transport", "", "hid (USB) or ccid (PC/SC reader, NFC); default: ccid with --reader, else hid when USB works")
+	c.Flags().StringVar(&mode, "mode", "yubico-otp", "credential: yubico-otp or hotp")
+	c.Flags().IntVar(&slot, "slot", 1, "OTP slot: 1 (short touch) or 2 (long touch)")
+	c.Flags().IntVar(&digits, "digits", 6, "HOTP digits: 6 or 8")
+	c.Flags().BoolVar(&force, "force", false, "overwrite a slot that is already programmed on keys the ledger does not know")
+	c.Flags().BoolVar(&randomID, "random-public-id", false, "Yubico OTP: a random public ID (vv + 10 modhex) instead of one from the serial")
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		var r batch.YubiKeyRecipe
+		switch mode {
+		case "yubico-otp", "yubico", "otp":
+			r.Kind, r.RandomPublicID = seed.YubicoOTP, randomID
+		case "hotp", "oath-hotp":
+			if digits != 6 && digits != 8 {
+				return usagef("--digits %d: want 6 or 8", digits)
+			}
+			r.Kind, r.Digits = seed.HOTP, digits
+		default:
+			return usagef("--mode %q: want yubico-otp or hotp", mode)
+		}
+		if slot != 1 && slot != 2 {
+			return usagef("--slot %d: want 1 or 2", slot)
+		}
+		switch transport {
+		case "":
+			transport = "ccid"
+			if bf.reader == "" && hid.Supported() {
+				transport = "hid"
+			}
+		case "hid", "ccid":
+		default:
+			return usagef("--transport %q: want hid or ccid", transport)
+		}
+		if transport == "hid" && !hid.Supported() {
+			return usagef("USB HID is not available in this build: use --transport ccid")
+		}
+		l, err := bf.lf.open(cmd.Context())
+		if err != nil {
+			return err
+		}
+		defer l.Close()
+		cfg := batch.Config{Recipe: r, Slot: slot, Force: force}
+		if transport == "ccid" {
+			pc, reader, err := pcscReader(bf.reader)
+			if err != nil {
+				return err
+			}
+			defer pc.Release()
+			cfg.Station = &batch.YubiKeyCCIDStation{PCSC: pc, Reader: reader, Slot: slot}
+		} else {
+			cfg.Station = &batch.YubiKeyHIDStation{Slot: slot}
+		}
+		if bf.verify {
+			cfg.Verify = &batch.TouchVerifier{Prompt: batch.NewLinePrompter(cmd.InOrStdin(), cmd.ErrOrStderr())}
+		}
+		return bf.runBatch(cmd, l, cfg, "yubikey")
+	}
+	return c
+}
