@@ -353,3 +353,63 @@ var codeNames = map[scard.Error]codeName{
 	scard.ErrCancelledByUser:      {"SCARD_W_CANCELLED_BY_USER", "cancelled by the user"},
 	scard.ErrCardNotAuthenticated: {"SCARD_W_CARD_NOT_AUTHENTICATED", "the card is not authenticated"},
 }
+
+// WaitForAnyCard waits until exactly one of readers (every reader when
+// readers is empty) holds a card, and returns its name: for a --wait
+// without --reader. Several readers holding cards at once is an error
+// naming them. Cancellation as for WaitForCard.
+func (c *Context) WaitForAnyCard(ctx context.Context, readers []string) (string, error) {
+	if len(readers) == 0 {
+		all, err := c.Readers()
+		if err != nil {
+			return "", err
+		}
+		if len(all) == 0 {
+			return "", errors.New("no PC/SC reader found (is the reader plugged in and pcscd running?)")
+		}
+		readers = all
+	}
+	sc, err := c.sc()
+	if err != nil {
+		return "", err
+	}
+	stop := context.AfterFunc(ctx, func() { c.Cancel() })
+	defer stop()
+	rs := make([]scard.ReaderState, len(readers))
+	for i, r := range readers {
+		rs[i] = scard.ReaderState{Reader: r, CurrentState: scard.StateUnaware}
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return "", fmt.Errorf("waiting for a card: %w", err)
+		}
+		err := sc.GetStatusChange(rs, pollInterval)
+		switch {
+		case err == nil:
+		case errors.Is(err, scard.ErrTimeout):
+			continue
+		case errors.Is(err, scard.ErrCancelled):
+			if ctx.Err() != nil {
+				return "", fmt.Errorf("waiting for a card: %w", ctx.Err())
+			}
+			return "", fmt.Errorf("waiting for a card: %w", context.Canceled)
+		default:
+			return "", wrap("", "waiting for a card", err)
+		}
+		var with []string
+		for i := range rs {
+			ev := rs[i].EventState
+			if ev&scard.StatePresent != 0 && ev&scard.StateMute == 0 {
+				with = append(with, rs[i].Reader)
+			}
+			rs[i].CurrentState = ev &^ scard.StateChanged
+		}
+		switch len(with) {
+		case 0:
+		case 1:
+			return with[0], nil
+		default:
+			return "", fmt.Errorf("cards in %d readers, choose one with --reader: %s", len(with), quoteList(with))
+		}
+	}
+}

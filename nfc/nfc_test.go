@@ -263,11 +263,11 @@ func TestWaitCancelled(t *testing.T) {
 
 func TestWaitForCardArrival(t *testing.T) {
 	ctx, pc, reader := setup(t)
-	go func() {
-		time.Sleep(300 * time.Millisecond)
-		insert(t, ctx, &t0Card{})
-	}()
-	if err := pc.WaitForCard(ctx, reader); err != nil {
+	waited := make(chan error, 1)
+	go func() { waited <- pc.WaitForCard(ctx, reader) }()
+	time.Sleep(300 * time.Millisecond)
+	insert(t, ctx, &t0Card{})
+	if err := <-waited; err != nil {
 		t.Fatal(err)
 	}
 	card, err := pc.Connect(reader)
@@ -344,5 +344,33 @@ func TestRemovedErrorNamesCode(t *testing.T) {
 	t.Logf("pulled card: %v", err)
 	if err == nil || !nfc.Removed(err) {
 		t.Fatalf("transmit to a pulled card: %v", err)
+	}
+}
+
+func TestWaitForAnyCard(t *testing.T) {
+	ctx, pc, reader := setup(t)
+	pcsctest.LockReader(t, vpcd.Port1)
+	other := vpcd.ReaderName(vpcd.Port1)
+	if err := pc.WaitForRemoval(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	var got string
+	waited := make(chan error, 1)
+	go func() {
+		var err error
+		got, err = pc.WaitForAnyCard(wctx, []string{other, reader})
+		waited <- err
+	}()
+	time.Sleep(300 * time.Millisecond)
+	insert(t, ctx, &t0Card{})
+	if err := <-waited; err != nil || got != reader {
+		t.Fatalf("WaitForAnyCard = %q, %v; want %q", got, err, reader)
+	}
+	wctx, cancel = context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	if _, err := pc.WaitForAnyCard(wctx, []string{other}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("empty reader: %v", err)
 	}
 }

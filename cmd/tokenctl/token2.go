@@ -94,6 +94,10 @@ func (o *t2Conn) open(ctx context.Context, c *cobra.Command) (*t2Session, error)
 	}
 	s := &t2Session{pc: pc}
 	reader, err := pc.FindReader(o.reader)
+	if err != nil && o.reader == "" && o.wait != "" {
+		// Several readers and no --reader: wait for a token on any of them.
+		reader, err = "", nil
+	}
 	if err != nil {
 		s.close()
 		return nil, exitcode.DeviceErr(err)
@@ -111,16 +115,26 @@ func (o *t2Conn) open(ctx context.Context, c *cobra.Command) (*t2Session, error)
 			wctx, cancel = context.WithTimeout(ctx, d)
 			defer cancel()
 		}
-		if stderrIsTerminal() {
-			fmt.Fprintf(c.ErrOrStderr(), "waiting for a token on %q: press its button and hold it on the reader (Ctrl-C to stop)...\n", reader)
+		where := fmt.Sprintf("%q", reader)
+		if reader == "" {
+			where = "any reader"
 		}
-		if err := pc.WaitForCard(wctx, reader); err != nil {
+		if stderrIsTerminal() {
+			fmt.Fprintf(c.ErrOrStderr(), "waiting for a token on %s: press its button and hold it on the reader (Ctrl-C to stop)...\n", where)
+		}
+		if reader == "" {
+			reader, err = pc.WaitForAnyCard(wctx, nil)
+			s.reader = reader
+		} else {
+			err = pc.WaitForCard(wctx, reader)
+		}
+		if err != nil {
 			s.close()
 			switch {
 			case errors.Is(err, context.DeadlineExceeded):
-				return nil, exitcode.DeviceErr(fmt.Errorf("no token presented on %q within %s", reader, o.wait))
+				return nil, exitcode.DeviceErr(fmt.Errorf("no token presented on %s within %s", where, o.wait))
 			case errors.Is(err, context.Canceled):
-				return nil, exitcode.DeviceErr(fmt.Errorf("interrupted while waiting for a token on %q", reader))
+				return nil, exitcode.DeviceErr(fmt.Errorf("interrupted while waiting for a token on %s", where))
 			}
 			return nil, exitcode.DeviceErr(err)
 		}

@@ -386,3 +386,23 @@ func TestToken2SecretFromStdinAndEnv(t *testing.T) {
 		t.Fatalf("env: exit %d %s", code, stderr)
 	}
 }
+
+func TestToken2WaitOnAnyReader(t *testing.T) {
+	s := &simt2.Stream{FirstSerial: "86596000005"}
+	withToken2(t, s)
+	pcsctest.LockReader(t, vpcd.Port1) // keep the other virtual reader empty
+	pc, err := nfc.NewContext()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := pc.WaitForRemoval(ctx, vpcd.ReaderName(vpcd.Port1)); err != nil {
+		t.Fatal(err)
+	}
+	pc.Release()
+	code, stdout, stderr := runCLI(t, "token2", "info", "--wait=10s")
+	if code != 0 || !strings.Contains(stdout, "86596000005") || !strings.Contains(stdout, "miniOTP-2-i") {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+}
