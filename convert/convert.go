@@ -119,6 +119,10 @@ type pipe struct {
 	// one type per file (no --split): the first type and where it was.
 	firstType, firstAt string
 	hashes             []uint64 // scratch for markDuplicates
+	// the first secret size per hash, where, and whether another was seen
+	secretLen [3]int
+	secretAt  [3]string
+	mixedLen  bool
 }
 
 func run(inputs []source, from, to, out string, validate bool, o *Options) (rep *Report, err error) {
@@ -498,6 +502,16 @@ func (p *pipe) row(file string, r *record) error {
 				among = " among the " + key + " tokens"
 			}
 			probs = append(probs, problem("serial", "duplicate %q%s (already on an earlier line)", t.Serial, among))
+		}
+		if n, h := len(t.Secret), t.Hash; n >= MinSecretLen && t.Kind != seed.YubicoOTP && h >= 0 && int(h) < len(p.secretLen) {
+			if p.secretLen[h] == 0 {
+				p.secretLen[h], p.secretAt[h] = n, fmt.Sprintf("%s:%d", file, line)
+			} else if n != p.secretLen[h] && !p.mixedLen {
+				// Vendor files hold one secret size per hash; another is
+				// often a truncated cell. Said once: mixed sizes happen.
+				p.mixedLen = true
+				probs = append(probs, warning("secret", "%d bytes, but %d bytes on %s: truncated? (said once)", n, p.secretLen[h], p.secretAt[h]))
+			}
 		}
 		if r.dupUPN {
 			probs = append(probs, problem("upn", "%q already has a token on an earlier line (Entra: one token per user)", t.User))

@@ -62,7 +62,7 @@ broken=token2-broken.csv
   head -4 "$vendor"
   sed -n 5p "$vendor" | sed 's/,86596120004,/,8.6596120004E+10,/'
   sed -n 3p "$vendor"
-  sed -n 6p "$vendor" | awk -F, -v OFS=, '{ $3 = substr($3, 1, 29); print }'
+  sed -n 6p "$vendor" | awk -F, -v OFS=, '{ $3 = substr($3, 1, 30); print }'
   sed -n 7p "$vendor" | awk -F, -v OFS=, '{ $4 = 45; print }'
   sed -n 8p "$vendor" | cut -d, -f1-5
   sed -n 9p "$vendor" | awk -F, -v OFS=, '{ $3 = tolower($3) "===="; print }'
