@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 
@@ -63,7 +64,7 @@ type Report struct {
 }
 
 // Run converts the inputs (paths; "-" reads o.Stdin) from format from (""
-// detects it: exactly one format's Sniff must claim the first input) to
+// detects it for each input: exactly one format's Sniff must claim it) to
 // format to, writing out ("" or "-" writes o.Stdout).
 //
 // Every row is checked against the rules of the target and every problem
@@ -195,14 +196,17 @@ func run(inputs []source, from, to, out string, validate bool, o *Options) (rep 
 			return rep, usage("format %s cannot be read", ff.Name)
 		}
 	}
+	var froms []string
 	for _, in := range inputs {
-		if err := p.input(in, &ff); err != nil {
+		f := ff // without --from, each input is detected on its own
+		if err := p.input(in, &f); err != nil {
 			return rep, err
 		}
+		if f != nil && !slices.Contains(froms, f.Name) {
+			froms = append(froms, f.Name)
+		}
 	}
-	if ff != nil {
-		rep.From = ff.Name
-	}
+	rep.From = strings.Join(froms, ",")
 	if rep.Errors > 0 && !opts.SkipInvalid {
 		rep.Written = 0
 		what := "nothing written"
