@@ -52,7 +52,7 @@ func (s *Token2Station) Next(ctx context.Context) (Device, error) {
 		card.Close()
 		return nil, &DeviceError{Err: fmt.Errorf("reading the token's serial: %w", err)}
 	}
-	return &token2Device{st: s, card: card, sess: sess, info: info}, nil
+	return &token2Device{st: s, close: card.Close, sess: sess, info: info}, nil
 }
 
 // WaitRemoved waits until the reader is empty.
@@ -61,10 +61,10 @@ func (s *Token2Station) WaitRemoved(ctx context.Context) error {
 }
 
 type token2Device struct {
-	st   *Token2Station
-	card *nfc.Card
-	sess *token2.Session
-	info *token2.Info
+	st    *Token2Station
+	close func() error
+	sess  *token2.Session
+	info  *token2.Info
 }
 
 func (d *token2Device) Serial() string { return d.info.Serial }
@@ -112,7 +112,7 @@ func (d *token2Device) Program(tok *seed.Token) error {
 	return nil
 }
 
-func (d *token2Device) Close() error { return d.card.Close() }
+func (d *token2Device) Close() error { return d.close() }
 
 // Token2Recipe makes TOTP credentials for Token2 tokens.
 type Token2Recipe struct {
