@@ -1,13 +1,14 @@
 package yubikey
 
 import (
-	"bytes"
 	"fmt"
 
 	"github.com/tokenctl/tokenctl/apdu"
+	"github.com/tokenctl/tokenctl/seed"
 )
 
-// AIDs of the YubiKey applications this package talks to.
+// AIDs of the YubiKey's OTP application (which this package talks to) and
+// management application (which the emulator in sim/yubikey answers).
 var (
 	AIDOTP        = []byte{0xA0, 0x00, 0x00, 0x05, 0x27, 0x20, 0x01}
 	AIDManagement = []byte{0xA0, 0x00, 0x00, 0x05, 0x27, 0x47, 0x11, 0x17}
@@ -71,7 +72,7 @@ func (c *CCID) Status() (Status, error) { return c.status, nil }
 
 func (c *CCID) send(what string, cmd []byte) ([]byte, error) {
 	resp, err := c.t.Transmit(cmd)
-	wipe(cmd)
+	seed.Zero(cmd)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
@@ -119,32 +120,4 @@ func (c *CCID) Exchange(cmd byte, payload []byte, n int) ([]byte, error) {
 		return nil, fmt.Errorf("command %02x: %d bytes in the answer, want %d", cmd, len(data), n)
 	}
 	return data, nil
-}
-
-// ManagementVersion selects the management application and returns the
-// firmware version it reports (YubiKey 4 and 5), or an error.
-func ManagementVersion(t apdu.Transmitter) (Version, error) {
-	resp, err := t.Transmit(append([]byte{0x00, 0xA4, 0x04, 0x00, byte(len(AIDManagement))}, AIDManagement...))
-	if err != nil {
-		return Version{}, err
-	}
-	data, sw, err := apdu.Split(resp)
-	if err != nil {
-		return Version{}, err
-	}
-	if sw != apdu.SWOK {
-		return Version{}, &apdu.StatusError{Command: "select management application", SW: sw}
-	}
-	return parseVersionString(data)
-}
-
-func parseVersionString(b []byte) (Version, error) {
-	// "... 5.4.3": the last three dot-separated numbers.
-	i := bytes.LastIndexFunc(b, func(r rune) bool { return r == ' ' })
-	s := b[i+1:]
-	var v [3]int
-	if _, err := fmt.Sscanf(string(s), "%d.%d.%d", &v[0], &v[1], &v[2]); err != nil {
-		return Version{}, fmt.Errorf("management version %q: %w", s, err)
-	}
-	return Version{byte(v[0]), byte(v[1]), byte(v[2])}, nil
 }

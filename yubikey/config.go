@@ -112,13 +112,15 @@ type Config struct {
 	Cfg        byte
 }
 
-// String describes the configuration without secrets.
-func (c *Config) String() string {
+// String describes the configuration without secrets. It has a value
+// receiver so that %v of a Config value, or of a struct holding one, does
+// not print the key either.
+func (c Config) String() string {
 	return fmt.Sprintf("%s config (fixed %d bytes, ext %02x, tkt %02x, cfg %02x)", c.Mode(), len(c.Fixed), c.Ext, c.Tkt, c.Cfg)
 }
 
 // GoString keeps %#v from printing the key.
-func (c *Config) GoString() string { return "yubikey.Config{" + c.String() + "}" }
+func (c Config) GoString() string { return "yubikey.Config{" + c.String() + "}" }
 
 // Mode classifies the configuration by its flags.
 func (c *Config) Mode() Mode {

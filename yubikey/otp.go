@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+
+	"github.com/tokenctl/tokenctl/seed"
 )
 
 // TokenSize is the size of the encrypted part of a Yubico OTP.
@@ -20,6 +22,14 @@ type OTP struct {
 	Timestamp      uint32 // 24-bit 8 Hz timer, random at power-up
 	Random         uint16
 }
+
+// String describes the OTP without its private ID.
+func (o OTP) String() string {
+	return fmt.Sprintf("Yubico OTP (public ID %x, use counter %d, session counter %d)", o.PublicID, o.UseCounter, o.SessionCounter)
+}
+
+// GoString keeps %#v from printing the private ID.
+func (o OTP) GoString() string { return "yubikey.OTP{" + o.String() + "}" }
 
 // Counter is the combined counter that must increase from one OTP to the next.
 func (o *OTP) Counter() uint32 { return uint32(o.UseCounter)<<8 | uint32(o.SessionCounter) }
@@ -54,7 +64,7 @@ func DecodeOTP(otp string, aesKey, privateID []byte) (*OTP, error) {
 	}
 	var plain [TokenSize]byte
 	block.Decrypt(plain[:], enc)
-	defer wipe(plain[:])
+	defer seed.Zero(plain[:])
 	if !CheckCRC(plain[:]) {
 		return nil, ErrOTPCRC
 	}
@@ -91,6 +101,6 @@ func EncodeOTP(publicID, aesKey, privateID []byte, useCounter uint16, sessionCou
 	}
 	var enc [TokenSize]byte
 	block.Encrypt(enc[:], plain[:])
-	wipe(plain[:])
+	seed.Zero(plain[:])
 	return Modhex(publicID) + Modhex(enc[:]), nil
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+
+	"github.com/tokenctl/tokenctl/seed"
 )
 
 // Command numbers: P1 over CCID, the slot byte of an HID frame.
@@ -257,36 +259,26 @@ func (s *Session) write(op string, slot int, cmd byte, payload []byte, gaveCode 
 // Put writes c to slot (1 or 2). cur is the slot's current access code,
 // nil when it has none.
 func (s *Session) Put(slot int, c *Config, cur []byte) error {
-	cmd, err := slotCmd(slot, CmdConfig1, CmdConfig2)
-	if err != nil {
-		return err
-	}
-	acc, err := accessPayload(cur)
-	if err != nil {
-		return err
-	}
-	payload := append(c.Bytes(), acc...)
-	defer wipe(payload)
-	return s.write(fmt.Sprintf("write slot %d", slot), slot, cmd, payload, cur != nil && !isZero(cur))
+	return s.slotWrite("write", slot, CmdConfig1, CmdConfig2, c.Bytes(), cur)
 }
 
 // Update changes the flags and access code of a programmed slot without
 // touching its secret (ALLOW_UPDATE must be set on the slot).
 func (s *Session) Update(slot int, c *Config, cur []byte) error {
-	cmd, err := slotCmd(slot, CmdUpdate1, CmdUpdate2)
-	if err != nil {
-		return err
-	}
-	acc, err := accessPayload(cur)
-	if err != nil {
-		return err
-	}
-	return s.write(fmt.Sprintf("update slot %d", slot), slot, cmd, append(c.Bytes(), acc...), cur != nil && !isZero(cur))
+	return s.slotWrite("update", slot, CmdUpdate1, CmdUpdate2, c.Bytes(), cur)
 }
 
 // Delete empties slot. cur is its access code, nil when it has none.
 func (s *Session) Delete(slot int, cur []byte) error {
-	cmd, err := slotCmd(slot, CmdConfig1, CmdConfig2)
+	return s.slotWrite("delete", slot, CmdConfig1, CmdConfig2, DeleteConfig(), cur)
+}
+
+// slotWrite sends config followed by the access code cur to slot with the
+// command one or two. The payload, which holds the configuration's secret
+// and both access codes, is wiped afterwards.
+func (s *Session) slotWrite(verb string, slot int, one, two byte, config, cur []byte) error {
+	defer seed.Zero(config)
+	cmd, err := slotCmd(slot, one, two)
 	if err != nil {
 		return err
 	}
@@ -294,7 +286,9 @@ func (s *Session) Delete(slot int, cur []byte) error {
 	if err != nil {
 		return err
 	}
-	return s.write(fmt.Sprintf("delete slot %d", slot), slot, cmd, append(DeleteConfig(), acc...), cur != nil && !isZero(cur))
+	payload := append(config, acc...)
+	defer seed.Zero(payload)
+	return s.write(fmt.Sprintf("%s slot %d", verb, slot), slot, cmd, payload, cur != nil && !isZero(cur))
 }
 
 // Swap exchanges the two slots. Like ykman, it sends an empty
@@ -331,9 +325,3 @@ func (s *Session) CalculateHMAC(slot int, challenge []byte) ([]byte, error) {
 
 // EqualCode compares access codes in constant time.
 func EqualCode(a, b []byte) bool { return subtle.ConstantTimeCompare(a, b) == 1 }
-
-func wipe(b []byte) {
-	for i := range b {
-		b[i] = 0
-	}
-}

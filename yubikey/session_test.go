@@ -5,6 +5,8 @@ import (
 	"crypto/hmac"
 	"crypto/sha1"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/tokenctl/tokenctl/apdu"
@@ -246,9 +248,25 @@ func TestConfigErrors(t *testing.T) {
 	if _, err := yubikey.ParseConfig(bad); err == nil {
 		t.Error("bad CRC accepted")
 	}
-	k, _ := yubikey.YubicoOTPConfig(make([]byte, 6), make([]byte, 6), bytes.Repeat([]byte{0x5A}, 16))
-	if s := k.String() + k.GoString(); bytes.Contains([]byte(s), []byte("5a5a")) || bytes.Contains([]byte(s), []byte("ZZZZ")) {
-		t.Errorf("String shows the key: %s", s)
+	k, _ := yubikey.YubicoOTPConfig(make([]byte, 6), []byte("PRIVID"), bytes.Repeat([]byte{0x5A}, 16))
+	k.SetAccessCode([]byte("ACCESS"))
+	holder := struct{ C yubikey.Config }{*k}
+	for _, s := range []string{k.String(), k.GoString(), fmt.Sprintf("%v %+v %#v", k, *k, *k), fmt.Sprintf("%v %+v", holder, holder)} {
+		for _, secret := range []string{"5a5a", "ZZZZ", "90 90", "PRIVID", "ACCESS", "[80 82", "[65 67 67"} {
+			if strings.Contains(s, secret) {
+				t.Errorf("formatting shows a secret (%s): %s", secret, s)
+			}
+		}
+	}
+	otpText, _ := yubikey.EncodeOTP([]byte{1, 2, 3, 4, 5, 6}, bytes.Repeat([]byte{0x5A}, 16), []byte("PRIVID"), 1, 2, 3, 4)
+	o, err := yubikey.DecodeOTP(otpText, bytes.Repeat([]byte{0x5A}, 16), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{fmt.Sprintf("%v %+v %#v", o, *o, o)} {
+		if strings.Contains(s, "PRIVID") || strings.Contains(s, "[80 82") || strings.Contains(s, "505249564944") {
+			t.Errorf("OTP formatting shows the private ID: %s", s)
+		}
 	}
 }
 
@@ -257,13 +275,11 @@ func FuzzParseModhex(f *testing.F) {
 	f.Add("vvccccnrhbfu")
 	f.Fuzz(func(t *testing.T, s string) {
 		b, err := yubikey.ParseModhex(s)
-		if err == nil && yubikey.Modhex(b) != stringsToLower(s) {
+		if err == nil && yubikey.Modhex(b) != strings.ToLower(s) {
 			t.Fatalf("round trip %q -> %q", s, yubikey.Modhex(b))
 		}
 	})
 }
-
-func stringsToLower(s string) string { return string(bytes.ToLower([]byte(s))) }
 
 func FuzzParseConfig(f *testing.F) {
 	c, _ := yubikey.HOTPConfig([]byte("12345678901234567890"), yubikey.HOTPOptions{Digits: 8})
@@ -276,6 +292,26 @@ func FuzzParseConfig(f *testing.F) {
 		}
 		if c.Mode() != yubikey.ModeEmpty && !bytes.Equal(c.Bytes(), b) {
 			t.Fatalf("re-encoding differs: %x -> %x", b, c.Bytes())
+		}
+	})
+}
+
+// FuzzParseTokenID: whatever the text, a token identifier that parses fits
+// the fixed part, and its modhex flags are ones HOTPConfig takes.
+func FuzzParseTokenID(f *testing.F) {
+	for _, s := range []string{"-", "ubhe", "12345678", "cccccccccccc", "ub0000000001", "12ub00000001", "ubhe1234567x", ""} {
+		f.Add(s, uint32(1234))
+	}
+	f.Fuzz(func(t *testing.T, id string, serial uint32) {
+		fixed, m1, m2, err := yubikey.ParseTokenID(id, serial)
+		if err != nil {
+			return
+		}
+		if len(fixed) != 6 {
+			t.Fatalf("%q: fixed part of %d bytes", id, len(fixed))
+		}
+		if _, err := yubikey.HOTPConfig(make([]byte, 20), yubikey.HOTPOptions{TokenID: fixed, FixedModhex1: m1, FixedModhex2: m2}); err != nil {
+			t.Fatalf("%q: %v", id, err)
 		}
 	})
 }
@@ -318,7 +354,6 @@ func FuzzCCIDResponses(f *testing.F) {
 		s.Serial()
 		s.Delete(1, nil)
 		s.CalculateHMAC(2, []byte("x"))
-		yubikey.ManagementVersion(tr)
 	})
 }
 
@@ -339,6 +374,15 @@ func TestCheckHOTPFromKey(t *testing.T) {
 	}
 	if _, err := yubikey.CheckHOTP(typed, key, 18, 6, 5); !errors.Is(err, yubikey.ErrHOTPMismatch) {
 		t.Fatalf("past code accepted: %v", err)
+	}
+	for _, bad := range []string{typed[:len(typed)-1] + "x", "12345"} {
+		if _, err := yubikey.CheckHOTP(bad, key, 16, 6, 5); !errors.Is(err, yubikey.ErrHOTPMismatch) {
+			t.Errorf("CheckHOTP(%q): %v, want ErrHOTPMismatch", bad, err)
+		}
+	}
+	// At the top of the counter space the search ends instead of wrapping.
+	if _, err := yubikey.CheckHOTP(typed, key, ^uint64(0)-2, 6, 5); !errors.Is(err, yubikey.ErrHOTPMismatch) {
+		t.Errorf("counter at the top: %v", err)
 	}
 }
 

@@ -175,8 +175,7 @@ func TestCCIDVectorsFromYkman(t *testing.T) {
 	if len(v.CCID) < 2 {
 		t.Fatal("missing ykman APDU vectors")
 	}
-	hotpKey, _ := hex.DecodeString(hex.EncodeToString([]byte("12345678901234567890")))
-	hotp, _ := yubikey.HOTPConfig(hotpKey, yubikey.HOTPOptions{})
+	hotp, _ := yubikey.HOTPConfig([]byte("12345678901234567890"), yubikey.HOTPOptions{})
 	otp, _ := yubikey.YubicoOTPConfig(yubikey.SerialPublicID(12345678), unhex(t, "010203040506"), unhex(t, "000102030405060708090a0b0c0d0e0f"))
 	zero := make([]byte, 6)
 	cases := map[string][]byte{
