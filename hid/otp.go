@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/tokenctl/tokenctl/seed"
 	"github.com/tokenctl/tokenctl/yubikey"
 )
 
@@ -72,11 +73,10 @@ func (o *OTP) receive() ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading feature report: %w", err)
 	}
-	if n < 1+reportSize {
-		// Some platforms do not count the report ID.
-		if n != reportSize {
-			return nil, fmt.Errorf("feature report of %d bytes, want %d", n, reportSize)
-		}
+	// Some platforms do not count the report ID; the data is at b[1:]
+	// either way.
+	if n != 1+reportSize && n != reportSize {
+		return nil, fmt.Errorf("feature report of %d bytes, want %d", n, reportSize)
 	}
 	return b[1:], nil
 }
@@ -164,7 +164,7 @@ func (o *OTP) sendFrame(cmd byte, payload []byte) (byte, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer wipe(f)
+	defer seed.Zero(f)
 	r, err := o.receive()
 	if err != nil {
 		return 0, err
@@ -175,18 +175,12 @@ func (o *OTP) sendFrame(cmd byte, payload []byte) (byte, error) {
 			return 0, err
 		}
 		err := o.send(rep)
-		wipe(rep)
+		seed.Zero(rep)
 		if err != nil {
 			return 0, err
 		}
 	}
 	return seq, nil
-}
-
-func wipe(b []byte) {
-	for i := range b {
-		b[i] = 0
-	}
 }
 
 // readFrame waits for the key to finish: a status report (returned as
@@ -263,7 +257,7 @@ func (o *OTP) Write(cmd byte, payload []byte) (yubikey.Status, error) {
 		return yubikey.Status{}, err
 	}
 	if st == nil {
-		_ = data
+		seed.Zero(data)
 		return yubikey.Status{}, errors.New("unexpected response data to a configuration command")
 	}
 	return yubikey.ParseStatus(st)
@@ -285,13 +279,7 @@ func (o *OTP) Exchange(cmd byte, payload []byte, n int) ([]byte, error) {
 	if data == nil {
 		return nil, ErrNoData
 	}
-	if n < 0 {
-		// Length-prefixed answer (device info).
-		if len(data) < 1 {
-			return nil, errors.New("empty response")
-		}
-		n = int(data[0]) + 1
-	}
+	defer seed.Zero(data)
 	if len(data) < n+2 {
 		return nil, fmt.Errorf("response of %d bytes, want %d and a CRC", len(data), n)
 	}
