@@ -474,13 +474,20 @@ func (p *pipe) row(file string, r *record) error {
 	if t == nil && len(readErrs) == 0 {
 		return nil
 	}
-	p.rep.Read++
 	bad := false
 	for _, fe := range readErrs {
 		if !fe.Warning {
 			bad = true
 		}
 	}
+	if t == nil && !bad {
+		// A line the reader skipped with a warning (a stray header...).
+		for _, fe := range readErrs {
+			p.problem(fe)
+		}
+		return nil
+	}
+	p.rep.Read++
 	var probs []*seed.FieldError
 	if t != nil {
 		if t.Manufacturer == "" {

@@ -197,7 +197,12 @@ func checkLinOTP(t *seed.Token) []*seed.FieldError {
 	return out
 }
 
-func checkHex(t *seed.Token) []*seed.FieldError { return nil }
+func checkHex(t *seed.Token) []*seed.FieldError {
+	if csvfmt.PlainSerial(t.Serial) == "reads as a header line" {
+		return []*seed.FieldError{problem("serial", "reads as a header line")}
+	}
+	return nil
+}
 
 func checkOTPAuth(t *seed.Token) []*seed.FieldError {
 	out := checkOATH(t, "an otpauth URI", nil)

@@ -231,6 +231,9 @@ func kindName(k seed.Kind) string {
 // headerless comma format whose importers do not unquote (Duo,
 // privacyIDEA, LinOTP): "" when it can.
 func PlainSerial(s string) string {
+	if isHeaderName(s) {
+		return "reads as a header line"
+	}
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {
 		case c == ',' || c == ';' || c == '"':
@@ -240,4 +243,27 @@ func PlainSerial(s string) string {
 		}
 	}
 	return ""
+}
+
+// strayHeader reports whether the first data line of a headerless format
+// is a header someone added ("serial,secret,..."): the reader skips it
+// with a warning, since the server would import it as a token.
+func strayHeader(r *rows, cells [][]byte) error {
+	if r.sawData {
+		return nil
+	}
+	r.sawData = true
+	if isHeaderName(string(cells[0])) {
+		return &seed.FieldError{File: r.file, Line: r.line, Field: "header", Warning: true,
+			Msg: "a header line, skipped: this format has none (the server would import it as a token)"}
+	}
+	return nil
+}
+
+func isHeaderName(s string) bool {
+	switch normHeader(s) {
+	case "serial", "serialnumber", "serialno", "sn", "tokenserial":
+		return true
+	}
+	return false
 }

@@ -406,3 +406,15 @@ func TestLongLine(t *testing.T) {
 		t.Fatalf("%d %q", len(toks), probs)
 	}
 }
+
+func TestStrayHeaderSkipped(t *testing.T) {
+	in := "Serial,Secret,Step\n1001,3132333435363738393031323334353637383930,60\n"
+	toks, probs := readAll(t, lookup(t, "duo-totp"), in, Options{})
+	want := []string{"in.csv:1: header: a header line, skipped: this format has none (the server would import it as a token) (warning)"}
+	if len(toks) != 1 || toks[0].Serial != "1001" || !reflect.DeepEqual(probs, want) {
+		t.Fatalf("%v %q", toks, probs)
+	}
+	if why := PlainSerial("Serial Number"); why == "" {
+		t.Fatal("a serial that reads as a header is writable")
+	}
+}

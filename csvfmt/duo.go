@@ -97,6 +97,9 @@ func (d *duoReader) Read() (*seed.Token, int, error) {
 		}
 		return nil, 0, err
 	}
+	if err := strayHeader(d.rows, cells); err != nil {
+		return nil, d.rows.line, err
+	}
 	p := problems{file: d.rows.file, line: d.rows.line}
 	if len(cells) < 2 || len(cells) > 3 {
 		p.add("columns", "%d columns, want serial,hex[,%s]", len(cells), map[seed.Kind]string{seed.HOTP: "counter", seed.TOTP: "step"}[d.kind])
@@ -221,6 +224,9 @@ func (d *duoYKReader) Read() (*seed.Token, int, error) {
 			return nil, d.rows.line, err
 		}
 		return nil, 0, err
+	}
+	if err := strayHeader(d.rows, cells); err != nil {
+		return nil, d.rows.line, err
 	}
 	p := problems{file: d.rows.file, line: d.rows.line}
 	if len(cells) != 3 {

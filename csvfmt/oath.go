@@ -84,6 +84,11 @@ func (r *piReader) Read() (*seed.Token, int, error) {
 		}
 		return nil, 0, err
 	}
+	if r.version != 2 { // in version 2 the first column is a user name
+		if err := strayHeader(r.rows, cells); err != nil {
+			return nil, r.rows.line, err
+		}
+	}
 	p := problems{file: r.rows.file, line: r.rows.line}
 	t, spare := r.token(seed.Token{Hash: seed.SHA1, Kind: seed.HOTP, Digits: 6})
 	if r.version == 2 {
@@ -231,6 +236,9 @@ func (r *linReader) Read() (*seed.Token, int, error) {
 			return nil, r.rows.line, err
 		}
 		return nil, 0, err
+	}
+	if err := strayHeader(r.rows, cells); err != nil {
+		return nil, r.rows.line, err
 	}
 	p := problems{file: r.rows.file, line: r.rows.line}
 	if len(cells) < 2 || len(cells) > 6 {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"regexp"
 	"strings"
@@ -60,6 +61,9 @@ func (r *plainReader) Read() (*seed.Token, int, error) {
 		}
 		return nil, 0, err
 	}
+	if err := strayHeader(r.rows, cells); err != nil {
+		return nil, r.rows.line, err
+	}
 	p := problems{file: r.rows.file, line: r.rows.line}
 	if len(cells) < 2 {
 		p.add("columns", "%d column, want serial,secret[,…]", len(cells))
@@ -89,6 +93,9 @@ func (r *plainReader) Read() (*seed.Token, int, error) {
 type hexWriter struct{ w *bufio.Writer }
 
 func (h *hexWriter) Write(t *seed.Token) error {
+	if isHeaderName(t.Serial) {
+		return fmt.Errorf("hex: serial %q reads as a header line", t.Serial)
+	}
 	h.w.WriteString(quoteCell(t.Serial))
 	h.w.WriteByte(',')
 	h.w.Write(appendHexUpper(h.w.AvailableBuffer(), t.Secret))

@@ -33,6 +33,7 @@ type rows struct {
 	unq       []byte   // text of unquoted cells
 	rawb      []byte   // the current line, valid until the next read
 	last      []string // per column: the last string made, reused when equal
+	sawData   bool     // a data line was returned (see strayHeader)
 	long      []byte
 	done      bool
 	pool      sync.Pool // recycled tokens (see Recycle)
