@@ -1,6 +1,7 @@
 package pskc
 
 import (
+	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/des"
@@ -14,6 +15,8 @@ import (
 	"fmt"
 	"hash"
 	"strings"
+
+	"github.com/tokenctl/tokenctl/seed"
 )
 
 // Algorithm URIs tokenctl writes.
@@ -205,10 +208,8 @@ func (c cipherSpec) decrypt(key, iv, data []byte) ([]byte, error) {
 	out := make([]byte, len(data))
 	cipher.NewCBCDecrypter(b, iv).CryptBlocks(out, data)
 	n := int(out[len(out)-1])
-	if n == 0 || n > bs || n > len(out) {
-		return nil, fmt.Errorf("%w: bad padding", ErrDecrypt)
-	}
-	if subtle.ConstantTimeCompare(out[len(out)-n:], bytesRepeat(byte(n), n)) != 1 {
+	if n == 0 || n > bs || n > len(out) || subtle.ConstantTimeCompare(out[len(out)-n:], bytes.Repeat([]byte{byte(n)}, n)) != 1 {
+		seed.Zero(out)
 		return nil, fmt.Errorf("%w: bad padding", ErrDecrypt)
 	}
 	return out[:len(out)-n], nil
@@ -233,14 +234,6 @@ func (c cipherSpec) encryptCBC(key, iv, plain []byte) ([]byte, error) {
 	}
 	cipher.NewCBCEncrypter(b, iv).CryptBlocks(buf[bs:], buf[bs:])
 	return buf, nil
-}
-
-func bytesRepeat(b byte, n int) []byte {
-	s := make([]byte, n)
-	for i := range s {
-		s[i] = b
-	}
-	return s
 }
 
 // RFC 3394 AES key wrap.
@@ -296,6 +289,7 @@ func unwrapAES(b cipher.Block, data []byte) ([]byte, error) {
 		}
 	}
 	if subtle.ConstantTimeCompare(out[:8], kwIV) != 1 {
+		seed.Zero(out)
 		return nil, fmt.Errorf("%w: key-wrap integrity check failed", ErrDecrypt)
 	}
 	return out[8:], nil
@@ -342,6 +336,7 @@ func unwrap3DES(b cipher.Block, data []byte) ([]byte, error) {
 	cipher.NewCBCDecrypter(b, iv).CryptBlocks(rest, rest)
 	plain, icv := rest[:len(rest)-8], rest[len(rest)-8:]
 	if subtle.ConstantTimeCompare(icv, cmsICV(plain)) != 1 {
+		seed.Zero(tmp)
 		return nil, fmt.Errorf("%w: key-wrap integrity check failed", ErrDecrypt)
 	}
 	return plain, nil

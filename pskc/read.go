@@ -11,6 +11,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/tokenctl/tokenctl/seed"
 )
 
 // Options says how to decrypt a container. At most one of Key and Password
@@ -579,11 +581,13 @@ func (r *Reader) parseKey(kn *node, dev *Device) (*Key, error) {
 		return nil, err
 	}
 
-	// Data: RFC 6030 elements, then the drafts' <Data Name="…">.
+	// Data: RFC 6030 elements, then the drafts' <Data Name="…">. A value
+	// that fails after the secret was read drops the key: wipe the secret.
 	if data := kn.find("Data"); data != nil {
 		for _, f := range dataFields {
 			if el := data.find(f.elem); el != nil {
 				if err := r.parseData(k, f.field, el); err != nil {
+					k.Wipe()
 					return nil, err
 				}
 			}
@@ -599,6 +603,7 @@ func (r *Reader) parseKey(kn *node, dev *Device) (*Key, error) {
 			continue
 		}
 		if err := r.parseData(k, field, data); err != nil {
+			k.Wipe()
 			return nil, err
 		}
 	}
@@ -828,6 +833,7 @@ func (r *Reader) decryptValue(field string, el *node, ev *encValue, mac []byte) 
 		r.anyDecrypted = true
 		return plain, nil
 	}
+	seed.Zero(plain) // decrypted with an altered MAC or a wrong key: not to be kept
 	what := "MAC does not match"
 	if bad != ErrMAC {
 		what = strings.TrimPrefix(bad.Error(), ErrDecrypt.Error()+": ")

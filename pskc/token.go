@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tokenctl/tokenctl/seed"
+	"github.com/tokenctl/tokenctl/yubikey"
 )
 
 // ErrNotOTP: the key's algorithm is not one tokenctl converts (OCRA,
@@ -84,7 +85,7 @@ func (k *Key) Token() (*seed.Token, error) {
 		t.SetLabel(LabelIssueNo, dev.IssueNo)
 	}
 	if kind == seed.YubicoOTP {
-		return k.yubicoToken(t)
+		return k.yubicoToken(t, dev)
 	}
 	if t.Serial == "" {
 		t.Serial = k.ID
@@ -133,7 +134,7 @@ func (k *Key) Token() (*seed.Token, error) {
 	return t, nil
 }
 
-func (k *Key) yubicoToken(t *seed.Token) (*seed.Token, error) {
+func (k *Key) yubicoToken(t *seed.Token, dev *Device) (*seed.Token, error) {
 	serial, slot, _ := strings.Cut(k.ID, ":")
 	if t.Serial == "" {
 		t.Serial = serial
@@ -144,8 +145,8 @@ func (k *Key) yubicoToken(t *seed.Token) (*seed.Token, error) {
 	if slot == "" {
 		slot = t.Label(LabelSlot)
 	}
-	if slot == "" && k.Device != nil {
-		slot = k.Device.CryptoModule
+	if slot == "" {
+		slot = dev.CryptoModule
 	}
 	if slot != "" {
 		t.SetLabel(LabelSlot, slot)
@@ -155,9 +156,9 @@ func (k *Key) yubicoToken(t *seed.Token) (*seed.Token, error) {
 	}
 	// UserId "CN=<public ID, modhex>, UID=<private ID, hex>".
 	if pub, priv, ok := parseYubicoUserID(k.UserID); ok {
-		t.User = k.Device.UserIDOrEmpty()
+		t.User = dev.UserID
 		if pub != "" {
-			b, err := decodeModhex(pub)
+			b, err := yubikey.ParseModhex(pub)
 			if err != nil {
 				return nil, &keyError{"Key/UserId", "CN: public ID is not modhex", nil}
 			}
@@ -209,14 +210,6 @@ func (k *Key) Expired(now time.Time) (bool, string) {
 	return now.After(t), k.Policy.ExpiryDate
 }
 
-// UserIDOrEmpty is d.UserID, or "" for a nil Device.
-func (d *Device) UserIDOrEmpty() string {
-	if d == nil {
-		return ""
-	}
-	return d.UserID
-}
-
 func parseYubicoUserID(s string) (pub, priv string, ok bool) {
 	for _, part := range strings.Split(s, ",") {
 		k, v, found := strings.Cut(strings.TrimSpace(part), "=")
@@ -231,32 +224,6 @@ func parseYubicoUserID(s string) (pub, priv string, ok bool) {
 		}
 	}
 	return pub, priv, ok
-}
-
-const modhexAlphabet = "cbdefghijklnrtuv"
-
-func encodeModhex(b []byte) string {
-	out := make([]byte, 0, 2*len(b))
-	for _, c := range b {
-		out = append(out, modhexAlphabet[c>>4], modhexAlphabet[c&15])
-	}
-	return string(out)
-}
-
-func decodeModhex(s string) ([]byte, error) {
-	s = strings.ToLower(s)
-	if len(s)%2 != 0 {
-		return nil, errors.New("odd length")
-	}
-	out := make([]byte, len(s)/2)
-	for i := 0; i < len(s); i++ {
-		n := strings.IndexByte(modhexAlphabet, s[i])
-		if n < 0 {
-			return nil, errors.New("not modhex")
-		}
-		out[i/2] = out[i/2]<<4 | byte(n)
-	}
-	return out, nil
 }
 
 // FromToken builds the Key a Writer writes for t.
@@ -324,7 +291,7 @@ func FromToken(t *seed.Token) (*Key, error) {
 		}
 		dev.UserID = t.User
 		if t.PublicID != nil || t.PrivateID != nil {
-			k.UserID = fmt.Sprintf("CN=%s, UID=%s", encodeModhex(t.PublicID), hex.EncodeToString(t.PrivateID))
+			k.UserID = fmt.Sprintf("CN=%s, UID=%s", yubikey.Modhex(t.PublicID), hex.EncodeToString(t.PrivateID))
 		}
 	default:
 		return nil, fmt.Errorf("token kind %v cannot be written to PSKC", t.Kind)

@@ -278,7 +278,12 @@ func (w *Writer) writeKey(k *Key) error {
 	b.WriteString("   <pskc:Data>\n")
 	b.WriteString("    <pskc:Secret>\n")
 	if w.alg == "" {
-		elem(b, "     ", "pskc:PlainValue", base64.StdEncoding.EncodeToString(k.Secret))
+		// Base64 into a buffer that is wiped, not a string that stays.
+		enc := base64.StdEncoding.AppendEncode(nil, k.Secret)
+		b.WriteString("     <pskc:PlainValue>")
+		b.Write(enc)
+		b.WriteString("</pskc:PlainValue>\n")
+		seed.Zero(enc)
 	} else {
 		ct, err := w.encrypt(k.Secret)
 		if err != nil {
@@ -325,10 +330,10 @@ func (w *Writer) Close() error {
 		}
 	}
 	w.closed = true
+	// Both keys are the Writer's own: a copy of WriterOptions.Key, or
+	// derived from the password.
 	seed.Zero(w.macKey)
-	if w.o.Password != nil {
-		seed.Zero(w.encKey)
-	}
+	seed.Zero(w.encKey)
 	w.w.WriteString("</pskc:KeyContainer>\n")
 	return w.w.Flush()
 }
