@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/tokenctl/tokenctl/ledger"
@@ -211,6 +212,7 @@ func Run(ctx context.Context, c Config) (Summary, error) {
 		}
 		e.sum.Presented++
 		t0 := c.Now()
+		d = &onceCloser{Device: d}
 		res, err := e.one(ctx, d)
 		d.Close()
 		res.N, res.At, res.Millis = e.sum.Presented, c.Now(), float64(c.Now().Sub(t0).Microseconds())/1000
@@ -266,6 +268,18 @@ func (e *engine) report(r Result) {
 		}
 		e.OnProgress(p)
 	}
+}
+
+// onceCloser closes its device once, however often Close is called.
+type onceCloser struct {
+	Device
+	once sync.Once
+	err  error
+}
+
+func (o *onceCloser) Close() error {
+	o.once.Do(func() { o.err = o.Device.Close() })
+	return o.err
 }
 
 // skipped is a Result for a token left alone.
@@ -382,6 +396,9 @@ func (e *engine) one(ctx context.Context, d Device) (Result, error) {
 	if e.Verify == nil {
 		return res, nil
 	}
+	// Release the device before asking the operator, who may take the
+	// token away to read it (or touch a key that types on its own).
+	d.Close()
 	switch err := e.Verify.Verify(ctx, d, tok); {
 	case errors.Is(err, ErrNotVerified):
 	case err != nil && ctx.Err() != nil:
