@@ -418,3 +418,18 @@ func TestStrayHeaderSkipped(t *testing.T) {
 		t.Fatal("a serial that reads as a header is writable")
 	}
 }
+
+func TestNoSecretInMessages(t *testing.T) {
+	// The header names the columns wrongly: the secret lands under "time
+	// interval" and must not be quoted in the error.
+	in := "upn,serial number,time interval,secret key,manufacturer,model\n,1001," + sampleSecret + ",30,T,M\n"
+	_, probs := readAll(t, lookup(t, "entra"), in, Options{})
+	for _, p := range probs {
+		if strings.Contains(p, sampleSecret[:8]) {
+			t.Fatalf("secret in %q", p)
+		}
+	}
+	if len(probs) == 0 || !strings.Contains(strings.Join(probs, "\n"), `time interval: "<32 characters>" is not a number`) {
+		t.Fatalf("%q", probs)
+	}
+}
