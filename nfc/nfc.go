@@ -333,7 +333,7 @@ var codeNames = map[scard.Error]codeName{
 	scard.ErrCommError:            {"SCARD_F_COMM_ERROR", "communication error with the reader"},
 	scard.ErrUnknownError:         {"SCARD_F_UNKNOWN_ERROR", "unknown PC/SC error"},
 	scard.ErrInvalidAtr:           {"SCARD_E_INVALID_ATR", "the card's ATR is invalid"},
-	scard.ErrNotTransacted:        {"SCARD_E_NOT_TRANSACTED", "the exchange with the card failed"},
+	scard.ErrNotTransacted:        {"SCARD_E_NOT_TRANSACTED", "the exchange with the card failed (card removed or out of the reader's field?)"},
 	scard.ErrReaderUnavailable:    {"SCARD_E_READER_UNAVAILABLE", "the reader is not available"},
 	scard.ErrNoService:            {"SCARD_E_NO_SERVICE", "the PC/SC service (pcscd) is not running"},
 	scard.ErrServiceStopped:       {"SCARD_E_SERVICE_STOPPED", "the PC/SC service stopped"},

@@ -92,7 +92,8 @@ func Serial(first string, i int) (string, error) {
 }
 
 // Run presents the tokens until Count of them are done, or ctx ends (then
-// it returns nil, leaving the reader empty).
+// it returns nil, leaving the reader empty). The first token goes in after
+// Settle, in case a previous card has just left the reader.
 func (s *Stream) Run(ctx context.Context) error {
 	first := s.FirstSerial
 	if first == "" {
@@ -105,6 +106,13 @@ func (s *Stream) Run(ctx context.Context) error {
 	s.mu.Lock()
 	s.remove = make(chan struct{}, 1)
 	s.mu.Unlock()
+	// A card another process just pulled from this reader must be seen
+	// gone by pcscd before ours goes in.
+	select {
+	case <-ctx.Done():
+		return nil
+	case <-time.After(settle):
+	}
 	for i := 0; s.Count == 0 || i < s.Count; i++ {
 		o := s.Options
 		serial, err := Serial(first, i)
