@@ -22,6 +22,7 @@ package csvfmt
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -30,6 +31,7 @@ import (
 	"time"
 
 	"github.com/tokenctl/tokenctl/seed"
+	"github.com/tokenctl/tokenctl/yubikey"
 )
 
 // Labels the YubiKey logs read and write.
@@ -50,32 +52,6 @@ const (
 
 // YubicoTimeLayout is the Personalization Tool's fixed timestamp.
 const YubicoTimeLayout = "2006-01-02T15:04:05"
-
-const yubicoModhex = "cbdefghijklnrtuv"
-
-func yubicoModhexEncode(b []byte) string {
-	out := make([]byte, 0, 2*len(b))
-	for _, c := range b {
-		out = append(out, yubicoModhex[c>>4], yubicoModhex[c&15])
-	}
-	return string(out)
-}
-
-func yubicoModhexDecode(s string) ([]byte, bool) {
-	if len(s)%2 != 0 {
-		return nil, false
-	}
-	s = strings.ToLower(s)
-	out := make([]byte, len(s)/2)
-	for i := 0; i < len(s); i += 2 {
-		hi, lo := strings.IndexByte(yubicoModhex, s[i]), strings.IndexByte(yubicoModhex, s[i+1])
-		if hi < 0 || lo < 0 {
-			return nil, false
-		}
-		out[i/2] = byte(hi<<4 | lo)
-	}
-	return out, true
-}
 
 // yubicoIsChalResp says whether a token is a challenge-response credential.
 func yubicoIsChalResp(t *seed.Token) bool { return t.Label(YubicoLabelMode) == YubicoModeChalResp }
@@ -108,8 +84,8 @@ func yubicoCheck(t *seed.Token) error {
 		if t.Hash != seed.SHA1 {
 			return fmt.Errorf("yubico log: a YubiKey slot holds HMAC-SHA1 only, not %s", t.Hash)
 		}
-		if t.Kind == seed.HOTP && t.Counter > 0xFFFF0 {
-			return fmt.Errorf("yubico log: moving factor %d exceeds 1048560", t.Counter)
+		if t.Kind == seed.HOTP && t.Counter > yubikey.MaxHOTPCounter {
+			return fmt.Errorf("yubico log: moving factor %d exceeds %d", t.Counter, yubikey.MaxHOTPCounter)
 		}
 	case t.Kind == seed.YubicoOTP:
 		if len(t.Secret) != 16 || len(t.PrivateID) != 6 {
@@ -147,12 +123,12 @@ func (y *yubicoWriter) Write(t *seed.Token) error {
 	case yubicoIsChalResp(t):
 		b = append(b, ",0,"...)
 	case t.Kind == seed.HOTP:
-		b = append(b, yubicoModhexEncode(t.PublicID)...)
+		b = append(b, yubikey.Modhex(t.PublicID)...)
 		b = append(b, ',')
 		b = strconv.AppendUint(b, t.Counter, 10)
 		b = append(b, ',')
 	default:
-		b = append(b, yubicoModhexEncode(t.PublicID)...)
+		b = append(b, yubikey.Modhex(t.PublicID)...)
 		b = append(b, ',')
 		b = hex.AppendEncode(b, t.PrivateID)
 		b = append(b, ',')
@@ -170,28 +146,60 @@ func (y *yubicoWriter) Write(t *seed.Token) error {
 
 func (y *yubicoWriter) Close() error { return y.w.Flush() }
 
-// yubicoLines reads physical lines, numbered from 1, without CR/LF.
+// yubicoLines reads physical lines, numbered from 1, without CR/LF. The
+// line handed to parse lies in the scanner's buffer and is wiped after it:
+// no copy of a secret column is left behind as a string.
 type yubicoLines struct {
 	s    *bufio.Scanner
+	file string
 	line int
 }
 
-func newYubicoLines(r io.Reader) *yubicoLines {
+func newYubicoLines(r io.Reader, file string) *yubicoLines {
 	s := bufio.NewScanner(r)
 	s.Buffer(make([]byte, 64<<10), 1<<20)
-	return &yubicoLines{s: s}
+	return &yubicoLines{s: s, file: file}
 }
 
-func (l *yubicoLines) next() (string, bool, error) {
-	if !l.s.Scan() {
-		return "", false, l.s.Err()
+// read parses the next line that is neither blank nor passed over by skip.
+func (l *yubicoLines) read(skip func(line []byte) bool, parse func(line []byte) (*seed.Token, error)) (*seed.Token, int, error) {
+	for l.s.Scan() {
+		l.line++
+		raw := l.s.Bytes()
+		b := bytes.TrimRight(raw, "\r")
+		if l.line == 1 {
+			b = bytes.TrimPrefix(b, []byte("\ufeff"))
+		}
+		if len(bytes.TrimSpace(b)) == 0 || skip != nil && skip(b) {
+			continue
+		}
+		t, err := parse(b)
+		seed.Zero(raw)
+		return t, l.line, err
 	}
-	l.line++
-	txt := strings.TrimRight(l.s.Text(), "\r")
-	if l.line == 1 {
-		txt = strings.TrimPrefix(txt, "\ufeff")
+	if err := l.s.Err(); err != nil {
+		return nil, l.line, fmt.Errorf("reading %s: %w", l.file, err)
 	}
-	return txt, true, nil
+	return nil, 0, io.EOF
+}
+
+// yubicoColumns splits a line at commas and trims each column.
+func yubicoColumns(line []byte) [][]byte {
+	c := bytes.Split(line, []byte(","))
+	for i := range c {
+		c[i] = bytes.TrimSpace(c[i])
+	}
+	return c
+}
+
+// yubicoHex decodes a hex column into fresh bytes.
+func yubicoHex(b []byte) ([]byte, error) {
+	out := make([]byte, hex.DecodedLen(len(b)))
+	if _, err := hex.Decode(out, b); err != nil {
+		seed.Zero(out)
+		return nil, err
+	}
+	return out, nil
 }
 
 func yubicoErr(file string, line int, field, format string, a ...any) *seed.FieldError {
@@ -204,7 +212,7 @@ func yubicoErr(file string, line int, field, format string, a ...any) *seed.Fiel
 // told from an HOTP line without token identifier at counter 0 and reads
 // as HOTP.
 func NewYubicoLogReader(r io.Reader, file string) seed.Reader {
-	return &yubicoReader{l: newYubicoLines(r), file: file}
+	return &yubicoReader{l: newYubicoLines(r, file), file: file}
 }
 
 type yubicoReader struct {
@@ -212,53 +220,35 @@ type yubicoReader struct {
 	file string
 }
 
-func (y *yubicoReader) Read() (*seed.Token, int, error) {
-	for {
-		txt, ok, err := y.l.next()
-		if err != nil {
-			return nil, y.l.line, fmt.Errorf("reading %s: %w", y.file, err)
-		}
-		if !ok {
-			return nil, 0, io.EOF
-		}
-		if strings.TrimSpace(txt) == "" {
-			continue
-		}
-		t, err := y.parse(txt)
-		return t, y.l.line, err
-	}
-}
+func (y *yubicoReader) Read() (*seed.Token, int, error) { return y.l.read(nil, y.parse) }
 
-func (y *yubicoReader) parse(txt string) (*seed.Token, error) {
+func (y *yubicoReader) parse(txt []byte) (*seed.Token, error) {
 	line := y.l.line
-	c := strings.Split(txt, ",")
-	if len(c) == 7 && c[6] == "" {
+	c := yubicoColumns(txt)
+	if len(c) == 7 && len(c[6]) == 0 {
 		c = c[:6]
 	}
 	if len(c) != 6 {
 		return nil, yubicoErr(y.file, line, "columns", "%d columns, want 6 and a trailing comma: serial,public ID,private ID or moving factor,key,access code,timestamp,", len(c))
 	}
-	for i := range c {
-		c[i] = strings.TrimSpace(c[i])
-	}
 	var probs Problems
 	add := func(field, format string, a ...any) {
 		probs = append(probs, yubicoErr(y.file, line, field, format, a...))
 	}
-	t := &seed.Token{Serial: c[0], Manufacturer: "Yubico"}
-	if c[0] != "" {
-		if _, err := strconv.ParseUint(c[0], 10, 32); err != nil {
-			add("serial", "%q is not a YubiKey serial number", c[0])
+	t := &seed.Token{Serial: string(c[0]), Manufacturer: "Yubico"}
+	if t.Serial != "" {
+		if _, err := strconv.ParseUint(t.Serial, 10, 32); err != nil {
+			add("serial", "%q is not a YubiKey serial number", t.Serial)
 		}
 	}
-	if c[1] != "" {
-		if b, ok := yubicoModhexDecode(c[1]); ok && len(b) <= 16 {
+	if len(c[1]) != 0 {
+		if b, err := yubikey.ParseModhex(string(c[1])); err == nil && len(b) <= 16 {
 			t.PublicID = b
 		} else {
 			add("public ID", "%q is not modhex of at most 16 bytes", c[1])
 		}
 	}
-	key, err := hex.DecodeString(c[3])
+	key, err := yubicoHex(c[3])
 	if err != nil {
 		add("key", "not hex")
 	}
@@ -266,16 +256,16 @@ func (y *yubicoReader) parse(txt string) (*seed.Token, error) {
 	switch len(key) {
 	case 16:
 		t.Kind = seed.YubicoOTP
-		if p, err := hex.DecodeString(c[2]); err != nil || len(p) != 6 {
+		if p, err := yubicoHex(c[2]); err != nil || len(p) != 6 {
 			add("private ID", "want 12 hex digits")
 		} else {
 			t.PrivateID = p
 		}
 	case 20:
 		t.Kind = seed.HOTP
-		n, err := strconv.ParseUint(c[2], 10, 32)
-		if err != nil || n > 0xFFFF0 || n%16 != 0 {
-			add("moving factor seed", "%q: want a multiple of 16 from 0 to 1048560", c[2])
+		n, err := strconv.ParseUint(string(c[2]), 10, 32)
+		if err != nil || n > yubikey.MaxHOTPCounter || n%16 != 0 {
+			add("moving factor seed", "%q: want a multiple of 16 from 0 to %d", c[2], yubikey.MaxHOTPCounter)
 		}
 		t.Counter = n
 	default:
@@ -283,15 +273,15 @@ func (y *yubicoReader) parse(txt string) (*seed.Token, error) {
 			add("key", "%d bytes, want 16 (AES) or 20 (HMAC)", len(key))
 		}
 	}
-	if c[4] != "" {
-		if a, err := hex.DecodeString(c[4]); err != nil || len(a) != 6 {
+	if len(c[4]) != 0 {
+		if a, err := yubicoHex(c[4]); err != nil || len(a) != 6 {
 			add("access code", "want 12 hex digits")
-		} else if c[4] != "000000000000" {
-			t.SetLabel(YubicoLabelAccessCode, strings.ToLower(c[4]))
+		} else if !isZeroBytes(a) {
+			t.SetLabel(YubicoLabelAccessCode, hex.EncodeToString(a))
 		}
 	}
-	if c[5] != "" {
-		t.SetLabel(YubicoLabelTimestamp, c[5])
+	if len(c[5]) != 0 {
+		t.SetLabel(YubicoLabelTimestamp, string(c[5]))
 	}
 	if len(probs) > 0 {
 		return t, probs
@@ -299,9 +289,20 @@ func (y *yubicoReader) parse(txt string) (*seed.Token, error) {
 	return t, nil
 }
 
+// isZeroBytes says whether b is all zero (an access code of 000000000000
+// is no access code).
+func isZeroBytes(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // Traditional format.
 
-// TraditionalHeader starts each logging session.
+// traditionalStart begins the line that opens each logging session.
 const traditionalStart = "LOGGING START,"
 
 // Event types of the traditional format.
@@ -351,21 +352,27 @@ func (y *traditionalWriter) Write(t *seed.Token) error {
 		b = append(b, traditionalStart+ts+"\n"...)
 		y.started = true
 	}
-	event, pvt, digits, seedCtr := TraditionalYubicoOTP, hex.EncodeToString(t.PrivateID), "0", "0"
+	event, withPvt, digits, seedCtr := TraditionalYubicoOTP, true, "0", "0"
 	switch {
 	case yubicoIsChalResp(t):
-		event, pvt = TraditionalChalResp, ""
+		event, withPvt = TraditionalChalResp, false
 	case t.Kind == seed.HOTP:
-		event, pvt = TraditionalHOTP, ""
+		event, withPvt = TraditionalHOTP, false
 		digits = strconv.Itoa(t.EffectiveDigits())
 		seedCtr = strconv.FormatUint(t.Counter, 10)
 	}
-	cols := []string{event, ts, slot, yubicoModhexEncode(t.PublicID), pvt, hex.EncodeToString(t.Secret), curAcc, newAcc,
+	// The private ID and the secret are hex-encoded straight into b, which
+	// is wiped once written.
+	b = append(b, event+","+ts+","+slot+","+yubikey.Modhex(t.PublicID)+","...)
+	if withPvt {
+		b = hex.AppendEncode(b, t.PrivateID)
+	}
+	b = append(b, ',')
+	b = hex.AppendEncode(b, t.Secret)
+	rest := []string{curAcc, newAcc,
 		yubicoBool(t, YubicoLabelFixedModhex1), yubicoBool(t, YubicoLabelFixedModhex2), yubicoBool(t, YubicoLabelFixedModhex),
 		digits, seedCtr, "0", "0", "0", yubicoBool(t, YubicoLabelChalBtnTrig), yubicoBool(t, YubicoLabelHMACLT64)}
-	b = append(b, strings.Join(cols, ",")...)
-	b = append(b, '\n')
-	seed.Zero([]byte(cols[5]))
+	b = append(b, ","+strings.Join(rest, ",")+"\n"...)
 	_, err = y.w.Write(b)
 	seed.Zero(b)
 	return err
@@ -377,7 +384,7 @@ func (y *traditionalWriter) Close() error { return y.w.Flush() }
 // lines are skipped; static-password events are reported as errors (they
 // carry no OTP secret) and reading goes on.
 func NewTraditionalLogReader(r io.Reader, file string) seed.Reader {
-	return &traditionalReader{l: newYubicoLines(r), file: file}
+	return &traditionalReader{l: newYubicoLines(r, file), file: file}
 }
 
 type traditionalReader struct {
@@ -386,37 +393,21 @@ type traditionalReader struct {
 }
 
 func (y *traditionalReader) Read() (*seed.Token, int, error) {
-	for {
-		txt, ok, err := y.l.next()
-		if err != nil {
-			return nil, y.l.line, fmt.Errorf("reading %s: %w", y.file, err)
-		}
-		if !ok {
-			return nil, 0, io.EOF
-		}
-		if strings.TrimSpace(txt) == "" || strings.HasPrefix(txt, traditionalStart) {
-			continue
-		}
-		t, err := y.parse(txt)
-		return t, y.l.line, err
-	}
+	return y.l.read(func(line []byte) bool { return bytes.HasPrefix(line, []byte(traditionalStart)) }, y.parse)
 }
 
-func (y *traditionalReader) parse(txt string) (*seed.Token, error) {
+func (y *traditionalReader) parse(txt []byte) (*seed.Token, error) {
 	line := y.l.line
-	c := strings.Split(txt, ",")
+	c := yubicoColumns(txt)
 	if len(c) != 18 {
 		return nil, yubicoErr(y.file, line, "columns", "%d columns, want 18", len(c))
-	}
-	for i := range c {
-		c[i] = strings.TrimSpace(c[i])
 	}
 	var probs Problems
 	add := func(field, format string, a ...any) {
 		probs = append(probs, yubicoErr(y.file, line, field, format, a...))
 	}
 	t := &seed.Token{Manufacturer: "Yubico"}
-	event := c[0]
+	event := string(c[0])
 	switch {
 	case event == TraditionalYubicoOTP:
 		t.Kind = seed.YubicoOTP
@@ -428,22 +419,22 @@ func (y *traditionalReader) parse(txt string) (*seed.Token, error) {
 	default:
 		return nil, yubicoErr(y.file, line, "event type", "%q carries no OTP credential", event)
 	}
-	t.SetLabel(YubicoLabelTimestamp, c[1])
-	if c[2] != "1" && c[2] != "2" {
-		add("slot", "%q: want 1 or 2", c[2])
+	t.SetLabel(YubicoLabelTimestamp, string(c[1]))
+	if slot := string(c[2]); slot != "1" && slot != "2" {
+		add("slot", "%q: want 1 or 2", slot)
 	} else {
-		t.SetLabel(YubicoLabelSlot, c[2])
+		t.SetLabel(YubicoLabelSlot, slot)
 	}
-	if c[3] != "" {
-		if b, ok := yubicoModhexDecode(c[3]); ok && len(b) <= 16 {
+	if len(c[3]) != 0 {
+		if b, err := yubikey.ParseModhex(string(c[3])); err == nil && len(b) <= 16 {
 			t.PublicID = b
-		} else if b, err := hex.DecodeString(c[3]); err == nil && len(b) <= 16 {
+		} else if b, err := yubicoHex(c[3]); err == nil && len(b) <= 16 {
 			t.PublicID = b
 		} else {
 			add("public ID", "not modhex or hex of at most 16 bytes")
 		}
 	}
-	key, err := hex.DecodeString(c[5])
+	key, err := yubicoHex(c[5])
 	if err != nil {
 		add("secret", "not hex")
 	}
@@ -451,7 +442,7 @@ func (y *traditionalReader) parse(txt string) (*seed.Token, error) {
 	want := 20
 	if t.Kind == seed.YubicoOTP {
 		want = 16
-		if p, err := hex.DecodeString(c[4]); err != nil || len(p) != 6 {
+		if p, err := yubicoHex(c[4]); err != nil || len(p) != 6 {
 			add("private ID", "want 12 hex digits")
 		} else {
 			t.PrivateID = p
@@ -462,37 +453,37 @@ func (y *traditionalReader) parse(txt string) (*seed.Token, error) {
 	}
 	for i, l := range []string{YubicoLabelCurrentAccess, YubicoLabelAccessCode} {
 		v := c[6+i]
-		if v == "" || v == "000000000000" {
+		if len(v) == 0 {
 			continue
 		}
-		if a, err := hex.DecodeString(v); err != nil || len(a) != 6 {
+		if a, err := yubicoHex(v); err != nil || len(a) != 6 {
 			add(strings.ReplaceAll(l, "_", " "), "want 12 hex digits")
-		} else {
-			t.SetLabel(l, strings.ToLower(v))
+		} else if !isZeroBytes(a) {
+			t.SetLabel(l, hex.EncodeToString(a))
 		}
 	}
 	for i, l := range []string{YubicoLabelFixedModhex1, YubicoLabelFixedModhex2, YubicoLabelFixedModhex} {
-		if c[8+i] == "1" {
+		if string(c[8+i]) == "1" {
 			t.SetLabel(l, "1")
 		}
 	}
 	if t.Kind == seed.HOTP {
-		switch c[11] {
+		switch d := string(c[11]); d {
 		case "6", "8":
-			t.Digits = int(c[11][0] - '0')
+			t.Digits = int(d[0] - '0')
 		default:
-			add("hotp digits", "%q: want 6 or 8", c[11])
+			add("hotp digits", "%q: want 6 or 8", d)
 		}
-		n, err := strconv.ParseUint(c[12], 10, 32)
-		if err != nil || n > 0xFFFF0 {
-			add("moving factor seed", "%q: want 0 to 1048560", c[12])
+		n, err := strconv.ParseUint(string(c[12]), 10, 32)
+		if err != nil || n > yubikey.MaxHOTPCounter {
+			add("moving factor seed", "%q: want 0 to %d", c[12], yubikey.MaxHOTPCounter)
 		}
 		t.Counter = n
 	}
-	if c[16] == "1" {
+	if string(c[16]) == "1" {
 		t.SetLabel(YubicoLabelChalBtnTrig, "1")
 	}
-	if c[17] == "1" {
+	if string(c[17]) == "1" {
 		t.SetLabel(YubicoLabelHMACLT64, "1")
 	}
 	if len(probs) > 0 {
