@@ -113,7 +113,7 @@ func (p *pskcReader) Read() (*seed.Token, int, error) {
 	t, err := k.Token()
 	if err != nil {
 		field, msg := "Key", err.Error()
-		if i := bytes.IndexByte([]byte(msg), ':'); i > 0 {
+		if i := strings.IndexByte(msg, ':'); i > 0 {
 			field, msg = msg[:i], msg[i+2:]
 		}
 		if k.ID != "" {

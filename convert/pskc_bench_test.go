@@ -24,7 +24,7 @@ func BenchmarkPSKCToDuo100k(b *testing.B) {
 		key  []byte
 	}{{"encrypted", key}, {"plain", nil}} {
 		in := filepath.Join(dir, c.name+".pskcxml")
-		f, err := os.Create(in)
+		f, err := os.OpenFile(in, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 		if err != nil {
 			b.Fatal(err)
 		}

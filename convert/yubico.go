@@ -8,6 +8,7 @@ import (
 
 	"github.com/tokenctl/tokenctl/csvfmt"
 	"github.com/tokenctl/tokenctl/seed"
+	"github.com/tokenctl/tokenctl/yubikey"
 )
 
 // The YubiKey Personalization Tool's logs: "yubico" (the Yubico format,
@@ -85,8 +86,8 @@ func checkYubicoLog(t *seed.Token) []*seed.FieldError {
 			if d := t.EffectiveDigits(); d != 6 && d != 8 {
 				out = append(out, problem("digits", "%d: a YubiKey slot gives 6 or 8", d))
 			}
-			if t.Counter%16 != 0 || t.Counter > 0xFFFF0 {
-				out = append(out, problem("counter", "%d: a YubiKey slot starts at a multiple of 16 up to 1048560", t.Counter))
+			if t.Counter%16 != 0 || t.Counter > yubikey.MaxHOTPCounter {
+				out = append(out, problem("counter", "%d: a YubiKey slot starts at a multiple of 16 up to %d", t.Counter, yubikey.MaxHOTPCounter))
 			}
 		}
 	case t.Kind == seed.YubicoOTP:
