@@ -97,13 +97,8 @@ func DecodeBase32(s string) ([]byte, error) {
 			buf = append(buf, c)
 		case c == ' ' || c == '-' || c == '\t':
 		case c == '=':
-			// Padding is accepted only at the end.
-			for j := i; j < len(s); j++ {
-				switch s[j] {
-				case '=', ' ', '-', '\t':
-				default:
-					return fail(fmt.Errorf("base32: character at position %d follows '=' padding", j+1))
-				}
+			if err := paddingOnly(s[i:], i, "= -\t"); err != nil {
+				return fail(fmt.Errorf("base32: %w", err))
 			}
 			i = len(s)
 		default:
@@ -136,6 +131,18 @@ func DecodeBase32(s string) ([]byte, error) {
 }
 
 const b32Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+
+// paddingOnly checks that tail, which starts at offset from in the text,
+// holds nothing but padding and the separators in allowed: padding is
+// accepted only at the end.
+func paddingOnly(tail string, from int, allowed string) error {
+	for j := 0; j < len(tail); j++ {
+		if strings.IndexByte(allowed, tail[j]) < 0 {
+			return fmt.Errorf("character at position %d follows '=' padding", from+j+1)
+		}
+	}
+	return nil
+}
 
 // EncodeBase32 writes b as upper-case base32 without padding.
 func EncodeBase32(b []byte) string { return b32.EncodeToString(b) }
@@ -196,12 +203,8 @@ func DecodeBase64(s string) ([]byte, error) {
 			buf = append(buf, '/')
 		case c == ' ', c == '\t', c == '\r', c == '\n':
 		case c == '=':
-			for j := i; j < len(s); j++ {
-				switch s[j] {
-				case '=', ' ', '\t', '\r', '\n':
-				default:
-					return fail(fmt.Errorf("base64: character at position %d follows '=' padding", j+1))
-				}
+			if err := paddingOnly(s[i:], i, "= \t\r\n"); err != nil {
+				return fail(fmt.Errorf("base64: %w", err))
 			}
 			i = len(s)
 		default:

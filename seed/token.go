@@ -69,10 +69,9 @@ func ParseHash(s string) (Hash, error) {
 	t = strings.TrimPrefix(t, "hmac")
 	t = strings.Trim(strings.ReplaceAll(t, "-", ""), " ")
 	switch t {
-	case "sha1", "":
-		if t == "" {
-			return SHA1, fmt.Errorf("empty hash name")
-		}
+	case "":
+		return SHA1, fmt.Errorf("empty hash name")
+	case "sha1":
 		return SHA1, nil
 	case "sha256":
 		return SHA256, nil
