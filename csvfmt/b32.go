@@ -38,9 +38,23 @@ func decodeBase32Into(dst, s []byte) ([]byte, error) {
 	} else {
 		out = make([]byte, n*5/8)
 	}
+	// Whole blocks of 8 characters make 5 bytes at once.
+	o, i := 0, 0
+	for ; i+8 <= n; i += 8 {
+		v0, v1, v2, v3 := b32val[s[i]], b32val[s[i+1]], b32val[s[i+2]], b32val[s[i+3]]
+		v4, v5, v6, v7 := b32val[s[i+4]], b32val[s[i+5]], b32val[s[i+6]], b32val[s[i+7]]
+		if v0|v1|v2|v3|v4|v5|v6|v7 >= 32 {
+			seed.Zero(out)
+			return seed.DecodeBase32(string(s))
+		}
+		w := uint64(v0)<<35 | uint64(v1)<<30 | uint64(v2)<<25 | uint64(v3)<<20 |
+			uint64(v4)<<15 | uint64(v5)<<10 | uint64(v6)<<5 | uint64(v7)
+		out[o], out[o+1], out[o+2], out[o+3], out[o+4] = byte(w>>32), byte(w>>24), byte(w>>16), byte(w>>8), byte(w)
+		o += 5
+	}
 	var acc uint64
-	bits, o := 0, 0
-	for i := 0; i < n; i++ {
+	bits := 0
+	for ; i < n; i++ {
 		v := b32val[s[i]]
 		if v == 0xff {
 			seed.Zero(out)
