@@ -9,8 +9,8 @@ import (
 // serial (a 64-bit hash; a false duplicate needs a collision, about one
 // chance in 10^7 at a million serials) in 256 open-addressing tables, each
 // kept between 3/8 and 3/4 full and grown on its own, so that memory
-// grows smoothly (about 14 MiB at a million serials) without the spike of
-// doubling one big table.
+// grows smoothly without the spike of doubling one big table. Sized from
+// the input file (reserve), a million serials take about 10 MiB.
 type serialSet struct {
 	seed  maphash.Seed
 	ns    string // the last namespace and its hash
@@ -40,10 +40,7 @@ func (s *serialSet) reserve(n int) {
 		return
 	}
 	per := n/len(s.parts) + 1
-	size := 64
-	for size*3/4 < per { // 3/4 full at most once all are in
-		size *= 2
-	}
+	size := max(64, (per*4/3+8)&^7) // 3/4 full once all are in
 	for i := range s.parts {
 		s.parts[i].slots = make([]uint64, size)
 	}
@@ -90,15 +87,21 @@ func (s *serialSet) addHash(h uint64) bool {
 	return true
 }
 
+// insert places h in the part's table. Tables need not be a power of two:
+// the slot comes from the hash's low 56 bits scaled to the table size.
 func (p *setPart) insert(h uint64) bool {
-	mask := uint64(len(p.slots) - 1)
-	for i := h & mask; ; i = (i + 1) & mask {
+	n := uint64(len(p.slots))
+	i, _ := bits.Mul64(h<<8, n)
+	for {
 		switch p.slots[i] {
 		case 0:
 			p.slots[i] = h
 			return true
 		case h:
 			return false
+		}
+		if i++; i == n {
+			i = 0
 		}
 	}
 }
