@@ -157,7 +157,14 @@ func TestSpreadsheetNumber(t *testing.T) {
 }
 
 func TestSerialSet(t *testing.T) {
+	for _, reserve := range []int{0, 1000, 300000} {
+		testSerialSet(t, reserve)
+	}
+}
+
+func testSerialSet(t *testing.T, reserve int) {
 	s := newSerialSet()
+	s.reserve(reserve)
 	for i := 0; i < 100000; i++ {
 		if !s.add("", fmt.Sprint(i)) {
 			t.Fatalf("%d seen twice", i)
@@ -167,6 +174,9 @@ func TestSerialSet(t *testing.T) {
 		if s.add("", fmt.Sprint(i)) {
 			t.Fatalf("%d not remembered", i)
 		}
+	}
+	if s.add("x", "5") == false || s.add("x", "5") == true {
+		t.Fatal("namespaces are not separate")
 	}
 }
 
