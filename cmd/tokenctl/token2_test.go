@@ -18,6 +18,7 @@ import (
 	"github.com/tokenctl/tokenctl/seed"
 	simt2 "github.com/tokenctl/tokenctl/sim/token2"
 	"github.com/tokenctl/tokenctl/sim/vpcd"
+	"github.com/tokenctl/tokenctl/token2"
 )
 
 // withToken2 runs the emulator stream s in the Port0 virtual reader for
@@ -405,4 +406,66 @@ func TestToken2WaitOnAnyReader(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "86596000005") || !strings.Contains(stdout, "miniOTP-2-i") {
 		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
 	}
+}
+
+// TestSimToken2Command drives "tokenctl sim token2 --count 2" in process,
+// burning its two tokens through pcscd with the token2 package.
+func TestSimToken2Command(t *testing.T) {
+	pcsctest.Require(t)
+	pcsctest.LockReader(t, vpcd.Port0)
+	reader := vpcd.ReaderName(vpcd.Port0)
+	type result struct {
+		code           int
+		stdout, stderr string
+	}
+	done := make(chan result, 1)
+	go func() {
+		var out, errb bytes.Buffer
+		code := run([]string{"sim", "token2", "--count", "2", "--serial", "86596320098", "--drift", "-30s", "--fail-after-apdu", "4", "--fault-token", "2"}, &out, &errb)
+		done <- result{code, out.String(), errb.String()}
+	}()
+	pc, err := nfc.NewContext()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Release()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	burn := func() error {
+		if err := pc.WaitForCard(ctx, reader); err != nil {
+			t.Fatal(err)
+		}
+		card, err := pc.Connect(reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer card.Close()
+		_, err = token2.NewSession(card).Burn([]byte("sim-command-seed-20b"), token2.Params{Hash: seed.SHA1, Period: 30})
+		return err
+	}
+	for i, wantErr := range []bool{false, true, false} { // token 2 is pulled once after its config write
+		err := burn()
+		if (err != nil) != wantErr {
+			t.Fatalf("burn %d: %v", i+1, err)
+		}
+		if err := pc.WaitForRemoval(ctx, reader); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var r result
+	select {
+	case r = <-done:
+	case <-ctx.Done():
+		t.Fatal("sim token2 --count 2 did not end")
+	}
+	time.Sleep(simt2.DefaultSettle)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	for _, want := range []string{"86596320098 (C302-i) inserted", "86596320099 PULLED by fault injection after 4 APDUs", "86596320099 taken out after 9 APDUs", "display shows", "all 2 tokens presented"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("log lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	noSecret(t, []byte("sim-command-seed-20b"), r.stdout, r.stderr)
 }
