@@ -5,7 +5,7 @@ GO        ?= go
 BIN       := bin/tokenctl
 APT_PKGS  := pcscd vsmartcard-vpcd libpcsclite-dev yubikey-manager python3-pskc pskc-utils oathtool pskctool
 STATICCHECK_VERSION := 2026.2.2
-FUZZTIME  ?= 10s
+FUZZTIME  ?= 6s
 export GOFLAGS ?= -mod=mod
 
 .PHONY: all build test test-go fuzz demo bench lint deps pcscd clean
