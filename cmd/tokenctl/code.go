@@ -165,6 +165,21 @@ func (in *tokenInput) resolve(c *cobra.Command) (*seed.Token, error) {
 	return t, nil
 }
 
+// token is resolve and the time to compute at: --time, checked before any
+// secret is read, or the moment the secret has been read (it may be typed
+// on standard input).
+func (in *tokenInput) token(c *cobra.Command) (*seed.Token, time.Time, error) {
+	at, err := parseTime(in.at)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	t, err := in.resolve(c)
+	if in.at == "" {
+		at = time.Now()
+	}
+	return t, at, err
+}
+
 func otherEncodings(e seed.Encoding) string {
 	if e == seed.Base32 {
 		return "hex"
@@ -404,15 +419,11 @@ how many seconds the TOTP code stays valid.`,
   tokenctl code --seeds token2.csv --from entra --serial 60234567 --time 2026-03-01T12:00:00Z`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			t, err := in.resolve(c)
+			t, at, err := in.token(c)
 			if err != nil {
 				return err
 			}
 			defer t.Wipe()
-			at, err := parseTime(in.at)
-			if err != nil {
-				return err
-			}
 			code, err := t.Code(at)
 			if err != nil {
 				return exitcode.DataErr(err)
@@ -496,15 +507,11 @@ window.`,
 			if window < 0 || window > seed.MaxWindow {
 				return usagef("--window %d: want 0..%d", window, seed.MaxWindow)
 			}
-			t, err := in.resolve(c)
+			t, at, err := in.token(c)
 			if err != nil {
 				return err
 			}
 			defer t.Wipe()
-			at, err := parseTime(in.at)
-			if err != nil {
-				return err
-			}
 			rep := checkReport{Serial: t.Serial, Kind: t.Kind.String()}
 			var findErr error
 			if t.Kind == seed.TOTP {

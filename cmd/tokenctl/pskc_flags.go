@@ -4,7 +4,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/convert"
-	"github.com/tokenctl/tokenctl/internal/secretin"
 	"github.com/tokenctl/tokenctl/seed"
 )
 
@@ -18,11 +17,8 @@ import (
 // or 24); the password is the file's or variable's content, trimmed of
 // surrounding white space.
 func pskcFlags(c *cobra.Command) func(o *convert.Options) error {
-	var key, pw secretin.Source
-	c.Flags().StringVar(&key.File, "pskc-key-file", "", "PSKC pre-shared key, as hex, from this file ('-' for standard input)")
-	c.Flags().StringVar(&key.Env, "pskc-key-env", "", "PSKC pre-shared key, as hex, from this environment variable")
-	c.Flags().StringVar(&pw.File, "pskc-password-file", "", "PSKC password (PBKDF2) from this file ('-' for standard input)")
-	c.Flags().StringVar(&pw.Env, "pskc-password-env", "", "PSKC password (PBKDF2) from this environment variable")
+	key := secretFlags(c, "pskc-key", "the PSKC pre-shared key, as hex,")
+	pw := secretFlags(c, "pskc-password", "the PSKC password (PBKDF2)")
 	return func(o *convert.Options) error {
 		if key.IsSet() && pw.IsSet() {
 			return usagef("give a PSKC key or a PSKC password, not both")

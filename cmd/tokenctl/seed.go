@@ -232,7 +232,7 @@ func (g *seedGenerate) run(c *cobra.Command) error {
 	sample.Secret = make([]byte, n)
 	probs, err := convert.Check(format.Name, &sample)
 	if err != nil {
-		return convertErr(err)
+		return conversionError(err)
 	}
 	var msgs []string
 	for _, p := range probs {
@@ -271,7 +271,7 @@ func (g *seedGenerate) run(c *cobra.Command) error {
 			}
 			fmt.Fprintln(c.ErrOrStderr(), p)
 		}
-		return convertErr(err)
+		return conversionError(err)
 	}
 	if gen.err != nil {
 		return exitcode.DataErr(gen.err)
@@ -305,15 +305,6 @@ func (g *seedGenerate) run(c *cobra.Command) error {
 		fmt.Fprintf(c.ErrOrStderr(), "wrote %d %s %s seeds (%d bytes) to %s (%s)\n", g.count, kind, h, n, g.out, format.Name)
 	}
 	return nil
-}
-
-// convertErr gives a convert error its exit code.
-func convertErr(err error) error {
-	var ue *convert.UsageError
-	if errors.As(err, &ue) {
-		return exitcode.UsageErr(err)
-	}
-	return exitcode.DataErr(err)
 }
 
 // isTerminal reports whether w is a terminal (not merely a character

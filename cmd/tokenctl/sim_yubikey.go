@@ -43,6 +43,9 @@ goes in. The USB HID side of the emulator is only available in process
 			if transport != "ccid" {
 				return usagef("--transport %q: the emulator serves ccid on vpcd (HID exists in process only)", transport)
 			}
+			if touchOut != "" && count == 0 {
+				return usagef("--touch-out goes with --count (a key is touched as it leaves the reader)")
+			}
 			if port != vpcd.Port0 && port != vpcd.Port1 {
 				return usagef("--port %d: vpcd listens on %d and %d", port, vpcd.Port0, vpcd.Port1)
 			}

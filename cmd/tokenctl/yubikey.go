@@ -583,6 +583,26 @@ func readSecretBytes(src *secretin.Source, what string, b32 bool) ([]byte, error
 	return nil, exitcode.DataErr(fmt.Errorf("%s: not hex", what))
 }
 
+// hmacKey is the key of a HOTP or challenge-response slot: generated (20
+// bytes) or read as hex (or base32 when b32), 1 to 20 bytes.
+func hmacKey(generate bool, src *secretin.Source, what string, b32 bool) ([]byte, error) {
+	if generate == src.IsSet() {
+		return nil, usagef("give the key with --secret-file or --secret-env, or --generate (one of them)")
+	}
+	if generate {
+		return seed.Generate(yubikey.HMACKeySize)
+	}
+	k, err := readSecretBytes(src, what, b32)
+	if err != nil {
+		return nil, err
+	}
+	if len(k) > yubikey.HMACKeySize || len(k) == 0 {
+		seed.Zero(k)
+		return nil, exitcode.DataErr(fmt.Errorf("%s: %d bytes, a YubiKey slot takes 1 to %d", what, len(k), yubikey.HMACKeySize))
+	}
+	return k, nil
+}
+
 func newYKOTPCmd() *cobra.Command {
 	var w ykWrite
 	var publicID string
@@ -626,6 +646,7 @@ environment variables, or are generated with --generate.`,
 			} else if aes, err = readSecretBytes(key, "AES key", false); err != nil {
 				return err
 			}
+			defer seed.Zero(aes) // also when the key is never reached
 			if len(aes) != 16 {
 				return exitcode.DataErr(fmt.Errorf("AES key: %d bytes, want 16", len(aes)))
 			}
@@ -638,6 +659,7 @@ environment variables, or are generated with --generate.`,
 			} else {
 				return usagef("give the private ID with --private-id-file or --private-id-env, or --generate")
 			}
+			defer seed.Zero(pid)
 			if len(pid) != 6 {
 				return exitcode.DataErr(fmt.Errorf("private ID: %d bytes, want 6", len(pid)))
 			}
@@ -695,18 +717,11 @@ all).`,
 			if err != nil {
 				return err
 			}
-			if generate == key.IsSet() {
-				return usagef("give the key with --secret-file or --secret-env, or --generate (one of them)")
-			}
-			var k []byte
-			if generate {
-				k, _ = seed.Generate(20)
-			} else if k, err = readSecretBytes(key, "HOTP key", true); err != nil {
+			k, err := hmacKey(generate, key, "HOTP key", true)
+			if err != nil {
 				return err
 			}
-			if len(k) > 20 || len(k) == 0 {
-				return exitcode.DataErr(fmt.Errorf("HOTP key: %d bytes, a YubiKey slot takes 1 to 20", len(k)))
-			}
+			defer seed.Zero(k) // also when the key is never reached
 			if digits != 6 && digits != 8 {
 				return usagef("--digits %d: want 6 or 8", digits)
 			}
@@ -764,18 +779,11 @@ func newYKChalRespCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if generate == key.IsSet() {
-				return usagef("give the key with --secret-file or --secret-env, or --generate (one of them)")
-			}
-			var k []byte
-			if generate {
-				k, _ = seed.Generate(20)
-			} else if k, err = readSecretBytes(key, "HMAC key", false); err != nil {
+			k, err := hmacKey(generate, key, "HMAC key", false)
+			if err != nil {
 				return err
 			}
-			if len(k) > 20 || len(k) == 0 {
-				return exitcode.DataErr(fmt.Errorf("HMAC key: %d bytes, a YubiKey slot takes 1 to 20", len(k)))
-			}
+			defer seed.Zero(k) // also when the key is never reached
 			return w.program(c, slot, "chalresp-hmac", func(serial uint32) (*yubikey.Config, *seed.Token, error) {
 				cfg, err := yubikey.ChalRespConfig(k, touch)
 				if err != nil {
@@ -1043,6 +1051,11 @@ input when not given. Exit code 1 when it does not verify.`,
 				if err != nil {
 					return conversionError(err)
 				}
+				defer func() {
+					for _, t := range toks {
+						t.Wipe()
+					}
+				}()
 				pub := strings.ToLower(otp[:len(otp)-32])
 				var noID []*seed.Token
 				for _, t := range toks {
@@ -1072,12 +1085,14 @@ input when not given. Exit code 1 when it does not verify.`,
 				if aes, err = readSecretBytes(key, "AES key", false); err != nil {
 					return err
 				}
+				defer seed.Zero(aes)
 				if !priv.IsSet() {
 					return usagef("give the private ID with --private-id-file or --private-id-env")
 				}
 				if pid, err = readSecretBytes(priv, "private ID", false); err != nil {
 					return err
 				}
+				defer seed.Zero(pid)
 			default:
 				return usagef("give the credential: --log FILE, or --secret-file/--secret-env with --private-id-file/--private-id-env")
 			}
