@@ -151,6 +151,18 @@ func (o *t2Conn) open(ctx context.Context, c *cobra.Command) (*t2Session, error)
 	return s, nil
 }
 
+// t2NoArgs refuses arguments, pointing at --wait=D for a stray duration
+// (--wait takes its optional value after '=').
+func t2NoArgs(c *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	if _, err := time.ParseDuration(args[0]); err == nil {
+		return usagef("unexpected argument %q: write --wait=%s for a time limit", args[0], args[0])
+	}
+	return usagef("unexpected argument %q (%s takes flags only)", args[0], c.CommandPath())
+}
+
 // deviceErr tags an error from the token or the transport with exit code 3
 // (errors already tagged keep their code).
 func deviceErr(err error) error {
@@ -186,7 +198,7 @@ tokens keep their seed on a time sync, "restricted" ones lose it. The offset
 is the device clock minus the host clock, to the second.`,
 		Example: `  tokenctl token2 info
   tokenctl token2 info --reader 'Virtual PCD 00 00' --json`,
-		Args: cobra.NoArgs,
+		Args: t2NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			ctx, stop := interruptible(c)
 			defer stop()
@@ -520,7 +532,7 @@ on standard output.`,
 		Example: `  tokenctl token2 burn --generate -o duo.csv --to duo
   tokenctl token2 burn --secret-file seed.b32 --hash sha256 --period 60 -o entra.csv --to entra
   tokenctl token2 burn --wait=60s --generate --length 32 -o tokens.pskc --to pskc --json`,
-		Args: cobra.NoArgs,
+		Args: t2NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			p, err := settings.params()
 			if err != nil {
@@ -668,7 +680,7 @@ seed again right after, from --secret-file/--secret-env or from the
 		Example: `  tokenctl token2 sync --hash sha1 --period 30
   tokenctl token2 sync --seeds entra.csv
   tokenctl token2 sync --reburn --secret-file seed.b32 --hash sha256 --period 60`,
-		Args: cobra.NoArgs,
+		Args: t2NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			p, err := settings.params()
 			if err != nil {

@@ -469,3 +469,10 @@ func TestSimToken2Command(t *testing.T) {
 	}
 	noSecret(t, []byte("sim-command-seed-20b"), r.stdout, r.stderr)
 }
+
+func TestToken2WaitValueNeedsEquals(t *testing.T) {
+	code, _, stderr := runCLI(t, "token2", "info", "--wait", "30s")
+	if code != 2 || !strings.Contains(stderr, "--wait=30s") {
+		t.Fatalf("exit %d %s", code, stderr)
+	}
+}
