@@ -2,16 +2,21 @@
 """The bench's reference: Entra CSV to Duo TOTP lines (serial,HEX,step)
 with Python's csv and base64 modules, with the same core checks tokenctl
 makes (header mapped by name, base32 decoded, step 30/60, unique serials,
-secret length). Usage: entra2duo.py IN OUT"""
+secret length) and the same output discipline (a 0600 temporary file,
+fsync, rename into place only when every row is valid).
+Usage: entra2duo.py IN OUT"""
 import base64
 import binascii
 import csv
+import os
 import sys
+import tempfile
 
 src, dst = sys.argv[1], sys.argv[2]
 seen = set()
 errors = 0
-with open(src, newline="", encoding="utf-8-sig") as f, open(dst, "w", newline="") as out:
+fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(dst)), prefix=".entra2duo-")
+with open(src, newline="", encoding="utf-8-sig") as f, os.fdopen(fd, "w", newline="") as out:
     r = csv.reader(f)
     header = [h.strip().lower().replace(" ", "") for h in next(r)]
     i_serial, i_secret, i_step = header.index("serialnumber"), header.index("secretkey"), header.index("timeinterval")
@@ -30,4 +35,9 @@ with open(src, newline="", encoding="utf-8-sig") as f, open(dst, "w", newline=""
             continue
         seen.add(serial)
         w.writerow([serial, secret.hex().upper(), step])
-sys.exit(1 if errors else 0)
+    out.flush()
+    os.fsync(out.fileno())
+if errors:
+    os.unlink(tmp)
+    sys.exit(1)
+os.replace(tmp, dst)
