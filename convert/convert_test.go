@@ -252,3 +252,20 @@ func FuzzConvert(f *testing.F) {
 		}
 	})
 }
+
+func TestAppendPrivacyIDEAKeepsVersion(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "pi.csv")
+	a := totp("A", 30)
+	a.User = "alice"
+	if err := AppendFile(p, "privacyidea", a, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := AppendFile(p, "privacyidea", totp("B", 60), nil); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(p)
+	want := "# version: 2\nalice, , , A, 3132333435363738393031323334353637383930, TOTP, 6, 30\n, , , B, 3132333435363738393031323334353637383930, TOTP, 6, 60\n"
+	if string(got) != want {
+		t.Fatalf("got\n%s", got)
+	}
+}

@@ -37,11 +37,12 @@ var piVersion = regexp.MustCompile(`(?i)^#\s*version\s*:\s*(\d+)`)
 
 func privacyIDEAFormat() Format {
 	return Format{
-		Name:       "privacyidea",
-		Aliases:    []string{"pi"},
-		Summary:    "privacyIDEA OATH CSV: serial, seed, TOTP|HOTP, digits, step|counter ('# version: 2' adds user, resolver, realm); hash from seed length",
-		Encoding:   seed.Hex,
-		Appendable: true,
+		Name:     "privacyidea",
+		Aliases:  []string{"pi"},
+		Summary:  "privacyIDEA OATH CSV: serial, seed, TOTP|HOTP, digits, step|counter ('# version: 2' adds user, resolver, realm); hash from seed length",
+		Encoding: seed.Hex,
+		// Not appendable: whether a line carries the user columns depends
+		// on the file's first lines, so appends rewrite the file.
 		Open: func(r io.Reader, file string, o Options) seed.Reader {
 			pr := &piReader{rows: newRows(r, file), o: o}
 			pr.rows.comment = hashComment
