@@ -21,6 +21,9 @@ import (
 // counted and passed to Options.OnProblem.
 const MaxProblems = 10000
 
+// ProgressEvery is how many rows pass between Options.OnProgress calls.
+const ProgressEvery = 100000
+
 // memoryBase is the soft memory limit of a streaming conversion besides
 // the serial set (Options.TuneMemory): buffers, one row, and garbage.
 const memoryBase = 16 << 20
@@ -120,6 +123,7 @@ type pipe struct {
 	// one type per file (no --split): the first type and where it was.
 	firstType, firstAt string
 	hashes             []uint64 // scratch for markDuplicates
+	nextProgress       int
 	// the first secret size per hash, where, and whether another was seen
 	secretLen [3]int
 	secretAt  [3]string
@@ -165,7 +169,7 @@ func run(inputs []source, from, to, out string, validate bool, o *Options) (rep 
 	for _, in := range inputs {
 		rep.Inputs = append(rep.Inputs, in.name)
 	}
-	p := &pipe{o: &opts, to: tf, rep: rep, seen: newSerialSet(), validate: validate, out: out, outs: map[string]*output{}}
+	p := &pipe{o: &opts, to: tf, rep: rep, seen: newSerialSet(), validate: validate, out: out, outs: map[string]*output{}, nextProgress: ProgressEvery}
 	if opts.TuneMemory {
 		p.seen.onGrow = func(n int) { debug.SetMemoryLimit(memoryBase + int64(n)) }
 	}
@@ -325,6 +329,10 @@ func (p *pipe) consume(rd seed.Reader, display string) error {
 			*r = record{}
 		}
 		batch = batch[:0]
+		if p.o.OnProgress != nil && p.rep.Read >= p.nextProgress {
+			p.o.OnProgress(p.rep.Read)
+			p.nextProgress = p.rep.Read + ProgressEvery
+		}
 		return err
 	}
 	for {

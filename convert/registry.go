@@ -73,6 +73,9 @@ type Options struct {
 	// OnProblem, when set, sees every problem as it is found (the Report
 	// keeps only the first MaxProblems).
 	OnProblem func(*seed.FieldError)
+	// OnProgress, when set, is called with the rows read so far every
+	// ProgressEvery rows (for a progress line on a terminal).
+	OnProgress func(rows int)
 	// TuneMemory lets a conversion set the process's soft memory limit
 	// (runtime/debug.SetMemoryLimit) to what streaming needs, so the
 	// collector returns garbage early; for command-line use, where the

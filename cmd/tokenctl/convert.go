@@ -64,6 +64,25 @@ func (f *inputFlags) options(o *convert.Options) error {
 	return nil
 }
 
+// progress shows the rows read on a terminal's stderr, for long inputs;
+// done clears the line.
+func progress(w io.Writer) (on func(int), done func()) {
+	if !stderrIsTerminal() {
+		return nil, func() {}
+	}
+	shown := false
+	return func(n int) {
+			if n > 0 {
+				shown = true
+				fmt.Fprintf(w, "\r%d rows…", n)
+			}
+		}, func() {
+			if shown {
+				fmt.Fprint(w, "\r\033[K")
+			}
+		}
+}
+
 // conversionError turns a pipeline error into the CLI's exit codes.
 func conversionError(err error) error {
 	var ue *convert.UsageError
@@ -78,7 +97,11 @@ func conversionError(err error) error {
 
 // problemPrinter prints every problem on stderr as it is found.
 func problemPrinter(w io.Writer) func(*seed.FieldError) {
-	return func(fe *seed.FieldError) { fmt.Fprintln(w, fe.Error()) }
+	clear := ""
+	if stderrIsTerminal() {
+		clear = "\r\033[K" // over a progress line
+	}
+	return func(fe *seed.FieldError) { fmt.Fprintln(w, clear+fe.Error()) }
 }
 
 func newConvertCmd() *cobra.Command {
@@ -138,7 +161,10 @@ are HOTP or TOTP: read them as duo-hotp or duo-totp.`,
 		if global.JSON && (out == "" || out == "-") {
 			return usagef("--json prints the report on standard output: give -o for the converted file")
 		}
+		var done func()
+		o.OnProgress, done = progress(cmd.ErrOrStderr())
 		rep, err := convert.Run(args, in.from, to, out, o)
+		done()
 		if rep != nil && global.JSON {
 			if jerr := writeJSON(cmd.OutOrStdout(), rep); jerr != nil && err == nil {
 				err = jerr
@@ -206,7 +232,10 @@ tokenctl repairs but the server itself would reject (padded base32...).`,
 		if err := pskc(o); err != nil {
 			return err
 		}
+		var done func()
+		o.OnProgress, done = progress(cmd.ErrOrStderr())
 		rep, err := convert.Validate(args, in.from, to, o)
+		done()
 		if rep != nil && global.JSON {
 			if jerr := writeJSON(cmd.OutOrStdout(), rep); jerr != nil && err == nil {
 				err = jerr
