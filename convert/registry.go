@@ -11,7 +11,9 @@
 // out only when every row is valid (Validate does the same and writes
 // nothing). Every problem is reported as a *seed.FieldError
 // "file:line: field: what is wrong", never quoting a secret. Conversion
-// streams: a million rows convert in flat memory.
+// streams: it holds one batch of rows plus about 10 bytes per serial for
+// the uniqueness check (a million Entra rows convert to Duo in about
+// 35 MB of RSS, see scripts/bench.d/10-convert.sh).
 //
 // # Writing tokens from other commands
 //
