@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -267,5 +268,33 @@ func TestAppendPrivacyIDEAKeepsVersion(t *testing.T) {
 	want := "# version: 2\nalice, , , A, 3132333435363738393031323334353637383930, TOTP, 6, 30\n, , , B, 3132333435363738393031323334353637383930, TOTP, 6, 60\n"
 	if string(got) != want {
 		t.Fatalf("got\n%s", got)
+	}
+}
+
+// The pipeline streams: allocations per row stay constant (one string for
+// the serial; tokens and secret buffers are recycled), so a file of any
+// size converts without its rows piling up in memory.
+func TestStreamingAllocations(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.csv")
+	f, _ := os.Create(in)
+	bw := bufio.NewWriter(f)
+	const rows = 20000
+	entraRows(bw, rows)
+	bw.Flush()
+	f.Close()
+	out := filepath.Join(dir, "out.csv")
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	rep, err := Run([]string{in}, "entra", "duo", out, nil)
+	runtime.ReadMemStats(&after)
+	if err != nil || rep.Written != rows {
+		t.Fatal(err)
+	}
+	perRow := float64(after.Mallocs-before.Mallocs) / rows
+	bytesPerRow := float64(after.TotalAlloc-before.TotalAlloc) / rows
+	t.Logf("%.2f allocations and %.0f bytes a row", perRow, bytesPerRow)
+	if perRow > 1.5 || bytesPerRow > 200 {
+		t.Fatalf("%.2f allocations and %.0f bytes a row", perRow, bytesPerRow)
 	}
 }
