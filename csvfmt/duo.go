@@ -111,6 +111,10 @@ func (d *duoReader) Read() (*seed.Token, int, error) {
 		enc = d.o.SecretEncoding
 	}
 	t.Secret = decodeSecret(&p, "secret", cells[1], enc, spare)
+	if t.Secret == nil && enc == seed.Hex && oddHex(cells[1]) {
+		// Duo files made from base32 by Token2's PowerShell script.
+		p.list[len(p.list)-1].Msg += "; " + token2Hint
+	}
 	if len(cells) == 3 && len(cells[2]) > 0 {
 		if d.kind == seed.HOTP {
 			n, ok := parseUint(cells[2])

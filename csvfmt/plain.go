@@ -116,6 +116,12 @@ func (h *hexWriter) Close() error { return h.w.Flush() }
 // ErrToken2Script marks secrets damaged by Token2's PowerShell converter.
 var ErrToken2Script = errors.New("odd number of hex digits: the corruption of Token2's PowerShell converter (Base32toHex-Convert.ps1) on base32 seeds whose length is not a whole number of bytes; convert the vendor's original base32 file instead")
 
+// token2Hint names the likely origin of odd-length hex in a Duo file.
+const token2Hint = "Token2's PowerShell converter (Base32toHex-Convert.ps1) writes such hex from base32 seeds: convert the vendor's original base32 file instead"
+
+// oddHex reports a cell of hex digits only, odd in number.
+func oddHex(b []byte) bool { return len(b)%2 == 1 && isHex(b) }
+
 var t2Line = regexp.MustCompile(`^\S+ [0-9A-Fa-f]+$`)
 
 func token2PSFormat() Format {

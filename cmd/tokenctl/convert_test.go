@@ -125,7 +125,7 @@ func TestConvertBrokenCorpus(t *testing.T) {
 			[]string{"IN:1: hash: sha256: Duo imports SHA-1 tokens only"}},
 		{"odd-length hex", "duo-totp", "hex",
 			"D1," + cvHex + "A,30\n",
-			[]string{"IN:1: secret: not hex: odd number of hex digits (41)"}},
+			[]string{"IN:1: secret: not hex: odd number of hex digits (41); Token2's PowerShell converter (Base32toHex-Convert.ps1) writes such hex from base32 seeds: convert the vendor's original base32 file instead"}},
 		{"Token2 script odd hex", "token2-ps", "duo",
 			"86596120001 " + strings.Repeat("AB", 32) + "C\n",
 			[]string{"IN: step: Token2's script drops the time step: assuming 30 s (give --period 60 for 60-second tokens) (warning)",
