@@ -65,10 +65,10 @@ configuration write), execute APDU K but lose its answer
 			if count < 0 || failAfter < 0 || loseAnswer < 0 || faultToken < 0 {
 				return usagef("--count, --fail-after-apdu, --lose-answer and --fault-token take positive numbers")
 			}
-			ctx, stop := interruptible(c)
+			ctx, stop := t2Interruptible(c)
 			defer stop()
 			faulty := func(i int) bool { return faultToken == 0 || i == faultToken-1 }
-			log := &lineLog{w: c.ErrOrStderr()}
+			log := &t2LineLog{w: c.ErrOrStderr()}
 			s := &simt2.Stream{
 				Port: port, FirstSerial: serial, Count: count, Idle: idle, NoReinsert: noReinsert,
 				Options: simt2.Options{Drift: drift, DriftPerDay: driftRate, Contact: contact},
@@ -118,11 +118,11 @@ configuration write), execute APDU K but lose its answer
 				s.BadAuth = faulty
 			}
 			if showCodeInt > 0 {
-				go showCodes(ctx, s, showCodeInt, log)
+				go t2ShowCodes(ctx, s, showCodeInt, log)
 			}
 			err := s.Run(ctx)
 			if err != nil {
-				return deviceErr(err)
+				return t2DeviceErr(err)
 			}
 			if count > 0 && ctx.Err() == nil {
 				log.printf("all %d tokens presented", count)
@@ -146,8 +146,8 @@ configuration write), execute APDU K but lose its answer
 	return c
 }
 
-// showCodes prints what the current token's display shows, periodically.
-func showCodes(ctx context.Context, s *simt2.Stream, every time.Duration, log *lineLog) {
+// t2ShowCodes prints what the current token's display shows, periodically.
+func t2ShowCodes(ctx context.Context, s *simt2.Stream, every time.Duration, log *t2LineLog) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -167,13 +167,13 @@ func showCodes(ctx context.Context, s *simt2.Stream, every time.Duration, log *l
 	}
 }
 
-// lineLog serializes log lines from the emulator's goroutines.
-type lineLog struct {
+// t2LineLog serializes log lines from the emulator's goroutines.
+type t2LineLog struct {
 	mu sync.Mutex
 	w  io.Writer
 }
 
-func (l *lineLog) printf(format string, a ...any) {
+func (l *t2LineLog) printf(format string, a ...any) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var b bytes.Buffer

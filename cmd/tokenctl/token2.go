@@ -77,8 +77,8 @@ func (s *t2Session) close() {
 	}
 }
 
-// interruptible is the command's context, cancelled by Ctrl-C or SIGTERM.
-func interruptible(c *cobra.Command) (context.Context, context.CancelFunc) {
+// t2Interruptible is the command's context, cancelled by Ctrl-C or SIGTERM.
+func t2Interruptible(c *cobra.Command) (context.Context, context.CancelFunc) {
 	ctx := c.Context()
 	if ctx == nil {
 		ctx = context.Background()
@@ -163,9 +163,9 @@ func t2NoArgs(c *cobra.Command, args []string) error {
 	return usagef("unexpected argument %q (%s takes flags only)", args[0], c.CommandPath())
 }
 
-// deviceErr tags an error from the token or the transport with exit code 3
+// t2DeviceErr tags an error from the token or the transport with exit code 3
 // (errors already tagged keep their code).
-func deviceErr(err error) error {
+func t2DeviceErr(err error) error {
 	var ee *exitcode.Error
 	if err == nil || errors.As(err, &ee) {
 		return err
@@ -200,7 +200,7 @@ is the device clock minus the host clock, to the second.`,
   tokenctl token2 info --reader 'Virtual PCD 00 00' --json`,
 		Args: t2NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			ctx, stop := interruptible(c)
+			ctx, stop := t2Interruptible(c)
 			defer stop()
 			s, err := conn.open(ctx, c)
 			if err != nil {
@@ -210,7 +210,7 @@ is the device clock minus the host clock, to the second.`,
 			info, err := token2.NewSession(s.card).Info()
 			host := time.Now()
 			if err != nil {
-				return deviceErr(err)
+				return t2DeviceErr(err)
 			}
 			r := token2InfoReport{
 				Serial: info.Serial, Known: info.Known, DeviceTime: info.Clock, HostTime: host.UTC().Truncate(time.Second),
@@ -236,7 +236,7 @@ is the device clock minus the host clock, to the second.`,
 			}
 			fmt.Fprintf(w, "device clock: %s\n", r.DeviceTime.Format(time.RFC3339))
 			fmt.Fprintf(w, "host clock:   %s\n", r.HostTime.Format(time.RFC3339))
-			fmt.Fprintf(w, "offset:       %s\n", describeOffset(r.Offset))
+			fmt.Fprintf(w, "offset:       %s\n", t2Offset(r.Offset))
 			fmt.Fprintf(w, "reader:       %s\n", r.Reader)
 			return nil
 		},
@@ -245,7 +245,7 @@ is the device clock minus the host clock, to the second.`,
 	return c
 }
 
-func describeOffset(s int64) string {
+func t2Offset(s int64) string {
 	switch {
 	case s == 0:
 		return "0 s (in sync)"
@@ -299,7 +299,7 @@ func (o *t2Settings) params() (token2.Params, error) {
 		return p, usagef("--display: %v", err)
 	}
 	if o.at != "" {
-		t, err := parseWhen(o.at)
+		t, err := t2ParseWhen(o.at)
 		if err != nil {
 			return p, usagef("--time %q: %v", o.at, err)
 		}
@@ -308,7 +308,7 @@ func (o *t2Settings) params() (token2.Params, error) {
 	return p, nil
 }
 
-func parseWhen(s string) (time.Time, error) {
+func t2ParseWhen(s string) (time.Time, error) {
 	if n, err := strconv.ParseInt(strings.TrimPrefix(s, "@"), 10, 64); err == nil {
 		if n < 0 || n > 0xFFFFFFFF {
 			return time.Time{}, errors.New("out of the token's clock range")
@@ -481,13 +481,13 @@ func (o *t2Output) check(serial string) error {
 	return nil
 }
 
-// appendToken records a burned token (a variable so tests can make it fail).
-var appendToken = convert.AppendFile
+// t2AppendToken records a burned token (a variable so tests can make it fail).
+var t2AppendToken = convert.AppendFile
 
-// rescue saves a burned token whose seed file could not be written, so the
+// t2Rescue saves a burned token whose seed file could not be written, so the
 // seed is not lost: a 0600 file beside the output, or in the temporary
 // directory.
-func rescue(out string, t *seed.Token) (string, error) {
+func t2Rescue(out string, t *seed.Token) (string, error) {
 	name := fmt.Sprintf("tokenctl-rescue-%s-%d.csv", t.Serial, time.Now().Unix())
 	body := fmt.Sprintf("# token burned by tokenctl but not recorded in %s\nserial,secret_base32,hash,period,digits,model\n%s,%s,%s,%d,6,%s\n",
 		out, t.Serial, seed.EncodeBase32(t.Secret), t.Hash, t.EffectivePeriod(), t.Model)
@@ -561,7 +561,7 @@ on standard output.`,
 				return err
 			}
 
-			ctx, stop := interruptible(c)
+			ctx, stop := t2Interruptible(c)
 			defer stop()
 			s, err := conn.open(ctx, c)
 			if err != nil {
@@ -572,7 +572,7 @@ on standard output.`,
 			info, err := sess.Info()
 			host := time.Now()
 			if err != nil {
-				return deviceErr(err)
+				return t2DeviceErr(err)
 			}
 			if !info.Known {
 				_, err := token2.Lookup(info.Serial)
@@ -590,7 +590,7 @@ on standard output.`,
 				p.Time = time.Now().Round(time.Second)
 			}
 			if _, err := sess.Burn(secret, p); err != nil {
-				return deviceErr(err)
+				return t2DeviceErr(err)
 			}
 			s.close()
 
@@ -604,12 +604,12 @@ on standard output.`,
 			}
 			var recErr error
 			if out.path != "" {
-				recErr = appendToken(out.path, out.format, tok, out.opts)
+				recErr = t2AppendToken(out.path, out.format, tok, out.opts)
 			}
 			if recErr != nil {
 				msg := fmt.Sprintf("token %s WAS BURNED, but -o %s could not be written: %v", info.Serial, out.path, recErr)
 				if generate {
-					if p, err := rescue(out.path, tok); err == nil {
+					if p, err := t2Rescue(out.path, tok); err == nil {
 						msg += fmt.Sprintf("; its seed was saved to %s (0600): add it to your seed file, then delete it", p)
 					} else {
 						msg += fmt.Sprintf("; saving it elsewhere failed too (%v): the generated seed is lost, burn the token again", err)
@@ -624,7 +624,7 @@ on standard output.`,
 			}
 			fmt.Fprintln(c.OutOrStdout(), info.Serial)
 			summary := fmt.Sprintf("burned %s (%s, %s): TOTP %s/%d s, 6 digits, display %d s, clock set to %s (was %s)",
-				info.Serial, info.Model.Name, r.Sync, r.Hash, r.Period, r.Display, r.Clock.Format(time.RFC3339), describeOffset(r.PrevOffset))
+				info.Serial, info.Model.Name, r.Sync, r.Hash, r.Period, r.Display, r.Clock.Format(time.RFC3339), t2Offset(r.PrevOffset))
 			if out.path != "" {
 				summary += fmt.Sprintf("; appended to %s (%s)", out.path, out.format)
 			}
@@ -710,7 +710,7 @@ seed again right after, from --secret-file/--secret-env or from the
 					return err
 				}
 				if format == "" {
-					if format, err = detectFormat(seeds); err != nil {
+					if format, err = t2DetectFormat(seeds); err != nil {
 						return err
 					}
 				}
@@ -724,7 +724,7 @@ seed again right after, from --secret-file/--secret-env or from the
 				}
 			}
 
-			ctx, stop := interruptible(c)
+			ctx, stop := t2Interruptible(c)
 			defer stop()
 			s, err := conn.open(ctx, c)
 			if err != nil {
@@ -735,7 +735,7 @@ seed again right after, from --secret-file/--secret-env or from the
 			info, err := sess.Info()
 			host := time.Now()
 			if err != nil {
-				return deviceErr(err)
+				return t2DeviceErr(err)
 			}
 			if !info.Known {
 				_, err := token2.Lookup(info.Serial)
@@ -745,7 +745,7 @@ seed again right after, from --secret-file/--secret-env or from the
 				return exitcode.DataErr(fmt.Errorf("token %s is an %s, a restricted model: a time sync erases its seed, so nothing was written; to sync it anyway, write the seed again with --reburn --secret-file F (or --reburn --seeds FILE)", info.Serial, info.Model.Name))
 			}
 			if seeds != "" {
-				rec, err := findSerial(seeds, format, seedOpts, info.Serial)
+				rec, err := t2FindSerial(seeds, format, seedOpts, info.Serial)
 				if err != nil {
 					return err
 				}
@@ -780,7 +780,7 @@ seed again right after, from --secret-file/--secret-env or from the
 				if errors.Is(err, token2.ErrRestricted) {
 					return exitcode.DataErr(err)
 				}
-				return deviceErr(err)
+				return t2DeviceErr(err)
 			}
 			r := token2SyncReport{
 				Serial: info.Serial, Model: info.Model.Name, Sync: info.Model.SyncClass(), Hash: p.Hash.String(), Period: p.Period,
@@ -793,7 +793,7 @@ seed again right after, from --secret-file/--secret-env or from the
 			if reburn {
 				what = "synced and re-burned"
 			}
-			fmt.Fprintf(c.OutOrStdout(), "%s %s (%s): clock set to %s (was %s), TOTP %s/%d s\n", what, info.Serial, info.Model.Name, r.Clock.Format(time.RFC3339), describeOffset(r.PrevOffset), r.Hash, r.Period)
+			fmt.Fprintf(c.OutOrStdout(), "%s %s (%s): clock set to %s (was %s), TOTP %s/%d s\n", what, info.Serial, info.Model.Name, r.Clock.Format(time.RFC3339), t2Offset(r.PrevOffset), r.Hash, r.Period)
 			return nil
 		},
 	}
@@ -807,8 +807,8 @@ seed again right after, from --secret-file/--secret-env or from the
 	return c
 }
 
-// detectFormat names the format of a seed file from its first bytes.
-func detectFormat(path string) (string, error) {
+// t2DetectFormat names the format of a seed file from its first bytes.
+func t2DetectFormat(path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", exitcode.DataErr(err)
@@ -823,8 +823,8 @@ func detectFormat(path string) (string, error) {
 	return ff.Name, nil
 }
 
-// findSerial reads a seed file and returns the token with serial.
-func findSerial(path, format string, o *convert.Options, serial string) (*seed.Token, error) {
+// t2FindSerial reads a seed file and returns the token with serial.
+func t2FindSerial(path, format string, o *convert.Options, serial string) (*seed.Token, error) {
 	all, err := convert.ReadAll(path, format, o)
 	if err != nil {
 		return nil, conversionError(fmt.Errorf("--seeds %s: %w", path, err))

@@ -343,9 +343,9 @@ func TestToken2RescueWhenRecordFails(t *testing.T) {
 	reader := withToken2(t, s)
 	dir := t.TempDir()
 	out := filepath.Join(dir, "duo.csv")
-	saved := appendToken
-	defer func() { appendToken = saved }()
-	appendToken = func(string, string, *seed.Token, *convert.Options) error { return errors.New("disk full") }
+	saved := t2AppendToken
+	defer func() { t2AppendToken = saved }()
+	t2AppendToken = func(string, string, *seed.Token, *convert.Options) error { return errors.New("disk full") }
 	code, stdout, stderr := runCLI(t, "token2", "burn", "--reader", reader, "--wait", "--generate", "-o", out, "--to", "duo")
 	if code != 1 || !strings.Contains(stderr, "WAS BURNED") || !strings.Contains(stderr, "disk full") {
 		t.Fatalf("exit %d %s", code, stderr)
