@@ -32,6 +32,21 @@ const memoryBase = 16 << 20
 // rows and therefore wrote nothing.
 var ErrInvalid = errors.New("invalid input")
 
+// ErrExists is wrapped by the error of a conversion that would replace an
+// existing file while Options.NoClobber is set.
+var ErrExists = errors.New("file exists")
+
+// noClobber refuses path when it exists and o says so.
+func noClobber(o *Options, path string) error {
+	if !o.NoClobber {
+		return nil
+	}
+	if _, err := os.Lstat(path); err == nil {
+		return fmt.Errorf("%s: %w and may hold seeds already in use: choose another name, or --force to replace it", path, ErrExists)
+	}
+	return nil
+}
+
 // UsageError is a request that cannot be carried out as asked (unknown
 // format, format that cannot be read or written, undetectable input...).
 type UsageError struct{ Err error }
@@ -186,10 +201,18 @@ func run(inputs []source, from, to, out string, validate bool, o *Options) (rep 
 			}
 			rp = out + ".rejects"
 		}
+		if err = noClobber(&opts, rp); err != nil {
+			return rep, err
+		}
 		if p.rejects, err = fsutil.CreatePending(rp); err != nil {
 			return rep, err
 		}
 		p.rejectsW = bufio.NewWriter(p.rejects)
+	}
+	if out != "" && !opts.Split && !validate {
+		if err = noClobber(&opts, out); err != nil {
+			return rep, err
+		}
 	}
 	var ff *Format
 	if from != "" {
@@ -612,6 +635,9 @@ func (p *pipe) writer(key string) (seed.Writer, error) {
 		if key != "" {
 			ext := filepath.Ext(p.out)
 			o.path = strings.TrimSuffix(p.out, ext) + "-" + key + ext
+		}
+		if err := noClobber(p.o, o.path); err != nil {
+			return nil, err
 		}
 		pend, err := fsutil.CreatePending(o.path)
 		if err != nil {

@@ -69,6 +69,11 @@ type Options struct {
 	SkipInvalid bool
 	Rejects     string
 
+	// NoClobber refuses to replace existing output files (the output, the
+	// split files, the rejects file): they may hold the only copy of
+	// seeds. The error wraps ErrExists.
+	NoClobber bool
+
 	// Stdin and Stdout stand for "-" (default os.Stdin, os.Stdout).
 	Stdin  io.Reader
 	Stdout io.Writer

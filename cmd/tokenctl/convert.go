@@ -107,7 +107,7 @@ func problemPrinter(w io.Writer) func(*seed.FieldError) {
 func newConvertCmd() *cobra.Command {
 	var in inputFlags
 	var to, out, rejects string
-	var split, skip bool
+	var split, skip, force bool
 	c := &cobra.Command{
 		Use:   "convert --to FORMAT [--from FORMAT] [-o OUT] IN...",
 		Short: "Convert seed files between formats, checking every row against the target's rules",
@@ -122,8 +122,10 @@ Every problem is printed as file:line: field: what is wrong, and when there
 is any, nothing is written and the exit code is 1. --skip-invalid writes the
 valid rows and puts the rejected ones, with their problems, in a rejects
 file (0600). Output files are created 0600 through a temporary file and a
-rename. IN '-' reads standard input; without -o the result goes to standard
-output (only once the whole input is valid).
+rename; an existing file is not replaced without --force, since it may hold
+the only copy of seeds. IN '-' reads standard input; without -o the result
+goes to standard output (only once the whole input is valid; not on a
+terminal without --force).
 
 Formats: see 'tokenctl formats'. Duo files do not say whether their tokens
 are HOTP or TOTP: read them as duo-hotp or duo-totp.`,
@@ -146,10 +148,15 @@ are HOTP or TOTP: read them as duo-hotp or duo-totp.`,
 	c.Flags().BoolVar(&split, "split", false, "write one file per token type (OUT-totp6.csv...) when the target takes one type per file (Duo)")
 	c.Flags().BoolVar(&skip, "skip-invalid", false, "write the valid rows and put the rejected ones in a rejects file")
 	c.Flags().StringVar(&rejects, "rejects", "", "rejects file for --skip-invalid (default OUT.rejects)")
+	c.Flags().BoolVar(&force, "force", false, "replace existing output files, or print seeds on a terminal")
 	c.MarkFlagRequired("to")
 	pskc := pskcFlags(c)
 	c.RunE = func(cmd *cobra.Command, args []string) error {
-		o := &convert.Options{Split: split, SkipInvalid: skip, Rejects: rejects,
+		toStdout := out == "" || out == "-"
+		if toStdout && !force && !global.JSON && writerIsTerminal(cmd.OutOrStdout()) {
+			return usagef("refusing to print seeds on a terminal (they would stay in its scrollback): give -o FILE, pipe the output, or --force")
+		}
+		o := &convert.Options{Split: split, SkipInvalid: skip, Rejects: rejects, NoClobber: !force,
 			Stdin: cmd.InOrStdin(), Stdout: cmd.OutOrStdout(), OnProblem: problemPrinter(cmd.ErrOrStderr()),
 			TuneMemory: os.Getenv("GOMEMLIMIT") == ""}
 		if err := in.options(o); err != nil {
@@ -175,6 +182,16 @@ are HOTP or TOTP: read them as duo-hotp or duo-totp.`,
 		return conversionError(err)
 	}
 	return c
+}
+
+// writerIsTerminal says whether w is a terminal (seeds are not printed on one).
+func writerIsTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 // summary tells what a conversion wrote (stderr, for people).

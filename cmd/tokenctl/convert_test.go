@@ -388,3 +388,26 @@ with open(sys.argv[2], "w", newline="") as f:
 		t.Fatalf("exit %d %s %s", code, out, stderr)
 	}
 }
+
+func TestConvertNoClobber(t *testing.T) {
+	dir := t.TempDir()
+	in := cvWrite(t, dir, "d.csv", "1,"+cvHex+",30\n")
+	out := cvWrite(t, dir, "out.csv", "precious seeds\n")
+	code, _, stderr := runCLI(t, "convert", "--from", "duo-totp", "--to", "hex", "-o", out, in)
+	if code != 1 || !strings.Contains(stderr, out+": file exists and may hold seeds already in use: choose another name, or --force to replace it") {
+		t.Fatalf("exit %d %s", code, stderr)
+	}
+	if got, _ := os.ReadFile(out); string(got) != "precious seeds\n" {
+		t.Fatal("output replaced")
+	}
+	// Split files and the rejects file are protected too.
+	cvWrite(t, dir, "s-totp6.csv", "x\n")
+	code, _, stderr = runCLI(t, "convert", "--from", "duo-totp", "--to", "duo", "--split", "-o", filepath.Join(dir, "s.csv"), in)
+	if code != 1 || !strings.Contains(stderr, "s-totp6.csv: file exists") {
+		t.Fatalf("exit %d %s", code, stderr)
+	}
+	code, _, stderr = runCLI(t, "convert", "--force", "--from", "duo-totp", "--to", "hex", "-o", out, in)
+	if got, _ := os.ReadFile(out); code != 0 || string(got) != "1,"+cvHex+"\n" {
+		t.Fatalf("exit %d %s %q", code, stderr, got)
+	}
+}

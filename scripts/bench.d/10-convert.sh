@@ -31,7 +31,7 @@ for n in 10000 100000 1000000; do
   [ -s "$in" ] || $PY scripts/bench/gen_entra.py "$n" >"$in"
   gs=999 gc=999 gk=0 ps=999 pc=999 pk=0
   for _ in 1 2 3; do
-    read -r s c k < <(measure "$TOKENCTL" convert --from entra --to duo -o "$dir/duo-$n.csv" "$in")
+    read -r s c k < <(measure "$TOKENCTL" convert --force --from entra --to duo -o "$dir/duo-$n.csv" "$in")
     gs=$(awk -v a="$gs" -v b="$s" 'BEGIN { print (b < a ? b : a) }'); gc=$(awk -v a="$gc" -v b="$c" 'BEGIN { print (b < a ? b : a) }')
     gk=$(( k > gk ? k : gk ))
     read -r s c k < <(measure $PY scripts/bench/entra2duo.py "$in" "$dir/py-$n.csv")

@@ -6,6 +6,7 @@ set -euo pipefail
 dir="$DEMO/convert"
 mkdir -p "$dir"
 cd "$dir"
+rm -f -- *   # a re-run starts afresh (convert never replaces files without --force)
 say() { printf '\n$ %s\n' "$*"; }
 
 # 1. A realistic vendor delivery: Token2 sends an "Azure MFA compatible"
