@@ -43,7 +43,9 @@ import (
 
 // Options carries what a reader or writer may need besides the stream.
 type Options struct {
-	// SecretEncoding overrides the encoding a format leaves open.
+	// SecretEncoding decodes secrets of formats that leave the encoding
+	// open, and overrides the encoding of the others (a vendor "Entra"
+	// file with hex secrets).
 	SecretEncoding seed.Encoding
 
 	// PSKC: a pre-shared key or a password, to decrypt (read) or encrypt

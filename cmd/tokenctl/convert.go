@@ -30,7 +30,7 @@ type inputFlags struct {
 
 func (f *inputFlags) add(c *cobra.Command) {
 	c.Flags().StringVar(&f.from, "from", "", "input format (see 'tokenctl formats'); detected when only one format fits")
-	c.Flags().StringVar(&f.encoding, "secret-encoding", "", "hex or base32: how the input writes secrets, for formats that leave it open")
+	c.Flags().StringVar(&f.encoding, "secret-encoding", "", "hex or base32: how the input writes secrets, for formats that leave it open (or against a format's own, for a vendor file that breaks it)")
 	c.Flags().StringVar(&f.kind, "kind", "", "hotp or totp, for inputs that do not say (duo, hex, token2-ps)")
 	c.Flags().IntVar(&f.digits, "digits", 0, "6 or 8, for inputs that do not say (default 6)")
 	c.Flags().IntVar(&f.period, "period", 0, "TOTP time step in seconds, for inputs that do not say (default 30)")
