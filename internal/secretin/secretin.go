@@ -56,14 +56,16 @@ func (s Source) Read() (string, error) {
 			defer f.Close()
 			r = f
 		}
-		b, err := io.ReadAll(io.LimitReader(r, maxSecretFile+1))
+		buf, err := io.ReadAll(io.LimitReader(r, maxSecretFile+1))
+		// The read buffer is wiped; the string returned is the one copy.
+		defer clear(buf)
 		if err != nil {
 			return "", fmt.Errorf("reading %s: %w", name, err)
 		}
-		if len(b) > maxSecretFile {
+		if len(buf) > maxSecretFile {
 			return "", fmt.Errorf("%s: more than %d bytes, not a secret", name, maxSecretFile)
 		}
-		b = bytes.TrimSpace(b)
+		b := bytes.TrimSpace(buf)
 		if len(b) == 0 {
 			return "", fmt.Errorf("%s is empty", name)
 		}
