@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
 	"os/exec"
 	"testing"
 	"time"
 
 	"github.com/tokenctl/tokenctl/hid"
+	"github.com/tokenctl/tokenctl/internal/testpeer"
 	yksim "github.com/tokenctl/tokenctl/sim/yubikey"
 	"github.com/tokenctl/tokenctl/yubikey"
 )
@@ -20,12 +20,7 @@ import (
 func yubikitFrames(t *testing.T) map[string][]string {
 	t.Helper()
 	py := "/usr/bin/python3"
-	if err := exec.Command(py, "-c", "import yubikit.yubiotp").Run(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("yubikit (yubikey-manager) not importable by %s: %v", py, err)
-		}
-		t.Skipf("yubikit not available: %v", err)
-	}
+	testpeer.Check(t, "yubikit (yubikey-manager) under "+py, py, "-c", "import yubikit.yubiotp")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, py, "testdata/yubikit_frames.py").Output()

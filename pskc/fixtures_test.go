@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/tokenctl/tokenctl/internal/testpeer"
 )
 
 // fixturesDir finds ../shared/fixtures/pskc beside the repository root.
@@ -32,10 +34,7 @@ func fixturesDir(t testing.TB) string {
 	}
 	dir := filepath.Join(root, "..", "shared", "fixtures", "pskc")
 	if _, err := os.Stat(filepath.Join(dir, "expected.json")); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PSKC fixtures missing under CI: %v", err)
-		}
-		t.Skipf("PSKC fixtures not present (%v)", err)
+		testpeer.Missing(t, "PSKC fixtures not present: "+err.Error())
 	}
 	return dir
 }

@@ -16,29 +16,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tokenctl/tokenctl/internal/testpeer"
 	"github.com/tokenctl/tokenctl/seed"
 )
 
 const python = "/usr/bin/python3"
 
-func requirePeer(t *testing.T, name string, check ...string) {
-	t.Helper()
-	var err error
-	if len(check) > 0 {
-		err = exec.Command(check[0], check[1:]...).Run()
-	} else {
-		_, err = exec.LookPath(name)
-	}
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is required under CI (make deps): %v", name, err)
-		}
-		t.Skipf("%s not available: %v", name, err)
-	}
-}
-
 func requirePythonPSKC(t *testing.T) {
-	requirePeer(t, "python3-pskc", python, "-c", "import pskc")
+	t.Helper()
+	testpeer.Check(t, "python3-pskc", python, "-c", "import pskc")
 }
 
 // pyReadScript prints what python-pskc reads from argv[1], decrypting with
@@ -300,7 +286,7 @@ func TestWeReadPythonPSKCFiles(t *testing.T) {
 // TestWeReadCSV2PSKC: csv2pskc (pskc-utils) output, plain, with a key
 // file and with a password file.
 func TestWeReadCSV2PSKC(t *testing.T) {
-	requirePeer(t, "csv2pskc")
+	testpeer.Command(t, "csv2pskc")
 	requirePythonPSKC(t)
 	dir := t.TempDir()
 	csv := "serial,secret,counter,time_interval,algorithm,response_length,manufacturer\n" +
@@ -369,7 +355,7 @@ func TestWeReadCSV2PSKC(t *testing.T) {
 // TestPskctoolValidates: OATH Toolkit's pskctool checks what tokenctl
 // writes against the RFC 6030 XML Schema.
 func TestPskctoolValidates(t *testing.T) {
-	requirePeer(t, "pskctool")
+	testpeer.Command(t, "pskctool")
 	dir := t.TempDir()
 	validate := func(path string) (string, error) {
 		out, err := exec.Command("pskctool", "--validate", path).Output()

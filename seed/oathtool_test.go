@@ -5,26 +5,20 @@ import (
 	"crypto/rand"
 	"fmt"
 	"math/big"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tokenctl/tokenctl/internal/testpeer"
 )
 
 // requireOathtool returns the oathtool path, skipping the test when it is
 // missing, except under CI=true where that is a failure.
 func requireOathtool(t *testing.T) string {
 	t.Helper()
-	p, err := exec.LookPath("oathtool")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("oathtool not installed (apt-get install oathtool); required under CI")
-		}
-		t.Skip("oathtool not installed")
-	}
-	return p
+	return testpeer.Command(t, "oathtool")
 }
 
 func oathtool(t *testing.T, path string, args ...string) string {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tokenctl/tokenctl/internal/testpeer"
 	"github.com/tokenctl/tokenctl/seed"
 )
 
@@ -278,12 +279,7 @@ func TestSeedGenerateServerFormats(t *testing.T) {
 // python-pskc (a real peer) to secrets whose codes oathtool and
 // 'tokenctl code --seeds' agree on.
 func TestSeedGeneratePSKCWithPythonPSKC(t *testing.T) {
-	if _, err := exec.Command("/usr/bin/python3", "-c", "import pskc").CombinedOutput(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("python3-pskc not installed; required under CI")
-		}
-		t.Skip("python3-pskc not installed")
-	}
+	testpeer.Check(t, "python3-pskc", "/usr/bin/python3", "-c", "import pskc")
 	ot := requireOathtool(t)
 	out := filepath.Join(t.TempDir(), "gen.pskc")
 	t.Setenv("TK_PSKC_PW", "correct horse battery")
@@ -365,12 +361,5 @@ func FuzzReadSerials(f *testing.F) {
 // CI=true, where its absence is a failure.
 func requireOathtool(t *testing.T) string {
 	t.Helper()
-	p, err := exec.LookPath("oathtool")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("oathtool not installed (apt-get install oathtool); required under CI")
-		}
-		t.Skip("oathtool not installed")
-	}
-	return p
+	return testpeer.Command(t, "oathtool")
 }

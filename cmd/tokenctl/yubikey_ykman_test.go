@@ -3,13 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tokenctl/tokenctl/internal/pcsctest"
+	"github.com/tokenctl/tokenctl/internal/testpeer"
 	"github.com/tokenctl/tokenctl/nfc"
 	"github.com/tokenctl/tokenctl/sim/vpcd"
 	yksim "github.com/tokenctl/tokenctl/sim/yubikey"
@@ -62,13 +62,7 @@ func inReader(t *testing.T, k *yksim.Key, f func()) {
 
 func runYkman(t *testing.T, args ...string) string {
 	t.Helper()
-	p, err := exec.LookPath("ykman")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("ykman missing (make deps)")
-		}
-		t.Skip("ykman not installed")
-	}
+	p := testpeer.Command(t, "ykman")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, p, append([]string{"--reader", vpcd.ReaderName(vpcd.Port1)}, args...)...)
@@ -83,9 +77,7 @@ func runYkman(t *testing.T, args ...string) string {
 // TestYubiKeyCLIMatchesYkman: the tokenctl command line, over PC/SC, sends
 // the same configuration APDUs as ykman 4.0.9 for the same choices.
 func TestYubiKeyCLIMatchesYkman(t *testing.T) {
-	if _, err := exec.LookPath("ykman"); err != nil && os.Getenv("CI") != "true" {
-		t.Skip("ykman not installed")
-	}
+	testpeer.Command(t, "ykman")
 	pcsctest.Require(t)
 	pcsctest.LockReader(t, vpcd.Port1)
 	withHIDKeys(t) // no key on USB: the CLI must use PC/SC
