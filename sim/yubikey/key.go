@@ -378,14 +378,22 @@ func (k *Key) Press(n int) (string, error) {
 }
 
 // Program writes cfg into slot n directly (no access code check), for
-// tests that need a key in a given state.
-func (k *Key) Program(n int, cfg *yk.Config) {
+// tests that need a key in a given state. A configuration the key would
+// not take (a fixed part over 16 bytes) is an error.
+func (k *Key) Program(n int, cfg *yk.Config) error {
+	if n != 1 && n != 2 {
+		return fmt.Errorf("slot %d", n)
+	}
+	raw := cfg.Bytes()
+	c, err := yk.ParseConfig(raw)
+	if err != nil {
+		return err
+	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	raw := cfg.Bytes()
-	c, _ := yk.ParseConfig(raw)
 	k.slots[n-1] = slot{raw: raw, cfg: c, useCtr: 1, counter: uint64(c.HOTPCounter())}
 	k.bumped()
+	return nil
 }
 
 // deviceInfo is the management TLV list, length-prefixed, as a YubiKey 5
