@@ -1,6 +1,8 @@
 // Package seed holds the token model shared by every part of tokenctl: what a
 // hardware OTP token is (serial, kind, parameters, secret), the codecs that
-// turn secret text into bytes and back, seed generation, and OTP codes.
+// turn secret text into bytes and back, seed generation, OTP codes and the
+// search for the step or counter a code belongs to (FindTOTP, FindHOTP),
+// and the Reader, Writer and FieldError every seed-file format shares.
 package seed
 
 import (
