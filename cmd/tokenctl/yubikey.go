@@ -80,7 +80,6 @@ var ykHIDList = func() ([]ykHIDCandidate, error) {
 	}
 	out := make([]ykHIDCandidate, len(infos))
 	for i, in := range infos {
-		in := in
 		out[i] = ykHIDCandidate{name: fmt.Sprintf("%s (USB %04x:%04x)", in.Product, hid.VendorYubico, in.ProductID), open: in.Open}
 	}
 	return out, nil

@@ -260,3 +260,42 @@ func TestYubiKeyPSKCLog(t *testing.T) {
 		t.Error("AES key in clear in the PSKC file")
 	}
 }
+
+// TestYubiKeyBadSecretsNotEchoed: a key of the wrong length or in the
+// wrong encoding is refused with exit 1, nothing is written to the key, and
+// the message does not repeat the secret text.
+func TestYubiKeyBadSecretsNotEchoed(t *testing.T) {
+	k := yksim.New(yksim.Options{})
+	withHIDKeys(t, k)
+	const long = "3132333435363738393031323334353637383930ab" // 21 bytes
+	const junk = "NOTHEXNORBASE32!!SECRETTEXT"
+	for _, c := range []struct {
+		env  string
+		args []string
+	}{
+		{long, []string{"yubikey", "hotp", "1", "--secret-env", "YK_TEST_KEY", "--force"}},
+		{long, []string{"yubikey", "chalresp", "2", "--secret-env", "YK_TEST_KEY", "--force"}},
+		{junk, []string{"yubikey", "hotp", "1", "--secret-env", "YK_TEST_KEY", "--force"}},
+		{junk, []string{"yubikey", "otp", "1", "--secret-env", "YK_TEST_KEY", "--private-id-env", "YK_TEST_KEY", "--force"}},
+	} {
+		t.Setenv("YK_TEST_KEY", c.env)
+		code, out, errOut := runCLI(t, c.args...)
+		if code != 1 {
+			t.Errorf("%v: exit %d, want 1", c.args, code)
+		}
+		for _, piece := range []string{c.env[:12], c.env[len(c.env)-12:]} {
+			if strings.Contains(out+errOut, piece) {
+				t.Errorf("%v: output repeats the secret: %s%s", c.args, out, errOut)
+			}
+		}
+	}
+	if k.Writes() != 0 {
+		t.Errorf("%d writes reached the key", k.Writes())
+	}
+}
+
+func TestSimYubiKeyTouchOutNeedsCount(t *testing.T) {
+	if code, _, _ := runCLI(t, "sim", "yubikey", "--touch-out", filepath.Join(t.TempDir(), "typed.txt")); code != 2 {
+		t.Errorf("--touch-out without --count: exit %d, want 2", code)
+	}
+}
