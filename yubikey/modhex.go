@@ -53,12 +53,3 @@ func ParseModhex(s string) ([]byte, error) {
 	}
 	return out, nil
 }
-
-// IsModhex reports whether s is non-empty, even-length modhex.
-func IsModhex(s string) bool {
-	if s == "" {
-		return false
-	}
-	_, err := ParseModhex(s)
-	return err == nil
-}

@@ -161,9 +161,6 @@ func NewSession(b Backend) (*Session, error) {
 	return &Session{b: b, status: st}, nil
 }
 
-// Backend is the link the session talks through.
-func (s *Session) Backend() Backend { return s.b }
-
 // Version is the firmware version of the OTP application.
 func (s *Session) Version() Version { return s.status.Version }
 
@@ -172,16 +169,6 @@ func (s *Session) Status() Status { return s.status }
 
 // Configured reports whether slot holds a configuration.
 func (s *Session) Configured(slot int) bool { return s.status.Configured(slot) }
-
-// Refresh re-reads the status.
-func (s *Session) Refresh() error {
-	st, err := s.b.Status()
-	if err != nil {
-		return err
-	}
-	s.status = st
-	return nil
-}
 
 // Serial reads the serial number. It fails when the key's configuration
 // hides it (SERIAL_API_VISIBLE off).
