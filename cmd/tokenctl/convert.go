@@ -139,7 +139,10 @@ are HOTP or TOTP: read them as duo-hotp or duo-totp.`,
   tokenctl convert --to entra --skip-invalid -o entra.csv vendor.csv   # rejects in entra.csv.rejects
 
   # Duo TOTP lines to Entra, filling the columns Duo does not have
-  tokenctl convert --from duo-totp --to entra --manufacturer Token2 --model C202 -o entra.csv duo.csv`,
+  tokenctl convert --from duo-totp --to entra --manufacturer Token2 --model C202 -o entra.csv duo.csv
+
+  # A PSKC delivery encrypted with a pre-shared key (hex in psk.hex) to Duo HOTP lines
+  tokenctl convert --from pskc --pskc-key-file psk.hex --to duo-hotp -o duo.csv delivery.pskcxml`,
 		Args: cobra.MinimumNArgs(1),
 	}
 	in.add(c)

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/tokenctl/tokenctl/internal/testpeer"
 )
 
 // Test inputs are generated here; no vendor file is copied.
@@ -297,32 +299,27 @@ func TestValidateAndFormats(t *testing.T) {
 }
 
 func TestConvertStdin(t *testing.T) {
-	// '-' reads standard input; runCLI's root has none set, so use a file
-	// through the package API instead: covered in convert's tests.
+	// IN '-' reads standard input (the detection sees it too).
 	dir := t.TempDir()
 	in := cvWrite(t, dir, "u.txt", "otpauth://totp/ACME:1001?secret="+cvB32+"&issuer=ACME&period=60\n")
-	code, stdout, stderr := runCLI(t, "convert", "--to", "entra", "--manufacturer", "ACME", "--model", "soft", in)
+	f, err := os.Open(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	saved := os.Stdin
+	os.Stdin = f
+	defer func() { os.Stdin = saved }()
+	code, stdout, stderr := runCLI(t, "convert", "--to", "entra", "--manufacturer", "ACME", "--model", "soft", "-")
 	if code != 0 || stdout != cvEntraHdr+",1001,"+cvB32+",60,ACME,soft\n" {
 		t.Fatalf("exit %d %q %q", code, stdout, stderr)
-	}
-}
-
-// requireTool finds a reference tool, skipping when it is absent (failing
-// under CI=true, where make deps installs it).
-func requireTool(t *testing.T, path string) {
-	t.Helper()
-	if _, err := os.Stat(path); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s missing (make deps installs it)", path)
-		}
-		t.Skipf("%s missing", path)
 	}
 }
 
 // The converted Duo hex and step give the same codes in oathtool as the
 // vendor's base32 and interval: the conversion kept secret and time step.
 func TestConvertAgreesWithOathtool(t *testing.T) {
-	requireTool(t, "/usr/bin/oathtool")
+	testpeer.Command(t, "oathtool")
 	dir := t.TempDir()
 	var b strings.Builder
 	b.WriteString("upn,serial number,secret key,timeinterval,manufacturer,model\r\n")
@@ -348,7 +345,7 @@ func TestConvertAgreesWithOathtool(t *testing.T) {
 
 func oathtool(t *testing.T, args ...string) string {
 	t.Helper()
-	out, err := exec.Command("/usr/bin/oathtool", args...).Output()
+	out, err := exec.Command("oathtool", args...).Output()
 	if err != nil {
 		t.Fatalf("oathtool %v: %v", args[:len(args)-1], err)
 	}
@@ -358,7 +355,9 @@ func oathtool(t *testing.T, args ...string) string {
 // Python's csv module reads our Entra output cell for cell, quotes and
 // commas included, and our reader reads what Python's csv writes.
 func TestEntraCSVAgreesWithPython(t *testing.T) {
-	requireTool(t, "/usr/bin/python3")
+	if _, err := os.Stat("/usr/bin/python3"); err != nil {
+		testpeer.Missing(t, "/usr/bin/python3: "+err.Error())
+	}
 	dir := t.TempDir()
 	src := cvWrite(t, dir, "u.txt", "otpauth://totp/1001?secret="+cvB32+"&period=60\n")
 	code, out, stderr := runCLI(t, "convert", "--to", "entra", "--manufacturer", `Token2, "Swiss"`, "--model", "C202;b", src)
@@ -409,5 +408,68 @@ func TestConvertNoClobber(t *testing.T) {
 	code, _, stderr = runCLI(t, "convert", "--force", "--from", "duo-totp", "--to", "hex", "-o", out, in)
 	if got, _ := os.ReadFile(out); code != 0 || string(got) != "1,"+cvHex+"\n" {
 		t.Fatalf("exit %d %s %q", code, stderr, got)
+	}
+}
+
+// Every example in the help of convert and validate runs as written, on
+// input files generated here under the names the examples use, and exits 0.
+func TestConvertHelpExamplesRun(t *testing.T) {
+	entra := cvEntraHdr + ",T2001," + cvB32 + ",30,Token2,C202\n,T2002,JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP,60,Token2,C202\n"
+	inputs := map[string]string{
+		"token2-seeds.csv": entra,
+		"vendor.csv":       entra + ",T2003,GEZDGNBV,30,Token2,C202\n", // a 5-byte secret: rejected
+		"pi-export.csv":    "P1, " + cvHex + ", HOTP, 8, 17\nP2, " + cvHex + ", TOTP, 6, 60\n",
+		"export.csv":       "P1, " + cvHex + ", TOTP, 6, 30\nP2, " + cvHex + ", TOTP, 6, 60\n",
+		"duo.csv":          "D1," + cvHex + ",60\n",
+	}
+	var examples []string
+	for _, c := range []string{newConvertCmd().Example, newValidateCmd().Example} {
+		for _, l := range strings.Split(c, "\n") {
+			l = strings.TrimSpace(l)
+			if i := strings.Index(l, " #"); i >= 0 {
+				l = strings.TrimSpace(l[:i])
+			}
+			if strings.HasPrefix(l, "tokenctl ") {
+				examples = append(examples, l)
+			}
+		}
+	}
+	if len(examples) < 7 {
+		t.Fatalf("found %d examples", len(examples))
+	}
+	for _, ex := range examples {
+		t.Run(ex, func(t *testing.T) {
+			t.Chdir(t.TempDir())
+			args := strings.Fields(ex)[1:]
+			out := ""
+			for i, a := range args {
+				if a == "-o" && i+1 < len(args) {
+					out = args[i+1]
+				}
+			}
+			for name, content := range inputs {
+				if name != out {
+					cvWrite(t, ".", name, content)
+				}
+			}
+			if strings.Contains(ex, "pskc") {
+				cvWrite(t, ".", "psk.hex", strings.Repeat("a5", 16)+"\n")
+				code, _, stderr := runCLI(t, "seed", "generate", "--count", "2", "--serial-prefix", "HW", "--kind", "hotp",
+					"--to", "pskc", "--pskc-key-file", "psk.hex", "-o", "delivery.pskcxml")
+				if code != 0 {
+					t.Fatalf("generating the PSKC delivery: exit %d %s", code, stderr)
+				}
+			}
+			code, stdout, stderr := runCLI(t, args...)
+			if code != 0 {
+				t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+			}
+			if out != "" {
+				matches, _ := filepath.Glob(strings.TrimSuffix(out, filepath.Ext(out)) + "*")
+				if len(matches) == 0 {
+					t.Fatalf("no output %s", out)
+				}
+			}
+		})
 	}
 }
