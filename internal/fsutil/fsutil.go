@@ -7,43 +7,20 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 )
 
 // WriteAtomic creates or replaces path with what fill writes, mode 0600.
 // When fill fails, nothing is left behind and path is untouched.
-func WriteAtomic(path string, fill func(w io.Writer) error) (err error) {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+func WriteAtomic(path string, fill func(w io.Writer) error) error {
+	p, err := CreatePending(path)
 	if err != nil {
-		return fmt.Errorf("creating temporary file beside %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err = tmp.Chmod(0o600); err != nil {
 		return err
 	}
-	if err = fill(tmp); err != nil {
+	if err := fill(p); err != nil {
+		p.Abort()
 		return err
 	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("renaming into %s: %w", path, err)
-	}
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
+	return p.Commit()
 }
 
 // Append adds b to path (created 0600 if missing) in a single write and
