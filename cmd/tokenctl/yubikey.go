@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -400,7 +401,13 @@ func rehearseAppend(path, format string, t *seed.Token, opts *convert.Options) e
 	if err := tmp.Close(); err != nil {
 		return err
 	}
+	// The rehearsal writes a copy: whatever a writer does to the token
+	// (fills in defaults, wipes it) must not reach the one programmed.
 	c := *t
+	c.Secret = append([]byte(nil), t.Secret...)
+	c.PrivateID = append([]byte(nil), t.PrivateID...)
+	c.Labels = maps.Clone(t.Labels)
+	defer c.Wipe()
 	if ownLog(format) {
 		f, _ := convert.Lookup(format)
 		wr, err := f.Create(io.Discard, opts)
