@@ -19,7 +19,7 @@ func init() { registerSim(newSimYubiKeyCmd) }
 
 func newSimYubiKeyCmd() *cobra.Command {
 	var serial uint32
-	var transport, version string
+	var version string
 	var port, count int
 	var touchOut string
 	var idle time.Duration
@@ -40,9 +40,6 @@ goes in. The USB HID side of the emulator is only available in process
   tokenctl sim yubikey --count 3 --serial 20000001 &`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
-			if transport != "ccid" {
-				return usagef("--transport %q: the emulator serves ccid on vpcd (HID exists in process only)", transport)
-			}
 			if touchOut != "" && count == 0 {
 				return usagef("--touch-out goes with --count (a key is touched as it leaves the reader)")
 			}
@@ -100,7 +97,6 @@ goes in. The USB HID side of the emulator is only available in process
 		},
 	}
 	c.Flags().Uint32Var(&serial, "serial", yksim.DefaultSerial, "serial number (of the first key with --count)")
-	c.Flags().StringVar(&transport, "transport", "ccid", "ccid (the only one outside Go tests)")
 	c.Flags().IntVar(&port, "port", vpcd.Port1, "vpcd port: 35963 (Virtual PCD 00 00) or 35964 (Virtual PCD 00 01)")
 	c.Flags().IntVar(&count, "count", 0, "present this many keys one after another (0: one key until interrupted)")
 	c.Flags().DurationVar(&idle, "idle", 2*time.Second, "with --count: pull a programmed key after this long without commands")
