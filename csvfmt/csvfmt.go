@@ -212,6 +212,15 @@ func decodeSecret(p *problems, field string, s []byte, enc seed.Encoding, dst []
 	return b
 }
 
+// encoding is how a reader decodes secrets: the format's own encoding def,
+// unless Options.SecretEncoding overrides it.
+func (o Options) encoding(def seed.Encoding) seed.Encoding {
+	if o.SecretEncoding != seed.EncodingUnknown {
+		return o.SecretEncoding
+	}
+	return def
+}
+
 func digitsOr(o Options) int {
 	if o.Digits != 0 {
 		return o.Digits

@@ -3,6 +3,7 @@ package csvfmt
 import (
 	"bufio"
 	"bytes"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"strconv"
@@ -90,15 +91,9 @@ type duoReader struct {
 }
 
 func (d *duoReader) Read() (*seed.Token, int, error) {
-	cells, err := d.rows.next()
+	cells, line, err := d.rows.record(true)
 	if err != nil {
-		if _, ok := err.(*seed.FieldError); ok {
-			return nil, d.rows.line, err
-		}
-		return nil, 0, err
-	}
-	if err := strayHeader(d.rows, cells); err != nil {
-		return nil, d.rows.line, err
+		return nil, line, err
 	}
 	p := problems{file: d.rows.file, line: d.rows.line}
 	if len(cells) < 2 || len(cells) > 3 {
@@ -106,10 +101,7 @@ func (d *duoReader) Read() (*seed.Token, int, error) {
 		return nil, p.line, p.err()
 	}
 	t, spare := d.token(seed.Token{Kind: d.kind, Hash: seed.SHA1, Digits: digitsOr(d.o), Serial: d.str(0, cells[0])})
-	enc := seed.Hex
-	if d.o.SecretEncoding != seed.EncodingUnknown {
-		enc = d.o.SecretEncoding
-	}
+	enc := d.o.encoding(seed.Hex)
 	t.Secret = decodeSecret(&p, "secret", cells[1], enc, spare)
 	if t.Secret == nil && enc == seed.Hex && oddHex(cells[1]) {
 		// Duo files made from base32 by Token2's PowerShell script.
@@ -222,15 +214,9 @@ func duoYubiKeyFormat() Format {
 type duoYKReader struct{ *rows }
 
 func (d *duoYKReader) Read() (*seed.Token, int, error) {
-	cells, err := d.rows.next()
+	cells, line, err := d.rows.record(true)
 	if err != nil {
-		if _, ok := err.(*seed.FieldError); ok {
-			return nil, d.rows.line, err
-		}
-		return nil, 0, err
-	}
-	if err := strayHeader(d.rows, cells); err != nil {
-		return nil, d.rows.line, err
+		return nil, line, err
 	}
 	p := problems{file: d.rows.file, line: d.rows.line}
 	if len(cells) != 3 {
@@ -268,20 +254,12 @@ func (d *duoYKWriter) Write(t *seed.Token) error {
 	d.w.WriteString(t.Serial)
 	d.w.WriteByte(',')
 	var buf [64]byte
-	d.w.Write(appendHexLower(buf[:0], t.PrivateID))
+	d.w.Write(hex.AppendEncode(buf[:0], t.PrivateID))
 	d.w.WriteByte(',')
-	d.w.Write(appendHexLower(buf[:0], t.Secret))
+	d.w.Write(hex.AppendEncode(buf[:0], t.Secret))
 	seed.Zero(buf[:])
 	_, err := d.w.WriteString("\n")
 	return err
 }
 
 func (d *duoYKWriter) Close() error { return d.w.Flush() }
-
-func appendHexLower(dst, b []byte) []byte {
-	const digits = "0123456789abcdef"
-	for _, c := range b {
-		dst = append(dst, digits[c>>4], digits[c&15])
-	}
-	return dst
-}

@@ -128,12 +128,9 @@ func (e *entraReader) Read() (*seed.Token, int, error) {
 			return nil, e.rows.line, err
 		}
 	}
-	cells, err := e.rows.next()
+	cells, line, err := e.rows.record(false)
 	if err != nil {
-		if _, ok := err.(*seed.FieldError); ok {
-			return nil, e.rows.line, err
-		}
-		return nil, 0, err
+		return nil, line, err
 	}
 	p := problems{file: e.rows.file, line: e.rows.line}
 	if len(cells) != e.ncol {
@@ -147,10 +144,7 @@ func (e *entraReader) Read() (*seed.Token, int, error) {
 	}
 	t.Manufacturer = e.str(eManufacturer, cells[e.idx[eManufacturer]])
 	t.Model = e.str(eModel, cells[e.idx[eModel]])
-	enc := seed.Base32
-	if e.o.SecretEncoding != seed.EncodingUnknown {
-		enc = e.o.SecretEncoding
-	}
+	enc := e.o.encoding(seed.Base32)
 	sec := cells[e.idx[eSecret]]
 	t.Secret = decodeSecret(&p, "secret key", sec, enc, spare)
 	if e.o.Lint && t.Secret != nil && enc == seed.Base32 {

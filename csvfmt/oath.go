@@ -78,17 +78,10 @@ type piReader struct {
 }
 
 func (r *piReader) Read() (*seed.Token, int, error) {
-	cells, err := r.rows.next()
+	// In version 2 the first column is a user name, not a serial.
+	cells, line, err := r.rows.record(r.version != 2)
 	if err != nil {
-		if _, ok := err.(*seed.FieldError); ok {
-			return nil, r.rows.line, err
-		}
-		return nil, 0, err
-	}
-	if r.version != 2 { // in version 2 the first column is a user name
-		if err := strayHeader(r.rows, cells); err != nil {
-			return nil, r.rows.line, err
-		}
+		return nil, line, err
 	}
 	p := problems{file: r.rows.file, line: r.rows.line}
 	t, spare := r.token(seed.Token{Hash: seed.SHA1, Kind: seed.HOTP, Digits: 6})
@@ -110,10 +103,7 @@ func (r *piReader) Read() (*seed.Token, int, error) {
 		return nil, p.line, p.err()
 	}
 	t.Serial = string(cells[0])
-	enc := seed.Hex
-	if r.o.SecretEncoding != seed.EncodingUnknown {
-		enc = r.o.SecretEncoding
-	}
+	enc := r.o.encoding(seed.Hex)
 	t.Secret = decodeSecret(&p, "seed", cells[1], enc, spare)
 	t.Hash = PrivacyIDEAHash(len(t.Secret))
 	if len(cells) > 2 && len(cells[2]) > 0 {
@@ -231,15 +221,9 @@ type linReader struct {
 }
 
 func (r *linReader) Read() (*seed.Token, int, error) {
-	cells, err := r.rows.next()
+	cells, line, err := r.rows.record(true)
 	if err != nil {
-		if _, ok := err.(*seed.FieldError); ok {
-			return nil, r.rows.line, err
-		}
-		return nil, 0, err
-	}
-	if err := strayHeader(r.rows, cells); err != nil {
-		return nil, r.rows.line, err
+		return nil, line, err
 	}
 	p := problems{file: r.rows.file, line: r.rows.line}
 	if len(cells) < 2 || len(cells) > 6 {
@@ -247,10 +231,7 @@ func (r *linReader) Read() (*seed.Token, int, error) {
 		return nil, p.line, p.err()
 	}
 	t, spare := r.token(seed.Token{Serial: string(cells[0]), Kind: seed.HOTP, Hash: seed.SHA1, Digits: 6})
-	enc := seed.Hex
-	if r.o.SecretEncoding != seed.EncodingUnknown {
-		enc = r.o.SecretEncoding
-	}
+	enc := r.o.encoding(seed.Hex)
 	t.Secret = decodeSecret(&p, "key", cells[1], enc, spare)
 	if len(cells) > 2 && len(cells[2]) > 0 {
 		switch strings.ToLower(string(cells[2])) {

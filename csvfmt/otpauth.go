@@ -43,10 +43,7 @@ func (r *uriReader) Read() (*seed.Token, int, error) {
 	for {
 		b, err := r.rows.readLine()
 		if err != nil {
-			if _, ok := err.(*seed.FieldError); ok {
-				return nil, r.rows.line, err
-			}
-			return nil, 0, err
+			return nil, r.rows.errLine(err), err
 		}
 		r.rawb = b
 		line = strings.TrimSpace(string(b))

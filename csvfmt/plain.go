@@ -54,15 +54,9 @@ type plainReader struct {
 }
 
 func (r *plainReader) Read() (*seed.Token, int, error) {
-	cells, err := r.rows.next()
+	cells, line, err := r.rows.record(true)
 	if err != nil {
-		if _, ok := err.(*seed.FieldError); ok {
-			return nil, r.rows.line, err
-		}
-		return nil, 0, err
-	}
-	if err := strayHeader(r.rows, cells); err != nil {
-		return nil, r.rows.line, err
+		return nil, line, err
 	}
 	p := problems{file: r.rows.file, line: r.rows.line}
 	if len(cells) < 2 {
@@ -70,10 +64,7 @@ func (r *plainReader) Read() (*seed.Token, int, error) {
 		return nil, p.line, p.err()
 	}
 	t, spare := r.token(seed.Token{Serial: string(cells[0]), Kind: r.o.Kind, Hash: seed.SHA1, Digits: r.o.Digits, Period: r.o.Period})
-	enc := r.enc
-	if r.o.SecretEncoding != seed.EncodingUnknown {
-		enc = r.o.SecretEncoding
-	}
+	enc := r.o.encoding(r.enc)
 	if enc == seed.EncodingUnknown {
 		switch v := validIn(cells[1]); len(v) {
 		case 0:
@@ -151,10 +142,7 @@ func (r *t2Reader) Read() (*seed.Token, int, error) {
 		b, err = r.rows.readLine()
 	}
 	if err != nil {
-		if _, ok := err.(*seed.FieldError); ok {
-			return nil, r.rows.line, err
-		}
-		return nil, 0, err
+		return nil, r.rows.errLine(err), err
 	}
 	p := problems{file: r.rows.file, line: r.rows.line}
 	r.rawb = b

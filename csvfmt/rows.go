@@ -129,6 +129,32 @@ func (r *rows) next() ([][]byte, error) {
 	}
 }
 
+// record returns the cells of the next data line and its number. A
+// headerless format skips, with a warning, a header line someone added
+// (see strayHeader). Errors come with the line they are about (0 for a
+// read error or the end): a reader returns them as they are.
+func (r *rows) record(headerless bool) ([][]byte, int, error) {
+	cells, err := r.next()
+	if err != nil {
+		return nil, r.errLine(err), err
+	}
+	if headerless {
+		if err := strayHeader(r, cells); err != nil {
+			return nil, r.line, err
+		}
+	}
+	return cells, r.line, nil
+}
+
+// errLine is the line a reading error is about: the current one for a
+// FieldError (an overlong line, a broken quote), 0 otherwise.
+func (r *rows) errLine(err error) int {
+	if _, ok := err.(*seed.FieldError); ok {
+		return r.line
+	}
+	return 0
+}
+
 // str makes a string of cell i, reusing the previous line's string when
 // the text is the same (manufacturer, model... repeat on every line).
 func (r *rows) str(i int, b []byte) string {
