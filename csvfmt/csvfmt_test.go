@@ -433,3 +433,23 @@ func TestNoSecretInMessages(t *testing.T) {
 		t.Fatalf("%q", probs)
 	}
 }
+
+func TestOATHTypeAndCounterErrors(t *testing.T) {
+	h := strings.Repeat("31", 20)
+	for _, c := range []struct{ format, in, want string }{
+		{"privacyidea", "P1, " + h + ", yubikey, 6, 1\n", `in.csv:1: type: "yubikey" (want hotp or totp: only OATH tokens are converted)`},
+		{"privacyidea", "P1, " + h + ", HoTp, 6, -1\n", `in.csv:1: counter: "-1" is not a counter value`},
+		{"linotp", "L1, " + h + ", motp, 6, 30, sha1\n", `in.csv:1: type: "motp" (want hotp or totp: only OATH tokens are converted)`},
+		{"duo-hotp", "D1," + h + ",1e3\n", `in.csv:1: counter: "1e3" is not a counter value`},
+		{"otpauth", "otpauth://hotp/x?secret=" + sampleSecret + "&counter=0x10\n", `in.csv:1: counter: "0x10" is not a counter value`},
+	} {
+		toks, probs := readAll(t, lookup(t, c.format), c.in, Options{})
+		if len(toks) != 1 || len(probs) != 1 || probs[0] != c.want {
+			t.Errorf("%s %q: %d tokens, %q; want %q", c.format, c.in, len(toks), probs, c.want)
+		}
+	}
+	toks, probs := readAll(t, lookup(t, "privacyidea"), "P1, "+h+", HoTp, 6, 17\n", Options{})
+	if len(probs) != 0 || toks[0].Kind != seed.HOTP || toks[0].Counter != 17 {
+		t.Fatalf("%v %q", toks, probs)
+	}
+}

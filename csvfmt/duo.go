@@ -109,11 +109,7 @@ func (d *duoReader) Read() (*seed.Token, int, error) {
 	}
 	if len(cells) == 3 && len(cells[2]) > 0 {
 		if d.kind == seed.HOTP {
-			n, ok := parseUint(cells[2])
-			if !ok {
-				p.add("counter", "%q is not a counter value", clip(cells[2]))
-			}
-			t.Counter = n
+			readCounter(&p, "counter", cells[2], &t.Counter)
 		} else {
 			cellInt(&p, "step", cells[2], 1, 86400, &t.Period)
 		}

@@ -106,15 +106,8 @@ func (r *piReader) Read() (*seed.Token, int, error) {
 	enc := r.o.encoding(seed.Hex)
 	t.Secret = decodeSecret(&p, "seed", cells[1], enc, spare)
 	t.Hash = PrivacyIDEAHash(len(t.Secret))
-	if len(cells) > 2 && len(cells[2]) > 0 {
-		switch strings.ToLower(string(cells[2])) {
-		case "hotp":
-			t.Kind = seed.HOTP
-		case "totp":
-			t.Kind = seed.TOTP
-		default:
-			p.add("type", "%q: only HOTP and TOTP tokens are converted", clip(cells[2]))
-		}
+	if len(cells) > 2 {
+		readKind(&p, "type", cells[2], &t.Kind)
 	}
 	if len(cells) > 3 {
 		readDigits(&p, "digits", cells[3], &t.Digits)
@@ -123,14 +116,48 @@ func (r *piReader) Read() (*seed.Token, int, error) {
 		if t.Kind == seed.TOTP {
 			cellInt(&p, "step", cells[4], 1, 86400, &t.Period)
 		} else {
-			n, ok := parseUint(cells[4])
-			if !ok {
-				p.add("counter", "%q is not a counter value", clip(cells[4]))
-			}
-			t.Counter = n
+			readCounter(&p, "counter", cells[4], &t.Counter)
 		}
 	}
 	return t, p.line, p.err()
+}
+
+// readKind parses a "hotp"/"totp" cell (any case) into *dst; empty keeps
+// dst.
+func readKind[T text](p *problems, field string, s T, dst *seed.Kind) {
+	switch {
+	case len(s) == 0:
+	case equalFold(s, "hotp"):
+		*dst = seed.HOTP
+	case equalFold(s, "totp"):
+		*dst = seed.TOTP
+	default:
+		p.add(field, "%q (want hotp or totp: only OATH tokens are converted)", clip(s))
+	}
+}
+
+// equalFold is strings.EqualFold for a cell and a lower-case ASCII word,
+// without making a string of the cell.
+func equalFold[T text](s T, word string) bool {
+	if len(s) != len(word) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i]|0x20 != word[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// readCounter parses an HOTP counter cell into *dst.
+func readCounter[T text](p *problems, field string, s T, dst *uint64) {
+	n, ok := parseUint(s)
+	if !ok {
+		p.add(field, "%q is not a counter value", clip(s))
+		return
+	}
+	*dst = n
 }
 
 func readDigits[T text](p *problems, field string, s T, dst *int) {
@@ -233,15 +260,8 @@ func (r *linReader) Read() (*seed.Token, int, error) {
 	t, spare := r.token(seed.Token{Serial: string(cells[0]), Kind: seed.HOTP, Hash: seed.SHA1, Digits: 6})
 	enc := r.o.encoding(seed.Hex)
 	t.Secret = decodeSecret(&p, "key", cells[1], enc, spare)
-	if len(cells) > 2 && len(cells[2]) > 0 {
-		switch strings.ToLower(string(cells[2])) {
-		case "hotp":
-			t.Kind = seed.HOTP
-		case "totp":
-			t.Kind = seed.TOTP
-		default:
-			p.add("type", "%q (want hotp or totp)", clip(cells[2]))
-		}
+	if len(cells) > 2 {
+		readKind(&p, "type", cells[2], &t.Kind)
 	}
 	if len(cells) > 3 {
 		readDigits(&p, "digits", cells[3], &t.Digits)

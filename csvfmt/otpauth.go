@@ -158,10 +158,8 @@ func parseURI(p *problems, s string) (*seed.Token, bool) {
 		v := q.Get("counter")
 		if v == "" {
 			p.add("counter", "missing (an hotp URI needs counter=)")
-		} else if n, ok := parseUint(v); ok {
-			t.Counter = n
 		} else {
-			p.add("counter", "%q is not a counter value", clip(v))
+			readCounter(p, "counter", v, &t.Counter)
 		}
 	}
 	return t, true
