@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -75,6 +76,14 @@ type Verifier interface {
 // ErrNotVerified is a verification the operator skipped: the token stays
 // programmed, not verified.
 var ErrNotVerified = errors.New("verification skipped")
+
+// ErrNoRetry is wrapped by a Program error that must not be retried
+// without the operator's say-so: a refused authentication (Token2 tokens
+// lock after repeated failures). Such a token is recorded as failed and,
+// when presented again, skipped unless reprogramming.
+var ErrNoRetry = errors.New("not retried automatically")
+
+const noRetryPrefix = "authentication refused, not retried: "
 
 // DeviceError is a problem with one presented token.
 type DeviceError struct {
@@ -310,6 +319,8 @@ func (e *engine) one(ctx context.Context, d Device) (Result, error) {
 	case cur == nil:
 	case cur.Family != e.Station.Family() && !(cur.Family == ledger.Imported && e.Reprogram):
 		return skipped(d, fmt.Sprintf("serial is in the ledger as a %s token (record #%d)", cur.Family, cur.ID)), nil
+	case cur.State == ledger.Failed && strings.HasPrefix(cur.Error, noRetryPrefix) && !e.Reprogram:
+		return skipped(d, fmt.Sprintf("the token refused authentication before (record #%d): not tried again, since older tokens lock after repeated failures; check it, then reprogram to try once more", cur.ID)), nil
 	case cur.State == ledger.Pending || cur.State == ledger.Failed:
 		if e.NoResume {
 			return skipped(d, fmt.Sprintf("serial has a %s record (#%d) and resuming is off", cur.State, cur.ID)), nil
@@ -384,7 +395,10 @@ func (e *engine) one(ctx context.Context, d Device) (Result, error) {
 	res.Record = rec.ID
 	if err := d.Program(tok); err != nil {
 		res.Outcome, res.Error = OutcomeFailed, err.Error()
-		if _, ferr := e.Ledger.MarkFailed(ctx, rec, e.Operator, err.Error()); ferr != nil {
+		if errors.Is(err, ErrNoRetry) {
+			res.Error = noRetryPrefix + res.Error
+		}
+		if _, ferr := e.Ledger.MarkFailed(ctx, rec, e.Operator, res.Error); ferr != nil {
 			return res, ferr
 		}
 		return res, nil

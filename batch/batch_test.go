@@ -53,6 +53,8 @@ func (d fakeDevice) Program(tok *seed.Token) error {
 	switch f {
 	case "before":
 		return errors.New("card removed before the seed write")
+	case "auth":
+		return fmt.Errorf("authenticate: 69 83 (%w)", ErrNoRetry)
 	case "after":
 		d.t.secret = append([]byte(nil), tok.Secret...)
 		d.t.writes++
@@ -257,6 +259,23 @@ func TestBatchLockedLedger(t *testing.T) {
 	_, res = run(t, Config{Ledger: l, Station: &fakeStation{queue: []*fakeToken{z}}, NoResume: true})
 	if res[0].Outcome != OutcomeSkipped {
 		t.Fatalf("%+v", res)
+	}
+}
+
+func TestBatchAuthFailureNotRetried(t *testing.T) {
+	l, _, _ := newTestLedger(t)
+	x := &fakeToken{serial: "X1", fail: "auth"}
+	_, res := run(t, Config{Ledger: l, Station: &fakeStation{queue: []*fakeToken{x, x}}})
+	if len(res) != 2 || res[0].Outcome != OutcomeFailed || res[1].Outcome != OutcomeSkipped || !strings.Contains(res[1].Error, "refused authentication before") {
+		t.Fatalf("%+v", res)
+	}
+	// The operator checked the token and asks for one more try.
+	_, res = run(t, Config{Ledger: l, Station: &fakeStation{queue: []*fakeToken{x}}, Reprogram: true})
+	if res[0].Outcome != OutcomeProgrammed || x.writes != 1 {
+		t.Fatalf("%+v", res)
+	}
+	if got, _ := ledgerSecret(t, l, "X1"); !bytes.Equal(got, x.held()) {
+		t.Fatal("X1 differs")
 	}
 }
 

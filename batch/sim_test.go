@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -312,5 +313,57 @@ func TestToken2RemovedAfterEachAPDU(t *testing.T) {
 		if h[0].State != ledger.Programmed || !bytes.Equal(tok.Secret, st.Seed) || st.Hash != seed.SHA256 || st.Period != 60 {
 			t.Fatalf("token %s: ledger %s, emulator seed matches=%v", st.Serial, h[0].State, bytes.Equal(tok.Secret, st.Seed))
 		}
+	}
+}
+
+// TestToken2AuthFailureNotRetried: a token that refuses authentication
+// (69 83) is recorded as failed after one attempt, and when presented
+// again it is left alone: older tokens lock after repeated failures.
+func TestToken2AuthFailureNotRetried(t *testing.T) {
+	pcsctest.Require(t)
+	pcsctest.LockReader(t, vpcd.Port0)
+	ctx, cancel := context.WithTimeout(bg, 60*time.Second)
+	defer cancel()
+	l, _, _ := newTestLedger(t)
+	pc := pcscContext(t)
+	station := &Token2Station{PCSC: pc, Reader: vpcd.ReaderName(vpcd.Port0)}
+	bad := func(i int) bool { return i == 0 }
+	first := &simt2.Stream{Port: vpcd.Port0, FirstSerial: "86596120501", Count: 2, Settle: 500 * time.Millisecond, BadAuth: bad}
+	done := make(chan error, 1)
+	go func() { done <- first.Run(ctx) }()
+	var results []Result
+	cfg := Config{Ledger: l, Recipe: recipe, Station: station, Count: 1, OnResult: func(r Result) { results = append(results, r) }}
+	if _, err := Run(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if len(results) != 2 || results[0].Outcome != OutcomeFailed || !strings.Contains(results[0].Error, "69 83") {
+		t.Fatalf("%+v", results)
+	}
+	if st := first.Tokens()[0].State(); st.Auths != 1 || st.SeedWrites != 0 {
+		t.Fatalf("bad token: %d authentications, %d seed writes", st.Auths, st.SeedWrites)
+	}
+	// Presented again: skipped without an authentication.
+	again := &simt2.Stream{Port: vpcd.Port0, FirstSerial: "86596120501", Count: 1, Settle: 500 * time.Millisecond, BadAuth: bad, Idle: time.Second}
+	go func() { done <- again.Run(ctx) }()
+	bctx, stop := context.WithCancel(ctx)
+	results = nil
+	ran := make(chan error, 1)
+	go func() {
+		_, err := Run(bctx, cfg)
+		ran <- err
+	}()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	<-ran
+	if len(results) != 1 || results[0].Outcome != OutcomeSkipped || !strings.Contains(results[0].Error, "refused authentication before") {
+		t.Fatalf("%+v", results)
+	}
+	if st := again.Tokens()[0].State(); st.Auths != 0 {
+		t.Fatalf("re-presented token: %d authentications", st.Auths)
 	}
 }

@@ -103,6 +103,9 @@ func (d *token2Device) Program(tok *seed.Token) error {
 	if d.st.OnExchange != nil {
 		d.st.OnExchange(time.Since(t0))
 	}
+	if errors.Is(err, token2.ErrAuthFailed) {
+		return fmt.Errorf("%w (%w)", err, ErrNoRetry)
+	}
 	if err != nil {
 		return err
 	}
