@@ -39,8 +39,18 @@ type rows struct {
 	pool      sync.Pool // recycled tokens (see Recycle)
 }
 
+// bufSize is the read buffer of a reader: lines up to this long are read
+// without a copy.
+const bufSize = 64 << 10
+
 func newRows(r io.Reader, file string) *rows {
-	return &rows{br: bufio.NewReaderSize(r, 64<<10), file: file}
+	size := bufSize
+	// An input in memory (strings.Reader, bytes.Reader, bytes.Buffer) that
+	// is smaller needs no more: a short text costs a short buffer.
+	if l, ok := r.(interface{ Len() int }); ok && l.Len() < size {
+		size = max(l.Len()+1, 16)
+	}
+	return &rows{br: bufio.NewReaderSize(r, size), file: file}
 }
 
 // errf is a FieldError at the current line.
