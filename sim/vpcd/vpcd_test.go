@@ -25,13 +25,6 @@ func TestEchoThroughPCSC(t *testing.T) {
 	pcsctest.LockReader(t, vpcd.Port1)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	conn, err := vpcd.Insert(ctx, vpcd.Port1, echoCard{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- conn.Serve(ctx) }()
-
 	sc, err := scard.EstablishContext()
 	if err != nil {
 		t.Fatal(err)
@@ -39,6 +32,24 @@ func TestEchoThroughPCSC(t *testing.T) {
 	defer sc.Release()
 	reader := vpcd.ReaderName(vpcd.Port1)
 	rs := []scard.ReaderState{{Reader: reader, CurrentState: scard.StateUnaware}}
+	// pcscd polls vpcd: a card inserted before it has seen the reader empty
+	// (after an earlier test's card) goes unnoticed, so wait for empty first.
+	for {
+		if err := sc.GetStatusChange(rs, 5*time.Second); err != nil {
+			t.Fatalf("waiting for an empty reader: %v", err)
+		}
+		if rs[0].EventState&scard.StateEmpty != 0 {
+			break
+		}
+		rs[0].CurrentState = rs[0].EventState
+	}
+	rs[0].CurrentState = rs[0].EventState
+	conn, err := vpcd.Insert(ctx, vpcd.Port1, echoCard{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- conn.Serve(ctx) }()
 	for {
 		if err := sc.GetStatusChange(rs, 5*time.Second); err != nil {
 			t.Fatalf("waiting for card: %v", err)
