@@ -182,8 +182,8 @@ type entraWriter struct {
 	header bool
 }
 
-// EntraUPN escapes a UPN for the Entra CSV: a ' is written ”.
-func EntraUPN(u string) string { return strings.ReplaceAll(u, "'", "''") }
+// entraUPN escapes a UPN for the Entra CSV: each apostrophe is doubled.
+func entraUPN(u string) string { return strings.ReplaceAll(u, "'", "''") }
 
 func (e *entraWriter) Write(t *seed.Token) error {
 	if t.Kind != seed.TOTP {
@@ -199,7 +199,7 @@ func (e *entraWriter) Write(t *seed.Token) error {
 		e.header = false
 		e.w.WriteString(EntraHeader + "\n")
 	}
-	e.w.WriteString(quoteCell(EntraUPN(t.User)))
+	e.w.WriteString(quoteCell(entraUPN(t.User)))
 	e.w.WriteByte(',')
 	e.w.WriteString(quoteCell(t.Serial))
 	e.w.WriteByte(',')

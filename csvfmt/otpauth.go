@@ -52,34 +52,17 @@ func (r *uriReader) Read() (*seed.Token, int, error) {
 		}
 	}
 	p := problems{file: r.rows.file, line: r.rows.line}
-	t, ok := parseURI(&p, line)
-	if !ok {
-		return nil, p.line, p.err()
-	}
+	t := parseURI(&p, line)
 	return t, p.line, p.err()
 }
 
-// ParseURI parses one otpauth:// URI. Errors never quote the secret.
-func ParseURI(s string) (*seed.Token, error) {
-	p := problems{}
-	t, _ := parseURI(&p, strings.TrimSpace(s))
-	var msgs []string
-	for _, fe := range p.list {
-		if !fe.Warning {
-			msgs = append(msgs, fe.Field+": "+fe.Msg)
-		}
-	}
-	if len(msgs) > 0 {
-		return nil, errors.New(strings.Join(msgs, "; "))
-	}
-	return t, nil
-}
-
-func parseURI(p *problems, s string) (*seed.Token, bool) {
+// parseURI parses one otpauth:// URI: nil when it is not one, or a token
+// with the problems of its parameters in p.
+func parseURI(p *problems, s string) *seed.Token {
 	const scheme = "otpauth://"
 	if len(s) < len(scheme) || !strings.EqualFold(s[:len(scheme)], scheme) {
 		p.add("uri", "not an otpauth:// URI")
-		return nil, false
+		return nil
 	}
 	rest := s[len(scheme):]
 	typ, rawLabel, rawQuery := rest, "", ""
@@ -97,7 +80,7 @@ func parseURI(p *problems, s string) (*seed.Token, bool) {
 		t.Kind = seed.HOTP
 	default:
 		p.add("type", "%q (want totp or hotp)", clip(typ))
-		return nil, false
+		return nil
 	}
 	// The label is "issuer:account" with the colon literal or as %3A;
 	// neither part may contain a colon itself.
@@ -110,7 +93,7 @@ func parseURI(p *problems, s string) (*seed.Token, bool) {
 		iss, err := url.PathUnescape(rawLabel[:i])
 		if err != nil {
 			p.add("label", "malformed percent-encoding")
-			return nil, false
+			return nil
 		}
 		t.Issuer = strings.TrimSpace(iss)
 		rawAccount = rawLabel[i+sep:]
@@ -118,13 +101,13 @@ func parseURI(p *problems, s string) (*seed.Token, bool) {
 	account, err := url.PathUnescape(rawAccount)
 	if err != nil {
 		p.add("label", "malformed percent-encoding")
-		return nil, false
+		return nil
 	}
 	t.Serial = strings.TrimSpace(account)
 	q, err := url.ParseQuery(rawQuery)
 	if err != nil {
 		p.add("uri", "malformed query")
-		return nil, false
+		return nil
 	}
 	if v := q.Get("serial"); v != "" {
 		t.Serial = v
@@ -162,7 +145,7 @@ func parseURI(p *problems, s string) (*seed.Token, bool) {
 			readCounter(p, "counter", v, &t.Counter)
 		}
 	}
-	return t, true
+	return t
 }
 
 // labelColon finds the issuer separator of a raw label: ':' or "%3A".
@@ -178,9 +161,9 @@ func labelColon(s string) int {
 	return -1
 }
 
-// URI writes t as an otpauth:// URI. Neither the issuer nor the serial
+// keyURI writes t as an otpauth:// URI. Neither the issuer nor the serial
 // may contain a colon (the key URI format has no way to write one).
-func URI(t *seed.Token) (string, error) {
+func keyURI(t *seed.Token) (string, error) {
 	if strings.Contains(t.Issuer, ":") || strings.Contains(t.Serial, ":") {
 		return "", errors.New("otpauth: an issuer or serial with ':' cannot be written in a key URI label")
 	}
@@ -222,7 +205,7 @@ func escape(s string) string {
 type uriWriter struct{ w *bufio.Writer }
 
 func (w *uriWriter) Write(t *seed.Token) error {
-	s, err := URI(t)
+	s, err := keyURI(t)
 	if err != nil {
 		return err
 	}

@@ -104,8 +104,8 @@ func (h *hexWriter) Close() error { return h.w.Flush() }
 // also gives wrong hex that cannot be detected: reconvert such tokens from
 // the vendor's original file when in doubt.
 
-// ErrToken2Script marks secrets damaged by Token2's PowerShell converter.
-var ErrToken2Script = errors.New("odd number of hex digits: the corruption of Token2's PowerShell converter (Base32toHex-Convert.ps1) on base32 seeds whose length is not a whole number of bytes; convert the vendor's original base32 file instead")
+// token2Script names the damage Token2's PowerShell converter does.
+const token2Script = "odd number of hex digits: the corruption of Token2's PowerShell converter (Base32toHex-Convert.ps1) on base32 seeds whose length is not a whole number of bytes; convert the vendor's original base32 file instead"
 
 // token2Hint names the likely origin of odd-length hex in a Duo file.
 const token2Hint = "Token2's PowerShell converter (Base32toHex-Convert.ps1) writes such hex from base32 seeds: convert the vendor's original base32 file instead"
@@ -159,7 +159,7 @@ func (r *t2Reader) Read() (*seed.Token, int, error) {
 	sec, err := decodeHexInto(spare, f[1])
 	switch {
 	case errors.Is(err, seed.ErrOddHex):
-		p.add("secret", "%d hex digits: %v", len(f[1]), ErrToken2Script)
+		p.add("secret", "%d hex digits: %s", len(f[1]), token2Script)
 	case err != nil:
 		p.add("secret", "not hex: %s", strings.TrimPrefix(err.Error(), "hex: "))
 	default:
