@@ -503,6 +503,57 @@ type ykResult struct {
 	LogFormat  string `json:"log_format,omitempty"`
 }
 
+// result is the --json report of a write on this key.
+func (d *ykDevice) result(serial uint32, slot int, mode string) ykResult {
+	return ykResult{Serial: serial, Slot: slot, Mode: mode, Transport: string(d.transport), Device: d.where, Firmware: d.s.Version().String()}
+}
+
+// report prints res as JSON on standard output with --json, or msg on
+// standard error.
+func report(c *cobra.Command, res ykResult, msg string) error {
+	if global.JSON {
+		return writeJSON(c.OutOrStdout(), res)
+	}
+	fmt.Fprintln(c.ErrOrStderr(), msg)
+	return nil
+}
+
+// slotOp is what delete and settings work on: a slot of an open key and
+// the access codes given.
+type slotOp struct {
+	slot      int
+	cur, next []byte
+	dev       *ykDevice
+	serial    uint32
+}
+
+// openSlot parses the slot argument, reads the access codes and opens the
+// key.
+func (w *ykWrite) openSlot(c *cobra.Command, arg string) (*slotOp, error) {
+	slot, err := parseSlot(arg)
+	if err != nil {
+		return nil, err
+	}
+	o := &slotOp{slot: slot}
+	if o.cur, o.next, err = w.codes(); err != nil {
+		return nil, err
+	}
+	if o.dev, o.serial, err = w.conn.open(c.Context(), c.ErrOrStderr()); err != nil {
+		o.close()
+		return nil, err
+	}
+	return o, nil
+}
+
+// close closes the key and wipes the access codes.
+func (o *slotOp) close() {
+	if o.dev != nil {
+		o.dev.Close()
+	}
+	seed.Zero(o.cur)
+	seed.Zero(o.next)
+}
+
 // program runs the common part of otp, hotp and chalresp: open, check,
 // confirm, write, log.
 func (w *ykWrite) program(c *cobra.Command, slot int, mode string, build func(serial uint32) (*yubikey.Config, *seed.Token, error)) error {
@@ -510,6 +561,8 @@ func (w *ykWrite) program(c *cobra.Command, slot int, mode string, build func(se
 	if err != nil {
 		return err
 	}
+	defer seed.Zero(cur)
+	defer seed.Zero(next)
 	dev, serial, err := w.conn.open(c.Context(), c.ErrOrStderr())
 	if err != nil {
 		return err
@@ -546,8 +599,8 @@ func (w *ykWrite) program(c *cobra.Command, slot int, mode string, build func(se
 	if err := dev.s.Put(slot, cfg, cur); err != nil {
 		return writeErr(err)
 	}
-	res := ykResult{Serial: serial, Slot: slot, Mode: mode, Transport: string(dev.transport), Device: dev.where,
-		Firmware: dev.s.Version().String(), AccessCode: next != nil}
+	res := dev.result(serial, slot, mode)
+	res.AccessCode = next != nil
 	if mode == "yubico-otp" {
 		res.PublicID = yubikey.Modhex(cfg.Fixed)
 	}
@@ -557,9 +610,6 @@ func (w *ykWrite) program(c *cobra.Command, slot int, mode string, build func(se
 	if w.logFile != "" {
 		res.Log, res.LogFormat = w.logFile, format
 	}
-	if global.JSON {
-		return writeJSON(c.OutOrStdout(), res)
-	}
 	msg := fmt.Sprintf("YubiKey %d: slot %d programmed with %s", serial, slot, mode)
 	if res.PublicID != "" {
 		msg += " (public ID " + res.PublicID + ")"
@@ -567,8 +617,7 @@ func (w *ykWrite) program(c *cobra.Command, slot int, mode string, build func(se
 	if w.logFile != "" {
 		msg += fmt.Sprintf(", logged to %s (%s)", w.logFile, format)
 	}
-	fmt.Fprintln(c.ErrOrStderr(), msg)
-	return nil
+	return report(c, res, msg)
 }
 
 // readSecretBytes reads a secret as hex (or base32 when allowed).
@@ -825,19 +874,12 @@ func newYKDeleteCmd() *cobra.Command {
 		Example: "  tokenctl yubikey delete 2 --force\n  tokenctl yubikey delete 1 --access-code-env YK_ACCESS --force",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			slot, err := parseSlot(args[0])
+			o, err := w.openSlot(c, args[0])
 			if err != nil {
 				return err
 			}
-			cur, _, err := w.codes()
-			if err != nil {
-				return err
-			}
-			dev, serial, err := w.conn.open(c.Context(), c.ErrOrStderr())
-			if err != nil {
-				return err
-			}
-			defer dev.Close()
+			defer o.close()
+			slot, cur, dev, serial := o.slot, o.cur, o.dev, o.serial
 			if !dev.s.Configured(slot) {
 				if !w.force {
 					return exitcode.DataErr(fmt.Errorf("slot %d of YubiKey %d is empty: nothing to delete", slot, serial))
@@ -848,11 +890,7 @@ func newYKDeleteCmd() *cobra.Command {
 			if err := dev.s.Delete(slot, cur); err != nil {
 				return writeErr(err)
 			}
-			if global.JSON {
-				return writeJSON(c.OutOrStdout(), ykResult{Serial: serial, Slot: slot, Mode: "deleted", Transport: string(dev.transport), Device: dev.where, Firmware: dev.s.Version().String()})
-			}
-			fmt.Fprintf(c.ErrOrStderr(), "YubiKey %d: slot %d deleted\n", serial, slot)
-			return nil
+			return report(c, dev.result(serial, slot, "deleted"), fmt.Sprintf("YubiKey %d: slot %d deleted", serial, slot))
 		},
 	}
 	w.add(c, false)
@@ -874,19 +912,12 @@ current access code, if any, is needed.`,
   tokenctl yubikey settings 2 --access-code-env OLD --clear-access-code --force`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			slot, err := parseSlot(args[0])
+			o, err := w.openSlot(c, args[0])
 			if err != nil {
 				return err
 			}
-			cur, next, err := w.codes()
-			if err != nil {
-				return err
-			}
-			dev, serial, err := w.conn.open(c.Context(), c.ErrOrStderr())
-			if err != nil {
-				return err
-			}
-			defer dev.Close()
+			defer o.close()
+			slot, cur, next, dev, serial := o.slot, o.cur, o.next, o.dev, o.serial
 			if !dev.s.Configured(slot) {
 				return exitcode.DataErr(fmt.Errorf("slot %d of YubiKey %d is empty: nothing to update", slot, serial))
 			}
@@ -900,11 +931,9 @@ current access code, if any, is needed.`,
 			if err := dev.s.Update(slot, cfg, cur); err != nil {
 				return writeErr(err)
 			}
-			if global.JSON {
-				return writeJSON(c.OutOrStdout(), ykResult{Serial: serial, Slot: slot, Mode: "updated", Transport: string(dev.transport), Device: dev.where, Firmware: dev.s.Version().String(), AccessCode: next != nil})
-			}
-			fmt.Fprintf(c.ErrOrStderr(), "YubiKey %d: slot %d settings updated (access code: %v)\n", serial, slot, next != nil)
-			return nil
+			res := dev.result(serial, slot, "updated")
+			res.AccessCode = next != nil
+			return report(c, res, fmt.Sprintf("YubiKey %d: slot %d settings updated (access code: %v)", serial, slot, next != nil))
 		},
 	}
 	w.conn.add(c)
@@ -937,11 +966,7 @@ func newYKSwapCmd() *cobra.Command {
 			if err := dev.s.Swap(); err != nil {
 				return writeErr(err)
 			}
-			if global.JSON {
-				return writeJSON(c.OutOrStdout(), ykResult{Serial: serial, Mode: "swapped", Transport: string(dev.transport), Device: dev.where, Firmware: dev.s.Version().String()})
-			}
-			fmt.Fprintf(c.ErrOrStderr(), "YubiKey %d: slots swapped\n", serial)
-			return nil
+			return report(c, dev.result(serial, 0, "swapped"), fmt.Sprintf("YubiKey %d: slots swapped", serial))
 		},
 	}
 	w.conn.add(c)

@@ -299,3 +299,36 @@ func TestSimYubiKeyTouchOutNeedsCount(t *testing.T) {
 		t.Errorf("--touch-out without --count: exit %d, want 2", code)
 	}
 }
+
+// TestYubiKeyJSONReports: delete, settings and swap report on standard
+// output with --json, and on standard error without it.
+func TestYubiKeyJSONReports(t *testing.T) {
+	k := yksim.New(yksim.Options{Serial: 4711})
+	withHIDKeys(t, k)
+	if code, _, errs := runCLI(t, "yubikey", "chalresp", "1", "--generate"); code != 0 {
+		t.Fatalf("chalresp: %d %s", code, errs)
+	}
+	for _, c := range []struct {
+		args []string
+		want ykResult
+	}{
+		{[]string{"yubikey", "settings", "1", "--force"}, ykResult{Serial: 4711, Slot: 1, Mode: "updated"}},
+		{[]string{"yubikey", "swap", "--force"}, ykResult{Serial: 4711, Mode: "swapped"}},
+		{[]string{"yubikey", "delete", "2", "--force"}, ykResult{Serial: 4711, Slot: 2, Mode: "deleted"}},
+	} {
+		code, out, errs := runCLI(t, append([]string{"--json"}, c.args...)...)
+		var got ykResult
+		if code != 0 || json.Unmarshal([]byte(out), &got) != nil {
+			t.Fatalf("%v: %d %q %s", c.args, code, out, errs)
+		}
+		if got.Serial != c.want.Serial || got.Slot != c.want.Slot || got.Mode != c.want.Mode || got.Transport != "hid" || got.Firmware != "5.4.3" {
+			t.Errorf("%v: %+v", c.args, got)
+		}
+	}
+	if code, out, errs := runCLI(t, "yubikey", "chalresp", "2", "--generate"); code != 0 || out != "" || !strings.Contains(errs, "slot 2 programmed") {
+		t.Errorf("without --json: %d, stdout %q, stderr %q", code, out, errs)
+	}
+	if k.Slot(1).Configured || !k.Slot(2).Configured {
+		t.Error("slots not as the commands left them")
+	}
+}
