@@ -36,8 +36,11 @@ are programmed or Ctrl-C.
 A token whose earlier attempt was interrupted (crash, token pulled away) has
 a pending or failed record holding the secret it may have received; when it
 is presented again, that same secret is burned again (this needs the
-ledger's key: --identity-file or --passphrase-file). Several batches, on
-one or several machines, may share a ledger: no serial is programmed twice.
+ledger's key: --identity-file or --passphrase-file). A token that refused
+authentication is recorded as failed and left alone when presented again
+(Token2 tokens lock after repeated failures) until --reprogram. Several
+batches, on one or several machines, may share a ledger: no serial is
+programmed twice.
 
 Each token's outcome is a line on standard output (a JSON object with
 --json); instructions and, on a terminal, a progress line go to standard
