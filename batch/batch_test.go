@@ -424,3 +424,17 @@ func TestTwoBatchesOneLedger(t *testing.T) {
 		}
 	}
 }
+
+func TestBatchTamperedRecordSkipped(t *testing.T) {
+	l, _, _ := newTestLedger(t)
+	x, y := &fakeToken{serial: "X1", fail: "before"}, &fakeToken{serial: "Y1", fail: "before"}
+	run(t, Config{Ledger: l, Station: &fakeStation{queue: []*fakeToken{x, y}}})
+	db := l.Store().(*ledger.SQLite).DB()
+	if _, err := db.Exec(`UPDATE tokens SET secret = (SELECT secret FROM tokens WHERE serial = 'Y1') WHERE serial = 'X1'`); err != nil {
+		t.Fatal(err)
+	}
+	_, res := run(t, Config{Ledger: l, Station: &fakeStation{queue: []*fakeToken{x, y}}, Count: 1})
+	if len(res) != 2 || res[0].Outcome != OutcomeSkipped || !strings.Contains(res[0].Error, "cannot be opened") || res[1].Outcome != OutcomeProgrammed || x.writes != 0 {
+		t.Fatalf("%+v", res)
+	}
+}
