@@ -44,8 +44,8 @@ import (
 // Options carries what a reader or writer may need besides the stream.
 type Options struct {
 	// SecretEncoding decodes secrets of formats that leave the encoding
-	// open, and overrides the encoding of the others (a vendor "Entra"
-	// file with hex secrets).
+	// open, and overrides the encoding of the CSV formats that declare one
+	// (a vendor "Entra" file with hex secrets); see csvfmt.Options.
 	SecretEncoding seed.Encoding
 
 	// PSKC: a pre-shared key or a password, to decrypt (read) or encrypt

@@ -14,15 +14,11 @@ var b32val = func() (t [256]byte) {
 	return t
 }()
 
-// decodeBase32 is seed.DecodeBase32 with a fast path for the canonical
-// spelling (upper case, no padding or separators) that vendor files use:
-// one allocation, no intermediate copy. Anything else goes to
-// seed.DecodeBase32, so both accept and refuse exactly the same texts
-// (TestDecodeBase32MatchesSeed checks this).
-func decodeBase32(s string) ([]byte, error) { return decodeBase32Into(nil, []byte(s)) }
-
-// decodeBase32Into is decodeBase32 writing into dst's memory when its
-// capacity is enough.
+// decodeBase32Into is seed.DecodeBase32 with a fast path for the
+// canonical spelling (upper case, no padding or separators) that vendor
+// files use, writing into dst's memory when its capacity is enough.
+// Anything else goes to seed.DecodeBase32, so both accept and refuse
+// exactly the same texts (TestDecodeBase32MatchesSeed checks this).
 func decodeBase32Into(dst, s []byte) ([]byte, error) {
 	n := len(s)
 	switch n % 8 {

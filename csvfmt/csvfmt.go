@@ -48,7 +48,10 @@ type Options struct {
 	Digits int
 	Period int
 	// SecretEncoding decodes secrets of formats that leave the encoding
-	// open (serial-secret), and overrides it for the others.
+	// open (serial-secret), and overrides it for entra, duo, privacyidea,
+	// linotp and hex (a vendor file that breaks its format's encoding).
+	// The formats whose encoding is part of their syntax (otpauth,
+	// duo-yubikey, token2-ps) ignore it.
 	SecretEncoding seed.Encoding
 	// Lint makes readers warn about spellings they repair but that the
 	// format's own server would reject (padded or lower-case base32 in an
@@ -133,7 +136,6 @@ func (p *problems) err() error {
 // fatal is a reader that reports one problem and then the end of input.
 type fatal struct {
 	err  error
-	line int
 	done bool
 }
 
@@ -142,7 +144,7 @@ func (f *fatal) Read() (*seed.Token, int, error) {
 		return nil, 0, io.EOF
 	}
 	f.done = true
-	return nil, f.line, f.err
+	return nil, 0, f.err
 }
 
 // text is a cell: a string, or bytes in the read buffer.

@@ -143,7 +143,7 @@ func FuzzDecodeBase32(f *testing.F) {
 }
 
 func checkBase32(t *testing.T, s string) {
-	a, aerr := decodeBase32(s)
+	a, aerr := decodeBase32Into(nil, []byte(s))
 	b, berr := seed.DecodeBase32(s)
 	if (aerr == nil) != (berr == nil) || !bytes.Equal(a, b) || (aerr != nil && aerr.Error() != berr.Error()) {
 		t.Fatalf("%q: fast %x %v, seed %x %v", s, a, aerr, b, berr)

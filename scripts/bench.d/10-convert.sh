@@ -9,6 +9,7 @@ cd "$(dirname "$0")/../.."
 : "${TOKENCTL:?set by scripts/bench.sh}" "${BENCHDIR:?}"
 [ -x /usr/bin/time ] || scripts/deps.sh time
 PY=/usr/bin/python3
+umask 077   # the generated inputs and outputs hold seeds
 dir="$BENCHDIR/convert"
 mkdir -p "$dir"
 
