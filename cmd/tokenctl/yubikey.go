@@ -356,17 +356,8 @@ func (w *ykWrite) preflightLog(t *seed.Token) (string, *convert.Options, error) 
 		}
 	}
 	// The file must be appendable by us and private.
-	f, err := os.OpenFile(w.logFile, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-	if err != nil {
-		return "", nil, exitcode.DataErr(fmt.Errorf("log %s: %w", w.logFile, err))
-	}
-	st, err := f.Stat()
-	f.Close()
-	if err != nil {
-		return "", nil, err
-	}
-	if st.Mode().Perm()&0o077 != 0 {
-		return "", nil, exitcode.DataErr(fmt.Errorf("log %s is readable by others (mode %o): chmod 600 it first", w.logFile, st.Mode().Perm()))
+	if err := fsutil.CheckAppendable(w.logFile); err != nil {
+		return "", nil, exitcode.DataErr(fmt.Errorf("log: %w", err))
 	}
 	// Rehearse the append on a copy, so that whatever the format refuses
 	// (a serial already there, a token type the file does not take...) is

@@ -332,3 +332,17 @@ func TestYubiKeyJSONReports(t *testing.T) {
 		t.Error("slots not as the commands left them")
 	}
 }
+
+// TestYubiKeyLogMustBePrivate: a log others can read is refused before
+// anything is written to the key.
+func TestYubiKeyLogMustBePrivate(t *testing.T) {
+	k := yksim.New(yksim.Options{})
+	withHIDKeys(t, k)
+	log := filepath.Join(t.TempDir(), "okta.csv")
+	os.WriteFile(log, nil, 0o600)
+	os.Chmod(log, 0o644)
+	code, _, errs := runCLI(t, "yubikey", "otp", "1", "--generate", "--log", log)
+	if code != 1 || !strings.Contains(errs, "readable by others") || k.Writes() != 0 {
+		t.Fatalf("exit %d, %d writes: %s", code, k.Writes(), errs)
+	}
+}

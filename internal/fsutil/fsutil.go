@@ -27,20 +27,43 @@ func WriteAtomic(path string, fill func(w io.Writer) error) error {
 // syncs it, so concurrent appenders never interleave within one record.
 // An existing file that others can read is refused rather than extended.
 func Append(path string, b []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := openPrivate(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	if st.Mode().Perm()&0o077 != 0 {
-		return fmt.Errorf("%s is readable by others (mode %o): refusing to append secrets; chmod 600 it first", path, st.Mode().Perm())
-	}
 	if _, err := f.Write(b); err != nil {
 		return fmt.Errorf("appending to %s: %w", path, err)
 	}
 	return f.Sync()
+}
+
+// CheckAppendable makes sure Append can extend path: it creates the file
+// (empty, 0600) when it is missing, and refuses one that others can read.
+// Callers run it before they produce a secret that must then be appended.
+func CheckAppendable(path string) error {
+	f, err := openPrivate(path)
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// openPrivate opens path for appending, created 0600 if missing, and
+// refuses it when group or others have any access.
+func openPrivate(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if st.Mode().Perm()&0o077 != 0 {
+		f.Close()
+		return nil, fmt.Errorf("%s is readable by others (mode %o): refusing to append secrets; chmod 600 it first", path, st.Mode().Perm())
+	}
+	return f, nil
 }

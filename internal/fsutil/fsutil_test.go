@@ -73,3 +73,21 @@ func TestAppend(t *testing.T) {
 		t.Fatalf("file changed: %q", got)
 	}
 }
+
+func TestCheckAppendable(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "log.csv")
+	if err := CheckAppendable(p); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(p)
+	if err != nil || st.Mode().Perm() != 0o600 || st.Size() != 0 {
+		t.Fatalf("created %v, %v", st, err)
+	}
+	open := filepath.Join(dir, "open.csv")
+	os.WriteFile(open, []byte("x\n"), 0o600)
+	os.Chmod(open, 0o640)
+	if err := CheckAppendable(open); err == nil || !strings.Contains(err.Error(), "readable by others") {
+		t.Fatalf("group-readable file: %v", err)
+	}
+}
