@@ -156,7 +156,7 @@ are HOTP or TOTP: read them as duo-hotp or duo-totp.`,
 	pskc := pskcFlags(c)
 	c.RunE = func(cmd *cobra.Command, args []string) error {
 		toStdout := out == "" || out == "-"
-		if toStdout && !force && !global.JSON && writerIsTerminal(cmd.OutOrStdout()) {
+		if toStdout && !force && !global.JSON && isTerminal(cmd.OutOrStdout()) {
 			return usagef("refusing to print seeds on a terminal (they would stay in its scrollback): give -o FILE, pipe the output, or --force")
 		}
 		o := &convert.Options{Split: split, SkipInvalid: skip, Rejects: rejects, NoClobber: !force,
@@ -185,16 +185,6 @@ are HOTP or TOTP: read them as duo-hotp or duo-totp.`,
 		return conversionError(err)
 	}
 	return c
-}
-
-// writerIsTerminal says whether w is a terminal (seeds are not printed on one).
-func writerIsTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 // summary tells what a conversion wrote (stderr, for people).

@@ -473,3 +473,18 @@ func TestConvertHelpExamplesRun(t *testing.T) {
 		})
 	}
 }
+
+// Seeds go to a standard output that is not a terminal, /dev/null (a
+// character device) included.
+func TestConvertToDevNull(t *testing.T) {
+	in := cvWrite(t, t.TempDir(), "d.csv", "1,"+cvHex+",30\n")
+	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	var stderr strings.Builder
+	if code := run([]string{"convert", "--from", "duo-totp", "--to", "hex", in}, null, &stderr); code != 0 {
+		t.Fatalf("exit %d %s", code, stderr.String())
+	}
+}
