@@ -103,6 +103,16 @@ func TestConvertKeepsHashAndCounter(t *testing.T) {
 	if code != 1 || !strings.Contains(stderr, lin+":2: hash: sha512 with a 62-byte seed: privacyIDEA guesses the hash from the seed length and would import it as sha1\n") {
 		t.Fatalf("exit %d %q %q", code, out, stderr)
 	}
+	// LinOTP keeps hash, digits and step: to otpauth and back.
+	code, out, stderr = runCLI(t, "convert", "--from", "linotp", "--to", "otpauth", lin)
+	lines = strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) != 2 || !strings.Contains(lines[0], "algorithm=SHA256&digits=6&period=60") || !strings.Contains(lines[1], "algorithm=SHA512&digits=8&counter=0") {
+		t.Fatalf("exit %d %s\n%s", code, stderr, out)
+	}
+	code, back, stderr := runCLI(t, "convert", "--to", "linotp", cvWrite(t, dir, "lu.txt", out))
+	if code != 0 || back != "L2, "+strings.ToUpper(sha256)+", totp, 6, 60, sha256\nL3, "+strings.ToUpper(cvHex+cvHex+cvHex)+"3132, hotp, 8, 30, sha512\n" {
+		t.Fatalf("exit %d %s\n%s", code, stderr, back)
+	}
 }
 
 // The broken-input corpus of issue 2: exact, line-numbered errors, exit 1,
