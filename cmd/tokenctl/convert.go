@@ -168,6 +168,9 @@ are HOTP or TOTP: read them as duo-hotp or duo-totp.`,
 		if err := pskc(o); err != nil {
 			return err
 		}
+		if rejects != "" && !skip {
+			return usagef("--rejects names the rejects file of --skip-invalid: give both")
+		}
 		if global.JSON && (out == "" || out == "-") {
 			return usagef("--json prints the report on standard output: give -o for the converted file")
 		}

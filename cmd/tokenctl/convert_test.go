@@ -269,6 +269,7 @@ func TestConvertUsage(t *testing.T) {
 		{[]string{"convert", "--from", "duo-totp", "--to", "entra", "--split", "-o", filepath.Join(dir, "x"), in}, "--split: entra files take every token type"},
 		{[]string{"convert", "--from", "duo-totp", in}, `required flag(s) "to" not set`},
 		{[]string{"convert", "--from", "duo-totp", "--to", "duo", "--secret-encoding", "rot13", in}, "--secret-encoding"},
+		{[]string{"convert", "--from", "duo-totp", "--to", "duo", "--rejects", filepath.Join(dir, "r"), "-o", filepath.Join(dir, "o"), in}, "--rejects names the rejects file of --skip-invalid"},
 	} {
 		code, _, stderr := runCLI(t, c.args...)
 		if code != 2 || !strings.Contains(stderr, c.msg) {
