@@ -48,7 +48,4 @@ func writeJSON(w io.Writer, v any) error {
 }
 
 // stderrIsTerminal says whether progress output should be shown.
-func stderrIsTerminal() bool {
-	st, err := os.Stderr.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
+func stderrIsTerminal() bool { return isTerminal(os.Stderr) }
