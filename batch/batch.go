@@ -237,6 +237,9 @@ func Run(ctx context.Context, c Config) (Summary, error) {
 			msg += ": " + res.Error
 		}
 		e.Say(msg + "; remove the token")
+		if c.Count > 0 && e.sum.Done >= c.Count {
+			break // the last one: no need to wait for it to leave
+		}
 		if err := c.Station.WaitRemoved(ctx); err != nil {
 			return e.summary(), err
 		}

@@ -170,7 +170,7 @@ func TestBatchBasic(t *testing.T) {
 	if progress[9].Remaining != 0 || progress[0].Remaining != 9 || progress[9].Done != 10 {
 		t.Fatalf("progress %+v", progress)
 	}
-	if st.removed != 10 || !strings.Contains(strings.Join(msgs, "\n"), "present token 10 of 10") || !strings.Contains(msgs[1], "remove the token") {
+	if st.removed != 9 || !strings.Contains(strings.Join(msgs, "\n"), "present token 10 of 10") || !strings.Contains(msgs[1], "remove the token") {
 		t.Fatalf("messages %q", msgs)
 	}
 }

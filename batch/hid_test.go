@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tokenctl/tokenctl/hid"
+	"github.com/tokenctl/tokenctl/ledger"
 	"github.com/tokenctl/tokenctl/seed"
 	simyk "github.com/tokenctl/tokenctl/sim/yubikey"
 )
@@ -99,5 +100,68 @@ func TestYubiKeyHIDBatch(t *testing.T) {
 		if k.Writes() != 1 || !bytes.Equal(k.Slot(1).Config, cfg.Bytes()) || rec.Slot != 1 {
 			t.Fatalf("key %s: %d writes, slot 1 differs from the ledger", s, k.Writes())
 		}
+	}
+}
+
+// TestYubiKeyAccessCodeResume: each slot gets its own random access code,
+// sealed in the ledger; a key whose write took before a crash (pending
+// record, slot now protected by that code) is re-burned with it.
+func TestYubiKeyAccessCodeResume(t *testing.T) {
+	ctx, cancel := context.WithTimeout(bg, 30*time.Second)
+	defer cancel()
+	l, path, idf := newTestLedger(t)
+	k := simyk.New(simyk.Options{Serial: 6000001})
+	bus := &usb{keys: map[string]*simyk.Key{}}
+	bus.plug(k)
+	r := YubiKeyRecipe{Kind: seed.YubicoOTP, AccessCode: true}
+
+	// The crash: recorded, written, never marked.
+	crashed, err := ledger.OpenFile(bg, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &YubiKeyHIDStation{Slot: 1, List: bus.list, Poll: 5 * time.Millisecond}
+	d, err := st.Next(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := r.New(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := tok.Label(ledger.LabelAccessCode)
+	if len(code) != 12 {
+		t.Fatalf("access code %q", code)
+	}
+	if _, err := crashed.Reserve(bg, tok, ledger.Entry{Family: ledger.YubiKey, Slot: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Program(tok); err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	crashed.Close()
+	if got := k.Slot(1).AccessCode; fmt.Sprintf("%x", got) != code {
+		t.Fatalf("slot access code %x, want %s", got, code)
+	}
+
+	// Presented again (unplugged and plugged back in): resumed.
+	bus.unplug(k)
+	go func() {
+		time.Sleep(30 * time.Millisecond)
+		bus.plug(k)
+	}()
+	_ = idf
+	sum, err := Run(ctx, Config{Ledger: l, Recipe: r, Count: 1, Slot: 1, Station: st})
+	if err != nil || sum.Done != 1 || sum.Resumed != 1 {
+		t.Fatalf("%+v %v", sum, err)
+	}
+	rec, err := l.Get(bg, "6000001")
+	if err != nil || rec.State != ledger.Programmed {
+		t.Fatalf("%+v %v", rec, err)
+	}
+	ac, err := l.AccessCode(rec)
+	if err != nil || fmt.Sprintf("%x", ac) != code || fmt.Sprintf("%x", k.Slot(1).AccessCode) != code || k.Writes() != 2 {
+		t.Fatalf("access code %x (slot %x, %d writes), want %s", ac, k.Slot(1).AccessCode, k.Writes(), code)
 	}
 }

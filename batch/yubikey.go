@@ -2,6 +2,7 @@ package batch
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -263,8 +264,24 @@ func (d *yubiKeyDevice) Program(tok *seed.Token) error {
 		return err
 	}
 	defer cfg.Wipe()
+	var code []byte
+	if a := tok.Label(ledger.LabelAccessCode); a != "" {
+		if code, err = hex.DecodeString(a); err != nil || len(code) != yubikey.AccessCodeSize {
+			return errors.New("access code must be 12 hex digits")
+		}
+		defer seed.Zero(code)
+		if err := cfg.SetAccessCode(code); err != nil {
+			return err
+		}
+	}
 	t0 := time.Now()
-	err = d.sess.Put(d.slotOf(tok), cfg, nil)
+	slot := d.slotOf(tok)
+	err = d.sess.Put(slot, cfg, nil)
+	if errors.Is(err, yubikey.ErrAccessCode) && code != nil {
+		// A re-burn: the interrupted write took, and the slot is now
+		// protected by this very access code.
+		err = d.sess.Put(slot, cfg, code)
+	}
 	if d.onExchange != nil {
 		d.onExchange(time.Since(t0))
 	}
@@ -282,6 +299,10 @@ type YubiKeyRecipe struct {
 	// RandomPublicID gives a random public ID ("vv" + 5 random bytes)
 	// instead of one made from the serial.
 	RandomPublicID bool
+	// AccessCode protects each slot with its own random access code,
+	// sealed in the ledger with the secret (and written to Yubico logs on
+	// export).
+	AccessCode bool
 }
 
 // New implements Recipe.
@@ -318,6 +339,14 @@ func (r YubiKeyRecipe) New(d Device) (*seed.Token, error) {
 		}
 	default:
 		return nil, fmt.Errorf("YubiKey batches write yubico-otp or hotp, not %s", r.Kind)
+	}
+	if r.AccessCode {
+		code, err := seed.Generate(yubikey.AccessCodeSize)
+		if err != nil {
+			return nil, err
+		}
+		tok.SetLabel(ledger.LabelAccessCode, hex.EncodeToString(code))
+		seed.Zero(code)
 	}
 	return tok, nil
 }

@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -221,6 +222,15 @@ func (l *Ledger) UnlockPassphrase(ctx context.Context, pass []byte) error {
 	return l.Unlock(ctx, id...)
 }
 
+// LabelAccessCode is the token label (12 hex digits) that carries a
+// YubiKey access code in memory, as the Yubico log formats use it. The
+// ledger seals it with the secret and strips it (and the current access
+// code label) from the plain-text parameters; Token puts it back.
+const LabelAccessCode = "access_code"
+
+// secretLabels never reach the store in plain text.
+var secretLabels = map[string]bool{LabelAccessCode: true, "current_access_code": true}
+
 // Entry says where a token being recorded comes from.
 type Entry struct {
 	Family   Family
@@ -233,7 +243,7 @@ type Entry struct {
 	// the history as replaced) instead of refusing it.
 	Reprogram bool
 	// AccessCode is a YubiKey access code set with the secret, sealed
-	// along with it.
+	// along with it (default: the token's LabelAccessCode).
 	AccessCode []byte
 }
 
@@ -261,13 +271,25 @@ func (l *Ledger) newRecord(tok *seed.Token, e Entry, st State) (*Record, error) 
 	if r.User == "" {
 		r.User = tok.User
 	}
+	access := e.AccessCode
 	if len(tok.Labels) > 0 {
 		r.Labels = make(map[string]string, len(tok.Labels))
 		for k, v := range tok.Labels {
+			if secretLabels[k] {
+				continue // sealed below, never kept in plain text
+			}
 			r.Labels[k] = v
 		}
+		if a := tok.Label(LabelAccessCode); a != "" && access == nil {
+			b, err := hex.DecodeString(a)
+			if err != nil || len(b) != 6 {
+				return nil, fmt.Errorf("serial %s: access code must be 12 hex digits", tok.Serial)
+			}
+			defer seed.Zero(b)
+			access = b
+		}
 	}
-	p := &payload{LedgerID: l.id, Serial: tok.Serial, Secret: tok.Secret, PrivateID: tok.PrivateID, AccessCode: e.AccessCode}
+	p := &payload{LedgerID: l.id, Serial: tok.Serial, Secret: tok.Secret, PrivateID: tok.PrivateID, AccessCode: access}
 	var err error
 	if r.Sealed, err = seal(p, l.recipient); err != nil {
 		return nil, err
@@ -420,9 +442,12 @@ func (l *Ledger) Token(r *Record) (*seed.Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	seed.Zero(p.AccessCode)
 	t := r.token()
 	t.Secret, t.PrivateID = p.Secret, p.PrivateID
+	if len(p.AccessCode) > 0 {
+		t.SetLabel(LabelAccessCode, hex.EncodeToString(p.AccessCode))
+		seed.Zero(p.AccessCode)
+	}
 	if len(t.PrivateID) == 0 {
 		t.PrivateID = nil
 	}

@@ -564,3 +564,41 @@ func FuzzUnmarshalPayload(f *testing.F) {
 		}
 	})
 }
+
+func TestAccessCodeSealed(t *testing.T) {
+	l, path, _ := newLedger(t, CreateOptions{})
+	tok := totp("AC1")
+	tok.SetLabel(LabelAccessCode, "a1b2c3d4e5f6")
+	tok.SetLabel("current_access_code", "0102030405ff")
+	tok.SetLabel("upn", "alice@example.com")
+	r, err := l.Reserve(ctx, tok, Entry{Family: YubiKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Labels[LabelAccessCode] != "" || r.Labels["current_access_code"] != "" || r.Labels["upn"] != "alice@example.com" {
+		t.Fatalf("labels kept in plain text: %v", r.Labels)
+	}
+	got, _ := l.Get(ctx, "AC1")
+	tk, err := l.Token(got)
+	if err != nil || tk.Label(LabelAccessCode) != "a1b2c3d4e5f6" || tk.Label("upn") != "alice@example.com" {
+		t.Fatalf("%v %v", tk.Labels, err)
+	}
+	if ac, err := l.AccessCode(got); err != nil || hex.EncodeToString(ac) != "a1b2c3d4e5f6" {
+		t.Fatalf("%x %v", ac, err)
+	}
+	l.Close()
+	for _, suffix := range []string{"", "-wal"} {
+		b, _ := os.ReadFile(path + suffix)
+		for _, s := range []string{"a1b2c3d4e5f6", "A1B2C3D4E5F6", "0102030405ff", "\xa1\xb2\xc3\xd4\xe5\xf6"} {
+			if bytes.Contains(b, []byte(s)) {
+				t.Fatalf("access code in the ledger file%s", suffix)
+			}
+		}
+	}
+	bad := totp("AC2")
+	bad.SetLabel(LabelAccessCode, "xyz")
+	o := openLedger(t, path, nil)
+	if _, err := o.Reserve(ctx, bad, Entry{Family: YubiKey}); err == nil || strings.Contains(err.Error(), "xyz") {
+		t.Fatalf("bad access code: %v", err)
+	}
+}

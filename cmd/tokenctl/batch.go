@@ -220,7 +220,7 @@ func newBatchYubiKeyCmd() *cobra.Command {
 	var bf batchFlags
 	var transport, mode string
 	var slot, digits int
-	var force, randomID bool
+	var force, randomID, accessCode bool
 	c := &cobra.Command{
 		Use:   "yubikey [--mode yubico-otp|hotp] [--slot 1|2] [--count N]",
 		Short: "Personalize a box of YubiKeys inserted one after another",
@@ -235,9 +235,12 @@ reader (--transport ccid, NFC). Each key gets a new credential:
 A slot that is already programmed is not overwritten unless --force (or the
 ledger knows the key: --reprogram, or a resumed pending record). With
 --verify the operator touches the key (hold about 3 s for slot 2) and the
-code it types is checked.`,
+code it types is checked. With --random-access-code each slot is locked
+with its own random access code, kept sealed in the ledger with the secret
+and written to Yubico-format exports.`,
 		Example: `  tokenctl batch yubikey --ledger tokens.ledger --count 50 --verify
-  tokenctl batch yubikey --mode hotp --digits 8 --slot 2 --transport ccid --reader 'Virtual PCD 00 01'`,
+  tokenctl batch yubikey --mode hotp --digits 8 --slot 2 --transport ccid --reader 'Virtual PCD 00 01'
+  tokenctl batch yubikey --random-access-code --batch okta-3 && tokenctl ledger export --batch okta-3 --to yubico -o okta.csv --identity-file k.age`,
 		Args: cobra.NoArgs,
 	}
 	bf.add(c)
@@ -247,8 +250,9 @@ code it types is checked.`,
 	c.Flags().IntVar(&digits, "digits", 6, "HOTP digits: 6 or 8")
 	c.Flags().BoolVar(&force, "force", false, "overwrite a slot that is already programmed on keys the ledger does not know")
 	c.Flags().BoolVar(&randomID, "random-public-id", false, "Yubico OTP: a random public ID (vv + 10 modhex) instead of one from the serial")
+	c.Flags().BoolVar(&accessCode, "random-access-code", false, "protect each slot with its own random access code, sealed in the ledger (exported in Yubico logs)")
 	c.RunE = func(cmd *cobra.Command, args []string) error {
-		var r batch.YubiKeyRecipe
+		r := batch.YubiKeyRecipe{AccessCode: accessCode}
 		switch mode {
 		case "yubico-otp", "yubico", "otp":
 			r.Kind, r.RandomPublicID = seed.YubicoOTP, randomID

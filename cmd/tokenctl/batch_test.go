@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"path/filepath"
 	"strconv"
@@ -131,7 +132,7 @@ func TestBatchYubiKeyHOTPCLI(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- stream.Run(ctx) }()
 	code, out, errOut := runCLI(t, "batch", "yubikey", "--ledger", led, "--transport", "ccid", "--reader", vpcd.ReaderName(vpcd.Port1),
-		"--count", "3", "--mode", "hotp", "--digits", "8", "--slot", "2")
+		"--count", "3", "--mode", "hotp", "--digits", "8", "--slot", "2", "--random-access-code")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -146,6 +147,11 @@ func TestBatchYubiKeyHOTPCLI(t *testing.T) {
 		t.Fatal(errOut)
 	}
 	got := readSeeds(t, hotp, "duo", &convert.Options{Kind: seed.HOTP, Digits: 8}) // Duo lines do not say
+	ylog := filepath.Join(dir, "yubico.csv")
+	if code, _, errOut := runCLI(t, "ledger", "export", "--ledger", led, "--identity-file", key, "--to", "yubico", "-o", ylog); code != 0 {
+		t.Fatal(errOut)
+	}
+	ylogged := readSeeds(t, ylog, "yubico", nil)
 	for _, k := range stream.Keys() {
 		s := strconv.FormatUint(uint64(k.SerialNumber()), 10)
 		slot := k.Slot(2)
@@ -159,6 +165,10 @@ func TestBatchYubiKeyHOTPCLI(t *testing.T) {
 		g := got[s]
 		if g == nil || !bytes.Equal(g.Secret, cfg.HMACKey()) {
 			t.Fatalf("key %s: Duo HOTP line and key differ (%v)", s, g)
+		}
+		// Each slot has its own access code, exported in the Yubico log.
+		if y := ylogged[s]; y == nil || len(slot.AccessCode) != 6 || y.Label("access_code") != hex.EncodeToString(slot.AccessCode) {
+			t.Fatalf("key %s: access code %x, Yubico log %v", s, slot.AccessCode, y)
 		}
 		// The code the key types is the one the exported secret gives.
 		typed, err := k.Press(2)

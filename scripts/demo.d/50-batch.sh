@@ -56,11 +56,12 @@ timeout -s INT 6 $T batch token2 --count 1 --reader "$R0" || true
 wait "${PIDS[-1]}" || true
 
 echo
-echo "# three emulated YubiKeys for Okta: Yubico OTP in slot 1, public ID from the serial"
+echo "# three emulated YubiKeys for Okta: Yubico OTP in slot 1, public ID from the serial,"
+echo "# each slot locked with its own random access code (sealed in the ledger, exported for Okta)"
 $T sim yubikey --count 3 --serial 20000001 --touch-out touched.csv 2>yk.log &
 PIDS+=($!)
-say "$T batch yubikey --count 3 --batch yk-1 --transport ccid --reader '$R1'"
-$T batch yubikey --count 3 --batch yk-1 --transport ccid --reader "$R1"
+say "$T batch yubikey --count 3 --batch yk-1 --random-access-code --transport ccid --reader '$R1'"
+$T batch yubikey --count 3 --batch yk-1 --random-access-code --transport ccid --reader "$R1"
 wait "${PIDS[-1]}" || true
 
 echo
@@ -87,6 +88,8 @@ $T ledger export --batch po-4711 --to entra -o entra.csv --identity-file box.age
 ls -l duo.csv okta.csv entra.csv box.ledger box.age
 echo "# duo.csv, seeds masked:"
 sed -E 's/,[0-9A-F]{40},/,<seed>,/' duo.csv
+echo "# okta.csv (Yubico format), private ID, AES key and access code masked:"
+sed -E 's/^([0-9]+,[a-z]+),[0-9a-f]{12},[0-9a-f]{32},[0-9a-f]{12},/\1,<private id>,<aes key>,<access code>,/' okta.csv
 
 echo
 echo "# each key was touched once as it left the emulator: its OTP checks out against the Okta export"
