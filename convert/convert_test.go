@@ -318,3 +318,56 @@ func TestToken2PSStepWarning(t *testing.T) {
 		}
 	}
 }
+
+// Entra takes at most 128 base32 characters (80 bytes); a longer secret is
+// refused by name.
+func TestEntraSecretLimit(t *testing.T) {
+	for _, c := range []struct {
+		n    int
+		want string
+	}{{80, ""}, {81, "secret key: 130 base32 characters, Entra takes at most 128"}} {
+		tok := totp("1", 30)
+		tok.Secret = bytes.Repeat([]byte{7}, c.n)
+		tok.Manufacturer, tok.Model = "T", "M"
+		probs, err := Check("entra", tok)
+		var got []string
+		for _, p := range probs {
+			got = append(got, p.Field+": "+p.Msg)
+		}
+		if err != nil || strings.Join(got, "\n") != c.want {
+			t.Errorf("%d bytes: %v %q, want %q", c.n, err, got, c.want)
+		}
+	}
+}
+
+// A serial,secret list whose secrets read as both hex and base32 is
+// refused until --secret-encoding says which; then it converts.
+func TestSecretEncodingResolvesAmbiguity(t *testing.T) {
+	const sec = "ABCDEF23ABCDEF23ABCDEF23ABCDEF23" // 16 bytes as hex, 20 as base32
+	in := "A1," + sec + "\n"
+	var out bytes.Buffer
+	o := &Options{Kind: seed.TOTP, Stdin: strings.NewReader(in), Stdout: &out}
+	rep, err := Run([]string{"-"}, "serial-secret", "duo", "", o)
+	if !errors.Is(err, ErrInvalid) || len(rep.Problems) != 1 || !strings.Contains(rep.Problems[0].Message, "valid as both hex and base32") {
+		t.Fatalf("%v %+v", err, rep)
+	}
+	for enc, want := range map[seed.Encoding]string{
+		seed.Hex:    "A1," + sec + ",30\n",
+		seed.Base32: "A1," + seed.EncodeHex(mustB32(t, sec)) + ",30\n",
+	} {
+		out.Reset()
+		o := &Options{Kind: seed.TOTP, SecretEncoding: enc, Stdin: strings.NewReader(in), Stdout: &out}
+		if _, err := Run([]string{"-"}, "serial-secret", "duo", "", o); err != nil || out.String() != want {
+			t.Errorf("%v: %v %q, want %q", enc, err, out.String(), want)
+		}
+	}
+}
+
+func mustB32(t *testing.T, s string) []byte {
+	t.Helper()
+	b, err := seed.DecodeBase32(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -13,7 +13,7 @@
 // "file:line: field: what is wrong", never quoting a secret. Conversion
 // streams: it holds one batch of rows plus about 10 bytes per serial for
 // the uniqueness check (a million Entra rows convert to Duo in about
-// 35 MB of RSS, see scripts/bench.d/10-convert.sh).
+// 37 MB of RSS, see scripts/bench.d/10-convert.sh).
 //
 // # Writing tokens from other commands
 //
