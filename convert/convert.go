@@ -87,8 +87,9 @@ type Report struct {
 //
 // Every row is checked against the rules of the target and every problem
 // reported. Output goes to a temporary file (0600) renamed into place only
-// when the whole input is valid; on any error nothing is written and the
-// error wraps ErrInvalid. With o.SkipInvalid the valid rows are written and
+// when the whole input is valid (output for o.Stdout is held in an
+// unlinked 0600 file in os.TempDir until then); on any error nothing is
+// written and the error wraps ErrInvalid. With o.SkipInvalid the valid rows are written and
 // the rejected ones go to a rejects file (o.Rejects, default OUT.rejects).
 // With o.Split and a target that takes one token type per file (Duo), one
 // file per type is written. Memory stays flat whatever the input size.

@@ -124,8 +124,9 @@ valid rows and puts the rejected ones, with their problems, in a rejects
 file (0600). Output files are created 0600 through a temporary file and a
 rename; an existing file is not replaced without --force, since it may hold
 the only copy of seeds. IN '-' reads standard input; without -o the result
-goes to standard output (only once the whole input is valid; not on a
-terminal without --force).
+goes to standard output (only once the whole input is valid, so it is
+held until then in an unlinked 0600 file under $TMPDIR; not on a terminal
+without --force).
 
 Formats: see 'tokenctl formats'. Duo files do not say whether their tokens
 are HOTP or TOTP: read them as duo-hotp or duo-totp.`,
