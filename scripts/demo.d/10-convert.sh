@@ -3,6 +3,7 @@
 # server format, and the validation report on a damaged copy.
 set -euo pipefail
 : "${TOKENCTL:?set by scripts/demo.sh}" "${DEMO:?}"
+umask 077   # every file made here holds seeds
 dir="$DEMO/convert"
 mkdir -p "$dir"
 cd "$dir"
@@ -13,23 +14,13 @@ say() { printf '\n$ %s\n' "$*"; }
 #    CSV with the header spelled 'timeinterval', an empty upn column, CRLF
 #    line ends, and a mix of 30 s and 60 s tokens. Generated, not copied.
 vendor=token2-c202-seeds.csv
-if "$TOKENCTL" seed generate --help >/dev/null 2>&1; then
-  "$TOKENCTL" seed generate --count 6 --serial-prefix 865961200 --serial-width 2 --to entra \
-    --manufacturer Token2 --model C202 --period 30 --force -o part30.csv
-  "$TOKENCTL" seed generate --count 4 --serial-prefix 865961200 --serial-width 2 --serial-start 7 --to entra \
-    --manufacturer Token2 --model C202 --period 60 --force -o part60.csv
-  { head -1 part30.csv | sed 's/time interval/timeinterval/'; tail -n +2 part30.csv; tail -n +2 part60.csv; } |
-    sed 's/$/\r/' >"$vendor"
-  rm -f part30.csv part60.csv
-else
-  /usr/bin/python3 - "$vendor" <<'PY'
-import base64, os, sys
-with open(sys.argv[1], "w", newline="") as f:
-    f.write("upn,serial number,secret key,timeinterval,manufacturer,model\r\n")
-    for i in range(1, 11):
-        f.write(",865961200%02d,%s,%d,Token2,C202\r\n" % (i, base64.b32encode(os.urandom(20)).decode(), 30 if i <= 6 else 60))
-PY
-fi
+"$TOKENCTL" seed generate --count 6 --serial-prefix 865961200 --serial-width 2 --to entra \
+  --manufacturer Token2 --model C202 --period 30 --force -o part30.csv
+"$TOKENCTL" seed generate --count 4 --serial-prefix 865961200 --serial-width 2 --serial-start 7 --to entra \
+  --manufacturer Token2 --model C202 --period 60 --force -o part60.csv
+{ head -1 part30.csv | sed 's/time interval/timeinterval/'; tail -n +2 part30.csv; tail -n +2 part60.csv; } |
+  sed 's/$/\r/' >"$vendor"
+rm -f part30.csv part60.csv
 chmod 600 "$vendor"
 say "cat $vendor   # secrets shortened here"
 sed 's/,\([A-Z2-7]\{6\}\)[A-Z2-7]*,/,\1…,/' "$vendor" | tr -d '\r'
