@@ -47,6 +47,10 @@ func noClobber(o *Options, path string) error {
 	return nil
 }
 
+// ErrCanceled is wrapped by the error of a conversion stopped through
+// Options.Cancel.
+var ErrCanceled = errors.New("canceled")
+
 // UsageError is a request that cannot be carried out as asked (unknown
 // format, format that cannot be read or written, undetectable input...).
 type UsageError struct{ Err error }
@@ -353,6 +357,13 @@ func (p *pipe) consume(rd seed.Reader, display string) error {
 			*r = record{}
 		}
 		batch = batch[:0]
+		if err == nil && p.o.Cancel != nil {
+			select {
+			case <-p.o.Cancel:
+				err = fmt.Errorf("%s: %w after %d rows; nothing written", display, ErrCanceled, p.rep.Read)
+			default:
+			}
+		}
 		if p.o.OnProgress != nil && p.rep.Read >= p.nextProgress {
 			p.o.OnProgress(p.rep.Read)
 			p.nextProgress = p.rep.Read + ProgressEvery

@@ -371,3 +371,22 @@ func mustB32(t *testing.T, s string) []byte {
 	}
 	return b
 }
+
+// A canceled conversion stops, writes nothing and leaves no temporary file.
+func TestRunCanceled(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.csv")
+	f, _ := os.Create(in)
+	entraRows(f, 1000)
+	f.Close()
+	cancel := make(chan struct{})
+	close(cancel)
+	out := filepath.Join(dir, "out.csv")
+	rep, err := Run([]string{in}, "entra", "duo", out, &Options{SkipInvalid: true, Cancel: cancel})
+	if !errors.Is(err, ErrCanceled) || rep.Read != batchSize {
+		t.Fatalf("%v %+v", err, rep)
+	}
+	if es, _ := os.ReadDir(dir); len(es) != 1 {
+		t.Fatalf("files left: %v", es)
+	}
+}

@@ -85,6 +85,10 @@ type Options struct {
 	// OnProgress, when set, is called with the rows read so far every
 	// ProgressEvery rows (for a progress line on a terminal).
 	OnProgress func(rows int)
+	// Cancel, when closed, stops the conversion at the next batch of rows:
+	// its temporary files are removed, nothing is written, and the error
+	// wraps ErrCanceled (for an interrupted command).
+	Cancel <-chan struct{}
 	// TuneMemory lets a conversion set the process's soft memory limit
 	// (runtime/debug.SetMemoryLimit) to what streaming needs, so the
 	// collector returns garbage early; for command-line use, where the

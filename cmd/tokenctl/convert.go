@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -81,6 +84,29 @@ func progress(w io.Writer) (on func(int), done func()) {
 				fmt.Fprint(w, "\r\033[K")
 			}
 		}
+}
+
+// interruptible makes the first SIGINT or SIGTERM stop a conversion
+// cleanly (temporary files removed, nothing written, exit 1); a second one
+// kills at once, as by default (a read from a terminal may be waiting).
+// Call the returned function when the conversion is over.
+func interruptible(o *convert.Options) (stop func()) {
+	var sigs []os.Signal
+	for _, s := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
+		if !signal.Ignored(s) { // a signal ignored by the caller stays so
+			sigs = append(sigs, s)
+		}
+	}
+	if len(sigs) == 0 {
+		return func() {}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), sigs...)
+	go func() {
+		<-ctx.Done()
+		stop() // default handling again for a second signal
+	}()
+	o.Cancel = ctx.Done()
+	return stop
 }
 
 // conversionError turns a pipeline error into the CLI's exit codes.
@@ -175,6 +201,7 @@ are HOTP or TOTP: read them as duo-hotp or duo-totp.`,
 		if global.JSON && (out == "" || out == "-") {
 			return usagef("--json prints the report on standard output: give -o for the converted file")
 		}
+		defer interruptible(o)()
 		var done func()
 		o.OnProgress, done = progress(cmd.ErrOrStderr())
 		rep, err := convert.Run(args, in.from, to, out, o)
