@@ -102,8 +102,8 @@ func TestAppendFile(t *testing.T) {
 	}
 	// A world-readable file is not extended.
 	os.Chmod(d, 0o644)
-	if err := AppendFile(d, "duo", totp("B", 30), nil); err == nil {
-		t.Fatal("appended to a world-readable file")
+	if err := AppendFile(d, "duo-totp", totp("B", 30), nil); err == nil || !strings.Contains(err.Error(), "readable by others") {
+		t.Fatalf("appending to a world-readable file: %v", err)
 	}
 }
 
