@@ -390,3 +390,12 @@ func TestRunCanceled(t *testing.T) {
 		t.Fatalf("files left: %v", es)
 	}
 }
+
+func TestOptionsHidePSKCSecrets(t *testing.T) {
+	o := Options{PSKCKey: []byte("KEYKEYKEYKEYKEY!"), PSKCPassword: []byte("hunter2hunter2"), Split: true}
+	for _, s := range []string{fmt.Sprint(o), fmt.Sprintf("%+v", &o), fmt.Sprintf("%#v", o), fmt.Sprintf("%v", []Options{o})} {
+		if strings.Contains(s, "KEYKEY") || strings.Contains(s, "hunter2") || strings.Contains(s, "75 69") || !strings.Contains(s, "PSKCKey:<16 bytes>") {
+			t.Fatalf("%s", s)
+		}
+	}
+}

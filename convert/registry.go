@@ -34,6 +34,7 @@
 package convert
 
 import (
+	"fmt"
 	"io"
 	"sort"
 	"strings"
@@ -98,6 +99,16 @@ type Options struct {
 	lint      bool // reading for re-import in the same format
 	appending bool // writing the continuation of an existing file
 }
+
+// String describes the options without the PSKC key and password (only
+// their lengths), so that printing Options with %v never shows them.
+func (o Options) String() string {
+	return fmt.Sprintf("convert.Options{Kind:%s Digits:%d Period:%d SecretEncoding:%s Split:%t SkipInvalid:%t Rejects:%q NoClobber:%t PSKCKey:<%d bytes> PSKCPassword:<%d bytes>}",
+		o.Kind, o.Digits, o.Period, o.SecretEncoding, o.Split, o.SkipInvalid, o.Rejects, o.NoClobber, len(o.PSKCKey), len(o.PSKCPassword))
+}
+
+// GoString keeps %#v from printing the PSKC key and password too.
+func (o Options) GoString() string { return o.String() }
 
 // Format is one seed-file format. Open or Create is nil when the format
 // cannot be read or written.
