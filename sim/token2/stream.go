@@ -162,14 +162,9 @@ func (s *Stream) Run(ctx context.Context) error {
 // present inserts tok and returns when it has been taken out: faulted is
 // true when a fault pulled it.
 func (s *Stream) present(ctx context.Context, i int, tok *Token, pull, lose int) (faulted bool, err error) {
-	fc := &faultCard{tok: tok, pull: pull, lose: lose}
-	conn, err := vpcd.Insert(ctx, s.Port, fc)
+	conn, fc, err := vpcd.InsertFaulty(ctx, s.Port, tok, pull, lose)
 	if err != nil {
 		return false, fmt.Errorf("inserting token %d (%s): %w", i+1, tok.Serial(), err)
-	}
-	fc.conn = conn
-	if pull > 0 {
-		conn.Hook = fc.hook
 	}
 	base := tok.activity()
 	if s.OnInsert != nil {
@@ -182,7 +177,7 @@ func (s *Stream) present(ctx context.Context, i int, tok *Token, pull, lose int)
 	for {
 		select {
 		case err := <-served:
-			f := fc.fired()
+			f := fc.Fired()
 			if f || ctx.Err() != nil {
 				return f, nil
 			}
@@ -205,49 +200,4 @@ func (s *Stream) present(ctx context.Context, i int, tok *Token, pull, lose int)
 			}
 		}
 	}
-}
-
-// faultCard wraps a token to inject the stream's faults.
-type faultCard struct {
-	tok        *Token
-	conn       *vpcd.Conn
-	pull, lose int
-
-	mu    sync.Mutex
-	n     int
-	fault bool
-}
-
-func (f *faultCard) ATR() []byte { return f.tok.ATR() }
-func (f *faultCard) Reset()      { f.tok.Reset() }
-
-// hook pulls the card when the host sends APDU pull+1.
-func (f *faultCard) hook([]byte) bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.n >= f.pull {
-		f.fault = true
-		return false
-	}
-	return true
-}
-
-// Transmit executes the APDU; for APDU number lose the card then leaves
-// before its answer goes out.
-func (f *faultCard) Transmit(cmd []byte) []byte {
-	resp := f.tok.Transmit(cmd)
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.n++
-	if f.lose > 0 && f.n == f.lose {
-		f.fault = true
-		f.conn.Remove()
-	}
-	return resp
-}
-
-func (f *faultCard) fired() bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.fault
 }

@@ -99,31 +99,14 @@ func (s *Stream) Run(ctx context.Context) error {
 // present inserts k and waits until it is programmed and released (true),
 // or pulled by the fault (false).
 func (s *Stream) present(ctx context.Context, i int, k *Key, pull, lose int, idle time.Duration) (bool, error) {
-	lc := &losingCard{Key: k, lose: lose}
-	conn, err := vpcd.Insert(ctx, s.Port, lc)
+	conn, fc, err := vpcd.InsertFaulty(ctx, s.Port, k, pull, lose)
 	if err != nil {
 		return false, fmt.Errorf("inserting key %d: %w", i+1, err)
 	}
-	lc.conn = conn
 	k.mu.Lock()
 	w0 := k.writes
 	k.mu.Unlock()
 	inserted := time.Now()
-	n := 0
-	pulled := false
-	var pmu sync.Mutex
-	if pull > 0 {
-		conn.Hook = func(cmd []byte) bool {
-			pmu.Lock()
-			defer pmu.Unlock()
-			n++
-			if n > pull {
-				pulled = true
-				return false
-			}
-			return true
-		}
-	}
 	if s.OnInsert != nil {
 		s.OnInsert(i, k)
 	}
@@ -134,10 +117,7 @@ func (s *Stream) present(ctx context.Context, i int, k *Key, pull, lose int, idl
 	for {
 		select {
 		case err := <-served:
-			pmu.Lock()
-			p := pulled || lc.lost()
-			pmu.Unlock()
-			if p {
+			if fc.Fired() {
 				// Out of the reader long enough for pcscd, whose exchange
 				// failed, to see the reader empty before the key returns.
 				time.Sleep(time.Second)
@@ -168,33 +148,4 @@ func (s *Stream) present(ctx context.Context, i int, k *Key, pull, lose int, idl
 			}
 		}
 	}
-}
-
-// losingCard executes APDU number lose and pulls the key instead of
-// answering it.
-type losingCard struct {
-	*Key
-	conn *vpcd.Conn
-	lose int
-	mu   sync.Mutex
-	n    int
-	gone bool
-}
-
-func (c *losingCard) Transmit(cmd []byte) []byte {
-	resp := c.Key.Transmit(cmd)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.n++
-	if c.lose > 0 && c.n == c.lose {
-		c.gone = true
-		c.conn.Remove()
-	}
-	return resp
-}
-
-func (c *losingCard) lost() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.gone
 }
