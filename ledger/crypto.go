@@ -14,6 +14,7 @@ import (
 	"filippo.io/age"
 	"filippo.io/age/armor"
 
+	"github.com/tokenctl/tokenctl/internal/fsutil"
 	"github.com/tokenctl/tokenctl/seed"
 )
 
@@ -86,8 +87,8 @@ func ReadIdentityFile(path string) ([]age.Identity, error) {
 	if err != nil {
 		return nil, err
 	}
-	if st.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("%s is readable by others (mode %o): chmod 600 it", path, st.Mode().Perm())
+	if err := fsutil.CheckPrivate(path, st); err != nil {
+		return nil, fmt.Errorf("%w: chmod 600 it", err)
 	}
 	ids, err := age.ParseIdentities(f)
 	if err != nil {

@@ -437,8 +437,8 @@ func (o *t2Output) preflight(t *seed.Token) error {
 	case err != nil:
 		return exitcode.DataErr(fmt.Errorf("-o %s: %w", o.path, err))
 	}
-	if st.Mode().Perm()&0o077 != 0 {
-		return exitcode.DataErr(fmt.Errorf("-o %s is readable by others (mode %o): chmod 600 it first; nothing was written to the token", o.path, st.Mode().Perm()))
+	if err := fsutil.CheckPrivate(o.path, st); err != nil {
+		return exitcode.DataErr(fmt.Errorf("-o %w: chmod 600 it first; nothing was written to the token", err))
 	}
 	f, err := os.OpenFile(o.path, os.O_WRONLY|os.O_APPEND, 0)
 	if err != nil {

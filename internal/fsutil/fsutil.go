@@ -61,9 +61,9 @@ func openPrivate(path string) (*os.File, error) {
 		f.Close()
 		return nil, err
 	}
-	if st.Mode().Perm()&0o077 != 0 {
+	if err := CheckPrivate(path, st); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("%s is readable by others (mode %o): refusing to append secrets; chmod 600 it first", path, st.Mode().Perm())
+		return nil, fmt.Errorf("%w: refusing to append secrets; chmod 600 it first", err)
 	}
 	return f, nil
 }
