@@ -32,15 +32,8 @@ func (s *Token2Station) Family() ledger.Family { return ledger.Token2 }
 
 // Next waits for a card on the reader, connects and reads its info.
 func (s *Token2Station) Next(ctx context.Context) (Device, error) {
-	if err := s.PCSC.WaitForCard(ctx, s.Reader); err != nil {
-		return nil, err
-	}
-	t0 := time.Now()
-	card, err := connect(ctx, s.PCSC, s.Reader)
+	card, t0, err := waitConnect(ctx, s.PCSC, s.Reader)
 	if err != nil {
-		if nfc.Removed(err) {
-			return nil, &DeviceError{Err: err}
-		}
 		return nil, err
 	}
 	sess := token2.NewSession(card)
@@ -145,6 +138,24 @@ func (r Token2Recipe) New(d Device) (*seed.Token, error) {
 // connect connects to the card in reader, waiting up to ShareWait while
 // another program (or a process that just died, until pcscd notices)
 // still holds it.
+// waitConnect waits for a card on reader and connects to it, returning
+// the time the connection attempt started (for OnExchange timings). A card
+// taken away before the connection is up is a *DeviceError.
+func waitConnect(ctx context.Context, pc *nfc.Context, reader string) (*nfc.Card, time.Time, error) {
+	if err := pc.WaitForCard(ctx, reader); err != nil {
+		return nil, time.Time{}, err
+	}
+	t0 := time.Now()
+	card, err := connect(ctx, pc, reader)
+	if err != nil {
+		if nfc.Removed(err) {
+			return nil, t0, &DeviceError{Err: err}
+		}
+		return nil, t0, err
+	}
+	return card, t0, nil
+}
+
 func connect(ctx context.Context, pc *nfc.Context, reader string) (*nfc.Card, error) {
 	deadline := time.Now().Add(ShareWait)
 	for {

@@ -31,15 +31,8 @@ func (s *YubiKeyCCIDStation) Family() ledger.Family { return ledger.YubiKey }
 // Next waits for a key on the reader, selects the OTP application and
 // reads the serial.
 func (s *YubiKeyCCIDStation) Next(ctx context.Context) (Device, error) {
-	if err := s.PCSC.WaitForCard(ctx, s.Reader); err != nil {
-		return nil, err
-	}
-	t0 := time.Now()
-	card, err := connect(ctx, s.PCSC, s.Reader)
+	card, t0, err := waitConnect(ctx, s.PCSC, s.Reader)
 	if err != nil {
-		if nfc.Removed(err) {
-			return nil, &DeviceError{Err: err}
-		}
 		return nil, err
 	}
 	b, err := yubikey.NewCCID(card)
