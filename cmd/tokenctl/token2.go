@@ -87,6 +87,29 @@ func t2Interruptible(c *cobra.Command) (context.Context, context.CancelFunc) {
 }
 
 // open reaches the token: reader, optional wait, exclusive connection.
+// openKnown opens the token, reads its get-info answer (noting the host
+// time it was read at) and refuses a model it does not know before anything
+// is written. On success the caller closes the returned session.
+func (o *t2Conn) openKnown(ctx context.Context, c *cobra.Command) (*t2Session, *token2.Session, *token2.Info, time.Time, error) {
+	s, err := o.open(ctx, c)
+	if err != nil {
+		return nil, nil, nil, time.Time{}, err
+	}
+	sess := token2.NewSession(s.card)
+	info, err := sess.Info()
+	host := time.Now()
+	if err != nil {
+		s.close()
+		return nil, nil, nil, host, t2DeviceErr(err)
+	}
+	if !info.Known {
+		s.close()
+		_, err := token2.Lookup(info.Serial)
+		return nil, nil, nil, host, exitcode.DeviceErr(fmt.Errorf("%w; nothing was written", err))
+	}
+	return s, sess, info, host, nil
+}
+
 func (o *t2Conn) open(ctx context.Context, c *cobra.Command) (*t2Session, error) {
 	pc, err := nfc.NewContext()
 	if err != nil {
@@ -563,21 +586,11 @@ on standard output.`,
 
 			ctx, stop := t2Interruptible(c)
 			defer stop()
-			s, err := conn.open(ctx, c)
+			s, sess, info, host, err := conn.openKnown(ctx, c)
 			if err != nil {
 				return err
 			}
 			defer s.close()
-			sess := token2.NewSession(s.card)
-			info, err := sess.Info()
-			host := time.Now()
-			if err != nil {
-				return t2DeviceErr(err)
-			}
-			if !info.Known {
-				_, err := token2.Lookup(info.Serial)
-				return exitcode.DeviceErr(fmt.Errorf("%w; nothing was written", err))
-			}
 			tok.Serial, tok.Model = info.Serial, info.Model.Name
 			if out.opts != nil {
 				out.opts.Model = info.Model.Name
@@ -726,21 +739,11 @@ seed again right after, from --secret-file/--secret-env or from the
 
 			ctx, stop := t2Interruptible(c)
 			defer stop()
-			s, err := conn.open(ctx, c)
+			s, sess, info, host, err := conn.openKnown(ctx, c)
 			if err != nil {
 				return err
 			}
 			defer s.close()
-			sess := token2.NewSession(s.card)
-			info, err := sess.Info()
-			host := time.Now()
-			if err != nil {
-				return t2DeviceErr(err)
-			}
-			if !info.Known {
-				_, err := token2.Lookup(info.Serial)
-				return exitcode.DeviceErr(fmt.Errorf("%w; nothing was written", err))
-			}
 			if info.Model.Restricted && !reburn {
 				return exitcode.DataErr(fmt.Errorf("token %s is an %s, a restricted model: a time sync erases its seed, so nothing was written; to sync it anyway, write the seed again with --reburn --secret-file F (or --reburn --seeds FILE)", info.Serial, info.Model.Name))
 			}
