@@ -13,7 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ebfe/scard"
+
 	"github.com/tokenctl/tokenctl/internal/testpeer"
+	"github.com/tokenctl/tokenctl/sim/vpcd"
 )
 
 const socket = "/run/pcscd/pcscd.comm"
@@ -50,7 +53,10 @@ func missing(t testing.TB, why string) {
 }
 
 // LockReader takes an exclusive, cross-process lock on the virtual reader
-// behind port for the rest of the test.
+// behind port for the rest of the test, then waits until pcscd sees that
+// reader empty. pcscd polls vpcd: a card the previous holder left or pulled
+// just before releasing the lock can still count as present, and a new card
+// inserted then goes unnoticed (a client connecting meets "no smart card").
 func LockReader(t testing.TB, port int) {
 	t.Helper()
 	p := filepath.Join(os.TempDir(), fmt.Sprintf("tokenctl-vpcd-%d.lock", port))
@@ -67,4 +73,27 @@ func LockReader(t testing.TB, port int) {
 		f.Close()
 		runtime.KeepAlive(f)
 	})
+	waitEmpty(t, vpcd.ReaderName(port))
+}
+
+// waitEmpty waits up to 15 s for pcscd to report reader without a card.
+func waitEmpty(t testing.TB, reader string) {
+	t.Helper()
+	sc, err := scard.EstablishContext()
+	if err != nil {
+		t.Fatalf("PC/SC context: %v", err)
+	}
+	defer sc.Release()
+	rs := []scard.ReaderState{{Reader: reader, CurrentState: scard.StateUnaware}}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		err := sc.GetStatusChange(rs, time.Until(deadline))
+		if err != nil {
+			t.Fatalf("%s: waiting for pcscd to see it empty: %v (state %#x)", reader, err, rs[0].EventState)
+		}
+		if rs[0].EventState&scard.StateEmpty != 0 {
+			return
+		}
+		rs[0].CurrentState = rs[0].EventState &^ scard.StateChanged
+	}
 }
