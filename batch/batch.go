@@ -48,8 +48,10 @@ type Device interface {
 	// anything is recorded or written: an unknown model, a slot already
 	// programmed (unless overwrite).
 	Check(tok *seed.Token, overwrite bool) error
-	// Program writes tok (secret and parameters) to the device.
-	Program(tok *seed.Token) error
+	// Program writes tok (secret and parameters) to the device. resumed
+	// says tok is a recorded secret being re-burned: an interrupted
+	// earlier write of it may already have reached the device.
+	Program(tok *seed.Token, resumed bool) error
 	// Close ends the session with the device.
 	Close() error
 }
@@ -200,6 +202,9 @@ func Run(ctx context.Context, c Config) (Summary, error) {
 	e.sum.Batch = c.Batch
 	defer func() { e.sum.Seconds = c.Now().Sub(e.start).Seconds() }()
 	for c.Count == 0 || e.sum.Done < c.Count {
+		if err := ctx.Err(); err != nil {
+			return e.summary(), err
+		}
 		if c.Count > 0 {
 			e.Say(fmt.Sprintf("present token %d of %d", e.sum.Done+1, c.Count))
 		} else {
@@ -398,17 +403,21 @@ func (e *engine) one(ctx context.Context, d Device) (Result, error) {
 		res.Replaced = rec.Replaces
 	}
 	res.Record = rec.ID
-	if err := d.Program(tok); err != nil {
+	// Once the device may have been written, what it did is recorded even
+	// when ctx ends meanwhile (Ctrl-C): a programmed token left pending
+	// would be reported as failed and re-burned for nothing.
+	lctx := context.WithoutCancel(ctx)
+	if err := d.Program(tok, res.Resumed); err != nil {
 		res.Outcome, res.Error = OutcomeFailed, err.Error()
 		if errors.Is(err, ErrNoRetry) {
 			res.Error = noRetryPrefix + res.Error
 		}
-		if _, ferr := e.Ledger.MarkFailed(ctx, rec, e.Operator, res.Error); ferr != nil {
+		if _, ferr := e.Ledger.MarkFailed(lctx, rec, e.Operator, res.Error); ferr != nil {
 			return res, ferr
 		}
 		return res, nil
 	}
-	if rec, err = e.Ledger.MarkProgrammed(ctx, rec, e.Operator); err != nil {
+	if rec, err = e.Ledger.MarkProgrammed(lctx, rec, e.Operator); err != nil {
 		return res, err
 	}
 	res.Outcome = OutcomeProgrammed
@@ -425,11 +434,11 @@ func (e *engine) one(ctx context.Context, d Device) (Result, error) {
 		return res, nil
 	case err != nil:
 		res.Outcome, res.Error = OutcomeFailed, "verification: "+err.Error()
-		if _, ferr := e.Ledger.MarkFailed(ctx, rec, e.Operator, res.Error); ferr != nil {
+		if _, ferr := e.Ledger.MarkFailed(lctx, rec, e.Operator, res.Error); ferr != nil {
 			return res, ferr
 		}
 	default:
-		if _, err := e.Ledger.MarkVerified(ctx, rec, e.Operator); err != nil {
+		if _, err := e.Ledger.MarkVerified(lctx, rec, e.Operator); err != nil {
 			return res, err
 		}
 		res.Outcome = OutcomeVerified

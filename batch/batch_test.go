@@ -27,6 +27,7 @@ type fakeToken struct {
 	// writes the secret but reports an error (response lost).
 	fail       string
 	configured bool
+	onWrite    func() // called once the device holds the secret
 }
 
 func (f *fakeToken) held() []byte {
@@ -45,7 +46,7 @@ func (d fakeDevice) Check(tok *seed.Token, overwrite bool) error {
 	}
 	return nil
 }
-func (d fakeDevice) Program(tok *seed.Token) error {
+func (d fakeDevice) Program(tok *seed.Token, _ bool) error {
 	d.t.mu.Lock()
 	defer d.t.mu.Unlock()
 	f := d.t.fail
@@ -63,6 +64,9 @@ func (d fakeDevice) Program(tok *seed.Token) error {
 	d.t.secret = append([]byte(nil), tok.Secret...)
 	d.t.writes++
 	d.t.configured = true
+	if d.t.onWrite != nil {
+		d.t.onWrite()
+	}
 	return nil
 }
 func (d fakeDevice) Close() error { return nil }
@@ -436,5 +440,32 @@ func TestBatchTamperedRecordSkipped(t *testing.T) {
 	_, res := run(t, Config{Ledger: l, Station: &fakeStation{queue: []*fakeToken{x, y}}, Count: 1})
 	if len(res) != 2 || res[0].Outcome != OutcomeSkipped || !strings.Contains(res[0].Error, "cannot be opened") || res[1].Outcome != OutcomeProgrammed || x.writes != 0 {
 		t.Fatalf("%+v", res)
+	}
+}
+
+// TestInterruptedAfterWriteIsRecorded: Ctrl-C while the device takes the
+// write still records what it did: the token is programmed, in the report
+// and in the ledger (not left pending and reported as failed).
+func TestInterruptedAfterWriteIsRecorded(t *testing.T) {
+	l, _, _ := newTestLedger(t)
+	ctx, cancel := context.WithCancel(bg)
+	defer cancel()
+	box := tokens("CC", 2)
+	box[0].onWrite = cancel
+	var res []Result
+	sum, err := Run(ctx, Config{Ledger: l, Station: &fakeStation{queue: box}, Recipe: recipe, Count: 2, Batch: "b1",
+		OnResult: func(r Result) { res = append(res, r) }})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("batch ended with %v, want context.Canceled", err)
+	}
+	if len(res) != 1 || res[0].Outcome != OutcomeProgrammed || sum.Done != 1 {
+		t.Fatalf("results %+v, summary %+v", res, sum)
+	}
+	secret, rec := ledgerSecret(t, l, "CC0000")
+	if rec.State != ledger.Programmed || !bytes.Equal(secret, box[0].held()) {
+		t.Fatalf("record %s, secret matches the token: %v", rec.State, bytes.Equal(secret, box[0].held()))
+	}
+	if box[1].writes != 0 {
+		t.Fatal("the next token was written after the interruption")
 	}
 }
