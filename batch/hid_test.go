@@ -3,6 +3,7 @@ package batch
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"sync"
@@ -13,6 +14,7 @@ import (
 	"github.com/tokenctl/tokenctl/ledger"
 	"github.com/tokenctl/tokenctl/seed"
 	simyk "github.com/tokenctl/tokenctl/sim/yubikey"
+	"github.com/tokenctl/tokenctl/yubikey"
 )
 
 // usb is a simulated USB bus: the keys plugged in now.
@@ -136,7 +138,7 @@ func TestYubiKeyAccessCodeResume(t *testing.T) {
 	if _, err := crashed.Reserve(bg, tok, ledger.Entry{Family: ledger.YubiKey, Slot: 1}); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Program(tok); err != nil {
+	if err := d.Program(tok, false); err != nil {
 		t.Fatal(err)
 	}
 	d.Close()
@@ -163,5 +165,65 @@ func TestYubiKeyAccessCodeResume(t *testing.T) {
 	ac, err := l.AccessCode(rec)
 	if err != nil || fmt.Sprintf("%x", ac) != code || fmt.Sprintf("%x", k.Slot(1).AccessCode) != code || k.Writes() != 2 {
 		t.Fatalf("access code %x (slot %x, %d writes), want %s", ac, k.Slot(1).AccessCode, k.Writes(), code)
+	}
+}
+
+// TestYubiKeyAccessCodeTriedOnlyOnResume: a slot that refuses the write
+// for a wrong access code is tried with the token's own code only when the
+// token is a re-burn (the interrupted write may have set that code); a new
+// token gets exactly one attempt.
+func TestYubiKeyAccessCodeTriedOnlyOnResume(t *testing.T) {
+	ownCode := []byte{1, 2, 3, 4, 5, 6}
+	for _, c := range []struct {
+		name       string
+		slotCode   []byte // access code protecting slot 1 before the write
+		resumed    bool
+		wantWrites int // configuration commands the key receives
+		wantErr    bool
+	}{
+		{"new token, slot locked by someone else", []byte{9, 9, 9, 9, 9, 9}, false, 1, true},
+		{"new token, slot locked by its own code", ownCode, false, 1, true},
+		{"re-burn, slot locked by its own code", ownCode, true, 2, false},
+		{"re-burn, slot locked by someone else", []byte{9, 9, 9, 9, 9, 9}, true, 2, true},
+		{"re-burn, slot open", nil, true, 1, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			k := simyk.New(simyk.Options{Serial: 6000002})
+			if c.slotCode != nil {
+				old, err := yubikey.ChalRespConfig(bytes.Repeat([]byte{7}, 20), false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				old.SetAccessCode(c.slotCode)
+				if err := k.Program(1, old); err != nil {
+					t.Fatal(err)
+				}
+			}
+			ccid, err := yubikey.NewCCID(k.APDU())
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, err := openYubiKey(ccid, 1, func() error { return nil })
+			if err != nil {
+				t.Fatal(err)
+			}
+			tok := &seed.Token{Serial: d.Serial(), Kind: seed.HOTP, Hash: seed.SHA1, Digits: 6, Secret: bytes.Repeat([]byte{5}, 20)}
+			tok.SetLabel(ledger.LabelAccessCode, fmt.Sprintf("%x", ownCode))
+			k.ResetLog()
+			err = d.Program(tok, c.resumed)
+			if got := len(k.ConfigAPDUs()); got != c.wantWrites || (err != nil) != c.wantErr {
+				t.Fatalf("%d configuration commands, error %v; want %d, error %v", got, err, c.wantWrites, c.wantErr)
+			}
+			if c.wantErr && !errors.Is(err, yubikey.ErrAccessCode) {
+				t.Fatalf("error %v, want the access code refusal", err)
+			}
+			cfg, err := yubikey.ParseConfig(k.Slot(1).Config)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := bytes.Equal(cfg.HMACKey(), tok.Secret); got == c.wantErr {
+				t.Fatalf("slot 1 holds the new key: %v, want %v", got, !c.wantErr)
+			}
+		})
 	}
 }

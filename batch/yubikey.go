@@ -250,8 +250,12 @@ func yubiKeyConfig(tok *seed.Token) (*yubikey.Config, error) {
 	return nil, fmt.Errorf("a YubiKey slot cannot hold a %s credential here", tok.Kind)
 }
 
-// Program writes the slot.
-func (d *yubiKeyDevice) Program(tok *seed.Token) error {
+// Program writes the slot. A slot protected by an access code refuses a
+// write without it; only on a re-burn (resumed) is the token's own access
+// code then tried, once: the interrupted write may have taken, leaving the
+// slot protected by that very code. Any other refusal is reported, never
+// retried.
+func (d *yubiKeyDevice) Program(tok *seed.Token, resumed bool) error {
 	cfg, err := yubiKeyConfig(tok)
 	if err != nil {
 		return err
@@ -270,9 +274,7 @@ func (d *yubiKeyDevice) Program(tok *seed.Token) error {
 	t0 := time.Now()
 	slot := d.slotOf(tok)
 	err = d.sess.Put(slot, cfg, nil)
-	if errors.Is(err, yubikey.ErrAccessCode) && code != nil {
-		// A re-burn: the interrupted write took, and the slot is now
-		// protected by this very access code.
+	if errors.Is(err, yubikey.ErrAccessCode) && code != nil && resumed {
 		err = d.sess.Put(slot, cfg, code)
 	}
 	if d.onExchange != nil {
