@@ -6,14 +6,22 @@
 //   - get info answers the serial (which chooses the model through the
 //     model map) and the device clock;
 //   - get challenge / authenticate check SM4-ECB(device key, challenge ‖
-//     8×00); each challenge serves one attempt; after LockAfter (default
-//     5) consecutive failures the token locks: every later authentication
-//     answers 69 83, as older firmware does, until the emulator is
-//     discarded;
+//     8×00); each challenge serves one attempt, and every authenticate
+//     APDU ends the authentication before it (a failed one leaves the
+//     token unauthenticated);
 //   - writes check CLA 84, the MAC, lengths, the padding (80 00…) of the
 //     decrypted seed and its length (10..63 bytes), and parse the
 //     configuration TLV strictly (bad data → 6A 80, bad length → 67 00,
 //     MAC wrong or not authenticated → 69 83);
+//   - every 69 83 is a failed attempt: it ends the authentication and
+//     counts toward lock-out (a wrong cryptogram, an authenticate with no
+//     challenge before it, a wrong or missing MAC, a write before
+//     authenticating); after LockAfter (default 5) consecutive failures
+//     the token locks: every later authentication answers 69 83, as older
+//     firmware does, until the emulator is discarded. A successful
+//     authentication resets the count;
+//   - a token whose serial is not a programmable model (a C202, say)
+//     answers 6D 00 to both writes and changes nothing;
 //   - a configuration write sets the clock, hash, period and display
 //     timeout; on a restricted model it erases the seed;
 //   - the clock runs from the host clock plus an offset (Options.Drift
@@ -290,6 +298,14 @@ func body(cmd []byte) ([]byte, bool) {
 
 func (t *Token) dispatch(cmd []byte) ([]byte, []byte) {
 	cla, ins := cmd[0], cmd[1]
+	if !t.known && (cla == 0x80 || cla == 0x84) && (ins == t2.InsWriteSeed || ins == t2.InsWriteConfig) {
+		// Reference §1 only says such a token must never be written. The
+		// emulator makes it a token without the write commands (6D 00),
+		// whatever the authentication or MAC, and changes nothing: a host
+		// that writes to it anyway gets an error, and its seed and
+		// settings stay as they were for the test to check.
+		return nil, swINS
+	}
 	switch cla {
 	case 0x80:
 		switch ins {
@@ -300,7 +316,7 @@ func (t *Token) dispatch(cmd []byte) ([]byte, []byte) {
 		case t2.InsAuthenticate:
 			return t.authenticate(cmd)
 		case t2.InsWriteSeed, t2.InsWriteConfig:
-			return nil, swAuth // a write without MAC
+			return nil, t.fail() // a write without MAC
 		}
 		return nil, swINS
 	case 0x84:
@@ -345,25 +361,45 @@ func (t *Token) getChallenge(cmd []byte) ([]byte, []byte) {
 	return append([]byte(nil), t.challenge...), swOK
 }
 
-func (t *Token) authenticate(cmd []byte) ([]byte, []byte) {
-	t.auths++
-	t.resetsAtAuth = t.resets
-	b, ok := body(cmd)
-	if !ok || len(b) != 16 {
-		return nil, swWrongLen
-	}
-	ch := t.challenge
-	t.challenge = nil // one attempt per challenge
-	if t.locked || ch == nil {
-		return nil, swAuth
-	}
-	want, err := t2.AuthResponse(t.key, ch)
-	if err != nil || !bytes.Equal(want, b) {
+// fail answers 69 83: the authentication, if any, ends and the failure
+// counts toward lock-out. Reference §1 says 69 83 means "authentication
+// failed or MAC wrong" and that older firmware locks after repeated
+// failures, without saying which failures count; the emulator counts
+// every one, the strictest reading, so that a host that sends a bad MAC,
+// skips the challenge or writes unauthenticated locks the emulated token
+// in a test instead of getting away with it.
+func (t *Token) fail() []byte {
+	t.authed = false
+	if !t.locked {
 		t.bad++
 		if t.bad >= t.lockAfter {
 			t.locked = true
 		}
+	}
+	return swAuth
+}
+
+func (t *Token) authenticate(cmd []byte) ([]byte, []byte) {
+	t.auths++
+	t.resetsAtAuth = t.resets
+	// Any authenticate ends the authentication before it: only the answer
+	// to this one can open writes again.
+	t.authed = false
+	ch := t.challenge
+	t.challenge = nil // one attempt per challenge
+	b, ok := body(cmd)
+	if !ok || len(b) != 16 {
+		return nil, swWrongLen
+	}
+	if t.locked {
 		return nil, swAuth
+	}
+	if ch == nil {
+		return nil, t.fail()
+	}
+	want, err := t2.AuthResponse(t.key, ch)
+	if err != nil || !bytes.Equal(want, b) {
+		return nil, t.fail()
 	}
 	t.bad = 0
 	t.authed = true
@@ -376,14 +412,14 @@ func (t *Token) open(cmd []byte) ([]byte, []byte) {
 		return nil, swWrongLen
 	}
 	if !t.authed {
-		return nil, swAuth
+		return nil, t.fail()
 	}
 	b, ok, err := t2.OpenSecureCommand(t.key, cmd)
 	if err != nil {
 		return nil, swWrongLen
 	}
 	if !ok {
-		return nil, swAuth
+		return nil, t.fail()
 	}
 	return b, nil
 }
@@ -401,9 +437,6 @@ func (t *Token) writeSeed(cmd []byte) ([]byte, []byte) {
 	}
 	s, err := t2.DecryptSeed(t.key, b)
 	if err != nil || t2.CheckSeed(s) != nil {
-		return nil, swWrongData
-	}
-	if !t.known {
 		return nil, swWrongData
 	}
 	t.seed = append([]byte(nil), s...)
@@ -431,7 +464,7 @@ func (t *Token) writeConfig(cmd []byte) ([]byte, []byte) {
 	t.offset, t.anchor = c.Time.Sub(now), now
 	t.hash, t.period, t.display = c.Hash, c.Period, int(c.Display)
 	t.configTLV = append([]byte(nil), b...)
-	if !t.known || t.model.Restricted {
+	if t.model.Restricted {
 		t.seed = nil
 	}
 	t.configs++

@@ -152,6 +152,7 @@ func TestWriteChecks(t *testing.T) {
 	if sw := raw(tok, bad); sw != 0x6983 {
 		t.Errorf("wrong MAC: %s", sw)
 	}
+	authed(t, tok) // a wrong MAC ends the authentication
 	// Wrong Lc for a configuration.
 	short, _ := token2.SecureCommand(key, 0xD4, 0, 0, tlv[:18])
 	if sw := raw(tok, short); sw != 0x6700 {
@@ -187,6 +188,15 @@ func TestWriteChecks(t *testing.T) {
 	}
 	if sw := raw(tok, append([]byte{0x80, 0xD4, 0, 0, 19}, tlv...)); sw != 0x6983 {
 		t.Errorf("write without MAC: %s", sw)
+	}
+	// The write without MAC ended the authentication; the 6D 00, 6E 00,
+	// 67 00 and 6A 80 answers did not.
+	if sw := raw(tok, good); sw != 0x6983 {
+		t.Errorf("good config after a write without MAC: %s", sw)
+	}
+	authed(t, tok)
+	if sw := raw(tok, c); sw != 0x6A80 {
+		t.Errorf("9-byte seed again: %s", sw)
 	}
 	// Still authenticated: the good commands go through.
 	if sw := raw(tok, good); sw != 0x9000 {
@@ -256,5 +266,125 @@ func TestDriftPerDay(t *testing.T) {
 	now = now.Add(6 * time.Hour)
 	if got := tok.Clock().Sub(now); got != 12*time.Second {
 		t.Fatalf("6 h after a sync the clock is %v ahead, want 12s", got)
+	}
+}
+
+// sendAuth sends an authenticate APDU with a cryptogram for challenge
+// (nil: sixteen zero bytes, for an authenticate with no challenge).
+func sendAuth(tok *simt2.Token, challenge []byte) apdu.StatusWord {
+	r := make([]byte, 16)
+	if challenge != nil {
+		r, _ = token2.AuthResponse(token2.DeviceKey, challenge)
+	}
+	return raw(tok, append([]byte{0x80, 0xCE, 0x00, 0x00, 0x10}, r...))
+}
+
+func goodConfig(t *testing.T) []byte {
+	t.Helper()
+	tlv, err := token2.Config{Time: time.Now(), Hash: seed.SHA1, Period: 30}.TLV()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := token2.SecureCommand(token2.DeviceKey, 0xD4, 0, 0, tlv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// An authenticate with no challenge before it fails (69 83), counts toward
+// lock-out, and ends the authentication that came before it.
+func TestAuthenticateWithoutChallenge(t *testing.T) {
+	tok := simt2.New(simt2.Options{})
+	authed(t, tok)
+	if sw := sendAuth(tok, nil); sw != 0x6983 {
+		t.Fatalf("authenticate without challenge: %s", sw)
+	}
+	if st := tok.State(); st.BadAuths != 1 {
+		t.Fatalf("%d failures counted, want 1", st.BadAuths)
+	}
+	if sw := raw(tok, goodConfig(t)); sw != 0x6983 {
+		t.Fatalf("write after a failed authenticate: %s (the earlier authentication is still in force)", sw)
+	}
+	if st := tok.State(); st.ConfigWrites != 0 {
+		t.Fatalf("%d configuration writes", st.ConfigWrites)
+	}
+	// A challenge answered right is needed again, even with a correct
+	// cryptogram for the old challenge: it served its one attempt.
+	s := token2.NewSession(direct(tok))
+	if err := s.Authenticate(); err != nil {
+		t.Fatal(err)
+	}
+	if sw := raw(tok, goodConfig(t)); sw != 0x9000 {
+		t.Fatalf("write after a new authentication: %s", sw)
+	}
+	// Authenticates without challenge lock the token like wrong ones.
+	for i := 0; i < simt2.DefaultLockAfter; i++ {
+		sendAuth(tok, nil)
+	}
+	if st := tok.State(); !st.Locked {
+		t.Fatalf("%d authenticates without challenge did not lock the token: %+v", simt2.DefaultLockAfter, st)
+	}
+	if err := token2.NewSession(direct(tok)).Authenticate(); !errors.Is(err, token2.ErrAuthFailed) {
+		t.Fatalf("locked token accepted an authentication: %v", err)
+	}
+}
+
+// A wrong MAC fails (69 83), ends the authentication and counts toward
+// lock-out.
+func TestBadMACCountsTowardLockOut(t *testing.T) {
+	tok := simt2.New(simt2.Options{})
+	authed(t, tok)
+	bad := goodConfig(t)
+	bad[len(bad)-1] ^= 1
+	if sw := raw(tok, bad); sw != 0x6983 {
+		t.Fatalf("wrong MAC: %s", sw)
+	}
+	if st := tok.State(); st.BadAuths != 1 {
+		t.Fatalf("a wrong MAC counted %d failures, want 1", st.BadAuths)
+	}
+	if sw := raw(tok, goodConfig(t)); sw != 0x6983 {
+		t.Fatalf("good write after a wrong MAC: %s (still authenticated)", sw)
+	}
+	authed(t, tok)
+	for i := 0; i < simt2.DefaultLockAfter; i++ {
+		raw(tok, bad)
+	}
+	st := tok.State()
+	if !st.Locked || st.ConfigWrites != 0 {
+		t.Fatalf("after %d wrong MACs in a row: %+v", simt2.DefaultLockAfter, st)
+	}
+	if err := token2.NewSession(direct(tok)).Authenticate(); !errors.Is(err, token2.ErrAuthFailed) {
+		t.Fatalf("locked token accepted an authentication: %v", err)
+	}
+}
+
+// A token whose serial is not a programmable model refuses both writes,
+// authenticated and with a right MAC, and keeps its state.
+func TestUnknownModelRefusesWrites(t *testing.T) {
+	host := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	tok := simt2.New(simt2.Options{Serial: "86592030001", Drift: 40 * time.Second, Now: func() time.Time { return host }})
+	// token2.Session refuses the model: authenticate by hand.
+	ch, sw, _ := apdu.Split(tok.Transmit([]byte{0x80, 0x4B, 0x08, 0x00, 0x01, 0x00}))
+	if sw != 0x9000 || len(ch) != 8 {
+		t.Fatalf("get challenge: %s", sw)
+	}
+	if sw := sendAuth(tok, ch); sw != 0x9000 {
+		t.Fatalf("authenticate: %s", sw)
+	}
+	tlv, _ := token2.Config{Time: host, Hash: seed.SHA256, Period: 60, Display: 120}.TLV()
+	cfg, _ := token2.SecureCommand(token2.DeviceKey, 0xD4, 0, 0, tlv)
+	if sw := raw(tok, cfg); sw != 0x6D00 {
+		t.Errorf("configuration write: %s, want 6D 00", sw)
+	}
+	enc, _ := token2.EncryptSeed(token2.DeviceKey, secret20)
+	c, _ := token2.SecureCommand(token2.DeviceKey, 0xC5, 1, 0, enc)
+	if sw := raw(tok, c); sw != 0x6D00 {
+		t.Errorf("seed write: %s, want 6D 00", sw)
+	}
+	st := tok.State()
+	if st.ConfigWrites != 0 || st.SeedWrites != 0 || st.Seed != nil || st.ConfigTLV != nil ||
+		st.Hash != seed.SHA1 || st.Period != 30 || st.Display != 30 || !st.Clock.Equal(host.Add(40*time.Second)) {
+		t.Fatalf("a write changed the unknown token: %+v", st)
 	}
 }
