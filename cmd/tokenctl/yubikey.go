@@ -42,13 +42,14 @@ and log each programmed key to the Personalization Tool's formats (Okta's
 The serial number is read before any write and keys every log line.
 A programmed slot is never overwritten without a confirmation on the
 terminal or --force. Secrets come from files, standard input or
-environment variables, or are generated (--generate); access codes from
+environment variables, or are generated (--generate, which needs --log:
+a key never gives a secret back); access codes from
 --access-code-file/--access-code-env (the slot's current code) and
 --new-access-code-file/--new-access-code-env.`,
 		Example: `  tokenctl yubikey info
   tokenctl yubikey otp 1 --generate --log okta.csv --log-format yubico
   tokenctl yubikey hotp 2 --secret-file seed.b32 --digits 8 --log duo.csv --log-format duo
-  tokenctl yubikey chalresp 2 --generate --touch
+  tokenctl yubikey chalresp 2 --generate --touch --log keys.csv
   tokenctl yubikey settings 1 --new-access-code-file code.hex --force
   tokenctl yubikey delete 1 --access-code-file code.hex --force
   tokenctl yubikey verify-otp --log okta.csv vvccccnrhbfu...`,
@@ -649,6 +650,16 @@ func hmacKey(generate bool, src *secretin.Source, what string, b32 bool) ([]byte
 	return k, nil
 }
 
+// keepGenerated refuses, before the key is touched, a generated secret
+// that nothing would keep: the key never gives a secret back, so without
+// --log nobody (no server, no backup key) could ever be told it.
+func (w *ykWrite) keepGenerated(generate bool, what string) error {
+	if generate && w.logFile == "" {
+		return usagef("--generate without --log: the generated %s would be written to the key and kept nowhere; give --log FILE, or bring the secret with --secret-file/--secret-env", what)
+	}
+	return nil
+}
+
 func newYKOTPCmd() *cobra.Command {
 	var w ykWrite
 	var publicID string
@@ -661,7 +672,8 @@ func newYKOTPCmd() *cobra.Command {
 serial-based one (FF 00 + the serial: "vvcc..."); --public-id gives one in
 modhex, --random-public-id draws a random one starting with "vv". The AES
 key (32 hex digits) and the private ID (12 hex digits) come from files or
-environment variables, or are generated with --generate.`,
+environment variables, or are generated with --generate (then --log is
+required: it is the only place the generated credential is kept).`,
 		Example: `  tokenctl yubikey otp 1 --generate --log okta.csv --log-format yubico
   tokenctl yubikey otp 2 --generate --random-public-id --log duo.csv --log-format duo
   tokenctl yubikey otp 1 --secret-file aes.hex --private-id-file pid.hex --public-id vvcccccccccb`,
@@ -679,6 +691,9 @@ environment variables, or are generated with --generate.`,
 			}
 			if !generate && !key.IsSet() {
 				return usagef("give the AES key with --secret-file or --secret-env, or --generate")
+			}
+			if err := w.keepGenerated(generate, "AES key and private ID"); err != nil {
+				return err
 			}
 			var pub []byte
 			if publicID != "" {
@@ -731,7 +746,7 @@ environment variables, or are generated with --generate.`,
 	w.add(c, true)
 	key = secretFlags(c, "", "the AES key (32 hex digits)")
 	priv = secretFlags(c, "private-id", "the private ID (12 hex digits)")
-	c.Flags().BoolVar(&generate, "generate", false, "generate the AES key and the private ID")
+	c.Flags().BoolVar(&generate, "generate", false, "generate the AES key and the private ID (needs --log, which keeps them)")
 	c.Flags().StringVar(&publicID, "public-id", "", "public ID in modhex (default: from the serial, vv...)")
 	c.Flags().BoolVar(&randomID, "random-public-id", false, "a random public ID with the vv prefix")
 	c.Flags().BoolVar(&noEnter, "no-enter", false, "do not send Enter after the OTP")
@@ -750,17 +765,20 @@ func newYKHOTPCmd() *cobra.Command {
 		Use:   "hotp SLOT",
 		Short: "Program an OATH-HOTP credential (HMAC-SHA1) into slot 1 or 2",
 		Long: `Program an OATH-HOTP credential: a key of up to 20 bytes (hex or base32)
-from a file or environment variable, or generated (20 bytes); 6 or 8
-digits; an initial counter that is a multiple of 16 (at most 1048560); an
-optional token identifier typed before the code (ykman's --identifier:
-"-" or 4 characters = OMP TT and the serial, 8 = MUI after "ubhe", 12 =
-all).`,
+from a file or environment variable, or generated (20 bytes, kept in
+--log, which --generate requires); 6 or 8 digits; an initial counter that
+is a multiple of 16 (at most 1048560); an optional token identifier typed
+before the code (ykman's --identifier: "-" or 4 characters = OMP TT and
+the serial, 8 = MUI after "ubhe", 12 = all).`,
 		Example: `  tokenctl yubikey hotp 2 --generate --log duo.csv --log-format duo
   tokenctl yubikey hotp 1 --secret-file seed.b32 --digits 8 --counter 32 --identifier -`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			slot, err := parseSlot(args[0])
 			if err != nil {
+				return err
+			}
+			if err := w.keepGenerated(generate, "HOTP key"); err != nil {
 				return err
 			}
 			k, err := hmacKey(generate, key, "HOTP key", true)
@@ -801,7 +819,7 @@ all).`,
 	}
 	w.add(c, true)
 	key = secretFlags(c, "", "the HOTP key (hex or base32)")
-	c.Flags().BoolVar(&generate, "generate", false, "generate a 20-byte key")
+	c.Flags().BoolVar(&generate, "generate", false, "generate a 20-byte key (needs --log, which keeps it)")
 	c.Flags().IntVar(&digits, "digits", 6, "code length: 6 or 8")
 	c.Flags().Uint32Var(&counter, "counter", 0, "initial counter (moving factor seed): a multiple of 16")
 	c.Flags().StringVar(&identifier, "identifier", "", "token identifier typed before the code (OMP TT MUI; '-' = ubhe + serial)")
@@ -812,11 +830,17 @@ all).`,
 
 func newYKChalRespCmd() *cobra.Command {
 	var w ykWrite
-	var touch, noLT64, noSerialAPI, generate bool
+	var touch, noLT64, noSerialAPI, generate, discard bool
 	var key *secretin.Source
 	c := &cobra.Command{
 		Use:   "chalresp SLOT",
 		Short: "Program an HMAC-SHA1 challenge-response credential into slot 1 or 2",
+		Long: `Program an HMAC-SHA1 challenge-response credential: a key of up to 20
+bytes (hex) from a file or environment variable, or generated (20 bytes).
+A generated key goes to --log: whoever verifies the responses, or a backup
+key programmed with the same secret, needs it. Only with --discard-secret
+is a generated key kept nowhere (this key alone will ever answer its
+challenges: lose it and whatever it unlocks is lost too).`,
 		Example: `  tokenctl yubikey chalresp 2 --generate --touch --log keys.csv --log-format yubico
   tokenctl yubikey chalresp 2 --secret-file hmac.hex --force`,
 		Args: cobra.ExactArgs(1),
@@ -824,6 +848,16 @@ func newYKChalRespCmd() *cobra.Command {
 			slot, err := parseSlot(args[0])
 			if err != nil {
 				return err
+			}
+			switch {
+			case discard && !generate:
+				return usagef("--discard-secret goes with --generate")
+			case discard && w.logFile != "":
+				return usagef("--discard-secret conflicts with --log")
+			case !discard:
+				if err := w.keepGenerated(generate, "HMAC key"); err != nil {
+					return err
+				}
 			}
 			k, err := hmacKey(generate, key, "HMAC key", false)
 			if err != nil {
@@ -850,7 +884,8 @@ func newYKChalRespCmd() *cobra.Command {
 	}
 	w.add(c, true)
 	key = secretFlags(c, "", "the HMAC-SHA1 key (hex, up to 20 bytes)")
-	c.Flags().BoolVar(&generate, "generate", false, "generate a 20-byte key")
+	c.Flags().BoolVar(&generate, "generate", false, "generate a 20-byte key (kept in --log)")
+	c.Flags().BoolVar(&discard, "discard-secret", false, "with --generate and no --log: keep the generated key nowhere (no backup key can ever be made)")
 	c.Flags().BoolVar(&touch, "touch", false, "require a touch for each response")
 	c.Flags().BoolVar(&noLT64, "no-lt64", false, "challenges are always 64 bytes (clears HMAC_LT64)")
 	c.Flags().BoolVar(&noSerialAPI, "no-serial-api-visible", false, "hide the serial number from the API")

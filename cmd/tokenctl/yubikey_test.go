@@ -112,7 +112,7 @@ func TestYubiKeyAccessCodeCLI(t *testing.T) {
 	for _, args := range [][]string{
 		{"yubikey", "delete", "2", "--force"},
 		{"yubikey", "delete", "2", "--force", "--access-code-file", wrong},
-		{"yubikey", "chalresp", "2", "--generate", "--force", "--access-code-file", wrong},
+		{"yubikey", "chalresp", "2", "--generate", "--force", "--access-code-file", wrong, "--log", filepath.Join(dir, "refused.csv")},
 	} {
 		code, _, errs := runCLI(t, args...)
 		if code != 3 || !strings.Contains(errs, "access code") {
@@ -121,6 +121,9 @@ func TestYubiKeyAccessCodeCLI(t *testing.T) {
 		if !bytes.Equal(k.Slot(2).Config, before.Config) {
 			t.Fatalf("%v changed the slot", args)
 		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "refused.csv")); len(b) != 0 {
+		t.Fatalf("a refused write was logged: %q", b)
 	}
 	// settings changes the code and keeps the secret.
 	newFile := filepath.Join(dir, "new.hex")
@@ -196,7 +199,7 @@ func TestYubiKeyInfoSwapSeveralKeys(t *testing.T) {
 	if code, _, errs := runCLI(t, "yubikey", "info"); code != 2 || !strings.Contains(errs, "--serial") {
 		t.Fatalf("two keys without --serial: %d %s", code, errs)
 	}
-	if code, _, errs := runCLI(t, "yubikey", "chalresp", "1", "--generate", "--serial", "1002"); code != 0 {
+	if code, _, errs := runCLI(t, "yubikey", "chalresp", "1", "--generate", "--discard-secret", "--serial", "1002"); code != 0 {
 		t.Fatalf("%d %s", code, errs)
 	}
 	if k1.Slot(1).Configured || !k2.Slot(1).Configured {
@@ -305,7 +308,7 @@ func TestSimYubiKeyTouchOutNeedsCount(t *testing.T) {
 func TestYubiKeyJSONReports(t *testing.T) {
 	k := yksim.New(yksim.Options{Serial: 4711})
 	withHIDKeys(t, k)
-	if code, _, errs := runCLI(t, "yubikey", "chalresp", "1", "--generate"); code != 0 {
+	if code, _, errs := runCLI(t, "yubikey", "chalresp", "1", "--generate", "--discard-secret"); code != 0 {
 		t.Fatalf("chalresp: %d %s", code, errs)
 	}
 	for _, c := range []struct {
@@ -325,7 +328,7 @@ func TestYubiKeyJSONReports(t *testing.T) {
 			t.Errorf("%v: %+v", c.args, got)
 		}
 	}
-	if code, out, errs := runCLI(t, "yubikey", "chalresp", "2", "--generate"); code != 0 || out != "" || !strings.Contains(errs, "slot 2 programmed") {
+	if code, out, errs := runCLI(t, "yubikey", "chalresp", "2", "--generate", "--log", filepath.Join(t.TempDir(), "keys.csv")); code != 0 || out != "" || !strings.Contains(errs, "slot 2 programmed") {
 		t.Errorf("without --json: %d, stdout %q, stderr %q", code, out, errs)
 	}
 	if k.Slot(1).Configured || !k.Slot(2).Configured {
@@ -344,5 +347,40 @@ func TestYubiKeyLogMustBePrivate(t *testing.T) {
 	code, _, errs := runCLI(t, "yubikey", "otp", "1", "--generate", "--log", log)
 	if code != 1 || !strings.Contains(errs, "readable by others") || k.Writes() != 0 {
 		t.Fatalf("exit %d, %d writes: %s", code, k.Writes(), errs)
+	}
+}
+
+// TestYubiKeyGenerateNeedsLog: a generated credential that nothing would
+// keep (no --log) is refused with a usage error before the key is opened:
+// the key never gives a secret back, so nobody could ever be told it. A
+// challenge-response key may be discarded, but only when asked for.
+func TestYubiKeyGenerateNeedsLog(t *testing.T) {
+	k := yksim.New(yksim.Options{Serial: 515})
+	opened := 0
+	old := ykHIDList
+	ykHIDList = func() ([]ykHIDCandidate, error) {
+		return []ykHIDCandidate{{name: "emulated", open: func() (hid.FeatureDevice, error) { opened++; return k.HID(), nil }}}, nil
+	}
+	t.Cleanup(func() { ykHIDList = old })
+	for _, args := range [][]string{
+		{"yubikey", "otp", "1", "--generate"},
+		{"yubikey", "otp", "2", "--generate", "--random-public-id", "--force"},
+		{"yubikey", "hotp", "1", "--generate", "--digits", "8", "--force"},
+		{"yubikey", "chalresp", "2", "--generate", "--touch", "--force"},
+		{"yubikey", "chalresp", "2", "--secret-env", "YK_HMAC", "--discard-secret"},
+		{"yubikey", "chalresp", "2", "--generate", "--discard-secret", "--log", filepath.Join(t.TempDir(), "k.csv")},
+	} {
+		t.Setenv("YK_HMAC", "303132333435363738393a3b3c3d3e3f40414243")
+		code, _, errs := runCLI(t, args...)
+		if code != 2 || !strings.Contains(errs, "--") {
+			t.Errorf("%v: exit %d, want 2: %s", args, code, errs)
+		}
+	}
+	if opened != 0 || k.Writes() != 0 {
+		t.Fatalf("the key was opened %d times, written %d times", opened, k.Writes())
+	}
+	// Asked for explicitly, a challenge-response key may be kept nowhere.
+	if code, _, errs := runCLI(t, "yubikey", "chalresp", "2", "--generate", "--discard-secret"); code != 0 || !k.Slot(2).Configured {
+		t.Fatalf("chalresp --generate --discard-secret: exit %d: %s", code, errs)
 	}
 }
