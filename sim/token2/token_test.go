@@ -2,7 +2,10 @@ package token2_test
 
 import (
 	"bytes"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"os"
 	"testing"
 	"time"
 
@@ -214,16 +217,82 @@ func TestWriteChecks(t *testing.T) {
 	}
 }
 
-func TestVectorsAccepted(t *testing.T) {
-	// The known-answer seed APDUs decrypt to their seeds in the emulator.
-	tok := simt2.New(simt2.Options{})
-	authed(t, tok)
-	cmd := []byte{0x84, 0xC5, 0x01, 0x00, 0x14, 0xE3, 0x7E, 0x18, 0x53, 0x46, 0xF9, 0xF5, 0x57, 0x2F, 0x82, 0x3C, 0xDF, 0x83, 0xFA, 0x4F, 0x9F, 0xBB, 0xE3, 0x81, 0xDA}
-	if sw := raw(tok, cmd); sw != 0x9000 {
-		t.Fatalf("vector seed APDU: %s", sw)
+// vectorFile is the package token2's copy of the known-answer vectors
+// (/work/shared/vectors/token2.json).
+const vectorFile = "../../token2/testdata/token2.json"
+
+type vectors struct {
+	SingleProfile struct {
+		WriteConfig []struct {
+			APDU    string `json:"apdu"`
+			Display int    `json:"display"`
+			HMAC    int    `json:"hmac"`
+			Step    int    `json:"step"`
+			TLV     string `json:"tlv"`
+			UTC     int64  `json:"utc"`
+		} `json:"write_config"`
+		WriteSeed []struct {
+			APDU string `json:"apdu"`
+			Seed string `json:"seed"`
+		} `json:"write_seed"`
+	} `json:"single_profile"`
+}
+
+func loadVectors(t *testing.T) *vectors {
+	t.Helper()
+	b, err := os.ReadFile(vectorFile)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if want := []byte{0x48, 0x65, 0x6C, 0x6C, 0x6F, 0x21, 0xDE, 0xAD, 0xBE, 0xEF}; !bytes.Equal(tok.State().Seed, want) {
-		t.Fatalf("seed %X", tok.State().Seed)
+	var v vectors
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatal(err)
+	}
+	if len(v.SingleProfile.WriteConfig) == 0 || len(v.SingleProfile.WriteSeed) == 0 {
+		t.Fatalf("%s: no single-profile write vectors", vectorFile)
+	}
+	return &v
+}
+
+func unhex(t *testing.T, s string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// Every known-answer write APDU is accepted by the emulator as the vector
+// says: seeds decrypt to their seed, configurations set their values.
+func TestVectorsAccepted(t *testing.T) {
+	v := loadVectors(t)
+	for _, c := range v.SingleProfile.WriteSeed {
+		tok := simt2.New(simt2.Options{})
+		authed(t, tok)
+		if sw := raw(tok, unhex(t, c.APDU)); sw != 0x9000 {
+			t.Errorf("seed %s: vector APDU answered %s", c.Seed, sw)
+			continue
+		}
+		if got := tok.State().Seed; !bytes.Equal(got, unhex(t, c.Seed)) {
+			t.Errorf("seed %s: the emulator holds %X", c.Seed, got)
+		}
+	}
+	displays := map[int]int{0: 15, 1: 30, 2: 60, 3: 120}
+	hashes := map[int]seed.Hash{1: seed.SHA1, 2: seed.SHA256}
+	for _, c := range v.SingleProfile.WriteConfig {
+		host := time.Unix(c.UTC, 0).Add(-time.Hour) // the clock moves to the written second
+		tok := simt2.New(simt2.Options{Now: func() time.Time { return host }})
+		authed(t, tok)
+		if sw := raw(tok, unhex(t, c.APDU)); sw != 0x9000 {
+			t.Errorf("config %s: vector APDU answered %s", c.TLV, sw)
+			continue
+		}
+		st := tok.State()
+		if !bytes.Equal(st.ConfigTLV, unhex(t, c.TLV)) || st.Hash != hashes[c.HMAC] || st.Period != c.Step ||
+			st.Display != displays[c.Display] || st.Clock.Unix() != c.UTC {
+			t.Errorf("config %s: state %+v", c.TLV, st)
+		}
 	}
 }
 
