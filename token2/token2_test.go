@@ -2,6 +2,7 @@ package token2
 
 import (
 	"bytes"
+	"crypto/cipher"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/emmansun/gmsm/sm4"
 
 	"github.com/tokenctl/tokenctl/apdu"
 	"github.com/tokenctl/tokenctl/seed"
@@ -300,13 +303,24 @@ func infoResp(serial string) []byte {
 	return append(r, 0, 0, 0x65, 0x53, 0xF1, 0x00, 0x90, 0x00)
 }
 
+// TestBurnSequence checks every byte of the five APDUs of a burn: get
+// info and get challenge as reference §1 gives them, then authenticate,
+// write configuration and write seed as the known-answer vectors give
+// them for the same challenge, settings and seed.
 func TestBurnSequence(t *testing.T) {
+	v := loadVectors(t)
+	sp := v.SingleProfile
+	vc := sp.WriteConfig[1] // display 120 s, SHA-256, 60 s
+	vs := sp.WriteSeed[0]   // 20 bytes
+	if vc.HMAC != 2 || vc.Step != 60 || vc.Display != 3 {
+		t.Fatalf("vector file changed: write_config[1] is %+v", vc)
+	}
 	sc := &script{resps: map[byte][]byte{
 		InsGetInfo:      infoResp("86596120001"),
-		InsGetChallenge: {1, 2, 3, 4, 5, 6, 7, 8, 0x90, 0x00},
+		InsGetChallenge: append(unhex(t, sp.Auth.Challenge), 0x90, 0x00),
 	}}
-	secret := []byte("12345678901234567890")
-	when := time.Unix(1700000000, 0)
+	secret := unhex(t, vs.Seed)
+	when := time.Unix(vc.UTC, 0)
 	info, err := NewSession(sc).Burn(secret, Params{Hash: seed.SHA256, Period: 60, Display: 120, Time: when})
 	if err != nil {
 		t.Fatal(err)
@@ -314,25 +328,86 @@ func TestBurnSequence(t *testing.T) {
 	if info.Serial != "86596120001" {
 		t.Fatal(info.Serial)
 	}
-	ins := []byte{}
-	for _, c := range sc.cmds {
-		ins = append(ins, c[1])
+	want := []struct{ what, apdu string }{
+		{"get info (reference §1)", "80410000020211"},
+		{"get challenge (reference §1)", "804B08000100"},
+		{"authenticate (vector auth)", sp.Auth.APDU},
+		{"write configuration (vector write_config[1])", vc.APDU},
+		{"write seed (vector write_seed[0])", vs.APDU},
 	}
-	if want := []byte{InsGetInfo, InsGetChallenge, InsAuthenticate, InsWriteConfig, InsWriteSeed}; !bytes.Equal(ins, want) {
-		t.Fatalf("sequence % X, want % X", ins, want)
+	if len(sc.cmds) != len(want) {
+		t.Fatalf("%d APDUs, want %d", len(sc.cmds), len(want))
 	}
-	body, ok, _ := OpenSecureCommand(DeviceKey, sc.cmds[3])
-	cfg, err := ParseConfigTLV(body)
-	if !ok || err != nil || cfg.Hash != seed.SHA256 || cfg.Period != 60 || cfg.Display != 120 || !cfg.Time.Equal(when) {
-		t.Fatalf("config %+v ok=%v err=%v", cfg, ok, err)
+	for i, w := range want {
+		if got := strings.ToUpper(hex.EncodeToString(sc.cmds[i])); got != w.apdu {
+			t.Errorf("APDU %d, %s: %s, want %s", i+1, w.what, got, w.apdu)
+		}
 	}
-	if body[15] != 0x02 || body[18] != 0x3C {
-		t.Fatalf("TLV hash/step bytes %02X %02X", body[15], body[18])
+}
+
+// refMAC is the MAC rule of reference §1 written out with the standard
+// library's CBC mode: M = 80 INS P1 P2 Lc' body, padded 80 00.. only when
+// not a multiple of 16, SM4-CBC with a zero IV, first 4 bytes of the last
+// block.
+func refMAC(t *testing.T, key []byte, ins, p1, p2 byte, body []byte) []byte {
+	t.Helper()
+	m := append([]byte{0x80, ins, p1, p2, byte(len(body))}, body...)
+	if len(m)%16 != 0 {
+		m = append(m, 0x80)
+		m = append(m, make([]byte, (16-len(m)%16)%16)...)
 	}
-	body, ok, _ = OpenSecureCommand(DeviceKey, sc.cmds[4])
-	got, err := DecryptSeed(DeviceKey, body)
-	if !ok || err != nil || !bytes.Equal(got, secret) {
-		t.Fatal("seed did not round-trip")
+	b, err := sm4.NewCipher(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]byte, len(m))
+	cipher.NewCBCEncrypter(b, make([]byte, 16)).CryptBlocks(out, m)
+	return out[len(out)-16 : len(out)-12]
+}
+
+// The MAC of a command whose M is already block-aligned (body of 11, 27,
+// 43... bytes) is computed over M as is. No vector has such a length: the
+// aligned cases are checked against the rule itself, and a 16-byte M
+// against a single SM4 block, SM4 being checked by its KAT.
+func TestMACBlockAligned(t *testing.T) {
+	for _, n := range []int{11, 27, 43, 59} {
+		body := make([]byte, n)
+		for i := range body {
+			body[i] = byte(i*7 + n)
+		}
+		got, err := MAC(DeviceKey, InsWriteSeed, 0x01, 0x00, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := refMAC(t, DeviceKey, InsWriteSeed, 0x01, 0x00, body); !bytes.Equal(got, want) {
+			t.Errorf("%d-byte body (M of %d bytes, aligned): MAC %X, want %X", n, n+5, got, want)
+		}
+	}
+	// M = 80 C5 01 00 0B + 11 bytes: exactly one block, so the MAC is the
+	// first 4 bytes of SM4-ECB of M.
+	body := []byte("hello token")
+	m := append([]byte{0x80, InsWriteSeed, 0x01, 0x00, 0x0B}, body...)
+	block, err := EncryptECB(DeviceKey, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := MAC(DeviceKey, InsWriteSeed, 0x01, 0x00, body)
+	if !bytes.Equal(got, block[:4]) {
+		t.Fatalf("one-block M: MAC %X, want %X (padding was added?)", got, block[:4])
+	}
+}
+
+// Every body length from 0 to 60 bytes, aligned or not, follows the rule.
+func TestMACRule(t *testing.T) {
+	for n := 0; n <= 60; n++ {
+		body := bytes.Repeat([]byte{byte(n)}, n)
+		got, err := MAC(DeviceKey, InsWriteConfig, 0, 0, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := refMAC(t, DeviceKey, InsWriteConfig, 0, 0, body); !bytes.Equal(got, want) {
+			t.Errorf("%d-byte body: MAC %X, want %X", n, got, want)
+		}
 	}
 }
 
