@@ -67,6 +67,9 @@ type Problem struct {
 	Field   string `json:"field,omitempty"`
 	Message string `json:"message"`
 	Warning bool   `json:"warning,omitempty"`
+	// Fatal: the problem concerns a whole input, which cannot be used at
+	// all (see IsFatal); the conversion fails even with SkipInvalid.
+	Fatal bool `json:"fatal,omitempty"`
 }
 
 // Report says what a conversion or validation did.
@@ -90,7 +93,8 @@ type Report struct {
 // format to, writing out ("" or "-" writes o.Stdout).
 //
 // Every row is checked against the rules of the target and every problem
-// reported. Output goes to a temporary file (0600) renamed into place only
+// reported. An input that cannot be used as a whole (a fatal reader error,
+// see IsFatal) fails the conversion, with or without o.SkipInvalid. Output goes to a temporary file (0600) renamed into place only
 // when the whole input is valid (output for o.Stdout is held in an
 // unlinked 0600 file in os.TempDir until then); on any error nothing is
 // written and the error wraps ErrInvalid. With o.SkipInvalid the valid rows are written and
@@ -148,6 +152,9 @@ type pipe struct {
 	secretLen [3]int
 	secretAt  [3]string
 	mixedLen  bool
+	// why each input that cannot be used at all was refused (fatal reader
+	// errors): the conversion fails whatever SkipInvalid says.
+	refused []string
 }
 
 func run(inputs []source, from, to, out string, validate bool, o *Options) (rep *Report, err error) {
@@ -239,6 +246,14 @@ func run(inputs []source, from, to, out string, validate bool, o *Options) (rep 
 		}
 	}
 	rep.From = strings.Join(froms, ",")
+	if len(p.refused) > 0 {
+		rep.Written = 0
+		what := "nothing written"
+		if validate {
+			what = "the target cannot import it"
+		}
+		return rep, fmt.Errorf("%w: %d %s; %s; %s", ErrInvalid, rep.Errors, plural(rep.Errors, "error"), strings.Join(p.refused, "; "), what)
+	}
 	if rep.Errors > 0 && !opts.SkipInvalid {
 		rep.Written = 0
 		what := "nothing written"
@@ -385,7 +400,7 @@ func (p *pipe) consume(rd seed.Reader, display string) error {
 				if err := flush(); err != nil {
 					return err
 				}
-				return fmt.Errorf("%s: %w", display, ferr)
+				return p.refuse(display, ferr)
 			}
 		}
 		if wantRaw {
@@ -449,8 +464,68 @@ func estimateRows(f *os.File, head []byte) int {
 	return min(n, 4<<20)
 }
 
-// flatten collects the FieldErrors of err; any other error is fatal.
+// refuse handles a fatal reader error (see IsFatal) on input display: a
+// FieldError is reported like any problem, marked fatal, and the input is
+// refused, which fails the conversion once every input has been checked
+// (so that the others' problems are reported too). Any other error (a read
+// error) ends the conversion at once.
+func (p *pipe) refuse(display string, err error) error {
+	var fes []*seed.FieldError
+	walkFieldErrors(err, func(fe *seed.FieldError) { fes = append(fes, fe) })
+	if len(fes) == 0 {
+		return fmt.Errorf("%s: %w", display, err)
+	}
+	for _, fe := range fes {
+		p.report(fe, true)
+	}
+	why := display + " cannot be used (a problem with the whole file)"
+	if p.o.SkipInvalid && !p.validate {
+		why = display + " cannot be used (a problem with the whole file, which --skip-invalid cannot skip)"
+	}
+	p.refused = append(p.refused, why)
+	return nil
+}
+
+// walkFieldErrors calls f on each FieldError in err and its wrapped errors,
+// outermost first, without following a FieldError's own chain.
+func walkFieldErrors(err error, f func(*seed.FieldError)) {
+	switch e := err.(type) {
+	case nil:
+	case *seed.FieldError:
+		f(e)
+	case interface{ Unwrap() []error }:
+		for _, x := range e.Unwrap() {
+			walkFieldErrors(x, f)
+		}
+	case interface{ Unwrap() error }:
+		walkFieldErrors(e.Unwrap(), f)
+	}
+}
+
+// IsFatal reports whether err, returned by the seed.Reader of a Format,
+// concerns the whole input rather than one record (see Format.Open): it,
+// or an error it wraps, has a Fatal() bool method that returns true, or it
+// is not made of *seed.FieldError (a read error). io.EOF is not an error.
+func IsFatal(err error) bool {
+	if err == nil || err == io.EOF {
+		return false
+	}
+	_, ferr := flatten(err, nil)
+	return ferr != nil
+}
+
+// fatalMark reports whether err says it is fatal (Fatal() bool).
+func fatalMark(err error) bool {
+	var f interface{ Fatal() bool }
+	return errors.As(err, &f) && f.Fatal()
+}
+
+// flatten collects the FieldErrors of err; an error marked fatal, or any
+// other error, is returned as fatal (see IsFatal).
 func flatten(err error, into []*seed.FieldError) ([]*seed.FieldError, error) {
+	if f, ok := err.(interface{ Fatal() bool }); ok && f.Fatal() {
+		return into, err
+	}
 	switch e := err.(type) {
 	case *seed.FieldError:
 		return append(into, e), nil
@@ -462,6 +537,9 @@ func flatten(err error, into []*seed.FieldError) ([]*seed.FieldError, error) {
 			}
 		}
 		return into, nil
+	}
+	if fatalMark(err) {
+		return into, err
 	}
 	var fe *seed.FieldError
 	if errors.As(err, &fe) {
@@ -492,14 +570,18 @@ func Detect(head []byte) (*Format, error) {
 	return nil, fmt.Errorf("the input could be %s: give --from", strings.Join(names, " or "))
 }
 
-func (p *pipe) problem(fe *seed.FieldError) {
+func (p *pipe) problem(fe *seed.FieldError) { p.report(fe, false) }
+
+// report counts and keeps a problem; fatal marks one that makes its whole
+// input unusable.
+func (p *pipe) report(fe *seed.FieldError, fatal bool) {
 	if fe.Warning {
 		p.rep.Warnings++
 	} else {
 		p.rep.Errors++
 	}
 	if len(p.rep.Problems) < MaxProblems {
-		p.rep.Problems = append(p.rep.Problems, Problem{File: fe.File, Line: fe.Line, Field: fe.Field, Message: fe.Msg, Warning: fe.Warning})
+		p.rep.Problems = append(p.rep.Problems, Problem{File: fe.File, Line: fe.Line, Field: fe.Field, Message: fe.Msg, Warning: fe.Warning, Fatal: fatal})
 	} else {
 		p.rep.ProblemsOmitted++
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tokenctl/tokenctl/csvfmt"
 	"github.com/tokenctl/tokenctl/pskc"
 	"github.com/tokenctl/tokenctl/seed"
 )
@@ -75,8 +76,8 @@ func checkPSKC(t *seed.Token) []*seed.FieldError {
 
 // pskcReader adapts pskc.Reader to seed.Reader. Problems with one key are
 // *seed.FieldError on that key's line; a problem with the whole file (not
-// well-formed XML, missing or wrong key or password) is one FieldError,
-// after which the reader ends.
+// well-formed XML, missing or wrong key or password) is one fatal
+// *csvfmt.FileError (see Format.Open), after which the reader ends.
 type pskcReader struct {
 	r    *pskc.Reader
 	file string
@@ -106,6 +107,7 @@ func (p *pskcReader) Read() (*seed.Token, int, error) {
 			if errors.Is(err, pskc.ErrNoCredential) {
 				fe.Msg += credentialHint
 			}
+			return nil, e.Line, &csvfmt.FileError{FieldError: fe}
 		}
 		return nil, e.Line, fe
 	}

@@ -117,6 +117,17 @@ type Format struct {
 	Aliases []string
 	Summary string
 	// Open starts reading r; file names the input in errors.
+	//
+	// The reader's errors are of two kinds. A problem with one record is a
+	// *seed.FieldError, or a list of them (an error whose Unwrap returns
+	// []error, such as csvfmt.Problems), possibly with the record's token;
+	// Read goes on with the next record after it. A problem with the whole
+	// input (no header, a Duo file without a token type, a PSKC file that
+	// is not XML or cannot be decrypted) is fatal: an error with a method
+	// Fatal() bool that returns true (csvfmt.FileError), or any error not
+	// made of FieldErrors (a read error). Nothing of such an input can be
+	// trusted, so a conversion that meets one fails and writes nothing,
+	// whatever Options.SkipInvalid says; see IsFatal.
 	Open func(r io.Reader, file string, o *Options) (seed.Reader, error)
 	// Create starts writing w.
 	Create func(w io.Writer, o *Options) (seed.Writer, error)

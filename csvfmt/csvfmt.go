@@ -16,7 +16,10 @@
 // with the next line. A reader returns a non-nil token together with an
 // error when the line parsed but has problems: the error is then a
 // Problems list (some may be warnings only), and fields that failed to
-// parse are left zero. Problems never quote a secret.
+// parse are left zero. A problem with the whole file (no Entra header, a
+// Duo file without a token type) is a *FileError, after which the reader
+// ends: such a file is unusable, not a file with one bad line. Problems
+// never quote a secret.
 //
 // Readers also have a Recycle(*seed.Token) method: a caller done with a
 // token (the convert pipeline, once the token is checked and written) may
@@ -131,6 +134,29 @@ func (p *problems) err() error {
 		return nil
 	}
 	return p.list
+}
+
+// FileError is a problem with a whole input rather than with one of its
+// lines: an Entra CSV without its header, a Duo file read without a token
+// type. Nothing of the file can be read; the reader returns io.EOF after
+// it. It unwraps to its *seed.FieldError, and its Fatal method tells
+// callers (the convert pipeline) that the input is unusable as a whole,
+// not one bad row among good ones.
+type FileError struct{ *seed.FieldError }
+
+// Fatal reports true: the whole input is unusable.
+func (e *FileError) Fatal() bool { return true }
+
+// Unwrap returns the FieldError, for errors.As.
+func (e *FileError) Unwrap() error { return e.FieldError }
+
+// fileError makes a FieldError about the whole input a FileError; other
+// errors (a read error) are returned as they are.
+func fileError(err error) error {
+	if fe, ok := err.(*seed.FieldError); ok {
+		return &FileError{fe}
+	}
+	return err
 }
 
 // fatal is a reader that reports one problem and then the end of input.

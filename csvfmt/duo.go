@@ -28,8 +28,8 @@ func duoFormat(name string, kind seed.Kind) Format {
 				k = o.Kind
 			}
 			if k != seed.HOTP && k != seed.TOTP {
-				return &fatal{err: &seed.FieldError{File: file, Field: "token type",
-					Msg: "a Duo file does not say whether its tokens are HOTP or TOTP: read it as duo-hotp or duo-totp (or give --kind)"}}
+				return &fatal{err: &FileError{&seed.FieldError{File: file, Field: "token type",
+					Msg: "a Duo file does not say whether its tokens are HOTP or TOTP: read it as duo-hotp or duo-totp (or give --kind)"}}}
 			}
 			return &duoReader{rows: newRows(r, file), o: o, kind: k}
 		},

@@ -77,15 +77,17 @@ type entraReader struct {
 	dead   bool
 }
 
+// readHeader reads the header line. Its errors are *FileError (or a read
+// error): without its header the file cannot be read.
 func (e *entraReader) readHeader() error {
 	cells, err := e.rows.next()
 	if err == io.EOF {
 		e.dead = true
-		return e.rows.errf("header", "missing: the file is empty; an Entra CSV starts with the header %s", EntraHeader)
+		return fileError(e.rows.errf("header", "missing: the file is empty; an Entra CSV starts with the header %s", EntraHeader))
 	}
 	if err != nil {
 		e.dead = true
-		return err
+		return fileError(err) // an unreadable header line
 	}
 	for i := range e.idx {
 		e.idx[i] = -1
@@ -103,7 +105,7 @@ func (e *entraReader) readHeader() error {
 	e.ncol = len(cells)
 	if known == 0 {
 		e.dead = true
-		return e.rows.errf("header", "missing: an Entra CSV must start with the header %s", EntraHeader)
+		return fileError(e.rows.errf("header", "missing: an Entra CSV must start with the header %s", EntraHeader))
 	}
 	var missing []string
 	for j, i := range e.idx {
@@ -113,7 +115,7 @@ func (e *entraReader) readHeader() error {
 	}
 	if len(missing) > 0 {
 		e.dead = true
-		return e.rows.errf("header", "missing column %s (want %s)", strings.Join(missing, ", "), EntraHeader)
+		return fileError(e.rows.errf("header", "missing column %s (want %s)", strings.Join(missing, ", "), EntraHeader))
 	}
 	return nil
 }

@@ -499,3 +499,20 @@ func TestConvertToDevNull(t *testing.T) {
 		t.Fatalf("exit %d %s", code, stderr.String())
 	}
 }
+
+// A problem with a whole file (here an Entra CSV without its header) is
+// not one rejected row: --skip-invalid or not, exit 1, no output and no
+// rejects file.
+func TestConvertSkipInvalidFileLevelError(t *testing.T) {
+	dir := t.TempDir()
+	in := cvWrite(t, dir, "nohdr.csv", ",1001,"+cvB32+",30,T,M\n,1002,"+cvB32+",30,T,M\n,1003,"+cvB32+",30,T,M\n")
+	out := filepath.Join(dir, "duo.csv")
+	code, _, stderr := runCLI(t, "convert", "--from", "entra", "--to", "duo", "--skip-invalid", "-o", out, in)
+	if code != 1 || !strings.HasPrefix(stderr, in+":1: header: missing: an Entra CSV must start with the header") ||
+		!strings.Contains(stderr, "which --skip-invalid cannot skip); nothing written") {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	if l := cvList(t, dir); len(l) != 1 {
+		t.Fatalf("files left: %v", l)
+	}
+}

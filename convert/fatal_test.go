@@ -1,0 +1,125 @@
+package convert
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tokenctl/tokenctl/pskc"
+	"github.com/tokenctl/tokenctl/seed"
+)
+
+// pskcFile writes a container of n HOTP tokens (serials P1..Pn) and
+// returns its bytes.
+func pskcFile(t *testing.T, path string, o pskc.WriterOptions, n int) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := pskc.NewWriter(&buf, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= n; i++ {
+		tok := &seed.Token{Serial: "P" + string(rune('0'+i)), Kind: seed.HOTP, Hash: seed.SHA1, Digits: 6, Counter: uint64(i), Secret: []byte(rfcSecret)}
+		if err := w.Write(tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// A reader's fatal (whole-file) error fails the conversion: exit-1 error,
+// no output, no rejects file, even with SkipInvalid; the rows read before
+// it are not written either.
+func TestFatalReaderErrorFailsEvenWithSkipInvalid(t *testing.T) {
+	dir := t.TempDir()
+	b32 := seed.EncodeBase32([]byte(rfcSecret))
+	noHeader := filepath.Join(dir, "nohdr.csv")
+	os.WriteFile(noHeader, []byte(",1001,"+b32+",30,T,M\n,1002,"+b32+",30,T,M\n,1003,"+b32+",30,T,M\n"), 0o600)
+	duo := filepath.Join(dir, "a.duo")
+	os.WriteFile(duo, []byte("1001,3132333435363738393031323334353637383930,30\n1002,3132333435363738393031323334353637383930,30\n"), 0o600)
+	key := bytes.Repeat([]byte{0xA5}, 16)
+	enc := filepath.Join(dir, "enc.pskcxml")
+	pskcFile(t, enc, pskc.WriterOptions{Key: key}, 3)
+	pw := filepath.Join(dir, "pw.pskcxml")
+	pskcFile(t, pw, pskc.WriterOptions{Password: []byte("vendor password"), Iterations: pskc.MinIterations}, 3)
+	plain := filepath.Join(dir, "plain.pskcxml")
+	data := pskcFile(t, plain, pskc.WriterOptions{}, 3)
+	broken := filepath.Join(dir, "broken.pskcxml")
+	// Cut inside the third key: two keys read, then malformed XML.
+	os.WriteFile(broken, data[:bytes.LastIndex(data, []byte("<pskc:KeyPackage>"))+30], 0o600)
+
+	cases := []struct {
+		name, in, from, to string
+		o                  Options
+		want               string
+	}{
+		{"entra without header", noHeader, "entra", "duo", Options{}, "nohdr.csv:1: header: missing"},
+		{"duo without kind", duo, "duo", "entra", Options{Manufacturer: "T", Model: "M"}, "a.duo: token type:"},
+		{"pskc wrong key", enc, "pskc", "duo", Options{PSKCKey: bytes.Repeat([]byte{1}, 16)}, "MACMethod/MACKey: cannot decrypt the MAC key: wrong key or password"},
+		{"pskc no password", pw, "pskc", "duo", Options{}, "no password given"},
+		{"pskc malformed", broken, "pskc", "duo", Options{}, "not well-formed XML"},
+	}
+	for _, c := range cases {
+		for _, skip := range []bool{false, true} {
+			out := filepath.Join(dir, "out.csv")
+			o := c.o
+			o.SkipInvalid = skip
+			var seen []string
+			o.OnProblem = func(fe *seed.FieldError) { seen = append(seen, fe.Error()) }
+			rep, err := Run([]string{c.in}, c.from, c.to, out, &o)
+			if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "cannot be used") {
+				t.Errorf("%s (skip %v): %v", c.name, skip, err)
+				continue
+			}
+			if rep.Written != 0 || len(rep.Problems) == 0 || !rep.Problems[len(rep.Problems)-1].Fatal ||
+				!strings.Contains(strings.Join(seen, "\n"), c.want) {
+				t.Errorf("%s (skip %v): %+v %q", c.name, skip, rep, seen)
+			}
+			for _, f := range []string{out, out + ".rejects"} {
+				if _, err := os.Stat(f); err == nil {
+					t.Errorf("%s (skip %v): %s written", c.name, skip, filepath.Base(f))
+				}
+			}
+			if skip {
+				// validate refuses the file too.
+				if _, err := Validate([]string{c.in}, c.from, c.to, &c.o); !errors.Is(err, ErrInvalid) {
+					t.Errorf("%s: validate: %v", c.name, err)
+				}
+			}
+		}
+	}
+	// A fatal input among good ones: the others are still checked (their
+	// problems reported), and nothing is written.
+	good := filepath.Join(dir, "good.csv")
+	os.WriteFile(good, []byte("upn,serial number,secret key,time interval,manufacturer,model\n,2001,"+b32+",45,T,M\n"), 0o600)
+	rep, err := Run([]string{noHeader, good}, "entra", "duo", filepath.Join(dir, "o.csv"), &Options{SkipInvalid: true})
+	if !errors.Is(err, ErrInvalid) || len(rep.Problems) != 2 || rep.Problems[1].Line != 2 || rep.Problems[1].Field != "step" {
+		t.Fatalf("%v %+v", err, rep)
+	}
+}
+
+func TestIsFatal(t *testing.T) {
+	r, _ := Lookup("entra")
+	rd, _ := r.Open(strings.NewReader("no,header\n"), "x.csv", nil)
+	_, _, err := rd.Read()
+	var fe *seed.FieldError
+	if !IsFatal(err) || !errors.As(err, &fe) || fe.Line != 1 {
+		t.Fatalf("%v", err)
+	}
+	rd, _ = r.Open(strings.NewReader("upn,serial number,secret key,time interval,manufacturer,model\n,1,x,30,T,M\n"), "x.csv", nil)
+	if _, _, err := rd.Read(); err == nil || IsFatal(err) {
+		t.Fatalf("a bad row is fatal: %v", err)
+	}
+	if IsFatal(nil) || !IsFatal(errors.New("read error")) {
+		t.Fatal("IsFatal")
+	}
+}
