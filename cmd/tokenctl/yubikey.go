@@ -52,7 +52,7 @@ a key never gives a secret back); access codes from
   tokenctl yubikey chalresp 2 --generate --touch --log keys.csv
   tokenctl yubikey settings 1 --new-access-code-file code.hex --force
   tokenctl yubikey delete 1 --access-code-file code.hex --force
-  tokenctl yubikey verify-otp --log okta.csv vvccccnrhbfu...`,
+  tokenctl yubikey verify-otp --log okta.csv   # then touch the key: it types the OTP`,
 	}
 	c.AddCommand(newYKInfoCmd(), newYKOTPCmd(), newYKHOTPCmd(), newYKChalRespCmd(), newYKDeleteCmd(), newYKSwapCmd(), newYKSettingsCmd(), newYKVerifyCmd())
 	return c
@@ -1014,7 +1014,7 @@ func newYKInfoCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:     "info",
 		Short:   "Show a YubiKey's serial number, firmware and which OTP slots are programmed",
-		Example: "  tokenctl yubikey info\n  tokenctl yubikey info --transport ccid --reader 'Virtual PCD' --json",
+		Example: "  tokenctl yubikey info\n  tokenctl yubikey info --transport ccid --reader 'Virtual PCD 00 01' --json",
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			dev, serial, err := conn.open(c.Context(), c.ErrOrStderr())
@@ -1068,7 +1068,7 @@ counters. The credential comes from a log written by 'tokenctl yubikey otp
 --log' (looked up by public ID), or from --secret-file/--secret-env (AES key)
 and --private-id-file/--private-id-env. The OTP is read from standard
 input when not given. Exit code 1 when it does not verify.`,
-		Example: `  tokenctl yubikey verify-otp --log okta.csv vvccccnrhbfu...
+		Example: `  tokenctl yubikey verify-otp --log okta.csv   # then touch the key: it types the OTP
   echo "$OTP" | tokenctl yubikey verify-otp --secret-file aes.hex --private-id-env PID`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {

@@ -6,12 +6,17 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/spf13/cobra"
+
 	"github.com/tokenctl/tokenctl/convert"
 	"github.com/tokenctl/tokenctl/hid"
+	"github.com/tokenctl/tokenctl/internal/pcsctest"
 	"github.com/tokenctl/tokenctl/seed"
+	"github.com/tokenctl/tokenctl/sim/vpcd"
 	yksim "github.com/tokenctl/tokenctl/sim/yubikey"
 	"github.com/tokenctl/tokenctl/yubikey"
 )
@@ -382,5 +387,171 @@ func TestYubiKeyGenerateNeedsLog(t *testing.T) {
 	// Asked for explicitly, a challenge-response key may be kept nowhere.
 	if code, _, errs := runCLI(t, "yubikey", "chalresp", "2", "--generate", "--discard-secret"); code != 0 || !k.Slot(2).Configured {
 		t.Fatalf("chalresp --generate --discard-secret: exit %d: %s", code, errs)
+	}
+}
+
+// shellWords splits an example line as a shell would: words separated by
+// spaces, '…' and "…" quoting.
+func shellWords(line string) []string {
+	var out []string
+	var cur strings.Builder
+	in, quote := false, byte(0)
+	for i := 0; i < len(line); i++ {
+		ch := line[i]
+		switch {
+		case quote != 0 && ch == quote:
+			quote = 0
+		case quote != 0:
+			cur.WriteByte(ch)
+		case ch == '\'' || ch == '"':
+			quote, in = ch, true
+		case ch == ' ':
+			if in {
+				out = append(out, cur.String())
+				cur.Reset()
+				in = false
+			}
+		default:
+			cur.WriteByte(ch)
+			in = true
+		}
+	}
+	if in {
+		out = append(out, cur.String())
+	}
+	return out
+}
+
+// withStdin makes standard input read s for the rest of the test.
+func withStdin(t *testing.T, s string) {
+	t.Helper()
+	f, err := os.CreateTemp(t.TempDir(), "stdin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(s)
+	f.Seek(0, 0)
+	saved := os.Stdin
+	os.Stdin = f
+	t.Cleanup(func() { os.Stdin = saved; f.Close() })
+}
+
+// TestYubiKeyHelpExamplesRun: every example in the help of yubikey and its
+// subcommands runs as written (files and variables it names made here, a
+// key in the state it expects) and exits 0. The PC/SC example runs on the
+// virtual reader it names, with the key there.
+func TestYubiKeyHelpExamplesRun(t *testing.T) {
+	const (
+		seedB32 = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+		code    = "a1a2a3a4a5a6"
+		aesHex  = "000102030405060708090a0b0c0d0e0f"
+		pidHex  = "010203040506"
+	)
+	files := map[string]string{
+		"seed.b32": seedB32 + "\n",
+		"code.hex": code + "\n",
+		"new.hex":  "b1b2b3b4b5b6\n",
+		"aes.hex":  aesHex + "\n",
+		"pid.hex":  pidHex + "\n",
+		"hmac.hex": "303132333435363738393a3b3c3d3e3f40414243\n",
+	}
+	root := newYubiKeyCmd()
+	var examples []string
+	for _, c := range append([]*cobra.Command{root}, root.Commands()...) {
+		n := 0
+		for _, l := range strings.Split(c.Example, "\n") {
+			if i := strings.Index(l, " #"); i >= 0 {
+				l = l[:i]
+			}
+			if l = strings.TrimSpace(l); strings.Contains(l, "tokenctl ") {
+				examples = append(examples, l)
+				n++
+			}
+		}
+		if n == 0 {
+			t.Errorf("yubikey %s: no example", c.Name())
+		}
+	}
+	for _, ex := range examples {
+		t.Run(ex, func(t *testing.T) {
+			t.Chdir(t.TempDir())
+			for name, content := range files {
+				os.WriteFile(name, []byte(content), 0o600)
+			}
+			t.Setenv("YK_ACCESS", code)
+			t.Setenv("OLD", code)
+			t.Setenv("PID", pidHex)
+			pipe, cmdline, piped := strings.Cut(ex, "|")
+			if !piped {
+				cmdline = ex
+			}
+			args := shellWords(cmdline)
+			if args[0] != "tokenctl" {
+				t.Fatalf("example does not start with tokenctl: %q", ex)
+			}
+			args = args[1:]
+			has := func(flag string) bool { return slices.Contains(args, flag) }
+			// The key as the example expects it: both slots programmed when it
+			// forces an overwrite (or changes a slot), with the access code it
+			// gives; empty otherwise.
+			k := yksim.New(yksim.Options{Serial: 31337})
+			if has("--force") {
+				var acc []byte
+				for i, a := range args {
+					switch a {
+					case "--access-code-file":
+						b, _ := os.ReadFile(args[i+1])
+						acc, _ = hex.DecodeString(strings.TrimSpace(string(b)))
+					case "--access-code-env":
+						acc, _ = hex.DecodeString(os.Getenv(args[i+1]))
+					}
+				}
+				for n := 1; n <= 2; n++ {
+					c, _ := yubikey.ChalRespConfig(bytes.Repeat([]byte{byte(n)}, 20), false)
+					if acc != nil {
+						c.SetAccessCode(acc)
+					}
+					k.Program(n, c)
+				}
+			}
+			if args[1] == "verify-otp" {
+				// The credential the example checks against, and the OTP the
+				// key types when touched (standard input).
+				if has("--log") {
+					withHIDKeys(t, k)
+					if code, _, errs := runCLI(t, "yubikey", "otp", "1", "--generate", "--log", "okta.csv"); code != 0 {
+						t.Fatalf("programming the key: %d %s", code, errs)
+					}
+				} else {
+					aes, _ := hex.DecodeString(aesHex)
+					pid, _ := hex.DecodeString(pidHex)
+					c, _ := yubikey.YubicoOTPConfig(yubikey.SerialPublicID(k.SerialNumber()), pid, aes)
+					k.Program(1, c)
+				}
+				otp, err := k.Press(1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if piped && strings.TrimSpace(pipe) != `echo "$OTP"` {
+					t.Fatalf("unexpected pipe %q", pipe)
+				}
+				withStdin(t, otp+"\n")
+			}
+			runIt := func() {
+				code, out, errs := runCLI(t, args...)
+				if code != 0 {
+					t.Fatalf("exit %d\n%s%s", code, out, errs)
+				}
+			}
+			if has("ccid") {
+				pcsctest.Require(t)
+				pcsctest.LockReader(t, vpcd.Port1)
+				withHIDKeys(t)
+				inReader(t, k, runIt)
+				return
+			}
+			withHIDKeys(t, k)
+			runIt()
+		})
 	}
 }
