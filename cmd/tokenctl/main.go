@@ -8,14 +8,18 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/internal/exitcode"
+	"github.com/tokenctl/tokenctl/nfc"
+	"github.com/tokenctl/tokenctl/sim/vpcd"
 )
 
 // commands is filled by each command file's init with its top-level nouns.
@@ -35,12 +39,31 @@ func newSimCmd() *cobra.Command {
 		Long: `Run an emulated device behind vsmartcard's virtual reader (vpcd) so that
 every tokenctl command, and other PC/SC tools such as ykman, can talk to it
 through the real pcscd. Runs until interrupted.`,
-		Example: "  tokenctl sim token2 --serial 86596120001 &\n  tokenctl token2 info --reader 'Virtual PCD'",
+		Example: "  tokenctl sim token2 --serial 86596120001 &\n  tokenctl token2 info --reader 'Virtual PCD 00 00'",
 	}
 	for _, f := range simCommands {
 		c.AddCommand(f())
 	}
 	return c
+}
+
+// simEmptied is an emulator stream's Emptied for the virtual reader behind
+// port: it watches the reader through pcscd, so that the next emulated
+// token goes in only once PC/SC clients can have seen the last one leave
+// (pcscd polls vpcd and misses a quick swap). When pcscd does not answer,
+// it is nil and the stream falls back to a fixed pause. Call release when
+// the stream is done.
+func simEmptied(port int) (emptied func(context.Context) error, release func()) {
+	pc, err := nfc.NewContext()
+	if err != nil {
+		return nil, func() {}
+	}
+	reader := vpcd.ReaderName(port)
+	return func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		return pc.WaitForRemoval(ctx, reader)
+	}, func() { pc.Release() }
 }
 
 // globals are the flags every command shares.

@@ -117,6 +117,9 @@ configuration write), execute APDU K but lose its answer
 			if badAuth {
 				s.BadAuth = faulty
 			}
+			var release func()
+			s.Emptied, release = simEmptied(port)
+			defer release()
 			if showCodeInt > 0 {
 				go t2ShowCodes(ctx, s, showCodeInt, log)
 			}

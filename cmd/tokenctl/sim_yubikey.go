@@ -21,7 +21,7 @@ func newSimYubiKeyCmd() *cobra.Command {
 	var serial uint32
 	var version string
 	var port, count int
-	var touchOut string
+	var touchOut, transport string
 	var idle time.Duration
 	c := &cobra.Command{
 		Use:   "yubikey",
@@ -32,14 +32,18 @@ challenge-response) and enough of the management application for ykman.
 With --count N it presents N keys one after another, serials counting up
 from --serial: a key leaves the reader once it was programmed and the
 host disconnected (or after --idle without commands), and the next one
-goes in. The USB HID side of the emulator is only available in process
-(Go tests). Runs until interrupted or the last key is done.`,
+goes in. The key is reached over CCID (--transport ccid, the only choice
+here): the USB HID side of the emulator is only available in process (Go
+tests). Runs until interrupted or the last key is done.`,
 		Example: `  tokenctl sim yubikey --serial 12345678 &
   tokenctl yubikey info --transport ccid --reader 'Virtual PCD 00 01'
   ykman --reader 'Virtual PCD 00 01' otp info
   tokenctl sim yubikey --count 3 --serial 20000001 &`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
+			if transport != "ccid" {
+				return usagef("--transport %q: the emulator serves CCID through vpcd; its USB HID side runs only in process (Go tests)", transport)
+			}
 			if touchOut != "" && count == 0 {
 				return usagef("--touch-out goes with --count (a key is touched as it leaves the reader)")
 			}
@@ -87,6 +91,9 @@ goes in. The USB HID side of the emulator is only available in process
 					return exitcode.DeviceErr(err)
 				}
 			}
+			var release func()
+			st.Emptied, release = simEmptied(port)
+			defer release()
 			if err := st.Run(ctx); err != nil {
 				return exitcode.DeviceErr(err)
 			}
@@ -101,6 +108,7 @@ goes in. The USB HID side of the emulator is only available in process
 	c.Flags().IntVar(&count, "count", 0, "present this many keys one after another (0: one key until interrupted)")
 	c.Flags().DurationVar(&idle, "idle", 2*time.Second, "with --count: pull a programmed key after this long without commands")
 	c.Flags().StringVar(&touchOut, "touch-out", "", "with --count: touch each programmed key once as it leaves and append serial,typed-OTP to this file")
+	c.Flags().StringVar(&transport, "transport", "ccid", "how hosts reach the key: ccid (through vpcd and pcscd)")
 	c.Flags().StringVar(&version, "firmware", yksim.DefaultVersion.String(), "firmware version to report")
 	return c
 }

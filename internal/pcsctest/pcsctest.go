@@ -4,6 +4,7 @@
 package pcsctest
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -13,9 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ebfe/scard"
-
 	"github.com/tokenctl/tokenctl/internal/testpeer"
+	"github.com/tokenctl/tokenctl/nfc"
 	"github.com/tokenctl/tokenctl/sim/vpcd"
 )
 
@@ -79,21 +79,31 @@ func LockReader(t testing.TB, port int) {
 // waitEmpty waits up to 15 s for pcscd to report reader without a card.
 func waitEmpty(t testing.TB, reader string) {
 	t.Helper()
-	sc, err := scard.EstablishContext()
+	pc, err := nfc.NewContext()
 	if err != nil {
 		t.Fatalf("PC/SC context: %v", err)
 	}
-	defer sc.Release()
-	rs := []scard.ReaderState{{Reader: reader, CurrentState: scard.StateUnaware}}
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		err := sc.GetStatusChange(rs, time.Until(deadline))
-		if err != nil {
-			t.Fatalf("%s: waiting for pcscd to see it empty: %v (state %#x)", reader, err, rs[0].EventState)
-		}
-		if rs[0].EventState&scard.StateEmpty != 0 {
-			return
-		}
-		rs[0].CurrentState = rs[0].EventState &^ scard.StateChanged
+	defer pc.Release()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := pc.WaitForRemoval(ctx, reader); err != nil {
+		t.Fatalf("%s: pcscd does not see it empty: %v", reader, err)
+	}
+}
+
+// Emptied is a stream's Emptied for the virtual reader behind port: it
+// returns once pcscd has seen the reader empty, or fails after 15 s.
+func Emptied(t testing.TB, port int) func(context.Context) error {
+	t.Helper()
+	pc, err := nfc.NewContext()
+	if err != nil {
+		t.Fatalf("PC/SC context: %v", err)
+	}
+	t.Cleanup(func() { pc.Release() })
+	reader := vpcd.ReaderName(port)
+	return func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		defer cancel()
+		return pc.WaitForRemoval(ctx, reader)
 	}
 }

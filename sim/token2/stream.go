@@ -10,10 +10,11 @@ import (
 	"github.com/tokenctl/tokenctl/sim/vpcd"
 )
 
-// DefaultSettle is how long a Stream leaves the reader empty between two
-// tokens. pcscd polls vpcd every 400 ms; a token inserted before a poll has
-// seen the reader empty goes unnoticed (and after a card pulled from under
-// a connected host, pcscd then reports the reader empty for good).
+// DefaultSettle is how long a Stream without Emptied leaves the reader
+// empty between two tokens. pcscd polls vpcd every 400 ms; a token inserted
+// before a poll has seen the reader empty goes unnoticed (and after a card
+// pulled from under a connected host, pcscd then reports the reader empty
+// for good).
 const DefaultSettle = 700 * time.Millisecond
 
 // Stream presents emulated tokens one after another in a vpcd reader, as
@@ -41,7 +42,13 @@ type Stream struct {
 	Count       int    // tokens to present; 0 = until ctx ends
 	Options     Options
 	Idle        time.Duration
-	Settle      time.Duration // 0 = DefaultSettle
+	// Emptied, when set, is called each time the reader is to stay empty
+	// (before the first token, after each one leaves) and returns once the
+	// host side has seen it empty (see vpcd.Gap). Without it the stream
+	// waits Settle instead (0 = DefaultSettle), which a loaded machine can
+	// outrun.
+	Emptied func(ctx context.Context) error
+	Settle  time.Duration
 	// Stay keeps each token in the reader whatever the host does: only a
 	// fault, Remove or the end of ctx takes it out (for a single token
 	// that several commands use in turn).
@@ -92,8 +99,9 @@ func Serial(first string, i int) (string, error) {
 }
 
 // Run presents the tokens until Count of them are done, or ctx ends (then
-// it returns nil, leaving the reader empty). The first token goes in after
-// Settle, in case a previous card has just left the reader.
+// it returns nil, leaving the reader empty). The first token goes in once
+// the reader is seen empty (Emptied or Settle), in case a previous card has
+// just left it.
 func (s *Stream) Run(ctx context.Context) error {
 	first := s.FirstSerial
 	if first == "" {
@@ -108,10 +116,11 @@ func (s *Stream) Run(ctx context.Context) error {
 	s.mu.Unlock()
 	// A card another process just pulled from this reader must be seen
 	// gone by pcscd before ours goes in.
-	select {
-	case <-ctx.Done():
-		return nil
-	case <-time.After(settle):
+	if err := vpcd.Gap(ctx, s.Emptied, settle); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
 	}
 	for i := 0; s.Count == 0 || i < s.Count; i++ {
 		o := s.Options
@@ -145,10 +154,11 @@ func (s *Stream) Run(ctx context.Context) error {
 			if s.OnRemove != nil {
 				s.OnRemove(i, tok, faulted)
 			}
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-time.After(settle):
+			if err := vpcd.Gap(ctx, s.Emptied, settle); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return err
 			}
 			if !faulted || s.NoReinsert {
 				break

@@ -26,6 +26,33 @@ const (
 	Port1 = 35964
 )
 
+// Gap leaves a reader empty between two cards. pcscd polls vpcd (every
+// 400 ms or so): a card that arrives before a poll has seen the reader
+// empty goes unnoticed, and under load a poll can come late. emptied, when
+// not nil, returns once the host side has seen the reader empty (for
+// example nfc.Context.WaitForRemoval on ReaderName(port)); without it Gap
+// can only wait fallback and hope pcscd polled meanwhile. Gap returns
+// ctx's error when ctx ends first.
+func Gap(ctx context.Context, emptied func(context.Context) error, fallback time.Duration) error {
+	if emptied != nil {
+		if err := emptied(ctx); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("waiting for the host to see the reader empty: %w", err)
+		}
+		return nil
+	}
+	t := time.NewTimer(fallback)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
 // ReaderName is the PC/SC name pcscd gives the virtual reader behind port.
 func ReaderName(port int) string {
 	return fmt.Sprintf("Virtual PCD 00 %02d", port-Port0)

@@ -34,6 +34,11 @@ type Stream struct {
 	LoseAnswer func(i int) int
 	// NoReinsert: a key pulled by a fault is not presented again.
 	NoReinsert bool
+	// Emptied, when set, is called each time the reader is to stay empty
+	// (before the first key, after each one leaves) and returns once the
+	// host side has seen it empty (see vpcd.Gap). Without it the stream
+	// waits a fixed time, which a loaded machine can outrun.
+	Emptied func(ctx context.Context) error
 	// OnInsert is called with each key as it goes in, OnRelease when a
 	// programmed key is pulled out (before the next one goes in).
 	OnInsert  func(i int, k *Key)
@@ -60,6 +65,12 @@ func (s *Stream) Run(ctx context.Context) error {
 	first := s.FirstSerial
 	if first == 0 {
 		first = DefaultSerial
+	}
+	if err := vpcd.Gap(ctx, s.Emptied, 0); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
 	}
 	for i := 0; s.Count == 0 || i < s.Count; i++ {
 		o := s.Options
@@ -118,10 +129,9 @@ func (s *Stream) present(ctx context.Context, i int, k *Key, pull, lose int, idl
 		select {
 		case err := <-served:
 			if fc.Fired() {
-				// Out of the reader long enough for pcscd, whose exchange
-				// failed, to see the reader empty before the key returns.
-				time.Sleep(time.Second)
-				return false, nil
+				// Out of the reader until pcscd, whose exchange failed,
+				// has seen it empty, before the key returns.
+				return false, vpcd.Gap(ctx, s.Emptied, time.Second)
 			}
 			if err != nil {
 				return false, err
@@ -143,8 +153,7 @@ func (s *Stream) present(ctx context.Context, i int, k *Key, pull, lose int, idl
 				if s.OnRelease != nil {
 					s.OnRelease(i, k)
 				}
-				time.Sleep(100 * time.Millisecond)
-				return true, nil
+				return true, vpcd.Gap(ctx, s.Emptied, 100*time.Millisecond)
 			}
 		}
 	}
