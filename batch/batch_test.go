@@ -469,3 +469,106 @@ func TestInterruptedAfterWriteIsRecorded(t *testing.T) {
 		t.Fatal("the next token was written after the interruption")
 	}
 }
+
+// rendezvous holds the first of two devices of one serial until the
+// second arrives.
+type rendezvous struct {
+	mu      sync.Mutex
+	waiting map[string]chan struct{}
+}
+
+func (r *rendezvous) meet(serial string) {
+	r.mu.Lock()
+	ch, ok := r.waiting[serial]
+	if ok {
+		delete(r.waiting, serial)
+		r.mu.Unlock()
+		close(ch)
+		return
+	}
+	ch = make(chan struct{})
+	r.waiting[serial] = ch
+	r.mu.Unlock()
+	select {
+	case <-ch:
+	case <-time.After(5 * time.Second):
+	}
+}
+
+// meetingStation presents its tokens as devices that, once checked, wait
+// for the other station's device of the same serial.
+type meetingStation struct {
+	*fakeStation
+	r *rendezvous
+}
+
+func (s meetingStation) Next(ctx context.Context) (Device, error) {
+	d, err := s.fakeStation.Next(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return meetingDevice{d, s.r}, nil
+}
+
+type meetingDevice struct {
+	Device
+	r *rendezvous
+}
+
+func (d meetingDevice) Check(tok *seed.Token, overwrite bool) error {
+	err := d.Device.Check(tok, overwrite)
+	d.r.meet(d.Serial())
+	return err
+}
+
+// TestTwoBatchesRaceAtReserve: two batches on one ledger file, each with
+// its own handle, both past every check for the same serial at the same
+// moment: the ledger's reservation lets one of them write the token; the
+// other skips it without writing, every time.
+func TestTwoBatchesRaceAtReserve(t *testing.T) {
+	_, path, _ := newTestLedger(t)
+	box := tokens("R", 5)
+	r := &rendezvous{waiting: map[string]chan struct{}{}}
+	results := make([][]Result, 2)
+	var wg sync.WaitGroup
+	for w := range 2 {
+		l, err := ledger.OpenFile(bg, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		st := meetingStation{&fakeStation{queue: append([]*fakeToken(nil), box...)}, r}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := Run(bg, Config{Ledger: l, Station: st, Recipe: recipe, Operator: fmt.Sprint("station ", w),
+				OnResult: func(res Result) { results[w] = append(results[w], res) }})
+			if err != nil && !errors.Is(err, errBoxEmpty) {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	l, err := ledger.OpenFile(bg, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	for i, tk := range box {
+		if h, _ := l.History(bg, tk.serial); tk.writes != 1 || len(h) != 1 {
+			t.Errorf("%s written %d times, %d records", tk.serial, tk.writes, len(h))
+		}
+		won := 0
+		for w := range 2 {
+			switch res := results[w][i]; {
+			case res.Outcome == OutcomeProgrammed:
+				won++
+			case res.Outcome != OutcomeSkipped || !strings.Contains(res.Error, "another process"):
+				t.Errorf("station %d, %s: %s %q, want programmed, or skipped at the reservation", w, tk.serial, res.Outcome, res.Error)
+			}
+		}
+		if won != 1 {
+			t.Errorf("%s programmed by %d stations", tk.serial, won)
+		}
+	}
+}
