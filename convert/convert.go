@@ -249,8 +249,11 @@ func run(inputs []source, from, to, out string, validate bool, o *Options) (rep 
 	if len(p.refused) > 0 {
 		rep.Written = 0
 		what := "nothing written"
-		if validate {
+		switch {
+		case validate:
 			what = "the target cannot import it"
+		case opts.SkipInvalid:
+			what = "nothing written (--skip-invalid skips bad rows, not unusable files)"
 		}
 		return rep, fmt.Errorf("%w: %d %s; %s; %s", ErrInvalid, rep.Errors, plural(rep.Errors, "error"), strings.Join(p.refused, "; "), what)
 	}
@@ -326,7 +329,17 @@ func (p *pipe) input(src source, ff **Format) error {
 	if err != nil {
 		return err
 	}
-	return p.consume(rd, display)
+	read, refused := p.rep.Read, len(p.refused)
+	if err := p.consume(rd, display); err != nil {
+		return err
+	}
+	if p.rep.Read == read && len(p.refused) == refused {
+		// A header and nothing else: a wrong or truncated export, which
+		// would otherwise "convert" to an empty import file.
+		p.refuseFile(&seed.FieldError{File: display,
+			Msg: "no tokens in the file: it is empty, or holds only a header, comments or blank lines"}, "no tokens in "+display)
+	}
+	return nil
 }
 
 // record is one Read result waiting in a batch.
@@ -475,15 +488,19 @@ func (p *pipe) refuse(display string, err error) error {
 	if len(fes) == 0 {
 		return fmt.Errorf("%s: %w", display, err)
 	}
-	for _, fe := range fes {
+	for _, fe := range fes[:len(fes)-1] {
 		p.report(fe, true)
 	}
-	why := display + " cannot be used (a problem with the whole file)"
-	if p.o.SkipInvalid && !p.validate {
-		why = display + " cannot be used (a problem with the whole file, which --skip-invalid cannot skip)"
-	}
-	p.refused = append(p.refused, why)
+	p.refuseFile(fes[len(fes)-1], display+" cannot be used (a problem with the whole file)")
 	return nil
+}
+
+// refuseFile reports fe, a problem that makes a whole input unusable, and
+// refuses the input: the conversion will fail, SkipInvalid or not. why
+// says it in the conversion's error.
+func (p *pipe) refuseFile(fe *seed.FieldError, why string) {
+	p.report(fe, true)
+	p.refused = append(p.refused, why)
 }
 
 // walkFieldErrors calls f on each FieldError in err and its wrapped errors,

@@ -123,3 +123,43 @@ func TestIsFatal(t *testing.T) {
 		t.Fatal("IsFatal")
 	}
 }
+
+// An input without a single token (a header and nothing else, an empty
+// file, comments only) is refused: it would convert to an empty import
+// file, which hides a wrong or truncated export.
+func TestNoTokensRefused(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct{ name, from, content string }{
+		{"header.csv", "entra", "upn,serial number,secret key,time interval,manufacturer,model\r\n\r\n"},
+		{"empty.duo", "duo-totp", ""},
+		{"comments.pi", "privacyidea", "# version: 2\n# nothing else\n"},
+		{"stray-header.duo", "duo-totp", "serial,secret,step\n"}, // skipped with a warning
+	} {
+		in := filepath.Join(dir, c.name)
+		os.WriteFile(in, []byte(c.content), 0o600)
+		for _, skip := range []bool{false, true} {
+			out := filepath.Join(dir, "out.csv")
+			rep, err := Run([]string{in}, c.from, "duo", out, &Options{SkipInvalid: skip})
+			if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "no tokens in "+in) {
+				t.Errorf("%s (skip %v): %v", c.name, skip, err)
+				continue
+			}
+			last := rep.Problems[len(rep.Problems)-1]
+			if last.File != in || !last.Fatal || !strings.HasPrefix(last.Message, "no tokens in the file") {
+				t.Errorf("%s: %+v", c.name, rep.Problems)
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Errorf("%s: output written", c.name)
+			}
+		}
+		if _, err := Validate([]string{in}, c.from, "duo", nil); !errors.Is(err, ErrInvalid) {
+			t.Errorf("%s: validate: %v", c.name, err)
+		}
+	}
+	// Tokens handed over by a command (WriteFile) are not an input file:
+	// an empty list still writes the format's empty file.
+	p := filepath.Join(dir, "e.csv")
+	if _, err := WriteFile(p, "entra", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+}

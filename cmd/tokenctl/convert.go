@@ -147,7 +147,9 @@ token type per file; Entra: TOTP, 30/60 s, at most 128 base32 characters...).
 Every problem is printed as file:line: field: what is wrong, and when there
 is any, nothing is written and the exit code is 1. --skip-invalid writes the
 valid rows and puts the rejected ones, with their problems, in a rejects
-file (0600). Output files are created 0600 through a temporary file and a
+file (0600); it skips rows, not files: an input that cannot be used as a
+whole (no header, no tokens at all, a wrong PSKC key, malformed XML) still
+ends with exit 1 and nothing written. Output files are created 0600 through a temporary file and a
 rename; an existing file is not replaced without --force, since it may hold
 the only copy of seeds. IN '-' reads standard input; without -o the result
 goes to standard output (only once the whole input is valid, so it is

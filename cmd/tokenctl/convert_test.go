@@ -509,7 +509,7 @@ func TestConvertSkipInvalidFileLevelError(t *testing.T) {
 	out := filepath.Join(dir, "duo.csv")
 	code, _, stderr := runCLI(t, "convert", "--from", "entra", "--to", "duo", "--skip-invalid", "-o", out, in)
 	if code != 1 || !strings.HasPrefix(stderr, in+":1: header: missing: an Entra CSV must start with the header") ||
-		!strings.Contains(stderr, "which --skip-invalid cannot skip); nothing written") {
+		!strings.Contains(stderr, "nothing written (--skip-invalid skips bad rows, not unusable files)") {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
 	if l := cvList(t, dir); len(l) != 1 {
