@@ -146,42 +146,68 @@ func (o *ykConn) open(ctx context.Context, errw io.Writer) (*ykDevice, uint32, e
 	return o.openCCID(ctx, errw)
 }
 
-func (o *ykConn) openHID(cands []ykHIDCandidate) (*ykDevice, uint32, error) {
+// errNoSuchSerial is not finding the key with the --serial asked for.
+var errNoSuchSerial = errors.New("no YubiKey with serial")
+
+// openHID opens the one key on USB, or the one with --serial. Every
+// device it opened and does not return is closed, whatever fails.
+func (o *ykConn) openHID(cands []ykHIDCandidate) (_ *ykDevice, _ uint32, err error) {
 	var found []*ykDevice
 	var serials []uint32
+	defer func() {
+		if err != nil {
+			for _, d := range found {
+				d.Close()
+			}
+		}
+	}()
+	var skipped []string // with --serial: keys that could not be asked
 	for _, c := range cands {
+		if o.serial != 0 && len(found) == 1 {
+			break // serials are unique: the others stay unopened
+		}
 		dev, err := c.open()
 		if err != nil {
+			if o.serial != 0 {
+				skipped = append(skipped, err.Error())
+				continue
+			}
 			return nil, 0, exitcode.DeviceErr(err)
 		}
 		s, err := yubikey.NewSession(hid.NewOTP(dev))
 		if err != nil {
 			dev.Close()
-			return nil, 0, exitcode.DeviceErr(fmt.Errorf("%s: %w", c.name, err))
+			err = fmt.Errorf("%s: %w", c.name, err)
+			if o.serial != 0 {
+				skipped = append(skipped, err.Error())
+				continue
+			}
+			return nil, 0, exitcode.DeviceErr(err)
 		}
 		serial, err := s.Serial()
 		if err != nil {
 			dev.Close()
 			if o.serial != 0 {
+				skipped = append(skipped, fmt.Sprintf("%s: %v", c.name, err))
 				continue
 			}
 			return nil, 0, exitcode.DeviceErr(fmt.Errorf("%s: %w (is SERIAL_API_VISIBLE off on this key?)", c.name, err))
 		}
-		d := &ykDevice{s: s, transport: yubikey.TransportHID, where: c.name, close: func() { dev.Close() }}
 		if o.serial != 0 && serial != o.serial {
-			d.Close()
+			dev.Close()
 			continue
 		}
-		found = append(found, d)
+		found = append(found, &ykDevice{s: s, transport: yubikey.TransportHID, where: c.name, close: func() { dev.Close() }})
 		serials = append(serials, serial)
 	}
 	switch {
 	case len(found) == 0:
-		return nil, 0, exitcode.DeviceErr(fmt.Errorf("no YubiKey with serial %d on USB", o.serial))
-	case len(found) > 1:
-		for _, d := range found {
-			d.Close()
+		why := ""
+		if len(skipped) > 0 {
+			why = " (not asked: " + strings.Join(skipped, "; ") + ")"
 		}
+		return nil, 0, exitcode.DeviceErr(fmt.Errorf("%w %d on USB%s", errNoSuchSerial, o.serial, why))
+	case len(found) > 1:
 		return nil, 0, usagef("%d YubiKeys on USB (serials %v): choose one with --serial", len(found), serials)
 	}
 	return found[0], serials[0], nil

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -552,6 +554,76 @@ func TestYubiKeyHelpExamplesRun(t *testing.T) {
 			}
 			withHIDKeys(t, k)
 			runIt()
+		})
+	}
+}
+
+// countingDev is an emulated key's HID interface that counts its Close calls.
+type countingDev struct {
+	hid.FeatureDevice
+	closes *int
+}
+
+func (d countingDev) Close() error { *d.closes++; return d.FeatureDevice.Close() }
+
+// TestYubiKeyOpenHIDClosesEverything: whatever the outcome of choosing a key
+// on USB (a later device failing to open, a session failing to start,
+// several keys without --serial, the wrong serials, success), every device
+// opened is closed once by the end of the command.
+func TestYubiKeyOpenHIDClosesEverything(t *testing.T) {
+	type cand struct {
+		serial  uint32
+		openErr bool // the device cannot be opened
+		dead    bool // opens, but answers nothing (pulled)
+	}
+	for _, c := range []struct {
+		name  string
+		cands []cand
+		args  []string
+		want  int
+	}{
+		{"a later device does not open", []cand{{serial: 1}, {serial: 2}, {openErr: true}}, nil, 3},
+		{"a later session fails", []cand{{serial: 1}, {dead: true}}, nil, 3},
+		{"several keys, no --serial", []cand{{serial: 1}, {serial: 2}}, nil, 2},
+		{"no key with that serial", []cand{{serial: 1}, {serial: 2}}, []string{"--serial", "3"}, 3},
+		{"the key with that serial, others unopenable", []cand{{openErr: true}, {dead: true}, {serial: 1}, {serial: 2}}, []string{"--serial", "2"}, 0},
+		{"one key", []cand{{serial: 1}}, nil, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			opens, closes := 0, 0
+			old := ykHIDList
+			ykHIDList = func() ([]ykHIDCandidate, error) {
+				var out []ykHIDCandidate
+				for _, cd := range c.cands {
+					k := yksim.New(yksim.Options{Serial: cd.serial + 100})
+					if cd.dead {
+						k.Unplug()
+					}
+					out = append(out, ykHIDCandidate{name: "emulated", open: func() (hid.FeatureDevice, error) {
+						if cd.openErr {
+							return nil, errors.New("open failed")
+						}
+						opens++
+						return countingDev{k.HID(), &closes}, nil
+					}})
+				}
+				return out, nil
+			}
+			t.Cleanup(func() { ykHIDList = old })
+			args := append([]string{"yubikey", "info"}, c.args...)
+			for i, a := range args {
+				if a == "--serial" {
+					n, _ := strconv.Atoi(args[i+1])
+					args[i+1] = strconv.Itoa(n + 100)
+				}
+			}
+			code, _, errs := runCLI(t, args...)
+			if code != c.want {
+				t.Fatalf("exit %d, want %d: %s", code, c.want, errs)
+			}
+			if opens == 0 || closes != opens {
+				t.Fatalf("%d devices opened, %d closes", opens, closes)
+			}
 		})
 	}
 }
