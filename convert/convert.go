@@ -314,7 +314,14 @@ func (p *pipe) input(src source, ff **Format) error {
 	}
 	if *ff == nil {
 		f, err := Detect(head)
-		if err != nil {
+		switch {
+		case errors.Is(err, ErrUnknownFormat):
+			// The file is there but no format claims it: invalid data
+			// (exit 1), located to the line the formats look at.
+			p.refuseFile(undetected(display, head))
+			return nil
+		case err != nil:
+			// Several formats fit: only the user can say which.
 			return usage("%s: %v", display, err)
 		}
 		*ff = f
@@ -565,7 +572,36 @@ func flatten(err error, into []*seed.FieldError) ([]*seed.FieldError, error) {
 	return into, err
 }
 
-// Detect names the one format whose Sniff claims head.
+// ErrUnknownFormat is wrapped by Detect's error when no format claims the
+// input.
+var ErrUnknownFormat = errors.New("cannot tell the input format")
+
+// undetected is the problem of an input no format claims, and why it is
+// refused: at its first non-blank line, which is what the formats look
+// at; an empty input has no tokens.
+func undetected(display string, head []byte) (*seed.FieldError, string) {
+	h := bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
+	line := 1
+	for len(h) > 0 {
+		i := bytes.IndexByte(h, '\n')
+		l := h
+		if i >= 0 {
+			l = h[:i]
+		}
+		if len(bytes.TrimSpace(l)) > 0 {
+			return &seed.FieldError{File: display, Line: line, Field: "format",
+				Msg: "not a seed file format tokenctl recognises (see tokenctl formats); if it is one, name it with --from"}, display + ": format not recognised"
+		}
+		if i < 0 {
+			break
+		}
+		h, line = h[i+1:], line+1
+	}
+	return &seed.FieldError{File: display, Msg: "no tokens in the file: it is empty or blank"}, "no tokens in " + display
+}
+
+// Detect names the one format whose Sniff claims head. When none does,
+// the error wraps ErrUnknownFormat; when several do, it names them.
 func Detect(head []byte) (*Format, error) {
 	var claims []*Format
 	for _, f := range Formats() {
@@ -577,7 +613,7 @@ func Detect(head []byte) (*Format, error) {
 	case 1:
 		return claims[0], nil
 	case 0:
-		return nil, errors.New("cannot tell the input format: give --from (see tokenctl formats)")
+		return nil, fmt.Errorf("%w: give --from (see tokenctl formats)", ErrUnknownFormat)
 	}
 	names := make([]string, len(claims))
 	for i, f := range claims {

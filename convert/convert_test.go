@@ -114,9 +114,25 @@ func TestRunStdinAndDetect(t *testing.T) {
 	if err != nil || rep.From != "otpauth" || out.String() != "1,3132333435363738393031323334353637383930,60\n" {
 		t.Fatalf("%v %+v %q", err, rep, out.String())
 	}
-	_, err = Run([]string{"-"}, "", "duo", "", &Options{Stdin: strings.NewReader("just text\n"), Stdout: io.Discard})
+	// A file no format claims is invalid data (not a usage error), located
+	// to the line the formats look at; an empty one has no tokens.
 	var ue *UsageError
-	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "cannot tell the input format") {
+	for in, want := range map[string]string{
+		"\n# notes\njust text\n": "<stdin>:2: format: not a seed file format tokenctl recognises",
+		"\xef\xbb\xbf \n\n":      "<stdin>: no tokens in the file: it is empty or blank",
+	} {
+		rep, err = Run([]string{"-"}, "", "duo", "", &Options{Stdin: strings.NewReader(in), Stdout: io.Discard})
+		if errors.As(err, &ue) || !errors.Is(err, ErrInvalid) || len(rep.Problems) != 1 || !rep.Problems[0].Fatal {
+			t.Fatalf("%q: %v %+v", in, err, rep)
+		}
+		fe := rep.Problems[0]
+		if got := (&seed.FieldError{File: fe.File, Line: fe.Line, Field: fe.Field, Msg: fe.Message}).Error(); !strings.HasPrefix(got, want) {
+			t.Fatalf("%q: %s", in, got)
+		}
+	}
+	// Several formats fit: only the user can say which (usage).
+	_, err = Run([]string{"-"}, "", "entra", "", &Options{Stdin: strings.NewReader("1," + strings.Repeat("ab", 20) + ",30\n"), Stdout: io.Discard})
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "could be duo-hotp or duo-totp") {
 		t.Fatalf("%v", err)
 	}
 }

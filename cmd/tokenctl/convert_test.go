@@ -516,3 +516,26 @@ func TestConvertSkipInvalidFileLevelError(t *testing.T) {
 		t.Fatalf("files left: %v", l)
 	}
 }
+
+// An input whose format cannot be detected is invalid data (exit 1, the
+// file named at the line the formats look at); an ambiguous one is a usage
+// error (exit 2: only the user can choose).
+func TestConvertUndetectableInput(t *testing.T) {
+	dir := t.TempDir()
+	in := cvWrite(t, dir, "notes.txt", "\nhello, this is not a seed file\n")
+	code, _, stderr := runCLI(t, "convert", "--to", "duo", "-o", filepath.Join(dir, "o.csv"), in)
+	if code != 1 || !strings.HasPrefix(stderr, in+":2: format: not a seed file format tokenctl recognises") {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	code, _, stderr = runCLI(t, "validate", "--to", "duo", in)
+	if code != 1 || !strings.HasPrefix(stderr, in+":2: format:") {
+		t.Fatalf("validate: exit %d\n%s", code, stderr)
+	}
+	amb := cvWrite(t, dir, "a.csv", "1001,"+cvHex+",30\n")
+	if code, _, stderr = runCLI(t, "convert", "--to", "entra", amb); code != 2 || !strings.Contains(stderr, "could be duo-hotp or duo-totp") {
+		t.Fatalf("ambiguous: exit %d\n%s", code, stderr)
+	}
+	if l := cvList(t, dir); len(l) != 2 {
+		t.Fatalf("files: %v", l)
+	}
+}
