@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -225,5 +226,26 @@ func TestYubiKeyAccessCodeTriedOnlyOnResume(t *testing.T) {
 				t.Fatalf("slot 1 holds the new key: %v, want %v", got, !c.wantErr)
 			}
 		})
+	}
+}
+
+// TestYubiKeyHiddenSerialNamed: a key that refuses to tell its serial is
+// named as such; the hint is not added to a transport failure.
+func TestYubiKeyHiddenSerialNamed(t *testing.T) {
+	k := simyk.New(simyk.Options{Serial: 6000003})
+	cfg, err := yubikey.HOTPConfig(bytes.Repeat([]byte{7}, 20), yubikey.HOTPOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Ext &^= yubikey.ExtSerialAPIVisible
+	if err := k.Program(1, cfg); err != nil {
+		t.Fatal(err)
+	}
+	ccid, err := yubikey.NewCCID(k.APDU())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := openYubiKey(ccid, 1, func() error { return nil }); err == nil || !strings.Contains(err.Error(), "serial is hidden") {
+		t.Fatalf("hidden serial: %v", err)
 	}
 }

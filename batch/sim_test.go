@@ -229,6 +229,92 @@ func TestYubiKeyBatchThroughPCSCD(t *testing.T) {
 	}
 }
 
+// TestYubiKeyRemovedAfterEachAPDU pulls a key out of the reader after each
+// APDU of its session in turn (and loses the answer to each), then presents
+// it again. A session is select, read serial, write; each key gets its own
+// random access code, so a write whose answer was lost leaves the slot
+// locked by the recorded code, which the resumed batch must use. Every key
+// ends programmed with the credential and code the ledger holds, none
+// recorded twice.
+func TestYubiKeyRemovedAfterEachAPDU(t *testing.T) {
+	pcsctest.Require(t)
+	pcsctest.LockReader(t, vpcd.Port1)
+	ctx, cancel := context.WithTimeout(bg, 90*time.Second)
+	defer cancel()
+	const apdus = 3
+	n := 2*apdus + 1
+	stream := &simyk.Stream{Port: vpcd.Port1, FirstSerial: 32000001, Count: n, Emptied: pcsctest.Emptied(t, vpcd.Port1),
+		PullAfter: func(i int) int {
+			if i >= 1 && i <= apdus {
+				return i
+			}
+			return 0
+		},
+		LoseAnswer: func(i int) int {
+			if i > apdus && i <= 2*apdus {
+				return i - apdus
+			}
+			return 0
+		}}
+	streamDone := make(chan error, 1)
+	go func() { streamDone <- stream.Run(ctx) }()
+	l, _, _ := newTestLedger(t)
+	var results []Result
+	sum, err := Run(ctx, Config{
+		Ledger: l, Recipe: YubiKeyRecipe{Kind: seed.HOTP, Digits: 6, AccessCode: true}, Count: n, Batch: "yk-faults", Slot: 2,
+		Station:  &YubiKeyCCIDStation{PCSC: pcscContext(t), Reader: vpcd.ReaderName(vpcd.Port1), Slot: 2},
+		OnResult: func(r Result) { results = append(results, r) },
+	})
+	for _, r := range results {
+		t.Logf("%s %s resumed=%v %s", r.Serial, r.Outcome, r.Resumed, r.Error)
+	}
+	if err != nil {
+		t.Fatalf("batch: %v", err)
+	}
+	if err := <-streamDone; err != nil {
+		t.Fatal(err)
+	}
+	failed := 0
+	for _, r := range results {
+		if r.Outcome == OutcomeFailed {
+			failed++
+			if strings.Contains(r.Error, "hidden") {
+				t.Errorf("a key pulled away is said to hide its serial: %s", r.Error)
+			}
+		}
+	}
+	// Pulled after the write, a key has nothing more to answer: no fault.
+	if sum.Done != n || failed != 2*apdus-1 || sum.Resumed < 1 {
+		t.Fatalf("summary %+v, %d failures, want %d done and %d failures with a resume", sum, failed, n, 2*apdus-1)
+	}
+	for _, k := range stream.Keys() {
+		s := strconv.FormatUint(uint64(k.SerialNumber()), 10)
+		h, err := l.History(bg, s)
+		if err != nil || len(h) != 1 || h[0].State != ledger.Programmed {
+			t.Fatalf("key %s: %d records (%v)", s, len(h), err)
+		}
+		tok, err := l.Token(h[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := yubiKeyConfig(tok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		slot := k.Slot(2)
+		code, err := l.AccessCode(h[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := want.SetAccessCode(code); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(slot.Config, want.Bytes()) || len(code) != 6 || !bytes.Equal(slot.AccessCode, code) || k.Slot(1).Configured {
+			t.Fatalf("key %s: slot 2 differs from the ledger's credential or access code", s)
+		}
+	}
+}
+
 // TestToken2RemovedAfterEachAPDU pulls a token out of the reader after
 // each APDU of its session in turn (and loses the answer to each), then
 // presents it again: every token ends programmed with the secret the

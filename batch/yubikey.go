@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/tokenctl/tokenctl/apdu"
 	"github.com/tokenctl/tokenctl/hid"
 	"github.com/tokenctl/tokenctl/ledger"
 	"github.com/tokenctl/tokenctl/nfc"
@@ -204,8 +205,13 @@ func openYubiKey(b yubikey.Backend, slot int, closer func() error) (*yubiKeyDevi
 		return nil, &DeviceError{Err: err}
 	}
 	serial, err := sess.Serial()
-	if err != nil {
+	var se *apdu.StatusError
+	switch {
+	case errors.As(err, &se), errors.Is(err, hid.ErrNoData):
+		// The key answered and refused: its serial is not API-visible.
 		return nil, &DeviceError{Err: fmt.Errorf("%w (a key whose serial is hidden cannot be recorded)", err)}
+	case err != nil:
+		return nil, &DeviceError{Err: err}
 	}
 	if slot == 0 {
 		slot = yubikey.Slot1
