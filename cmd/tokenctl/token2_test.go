@@ -476,3 +476,128 @@ func TestToken2WaitValueNeedsEquals(t *testing.T) {
 		t.Fatalf("exit %d %s", code, stderr)
 	}
 }
+
+// A seed file whose format records no hash or period (token2-ps, hex)
+// cannot set them: sync wants --hash and --period, before touching the
+// token, whether the format is given or detected; with them, a 60 s
+// SHA-256 token listed there is synced as such.
+func TestToken2SyncSeedsWithoutSettings(t *testing.T) {
+	s := &simt2.Stream{FirstSerial: "86596120077"}
+	reader := withToken2(t, s)
+	secret := []byte("0123456789abcdefghijklmnopqrstuv") // 32 bytes
+	sf := writeSecret(t, seed.EncodeBase32(secret))
+	code, _, stderr := runCLI(t, "token2", "burn", "--reader", reader, "--wait", "--secret-file", sf, "--hash", "sha256", "--period", "60")
+	if code != 0 {
+		t.Fatalf("burn: exit %d %s", code, stderr)
+	}
+	tok := s.Tokens()[0]
+	dir := t.TempDir()
+	ps := filepath.Join(dir, "token2.txt") // Token2's PowerShell converter output
+	if err := os.WriteFile(ps, []byte("86596120077 "+strings.ToUpper(hex.EncodeToString(secret))+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	hexFile := filepath.Join(dir, "seeds.hex")
+	if err := os.WriteFile(hexFile, []byte("86596120077,"+hex.EncodeToString(secret)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before := tok.State().APDUs
+	for _, c := range []struct {
+		args []string
+		need string
+	}{
+		{[]string{"--seeds", ps, "--seeds-format", "token2-ps"}, "--hash and --period"},
+		{[]string{"--seeds", ps}, "--hash and --period"}, // detected as token2-ps
+		{[]string{"--seeds", ps, "--hash", "sha256"}, "give --period"},
+		{[]string{"--seeds", ps, "--period", "60"}, "give --hash"},
+		{[]string{"--seeds", hexFile, "--seeds-format", "hex", "--period", "60"}, "give --hash"},
+		{[]string{"--seeds", ps, "--reburn", "--period", "60"}, "give --hash"},
+	} {
+		code, _, stderr := runCLI(t, append([]string{"token2", "sync", "--reader", reader}, c.args...)...)
+		if code != 2 || !strings.Contains(stderr, c.need) || !strings.Contains(stderr, "does not record") {
+			t.Errorf("%v: exit %d %s", c.args, code, stderr)
+		}
+	}
+	if st := tok.State(); st.APDUs != before || st.Hash != seed.SHA256 || st.Period != 60 {
+		t.Fatalf("refused syncs sent %d APDUs; token now %s/%d s", st.APDUs-before, st.Hash, st.Period)
+	}
+	// With both flags, the file's serial is found and the flags are used.
+	for _, args := range [][]string{
+		{"--seeds", ps, "--hash", "sha256", "--period", "60"},
+		{"--seeds", hexFile, "--seeds-format", "hex", "--hash", "sha256", "--period", "60", "--reburn"},
+	} {
+		code, stdout, stderr := runCLI(t, append([]string{"token2", "sync", "--reader", reader}, args...)...)
+		if code != 0 || !strings.Contains(stdout, "sha256/60") {
+			t.Fatalf("%v: exit %d %s%s", args, code, stdout, stderr)
+		}
+		if st := tok.State(); st.Hash != seed.SHA256 || st.Period != 60 || !bytes.Equal(st.Seed, secret) {
+			t.Fatalf("%v: token now %s/%d s, seed kept %v", args, st.Hash, st.Period, bytes.Equal(st.Seed, secret))
+		}
+		noSecret(t, secret, stdout, stderr)
+	}
+	// A format that records them still refuses flags that contradict it.
+	duo := filepath.Join(dir, "duo.csv")
+	if err := os.WriteFile(duo, []byte("86596120077,"+hex.EncodeToString(secret)+",60\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = runCLI(t, "token2", "sync", "--reader", reader, "--seeds", duo, "--seeds-format", "duo-totp", "--period", "30")
+	if code != 1 || !strings.Contains(stderr, "--period 30 but") {
+		t.Fatalf("contradicting --period: exit %d %s", code, stderr)
+	}
+	code, stdout, stderr := runCLI(t, "token2", "sync", "--reader", reader, "--seeds", duo, "--seeds-format", "duo-totp")
+	if code != 0 || !strings.Contains(stdout, "sha1/60") || tok.State().Period != 60 {
+		t.Fatalf("duo-totp: exit %d %s%s", code, stdout, stderr)
+	}
+}
+
+// t2FileKeeps agrees with the format registry: every readable format is
+// classified, and for the writable ones a SHA-256 (or, where only SHA-1
+// is taken, SHA-1) 60 s token written and read back keeps its hash and
+// step exactly when the table says so.
+func TestToken2FileKeepsMatchesRegistry(t *testing.T) {
+	neither := map[string]bool{"hex": true, "serial-secret": true, "token2-ps": true, "duo-hotp": true, "duo-yubikey": true, "yubico": true, "yubico-traditional": true}
+	dir := t.TempDir()
+	for _, f := range convert.Formats() {
+		if f.Open == nil || f.Name == testFormat { // code_test.go's own format
+			continue
+		}
+		k, listed := t2FileKeeps[f.Name]
+		if listed == neither[f.Name] {
+			t.Errorf("%s: classify it in t2FileKeeps or in this test's list of formats recording neither", f.Name)
+			continue
+		}
+		if f.Create == nil || !listed && f.Name != "hex" {
+			continue
+		}
+		roundTrip := func(h seed.Hash, n int) (*seed.Token, bool) {
+			tok := &seed.Token{Serial: "86596120001", Kind: seed.TOTP, Hash: h, Digits: 6, Period: 60, Manufacturer: "Token2", Model: "C302-i",
+				Secret: bytes.Repeat([]byte{0x5A}, n)}
+			if probs, _ := convert.Check(f.Name, tok); len(probs) > 0 {
+				for _, p := range probs {
+					if !p.Warning {
+						return nil, false
+					}
+				}
+			}
+			p := filepath.Join(dir, f.Name+h.String())
+			if _, err := convert.WriteFile(p, f.Name, []*seed.Token{tok}, &convert.Options{}); err != nil {
+				t.Fatalf("%s: write: %v", f.Name, err)
+			}
+			back, err := convert.ReadAll(p, f.Name, &convert.Options{Kind: seed.TOTP})
+			if err != nil || len(back) != 1 {
+				t.Fatalf("%s: read back: %v", f.Name, err)
+			}
+			return back[0], true
+		}
+		got256, ok256 := roundTrip(seed.SHA256, 32)
+		got1, ok1 := roundTrip(seed.SHA1, 20)
+		if !ok1 {
+			t.Errorf("%s refuses a SHA-1/60 s TOTP token", f.Name)
+			continue
+		}
+		hash := ok256 && got256.Hash == seed.SHA256 || !ok256 // SHA-256 kept, or SHA-1 only
+		period := got1.Period == 60
+		if hash != k.hash || period != k.period {
+			t.Errorf("%s: round trip keeps hash %v, period %v; t2FileKeeps says %+v", f.Name, hash, period, k)
+		}
+	}
+}
