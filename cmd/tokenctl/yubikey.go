@@ -70,7 +70,7 @@ type ykConn struct {
 func (o *ykConn) add(c *cobra.Command) {
 	c.Flags().StringVar(&o.transport, "transport", "", "hid (USB keyboard interface) or ccid (PC/SC reader, NFC); default: HID when a YubiKey is on USB, else PC/SC")
 	c.Flags().StringVar(&o.reader, "reader", "", "PC/SC reader name or part of it (ccid)")
-	c.Flags().StringVar(&o.serialStr, "serial", "", "the serial number of the key to use, when several are present")
+	c.Flags().StringVar(&o.serialStr, "serial", "", "the serial number of the key to use, when several are present (looked for on USB, then in each PC/SC reader holding a card)")
 	c.Flags().DurationVar(&o.wait, "wait", 10*time.Second, "how long to wait for a key on the PC/SC reader")
 }
 
@@ -114,6 +114,9 @@ func (o *ykConn) parse() error {
 	default:
 		return usagef("--transport %q: want hid or ccid", o.transport)
 	}
+	if o.transport == "hid" && o.reader != "" {
+		return usagef("--reader names a PC/SC reader: it goes with --transport ccid, not hid")
+	}
 	if o.serialStr != "" {
 		n, err := strconv.ParseUint(o.serialStr, 10, 32)
 		if err != nil {
@@ -141,7 +144,16 @@ func (o *ykConn) open(ctx context.Context, errw io.Writer) (*ykDevice, uint32, e
 		}
 	}
 	if len(cands) > 0 && o.reader == "" {
-		return o.openHID(cands)
+		d, serial, err := o.openHID(cands)
+		if err == nil || o.transport == "hid" || !errors.Is(err, errNoSuchSerial) {
+			return d, serial, err
+		}
+		// Not on USB: the key asked for may be on a PC/SC reader (NFC).
+		d, serial, err2 := o.openCCID(ctx, errw)
+		if err2 != nil {
+			return nil, 0, exitcode.DeviceErr(fmt.Errorf("%v; %w", err, err2))
+		}
+		return d, serial, nil
 	}
 	return o.openCCID(ctx, errw)
 }
@@ -218,6 +230,16 @@ func (o *ykConn) openCCID(ctx context.Context, errw io.Writer) (*ykDevice, uint3
 	if err != nil {
 		return nil, 0, exitcode.DeviceErr(fmt.Errorf("no YubiKey on USB HID, and PC/SC is not available: %w", err))
 	}
+	if o.serial != 0 && o.reader == "" {
+		readers, err := pc.Readers()
+		if err != nil {
+			pc.Release()
+			return nil, 0, exitcode.DeviceErr(err)
+		}
+		if len(readers) > 1 {
+			return o.openCCIDBySerial(ctx, errw, pc, readers)
+		}
+	}
 	reader, err := pc.FindReader(o.reader)
 	if err != nil {
 		pc.Release()
@@ -239,27 +261,95 @@ func (o *ykConn) openCCID(ctx context.Context, errw io.Writer) (*ykDevice, uint3
 		pc.Release()
 		return nil, 0, exitcode.DeviceErr(err)
 	}
-	closeAll := func() { card.Close(); pc.Release() }
+	d, serial, err := ccidSession(card)
+	if err != nil {
+		pc.Release()
+		return nil, 0, exitcode.DeviceErr(err)
+	}
+	if o.serial != 0 && serial != o.serial {
+		d.Close()
+		pc.Release()
+		return nil, 0, exitcode.DeviceErr(fmt.Errorf("reader %q holds YubiKey %d, not %d", reader, serial, o.serial))
+	}
+	d.close = func() { card.Close(); pc.Release() }
+	return d, serial, nil
+}
+
+// ccidSession selects the OTP application on card and reads the key's
+// status and serial: nothing is written. On failure the card is closed;
+// on success closing the device closes the card.
+func ccidSession(card *nfc.Card) (*ykDevice, uint32, error) {
+	reader := card.Reader()
 	b, err := yubikey.NewCCID(card)
 	if err != nil {
-		closeAll()
-		return nil, 0, exitcode.DeviceErr(fmt.Errorf("reader %q: %w", reader, err))
+		card.Close()
+		return nil, 0, fmt.Errorf("reader %q: %w", reader, err)
 	}
 	s, err := yubikey.NewSession(b)
 	if err != nil {
-		closeAll()
-		return nil, 0, exitcode.DeviceErr(err)
+		card.Close()
+		return nil, 0, fmt.Errorf("reader %q: %w", reader, err)
 	}
 	serial, err := s.Serial()
 	if err != nil {
-		closeAll()
-		return nil, 0, exitcode.DeviceErr(fmt.Errorf("reader %q: %w (is SERIAL_API_VISIBLE off on this key?)", reader, err))
+		card.Close()
+		return nil, 0, fmt.Errorf("reader %q: %w (is SERIAL_API_VISIBLE off on this key?)", reader, err)
 	}
-	if o.serial != 0 && serial != o.serial {
-		closeAll()
-		return nil, 0, exitcode.DeviceErr(fmt.Errorf("reader %q holds YubiKey %d, not %d", reader, serial, o.serial))
+	return &ykDevice{s: s, transport: yubikey.TransportCCID, where: reader, close: func() { card.Close() }}, serial, nil
+}
+
+// openCCIDBySerial finds the key with --serial among several PC/SC readers:
+// each reader holding a card is opened in turn, read-only (select the OTP
+// application, read the serial), and released unless it is the key asked
+// for. When no reader holds a card, it waits (--wait) for one to arrive.
+func (o *ykConn) openCCIDBySerial(ctx context.Context, errw io.Writer, pc *nfc.Context, readers []string) (*ykDevice, uint32, error) {
+	var seen []string
+	scan := func() (*ykDevice, uint32, bool) {
+		seen = seen[:0]
+		anyCard := false
+		for _, r := range readers {
+			card, err := pc.Connect(r)
+			if err != nil {
+				if nfc.Removed(err) {
+					seen = append(seen, fmt.Sprintf("%q: no card", r))
+				} else {
+					anyCard = true
+					seen = append(seen, err.Error())
+				}
+				continue
+			}
+			anyCard = true
+			d, serial, err := ccidSession(card)
+			switch {
+			case err != nil:
+				seen = append(seen, err.Error())
+			case serial != o.serial:
+				d.Close()
+				seen = append(seen, fmt.Sprintf("%q: YubiKey %d", r, serial))
+			default:
+				d.close = func() { card.Close(); pc.Release() }
+				return d, serial, true
+			}
+		}
+		return nil, 0, anyCard
 	}
-	return &ykDevice{s: s, transport: yubikey.TransportCCID, where: reader, close: closeAll}, serial, nil
+	d, serial, anyCard := scan()
+	if d == nil && !anyCard {
+		if isTerminal(errw) {
+			fmt.Fprintf(errw, "present YubiKey %d to one of the readers...\n", o.serial)
+		}
+		wctx, cancel := context.WithTimeout(ctx, o.wait)
+		_, err := pc.WaitForAnyCard(wctx, readers)
+		cancel()
+		if err == nil {
+			d, serial, _ = scan()
+		}
+	}
+	if d == nil {
+		pc.Release()
+		return nil, 0, exitcode.DeviceErr(fmt.Errorf("%w %d in any PC/SC reader: %s", errNoSuchSerial, o.serial, strings.Join(seen, "; ")))
+	}
+	return d, serial, nil
 }
 
 func parseSlot(arg string) (int, error) {

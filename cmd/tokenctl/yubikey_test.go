@@ -230,6 +230,7 @@ func TestYubiKeyUsageErrors(t *testing.T) {
 		{"yubikey", "hotp", "1", "--generate", "--counter", "17"},
 		{"yubikey", "hotp", "1", "--generate", "--digits", "7"},
 		{"yubikey", "info", "--transport", "bluetooth"},
+		{"yubikey", "info", "--transport", "hid", "--reader", "Virtual PCD 00 01"},
 		{"yubikey", "otp", "1", "--generate", "--log", "x.csv", "--log-format", "nosuch"},
 	} {
 		if code, _, _ := runCLI(t, args...); code != 2 {

@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,10 +18,16 @@ import (
 	"github.com/tokenctl/tokenctl/yubikey"
 )
 
-// inReader runs f with k in the Port1 virtual reader. A key pulled
+// inReader runs f with k in the Port1 virtual reader.
+func inReader(t *testing.T, k *yksim.Key, f func()) {
+	t.Helper()
+	inPort(t, vpcd.Port1, k, f)
+}
+
+// inPort runs f with k in the virtual reader behind port. A key pulled
 // mid-exchange by an earlier test can leave pcscd blind to the next
 // insertion: then the key is taken out a second and put in again.
-func inReader(t *testing.T, k *yksim.Key, f func()) {
+func inPort(t *testing.T, port int, k *yksim.Key, f func()) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -28,9 +36,9 @@ func inReader(t *testing.T, k *yksim.Key, f func()) {
 		t.Fatal(err)
 	}
 	defer pc.Release()
-	reader := vpcd.ReaderName(vpcd.Port1)
+	reader := vpcd.ReaderName(port)
 	for try := 0; ; try++ {
-		conn, done, err := yksim.Insert(ctx, vpcd.Port1, k)
+		conn, done, err := yksim.Insert(ctx, port, k)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -170,4 +178,55 @@ func TestYubiKeyCLIMatchesYkman(t *testing.T) {
 	if !k.Slot(1).Configured {
 		t.Fatal("slot 1 deleted with a wrong access code")
 	}
+}
+
+// TestYubiKeySerialAmongReaders: with --serial and no --reader, the key is
+// found among the PC/SC readers that hold one (here two emulated keys, one
+// in each vpcd reader): each is asked its serial without any write, the
+// others are released, and only the key asked for is programmed.
+func TestYubiKeySerialAmongReaders(t *testing.T) {
+	pcsctest.Require(t)
+	pcsctest.LockReader(t, vpcd.Port0)
+	pcsctest.LockReader(t, vpcd.Port1)
+	withHIDKeys(t) // no key on USB
+	t.Setenv("YK_HMAC", "303132333435363738393a3b3c3d3e3f40414243")
+	k0, k1 := yksim.New(yksim.Options{Serial: 3000}), yksim.New(yksim.Options{Serial: 3001})
+	inPort(t, vpcd.Port0, k0, func() {
+		inPort(t, vpcd.Port1, k1, func() {
+			for i, k := range []*yksim.Key{k1, k0, k1} {
+				code, out, errs := runCLI(t, "--json", "yubikey", "info", "--serial", strconv.Itoa(int(k.SerialNumber())))
+				var info ykInfo
+				if code != 0 || json.Unmarshal([]byte(out), &info) != nil {
+					t.Fatalf("info --serial %d (%d): exit %d: %s", k.SerialNumber(), i, code, errs)
+				}
+				want := vpcd.ReaderName(vpcd.Port0 + int(k.SerialNumber()-3000))
+				if info.Serial != k.SerialNumber() || info.Device != want || info.Transport != "ccid" {
+					t.Fatalf("info --serial %d: %+v, want the key in %s", k.SerialNumber(), info, want)
+				}
+			}
+			if code, _, errs := runCLI(t, "yubikey", "chalresp", "2", "--secret-env", "YK_HMAC", "--serial", "3000"); code != 0 {
+				t.Fatalf("chalresp --serial 3000: exit %d: %s", code, errs)
+			}
+			if !k0.Slot(2).Configured || k1.Slot(2).Configured || len(k1.ConfigAPDUs()) != 0 {
+				t.Fatalf("--serial 3000 programmed key 3000: %v, key 3001: %v (%d configuration APDUs)", k0.Slot(2).Configured, k1.Slot(2).Configured, len(k1.ConfigAPDUs()))
+			}
+			// The key not asked for was only read: SELECT and the serial.
+			for _, a := range k1.APDUs() {
+				if a[1] != 0xA4 && !(a[1] == 0x01 && a[2] == yubikey.CmdDeviceSerial) {
+					t.Fatalf("key 3001 got %x", a)
+				}
+			}
+			code, _, errs := runCLI(t, "yubikey", "info", "--serial", "3999")
+			if code != 3 || !strings.Contains(errs, "3999") || !strings.Contains(errs, "YubiKey 3000") || !strings.Contains(errs, "YubiKey 3001") {
+				t.Fatalf("an absent serial: exit %d: %s", code, errs)
+			}
+			// Another key on USB: the serial not there is looked for on PC/SC.
+			withHIDKeys(t, yksim.New(yksim.Options{Serial: 1001}))
+			code, out, errs := runCLI(t, "--json", "yubikey", "info", "--serial", "3001")
+			var info ykInfo
+			if code != 0 || json.Unmarshal([]byte(out), &info) != nil || info.Serial != 3001 || info.Transport != "ccid" {
+				t.Fatalf("--serial of a key on PC/SC while another is on USB: exit %d: %s%s", code, out, errs)
+			}
+		})
+	})
 }
