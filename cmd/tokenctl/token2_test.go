@@ -547,6 +547,15 @@ func TestToken2SyncSeedsWithoutSettings(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "sha1/60") || tok.State().Period != 60 {
 		t.Fatalf("duo-totp: exit %d %s%s", code, stdout, stderr)
 	}
+	// A step the token cannot take is invalid data (1), found before any write.
+	if err := os.WriteFile(duo, []byte("86596120077,"+hex.EncodeToString(secret)+",45\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before = tok.State().ConfigWrites
+	code, _, stderr = runCLI(t, "token2", "sync", "--reader", reader, "--seeds", duo, "--seeds-format", "duo-totp")
+	if code != 1 || !strings.Contains(stderr, "45 s step") || tok.State().ConfigWrites != before {
+		t.Fatalf("45 s step: exit %d %s", code, stderr)
+	}
 }
 
 // t2FileKeeps agrees with the format registry: every readable format is
