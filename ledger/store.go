@@ -14,7 +14,8 @@ import (
 // Every method that changes something is one transaction, durable (on disk,
 // fsync'd) when it returns nil, and serialised against every other writer
 // of the same ledger, in this process or another, so that the callbacks see
-// the latest committed state.
+// the latest committed state. Package storetest checks a backend against
+// this contract (the SQLite store runs it in TestSQLiteContract).
 type Store interface {
 	// Init creates the schema and writes the ledger's metadata. It fails
 	// with ErrInitialized when the store already holds a ledger.
