@@ -201,7 +201,7 @@ token, so a crash never loses a seed that reached a token.`,
   tokenctl ledger list --batch box-17
   tokenctl ledger export --batch box-17 --to duo --identity-file ~/keys/tokens.age -o duo.csv`,
 	}
-	c.AddCommand(newLedgerInitCmd(), newLedgerListCmd(), newLedgerShowCmd(), newLedgerExportCmd(), newLedgerImportCmd())
+	c.AddCommand(newLedgerInitCmd(), newLedgerListCmd(), newLedgerShowCmd(), newLedgerExportCmd(), newLedgerImportCmd(), newLedgerAssignCmd())
 	return c
 }
 

@@ -190,4 +190,42 @@ func TestLedgerCLI(t *testing.T) {
 	if code, _, _ := runCLI(t, "ledger", "list", "--state", "bogus"); code != 2 {
 		t.Fatal("bad state accepted")
 	}
+	mustMode600(t, pi)
+	mustMode600(t, pskcOut)
+
+	// assign: every line checked first, nothing assigned on a problem.
+	users := filepath.Join(dir, "users.csv")
+	os.WriteFile(users, []byte("serial,user\n86596120001,alice@example.com\n# handed out later\n86596120009,bob@example.com\n86596120001,carol@example.com\n"), 0o600)
+	code, _, errOut = runCLI(t, "ledger", "assign", "--file", users)
+	if code != 1 || !strings.Contains(errOut, users+":4: serial: 86596120009 is not in the ledger") ||
+		!strings.Contains(errOut, users+":5: serial: 86596120001 given twice (first at "+users+":2)") {
+		t.Fatalf("assign with bad lines: %d %s", code, errOut)
+	}
+	if _, out, _ := runCLI(t, "ledger", "show", "86596120001"); !strings.Contains(out, "user:        -") {
+		t.Fatal("a refused assign file assigned a user")
+	}
+	os.WriteFile(users, []byte("serial,user\n86596120001,alice@example.com\n86596120002,bob@example.com\n"), 0o600)
+	if code, out, errOut := runCLI(t, "ledger", "assign", "--file", users); code != 0 || !strings.Contains(out, "2 tokens assigned") {
+		t.Fatalf("assign: %d %s %s", code, out, errOut)
+	}
+	if code, _, errOut := runCLI(t, "ledger", "assign", "86596120003", "dave@example.com"); code != 0 {
+		t.Fatalf("assign one: %s", errOut)
+	}
+	if code, _, _ := runCLI(t, "ledger", "assign", "86596120003"); code != 2 {
+		t.Fatal("assign without a user accepted")
+	}
+	if _, out, _ := runCLI(t, "ledger", "show", "86596120002"); !strings.Contains(out, "user:        bob@example.com") || !strings.Contains(out, "assigned by alice: bob@example.com") {
+		t.Fatalf("show after assign: %s", out)
+	}
+	// Entra's export carries the assigned users as UPNs.
+	entraOut := filepath.Join(dir, "entra-out.csv")
+	if code, _, errOut := runCLI(t, "ledger", "export", "--to", "entra", "-o", entraOut, "--identity-file", key); code != 0 {
+		t.Fatal(errOut)
+	}
+	mustMode600(t, entraOut)
+	got := readSeeds(t, entraOut, "entra", nil)
+	if len(got) != 6 || got["86596120001"].User != "alice@example.com" || got["86596120003"].User != "dave@example.com" || got["86596120004"].User != "" ||
+		!bytes.Equal(got["86596120002"].Secret, vendor["86596120002"].Secret) {
+		t.Fatalf("entra export: %d tokens, users %q %q", len(got), got["86596120001"].User, got["86596120003"].User)
+	}
 }
