@@ -40,8 +40,7 @@
 // sealing every record under one symmetric data key because it splits the
 // two powers: a provisioning station records new tokens with the public
 // key alone and never holds anything that can read the ledger back; only
-// export, show --secrets and resuming a crashed token need the private
-// key. The private key is kept either in an identity file written by
+// export and resuming a crashed token need the private key. The private key is kept either in an identity file written by
 // 'tokenctl ledger init' (0600, away from the ledger), or inside the
 // ledger's metadata, encrypted to a passphrase with age's scrypt
 // recipient, or both. The passphrase is thus stretched once per process

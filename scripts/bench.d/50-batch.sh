@@ -30,5 +30,5 @@ awk -v n=$n -v total=$(( (end - start) / 1000000 )) '
   /"outcome":"programmed"/ { match($0, /"ms":[0-9.]+/); s += substr($0, RSTART + 5, RLENGTH - 5); k++ }
   END {
     printf "tokenctl batch token2 through pcscd: %d tokens in %.1f s (%.0f ms per token, paced by the emulated insert/remove cycle)\n", k, total / 1000, total / n
-    printf "  from card presented to final record (connect, 5 APDUs, 2 fsync'\''d ledger commits): %.1f ms per token\n", s / k
+    printf "  from serial read to final record (challenge, authenticate, configuration, seed APDUs and 2 fsync'\''d ledger commits): %.1f ms per token\n", s / k
   }' "$dir/batch.jsonl"
