@@ -114,6 +114,12 @@ func TestBatchToken2CLI(t *testing.T) {
 		if g == nil || !bytes.Equal(g.Secret, st.Seed) || len(st.Seed) != 32 || st.Hash != seed.SHA256 || st.Period != 60 || g.EffectivePeriod() != 60 {
 			t.Fatalf("token %s: export and emulator differ", st.Serial)
 		}
+		// The batch's report and its messages carry no seed.
+		for _, enc := range []string{seed.EncodeHex(st.Seed), strings.ToLower(seed.EncodeHex(st.Seed)), seed.EncodeBase32(st.Seed), string(st.Seed)} {
+			if strings.Contains(out, enc) || strings.Contains(errOut, enc) {
+				t.Fatalf("token %s: its seed is in the batch's output", st.Serial)
+			}
+		}
 	}
 }
 
