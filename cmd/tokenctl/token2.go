@@ -548,7 +548,8 @@ unless --length). The clock is the host's, or --time.
 
 With -o FILE --to FORMAT the token is appended to a seed file in any
 writable format (Duo, Entra, privacyIDEA, PSKC...) once the token has
-confirmed both writes. Everything about the file is checked before the
+confirmed both writes. --generate needs -o: burn never prints a seed, and
+the token cannot give it back. Everything about the file is checked before the
 token is touched; if the file still cannot be written afterwards, the token
 is saved to a 0600 rescue file and its name printed. The serial is printed
 on standard output.`,
@@ -571,6 +572,11 @@ on standard output.`,
 			if generate {
 				if length < token2.MinSeedLen || length > token2.MaxSeedLen {
 					return usagef("--length %d: Token2 tokens take %d to %d bytes", length, token2.MinSeedLen, token2.MaxSeedLen)
+				}
+				if out.path == "" {
+					// burn prints no seed (only the serial and settings),
+					// and the token cannot give it back.
+					return usagef("--generate without -o FILE --to FORMAT would burn a seed that is kept nowhere: record it with -o FILE --to FORMAT, or make it first (tokenctl seed generate ... -o F) and burn it with --secret-file")
 				}
 				if secret, err = seed.Generate(length); err != nil {
 					return err

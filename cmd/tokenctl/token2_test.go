@@ -244,7 +244,8 @@ func TestToken2PulledAfterConfig(t *testing.T) {
 func TestToken2UnknownModelRefused(t *testing.T) {
 	s := &simt2.Stream{FirstSerial: "86592020001"} // a C202: not programmable
 	reader := withToken2(t, s)
-	code, _, stderr := runCLI(t, "token2", "burn", "--reader", reader, "--wait", "--generate")
+	out := filepath.Join(t.TempDir(), "duo.csv")
+	code, _, stderr := runCLI(t, "token2", "burn", "--reader", reader, "--wait", "--generate", "-o", out, "--to", "duo")
 	if code != 3 || !strings.Contains(stderr, "not a known programmable Token2 model") {
 		t.Fatalf("exit %d %s", code, stderr)
 	}
@@ -608,5 +609,30 @@ func TestToken2FileKeepsMatchesRegistry(t *testing.T) {
 		if hash != k.hash || period != k.period {
 			t.Errorf("%s: round trip keeps hash %v, period %v; t2FileKeeps says %+v", f.Name, hash, period, k)
 		}
+	}
+}
+
+// burn --generate without -o would put a seed in the token and nowhere
+// else: refused as a usage error before the token is touched.
+func TestToken2GenerateNeedsOutput(t *testing.T) {
+	s := &simt2.Stream{}
+	reader := withToken2(t, s)
+	for _, args := range [][]string{
+		{"token2", "burn", "--reader", reader, "--wait", "--generate"},
+		{"--json", "token2", "burn", "--reader", reader, "--wait", "--generate", "--length", "32", "--hash", "sha256"},
+	} {
+		code, stdout, stderr := runCLI(t, args...)
+		if code != 2 || !strings.Contains(stderr, "--generate without -o FILE --to FORMAT") || stdout != "" {
+			t.Fatalf("%v: exit %d %s%s", args, code, stdout, stderr)
+		}
+	}
+	for i := 0; len(s.Tokens()) == 0; i++ {
+		if i == 100 {
+			t.Fatal("the emulated token never went in")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if st := s.Tokens()[0].State(); st.APDUs != 0 {
+		t.Fatalf("%d APDUs sent", st.APDUs)
 	}
 }
