@@ -328,10 +328,6 @@ func (p *pipe) input(src source, ff **Format) error {
 	}
 	o := *p.o
 	o.lint = (*ff).Name == p.to.Name
-	if (*ff).Name == "token2-ps" && o.Period == 0 && o.Kind != seed.HOTP {
-		p.problem(&seed.FieldError{File: display, Field: "step", Warning: true,
-			Msg: "Token2's script drops the time step: assuming 30 s (give --period 60 for 60-second tokens)"})
-	}
 	rd, err := (*ff).Open(br, display, &o)
 	if err != nil {
 		return err

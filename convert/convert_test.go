@@ -315,22 +315,26 @@ func TestStreamingAllocations(t *testing.T) {
 	}
 }
 
-// Token2's script output has no step: a TOTP conversion is warned that 30 s
-// is assumed; an HOTP one (--kind hotp) has no step to assume.
+// Token2's script output has no step: a TOTP conversion is warned, once,
+// on the first token's line, that 30 s is assumed; an HOTP one (--kind
+// hotp) has no step to assume.
 func TestToken2PSStepWarning(t *testing.T) {
-	in := "86596120001 3132333435363738393031323334353637383930\n"
+	in := "\n86596120001 3132333435363738393031323334353637383930\n86596120002 3132333435363738393031323334353637383930\n"
 	for _, c := range []struct {
 		kind     seed.Kind
 		warnings int
 		out      string
 	}{
-		{seed.KindUnknown, 1, "86596120001,3132333435363738393031323334353637383930,30\n"},
-		{seed.HOTP, 0, "86596120001,3132333435363738393031323334353637383930,0\n"},
+		{seed.KindUnknown, 1, "86596120001,3132333435363738393031323334353637383930,30\n86596120002,3132333435363738393031323334353637383930,30\n"},
+		{seed.HOTP, 0, "86596120001,3132333435363738393031323334353637383930,0\n86596120002,3132333435363738393031323334353637383930,0\n"},
 	} {
 		var out bytes.Buffer
 		rep, err := Run([]string{"-"}, "token2-ps", "duo", "", &Options{Kind: c.kind, Stdin: strings.NewReader(in), Stdout: &out})
 		if err != nil || rep.Warnings != c.warnings || out.String() != c.out {
 			t.Errorf("kind %v: %v, %d warnings %+v, %q", c.kind, err, rep.Warnings, rep.Problems, out.String())
+		}
+		if c.warnings > 0 && (rep.Problems[0].Line != 2 || rep.Problems[0].Field != "step") {
+			t.Errorf("warning not on the first token's line: %+v", rep.Problems)
 		}
 	}
 }

@@ -160,7 +160,7 @@ func TestRoundTrip(t *testing.T) {
 func TestDuoGenericNeedsKind(t *testing.T) {
 	f := lookup(t, "duo")
 	_, probs := readAll(t, f, "1,3132333435363738393031323334353637383930,30\n", Options{})
-	want := "in.csv: token type: a Duo file does not say whether its tokens are HOTP or TOTP: read it as duo-hotp or duo-totp (or give --kind)"
+	want := "in.csv: token type: not on any line: a Duo file does not say whether its tokens are HOTP or TOTP (serial,hex,n either way): read it as duo-hotp or duo-totp (or give --kind)"
 	if len(probs) != 1 || probs[0] != want {
 		t.Fatalf("got %q", probs)
 	}
@@ -264,9 +264,16 @@ func TestToken2PS(t *testing.T) {
 	bad := good + "C"
 	in := "86596120001 " + good + "\r\n86596120002 " + bad + "\n86596120003 " + strings.ToLower(good) + "\n"
 	toks, probs := readAll(t, lookup(t, "token2-ps"), in, Options{})
-	want := []string{"in.csv:2: secret: 65 hex digits: " + token2Script}
+	// The step the script drops is said once, on the first token's line.
+	want := []string{"in.csv:1: step: Token2's script drops the time step: 30 s assumed for every token of this file (give --period 60 for 60-second tokens) (warning)",
+		"in.csv:2: secret: 65 hex digits: " + token2Script}
 	if !reflect.DeepEqual(probs, want) {
 		t.Fatalf("got %q", probs)
+	}
+	for _, o := range []Options{{Period: 60}, {Kind: seed.HOTP}} {
+		if _, probs := readAll(t, lookup(t, "token2-ps"), in, o); len(probs) != 1 {
+			t.Fatalf("%+v: %q", o, probs)
+		}
 	}
 	if len(toks) != 3 || toks[0].Kind != seed.TOTP || len(toks[0].Secret) != 32 || toks[1].Secret != nil {
 		t.Fatalf("tokens %v", toks)

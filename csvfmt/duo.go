@@ -29,7 +29,7 @@ func duoFormat(name string, kind seed.Kind) Format {
 			}
 			if k != seed.HOTP && k != seed.TOTP {
 				return &fatal{err: &FileError{&seed.FieldError{File: file, Field: "token type",
-					Msg: "a Duo file does not say whether its tokens are HOTP or TOTP: read it as duo-hotp or duo-totp (or give --kind)"}}}
+					Msg: "not on any line: a Duo file does not say whether its tokens are HOTP or TOTP (serial,hex,n either way): read it as duo-hotp or duo-totp (or give --kind)"}}}
 			}
 			return &duoReader{rows: newRows(r, file), o: o, kind: k}
 		},

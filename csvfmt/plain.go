@@ -133,7 +133,8 @@ func token2PSFormat() Format {
 
 type t2Reader struct {
 	*rows
-	o Options
+	o      Options
+	warned bool // the assumed step was said (on the first token)
 }
 
 func (r *t2Reader) Read() (*seed.Token, int, error) {
@@ -154,6 +155,11 @@ func (r *t2Reader) Read() (*seed.Token, int, error) {
 	k := r.o.Kind
 	if k == seed.KindUnknown {
 		k = seed.TOTP
+	}
+	if k == seed.TOTP && r.o.Period == 0 && !r.warned {
+		// Said once, on the first token: it holds for the whole file.
+		r.warned = true
+		p.warn("step", "Token2's script drops the time step: 30 s assumed for every token of this file (give --period 60 for 60-second tokens)")
 	}
 	t, spare := r.token(seed.Token{Serial: string(f[0]), Kind: k, Hash: seed.SHA1, Digits: digitsOr(r.o), Period: r.o.Period})
 	sec, err := decodeHexInto(spare, f[1])

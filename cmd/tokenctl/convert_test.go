@@ -140,7 +140,7 @@ func TestConvertBrokenCorpus(t *testing.T) {
 			[]string{"IN:1: secret: not hex: odd number of hex digits (41); Token2's PowerShell converter (Base32toHex-Convert.ps1) writes such hex from base32 seeds: convert the vendor's original base32 file instead"}},
 		{"Token2 script odd hex", "token2-ps", "duo",
 			"86596120001 " + strings.Repeat("AB", 32) + "C\n",
-			[]string{"IN: step: Token2's script drops the time step: assuming 30 s (give --period 60 for 60-second tokens) (warning)",
+			[]string{"IN:1: step: Token2's script drops the time step: 30 s assumed for every token of this file (give --period 60 for 60-second tokens) (warning)",
 				"IN:1: secret: 65 hex digits: odd number of hex digits: the corruption of Token2's PowerShell converter (Base32toHex-Convert.ps1) on base32 seeds whose length is not a whole number of bytes; convert the vendor's original base32 file instead"}},
 		{"missing Entra header", "entra", "duo",
 			",1001," + cvB32 + ",30,T,M\n",
