@@ -2,9 +2,11 @@ package convert
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -161,5 +163,76 @@ func TestNoTokensRefused(t *testing.T) {
 	p := filepath.Join(dir, "e.csv")
 	if _, err := WriteFile(p, "entra", nil, nil); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// flipMAC alters the n-th (0-based) ValueMAC of a container.
+func flipMAC(t *testing.T, data []byte, n int) []byte {
+	t.Helper()
+	ms := regexp.MustCompile(`<pskc:ValueMAC>([^<]+)<`).FindAllSubmatchIndex(data, -1)
+	if n >= len(ms) {
+		t.Fatalf("%d MACs", len(ms))
+	}
+	m := ms[n]
+	mac, _ := base64.StdEncoding.DecodeString(string(data[m[2]:m[3]]))
+	mac[0] ^= 1
+	return append(append(append([]byte{}, data[:m[2]]...), base64.StdEncoding.EncodeToString(mac)...), data[m[3]:]...)
+}
+
+// A PSKC file whose first and third keys of three have altered MACs: each
+// is that key's error, and the second key is read (before: the first
+// key's failure was taken for a wrong key, and keys 2 and 3 were never
+// read). With every MAC altered, the file is refused as a wrong key.
+func TestPSKCTamperedKeysAreRowErrors(t *testing.T) {
+	dir := t.TempDir()
+	key := bytes.Repeat([]byte{0xA5}, 16)
+	data := pskcFile(t, filepath.Join(dir, "ok.pskcxml"), pskc.WriterOptions{Key: key}, 3)
+	in := filepath.Join(dir, "in.pskcxml")
+	os.WriteFile(in, flipMAC(t, flipMAC(t, data, 2), 0), 0o600)
+	out := filepath.Join(dir, "out.csv")
+	rep, err := Run([]string{in}, "pskc", "duo", out, &Options{PSKCKey: key})
+	if !errors.Is(err, ErrInvalid) || rep.Read != 3 || rep.Errors != 2 || rep.Rejected != 2 {
+		t.Fatalf("%v %+v", err, rep)
+	}
+	for _, p := range rep.Problems {
+		if p.Fatal || p.Field != "Secret" || p.Message != "cannot decrypt: MAC does not match: the value was altered" {
+			t.Fatalf("%+v", rep.Problems)
+		}
+	}
+	rep, err = Run([]string{in}, "pskc", "duo", out, &Options{PSKCKey: key, SkipInvalid: true})
+	if err != nil || rep.Written != 1 || rep.Rejected != 2 {
+		t.Fatalf("%v %+v", err, rep)
+	}
+	if b, _ := os.ReadFile(out); string(b) != "P2,3132333435363738393031323334353637383930,2\n" {
+		t.Fatalf("%q", b)
+	}
+	all := filepath.Join(dir, "all.pskcxml")
+	os.WriteFile(all, flipMAC(t, flipMAC(t, flipMAC(t, data, 2), 1), 0), 0o600)
+	rep, err = Run([]string{all}, "pskc", "duo", filepath.Join(dir, "o2.csv"), &Options{PSKCKey: key, SkipInvalid: true})
+	if !errors.Is(err, ErrInvalid) || rep.Written != 0 || !rep.Problems[len(rep.Problems)-1].Fatal ||
+		!strings.Contains(rep.Problems[len(rep.Problems)-1].Message, "wrong key or password, or the file was altered") {
+		t.Fatalf("%v %+v", err, rep)
+	}
+}
+
+// Every problem of a PSKC key is reported, each on its element's line.
+func TestPSKCKeyProblemsAllReported(t *testing.T) {
+	in := `<?xml version="1.0" encoding="UTF-8"?>
+<KeyContainer Version="1.0" xmlns="urn:ietf:params:xml:ns:keyprov:pskc">
+ <KeyPackage>
+  <DeviceInfo><SerialNo>42</SerialNo></DeviceInfo>
+  <Key Id="42" Algorithm="urn:ietf:params:xml:ns:keyprov:pskc:hotp">
+   <AlgorithmParameters><ResponseFormat Encoding="DECIMAL" Length="six"/></AlgorithmParameters>
+   <Data>
+    <Secret><PlainValue>MTIzNDU2Nzg5MDEyMzQ1Njc4OTA=</PlainValue></Secret>
+    <Counter><PlainValue>twelve!</PlainValue></Counter>
+   </Data>
+  </Key>
+ </KeyPackage>
+</KeyContainer>
+`
+	rep, err := Run([]string{"-"}, "pskc", "duo", "", &Options{Stdin: strings.NewReader(in), Stdout: &bytes.Buffer{}})
+	if !errors.Is(err, ErrInvalid) || rep.Read != 1 || len(rep.Problems) != 2 || rep.Problems[0].Line != 6 || rep.Problems[1].Line != 9 || rep.Problems[1].Field != "Counter" {
+		t.Fatalf("%v %+v", err, rep)
 	}
 }

@@ -109,6 +109,15 @@ func (p *pskcReader) Read() (*seed.Token, int, error) {
 			}
 			return nil, e.Line, &csvfmt.FileError{FieldError: fe}
 		}
+		var all pskc.KeyErrors
+		if errors.As(err, &all) {
+			// Every problem of the key, each on its own line.
+			probs := make(csvfmt.Problems, len(all))
+			for i, e := range all {
+				probs[i] = &seed.FieldError{File: p.file, Line: e.Line, Field: e.Field, Msg: e.Msg}
+			}
+			return nil, e.Line, probs
+		}
 		return nil, e.Line, fe
 	}
 	defer k.Wipe()

@@ -54,6 +54,28 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// KeyErrors is every problem of one key, in document order, when there is
+// more than one; none is Fatal. It unwraps to its *Error elements
+// (errors.As finds the first, errors.Is looks at all).
+type KeyErrors []*Error
+
+func (l KeyErrors) Error() string {
+	s := make([]string, len(l))
+	for i, e := range l {
+		s[i] = e.Error()
+	}
+	return strings.Join(s, "\n")
+}
+
+// Unwrap returns the elements.
+func (l KeyErrors) Unwrap() []error {
+	out := make([]error, len(l))
+	for i, e := range l {
+		out[i] = e
+	}
+	return out
+}
+
 // Container describes the KeyContainer element and its encryption, as
 // far as it has been read.
 type Container struct {
@@ -102,6 +124,11 @@ type Reader struct {
 	resolved     bool
 	key, macKey  []byte
 	anyDecrypted bool
+	// values refused for a MAC mismatch before any value verified, and
+	// the line of the first: if none verifies by the end, the credential
+	// was wrong after all (see decryptValue).
+	unverified     int
+	unverifiedLine int
 }
 
 type queued struct {
@@ -156,8 +183,9 @@ func (r *Reader) fail(line int, field, msg string, cause error) error {
 }
 
 // Next returns the next key. It returns io.EOF after the last one. An
-// *Error that is not Fatal concerns that key only; call Next again for the
-// following ones. After a fatal error Next keeps returning it.
+// *Error that is not Fatal (or KeyErrors, for a key with several problems)
+// concerns that key only; call Next again for the following ones. After a
+// fatal error Next keeps returning it.
 func (r *Reader) Next() (*Key, error) {
 	for {
 		if len(r.queue) > 0 {
@@ -187,6 +215,9 @@ func (r *Reader) Next() (*Key, error) {
 				return nil, err
 			}
 		default:
+			if r.unverified > 0 && !r.anyDecrypted {
+				return nil, r.fail(r.unverifiedLine, "ValueMAC", fmt.Sprintf("no value's MAC matches (%d %s failed): wrong key or password, or the file was altered", r.unverified, plural(r.unverified, "value")), errors.Join(ErrWrongCredential, ErrMAC))
+			}
 			return nil, io.EOF
 		}
 	}
@@ -403,11 +434,14 @@ func (r *Reader) containerAlg() string {
 
 // ---- credentials ----
 
-func (r *Reader) encLine() int {
+// encLine is the line a problem with the encryption key is reported on:
+// the EncryptionKey element, or the line of the value that needs the key
+// when the file has none.
+func (r *Reader) encLine(value int) int {
 	if r.encNode != nil {
 		return r.encNode.line
 	}
-	return 0
+	return value
 }
 
 func (r *Reader) keyName() string {
@@ -417,31 +451,31 @@ func (r *Reader) keyName() string {
 	return ""
 }
 
-// resolveKey finds the encryption key: given, or derived from the password.
-// Its errors are fatal.
-func (r *Reader) resolveKey() error {
+// resolveKey finds the encryption key: given, or derived from the password,
+// for the encrypted value on line. Its errors are fatal.
+func (r *Reader) resolveKey(line int) error {
 	if r.resolved {
 		return r.fatal
 	}
 	r.resolved = true
 	d := r.c.Derivation
 	if r.encNode != nil && r.encNode.find("X509Data") != nil {
-		return r.fail(r.encLine(), "EncryptionKey", "the file is encrypted to an X.509 certificate (asymmetric encryption), which tokenctl does not decrypt", ErrUnsupported)
+		return r.fail(r.encLine(line), "EncryptionKey", "the file is encrypted to an X.509 certificate (asymmetric encryption), which tokenctl does not decrypt", ErrUnsupported)
 	}
 	switch {
 	case r.opts.Key == nil && r.opts.Password == nil:
 		if d != nil {
-			return r.fail(r.encLine(), "EncryptionKey", "the file is password-encrypted (PBKDF2)"+r.keyName()+"; no password given", ErrNoCredential)
+			return r.fail(r.encLine(line), "EncryptionKey", "the file is password-encrypted (PBKDF2)"+r.keyName()+"; no password given", ErrNoCredential)
 		}
-		return r.fail(r.encLine(), "EncryptionKey", "the file is encrypted with a pre-shared key"+r.keyName()+"; no key given", ErrNoCredential)
+		return r.fail(r.encLine(line), "EncryptionKey", "the file is encrypted with a pre-shared key"+r.keyName()+"; no key given", ErrNoCredential)
 	case r.opts.Key != nil:
 		r.key = r.opts.Key
 	default:
 		if d == nil {
-			return r.fail(r.encLine(), "EncryptionKey", "the file is encrypted with a pre-shared key"+r.keyName()+", not a password; give the key", ErrNoCredential)
+			return r.fail(r.encLine(line), "EncryptionKey", "the file is encrypted with a pre-shared key"+r.keyName()+", not a password; give the key", ErrNoCredential)
 		}
 		if f := fragment(d.Algorithm); f != "pbkdf2" {
-			return r.fail(r.encLine(), "KeyDerivationMethod", fmt.Sprintf("unsupported key derivation %q (want PBKDF2)", d.Algorithm), ErrUnsupported)
+			return r.fail(r.encLine(line), "KeyDerivationMethod", fmt.Sprintf("unsupported key derivation %q (want PBKDF2)", d.Algorithm), ErrUnsupported)
 		}
 		var missing []string
 		if len(d.Salt) == 0 {
@@ -454,17 +488,17 @@ func (r *Reader) resolveKey() error {
 			missing = append(missing, "KeyLength")
 		}
 		if len(missing) > 0 {
-			return r.fail(r.encLine(), "EncryptionKey", "incomplete PBKDF2 parameters: no "+strings.Join(missing, ", no "), nil)
+			return r.fail(r.encLine(line), "EncryptionKey", "incomplete PBKDF2 parameters: no "+strings.Join(missing, ", no "), nil)
 		}
 		if d.Iterations > MaxIterations {
-			return r.fail(r.encLine(), "PBKDF2-params/IterationCount", fmt.Sprintf("%d iterations, more than the %d this reader allows", d.Iterations, MaxIterations), nil)
+			return r.fail(r.encLine(line), "PBKDF2-params/IterationCount", fmt.Sprintf("%d iterations, more than the %d this reader allows", d.Iterations, MaxIterations), nil)
 		}
 		if d.KeyLength > maxDerivedKey {
-			return r.fail(r.encLine(), "PBKDF2-params/KeyLength", fmt.Sprintf("%d bytes, more than %d", d.KeyLength, maxDerivedKey), nil)
+			return r.fail(r.encLine(line), "PBKDF2-params/KeyLength", fmt.Sprintf("%d bytes, more than %d", d.KeyLength, maxDerivedKey), nil)
 		}
 		k, err := pbkdf2Key(r.opts.Password, d.Salt, d.Iterations, d.KeyLength, d.PRF)
 		if err != nil {
-			return r.fail(r.encLine(), "PBKDF2-params", err.Error(), err)
+			return r.fail(r.encLine(line), "PBKDF2-params", err.Error(), err)
 		}
 		r.key = k
 	}
@@ -473,11 +507,11 @@ func (r *Reader) resolveKey() error {
 
 // resolveMACKey decrypts the MACKey, or falls back to the encryption key
 // as old files do. Errors are fatal.
-func (r *Reader) resolveMACKey() ([]byte, error) {
+func (r *Reader) resolveMACKey(line int) ([]byte, error) {
 	if r.macKey != nil {
 		return r.macKey, nil
 	}
-	if err := r.resolveKey(); err != nil {
+	if err := r.resolveKey(line); err != nil {
 		return nil, err
 	}
 	ev := r.macKeyEV
@@ -542,8 +576,23 @@ func (r *Reader) keyErr(n *node, field, msg string, cause error) *Error {
 	return r.errAt(n.line, field, msg, false, cause)
 }
 
+// parseKey reads one Key element. Its problems are all reported, as one
+// *Error or KeyErrors; a fatal one ends it at once.
 func (r *Reader) parseKey(kn *node, dev *Device) (*Key, error) {
 	k := &Key{Line: kn.line, Device: dev}
+	var errs KeyErrors
+	// bad records a problem and reports whether it is fatal.
+	bad := func(err error) bool {
+		var e *Error
+		if !errors.As(err, &e) {
+			e = r.keyErr(kn, "Key", err.Error(), err)
+		}
+		if e.Fatal {
+			return true
+		}
+		errs = append(errs, e)
+		return false
+	}
 	k.ID = kn.get("Id", "KeyId", "SecretId")
 	k.Algorithm = kn.get("Algorithm", "KeyAlgorithm", "SecretAlgorithm")
 	k.Issuer, _ = kn.textOf("Issuer")
@@ -557,13 +606,13 @@ func (r *Reader) parseKey(kn *node, dev *Device) (*Key, error) {
 		f := &Format{Encoding: cf.get("Encoding", "Format")}
 		var err error
 		if f.Min, err = intAttr(cf, "Min"); err != nil {
-			return nil, r.keyErr(cf, "ChallengeFormat", err.Error(), nil)
+			bad(r.keyErr(cf, "ChallengeFormat", err.Error(), nil))
 		}
 		if f.Max, err = intAttr(cf, "Max"); err != nil {
-			return nil, r.keyErr(cf, "ChallengeFormat", err.Error(), nil)
+			bad(r.keyErr(cf, "ChallengeFormat", err.Error(), nil))
 		}
 		if f.CheckDigits, err = boolAttr(cf, "CheckDigits", "CheckDigit"); err != nil {
-			return nil, r.keyErr(cf, "ChallengeFormat", err.Error(), nil)
+			bad(r.keyErr(cf, "ChallengeFormat", err.Error(), nil))
 		}
 		k.Challenge = f
 	}
@@ -571,24 +620,27 @@ func (r *Reader) parseKey(kn *node, dev *Device) (*Key, error) {
 		k.Response.Encoding = rf.get("Encoding", "Format")
 		var err error
 		if k.Response.Length, err = intAttr(rf, "Length"); err != nil {
-			return nil, r.keyErr(rf, "ResponseFormat", err.Error(), nil)
+			bad(r.keyErr(rf, "ResponseFormat", err.Error(), nil))
 		}
 		if k.Response.CheckDigits, err = boolAttr(rf, "CheckDigits", "CheckDigit"); err != nil {
-			return nil, r.keyErr(rf, "ResponseFormat", err.Error(), nil)
+			bad(r.keyErr(rf, "ResponseFormat", err.Error(), nil))
 		}
 	}
 	if err := r.parsePolicy(kn, k); err != nil {
-		return nil, err
+		bad(err)
 	}
 
-	// Data: RFC 6030 elements, then the drafts' <Data Name="…">. A value
-	// that fails after the secret was read drops the key: wipe the secret.
+	// Data: RFC 6030 elements, then the drafts' <Data Name="…">. A key
+	// with a problem is dropped: wipe what was decrypted of it.
+	fail := func(err error) (*Key, error) {
+		k.Wipe()
+		return nil, err
+	}
 	if data := kn.find("Data"); data != nil {
 		for _, f := range dataFields {
 			if el := data.find(f.elem); el != nil {
-				if err := r.parseData(k, f.field, el); err != nil {
-					k.Wipe()
-					return nil, err
+				if err := r.parseData(k, f.field, el); err != nil && bad(err) {
+					return fail(err)
 				}
 			}
 		}
@@ -602,12 +654,17 @@ func (r *Reader) parseKey(kn *node, dev *Device) (*Key, error) {
 		if field == "" {
 			continue
 		}
-		if err := r.parseData(k, field, data); err != nil {
-			k.Wipe()
-			return nil, err
+		if err := r.parseData(k, field, data); err != nil && bad(err) {
+			return fail(err)
 		}
 	}
-	return k, nil
+	switch len(errs) {
+	case 0:
+		return k, nil
+	case 1:
+		return fail(errs[0])
+	}
+	return fail(errs)
 }
 
 var dataFields = []struct{ elem, field string }{
@@ -783,10 +840,16 @@ func setInt(k *Key, field string, v int64, negErr error) error {
 }
 
 // decryptValue decrypts and authenticates one encrypted value. A failure
-// before any value has decrypted means the credential is wrong: that is
-// fatal. Later failures concern the one value (it was altered).
+// before any value has decrypted and verified may mean that the credential
+// is wrong, which is fatal; but a value that decrypts cleanly (valid
+// padding, key-wrap integrity) under the MAC key that decrypted, and only
+// fails its MAC, had its MAC altered: that is the value's own error (a
+// wrong key passes both checks once in 65536 tries, once in 256 for files
+// without a MACKey), and the read goes on. If no value verifies by the
+// end, Next reports a wrong credential after all. Failures after a value
+// verified concern the one value (it was altered).
 func (r *Reader) decryptValue(field string, el *node, ev *encValue, mac []byte) ([]byte, error) {
-	if err := r.resolveKey(); err != nil {
+	if err := r.resolveKey(el.line); err != nil {
 		return nil, err
 	}
 	alg := ev.alg
@@ -809,7 +872,7 @@ func (r *Reader) decryptValue(field string, el *node, ev *encValue, mac []byte) 
 		if h, err = macHash(r.c.MACAlgorithm); err != nil {
 			return nil, r.keyErr(el, field+"/ValueMAC", "MACMethod: "+err.Error(), err)
 		}
-		if macKey, err = r.resolveMACKey(); err != nil {
+		if macKey, err = r.resolveMACKey(el.line); err != nil {
 			return nil, err
 		}
 	} else if spec.cbc && r.macNode != nil {
@@ -842,7 +905,13 @@ func (r *Reader) decryptValue(field string, el *node, ev *encValue, mac []byte) 
 		}
 	}
 	if !r.anyDecrypted {
-		return nil, r.fail(el.line, field, "cannot decrypt: wrong key or password, or the file was altered ("+what+")", errors.Join(ErrWrongCredential, bad))
+		if bad != ErrMAC || derr != nil {
+			return nil, r.fail(el.line, field, "cannot decrypt: wrong key or password, or the file was altered ("+what+")", errors.Join(ErrWrongCredential, bad))
+		}
+		if r.unverified == 0 {
+			r.unverifiedLine = el.line
+		}
+		r.unverified++
 	}
 	return nil, r.keyErr(el, field, "cannot decrypt: "+what+": the value was altered", bad)
 }
@@ -905,6 +974,13 @@ func binaryInt(b []byte) (int64, error) {
 		return 0, fmt.Errorf("integer out of range")
 	}
 	return int64(v), nil
+}
+
+func plural(n int, s string) string {
+	if n == 1 {
+		return s
+	}
+	return s + "s"
 }
 
 func quoteShort(s string) string {

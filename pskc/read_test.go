@@ -76,6 +76,23 @@ func TestMalformedInput(t *testing.T) {
 	}
 }
 
+// A key with several problems reports them all, each at its element.
+func TestKeyReportsEveryProblem(t *testing.T) {
+	in := fmt.Sprintf(plainHOTP, AlgHOTP, `<ResponseFormat Encoding="DECIMAL" Length="six"/>`, "<Counter><PlainValue>twelve!</PlainValue></Counter>")
+	in = strings.Replace(in, "MTIzNDU2", "MT!zNDU2", 1)
+	_, err := readString(in, Options{})
+	var l KeyErrors
+	if !errors.As(err, &l) || len(l) != 3 {
+		t.Fatalf("%v", err)
+	}
+	want := []string{`t.pskc:6: ResponseFormat: Length: "six" is not an integer`, "t.pskc:8: Secret/PlainValue: not base64", `t.pskc:9: Counter: "twelve!" is not an integer (decimal, or base64 of digits or of a big-endian number)`}
+	for i, e := range l {
+		if e.Fatal || e.Error() != want[i] {
+			t.Errorf("%d: %v, want %s", i, e, want[i])
+		}
+	}
+}
+
 func TestEncodingsAndBOM(t *testing.T) {
 	ok := fmt.Sprintf(plainHOTP, AlgHOTP, "", "")
 	latin := strings.Replace(strings.Replace(ok, `encoding="UTF-8"`, `encoding="ISO-8859-1"`, 1), "Acme", "Acm\xe9", 1)

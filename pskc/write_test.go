@@ -265,6 +265,67 @@ func TestTamperedValues(t *testing.T) {
 	}
 }
 
+// With the MAC key decrypted and a value that decrypts cleanly, an altered
+// MAC is that key's error even on the first key: the read goes on (before,
+// a first key failing its MAC stopped the read as a wrong credential, and
+// the keys after it were never read). If no value verifies at all, the
+// end of the file reports a wrong credential after all.
+func TestTamperedFirstKeyReadsOn(t *testing.T) {
+	key := bytes.Repeat([]byte{5}, 16)
+	data := writeContainer(t, WriterOptions{Key: key}, sampleTokens()[:3])
+	mac := `<pskc:ValueMAC>([^<]+)<`
+	read := func(data []byte) (got []string) {
+		r, _ := NewReader(bytes.NewReader(data), Options{Key: key, File: "x.pskc"})
+		for i := 0; i < 10; i++ {
+			k, err := r.Next()
+			var e *Error
+			switch {
+			case err == io.EOF:
+				return got
+			case errors.As(err, &e) && e.Fatal:
+				return append(got, "fatal "+err.Error())
+			case err != nil:
+				if !errors.Is(err, ErrMAC) {
+					t.Fatalf("%v", err)
+				}
+				got = append(got, err.Error())
+			default:
+				got = append(got, "key "+k.ID)
+			}
+		}
+		t.Fatal("Next does not end")
+		return nil
+	}
+	got := read(tamper(t, tamper(t, data, mac, 2, flipB64), mac, 0, flipB64))
+	if len(got) != 3 || got[1] != "key "+sampleTokens()[1].Serial ||
+		!strings.HasSuffix(got[0], "Secret: cannot decrypt: MAC does not match: the value was altered") ||
+		!strings.HasSuffix(got[2], "Secret: cannot decrypt: MAC does not match: the value was altered") {
+		t.Fatalf("keys 1 and 3 altered: %q", got)
+	}
+	all := tamper(t, tamper(t, tamper(t, data, mac, 2, flipB64), mac, 1, flipB64), mac, 0, flipB64)
+	got = read(all)
+	if len(got) != 4 || !strings.HasPrefix(got[3], "fatal x.pskc:") ||
+		!strings.Contains(got[3], "ValueMAC: no value's MAC matches (3 values failed): wrong key or password, or the file was altered") {
+		t.Fatalf("every key altered: %q", got)
+	}
+	if _, _, err := ReadAll(bytes.NewReader(all), Options{Key: key}); !errors.Is(err, ErrMAC) {
+		t.Fatalf("%v", err)
+	}
+}
+
+// An encrypted file without an EncryptionKey element: the missing key is
+// reported at the value that needs it, not without a line.
+func TestNoKeyLineWithoutEncryptionKey(t *testing.T) {
+	data := writeContainer(t, WriterOptions{Key: bytes.Repeat([]byte{5}, 16)}, sampleTokens()[:1])
+	data = regexp.MustCompile(`(?s)<pskc:EncryptionKey>.*</pskc:EncryptionKey>\s*`).ReplaceAll(data, nil)
+	line := 1 + bytes.Count(data[:bytes.Index(data, []byte("<pskc:Secret>"))], []byte("\n"))
+	_, _, err := ReadAll(bytes.NewReader(data), Options{File: "x.pskc"})
+	want := fmt.Sprintf("x.pskc:%d: EncryptionKey: the file is encrypted with a pre-shared key; no key given", line)
+	if !errors.Is(err, ErrNoCredential) || err.Error() != want {
+		t.Fatalf("%v, want %s", err, want)
+	}
+}
+
 func TestWrongPassword(t *testing.T) {
 	data := writeContainer(t, WriterOptions{Password: []byte("right"), Iterations: MinIterations}, sampleTokens()[:1])
 	_, _, err := ReadAll(bytes.NewReader(data), Options{Password: []byte("wrong")})

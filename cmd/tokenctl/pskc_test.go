@@ -92,7 +92,7 @@ func TestConvertPSKCToDuo(t *testing.T) {
 		code int
 		want string
 	}{
-		{"tampered MAC", []string{"--pskc-key-file", keyFile, tamperedMAC}, 1, "tampered.pskcxml:25: Secret: cannot decrypt: wrong key or password, or the file was altered (MAC does not match)"},
+		{"tampered MAC", []string{"--pskc-key-file", keyFile, tamperedMAC}, 1, "tampered.pskcxml:25: Secret: cannot decrypt: MAC does not match: the value was altered\ntokenctl: invalid input: 1 error in 1 of 2 rows"},
 		{"wrong key", []string{"--pskc-key-file", wrongKey, in}, 1, "in.pskcxml:7: MACMethod/MACKey: cannot decrypt the MAC key: wrong key or password"},
 		{"wrong password", []string{"--pskc-password-file", wrongPw, pwIn}, 1, "pw.pskcxml:18: MACMethod/MACKey: cannot decrypt the MAC key: wrong key or password"},
 		{"no key", []string{in}, 1, "in.pskcxml:3: EncryptionKey: the file is encrypted with a pre-shared key (named \"Pre-shared-key\"); no key given (give the key with --pskc-key-file"},
