@@ -409,6 +409,9 @@ type t2Output struct {
 	path, format string
 	pskc         func(o *convert.Options) error
 	opts         *convert.Options
+	// created: preflight made the (empty) file; written: the token is in
+	// it. discard removes a file created for a burn that did not happen.
+	created, written bool
 }
 
 func (o *t2Output) add(c *cobra.Command) {
@@ -418,8 +421,11 @@ func (o *t2Output) add(c *cobra.Command) {
 }
 
 // preflight checks, before the token is touched, that the output can take
-// a token like t: format rules, file mode, a directory we can write to,
-// an existing file that reads back. The serial is checked later (check).
+// a token like t: --to and the format's rules (Duo refuses SHA-256...), and
+// a file we can append to and keep private (fsutil.CheckAppendable: an
+// existing one 0600, a new one created empty and 0600 now) that reads back
+// in its format. The serial and the append itself are tried once the
+// token's serial is known (rehearse).
 func (o *t2Output) preflight(t *seed.Token) error {
 	if o.path == "" {
 		if o.format != "" {
@@ -446,29 +452,13 @@ func (o *t2Output) preflight(t *seed.Token) error {
 			return exitcode.DataErr(fmt.Errorf("-o %s --to %s cannot hold this token: %s: %s; nothing was written to the token", o.path, o.format, p.Field, p.Msg))
 		}
 	}
-	st, err := os.Stat(o.path)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		// The directory must take a new file.
-		f, err := os.CreateTemp(filepath.Dir(o.path), ".tokenctl-probe-*")
-		if err != nil {
-			return exitcode.DataErr(fmt.Errorf("-o %s: cannot create files there: %w; nothing was written to the token", o.path, err))
-		}
-		f.Close()
-		os.Remove(f.Name())
-		return nil
-	case err != nil:
-		return exitcode.DataErr(fmt.Errorf("-o %s: %w", o.path, err))
+	_, err = os.Stat(o.path)
+	missing := errors.Is(err, os.ErrNotExist)
+	if err := fsutil.CheckAppendable(o.path); err != nil {
+		return exitcode.DataErr(fmt.Errorf("-o %w; nothing was written to the token", err))
 	}
-	if err := fsutil.CheckPrivate(o.path, st); err != nil {
-		return exitcode.DataErr(fmt.Errorf("-o %w: chmod 600 it first; nothing was written to the token", err))
-	}
-	f, err := os.OpenFile(o.path, os.O_WRONLY|os.O_APPEND, 0)
-	if err != nil {
-		return exitcode.DataErr(fmt.Errorf("-o %s: %w; nothing was written to the token", o.path, err))
-	}
-	f.Close()
-	if st.Size() > 0 {
+	o.created = missing
+	if st, err := os.Stat(o.path); err == nil && st.Size() > 0 {
 		existing, err := convert.ReadAll(o.path, o.format, o.opts)
 		if err != nil {
 			return conversionError(fmt.Errorf("-o %s does not read back as %s: %w; nothing was written to the token", o.path, o.format, err))
@@ -478,6 +468,31 @@ func (o *t2Output) preflight(t *seed.Token) error {
 		}
 	}
 	return nil
+}
+
+// rehearse appends t, with the token's serial, to a private copy of the
+// output (rehearseAppend, as yubikey does for its log), so that whatever
+// the append would refuse or fail on is found before the first write to
+// the token.
+func (o *t2Output) rehearse(t *seed.Token) error {
+	if o.path == "" {
+		return nil
+	}
+	if err := rehearseAppend(o.path, o.format, t, o.opts); err != nil {
+		return fmt.Errorf("-o %s cannot take token %s (a trial append failed: %w); nothing was written to the token", o.path, t.Serial, err)
+	}
+	return nil
+}
+
+// discard removes the output file preflight created, when the token never
+// went into it (and it is still empty).
+func (o *t2Output) discard() {
+	if !o.created || o.written {
+		return
+	}
+	if st, err := os.Stat(o.path); err == nil && st.Size() == 0 {
+		os.Remove(o.path)
+	}
 }
 
 // check refuses a serial the output file already holds (before any write
@@ -502,6 +517,17 @@ func (o *t2Output) check(serial string) error {
 		return exitcode.DataErr(fmt.Errorf("-o %s already holds serial %s: nothing was written to the token (burn it into another file, or remove the old line first)", o.path, serial))
 	}
 	return nil
+}
+
+// t2SeedSource names where a supplied seed came from (never the seed).
+func t2SeedSource(src *secretin.Source) string {
+	switch {
+	case src.File == "-":
+		return "standard input"
+	case src.File != "":
+		return "--secret-file " + src.File
+	}
+	return "--secret-env " + src.Env
 }
 
 // t2AppendToken records a burned token (a variable so tests can make it fail).
@@ -549,10 +575,12 @@ unless --length). The clock is the host's, or --time.
 With -o FILE --to FORMAT the token is appended to a seed file in any
 writable format (Duo, Entra, privacyIDEA, PSKC...) once the token has
 confirmed both writes. --generate needs -o: burn never prints a seed, and
-the token cannot give it back. Everything about the file is checked before the
-token is touched; if the file still cannot be written afterwards, the token
-is saved to a 0600 rescue file and its name printed. The serial is printed
-on standard output.`,
+the token cannot give it back. Everything about the file is checked before
+the first write to the token (format rules, a 0600 file we can append to,
+a trial append with the token's serial); if the file still cannot be
+written afterwards, a generated seed is saved to a 0600 rescue file, its
+name printed, and the exit code is 3: the token holds a seed the file does
+not. The serial is printed on standard output.`,
 		Example: `  tokenctl token2 burn --generate -o duo.csv --to duo
   tokenctl token2 burn --secret-file seed.b32 --hash sha256 --period 60 -o entra.csv --to entra
   tokenctl token2 burn --wait=60s --generate --length 32 -o tokens.pskc --to pskc --json`,
@@ -586,6 +614,7 @@ on standard output.`,
 			}
 			defer seed.Zero(secret)
 			tok := &seed.Token{Kind: seed.TOTP, Hash: p.Hash, Digits: 6, Period: p.Period, Manufacturer: "Token2", Model: "Token2", Serial: token2.Models[0].Prefix + "0000", Secret: secret}
+			defer out.discard()
 			if err := out.preflight(tok); err != nil {
 				return err
 			}
@@ -602,6 +631,9 @@ on standard output.`,
 				out.opts.Model = info.Model.Name
 			}
 			if err := out.check(info.Serial); err != nil {
+				return err
+			}
+			if err := out.rehearse(tok); err != nil {
 				return err
 			}
 			if p.Time.IsZero() {
@@ -626,18 +658,27 @@ on standard output.`,
 				recErr = t2AppendToken(out.path, out.format, tok, out.opts)
 			}
 			if recErr != nil {
-				msg := fmt.Sprintf("token %s WAS BURNED, but -o %s could not be written: %v", info.Serial, out.path, recErr)
+				msg := fmt.Sprintf("token %s WAS BURNED and now holds its new seed, but -o %s could not be written: %v", info.Serial, out.path, recErr)
 				if generate {
 					if p, err := t2Rescue(out.path, tok); err == nil {
-						msg += fmt.Sprintf("; its seed was saved to %s (0600): add it to your seed file, then delete it", p)
+						msg += fmt.Sprintf("; the seed was saved to %s (0600): add it to your seed file, then delete that file", p)
 					} else {
 						msg += fmt.Sprintf("; saving it elsewhere failed too (%v): the generated seed is lost, burn the token again", err)
 					}
 				} else {
-					msg += "; the seed is the one you supplied: add the token to your seed file yourself"
+					msg += fmt.Sprintf("; the seed is the one you gave (%s): add the token to your seed file yourself", t2SeedSource(sec.src))
 				}
-				return exitcode.DataErr(errors.New(msg))
+				// Exit 3, not 1: 1 promises that nothing was written,
+				// and the token now holds a seed the file does not. Of
+				// the project's codes, 3 is the one that tells a script
+				// "the device is not in the state you asked for, look at
+				// it", as for a burn cut off after the configuration
+				// write. preflight and rehearse make this failure
+				// nearly impossible (a full disk or a file changed by
+				// someone else between the rehearsal and the append).
+				return exitcode.DeviceErr(errors.New(msg))
 			}
+			out.written = out.path != ""
 			if global.JSON {
 				return writeJSON(c.OutOrStdout(), r)
 			}

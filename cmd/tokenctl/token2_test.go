@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -249,6 +250,9 @@ func TestToken2UnknownModelRefused(t *testing.T) {
 	if code != 3 || !strings.Contains(stderr, "not a known programmable Token2 model") {
 		t.Fatalf("exit %d %s", code, stderr)
 	}
+	if _, err := os.Stat(out); err == nil {
+		t.Fatal("the output file made for the refused burn was left behind")
+	}
 	if st := s.Tokens()[0].State(); !bytes.Equal(st.Log, []byte{0x41}) {
 		t.Fatalf("APDUs % X, want get info only", st.Log)
 	}
@@ -348,7 +352,8 @@ func TestToken2RescueWhenRecordFails(t *testing.T) {
 	defer func() { t2AppendToken = saved }()
 	t2AppendToken = func(string, string, *seed.Token, *convert.Options) error { return errors.New("disk full") }
 	code, stdout, stderr := runCLI(t, "token2", "burn", "--reader", reader, "--wait", "--generate", "-o", out, "--to", "duo")
-	if code != 1 || !strings.Contains(stderr, "WAS BURNED") || !strings.Contains(stderr, "disk full") {
+	// Not 1 ("nothing written"): the token holds a seed the file does not.
+	if code != 3 || !strings.Contains(stderr, "WAS BURNED and now holds its new seed") || !strings.Contains(stderr, "disk full") {
 		t.Fatalf("exit %d %s", code, stderr)
 	}
 	held := s.Tokens()[0].State().Seed
@@ -368,6 +373,21 @@ func TestToken2RescueWhenRecordFails(t *testing.T) {
 	if !strings.Contains(string(b), "86596120001,"+seed.EncodeBase32(held)+",sha1,30,6,OTPC-P1-i") {
 		t.Fatalf("rescue file does not hold the burned seed:\n%s", b)
 	}
+	if _, err := os.Stat(out); err == nil {
+		t.Fatal("an empty duo.csv was left behind")
+	}
+	// A supplied seed: the message says where it came from, and is no copy.
+	secret := []byte("supplied-seed-of-20b")
+	sf := writeSecret(t, seed.EncodeBase32(secret))
+	out2 := filepath.Join(t.TempDir(), "duo.csv")
+	code, stdout, stderr = runCLI(t, "token2", "burn", "--reader", reader, "--secret-file", sf, "-o", out2, "--to", "duo")
+	if code != 3 || !strings.Contains(stderr, "WAS BURNED and now holds its new seed") || !strings.Contains(stderr, "the seed is the one you gave (--secret-file "+sf+")") {
+		t.Fatalf("supplied seed: exit %d %s", code, stderr)
+	}
+	if !bytes.Equal(s.Tokens()[0].State().Seed, secret) {
+		t.Fatal("the token does not hold the supplied seed")
+	}
+	noSecret(t, secret, stdout, stderr)
 }
 
 func TestToken2SecretFromStdinAndEnv(t *testing.T) {
@@ -634,5 +654,57 @@ func TestToken2GenerateNeedsOutput(t *testing.T) {
 	}
 	if st := s.Tokens()[0].State(); st.APDUs != 0 {
 		t.Fatalf("%d APDUs sent", st.APDUs)
+	}
+}
+
+// unwritableDir makes dir refuse new files (chmod, or for root, which
+// ignores modes, the immutable attribute); it skips the test when neither
+// works here.
+func unwritableDir(t *testing.T, dir string) {
+	t.Helper()
+	probe := func() bool {
+		f, err := os.CreateTemp(dir, "probe-*")
+		if err != nil {
+			return true
+		}
+		f.Close()
+		os.Remove(f.Name())
+		return false
+	}
+	if err := os.Chmod(dir, 0o500); err == nil {
+		t.Cleanup(func() { os.Chmod(dir, 0o700) })
+		if probe() {
+			return
+		}
+	}
+	if err := exec.Command("chattr", "+i", dir).Run(); err == nil {
+		t.Cleanup(func() { exec.Command("chattr", "-i", dir).Run() })
+		if probe() {
+			return
+		}
+	}
+	t.Skip("cannot make a directory unwritable here")
+}
+
+// An output that can be appended to but not rewritten (a PSKC file, which
+// is rewritten whole through a temporary file, in a directory that takes
+// no new file) is found before the first write to the token, not after
+// the burn.
+func TestToken2OutputRehearsedBeforeBurn(t *testing.T) {
+	s := &simt2.Stream{FirstSerial: "86596320005"}
+	reader := withToken2(t, s)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "tokens.pskc")
+	old := &seed.Token{Serial: "86596320001", Kind: seed.TOTP, Hash: seed.SHA1, Digits: 6, Period: 30, Secret: []byte("an-earlier-token-20b")}
+	if _, err := convert.WriteFile(out, "pskc", []*seed.Token{old}, &convert.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	unwritableDir(t, dir)
+	code, stdout, stderr := runCLI(t, "token2", "burn", "--reader", reader, "--wait", "--generate", "-o", out, "--to", "pskc")
+	if code != 1 || !strings.Contains(stderr, "cannot take token 86596320005") || !strings.Contains(stderr, "nothing was written to the token") || strings.Contains(stderr, "WAS BURNED") {
+		t.Fatalf("exit %d %s%s", code, stdout, stderr)
+	}
+	if st := s.Tokens()[0].State(); st.ConfigWrites != 0 || st.SeedWrites != 0 || !bytes.Equal(st.Log, []byte{0x41}) {
+		t.Fatalf("APDUs % X: the token was written", st.Log)
 	}
 }
