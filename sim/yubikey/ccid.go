@@ -108,7 +108,7 @@ func (k *Key) Transmit(cmd []byte) []byte {
 	if isConfigCmd(p1) {
 		defer k.mu.Unlock()
 		k.apdus = append(k.apdus, append([]byte(nil), cmd...))
-		_ = k.config(p1, data) // a refused write leaves the sequence as it was
+		_ = k.config(p1, data, true) // a refused write leaves the sequence as it was
 		return sw(k.status().Bytes(), apdu.SWOK)
 	}
 	if k.needsTouch(p1) && k.noAuto {

@@ -165,7 +165,7 @@ func (k *Key) frame() {
 		return
 	}
 	if isConfigCmd(cmd) {
-		_ = k.config(cmd, payload)
+		_ = k.config(cmd, payload, false)
 		return
 	}
 	if k.needsTouch(cmd) && k.noAuto {

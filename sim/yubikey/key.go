@@ -30,7 +30,10 @@ import (
 // Options describe the emulated key. The zero value is a YubiKey 5 NFC,
 // firmware 5.4.3, serial 12345678.
 type Options struct {
-	Serial  uint32
+	Serial uint32
+	// Version is the firmware version. From 5.0.0 to 5.4.2 writes over
+	// CCID leave the programming sequence as it was, as on real keys
+	// (SequenceFrozenOverCCID).
 	Version yk.Version
 	// NoAutoTouch makes challenge-response slots that require touch wait
 	// for Touch instead of answering at once.
@@ -203,19 +206,30 @@ func (k *Key) serialVisible() bool {
 // errRefused is a command the key ignores (sequence unchanged).
 var errRefused = errors.New("refused")
 
-// bumped records a successful write.
-func (k *Key) bumped() {
+// SequenceFrozenOverCCID says whether a key of firmware v leaves its
+// programming sequence unchanged by writes over CCID, as YubiKey firmware
+// 5.0.0 to 5.4.2 does: there a host cannot tell a write that took from
+// one refused (a wrong access code) by the sequence.
+func SequenceFrozenOverCCID(v yk.Version) bool {
+	return !v.Less(yk.Version{5, 0, 0}) && v.Less(yk.Version{5, 4, 3})
+}
+
+// bumped records a successful write; ccid says it came over CCID.
+func (k *Key) bumped(ccid bool) {
 	k.writes++
 	k.lastWrst = k.resets
+	if ccid && SequenceFrozenOverCCID(k.version) {
+		return
+	}
 	k.seq++
 	if k.slots[0].cfg == nil && k.slots[1].cfg == nil {
 		k.seq = 0
 	}
 }
 
-// config executes a configuration command. It returns errRefused when the
-// key would leave everything unchanged.
-func (k *Key) config(cmd byte, payload []byte) error {
+// config executes a configuration command, received over CCID or HID. It
+// returns errRefused when the key would leave everything unchanged.
+func (k *Key) config(cmd byte, payload []byte, ccid bool) error {
 	switch cmd {
 	case yk.CmdConfig1, yk.CmdConfig2, yk.CmdUpdate1, yk.CmdUpdate2:
 		n := 0
@@ -247,7 +261,7 @@ func (k *Key) config(cmd byte, payload []byte) error {
 			nc.AccessCode = c.AccessCode
 			nb := nc.Bytes()
 			s.cfg, s.raw = &nc, nb
-			k.bumped()
+			k.bumped(ccid)
 			return nil
 		}
 		if c.Mode() == yk.ModeEmpty {
@@ -258,7 +272,7 @@ func (k *Key) config(cmd byte, payload []byte) error {
 				s.counter = uint64(c.HOTPCounter())
 			}
 		}
-		k.bumped()
+		k.bumped(ccid)
 		return nil
 	case yk.CmdSwap:
 		for i := range k.slots {
@@ -267,7 +281,7 @@ func (k *Key) config(cmd byte, payload []byte) error {
 			}
 		}
 		k.slots[0], k.slots[1] = k.slots[1], k.slots[0]
-		k.bumped()
+		k.bumped(ccid)
 		return nil
 	}
 	return errRefused
@@ -392,7 +406,7 @@ func (k *Key) Program(n int, cfg *yk.Config) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.slots[n-1] = slot{raw: raw, cfg: c, useCtr: 1, counter: uint64(c.HOTPCounter())}
-	k.bumped()
+	k.bumped(false)
 	return nil
 }
 
