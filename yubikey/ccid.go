@@ -35,26 +35,45 @@ func SelectAPDU() []byte {
 
 // NewCCID selects the OTP application on the card behind t.
 func NewCCID(t apdu.Transmitter) (*CCID, error) {
+	st, err := selectOTP(t)
+	if err != nil {
+		return nil, err
+	}
+	return &CCID{t: t, status: st}, nil
+}
+
+// ReadStatus selects the OTP application again and returns the status it
+// answers with: the key's state now, not as its last answer gave it.
+func (c *CCID) ReadStatus() (Status, error) {
+	st, err := selectOTP(c.t)
+	if err != nil {
+		return Status{}, err
+	}
+	c.status = st
+	return st, nil
+}
+
+func selectOTP(t apdu.Transmitter) (Status, error) {
 	resp, err := t.Transmit(SelectAPDU())
 	if err != nil {
-		return nil, fmt.Errorf("selecting the YubiKey OTP application: %w", err)
+		return Status{}, fmt.Errorf("selecting the YubiKey OTP application: %w", err)
 	}
 	data, sw, err := apdu.Split(resp)
 	if err != nil {
-		return nil, fmt.Errorf("selecting the YubiKey OTP application: %w", err)
+		return Status{}, fmt.Errorf("selecting the YubiKey OTP application: %w", err)
 	}
 	if sw != apdu.SWOK {
 		m := "no YubiKey OTP application on this card"
 		if sw != apdu.SWFileNotFound {
 			m = ""
 		}
-		return nil, &apdu.StatusError{Command: "select YubiKey OTP application", SW: sw, Meaning: m}
+		return Status{}, &apdu.StatusError{Command: "select YubiKey OTP application", SW: sw, Meaning: m}
 	}
 	st, err := ParseStatus(data)
 	if err != nil {
-		return nil, fmt.Errorf("selecting the YubiKey OTP application: %w", err)
+		return Status{}, fmt.Errorf("selecting the YubiKey OTP application: %w", err)
 	}
-	return &CCID{t: t, status: st}, nil
+	return st, nil
 }
 
 // ConfigAPDU is the command APDU for cmd with payload.

@@ -1,6 +1,8 @@
 package yubikey
 
 import (
+	"crypto/hmac"
+	"crypto/sha1"
 	"crypto/subtle"
 	"encoding/binary"
 	"errors"
@@ -114,6 +116,14 @@ type Backend interface {
 	Exchange(cmd byte, payload []byte, n int) ([]byte, error)
 }
 
+// StatusReader is a Backend that can read the key's status afresh, not
+// from its last answer (CCID: SELECT the OTP application again). The
+// Session uses it to check a write on firmware whose programming sequence
+// says nothing.
+type StatusReader interface {
+	ReadStatus() (Status, error)
+}
+
 // ErrRejected is a write the key did not take (its programming sequence
 // did not move).
 var ErrRejected = errors.New("the YubiKey rejected the write")
@@ -148,8 +158,9 @@ func (e *WriteError) Is(target error) bool {
 
 // Session is an open OTP application on one key.
 type Session struct {
-	b      Backend
-	status Status
+	b           Backend
+	status      Status
+	unconfirmed bool
 }
 
 // NewSession reads the key's status through b.
@@ -169,6 +180,15 @@ func (s *Session) Status() Status { return s.status }
 
 // Configured reports whether slot holds a configuration.
 func (s *Session) Configured(slot int) bool { return s.status.Configured(slot) }
+
+// Unconfirmed reports that the last write could not be confirmed: the
+// key answered 90 00, but its programming sequence says nothing (firmware
+// 5.0.0 to 5.4.2 over CCID does not move it; 4.0 to 5.4 may report 0),
+// and neither the slot state nor a challenge could tell whether the write
+// took or was refused (a wrong access code looks the same). The write
+// returned nil; the slot may hold the new configuration or still the old
+// one.
+func (s *Session) Unconfirmed() bool { return s.unconfirmed }
 
 // Serial reads the serial number. It fails when the key's configuration
 // hides it (SERIAL_API_VISIBLE off).
@@ -208,10 +228,48 @@ func isZero(b []byte) bool {
 	return z == 0
 }
 
+// expect is what a write should leave in the status, to judge it by when
+// the programming sequence says nothing: the Touch bits under mask should
+// read want afterwards. enough says that reading want confirms the write
+// even when it was so before (a delete: the slot is empty either way).
+// probe, when set, is a last check that the slot holds the new
+// configuration.
+type expect struct {
+	mask, want uint16
+	enough     bool
+	probe      func() (bool, error)
+}
+
+// Touch bits of one slot.
+func slotBits(slot int) (valid, touch uint16) {
+	if slot == Slot2 {
+		return StatusSlot2Valid, StatusSlot2Touch
+	}
+	return StatusSlot1Valid, StatusSlot1Touch
+}
+
+// blindSequence says whether the sequence in st, after a write from prev,
+// tells nothing: firmware 5.0.0 to 5.4.2 does not move it over CCID, and
+// 4.0 to 5.4 can report 0 there (ykman accepts both on the status word).
+func (s *Session) blindSequence(prev, st Status) bool {
+	if s.b.Transport() != TransportCCID {
+		return false
+	}
+	v := st.Version
+	if !v.Less(Version{5, 0, 0}) && v.Less(Version{5, 4, 3}) {
+		return true
+	}
+	return st.Seq == 0 && prev.Seq > 0 && !v.Less(Version{4, 0, 0}) && v.Less(Version{5, 5, 0})
+}
+
 // write sends a configuration command and judges it by the programming
-// sequence, as Yubico's tools do.
-func (s *Session) write(op string, slot int, cmd byte, payload []byte, gaveCode bool) error {
+// sequence, as Yubico's tools do. Where the sequence tells nothing, the
+// slot state read afresh (and exp's probe) judges it instead; when even
+// that cannot tell, the write is accepted on its 90 00 and Unconfirmed
+// says so.
+func (s *Session) write(op string, slot int, cmd byte, payload []byte, gaveCode bool, exp expect) error {
 	prev := s.status
+	s.unconfirmed = false
 	st, err := s.b.Write(cmd, payload)
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
@@ -220,20 +278,47 @@ func (s *Session) write(op string, slot int, cmd byte, payload []byte, gaveCode 
 	switch {
 	case st.Seq == prev.Seq+1:
 		return nil
-	case s.b.Transport() == TransportCCID && !st.Version.Less(Version{5, 0, 0}) && st.Version.Less(Version{5, 4, 3}):
-		// Firmware 5.0.0 to 5.4.2 does not move the sequence over CCID: the
-		// 90 00 the backend already checked is all there is to go by (a
-		// wrong access code cannot be told from success there).
-		return nil
-	case st.Seq == 0 && prev.Seq > 0:
-		if s.b.Transport() == TransportCCID && !st.Version.Less(Version{4, 0, 0}) && st.Version.Less(Version{5, 5, 0}) {
-			// These firmwares do not move the sequence over CCID.
-			return nil
-		}
-		if st.Touch&0x1F == 0 {
-			return nil // no slot left: the sequence resets
+	case s.blindSequence(prev, st):
+		return s.judge(op, slot, prev, gaveCode, exp)
+	case st.Seq == 0 && prev.Seq > 0 && st.Touch&0x1F == 0:
+		return nil // no slot left: the sequence resets
+	}
+	return refused(op, slot, prev, gaveCode)
+}
+
+// judge decides a write by the status read after it, for keys whose
+// sequence says nothing.
+func (s *Session) judge(op string, slot int, prev Status, gaveCode bool, exp expect) error {
+	fresh, ok := s.status, false
+	if r, can := s.b.(StatusReader); can {
+		if st, err := r.ReadStatus(); err == nil {
+			fresh, ok = st, true
+			s.status = st
 		}
 	}
+	if ok {
+		before, after, want := prev.Touch&exp.mask, fresh.Touch&exp.mask, exp.want&exp.mask
+		switch {
+		case after == want && (want != before || exp.enough):
+			return nil
+		case after == before && want != before:
+			return refused(op, slot, prev, gaveCode)
+		}
+	}
+	if exp.probe != nil {
+		if same, err := exp.probe(); err == nil {
+			if same {
+				return nil
+			}
+			return refused(op, slot, prev, gaveCode)
+		}
+	}
+	s.unconfirmed = true
+	return nil
+}
+
+// refused is the error of a write the key did not take.
+func refused(op string, slot int, prev Status, gaveCode bool) error {
 	protected := false
 	if slot != 0 {
 		protected = prev.Configured(slot)
@@ -246,24 +331,63 @@ func (s *Session) write(op string, slot int, cmd byte, payload []byte, gaveCode 
 // Put writes c to slot (1 or 2). cur is the slot's current access code,
 // nil when it has none.
 func (s *Session) Put(slot int, c *Config, cur []byte) error {
-	return s.slotWrite("write", slot, CmdConfig1, CmdConfig2, c.Bytes(), cur)
+	valid, touch := slotBits(slot)
+	exp := expect{mask: valid | touch, want: valid}
+	if m := c.Mode(); m != ModeChalRespHMAC && m != ModeChalRespYubico {
+		exp.want |= touch // typed on a touch
+	}
+	if !s.status.Configured(slot) {
+		// An empty slot that is programmed afterwards took the write,
+		// whatever the touch bit says.
+		exp.mask = valid
+	}
+	if c.Mode() == ModeChalRespHMAC && c.Cfg&CfgChalBtnTrig == 0 {
+		exp.probe = s.hmacProbe(slot, c)
+	}
+	return s.slotWrite("write", slot, CmdConfig1, CmdConfig2, c.Bytes(), cur, exp)
+}
+
+// hmacProbe checks that slot answers a random challenge with c's key. It
+// runs within Put, while c is intact.
+func (s *Session) hmacProbe(slot int, c *Config) func() (bool, error) {
+	return func() (bool, error) {
+		key := c.HMACKey()
+		defer seed.Zero(key)
+		ch, err := seed.Generate(32)
+		if err != nil {
+			return false, err
+		}
+		got, err := s.CalculateHMAC(slot, ch)
+		if err != nil {
+			return false, err
+		}
+		if c.Cfg&CfgHMACLT64 == 0 {
+			ch = padChallenge(ch) // the key takes all 64 bytes
+		}
+		m := hmac.New(sha1.New, key)
+		m.Write(ch)
+		return hmac.Equal(got, m.Sum(nil)), nil
+	}
 }
 
 // Update changes the flags and access code of a programmed slot without
 // touching its secret (ALLOW_UPDATE must be set on the slot).
 func (s *Session) Update(slot int, c *Config, cur []byte) error {
-	return s.slotWrite("update", slot, CmdUpdate1, CmdUpdate2, c.Bytes(), cur)
+	valid, touch := slotBits(slot)
+	exp := expect{mask: valid | touch, want: s.status.Touch & (valid | touch)} // the state does not change
+	return s.slotWrite("update", slot, CmdUpdate1, CmdUpdate2, c.Bytes(), cur, exp)
 }
 
 // Delete empties slot. cur is its access code, nil when it has none.
 func (s *Session) Delete(slot int, cur []byte) error {
-	return s.slotWrite("delete", slot, CmdConfig1, CmdConfig2, DeleteConfig(), cur)
+	valid, touch := slotBits(slot)
+	return s.slotWrite("delete", slot, CmdConfig1, CmdConfig2, DeleteConfig(), cur, expect{mask: valid | touch, enough: true})
 }
 
 // slotWrite sends config followed by the access code cur to slot with the
 // command one or two. The payload, which holds the configuration's secret
 // and both access codes, is wiped afterwards.
-func (s *Session) slotWrite(verb string, slot int, one, two byte, config, cur []byte) error {
+func (s *Session) slotWrite(verb string, slot int, one, two byte, config, cur []byte, exp expect) error {
 	defer seed.Zero(config)
 	cmd, err := slotCmd(slot, one, two)
 	if err != nil {
@@ -275,13 +399,15 @@ func (s *Session) slotWrite(verb string, slot int, one, two byte, config, cur []
 	}
 	payload := append(config, acc...)
 	defer seed.Zero(payload)
-	return s.write(fmt.Sprintf("%s slot %d", verb, slot), slot, cmd, payload, cur != nil && !isZero(cur))
+	return s.write(fmt.Sprintf("%s slot %d", verb, slot), slot, cmd, payload, cur != nil && !isZero(cur), exp)
 }
 
 // Swap exchanges the two slots. Like ykman, it sends an empty
 // configuration followed by a zero access code.
 func (s *Session) Swap() error {
-	return s.write("swap slots", 0, CmdSwap, make([]byte, AccessCodeSize), false)
+	t := s.status.Touch
+	want := (t&StatusSlot1Valid)<<1 | (t&StatusSlot2Valid)>>1 | (t&StatusSlot1Touch)<<1 | (t&StatusSlot2Touch)>>1
+	return s.write("swap slots", 0, CmdSwap, make([]byte, AccessCodeSize), false, expect{mask: 0x0F, want: want})
 }
 
 // CalculateHMAC sends challenge (at most 64 bytes) to a challenge-response
@@ -295,15 +421,7 @@ func (s *Session) CalculateHMAC(slot int, challenge []byte) ([]byte, error) {
 	if len(challenge) > 64 {
 		return nil, fmt.Errorf("challenge is %d bytes, at most 64", len(challenge))
 	}
-	pad := byte(0)
-	if len(challenge) > 0 && challenge[len(challenge)-1] == 0 {
-		pad = 1
-	}
-	buf := append([]byte(nil), challenge...)
-	for len(buf) < 64 {
-		buf = append(buf, pad)
-	}
-	r, err := s.b.Exchange(cmd, buf, 20)
+	r, err := s.b.Exchange(cmd, padChallenge(challenge), 20)
 	if err != nil {
 		return nil, fmt.Errorf("challenge-response on slot %d: %w", slot, err)
 	}
@@ -312,3 +430,17 @@ func (s *Session) CalculateHMAC(slot int, challenge []byte) ([]byte, error) {
 
 // EqualCode compares access codes in constant time.
 func EqualCode(a, b []byte) bool { return subtle.ConstantTimeCompare(a, b) == 1 }
+
+// padChallenge pads a challenge to 64 bytes with a byte different from its
+// last, as ykman does.
+func padChallenge(challenge []byte) []byte {
+	pad := byte(0)
+	if len(challenge) > 0 && challenge[len(challenge)-1] == 0 {
+		pad = 1
+	}
+	buf := append([]byte(nil), challenge...)
+	for len(buf) < 64 {
+		buf = append(buf, pad)
+	}
+	return buf
+}

@@ -402,5 +402,81 @@ func TestCCIDFirmwareWithoutSequence(t *testing.T) {
 		if (err == nil) != c.want {
 			t.Errorf("firmware 5.4.%d: %v", c.fw, err)
 		}
+		// Nothing there tells: the slot was and is programmed, and the
+		// challenge gets no answer.
+		if s.Unconfirmed() != c.want {
+			t.Errorf("firmware 5.4.%d: unconfirmed %v", c.fw, s.Unconfirmed())
+		}
 	}
+}
+
+// TestFrozenSequenceJudgedByState: on firmware 5.4.2 over CCID the
+// programming sequence never moves, so a refused write (a wrong access
+// code) answers exactly like one that took. The session then judges by the
+// slot state read afresh and, for challenge-response, by a challenge; what
+// neither can tell is accepted but reported Unconfirmed.
+func TestFrozenSequenceJudgedByState(t *testing.T) {
+	k := yksim.New(yksim.Options{Serial: 542, Version: yubikey.Version{5, 4, 2}})
+	s := ccidSession(t, k)
+	code := []byte{1, 2, 3, 4, 5, 6}
+	wrong := []byte{6, 6, 6, 6, 6, 6}
+	hotp, _ := yubikey.HOTPConfig(bytes.Repeat([]byte{7}, 20), yubikey.HOTPOptions{})
+	hotp.SetAccessCode(code)
+	step := func(what string, err error, wantErr error, unconfirmed bool) {
+		t.Helper()
+		if (wantErr == nil && err != nil) || (wantErr != nil && !errors.Is(err, wantErr)) {
+			t.Fatalf("%s: %v, want %v", what, err, wantErr)
+		}
+		if s.Unconfirmed() != unconfirmed {
+			t.Fatalf("%s: unconfirmed %v, want %v", what, s.Unconfirmed(), unconfirmed)
+		}
+	}
+	seq := s.Status().Seq
+	step("HOTP into the empty slot 1", s.Put(1, hotp, nil), nil, false)
+	if k.Slot(1).Mode != yubikey.ModeHOTP || s.Status().Seq != seq {
+		t.Fatalf("slot 1 %v, sequence %d -> %d (the emulator should freeze it)", k.Slot(1).Mode, seq, s.Status().Seq)
+	}
+	before := k.Slot(1).Config
+
+	// Keyboard over keyboard with a wrong code: nothing can tell.
+	otp, _ := yubikey.YubicoOTPConfig(yubikey.SerialPublicID(542), []byte{1, 1, 1, 1, 1, 1}, bytes.Repeat([]byte{2}, 16))
+	step("Yubico OTP over HOTP, wrong code", s.Put(1, otp, wrong), nil, true)
+	// Challenge-response over keyboard: the touch bit would change; it did not.
+	cr, _ := yubikey.ChalRespConfig(bytes.Repeat([]byte{3}, 20), false)
+	step("chalresp over HOTP, wrong code", s.Put(1, cr, wrong), yubikey.ErrAccessCode, false)
+	step("delete, wrong code", s.Delete(1, wrong), yubikey.ErrAccessCode, false)
+	if !bytes.Equal(k.Slot(1).Config, before) {
+		t.Fatal("slot 1 changed by refused writes")
+	}
+	step("chalresp over HOTP, right code", s.Put(1, cr, code), nil, false)
+	if k.Slot(1).Mode != yubikey.ModeChalRespHMAC {
+		t.Fatalf("slot 1 %v", k.Slot(1).Mode)
+	}
+
+	// Challenge-response over challenge-response: the challenge tells.
+	other, _ := yubikey.ChalRespConfig(bytes.Repeat([]byte{4}, 20), false)
+	other.SetAccessCode(code)
+	k.Program(2, other)
+	s = ccidSession(t, k)
+	before = k.Slot(2).Config
+	cr2, _ := yubikey.ChalRespConfig(bytes.Repeat([]byte{5}, 20), false)
+	step("chalresp over chalresp, wrong code", s.Put(2, cr2, wrong), yubikey.ErrAccessCode, false)
+	if !bytes.Equal(k.Slot(2).Config, before) {
+		t.Fatal("slot 2 changed by a refused write")
+	}
+	cr2.SetLT64(false)
+	step("chalresp over chalresp, right code", s.Put(2, cr2, code), nil, false)
+	if !bytes.Equal(k.Slot(2).Config, cr2.Bytes()) {
+		t.Fatal("slot 2 does not hold the new key")
+	}
+	touch, _ := yubikey.ChalRespConfig(bytes.Repeat([]byte{6}, 20), true)
+	step("chalresp with touch over chalresp (no challenge without a touch)", s.Put(2, touch, nil), nil, true)
+
+	// Swap and delete change the slot state: judged by it.
+	step("delete slot 2", s.Delete(2, nil), nil, false)
+	step("swap with slot 2 empty", s.Swap(), nil, false)
+	if k.Slot(1).Configured || !k.Slot(2).Configured {
+		t.Fatal("swap did not swap")
+	}
+	step("delete slot 1, already empty", s.Delete(1, nil), nil, false)
 }

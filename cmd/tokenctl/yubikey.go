@@ -609,11 +609,25 @@ type ykResult struct {
 	AccessCode bool   `json:"access_code"`
 	Log        string `json:"log,omitempty"`
 	LogFormat  string `json:"log_format,omitempty"`
+	// Unconfirmed: the key answered 90 00 but could not confirm the write
+	// (firmware 5.0.0-5.4.2 over CCID); the slot may hold the old
+	// configuration still.
+	Unconfirmed bool `json:"unconfirmed,omitempty"`
 }
 
 // result is the --json report of a write on this key.
 func (d *ykDevice) result(serial uint32, slot int, mode string) ykResult {
-	return ykResult{Serial: serial, Slot: slot, Mode: mode, Transport: string(d.transport), Device: d.where, Firmware: d.s.Version().String()}
+	return ykResult{Serial: serial, Slot: slot, Mode: mode, Transport: string(d.transport), Device: d.where, Firmware: d.s.Version().String(), Unconfirmed: d.s.Unconfirmed()}
+}
+
+// warnUnconfirmed tells, on standard error (with --json too), that the
+// last write could not be confirmed; check says how to check the key.
+func (d *ykDevice) warnUnconfirmed(c *cobra.Command, serial uint32, what, check string) {
+	if !d.s.Unconfirmed() {
+		return
+	}
+	fmt.Fprintf(c.ErrOrStderr(), "WARNING: YubiKey %d could not confirm %s: firmware %s does not report over %s whether a write took, and the slot state cannot tell. A wrong or missing access code answers the same way: the slot may still hold its previous configuration. %s (Over USB HID the key does report it.)\n",
+		serial, what, d.s.Version(), strings.ToUpper(string(d.transport)), check)
 }
 
 // report prints res as JSON on standard output with --json, or msg on
@@ -724,6 +738,22 @@ func (w *ykWrite) program(c *cobra.Command, slot int, mode string, build func(se
 	}
 	if w.logFile != "" {
 		msg += fmt.Sprintf(", logged to %s (%s)", w.logFile, format)
+	}
+	if res.Unconfirmed {
+		msg = strings.Replace(msg, " programmed with ", " written (UNCONFIRMED) with ", 1)
+		check := "Check the key before it is handed out"
+		switch mode {
+		case "yubico-otp":
+			check += ": touch it and check what it types with 'tokenctl yubikey verify-otp'"
+		case "oath-hotp":
+			check += ": touch it and compare the code with 'tokenctl code'"
+		}
+		if w.logFile != "" {
+			check += "; the credential was logged, since the key may hold it."
+		} else {
+			check += "."
+		}
+		dev.warnUnconfirmed(c, serial, fmt.Sprintf("the write of slot %d", slot), check)
 	}
 	return report(c, res, msg)
 }
@@ -1032,6 +1062,7 @@ func newYKDeleteCmd() *cobra.Command {
 			if err := dev.s.Delete(slot, cur); err != nil {
 				return writeErr(err)
 			}
+			dev.warnUnconfirmed(c, serial, fmt.Sprintf("the deletion of slot %d", slot), "Check it with 'tokenctl yubikey info'.")
 			return report(c, dev.result(serial, slot, "deleted"), fmt.Sprintf("YubiKey %d: slot %d deleted", serial, slot))
 		},
 	}
@@ -1073,6 +1104,7 @@ current access code, if any, is needed.`,
 			if err := dev.s.Update(slot, cfg, cur); err != nil {
 				return writeErr(err)
 			}
+			dev.warnUnconfirmed(c, serial, fmt.Sprintf("the settings update of slot %d", slot), "If the access code was to change, the old one may still hold.")
 			res := dev.result(serial, slot, "updated")
 			res.AccessCode = next != nil
 			return report(c, res, fmt.Sprintf("YubiKey %d: slot %d settings updated (access code: %v)", serial, slot, next != nil))
@@ -1108,6 +1140,7 @@ func newYKSwapCmd() *cobra.Command {
 			if err := dev.s.Swap(); err != nil {
 				return writeErr(err)
 			}
+			dev.warnUnconfirmed(c, serial, "the swap of its slots", "Check what each slot does before relying on it.")
 			return report(c, dev.result(serial, 0, "swapped"), fmt.Sprintf("YubiKey %d: slots swapped", serial))
 		},
 	}

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -228,5 +230,60 @@ func TestYubiKeySerialAmongReaders(t *testing.T) {
 				t.Fatalf("--serial of a key on PC/SC while another is on USB: exit %d: %s%s", code, out, errs)
 			}
 		})
+	})
+}
+
+// TestYubiKeyFrozenSequenceCLI: a YubiKey of firmware 5.4.2 over PC/SC
+// answers 90 00 to a write refused for a wrong access code, its sequence
+// frozen. Where the slot state or a challenge tells, the refusal is
+// reported (exit 3, nothing logged); where nothing can tell, the command
+// warns that the write is unconfirmed, on standard error and in --json.
+func TestYubiKeyFrozenSequenceCLI(t *testing.T) {
+	pcsctest.Require(t)
+	pcsctest.LockReader(t, vpcd.Port1)
+	withHIDKeys(t) // no key on USB
+	dir := t.TempDir()
+	t.Setenv("YK_AES", "000102030405060708090a0b0c0d0e0f")
+	t.Setenv("YK_PID", "010203040506")
+	t.Setenv("YK_HMAC", "303132333435363738393a3b3c3d3e3f40414243")
+	t.Setenv("YK_CODE", "a1a2a3a4a5a6")
+	t.Setenv("YK_WRONG", "000000000001")
+	ccid := []string{"--transport", "ccid", "--reader", vpcd.ReaderName(vpcd.Port1), "--force"}
+	k := yksim.New(yksim.Options{Serial: 5420, Version: yubikey.Version{5, 4, 2}})
+	hotp, _ := yubikey.HOTPConfig(bytes.Repeat([]byte{9}, 20), yubikey.HOTPOptions{})
+	hotp.SetAccessCode([]byte{0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6})
+	k.Program(1, hotp)
+	before := k.Slot(1).Config
+	cli := func(args ...string) (int, string, string) {
+		return runCLI(t, append(append([]string{"yubikey"}, args...), ccid...)...)
+	}
+	inReader(t, k, func() {
+		refusedLog := filepath.Join(dir, "refused.csv")
+		for _, args := range [][]string{
+			{"chalresp", "1", "--secret-env", "YK_HMAC", "--access-code-env", "YK_WRONG", "--log", refusedLog},
+			{"delete", "1", "--access-code-env", "YK_WRONG"},
+		} {
+			code, _, errs := cli(args...)
+			if code != 3 || !strings.Contains(errs, "wrong access code") {
+				t.Fatalf("%v on firmware 5.4.2: exit %d: %s", args, code, errs)
+			}
+		}
+		if b, _ := os.ReadFile(refusedLog); len(b) != 0 {
+			t.Fatalf("a refused write was logged: %q", b)
+		}
+		// Yubico OTP over HOTP: both typed on touch, nothing tells.
+		code, out, errs := runCLI(t, append([]string{"--json", "yubikey", "otp", "1", "--secret-env", "YK_AES", "--private-id-env", "YK_PID", "--access-code-env", "YK_WRONG", "--log", filepath.Join(dir, "okta.csv")}, ccid...)...)
+		var res ykResult
+		if code != 0 || json.Unmarshal([]byte(out), &res) != nil || !res.Unconfirmed || !strings.Contains(errs, "WARNING: YubiKey 5420 could not confirm") || !strings.Contains(errs, "firmware 5.4.2") {
+			t.Fatalf("unconfirmable write: exit %d: %s%s", code, out, errs)
+		}
+		if !bytes.Equal(k.Slot(1).Config, before) {
+			t.Fatal("slot 1 changed by a wrong access code")
+		}
+		// With the right code: confirmed by the slot state, no warning.
+		code, _, errs = cli("chalresp", "1", "--secret-env", "YK_HMAC", "--access-code-env", "YK_CODE", "--log", filepath.Join(dir, "keys.csv"))
+		if code != 0 || strings.Contains(errs, "WARNING") || k.Slot(1).Mode != yubikey.ModeChalRespHMAC {
+			t.Fatalf("chalresp with the right code: exit %d, slot %v: %s", code, k.Slot(1).Mode, errs)
+		}
 	})
 }
