@@ -43,7 +43,7 @@ erases the seed, so a time sync there is refused unless the seed is written
 again right after (--reburn).`,
 		Example: `  tokenctl token2 info
   tokenctl token2 burn --generate -o duo.csv --to duo
-  tokenctl token2 sync --seeds duo.csv`,
+  tokenctl token2 sync --seeds duo.csv --seeds-format duo-totp`,
 	}
 	c.AddCommand(newToken2InfoCmd(), newToken2BurnCmd(), newToken2SyncCmd())
 	return c
@@ -582,8 +582,8 @@ written afterwards, a generated seed is saved to a 0600 rescue file, its
 name printed, and the exit code is 3: the token holds a seed the file does
 not. The serial is printed on standard output.`,
 		Example: `  tokenctl token2 burn --generate -o duo.csv --to duo
-  tokenctl token2 burn --secret-file seed.b32 --hash sha256 --period 60 -o entra.csv --to entra
-  tokenctl token2 burn --wait=60s --generate --length 32 -o tokens.pskc --to pskc --json`,
+  tokenctl token2 burn --secret-file seed.b32 --period 60 -o entra.csv --to entra
+  tokenctl token2 burn --wait=60s --generate --length 32 --hash sha256 --period 60 -o tokens.pskc --to pskc --json`,
 		Args: t2NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			p, err := settings.params()
@@ -743,6 +743,8 @@ seed again right after, from --secret-file/--secret-env or from the
 --seeds file.`,
 		Example: `  tokenctl token2 sync --hash sha1 --period 30
   tokenctl token2 sync --seeds entra.csv
+  # Token2's PowerShell output (SERIAL HEX) records no hash or step
+  tokenctl token2 sync --seeds token2-seeds.txt --hash sha1 --period 60
   tokenctl token2 sync --reburn --secret-file seed.b32 --hash sha256 --period 60`,
 		Args: t2NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/tokenctl/tokenctl/convert"
 	"github.com/tokenctl/tokenctl/internal/pcsctest"
 	"github.com/tokenctl/tokenctl/internal/secretin"
@@ -706,5 +708,129 @@ func TestToken2OutputRehearsedBeforeBurn(t *testing.T) {
 	}
 	if st := s.Tokens()[0].State(); st.ConfigWrites != 0 || st.SeedWrites != 0 || !bytes.Equal(st.Log, []byte{0x41}) {
 		t.Fatalf("APDUs % X: the token was written", st.Log)
+	}
+}
+
+// t2Examples lists the command lines in the --help examples of token2 and
+// its subcommands, in the order the help shows them.
+func t2Examples(t *testing.T) []string {
+	t.Helper()
+	root := newToken2Cmd()
+	var out []string
+	for _, c := range append([]*cobra.Command{root}, root.Commands()...) {
+		for _, l := range strings.Split(c.Example, "\n") {
+			l = strings.TrimSpace(l)
+			if strings.HasPrefix(l, "tokenctl ") {
+				out = append(out, l)
+			}
+		}
+	}
+	if len(out) < 10 {
+		t.Fatalf("found %d token2 examples", len(out))
+	}
+	return out
+}
+
+// t2ExampleArgs splits an example into arguments as a shell would, with
+// '…' quotes, and drops "tokenctl".
+func t2ExampleArgs(ex string) []string {
+	var args []string
+	var cur strings.Builder
+	quoted, in := false, false
+	for _, r := range ex {
+		switch {
+		case r == '\'':
+			quoted, in = !quoted, true
+		case r == ' ' && !quoted:
+			if in {
+				args = append(args, cur.String())
+				cur.Reset()
+			}
+			in = false
+		default:
+			cur.WriteRune(r)
+			in = true
+		}
+	}
+	if in {
+		args = append(args, cur.String())
+	}
+	return args[1:]
+}
+
+// Every token2 example names a command and flags that exist (no PC/SC
+// needed).
+func TestToken2HelpExamplesParse(t *testing.T) {
+	for _, ex := range t2Examples(t) {
+		args := t2ExampleArgs(ex)
+		c, rest, err := newRoot().Find(args)
+		if err != nil {
+			t.Errorf("%s: %v", ex, err)
+			continue
+		}
+		if err := c.ParseFlags(rest); err != nil {
+			t.Errorf("%s: %v", ex, err)
+			continue
+		}
+		if c.Args != nil {
+			if err := c.Args(c, c.Flags().Args()); err != nil {
+				t.Errorf("%s: %v", ex, err)
+			}
+		}
+	}
+}
+
+// Every token2 example runs as written, exit 0, against one emulated
+// token alone in the virtual readers, each in a directory holding the
+// input files the examples name (not the one it writes).
+func TestToken2HelpExamplesRun(t *testing.T) {
+	s := &simt2.Stream{FirstSerial: "86596120001"}
+	reader := withToken2(t, s)
+	pcsctest.LockReader(t, vpcd.Port1) // the examples give no --reader: only one may hold a card
+	pc, err := nfc.NewContext()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := pc.WaitForCard(ctx, reader); err != nil {
+		t.Fatal(err)
+	}
+	pc.Release()
+	secret := []byte("help-example-seed-20")
+	serial := s.FirstSerial
+	inputs := map[string]string{
+		"seed.b32":         seed.EncodeBase32(secret) + "\n",
+		"entra.csv":        "upn,serial number,secret key,time interval,manufacturer,model\n," + serial + "," + seed.EncodeBase32(secret) + ",60,Token2,OTPC-P1-i\n",
+		"duo.csv":          serial + "," + hex.EncodeToString(secret) + ",30\n",
+		"token2-seeds.txt": serial + " " + strings.ToUpper(hex.EncodeToString(secret)) + "\n",
+	}
+	for _, ex := range t2Examples(t) {
+		t.Run(ex, func(t *testing.T) {
+			t.Chdir(t.TempDir())
+			args := t2ExampleArgs(ex)
+			out := ""
+			for i, a := range args {
+				if a == "-o" && i+1 < len(args) {
+					out = args[i+1]
+				}
+			}
+			for name, content := range inputs {
+				if name != out {
+					if err := os.WriteFile(name, []byte(content), 0o600); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			code, stdout, stderr := runCLI(t, args...)
+			if code != 0 {
+				t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+			}
+			if out != "" {
+				if b, err := os.ReadFile(out); err != nil || !strings.Contains(string(b), serial) {
+					t.Fatalf("%s does not hold the token: %v\n%s", out, err, b)
+				}
+			}
+		})
 	}
 }
