@@ -287,3 +287,61 @@ func TestYubiKeyFrozenSequenceCLI(t *testing.T) {
 		}
 	})
 }
+
+// TestYubiKeySerialReadFirstCCID: over PC/SC, every command that writes a
+// slot first selects the OTP application (which answers the status) and
+// reads the serial; no configuration command comes before the serial.
+func TestYubiKeySerialReadFirstCCID(t *testing.T) {
+	pcsctest.Require(t)
+	pcsctest.LockReader(t, vpcd.Port1)
+	withHIDKeys(t) // no key on USB
+	t.Setenv("YK_AES", "000102030405060708090a0b0c0d0e0f")
+	t.Setenv("YK_PID", "010203040506")
+	t.Setenv("YK_HMAC", "303132333435363738393a3b3c3d3e3f40414243")
+	log := filepath.Join(t.TempDir(), "keys.csv")
+	ccid := []string{"--transport", "ccid", "--reader", vpcd.ReaderName(vpcd.Port1)}
+	k := yksim.New(yksim.Options{Serial: 6006})
+	inReader(t, k, func() {
+		for _, args := range [][]string{
+			{"otp", "1", "--secret-env", "YK_AES", "--private-id-env", "YK_PID"},
+			{"hotp", "2", "--generate", "--log", log},
+			{"chalresp", "1", "--secret-env", "YK_HMAC", "--force"},
+			{"settings", "1", "--force"},
+			{"swap", "--force"},
+			{"delete", "1", "--force"},
+		} {
+			k.ResetLog()
+			if code, _, errs := runCLI(t, append(append([]string{"yubikey"}, args...), ccid...)...); code != 0 {
+				t.Fatalf("%v: exit %d: %s", args, code, errs)
+			}
+			apdus := k.APDUs()
+			serial, config := -1, -1
+			for i, a := range apdus {
+				if len(a) < 3 || a[1] != 0x01 {
+					continue
+				}
+				switch a[2] {
+				case yubikey.CmdDeviceSerial:
+					if serial < 0 {
+						serial = i
+					}
+				case yubikey.CmdConfig1, yubikey.CmdConfig2, yubikey.CmdUpdate1, yubikey.CmdUpdate2, yubikey.CmdSwap:
+					if config < 0 {
+						config = i
+					}
+				}
+			}
+			if len(apdus) == 0 || !bytes.Equal(apdus[0], yubikey.SelectAPDU()) {
+				t.Fatalf("%v: the first APDU is %x, not the SELECT of the OTP application", args, apdus[0])
+			}
+			if serial < 0 || config < 0 || serial > config {
+				t.Fatalf("%v: serial read at APDU %d, first configuration command at %d: %x", args, serial, config, apdus)
+			}
+			for _, a := range apdus[:serial] {
+				if a[1] != 0xA4 {
+					t.Fatalf("%v: %x before the serial was read", args, a)
+				}
+			}
+		}
+	})
+}
