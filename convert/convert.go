@@ -138,6 +138,7 @@ type pipe struct {
 	to       *Format
 	rep      *Report
 	seen     *serialSet
+	locs     locations // where each input's lines are, for the serial set
 	validate bool
 	out      string
 	outs     map[string]*output
@@ -290,6 +291,10 @@ func plural(n int, s string) string {
 
 // input reads one input file through the pipe.
 func (p *pipe) input(src source, ff **Format) error {
+	p.locs.start(src.name)
+	if src.name == "-" && src.rd == nil {
+		p.locs.names[len(p.locs.names)-1] = "<stdin>"
+	}
 	if src.rd != nil {
 		return p.consume(src.rd, src.name)
 	}
@@ -353,6 +358,9 @@ type record struct {
 	raw         string
 	key         string // token type, for targets that take one per file
 	dup, dupUPN bool
+	// where the serial (UPN) was first seen, for a duplicate (see
+	// locations; 0 unknown)
+	dupAt, dupUPNAt uint32
 }
 
 // batchSize is how many rows are read before their serials go into the
@@ -454,11 +462,16 @@ func (p *pipe) markDuplicates(batch []record) {
 		hs = append(hs, h, hu)
 	}
 	for i := range batch {
+		r := &batch[i]
+		loc := p.locs.at(r.line)
+		var ok bool
 		if h := hs[2*i]; h != 0 {
-			batch[i].dup = !p.seen.addHash(h)
+			r.dupAt, ok = p.seen.addHash(h, loc)
+			r.dup = !ok
 		}
 		if h := hs[2*i+1]; h != 0 {
-			batch[i].dupUPN = !p.seen.addHash(h)
+			r.dupUPNAt, ok = p.seen.addHash(h, loc)
+			r.dupUPN = !ok
 		}
 	}
 	p.hashes = hs
@@ -686,7 +699,7 @@ func (p *pipe) row(file string, r *record) error {
 			if key != "" {
 				among = " among the " + key + " tokens"
 			}
-			probs = append(probs, problem("serial", "duplicate %q%s (already on an earlier line)", t.Serial, among))
+			probs = append(probs, problem("serial", "duplicate %q%s (%s)", t.Serial, among, p.firstSeen(r.dupAt)))
 		}
 		if n, h := len(t.Secret), t.Hash; n >= MinSecretLen && t.Kind != seed.YubicoOTP && h >= 0 && int(h) < len(p.secretLen) {
 			if p.secretLen[h] == 0 {
@@ -699,7 +712,7 @@ func (p *pipe) row(file string, r *record) error {
 			}
 		}
 		if r.dupUPN {
-			probs = append(probs, problem("upn", "%q already has a token on an earlier line (Entra: one token per user)", t.User))
+			probs = append(probs, problem("upn", "%q already has a token (%s; Entra: one token per user)", t.User, p.firstSeen(r.dupUPNAt)))
 		}
 	}
 	for _, fe := range probs {
@@ -736,6 +749,14 @@ func (p *pipe) row(file string, r *record) error {
 	}
 	p.rep.Written++
 	return nil
+}
+
+// firstAt says where a duplicate was first seen.
+func (p *pipe) firstSeen(loc uint32) string {
+	if at := p.locs.name(loc); at != "" {
+		return "first at " + at
+	}
+	return "already on an earlier line"
 }
 
 func (p *pipe) reject(a, b []*seed.FieldError, raw string) error {

@@ -419,3 +419,59 @@ func TestOptionsHidePSKCSecrets(t *testing.T) {
 		}
 	}
 }
+
+// A duplicate names the file and line of the first occurrence, across
+// inputs (the serial set keeps a 32-bit location per serial).
+func TestDuplicateNamesFirstOccurrence(t *testing.T) {
+	dir := t.TempDir()
+	b32 := seed.EncodeBase32([]byte(rfcSecret))
+	hdr := "upn,serial number,secret key,time interval,manufacturer,model\n"
+	a := filepath.Join(dir, "a.csv")
+	os.WriteFile(a, []byte(hdr+"u1@x,1001,"+b32+",30,T,M\n"), 0o600)
+	empty := filepath.Join(dir, "c.pi")
+	os.WriteFile(empty, []byte("# nothing\n\n\n\n"), 0o600)
+	b := filepath.Join(dir, "b.csv")
+	os.WriteFile(b, []byte(hdr+"\nu2@x,1002,"+b32+",30,T,M\nu1@x,1001,"+b32+",30,T,M\nu3@x,1002,"+b32+",30,T,M\n"), 0o600)
+	var got []string
+	o := &Options{OnProblem: func(fe *seed.FieldError) { got = append(got, fe.Error()) }}
+	if _, err := Validate([]string{a, b}, "entra", "duo", o); !errors.Is(err, ErrInvalid) {
+		t.Fatal(err)
+	}
+	want := []string{
+		b + `:4: serial: duplicate "1001" among the totp6 tokens (first at ` + a + `:2)`,
+		b + `:5: serial: duplicate "1002" among the totp6 tokens (first at ` + b + `:3)`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	got = nil
+	Validate([]string{a, b}, "entra", "entra", o)
+	if len(got) != 3 || got[1] != b+`:4: upn: "u1@x" already has a token (first at `+a+`:2; Entra: one token per user)` {
+		t.Fatalf("%q", got)
+	}
+	// An input without rows in between, and standard input.
+	got = nil
+	o.Stdin = strings.NewReader(hdr + "u9@x,1001," + b32 + ",30,T,M\n")
+	Validate([]string{a, empty, "-"}, "", "duo", o)
+	if len(got) != 2 || got[1] != `<stdin>:2: serial: duplicate "1001" among the totp6 tokens (first at `+a+`:2)` {
+		t.Fatalf("%q", got)
+	}
+}
+
+func TestLocations(t *testing.T) {
+	var l locations
+	l.start("a")
+	a3, a9 := l.at(3), l.at(9)
+	l.start("empty")
+	l.start("b")
+	b1, b0 := l.at(1), l.at(0)
+	for loc, want := range map[uint32]string{a3: "a:3", a9: "a:9", b1: "b:1", b0: ""} {
+		if got := l.name(loc); got != want {
+			t.Errorf("%d: %q, want %q", loc, got, want)
+		}
+	}
+	l.start("c")
+	if l.at(1<<32-1) != 0 {
+		t.Error("a line past the space has a location")
+	}
+}

@@ -11,9 +11,11 @@
 // out only when every row is valid (Validate does the same and writes
 // nothing). Every problem is reported as a *seed.FieldError
 // "file:line: field: what is wrong", never quoting a secret. Conversion
-// streams: it holds one batch of rows plus about 10 bytes per serial for
-// the uniqueness check (a million Entra rows convert to Duo in about
-// 37 MB of RSS, see scripts/bench.d/10-convert.sh).
+// streams: it holds one batch of rows plus about 18 bytes per serial for
+// the uniqueness check, a hash and where the serial was first seen, so
+// that a duplicate names the file and line of the first (a million Entra
+// rows convert to Duo in about 40 MB of RSS, see
+// scripts/bench.d/10-convert.sh).
 //
 // # Writing tokens from other commands
 //

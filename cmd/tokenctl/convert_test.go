@@ -125,7 +125,7 @@ func TestConvertBrokenCorpus(t *testing.T) {
 	}{
 		{"duplicate serials", "entra", "duo",
 			cvEntraHdr + ",1001," + cvB32 + ",30,T,M\n,1002," + cvB32 + ",30,T,M\n,1001," + cvB32 + ",30,T,M\n",
-			[]string{`IN:4: serial: duplicate "1001" among the totp6 tokens (already on an earlier line)`}},
+			[]string{`IN:4: serial: duplicate "1001" among the totp6 tokens (first at IN:2)`}},
 		{"129-character serial", "entra", "duo",
 			cvEntraHdr + "," + long + "," + cvB32 + ",30,T,M\n",
 			[]string{"IN:2: serial: 129 characters, at most 128"}},
