@@ -81,6 +81,14 @@ say "$T token2 sync --reader '$READER' --seeds p2.pskc        # restricted: refu
 $T token2 sync --reader "$READER" --seeds p2.pskc && exit 1 || echo "(exit $?)"
 say "$T token2 sync --reader '$READER' --seeds p2.pskc --reburn"
 $T token2 sync --reader "$READER" --seeds p2.pskc --reburn
+echo
+echo "# the same token listed in a Token2 PowerShell converter file (SERIAL HEX: no hash, no step)"
+$T convert --from pskc --to hex --force -o p2.hex p2.pskc
+(umask 077; sed -E 's/^([^,]+),([0-9A-Fa-f]+).*/\1 \U\2/' p2.hex >p2-token2.txt)
+say "$T token2 sync --reader '$READER' --seeds p2-token2.txt --reburn        # the file cannot say SHA-256/60 s: refused"
+$T token2 sync --reader "$READER" --seeds p2-token2.txt --reburn && exit 1 || echo "(exit $?)"
+say "$T token2 sync --reader '$READER' --seeds p2-token2.txt --reburn --hash sha256 --period 60"
+$T token2 sync --reader "$READER" --seeds p2-token2.txt --reburn --hash sha256 --period 60
 say "$T token2 info --reader '$READER'"
 $T token2 info --reader "$READER"
 kill $SIM 2>/dev/null || true
