@@ -24,6 +24,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -153,16 +154,23 @@ type yubicoLines struct {
 	s    *bufio.Scanner
 	file string
 	line int
+	done bool
 }
+
+// maxLogLine bounds one line of a YubiKey log.
+const maxLogLine = 1 << 20
 
 func newYubicoLines(r io.Reader, file string) *yubicoLines {
 	s := bufio.NewScanner(r)
-	s.Buffer(make([]byte, 64<<10), 1<<20)
+	s.Buffer(make([]byte, 64<<10), maxLogLine)
 	return &yubicoLines{s: s, file: file}
 }
 
 // read parses the next line that is neither blank nor passed over by skip.
 func (l *yubicoLines) read(skip func(line []byte) bool, parse func(line []byte) (*seed.Token, error)) (*seed.Token, int, error) {
+	if l.done {
+		return nil, 0, io.EOF
+	}
 	for l.s.Scan() {
 		l.line++
 		raw := l.s.Bytes()
@@ -177,7 +185,11 @@ func (l *yubicoLines) read(skip func(line []byte) bool, parse func(line []byte) 
 		seed.Zero(raw)
 		return t, l.line, err
 	}
-	if err := l.s.Err(); err != nil {
+	l.done = true
+	if err := l.s.Err(); errors.Is(err, bufio.ErrTooLong) {
+		// The scanner cannot go past it: the rest of the file is unread.
+		return nil, l.line + 1, &FileError{yubicoErr(l.file, l.line+1, "line", "longer than %d bytes: the file cannot be read past it", maxLogLine)}
+	} else if err != nil {
 		return nil, l.line, fmt.Errorf("reading %s: %w", l.file, err)
 	}
 	return nil, 0, io.EOF

@@ -122,14 +122,26 @@ func TestYubicoLogErrors(t *testing.T) {
 func FuzzYubicoLog(f *testing.F) {
 	f.Add("12345678,vvccccnrhbfu,010203040506,000102030405060708090a0b0c0d0e0f,000000000000,2026-11-24T05:06:07,\n")
 	f.Add("LOGGING START,x\nOATH-HOTP,t,2,vv,,3132333435363738393031323334353637383930,000000000000,010203040506,0,0,0,8,32,0,0,0,0,0\n")
+	f.Add("1,vv,010203040506,0001,000000000000,x,\n" + strings.Repeat("7", maxLogLine+1) + "\n2,vv,\n")
+	// As fuzzReader: never panics, always ends, reports only FieldErrors.
 	f.Fuzz(func(t *testing.T, s string) {
 		for _, r := range []seed.Reader{NewYubicoLogReader(strings.NewReader(s), "f"), NewTraditionalLogReader(strings.NewReader(s), "f")} {
-			for i := 0; i < 1000; i++ {
+			for i := 0; ; i++ {
+				if i > len(s)+2 {
+					t.Fatal("reader does not end")
+				}
 				tok, _, err := r.Read()
 				if err == io.EOF {
 					break
 				}
-				if err == nil && tok == nil {
+				if err != nil {
+					var fe *seed.FieldError
+					if !errors.As(err, &fe) {
+						t.Fatalf("not a FieldError: %v", err)
+					}
+					continue
+				}
+				if tok == nil {
 					t.Fatal("nil token without error")
 				}
 			}
