@@ -87,6 +87,14 @@ var ErrNoRetry = errors.New("not retried automatically")
 
 const noRetryPrefix = "authentication refused, not retried: "
 
+// ErrUnconfirmed is wrapped by a Program error when the device accepted
+// the write but cannot show that it took (a YubiKey on firmware 5.0.0 to
+// 5.4.2 over CCID rewriting a slot: a refusal looks the same). Such a
+// token counts as programmed only once the operator verifies it; without
+// a Verifier, or when the operator skips the check, it is recorded as
+// failed, its secret kept for a re-burn.
+var ErrUnconfirmed = errors.New("the device accepted the write but cannot confirm that it took")
+
 // DeviceError is a problem with one presented token.
 type DeviceError struct {
 	Serial string // when it was read
@@ -407,7 +415,12 @@ func (e *engine) one(ctx context.Context, d Device) (Result, error) {
 	// when ctx ends meanwhile (Ctrl-C): a programmed token left pending
 	// would be reported as failed and re-burned for nothing.
 	lctx := context.WithoutCancel(ctx)
-	if err := d.Program(tok, res.Resumed); err != nil {
+	err = d.Program(tok, res.Resumed)
+	unconfirmed := errors.Is(err, ErrUnconfirmed)
+	if unconfirmed && e.Verify != nil {
+		err = nil // the verification decides
+	}
+	if err != nil {
 		res.Outcome, res.Error = OutcomeFailed, err.Error()
 		if errors.Is(err, ErrNoRetry) {
 			res.Error = noRetryPrefix + res.Error
@@ -428,6 +441,11 @@ func (e *engine) one(ctx context.Context, d Device) (Result, error) {
 	// token away to read it (or touch a key that types on its own).
 	d.Close()
 	switch err := e.Verify.Verify(ctx, d, tok); {
+	case unconfirmed && err != nil && (errors.Is(err, ErrNotVerified) || ctx.Err() != nil):
+		res.Outcome, res.Error = OutcomeFailed, "not verified, and "+ErrUnconfirmed.Error()
+		if _, ferr := e.Ledger.MarkFailed(lctx, rec, e.Operator, res.Error); ferr != nil {
+			return res, ferr
+		}
 	case errors.Is(err, ErrNotVerified):
 	case err != nil && ctx.Err() != nil:
 		// Interrupted while waiting for the operator: the token stays programmed.

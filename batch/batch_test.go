@@ -56,6 +56,10 @@ func (d fakeDevice) Program(tok *seed.Token, _ bool) error {
 		return errors.New("card removed before the seed write")
 	case "auth":
 		return fmt.Errorf("authenticate: 69 83 (%w)", ErrNoRetry)
+	case "unconfirmed": // written, but the device cannot say so
+		d.t.secret = append([]byte(nil), tok.Secret...)
+		d.t.writes++
+		return fmt.Errorf("slot 1: %w", ErrUnconfirmed)
 	case "after":
 		d.t.secret = append([]byte(nil), tok.Secret...)
 		d.t.writes++
@@ -570,5 +574,42 @@ func TestTwoBatchesRaceAtReserve(t *testing.T) {
 		if won != 1 {
 			t.Errorf("%s programmed by %d stations", tk.serial, won)
 		}
+	}
+}
+
+// answerVerifier answers every verification with err.
+type answerVerifier struct{ err error }
+
+func (v answerVerifier) Verify(context.Context, Device, *seed.Token) error { return v.err }
+
+// TestUnconfirmedWriteNeedsVerification: a write the device cannot
+// confirm counts as programmed only when the operator verifies it.
+func TestUnconfirmedWriteNeedsVerification(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		verify  Verifier
+		outcome string
+		state   ledger.State
+	}{
+		{"no verification", nil, OutcomeFailed, ledger.Failed},
+		{"verified", answerVerifier{nil}, OutcomeVerified, ledger.Verified},
+		{"verification skipped", answerVerifier{ErrNotVerified}, OutcomeFailed, ledger.Failed},
+		{"wrong code", answerVerifier{errors.New("code 123456 does not match")}, OutcomeFailed, ledger.Failed},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			l, _, _ := newTestLedger(t)
+			tk := &fakeToken{serial: "UC1", fail: "unconfirmed"}
+			_, res := run(t, Config{Ledger: l, Station: &fakeStation{queue: []*fakeToken{tk}}, Count: 1, Verify: c.verify})
+			if len(res) != 1 || res[0].Outcome != c.outcome {
+				t.Fatalf("results %+v, want %s", res, c.outcome)
+			}
+			if c.outcome == OutcomeFailed && !strings.Contains(res[0].Error, "confirm") && !strings.Contains(res[0].Error, "does not match") {
+				t.Fatalf("failure %q does not say why", res[0].Error)
+			}
+			secret, rec := ledgerSecret(t, l, "UC1")
+			if rec.State != c.state || !bytes.Equal(secret, tk.held()) {
+				t.Fatalf("record %s, want %s with the token's secret", rec.State, c.state)
+			}
+		})
 	}
 }

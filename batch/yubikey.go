@@ -283,6 +283,9 @@ func (d *yubiKeyDevice) Program(tok *seed.Token, resumed bool) error {
 	if errors.Is(err, yubikey.ErrAccessCode) && code != nil && resumed {
 		err = d.sess.Put(slot, cfg, code)
 	}
+	if err == nil && d.sess.Unconfirmed() {
+		err = fmt.Errorf("slot %d: %w (YubiKey firmware %s: run the batch with --verify to check it by touch)", slot, ErrUnconfirmed, d.sess.Version())
+	}
 	if d.onExchange != nil {
 		d.onExchange(time.Since(t0))
 	}
