@@ -8,7 +8,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 : "${TOKENCTL:?set by scripts/bench.sh}" "${BENCHDIR:?}"
-[ -x /usr/bin/time ] || scripts/deps.sh time
 PY=/usr/bin/python3
 n=${PSKC_BENCH_KEYS:-100000}
 dir="$BENCHDIR/pskc"
@@ -34,10 +33,13 @@ od -An -tx1 "$dir/key.bin" | tr -d ' \n' >"$dir/key.hex"
 "$TOKENCTL" convert --from duo-hotp --to pskc --pskc-key-file "$dir/key.hex" -o "$dir/encrypted.pskcxml" "$in" 2>/dev/null
 "$TOKENCTL" convert --from duo-hotp --to pskc -o "$dir/plain.pskcxml" "$in" 2>/dev/null
 
-# run CMD... : prints "seconds peak_kb" of one run
+# run CMD... : prints "seconds peak_kb" of one run, timed with a
+# high-resolution clock (scripts/bench/measure.py; not /usr/bin/time's
+# 10 ms steps)
 measure() {
-  /usr/bin/time -o "$dir/time" -f '%e %M' "$@" >/dev/null 2>&1 || { echo "failed: $*" >&2; exit 1; }
-  tail -1 "$dir/time"
+  local out
+  out=$($PY scripts/bench/measure.py 1 "$@") || { echo "failed: $*" >&2; exit 1; }
+  echo "$out" | awk '{ print $1, $3 }'
 }
 
 printf '%-10s %-9s %-9s %8s %10s %10s   %s\n' file keys tool seconds keys/s peak_RSS ratio
@@ -54,8 +56,7 @@ for kind in encrypted plain; do
   cmp -s "$dir/duo-$kind.csv" "$in" || { echo "tokenctl's Duo lines differ from the seeds written" >&2; exit 1; }
   size=$(( $(stat -c %s "$f") >> 20 ))
   awk -v k="$kind ($size MB)" -v n="$n" -v gs="$gs" -v gm="$gm" -v ps="$ps" -v pm="$pm" 'BEGIN {
-    if (gs < 0.01) gs = 0.01; if (ps < 0.01) ps = 0.01;
-    printf "%-10s %-9d %-9s %8.2f %10.0f %7.1f MB\n", k, n, "tokenctl", gs, n/gs, gm/1024;
-    printf "%-10s %-9d %-9s %8.2f %10.0f %7.1f MB   tokenctl %.1fx faster\n", "", n, "pskc2csv", ps, n/ps, pm/1024, ps/gs }'
+    printf "%-10s %-9d %-9s %8.3f %10.0f %7.1f MB\n", k, n, "tokenctl", gs, n/gs, gm/1024;
+    printf "%-10s %-9d %-9s %8.3f %10.0f %7.1f MB   tokenctl %.1fx faster\n", "", n, "pskc2csv", ps, n/ps, pm/1024, ps/gs }'
 done
 rm -f "$dir"/duo-*.csv "$dir"/py-*
