@@ -41,6 +41,7 @@ func (l *Ledger) Import(ctx context.Context, srcs []Source, e Entry) (*ImportRes
 	var recs []*Record
 	seen := map[string]seenAt{}
 	for _, src := range srcs {
+		recs0, errs0 := len(recs), len(errs)
 		for len(errs) < MaxImportErrors {
 			tok, line, err := src.R.Read()
 			if errors.Is(err, io.EOF) {
@@ -79,6 +80,11 @@ func (l *Ledger) Import(ctx context.Context, srcs []Source, e Entry) (*ImportRes
 				seen[tok.Serial] = seenAt{src.Name, line}
 				recs = append(recs, rec)
 			}
+		}
+		if len(recs) == recs0 && len(errs) == errs0 {
+			// A header and nothing else, or an empty file: a wrong or cut
+			// export, which must not pass for an import.
+			errs = append(errs, &seed.FieldError{File: src.Name, Msg: "no tokens in the file"})
 		}
 	}
 	if len(errs) >= MaxImportErrors {

@@ -74,6 +74,15 @@ func TestImport(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// A file with no tokens is a problem, not an empty import.
+	if res, errs := l.Import(ctx, []Source{src("c.csv", totp("C1")), src("header-only.csv")}, Entry{}); res != nil || len(errs) != 1 ||
+		errs[0].Error() != "header-only.csv: no tokens in the file" {
+		t.Fatalf("import with an empty file: %+v %v", res, errs)
+	}
+	if _, err := l.Get(ctx, "C1"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("C1 recorded although the import was refused: %v", err)
+	}
+
 	// All or nothing: one clash, one duplicate, one bad row -> nothing recorded, every problem named.
 	bad := &rowsReader{rows: []row{
 		{tok: totp("N1")},

@@ -243,7 +243,7 @@ func (in *tokenInput) fromSeeds(c *cobra.Command) (*seed.Token, error) {
 	if err := in.pskc(&opts); err != nil {
 		return nil, exitcode.UsageErr(err)
 	}
-	format, err := pickFormat(in.from, br, name)
+	format, err := inputFormat(in.from, br, name)
 	if err != nil {
 		return nil, err
 	}
@@ -306,30 +306,6 @@ func (in *tokenInput) fromSeeds(c *cobra.Command) (*seed.Token, error) {
 		return nil, exitcode.DataErr(errors.New(msg))
 	}
 	return found, nil
-}
-
-// pickFormat finds the --from format, or the only readable format whose
-// Sniff claims the start of the input.
-func pickFormat(from string, br *bufio.Reader, name string) (*convert.Format, error) {
-	if from != "" {
-		f, ok := convert.Lookup(from)
-		if !ok {
-			return nil, usagef("--from %q: unknown format (see 'tokenctl formats')", from)
-		}
-		if f.Open == nil {
-			return nil, usagef("--from %s: tokenctl can write this format but not read it", f.Name)
-		}
-		return f, nil
-	}
-	head, err := br.Peek(8 << 10)
-	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
-		return nil, exitcode.DataErr(fmt.Errorf("reading %s: %w", name, err))
-	}
-	f, err := convert.Detect(head)
-	if err != nil {
-		return nil, exitcode.UsageErr(fmt.Errorf("%s: %w", name, err))
-	}
-	return f, nil
 }
 
 // isProblemList reports an error that is a list of *seed.FieldError.

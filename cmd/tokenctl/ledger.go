@@ -719,23 +719,3 @@ func importWarnings(res *ledger.ImportResult) []string {
 	}
 	return out
 }
-
-// inputFormat is the --from format, or the one detected from the head of br.
-func inputFormat(from string, br *bufio.Reader, display string) (*convert.Format, error) {
-	if from != "" {
-		f, ok := convert.Lookup(from)
-		if !ok {
-			return nil, usagef("--from %q: unknown format (see tokenctl formats)", from)
-		}
-		if f.Open == nil {
-			return nil, usagef("format %s cannot be read", f.Name)
-		}
-		return f, nil
-	}
-	head, _ := br.Peek(8 << 10)
-	f, err := convert.Detect(head)
-	if err != nil {
-		return nil, usagef("%s: %v", display, err)
-	}
-	return f, nil
-}

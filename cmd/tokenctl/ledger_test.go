@@ -193,6 +193,28 @@ func TestLedgerCLI(t *testing.T) {
 	mustMode600(t, pi)
 	mustMode600(t, pskcOut)
 
+	// Inputs that are not seed files are invalid data (exit 1), nothing recorded;
+	// a file several formats fit needs --from (exit 2).
+	notes, header, duoish := filepath.Join(dir, "notes.txt"), filepath.Join(dir, "header.csv"), filepath.Join(dir, "duoish.csv")
+	os.WriteFile(notes, []byte("call the vendor about the second box\n"), 0o600)
+	os.WriteFile(header, []byte("upn,serial number,secret key,time interval,manufacturer,model\n"), 0o600)
+	os.WriteFile(duoish, []byte("90001,3132333435363738393031323334353637383930,30\n"), 0o600)
+	for _, c := range []struct {
+		file, want string
+		code       int
+	}{
+		{notes, "cannot tell the input format", 1},
+		{header, header + ": no tokens in the file", 1},
+		{duoish, "could be duo-hotp or duo-totp", 2},
+	} {
+		if code, _, errOut := runCLI(t, "ledger", "import", c.file); code != c.code || !strings.Contains(errOut, c.want) {
+			t.Errorf("ledger import %s: exit %d, %s; want %d and %q", filepath.Base(c.file), code, errOut, c.code, c.want)
+		}
+		if code, _, errOut := runCLI(t, "code", "--seeds", c.file, "--serial", "90001"); c.file != header && (code != c.code || !strings.Contains(errOut, c.want)) {
+			t.Errorf("code --seeds %s: exit %d, %s; want %d and %q", filepath.Base(c.file), code, errOut, c.code, c.want)
+		}
+	}
+
 	// assign: every line checked first, nothing assigned on a problem.
 	users := filepath.Join(dir, "users.csv")
 	os.WriteFile(users, []byte("serial,user\n86596120001,alice@example.com\n# handed out later\n86596120009,bob@example.com\n86596120001,carol@example.com\n"), 0o600)

@@ -924,8 +924,11 @@ func t2DetectFormat(path string) (string, error) {
 	head := make([]byte, 4096)
 	n, _ := io.ReadFull(bufio.NewReader(f), head)
 	ff, err := convert.Detect(head[:n])
-	if err != nil {
-		return "", usagef("--seeds %s: its format cannot be detected: give --seeds-format (duo-totp, entra, pskc...)", path)
+	switch {
+	case errors.Is(err, convert.ErrUnknownFormat):
+		return "", exitcode.DataErr(fmt.Errorf("--seeds %s: not a seed file format tokenctl recognises (if it is one, give --seeds-format)", path))
+	case err != nil:
+		return "", usagef("--seeds %s: %v: give --seeds-format (duo-totp, entra, pskc...)", path, err)
 	}
 	return ff.Name, nil
 }
