@@ -394,45 +394,6 @@ func TestBatchStopsWhenLedgerFails(t *testing.T) {
 	}
 }
 
-// TestTwoBatchesOneLedger: two engines (separate ledger connections) fed
-// the same serials never program one twice.
-func TestTwoBatchesOneLedger(t *testing.T) {
-	_, path, idf := newTestLedger(t)
-	_ = idf
-	box := tokens("D", 30)
-	var wg sync.WaitGroup
-	for w := 0; w < 2; w++ {
-		l, err := ledger.OpenFile(bg, path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
-		st := &fakeStation{queue: append([]*fakeToken(nil), box...)}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, err := Run(bg, Config{Ledger: l, Station: st, Recipe: recipe, Count: 0})
-			if err != nil && !errors.Is(err, errBoxEmpty) {
-				t.Error(err)
-			}
-		}()
-	}
-	wg.Wait()
-	l, err := ledger.OpenFile(bg, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	for _, tk := range box {
-		if tk.writes != 1 {
-			t.Errorf("%s written %d times", tk.serial, tk.writes)
-		}
-		if h, _ := l.History(bg, tk.serial); len(h) != 1 {
-			t.Errorf("%s has %d records", tk.serial, len(h))
-		}
-	}
-}
-
 func TestBatchTamperedRecordSkipped(t *testing.T) {
 	l, _, _ := newTestLedger(t)
 	x, y := &fakeToken{serial: "X1", fail: "before"}, &fakeToken{serial: "Y1", fail: "before"}
