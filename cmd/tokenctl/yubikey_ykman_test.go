@@ -26,9 +26,9 @@ func inReader(t *testing.T, k *yksim.Key, f func()) {
 	inPort(t, vpcd.Port1, k, f)
 }
 
-// inPort runs f with k in the virtual reader behind port. A key pulled
-// mid-exchange by an earlier test can leave pcscd blind to the next
-// insertion: then the key is taken out a second and put in again.
+// inPort runs f with k in the virtual reader behind port, once pcscd
+// reports it (vpcd.Insert already puts back a key pcscd missed), and waits
+// for pcscd to see the reader empty again afterwards.
 func inPort(t *testing.T, port int, k *yksim.Key, f func()) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -39,33 +39,23 @@ func inPort(t *testing.T, port int, k *yksim.Key, f func()) {
 	}
 	defer pc.Release()
 	reader := vpcd.ReaderName(port)
-	for try := 0; ; try++ {
-		conn, done, err := yksim.Insert(ctx, port, k)
-		if err != nil {
+	conn, done, err := yksim.Insert(ctx, port, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		conn.Remove()
+		<-done
+		rctx, rcancel := context.WithTimeout(ctx, 10*time.Second)
+		defer rcancel()
+		if err := pc.WaitForRemoval(rctx, reader); err != nil {
 			t.Fatal(err)
 		}
-		wctx, wcancel := context.WithTimeout(ctx, 3*time.Second)
-		err = pc.WaitForCard(wctx, reader)
-		wcancel()
-		if err != nil {
-			conn.Remove()
-			<-done
-			if try == 2 {
-				t.Fatalf("pcscd does not see the emulated key: %v", err)
-			}
-			time.Sleep(time.Second)
-			continue
-		}
-		defer func() {
-			conn.Remove()
-			<-done
-			rctx, rcancel := context.WithTimeout(ctx, 10*time.Second)
-			defer rcancel()
-			if err := pc.WaitForRemoval(rctx, reader); err != nil {
-				t.Fatal(err)
-			}
-		}()
-		break
+	}()
+	wctx, wcancel := context.WithTimeout(ctx, 5*time.Second)
+	defer wcancel()
+	if err := pc.WaitForCard(wctx, reader); err != nil {
+		t.Fatalf("pcscd does not see the emulated key: %v", err)
 	}
 	f()
 }

@@ -30,9 +30,10 @@ const (
 // 400 ms or so): a card that arrives before a poll has seen the reader
 // empty goes unnoticed, and under load a poll can come late. emptied, when
 // not nil, returns once the host side has seen the reader empty (for
-// example nfc.Context.WaitForRemoval on ReaderName(port)); without it Gap
-// can only wait fallback and hope pcscd polled meanwhile. Gap returns
-// ctx's error when ctx ends first.
+// example nfc.Context.WaitForRemoval on ReaderName(port)); Gap then pauses
+// a little more (pcscd is still settling the removal, and can miss a card
+// that comes at once). Without emptied, Gap can only wait fallback and hope
+// pcscd polled meanwhile. Gap returns ctx's error when ctx ends first.
 func Gap(ctx context.Context, emptied func(context.Context) error, fallback time.Duration) error {
 	if emptied != nil {
 		if err := emptied(ctx); err != nil {
@@ -41,7 +42,7 @@ func Gap(ctx context.Context, emptied func(context.Context) error, fallback time
 			}
 			return fmt.Errorf("waiting for the host to see the reader empty: %w", err)
 		}
-		return nil
+		fallback = afterEmpty
 	}
 	t := time.NewTimer(fallback)
 	defer t.Stop()
@@ -86,25 +87,68 @@ var DefaultATR = []byte{0x3B, 0x80, 0x80, 0x01, 0x01}
 type Conn struct {
 	c    net.Conn
 	card Card
+	// first is the header of vpcd's first message, read by Insert.
+	first []byte
 	// Hook, when set, is called before each APDU is answered; returning
 	// false pulls the card (closes the connection) instead of answering.
 	Hook func(cmd []byte) bool
 }
 
-// Insert connects card to the vpcd reader listening on 127.0.0.1:port.
-// It retries until ctx ends, since pcscd may still be starting.
+// How Insert makes sure pcscd noticed the card: pcscd powers a card up as
+// soon as it sees it arrive (vpcd then sends the card its first message),
+// but it polls vpcd and now and then misses a card that comes right after
+// another left: it then reports the reader empty for as long as the card
+// stays. A card that hears nothing within unseenAfter is pulled and, after
+// retryPause, put in again.
+var (
+	unseenAfter = 3 * time.Second
+	retryPause  = 700 * time.Millisecond
+	insertTries = 3
+)
+
+const (
+	afterEmpty   = 300 * time.Millisecond
+	dialInterval = 100 * time.Millisecond
+)
+
+// Insert connects card to the vpcd reader listening on 127.0.0.1:port and
+// returns once pcscd has taken notice of it (see unseenAfter), inserting it
+// again if pcscd missed it. It retries the connection until ctx ends, since
+// pcscd may still be starting.
 func Insert(ctx context.Context, port int, card Card) (*Conn, error) {
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	var d net.Dialer
-	for {
+	for try := 1; ; try++ {
 		c, err := d.DialContext(ctx, "tcp", addr)
-		if err == nil {
-			return &Conn{c: c, card: card}, nil
+		if err != nil {
+			select {
+			case <-ctx.Done():
+				return nil, fmt.Errorf("vpcd: connecting to %s (is pcscd with vsmartcard-vpcd running?): %w", addr, err)
+			case <-time.After(dialInterval):
+			}
+			continue
 		}
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("vpcd: connecting to %s (is pcscd with vsmartcard-vpcd running?): %w", addr, err)
-		case <-time.After(100 * time.Millisecond):
+		first := make([]byte, 2)
+		stop := context.AfterFunc(ctx, func() { c.Close() })
+		c.SetReadDeadline(time.Now().Add(unseenAfter))
+		_, err = io.ReadFull(c, first)
+		c.SetReadDeadline(time.Time{})
+		stop()
+		if err == nil {
+			return &Conn{c: c, card: card, first: first}, nil
+		}
+		c.Close()
+		var ne net.Error
+		switch {
+		case ctx.Err() != nil:
+			return nil, fmt.Errorf("vpcd: inserting a card in %s: %w", ReaderName(port), ctx.Err())
+		case !errors.As(err, &ne) || !ne.Timeout():
+			return nil, fmt.Errorf("vpcd: inserting a card in %s: %w", ReaderName(port), err)
+		case try == insertTries:
+			return nil, fmt.Errorf("vpcd: pcscd did not take notice of the card in %s (no power-up within %v, %d tries)", ReaderName(port), unseenAfter, insertTries)
+		}
+		if err := Gap(ctx, nil, retryPause); err != nil {
+			return nil, fmt.Errorf("vpcd: inserting a card in %s: %w", ReaderName(port), err)
 		}
 	}
 }
@@ -120,7 +164,10 @@ func (c *Conn) Serve(ctx context.Context) error {
 	var hdr [2]byte
 	for {
 		quickAck(c.c)
-		if _, err := io.ReadFull(c.c, hdr[:]); err != nil {
+		if c.first != nil {
+			copy(hdr[:], c.first)
+			c.first = nil
+		} else if _, err := io.ReadFull(c.c, hdr[:]); err != nil {
 			return quiet(err)
 		}
 		n := int(binary.BigEndian.Uint16(hdr[:]))

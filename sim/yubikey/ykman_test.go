@@ -65,26 +65,20 @@ func seeCard(t *testing.T, present bool, within time.Duration) bool {
 	return false
 }
 
-// insertKey puts k in the Port1 reader and waits until pcscd sees it. A
-// key pulled mid-exchange by an earlier test can leave pcscd blind to the
-// next insertion: then the key is taken out a second and put in again.
+// insertKey puts k in the Port1 reader and waits until pcscd reports it
+// (vpcd.Insert already puts back a key pcscd missed).
 func insertKey(t *testing.T, ctx context.Context, k *yksim.Key) (*vpcd.Conn, <-chan error) {
 	t.Helper()
-	for try := 0; ; try++ {
-		conn, done, err := yksim.Insert(ctx, vpcd.Port1, k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if seeCard(t, true, 3*time.Second) {
-			return conn, done
-		}
+	conn, done, err := yksim.Insert(ctx, vpcd.Port1, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !seeCard(t, true, 5*time.Second) {
 		conn.Remove()
 		<-done
-		if try == 2 {
-			t.Fatal("pcscd does not see the emulated key in the reader")
-		}
-		time.Sleep(time.Second)
+		t.Fatal("pcscd does not see the emulated key in the reader")
 	}
+	return conn, done
 }
 
 func ykman(t *testing.T, args ...string) string {

@@ -1,0 +1,100 @@
+package vpcd
+
+import (
+	"context"
+	"encoding/binary"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+)
+
+// fakeVPCD listens like vpcd's driver. The first silent connections get
+// nothing (pcscd missed the card); the next gets an ATR request, whose
+// answer it hands back.
+func fakeVPCD(t *testing.T, silent int) (port int, conns <-chan int, atr <-chan []byte) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	n, a := make(chan int, 10), make(chan []byte, 1)
+	go func() {
+		for i := 1; ; i++ {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			n <- i
+			if i <= silent {
+				go func() { io.Copy(io.Discard, c); c.Close() }() // until the card side gives up
+				continue
+			}
+			c.Write([]byte{0, 1, ctrlATR})
+			var hdr [2]byte
+			if _, err := io.ReadFull(c, hdr[:]); err == nil {
+				b := make([]byte, binary.BigEndian.Uint16(hdr[:]))
+				io.ReadFull(c, b)
+				a <- b
+			}
+			c.Close()
+			return
+		}
+	}()
+	return l.Addr().(*net.TCPAddr).Port, n, a
+}
+
+type atrCard struct{}
+
+func (atrCard) ATR() []byte            { return []byte{0x3B, 0x01, 0x02} }
+func (atrCard) Transmit([]byte) []byte { return []byte{0x90, 0x00} }
+
+func shortWaits(t *testing.T) {
+	u, r := unseenAfter, retryPause
+	unseenAfter, retryPause = 200*time.Millisecond, 50*time.Millisecond
+	t.Cleanup(func() { unseenAfter, retryPause = u, r })
+}
+
+// TestInsertPutsBackAMissedCard: a card that hears nothing from vpcd
+// (pcscd missed it) is pulled and inserted again; the message that shows
+// pcscd noticed it is then served like any other.
+func TestInsertPutsBackAMissedCard(t *testing.T) {
+	shortWaits(t)
+	port, conns, atr := fakeVPCD(t, 2)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := Insert(ctx, port, atrCard{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go c.Serve(ctx)
+	select {
+	case got := <-atr:
+		if string(got) != string(atrCard{}.ATR()) {
+			t.Fatalf("ATR answered %x", got)
+		}
+	case <-ctx.Done():
+		t.Fatal("the first message from vpcd was never answered")
+	}
+	if len(conns) != 3 {
+		t.Fatalf("%d connections, want 3 (two missed, one seen)", len(conns))
+	}
+}
+
+// TestInsertGivesUp: a card pcscd never notices is an error naming the
+// reader, after insertTries tries.
+func TestInsertGivesUp(t *testing.T) {
+	shortWaits(t)
+	port, conns, _ := fakeVPCD(t, 100)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := Insert(ctx, port, atrCard{})
+	if err == nil || !strings.Contains(err.Error(), "did not take notice") {
+		t.Fatalf("Insert: %v", err)
+	}
+	if len(conns) != insertTries {
+		t.Fatalf("%d connections, want %d", len(conns), insertTries)
+	}
+}
