@@ -83,7 +83,7 @@ func TestToken2BatchThroughPCSCD(t *testing.T) {
 	ctx, cancel := context.WithTimeout(bg, 90*time.Second)
 	defer cancel()
 	const n = 20
-	stream := &simt2.Stream{Port: vpcd.Port0, FirstSerial: "86596120001", Count: n, Emptied: pcsctest.Emptied(t, vpcd.Port0)}
+	stream := &simt2.Stream{Port: vpcd.Port0, FirstSerial: "86596120001", Count: n, Host: pcsctest.Host(t, vpcd.Port0)}
 	streamDone := make(chan error, 1)
 	go func() { streamDone <- stream.Run(ctx) }()
 
@@ -149,7 +149,7 @@ func TestYubiKeyBatchThroughPCSCD(t *testing.T) {
 	ctx, cancel := context.WithTimeout(bg, 90*time.Second)
 	defer cancel()
 	const n = 20
-	stream := &simyk.Stream{Port: vpcd.Port1, FirstSerial: 31000001, Count: n, Emptied: pcsctest.Emptied(t, vpcd.Port1)}
+	stream := &simyk.Stream{Port: vpcd.Port1, FirstSerial: 31000001, Count: n, Host: pcsctest.Host(t, vpcd.Port1)}
 	streamDone := make(chan error, 1)
 	go func() { streamDone <- stream.Run(ctx) }()
 	l, _, _ := newTestLedger(t)
@@ -243,7 +243,7 @@ func TestYubiKeyRemovedAfterEachAPDU(t *testing.T) {
 	defer cancel()
 	const apdus = 3
 	n := 2*apdus + 1
-	stream := &simyk.Stream{Port: vpcd.Port1, FirstSerial: 32000001, Count: n, Emptied: pcsctest.Emptied(t, vpcd.Port1),
+	stream := &simyk.Stream{Port: vpcd.Port1, FirstSerial: 32000001, Count: n, Host: pcsctest.Host(t, vpcd.Port1),
 		PullAfter: func(i int) int {
 			if i >= 1 && i <= apdus {
 				return i
@@ -344,7 +344,7 @@ func TestToken2RemovedAfterEachAPDU(t *testing.T) {
 		return 0
 	}
 	n := 2*apdus + 1
-	stream := &simt2.Stream{Port: vpcd.Port0, FirstSerial: "86596220001", Count: n, Emptied: pcsctest.Emptied(t, vpcd.Port0),
+	stream := &simt2.Stream{Port: vpcd.Port0, FirstSerial: "86596220001", Count: n, Host: pcsctest.Host(t, vpcd.Port0),
 		PullAfter: pull, LoseResponse: lose, Idle: 3 * time.Second}
 	var mu sync.Mutex
 	faults := 0
@@ -414,7 +414,7 @@ func TestToken2AuthFailureNotRetried(t *testing.T) {
 	pc := pcscContext(t)
 	station := &Token2Station{PCSC: pc, Reader: vpcd.ReaderName(vpcd.Port0)}
 	bad := func(i int) bool { return i == 0 }
-	first := &simt2.Stream{Port: vpcd.Port0, FirstSerial: "86596120501", Count: 2, Emptied: pcsctest.Emptied(t, vpcd.Port0), BadAuth: bad}
+	first := &simt2.Stream{Port: vpcd.Port0, FirstSerial: "86596120501", Count: 2, Host: pcsctest.Host(t, vpcd.Port0), BadAuth: bad}
 	done := make(chan error, 1)
 	go func() { done <- first.Run(ctx) }()
 	var results []Result
@@ -432,7 +432,7 @@ func TestToken2AuthFailureNotRetried(t *testing.T) {
 		t.Fatalf("bad token: %d authentications, %d seed writes", st.Auths, st.SeedWrites)
 	}
 	// Presented again: skipped without an authentication.
-	again := &simt2.Stream{Port: vpcd.Port0, FirstSerial: "86596120501", Count: 1, Emptied: pcsctest.Emptied(t, vpcd.Port0), BadAuth: bad, Idle: time.Second}
+	again := &simt2.Stream{Port: vpcd.Port0, FirstSerial: "86596120501", Count: 1, Host: pcsctest.Host(t, vpcd.Port0), BadAuth: bad, Idle: time.Second}
 	go func() { done <- again.Run(ctx) }()
 	bctx, stop := context.WithCancel(ctx)
 	results = nil

@@ -42,7 +42,7 @@ func TestTwoBatchProcessesOneLedger(t *testing.T) {
 	// skips put them out of step). A token the other station has is
 	// skipped: the operator takes it away (here: after 1 s idle).
 	for _, port := range []int{vpcd.Port0, vpcd.Port1} {
-		s := &simt2.Stream{Port: port, FirstSerial: "86596120101", Count: n, Emptied: pcsctest.Emptied(t, port), Idle: time.Second}
+		s := &simt2.Stream{Port: port, FirstSerial: "86596120101", Count: n, Host: pcsctest.Host(t, port), Idle: time.Second}
 		d := make(chan error, 1)
 		go func() { d <- s.Run(ctx) }()
 		streams, done = append(streams, s), append(done, d)

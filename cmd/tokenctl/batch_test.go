@@ -78,7 +78,7 @@ func TestBatchToken2CLI(t *testing.T) {
 	if code, _, errOut := runCLI(t, "ledger", "init", "--identity-out", key, led); code != 0 {
 		t.Fatal(errOut)
 	}
-	stream := &simt2.Stream{Port: vpcd.Port0, FirstSerial: "86596000001", Count: 3, Emptied: pcsctest.Emptied(t, vpcd.Port0)}
+	stream := &simt2.Stream{Port: vpcd.Port0, FirstSerial: "86596000001", Count: 3, Host: pcsctest.Host(t, vpcd.Port0)}
 	done := make(chan error, 1)
 	go func() { done <- stream.Run(ctx) }()
 	code, out, errOut := runCLI(t, "--json", "batch", "token2", "--ledger", led, "--reader", vpcd.ReaderName(vpcd.Port0),
@@ -134,7 +134,7 @@ func TestBatchYubiKeyHOTPCLI(t *testing.T) {
 	if code, _, errOut := runCLI(t, "ledger", "init", "--identity-out", key, "--passphrase-env", "YPASS", led); code != 0 {
 		t.Fatal(errOut)
 	}
-	stream := &simyk.Stream{Port: vpcd.Port1, FirstSerial: 40000001, Count: 3, Emptied: pcsctest.Emptied(t, vpcd.Port1)}
+	stream := &simyk.Stream{Port: vpcd.Port1, FirstSerial: 40000001, Count: 3, Host: pcsctest.Host(t, vpcd.Port1)}
 	done := make(chan error, 1)
 	go func() { done <- stream.Run(ctx) }()
 	code, out, errOut := runCLI(t, "batch", "yubikey", "--ledger", led, "--transport", "ccid", "--reader", vpcd.ReaderName(vpcd.Port1),

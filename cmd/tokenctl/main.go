@@ -8,7 +8,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -47,23 +46,17 @@ through the real pcscd. Runs until interrupted.`,
 	return c
 }
 
-// simEmptied is an emulator stream's Emptied for the virtual reader behind
-// port: it watches the reader through pcscd, so that the next emulated
-// token goes in only once PC/SC clients can have seen the last one leave
-// (pcscd polls vpcd and misses a quick swap). When pcscd does not answer,
-// it is nil and the stream falls back to a fixed pause. Call release when
-// the stream is done.
-func simEmptied(port int) (emptied func(context.Context) error, release func()) {
+// simHost is an emulator stream's view of the virtual reader behind port
+// through pcscd, so that it sees pcscd take each token in and out (pcscd
+// polls vpcd, and misses a quick swap or a late power-up). When pcscd does
+// not answer it is nil, and the stream falls back to fixed pauses. Call
+// release when the stream is done.
+func simHost(port int) (host vpcd.Host, release func()) {
 	pc, err := nfc.NewContext()
 	if err != nil {
 		return nil, func() {}
 	}
-	reader := vpcd.ReaderName(port)
-	return func(ctx context.Context) error {
-		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		return pc.WaitForRemoval(ctx, reader)
-	}, func() { pc.Release() }
+	return vpcd.PCSC{PC: pc, Port: port, Wait: 30 * time.Second}, func() { pc.Release() }
 }
 
 // globals are the flags every command shares.

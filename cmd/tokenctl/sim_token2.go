@@ -118,7 +118,7 @@ configuration write), execute APDU K but lose its answer
 				s.BadAuth = faulty
 			}
 			var release func()
-			s.Emptied, release = simEmptied(port)
+			s.Host, release = simHost(port)
 			defer release()
 			if showCodeInt > 0 {
 				go t2ShowCodes(ctx, s, showCodeInt, log)

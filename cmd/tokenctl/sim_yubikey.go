@@ -92,7 +92,7 @@ tests). Runs until interrupted or the last key is done.`,
 				}
 			}
 			var release func()
-			st.Emptied, release = simEmptied(port)
+			st.Host, release = simHost(port)
 			defer release()
 			if err := st.Run(ctx); err != nil {
 				return exitcode.DeviceErr(err)

@@ -91,19 +91,14 @@ func waitEmpty(t testing.TB, reader string) {
 	}
 }
 
-// Emptied is a stream's Emptied for the virtual reader behind port: it
-// returns once pcscd has seen the reader empty, or fails after 15 s.
-func Emptied(t testing.TB, port int) func(context.Context) error {
+// Host is a stream's view of the host side of the virtual reader behind
+// port, through pcscd (each wait bounded by 15 s).
+func Host(t testing.TB, port int) vpcd.Host {
 	t.Helper()
 	pc, err := nfc.NewContext()
 	if err != nil {
 		t.Fatalf("PC/SC context: %v", err)
 	}
 	t.Cleanup(func() { pc.Release() })
-	reader := vpcd.ReaderName(port)
-	return func(ctx context.Context) error {
-		ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-		defer cancel()
-		return pc.WaitForRemoval(ctx, reader)
-	}
+	return vpcd.PCSC{PC: pc, Port: port, Wait: 15 * time.Second}
 }

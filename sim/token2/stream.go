@@ -42,13 +42,13 @@ type Stream struct {
 	Count       int    // tokens to present; 0 = until ctx ends
 	Options     Options
 	Idle        time.Duration
-	// Emptied, when set, is called each time the reader is to stay empty
-	// (before the first token, after each one leaves) and returns once the
-	// host side has seen it empty (see vpcd.Gap). Without it the stream
-	// waits Settle instead (0 = DefaultSettle), which a loaded machine can
-	// outrun.
-	Emptied func(ctx context.Context) error
-	Settle  time.Duration
+	// Host, when set, is watched to see that pcscd got each insertion and
+	// removal right (see vpcd.Host): the next token goes in once the host
+	// has seen the reader empty, and a token the host does not see usable
+	// is put in again. Without it the stream waits Settle between tokens
+	// (0 = DefaultSettle) and hopes, which a loaded machine can outrun.
+	Host   vpcd.Host
+	Settle time.Duration
 	// Stay keeps each token in the reader whatever the host does: only a
 	// fault, Remove or the end of ctx takes it out (for a single token
 	// that several commands use in turn).
@@ -116,7 +116,7 @@ func (s *Stream) Run(ctx context.Context) error {
 	s.mu.Unlock()
 	// A card another process just pulled from this reader must be seen
 	// gone by pcscd before ours goes in.
-	if err := vpcd.Gap(ctx, s.Emptied, settle); err != nil {
+	if err := vpcd.Gap(ctx, s.Host, settle); err != nil {
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -154,7 +154,7 @@ func (s *Stream) Run(ctx context.Context) error {
 			if s.OnRemove != nil {
 				s.OnRemove(i, tok, faulted)
 			}
-			if err := vpcd.Gap(ctx, s.Emptied, settle); err != nil {
+			if err := vpcd.Gap(ctx, s.Host, settle); err != nil {
 				if ctx.Err() != nil {
 					return nil
 				}
@@ -172,7 +172,7 @@ func (s *Stream) Run(ctx context.Context) error {
 // present inserts tok and returns when it has been taken out: faulted is
 // true when a fault pulled it.
 func (s *Stream) present(ctx context.Context, i int, tok *Token, pull, lose int) (faulted bool, err error) {
-	conn, fc, err := vpcd.InsertFaulty(ctx, s.Port, tok, pull, lose)
+	conn, fc, served, err := vpcd.InsertReady(ctx, s.Port, tok, pull, lose, s.Host)
 	if err != nil {
 		return false, fmt.Errorf("inserting token %d (%s): %w", i+1, tok.Serial(), err)
 	}
@@ -180,8 +180,6 @@ func (s *Stream) present(ctx context.Context, i int, tok *Token, pull, lose int)
 	if s.OnInsert != nil {
 		s.OnInsert(i, tok)
 	}
-	served := make(chan error, 1)
-	go func() { served <- conn.Serve(ctx) }()
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for {

@@ -98,3 +98,75 @@ func TestInsertGivesUp(t *testing.T) {
 		t.Fatalf("%d connections, want %d", len(conns), insertTries)
 	}
 }
+
+// fakeHost says the card is not usable the first notReady times asked.
+type fakeHost struct {
+	notReady int
+	asked    int
+}
+
+func (h *fakeHost) Empty(context.Context) error { return nil }
+func (h *fakeHost) Ready(ctx context.Context) error {
+	h.asked++
+	if h.asked <= h.notReady {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	return nil
+}
+
+// servingVPCD asks every connection for its ATR, as pcscd does on seeing
+// a card, and counts the connections.
+func servingVPCD(t *testing.T) (port int, conns <-chan int) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	n := make(chan int, 10)
+	go func() {
+		for i := 1; ; i++ {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			n <- i
+			c.Write([]byte{0, 1, ctrlATR})
+			go func() { io.Copy(io.Discard, c); c.Close() }()
+		}
+	}()
+	return l.Addr().(*net.TCPAddr).Port, n
+}
+
+// TestInsertReadyPutsBackAnUnusableCard: a card the host side does not
+// see usable (pcscd took it for mute) is pulled and inserted again; after
+// insertTries such tries, an error.
+func TestInsertReadyPutsBackAnUnusableCard(t *testing.T) {
+	shortWaits(t)
+	rw := readyWait
+	readyWait = 100 * time.Millisecond
+	t.Cleanup(func() { readyWait = rw })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	port, conns := servingVPCD(t)
+	h := &fakeHost{notReady: 1}
+	conn, _, served, err := InsertReady(ctx, port, atrCard{}, 0, 0, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.Remove()
+	<-served
+	if len(conns) != 2 || h.asked != 2 {
+		t.Fatalf("%d insertions, host asked %d times; want 2 and 2", len(conns), h.asked)
+	}
+
+	port, conns = servingVPCD(t)
+	if _, _, _, err := InsertReady(ctx, port, atrCard{}, 0, 0, &fakeHost{notReady: 100}); err == nil || !strings.Contains(err.Error(), "does not see a usable card") {
+		t.Fatalf("InsertReady with a host that never sees the card: %v", err)
+	}
+	if len(conns) != insertTries {
+		t.Fatalf("%d insertions, want %d", len(conns), insertTries)
+	}
+}

@@ -26,17 +26,30 @@ const (
 	Port1 = 35964
 )
 
-// Gap leaves a reader empty between two cards. pcscd polls vpcd (every
-// 400 ms or so): a card that arrives before a poll has seen the reader
-// empty goes unnoticed, and under load a poll can come late. emptied, when
-// not nil, returns once the host side has seen the reader empty (for
-// example nfc.Context.WaitForRemoval on ReaderName(port)); Gap then pauses
-// a little more (pcscd is still settling the removal, and can miss a card
-// that comes at once). Without emptied, Gap can only wait fallback and hope
-// pcscd polled meanwhile. Gap returns ctx's error when ctx ends first.
-func Gap(ctx context.Context, emptied func(context.Context) error, fallback time.Duration) error {
-	if emptied != nil {
-		if err := emptied(ctx); err != nil {
+// Host is the host side of a virtual reader as the card side can watch it
+// through pcscd (nfc.Context.WaitForRemoval and WaitForCard on
+// ReaderName(port)). pcscd polls vpcd, and now and then gets a card's
+// arrival or departure wrong, more so on a loaded machine: it misses a
+// card inserted right after another left, or marks it mute when its
+// power-up answer came late. A card side that sees only its socket cannot
+// tell; one with a Host can wait for pcscd to see what it did, and try
+// again when pcscd did not.
+type Host interface {
+	// Empty returns once pcscd reports the reader empty.
+	Empty(ctx context.Context) error
+	// Ready returns once pcscd reports a usable card in it (present,
+	// answering).
+	Ready(ctx context.Context) error
+}
+
+// Gap leaves a reader empty between two cards. With a host, until the
+// host side has seen it empty, then a little more (pcscd is still settling
+// the removal, and can miss a card that comes at once); without one, for
+// fallback, hoping pcscd polled meanwhile. Gap returns ctx's error when ctx
+// ends first.
+func Gap(ctx context.Context, host Host, fallback time.Duration) error {
+	if host != nil {
+		if err := host.Empty(ctx); err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
@@ -104,6 +117,7 @@ var (
 	unseenAfter = 3 * time.Second
 	retryPause  = 700 * time.Millisecond
 	insertTries = 3
+	readyWait   = 5 * time.Second
 )
 
 const (
@@ -212,4 +226,41 @@ func quiet(err error) error {
 		return nil
 	}
 	return err
+}
+
+// InsertReady inserts card in the reader on port as InsertFaulty does (pull
+// and lose as there) and serves it until it leaves; served gets Serve's
+// result. With a host it then waits up to readyWait for the host side to
+// report the card usable, and when it does not (pcscd missed the card, or
+// took it for mute), pulls it and, after a Gap, inserts it again, up to
+// insertTries times.
+func InsertReady(ctx context.Context, port int, card Card, pull, lose int, host Host) (*Conn, *FaultCard, <-chan error, error) {
+	for try := 1; ; try++ {
+		conn, fc, err := InsertFaulty(ctx, port, card, pull, lose)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		served := make(chan error, 1)
+		go func() { served <- conn.Serve(ctx) }()
+		if host == nil {
+			return conn, fc, served, nil
+		}
+		rctx, cancel := context.WithTimeout(ctx, readyWait)
+		err = host.Ready(rctx)
+		cancel()
+		if err == nil {
+			return conn, fc, served, nil
+		}
+		conn.Remove()
+		<-served
+		switch {
+		case ctx.Err() != nil:
+			return nil, nil, nil, ctx.Err()
+		case try == insertTries:
+			return nil, nil, nil, fmt.Errorf("vpcd: the host does not see a usable card in %s after %d tries: %w", ReaderName(port), insertTries, err)
+		}
+		if err := Gap(ctx, host, retryPause); err != nil {
+			return nil, nil, nil, err
+		}
+	}
 }

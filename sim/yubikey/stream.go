@@ -34,11 +34,12 @@ type Stream struct {
 	LoseAnswer func(i int) int
 	// NoReinsert: a key pulled by a fault is not presented again.
 	NoReinsert bool
-	// Emptied, when set, is called each time the reader is to stay empty
-	// (before the first key, after each one leaves) and returns once the
-	// host side has seen it empty (see vpcd.Gap). Without it the stream
-	// waits a fixed time, which a loaded machine can outrun.
-	Emptied func(ctx context.Context) error
+	// Host, when set, is watched to see that pcscd got each insertion and
+	// removal right (see vpcd.Host): the next key goes in once the host
+	// has seen the reader empty, and a key the host does not see usable is
+	// put in again. Without it the stream waits a fixed time and hopes,
+	// which a loaded machine can outrun.
+	Host vpcd.Host
 	// OnInsert is called with each key as it goes in, OnRelease when a
 	// programmed key is pulled out (before the next one goes in).
 	OnInsert  func(i int, k *Key)
@@ -66,7 +67,7 @@ func (s *Stream) Run(ctx context.Context) error {
 	if first == 0 {
 		first = DefaultSerial
 	}
-	if err := vpcd.Gap(ctx, s.Emptied, 0); err != nil {
+	if err := vpcd.Gap(ctx, s.Host, 0); err != nil {
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -110,7 +111,7 @@ func (s *Stream) Run(ctx context.Context) error {
 // present inserts k and waits until it is programmed and released (true),
 // or pulled by the fault (false).
 func (s *Stream) present(ctx context.Context, i int, k *Key, pull, lose int, idle time.Duration) (bool, error) {
-	conn, fc, err := vpcd.InsertFaulty(ctx, s.Port, k, pull, lose)
+	conn, fc, served, err := vpcd.InsertReady(ctx, s.Port, k, pull, lose, s.Host)
 	if err != nil {
 		return false, fmt.Errorf("inserting key %d: %w", i+1, err)
 	}
@@ -121,8 +122,6 @@ func (s *Stream) present(ctx context.Context, i int, k *Key, pull, lose int, idl
 	if s.OnInsert != nil {
 		s.OnInsert(i, k)
 	}
-	served := make(chan error, 1)
-	go func() { served <- conn.Serve(ctx) }()
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -131,7 +130,7 @@ func (s *Stream) present(ctx context.Context, i int, k *Key, pull, lose int, idl
 			if fc.Fired() {
 				// Out of the reader until pcscd, whose exchange failed,
 				// has seen it empty, before the key returns.
-				return false, vpcd.Gap(ctx, s.Emptied, time.Second)
+				return false, vpcd.Gap(ctx, s.Host, time.Second)
 			}
 			if err != nil {
 				return false, err
@@ -153,7 +152,7 @@ func (s *Stream) present(ctx context.Context, i int, k *Key, pull, lose int, idl
 				if s.OnRelease != nil {
 					s.OnRelease(i, k)
 				}
-				return true, vpcd.Gap(ctx, s.Emptied, 100*time.Millisecond)
+				return true, vpcd.Gap(ctx, s.Host, 100*time.Millisecond)
 			}
 		}
 	}
