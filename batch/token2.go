@@ -129,12 +129,11 @@ func (r Token2Recipe) New(d Device) (*seed.Token, error) {
 		Manufacturer: "Token2", Model: d.Model(), Secret: secret}, nil
 }
 
-// connect connects to the card in reader, waiting up to ShareWait while
-// another program (or a process that just died, until pcscd notices)
-// still holds it.
 // waitConnect waits for a card on reader and connects to it, returning
-// the time the connection attempt started (for OnExchange timings). A card
-// taken away before the connection is up is a *DeviceError.
+// the time the connection attempt started (for OnExchange timings). A
+// connection that fails because of that card (taken away before the
+// connection is up, or one the reader cannot talk to) is a *DeviceError:
+// the batch reports it and goes on with the next token.
 func waitConnect(ctx context.Context, pc *nfc.Context, reader string) (*nfc.Card, time.Time, error) {
 	if err := pc.WaitForCard(ctx, reader); err != nil {
 		return nil, time.Time{}, err
@@ -142,7 +141,7 @@ func waitConnect(ctx context.Context, pc *nfc.Context, reader string) (*nfc.Card
 	t0 := time.Now()
 	card, err := connect(ctx, pc, reader)
 	if err != nil {
-		if nfc.Removed(err) {
+		if nfc.CardProblem(err) {
 			return nil, t0, &DeviceError{Err: err}
 		}
 		return nil, t0, err
@@ -150,6 +149,9 @@ func waitConnect(ctx context.Context, pc *nfc.Context, reader string) (*nfc.Card
 	return card, t0, nil
 }
 
+// connect connects to the card in reader, waiting up to ShareWait while
+// another program (or a process that just died, until pcscd notices)
+// still holds it.
 func connect(ctx context.Context, pc *nfc.Context, reader string) (*nfc.Card, error) {
 	deadline := time.Now().Add(ShareWait)
 	for {

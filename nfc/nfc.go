@@ -92,6 +92,25 @@ func Removed(err error) bool {
 	return false
 }
 
+// CardProblem reports whether err concerns the card presented rather than
+// the reader or pcscd: it was taken away or stopped answering (Removed), or
+// the reader cannot talk to it (no protocol in common, not supported).
+// Another card may well work.
+func CardProblem(err error) bool {
+	if Removed(err) {
+		return true
+	}
+	var e *Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	switch e.Code {
+	case scard.ErrProtoMismatch, scard.ErrUnsupportedCard, scard.ErrCardUnsupported:
+		return true
+	}
+	return false
+}
+
 // Context is one PC/SC context (a connection to pcscd). Its methods may be
 // called from one goroutine at a time, except Cancel, which may be called
 // from any goroutine to abort a wait.

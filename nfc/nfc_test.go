@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -372,5 +373,23 @@ func TestWaitForAnyCard(t *testing.T) {
 	defer cancel()
 	if _, err := pc.WaitForAnyCard(wctx, []string{other}); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("empty reader: %v", err)
+	}
+}
+
+// TestCardProblem: errors about the card presented (gone, mute, no
+// protocol in common) are told from those about the reader or pcscd.
+func TestCardProblem(t *testing.T) {
+	for code, want := range map[scard.Error]bool{
+		scard.ErrRemovedCard: true, scard.ErrUnresponsiveCard: true, scard.ErrProtoMismatch: true,
+		scard.ErrUnsupportedCard: true, scard.ErrCardUnsupported: true,
+		scard.ErrNoService: false, scard.ErrSharingViolation: false, scard.ErrNoReadersAvailable: false,
+	} {
+		err := fmt.Errorf("token: %w", &nfc.Error{Reader: "Virtual PCD 00 00", Op: "connect", Code: code})
+		if got := nfc.CardProblem(err); got != want {
+			t.Errorf("%v: CardProblem = %v, want %v", err, got, want)
+		}
+	}
+	if nfc.CardProblem(errors.New("something else")) {
+		t.Error("a plain error is a card problem")
 	}
 }
