@@ -50,7 +50,7 @@ func TestSIGKILLAtRandomPoints(t *testing.T) {
 	pcsctest.Require(t)
 	bin := buildCLI(t)
 	pcsctest.LockReader(t, vpcd.Port0)
-	ctx, cancel := context.WithTimeout(context.Background(), 240*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 360*time.Second)
 	defer cancel()
 
 	dir := t.TempDir()
@@ -60,7 +60,7 @@ func TestSIGKILLAtRandomPoints(t *testing.T) {
 	}
 	// A restricted model: its configuration write erases the seed, the
 	// hardest case for a crash between two writes.
-	stream := &simt2.Stream{Port: vpcd.Port0, FirstSerial: "86596220001", Count: 0, Emptied: pcsctest.Emptied(t, vpcd.Port0), Idle: 1500 * time.Millisecond}
+	stream := &simt2.Stream{Port: vpcd.Port0, FirstSerial: "86596220001", Count: 0, Host: pcsctest.Host(t, vpcd.Port0), Idle: 1500 * time.Millisecond}
 	streamCtx, stopStream := context.WithCancel(ctx)
 	streamDone := make(chan error, 1)
 	go func() { streamDone <- stream.Run(streamCtx) }()
@@ -97,6 +97,11 @@ func TestSIGKILLAtRandomPoints(t *testing.T) {
 	killedAt := map[string]int{} // where the kills left the token in the reader
 	rng := rand.New(rand.NewPCG(1, uint64(time.Now().UnixNano())))
 	for run := 0; run < Kills; run++ {
+		select {
+		case err := <-streamDone:
+			t.Fatalf("run %d: the emulated tokens stopped coming: %v", run, err)
+		default:
+		}
 		// A burn takes a few milliseconds: kill right at an APDU, or a
 		// little after it (the ledger commits take about as long).
 		k := kill{apdu: rng.IntN(6)}
@@ -205,7 +210,7 @@ func TestSIGKILLAtRandomPoints(t *testing.T) {
 	}
 	var putBack []*simt2.Token
 	for _, u := range unfinished {
-		s := &simt2.Stream{Port: vpcd.Port0, FirstSerial: u.serial, Count: 1, Emptied: pcsctest.Emptied(t, vpcd.Port0)}
+		s := &simt2.Stream{Port: vpcd.Port0, FirstSerial: u.serial, Count: 1, Host: pcsctest.Host(t, vpcd.Port0)}
 		sd := make(chan error, 1)
 		go func() { sd <- s.Run(ctx) }()
 		out, err := exec.CommandContext(ctx, bin, append(batchArgs, "--count", "1")...).Output()
