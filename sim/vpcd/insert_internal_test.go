@@ -11,8 +11,8 @@ import (
 )
 
 // fakeVPCD listens like vpcd's driver. The first silent connections get
-// nothing (pcscd missed the card); the next gets an ATR request, whose
-// answer it hands back.
+// nothing (pcscd missed the card); every later one gets an ATR request,
+// as pcscd sends on seeing a card, whose answer it passes on.
 func fakeVPCD(t *testing.T, silent int) (port int, conns <-chan int, atr <-chan []byte) {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -20,7 +20,7 @@ func fakeVPCD(t *testing.T, silent int) (port int, conns <-chan int, atr <-chan 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { l.Close() })
-	n, a := make(chan int, 10), make(chan []byte, 1)
+	n, a := make(chan int, 10), make(chan []byte, 10)
 	go func() {
 		for i := 1; ; i++ {
 			c, err := l.Accept()
@@ -28,19 +28,21 @@ func fakeVPCD(t *testing.T, silent int) (port int, conns <-chan int, atr <-chan 
 				return
 			}
 			n <- i
-			if i <= silent {
-				go func() { io.Copy(io.Discard, c); c.Close() }() // until the card side gives up
-				continue
-			}
-			c.Write([]byte{0, 1, ctrlATR})
-			var hdr [2]byte
-			if _, err := io.ReadFull(c, hdr[:]); err == nil {
-				b := make([]byte, binary.BigEndian.Uint16(hdr[:]))
-				io.ReadFull(c, b)
-				a <- b
-			}
-			c.Close()
-			return
+			go func() {
+				defer c.Close()
+				if i > silent {
+					c.Write([]byte{0, 1, ctrlATR})
+					var hdr [2]byte
+					if _, err := io.ReadFull(c, hdr[:]); err != nil {
+						return
+					}
+					b := make([]byte, binary.BigEndian.Uint16(hdr[:]))
+					if _, err := io.ReadFull(c, b); err == nil {
+						a <- b
+					}
+				}
+				io.Copy(io.Discard, c) // until the card side leaves
+			}()
 		}
 	}()
 	return l.Addr().(*net.TCPAddr).Port, n, a
@@ -115,30 +117,6 @@ func (h *fakeHost) Ready(ctx context.Context) error {
 	return nil
 }
 
-// servingVPCD asks every connection for its ATR, as pcscd does on seeing
-// a card, and counts the connections.
-func servingVPCD(t *testing.T) (port int, conns <-chan int) {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	n := make(chan int, 10)
-	go func() {
-		for i := 1; ; i++ {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			n <- i
-			c.Write([]byte{0, 1, ctrlATR})
-			go func() { io.Copy(io.Discard, c); c.Close() }()
-		}
-	}()
-	return l.Addr().(*net.TCPAddr).Port, n
-}
-
 // TestInsertReadyPutsBackAnUnusableCard: a card the host side does not
 // see usable (pcscd took it for mute) is pulled and inserted again; after
 // insertTries such tries, an error.
@@ -150,7 +128,7 @@ func TestInsertReadyPutsBackAnUnusableCard(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 
-	port, conns := servingVPCD(t)
+	port, conns, _ := fakeVPCD(t, 0)
 	h := &fakeHost{notReady: 1}
 	conn, _, served, err := InsertReady(ctx, port, atrCard{}, 0, 0, h)
 	if err != nil {
@@ -162,7 +140,7 @@ func TestInsertReadyPutsBackAnUnusableCard(t *testing.T) {
 		t.Fatalf("%d insertions, host asked %d times; want 2 and 2", len(conns), h.asked)
 	}
 
-	port, conns = servingVPCD(t)
+	port, conns, _ = fakeVPCD(t, 0)
 	if _, _, _, err := InsertReady(ctx, port, atrCard{}, 0, 0, &fakeHost{notReady: 100}); err == nil || !strings.Contains(err.Error(), "does not see a usable card") {
 		t.Fatalf("InsertReady with a host that never sees the card: %v", err)
 	}
