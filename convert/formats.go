@@ -36,7 +36,7 @@ func init() {
 		cf := cf
 		f := Format{
 			Name: cf.Name, Aliases: cf.Aliases, Summary: cf.Summary, Sniff: cf.Sniff,
-			Encoding: cf.Encoding, Appendable: cf.Appendable, Check: targetRules[cf.Name],
+			Encoding: cf.Encoding, Appendable: cf.Appendable, TOTPSettings: cf.TOTPSettings, Check: targetRules[cf.Name],
 		}
 		if cf.Open != nil {
 			f.Open = func(r io.Reader, file string, o *Options) (seed.Reader, error) {

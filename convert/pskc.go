@@ -25,6 +25,9 @@ func init() {
 		Sniff:    sniffPSKC,
 		Encoding: seed.Base64,
 		Check:    checkPSKC,
+		// suite and TimeInterval (SHA-1 and 30 s when absent, the OATH
+		// defaults)
+		TOTPSettings: true,
 	})
 }
 

@@ -142,6 +142,12 @@ type Format struct {
 	// Appendable: AppendFile can add a token to an existing file with a
 	// plain append (no trailer to rewrite).
 	Appendable bool
+	// TOTPSettings: the format records each TOTP token's hash and time
+	// step (or takes SHA-1 only and has a step column), so that what is
+	// read back is the file's, not a default (SHA-1, 30 s). Formats that
+	// hold a serial and a seed only (hex, token2-ps) do not: a command that
+	// must not guess those (token2 sync) asks for them instead.
+	TOTPSettings bool
 	// Check is the format's rule set as a target: what its server cannot
 	// import (wrong kind, hash, step...). Problems carry Field and Msg;
 	// the pipeline adds file and line. The rules every target shares

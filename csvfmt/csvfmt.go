@@ -77,9 +77,13 @@ type Format struct {
 	// Appendable: a Write on a writer created with Options.Append extends
 	// an existing file correctly (no trailer, header only at the start).
 	Appendable bool
-	Open       func(r io.Reader, file string, o Options) seed.Reader
-	Create     func(w io.Writer, o Options) seed.Writer
-	Sniff      func(head []byte) bool
+	// TOTPSettings: the file says each TOTP token's hash and time step
+	// (or the format takes SHA-1 only and has a step column), so that a
+	// reader gives them from the file, not from defaults.
+	TOTPSettings bool
+	Open         func(r io.Reader, file string, o Options) seed.Reader
+	Create       func(w io.Writer, o Options) seed.Writer
+	Sniff        func(head []byte) bool
 }
 
 // Formats lists the dialects of this package.

@@ -44,8 +44,10 @@ func duoFormat(name string, kind seed.Kind) Format {
 	case seed.TOTP:
 		f.Summary = "Duo TOTP paste import: serial,hex,step (no header; step always written; one file per TOTP-6/TOTP-8)"
 		f.Sniff = sniffDuo
+		f.TOTPSettings = true // step column; SHA-1 only
 	default:
 		f.Summary = "Duo OATH paste import, HOTP or TOTP by token (read needs --kind); --split for mixed types"
+		f.TOTPSettings = true
 	}
 	return f
 }

@@ -28,11 +28,12 @@ const (
 
 func entraFormat() Format {
 	return Format{
-		Name:       "entra",
-		Aliases:    []string{"azure"},
-		Summary:    "Microsoft Entra ID (Azure MFA) OATH CSV: " + EntraHeader + "; base32, TOTP 30/60 s",
-		Encoding:   seed.Base32,
-		Appendable: true,
+		Name:         "entra",
+		Aliases:      []string{"azure"},
+		Summary:      "Microsoft Entra ID (Azure MFA) OATH CSV: " + EntraHeader + "; base32, TOTP 30/60 s",
+		Encoding:     seed.Base32,
+		Appendable:   true,
+		TOTPSettings: true, // time interval column; SHA-1 only
 		Open: func(r io.Reader, file string, o Options) seed.Reader {
 			return &entraReader{rows: newRows(r, file), o: o}
 		},

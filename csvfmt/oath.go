@@ -37,10 +37,11 @@ var piVersion = regexp.MustCompile(`(?i)^#\s*version\s*:\s*(\d+)`)
 
 func privacyIDEAFormat() Format {
 	return Format{
-		Name:     "privacyidea",
-		Aliases:  []string{"pi"},
-		Summary:  "privacyIDEA OATH CSV: serial, seed, TOTP|HOTP, digits, step|counter ('# version: 2' adds user, resolver, realm); hash from seed length",
-		Encoding: seed.Hex,
+		Name:         "privacyidea",
+		Aliases:      []string{"pi"},
+		Summary:      "privacyIDEA OATH CSV: serial, seed, TOTP|HOTP, digits, step|counter ('# version: 2' adds user, resolver, realm); hash from seed length",
+		Encoding:     seed.Hex,
+		TOTPSettings: true, // step column; hash from the seed length, as privacyIDEA imports it
 		// Not appendable: whether a line carries the user columns depends
 		// on the file's first lines, so appends rewrite the file.
 		Open: func(r io.Reader, file string, o Options) seed.Reader {
@@ -221,10 +222,11 @@ func (pw *piWriter) Close() error { return pw.w.Flush() }
 
 func linOTPFormat() Format {
 	return Format{
-		Name:       "linotp",
-		Summary:    "LinOTP OATH CSV: serial, key, hotp|totp, 6|8, 30|60, sha1|sha256|sha512 (no counter column)",
-		Encoding:   seed.Hex,
-		Appendable: true,
+		Name:         "linotp",
+		Summary:      "LinOTP OATH CSV: serial, key, hotp|totp, 6|8, 30|60, sha1|sha256|sha512 (no counter column)",
+		Encoding:     seed.Hex,
+		Appendable:   true,
+		TOTPSettings: true, // step and hash columns
 		Open: func(r io.Reader, file string, o Options) seed.Reader {
 			lr := &linReader{rows: newRows(r, file), o: o}
 			lr.rows.comment = hashComment

@@ -21,11 +21,12 @@ import (
 
 func otpauthFormat() Format {
 	return Format{
-		Name:       "otpauth",
-		Aliases:    []string{"uri"},
-		Summary:    "otpauth:// key URIs, one a line (Google Authenticator; what QR codes carry)",
-		Encoding:   seed.Base32,
-		Appendable: true,
+		Name:         "otpauth",
+		Aliases:      []string{"uri"},
+		Summary:      "otpauth:// key URIs, one a line (Google Authenticator; what QR codes carry)",
+		Encoding:     seed.Base32,
+		Appendable:   true,
+		TOTPSettings: true, // algorithm= and period= (SHA1 and 30 when absent, by the key URI format)
 		Open: func(r io.Reader, file string, o Options) seed.Reader {
 			return &uriReader{rows: newRows(r, file)}
 		},

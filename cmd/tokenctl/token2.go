@@ -769,7 +769,7 @@ seed again right after, from --secret-file/--secret-env or from the
 				defer seed.Zero(secret)
 			}
 			var seedOpts *convert.Options
-			var keeps t2Keeps // what the --seeds file records
+			keeps := false // the --seeds file records hash and step
 			format := seedsFormat
 			if seeds != "" {
 				seedOpts = &convert.Options{Kind: seed.TOTP}
@@ -780,15 +780,15 @@ seed again right after, from --secret-file/--secret-env or from the
 					if format, err = t2DetectFormat(seeds); err != nil {
 						return err
 					}
-				} else if f, ok := convert.Lookup(format); ok {
-					format = f.Name
 				}
-				keeps = t2FileKeeps[format]
+				if f, ok := convert.Lookup(format); ok {
+					format, keeps = f.Name, f.TOTPSettings
+				}
 				var need []string
-				if !keeps.hash && settings.hash == "" {
+				if !keeps && settings.hash == "" {
 					need = append(need, "--hash")
 				}
-				if !keeps.period && settings.period == "" {
+				if !keeps && settings.period == "" {
 					need = append(need, "--period")
 				}
 				if len(need) > 0 {
@@ -826,7 +826,7 @@ seed again right after, from --secret-file/--secret-env or from the
 				// Hash and period come from the file only when its format
 				// records them; otherwise from --hash and --period, which
 				// were then required above.
-				if keeps.hash {
+				if keeps {
 					if settings.hash != "" && p.Hash != rec.Hash {
 						return exitcode.DataErr(fmt.Errorf("--hash %s but %s lists serial %s as %s; nothing was written", p.Hash, seeds, info.Serial, rec.Hash))
 					}
@@ -834,8 +834,6 @@ seed again right after, from --secret-file/--secret-env or from the
 						return exitcode.DataErr(fmt.Errorf("--seeds %s lists serial %s as %s, which Token2 tokens cannot do (SHA-1 or SHA-256); nothing was written", seeds, info.Serial, rec.Hash))
 					}
 					p.Hash = rec.Hash
-				}
-				if keeps.period {
 					if p.Period != 0 && p.Period != rec.EffectivePeriod() {
 						return exitcode.DataErr(fmt.Errorf("--period %d but %s lists serial %s with %d s; nothing was written", p.Period, seeds, info.Serial, rec.EffectivePeriod()))
 					}
@@ -889,29 +887,6 @@ seed again right after, from --secret-file/--secret-env or from the
 	c.Flags().BoolVar(&reburn, "reburn", false, "write the seed again right after the clock (required on restricted models)")
 	pskc = pskcFlags(c)
 	return c
-}
-
-// t2Keeps says what a seed-file format records of a TOTP token's settings.
-type t2Keeps struct{ hash, period bool }
-
-// t2FileKeeps lists the readable formats that say, for each token, its
-// hash and its time step, as their readers in csvfmt and pskc (see
-// tokenctl formats) take them from the file. hash is also true for the
-// formats that take SHA-1 tokens only (Entra, Duo): a token listed there
-// is SHA-1 by the format's definition, the reader sets no default. Every
-// other format (hex, serial-secret, token2-ps: a serial and a seed; the
-// HOTP and YubiKey ones) records neither, and sync then needs --hash and
-// --period: reading such a file gives SHA-1 and 30 s by default, which
-// would silently turn a SHA-256 or 60 s token into SHA-1/30 s.
-// TestToken2FileKeepsMatchesRegistry checks this against the registry.
-var t2FileKeeps = map[string]t2Keeps{
-	"entra":       {hash: true, period: true}, // time interval column; SHA-1 only
-	"duo":         {hash: true, period: true}, // step column; SHA-1 only
-	"duo-totp":    {hash: true, period: true},
-	"privacyidea": {hash: true, period: true}, // step column; hash from the seed length, as privacyIDEA imports it
-	"linotp":      {hash: true, period: true}, // step and hash columns
-	"otpauth":     {hash: true, period: true}, // algorithm= and period= (SHA1 and 30 when absent, by the key URI format)
-	"pskc":        {hash: true, period: true}, // suite and TimeInterval (SHA-1 and 30 s when absent, the OATH defaults)
 }
 
 // t2DetectFormat names the format of a seed file from its first bytes.
