@@ -94,7 +94,8 @@ type Report struct {
 //
 // Every row is checked against the rules of the target and every problem
 // reported. An input that cannot be used as a whole (a fatal reader error,
-// see IsFatal) fails the conversion, with or without o.SkipInvalid. Output goes to a temporary file (0600) renamed into place only
+// see IsFatal) fails the conversion, with or without o.SkipInvalid.
+// Output goes to a temporary file (0600) renamed into place only
 // when the whole input is valid (output for o.Stdout is held in an
 // unlinked 0600 file in os.TempDir until then); on any error nothing is
 // written and the error wraps ErrInvalid. With o.SkipInvalid the valid rows are written and
