@@ -1,13 +1,11 @@
 package ledger
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 )
 
 // An owner names the process holding a pending record:
@@ -86,6 +84,5 @@ func ownerGone(owner string) bool {
 	if cur := processStart(pid); cur != "" {
 		return start != "" && cur != start
 	}
-	err = syscall.Kill(pid, 0)
-	return errors.Is(err, syscall.ESRCH)
+	return !processAlive(pid)
 }

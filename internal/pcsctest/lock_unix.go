@@ -1,0 +1,11 @@
+//go:build unix
+
+package pcsctest
+
+import (
+	"os"
+	"syscall"
+)
+
+func lockFile(f *os.File) error   { return syscall.Flock(int(f.Fd()), syscall.LOCK_EX) }
+func unlockFile(f *os.File) error { return syscall.Flock(int(f.Fd()), syscall.LOCK_UN) }
