@@ -273,8 +273,7 @@ func (c *Context) wait(ctx context.Context, reader string, present bool) error {
 	if !present {
 		op = "waiting for the card to be removed"
 	}
-	stop := context.AfterFunc(ctx, func() { c.Cancel() })
-	defer stop()
+	defer c.cancelOnDone(ctx)()
 	rs := []scard.ReaderState{{Reader: reader, CurrentState: scard.StateUnaware}}
 	for {
 		if err := ctx.Err(); err != nil {
@@ -303,6 +302,39 @@ func (c *Context) wait(ctx context.Context, reader string, present bool) error {
 			return nil
 		}
 		rs[0].CurrentState = ev &^ scard.StateChanged
+	}
+}
+
+// cancelRetry is how often a wait that ctx ended is cancelled again.
+const cancelRetry = 50 * time.Millisecond
+
+// cancelOnDone cancels the context's blocking call once ctx is done, and
+// again every cancelRetry until the returned stop is called (when the wait
+// returns). pcsc-lite drops an SCardCancel that reaches pcscd before the
+// SCardGetStatusChange it should end has been registered there: the wait
+// then ran on to its pollInterval, and on a loaded machine Ctrl-C took
+// that long or longer.
+func (c *Context) cancelOnDone(ctx context.Context) (stop func()) {
+	waiting := make(chan struct{})
+	finished := make(chan struct{})
+	after := context.AfterFunc(ctx, func() {
+		defer close(finished)
+		t := time.NewTicker(cancelRetry)
+		defer t.Stop()
+		for {
+			c.Cancel()
+			select {
+			case <-waiting:
+				return
+			case <-t.C:
+			}
+		}
+	})
+	return func() {
+		close(waiting)
+		if !after() { // the cancelling goroutine runs: let it end first
+			<-finished
+		}
 	}
 }
 
@@ -392,8 +424,7 @@ func (c *Context) WaitForAnyCard(ctx context.Context, readers []string) (string,
 	if err != nil {
 		return "", err
 	}
-	stop := context.AfterFunc(ctx, func() { c.Cancel() })
-	defer stop()
+	defer c.cancelOnDone(ctx)()
 	rs := make([]scard.ReaderState, len(readers))
 	for i, r := range readers {
 		rs[i] = scard.ReaderState{Reader: r, CurrentState: scard.StateUnaware}

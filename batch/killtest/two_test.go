@@ -65,11 +65,23 @@ func TestTwoBatchProcessesOneLedger(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, p := range procs {
+	if ctx.Err() != nil {
+		// A stream ends without error when ctx does: say where each stood.
+		for i, s := range streams {
+			for _, tk := range s.Tokens() {
+				st := tk.State()
+				t.Logf("station %d: token %s answered %d APDUs, %d seed writes", i, st.Serial, st.APDUs, st.SeedWrites)
+			}
+		}
+		t.Fatalf("the emulated tokens were not all taken within the budget: %v", ctx.Err())
+	}
+	for i, p := range procs {
+		t0 := time.Now()
 		p.Process.Signal(syscall.SIGINT)
 		if err := p.Wait(); err != nil {
-			t.Fatalf("batch: %v", err)
+			t.Fatalf("batch at station %d, after SIGINT: %v", i, err)
 		}
+		t.Logf("station %d ended %v after SIGINT", i, time.Since(t0).Round(time.Millisecond))
 	}
 	l, err := ledger.OpenFile(ctx, led)
 	if err != nil {

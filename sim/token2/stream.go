@@ -172,11 +172,15 @@ func (s *Stream) Run(ctx context.Context) error {
 // present inserts tok and returns when it has been taken out: faulted is
 // true when a fault pulled it.
 func (s *Stream) present(ctx context.Context, i int, tok *Token, pull, lose int) (faulted bool, err error) {
+	// The baseline is taken before the token goes in: the host may talk to
+	// it while InsertReady still waits for pcscd to report it usable, and
+	// an exchange counted into the baseline would never make the token
+	// released or idle (it stayed in the reader for good).
+	base := tok.activity()
 	conn, fc, served, err := vpcd.InsertReady(ctx, s.Port, tok, pull, lose, s.Host)
 	if err != nil {
 		return false, fmt.Errorf("inserting token %d (%s): %w", i+1, tok.Serial(), err)
 	}
-	base := tok.activity()
 	if s.OnInsert != nil {
 		s.OnInsert(i, tok)
 	}

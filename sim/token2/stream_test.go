@@ -205,3 +205,46 @@ func TestInfoDoesNotConsumeToken(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// readsFirst is a Host that, once pcscd reports the card, reads its info
+// before saying so: the station that talked to the token while the
+// stream was still waiting for the host to confirm it.
+type readsFirst struct {
+	vpcd.PCSC
+	reader string
+}
+
+func (h readsFirst) Ready(ctx context.Context) error {
+	if err := h.PCSC.Ready(ctx); err != nil {
+		return err
+	}
+	card, err := h.PC.Connect(h.reader)
+	if err != nil {
+		return err
+	}
+	_, err = token2.NewSession(card).Info()
+	card.Close()
+	return err
+}
+
+// TestIdleCountsExchangesBeforeReady: a token whose only exchange (the
+// serial read of a station that then skips it) came before InsertReady
+// returned is still taken out after Idle. It stayed in the reader for
+// good when the stream took its baseline after InsertReady, and the kill
+// test's two stations then waited on it until their deadline.
+func TestIdleCountsExchangesBeforeReady(t *testing.T) {
+	ctx, pc, reader := pcsc(t)
+	host := readsFirst{PCSC: vpcd.PCSC{PC: pc, Port: vpcd.Port0, Wait: 15 * time.Second}, reader: reader}
+	s := &simt2.Stream{Port: vpcd.Port0, Count: 1, Host: host, Idle: 300 * time.Millisecond}
+	rctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := s.Run(rctx); err != nil {
+		t.Fatal(err)
+	}
+	if rctx.Err() != nil {
+		t.Fatal("the token read before the stream saw it ready was never taken out")
+	}
+	if ts := s.Tokens(); len(ts) != 1 || ts[0].State().APDUs != 1 {
+		t.Fatalf("tokens %d, want 1 with one APDU", len(ts))
+	}
+}

@@ -111,14 +111,16 @@ func (s *Stream) Run(ctx context.Context) error {
 // present inserts k and waits until it is programmed and released (true),
 // or pulled by the fault (false).
 func (s *Stream) present(ctx context.Context, i int, k *Key, pull, lose int, idle time.Duration) (bool, error) {
-	conn, fc, served, err := vpcd.InsertReady(ctx, s.Port, k, pull, lose, s.Host)
-	if err != nil {
-		return false, fmt.Errorf("inserting key %d: %w", i+1, err)
-	}
+	// Baselines before the key goes in: the host may program it while
+	// InsertReady still waits for pcscd to report it usable.
 	k.mu.Lock()
 	w0 := k.writes
 	k.mu.Unlock()
 	inserted := time.Now()
+	conn, fc, served, err := vpcd.InsertReady(ctx, s.Port, k, pull, lose, s.Host)
+	if err != nil {
+		return false, fmt.Errorf("inserting key %d: %w", i+1, err)
+	}
 	if s.OnInsert != nil {
 		s.OnInsert(i, k)
 	}
