@@ -179,8 +179,14 @@ func checkEntraGraph(t *seed.Token) []*seed.FieldError {
 
 func checkPrivacyIDEA(t *seed.Token) []*seed.FieldError {
 	out := checkOATH(t, "privacyIDEA", checkPlainSerial(t, nil))
-	if g := csvfmt.PrivacyIDEAHash(len(t.Secret)); len(t.Secret) > 0 && g != t.Hash {
-		out = append(out, problem("hash", "%s with a %d-byte seed: privacyIDEA guesses the hash from the seed length and would import it as %s", t.Hash, len(t.Secret), g))
+	if why := csvfmt.PrivacyIDEAMismatch(t); why != "" {
+		out = append(out, problem("hash", "%s", why))
+	}
+	if strings.HasPrefix(t.Serial, "#") && t.User == "" && t.Label("realm") == "" && t.Label("resolver") == "" {
+		out = append(out, problem("serial", "%s", csvfmt.PrivacyIDEACommentSerial))
+	}
+	if strings.HasPrefix(t.User, "#") {
+		out = append(out, problem("user", "starts with '#': the line would be a comment, which privacyIDEA skips"))
 	}
 	return out
 }
@@ -191,8 +197,8 @@ func checkLinOTP(t *seed.Token) []*seed.FieldError {
 	if t.Kind == seed.HOTP && t.Counter != 0 {
 		out = append(out, problem("counter", "%d: the LinOTP CSV has no counter column and the token would restart at 0", t.Counter))
 	}
-	if len(t.Serial) > 0 && t.Serial[0] == '#' {
-		out = append(out, problem("serial", "starts with '#', which LinOTP reads as a comment"))
+	if t.Serial == "#" {
+		out = append(out, problem("serial", "\"#\": LinOTP reads the line as a comment"))
 	}
 	return out
 }

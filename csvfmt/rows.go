@@ -27,16 +27,19 @@ type rows struct {
 	delim byte // 0 = detect on the first data line
 	// comment reports whether a line (trimmed) is a comment to skip; nil
 	// means the format has no comments.
-	comment   func(line []byte) bool
-	onComment func(line string)
-	cells     [][]byte // cells of the current line, valid until the next read
-	unq       []byte   // text of unquoted cells
-	rawb      []byte   // the current line, valid until the next read
-	last      []string // per column: the last string made, reused when equal
-	sawData   bool     // a data line was returned (see strayHeader)
-	long      []byte
-	done      bool
-	pool      sync.Pool // recycled tokens (see Recycle)
+	comment func(line []byte) bool
+	// rawComment: comment sees the line as it is, leading blanks included
+	// (privacyIDEA tests the first character of the raw line).
+	rawComment bool
+	onComment  func(line string)
+	cells      [][]byte // cells of the current line, valid until the next read
+	unq        []byte   // text of unquoted cells
+	rawb       []byte   // the current line, valid until the next read
+	last       []string // per column: the last string made, reused when equal
+	sawData    bool     // a data line was returned (see strayHeader)
+	long       []byte
+	done       bool
+	pool       sync.Pool // recycled tokens (see Recycle)
 }
 
 // bufSize is the read buffer of a reader: lines up to this long are read
@@ -125,7 +128,11 @@ func (r *rows) next() ([][]byte, error) {
 		if len(t) == 0 {
 			continue
 		}
-		if r.comment != nil && r.comment(t) {
+		c := t
+		if r.rawComment {
+			c = b
+		}
+		if r.comment != nil && r.comment(c) {
 			if r.onComment != nil {
 				r.onComment(string(t))
 			}

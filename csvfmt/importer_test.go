@@ -1,0 +1,79 @@
+package csvfmt
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/tokenctl/tokenctl/seed"
+)
+
+// privacyIDEA infers SHA-224 from a 28-byte seed and SHA-384 from a
+// 48-byte one (TokenClass.get_import_csv): a reader must not call such a
+// line SHA-1, and a writer must not write a SHA-1 token with such a seed.
+func TestPrivacyIDEAInfersSHA224And384(t *testing.T) {
+	for _, n := range []int{28, 48} {
+		in := "P1, " + strings.Repeat("ab", n) + ", TOTP, 6, 30\n"
+		_, probs := readAll(t, lookup(t, "privacyidea"), in, Options{})
+		if len(probs) != 1 || !strings.Contains(probs[0], "sha") {
+			t.Errorf("%d bytes: read %q", n, probs)
+		}
+		var buf bytes.Buffer
+		err := lookup(t, "privacyidea").Create(&buf, Options{}).Write(&seed.Token{Serial: "x", Kind: seed.TOTP, Secret: make([]byte, n)})
+		if err == nil {
+			t.Errorf("%d-byte SHA-1 seed written; privacyIDEA would import it with another hash", n)
+		}
+	}
+}
+
+// privacyIDEA reads "# version: N" on the first line only, and skips only
+// lines whose very first character is '#'.
+func TestPrivacyIDEACommentRules(t *testing.T) {
+	key := strings.Repeat("31", 20)
+	in := "# exported\n# version: 2\nPI1, " + key + ", HOTP, 6, 0\n #PI2, " + key + ", HOTP, 6, 0\n"
+	toks, probs := readAll(t, lookup(t, "privacyidea"), in, Options{})
+	if len(probs) != 0 || len(toks) != 2 || toks[0].Serial != "PI1" || toks[1].Serial != "#PI2" {
+		t.Fatalf("%v %q", toks, probs)
+	}
+	// A serial starting with '#' would make the line a comment.
+	var buf bytes.Buffer
+	err := lookup(t, "privacyidea").Create(&buf, Options{}).Write(&seed.Token{Serial: "#7", Kind: seed.HOTP, Secret: make([]byte, 20)})
+	if err == nil {
+		t.Fatalf("wrote %q, which privacyIDEA skips", buf.String())
+	}
+	buf.Reset()
+	err = lookup(t, "privacyidea").Create(&buf, Options{}).Write(&seed.Token{Serial: "7", User: "#bob", Kind: seed.HOTP, Secret: make([]byte, 20)})
+	if err == nil {
+		t.Fatalf("wrote %q, which privacyIDEA skips", buf.String())
+	}
+}
+
+// LinOTP infers the hash from the key length when the line has no hash
+// column (parseOATHcsv, "6 column: hash lib").
+func TestLinOTPInfersHash(t *testing.T) {
+	in := "L1, " + strings.Repeat("31", 32) + ", totp, 6, 30\nL2, " + strings.Repeat("31", 64) + ", hotp\nL3, " + strings.Repeat("31", 32) + ", totp, 6, 30, sha1\nL4, " + strings.Repeat("31", 20) + "\n"
+	toks, probs := readAll(t, lookup(t, "linotp"), in, Options{})
+	if len(probs) != 0 || len(toks) != 4 {
+		t.Fatalf("%v %q", toks, probs)
+	}
+	for i, want := range []seed.Hash{seed.SHA256, seed.SHA512, seed.SHA1, seed.SHA1} {
+		if toks[i].Hash != want {
+			t.Errorf("%s: %s, LinOTP imports %s", toks[i].Serial, toks[i].Hash, want)
+		}
+	}
+}
+
+// LinOTP skips a line whose serial is exactly "#"; "#12" with a key is a
+// token, which the reader must see and the writer may write.
+func TestLinOTPCommentRule(t *testing.T) {
+	key := strings.Repeat("31", 20)
+	in := "#, " + key + ", hotp\n#12, " + key + ", hotp, 6, 30, sha1\n"
+	toks, probs := readAll(t, lookup(t, "linotp"), in, Options{})
+	if len(probs) != 0 || len(toks) != 1 || toks[0].Serial != "#12" {
+		t.Fatalf("%v %q", toks, probs)
+	}
+	var buf bytes.Buffer
+	if err := lookup(t, "linotp").Create(&buf, Options{}).Write(&seed.Token{Serial: "#", Kind: seed.HOTP, Secret: make([]byte, 20)}); err == nil {
+		t.Fatal("serial \"#\" written; LinOTP skips the line")
+	}
+}
