@@ -15,6 +15,7 @@ import (
 
 	"github.com/tokenctl/tokenctl/internal/fsutil"
 	"github.com/tokenctl/tokenctl/seed"
+	"github.com/tokenctl/tokenctl/targets"
 )
 
 // MaxProblems bounds the problems a Report keeps; every problem is still
@@ -137,6 +138,7 @@ type output struct {
 type pipe struct {
 	o        *Options
 	to       *Format
+	im       *targets.Importer // the target's importer model, when known
 	rep      *Report
 	seen     *serialSet
 	locs     locations // where each input's lines are, for the serial set
@@ -149,7 +151,9 @@ type pipe struct {
 	// one type per file (no --split): the first type and where it was.
 	firstType, firstAt string
 	hashes             []uint64 // scratch for markDuplicates
-	nextProgress       int
+	// tokens per user (by hash of the UPN), for a target that limits them
+	perUser      map[uint64]uint8
+	nextProgress int
 	// the first secret size per hash, where, and whether another was seen
 	secretLen [3]int
 	secretAt  [3]string
@@ -199,6 +203,7 @@ func run(inputs []source, from, to, out string, validate bool, o *Options) (rep 
 		rep.Inputs = append(rep.Inputs, in.name)
 	}
 	p := &pipe{o: &opts, to: tf, rep: rep, seen: newSerialSet(), validate: validate, out: out, outs: map[string]*output{}, nextProgress: ProgressEvery}
+	p.im = targets.Lookup(tf.Name)
 	if opts.TuneMemory {
 		p.seen.onGrow = func(n int) { debug.SetMemoryLimit(memoryBase + int64(n)) }
 	}
@@ -353,15 +358,18 @@ func (p *pipe) input(src source, ff **Format) error {
 
 // record is one Read result waiting in a batch.
 type record struct {
-	t           *seed.Token
-	line        int
-	errs        []*seed.FieldError
-	raw         string
-	key         string // token type, for targets that take one per file
-	dup, dupUPN bool
-	// where the serial (UPN) was first seen, for a duplicate (see
-	// locations; 0 unknown)
-	dupAt, dupUPNAt uint32
+	t    *seed.Token
+	line int
+	errs []*seed.FieldError
+	raw  string
+	key  string // token type, for targets that take one per file
+	dup  bool
+	// where the serial was first seen, for a duplicate (see locations; 0
+	// unknown)
+	dupAt uint32
+	// the user's tokens so far, this one included, for a target that
+	// limits them (Entra); 0 when not counted
+	perUser int
 }
 
 // batchSize is how many rows are read before their serials go into the
@@ -444,7 +452,10 @@ func (p *pipe) consume(rd seed.Reader, display string) error {
 // uniqueness set, in order, and marks the rows seen before. Hashes are
 // computed first, then inserted in a loop that does nothing else.
 func (p *pipe) markDuplicates(batch []record) {
-	entra := p.to.Name == "entra" || p.to.Name == "entra-graph"
+	limit := 0
+	if p.im != nil {
+		limit = p.im.MaxPerUser
+	}
 	hs := p.hashes[:0]
 	for i := range batch {
 		r := &batch[i]
@@ -456,7 +467,7 @@ func (p *pipe) markDuplicates(batch []record) {
 			if r.t.Serial != "" {
 				h = p.seen.hash(r.key, r.t.Serial)
 			}
-			if entra && r.t.User != "" {
+			if limit > 0 && r.t.User != "" {
 				hu = p.seen.hash("\x01upn", r.t.User)
 			}
 		}
@@ -471,8 +482,13 @@ func (p *pipe) markDuplicates(batch []record) {
 			r.dup = !ok
 		}
 		if h := hs[2*i+1]; h != 0 {
-			r.dupUPNAt, ok = p.seen.addHash(h, loc)
-			r.dupUPN = !ok
+			if p.perUser == nil {
+				p.perUser = map[uint64]uint8{}
+			}
+			if p.perUser[h] < 255 {
+				p.perUser[h]++
+			}
+			r.perUser = int(p.perUser[h])
 		}
 	}
 	p.hashes = hs
@@ -712,8 +728,8 @@ func (p *pipe) row(file string, r *record) error {
 				probs = append(probs, warning("secret", "%d bytes, but %d bytes on %s: truncated? (said once)", n, p.secretLen[h], p.secretAt[h]))
 			}
 		}
-		if r.dupUPN {
-			probs = append(probs, problem("upn", "%q already has a token (%s; Entra: one token per user)", t.User, p.firstSeen(r.dupUPNAt)))
+		if im := p.im; im != nil && im.MaxPerUser > 0 && r.perUser > im.MaxPerUser {
+			probs = append(probs, problem("upn", "%q has %d tokens in the input: %s allows at most %d per user (hardware tokens and authenticator apps together)", t.User, r.perUser, im.Server, im.MaxPerUser))
 		}
 	}
 	for _, fe := range probs {

@@ -446,7 +446,7 @@ func TestDuplicateNamesFirstOccurrence(t *testing.T) {
 	}
 	got = nil
 	Validate([]string{a, b}, "entra", "entra", o)
-	if len(got) != 3 || got[1] != b+`:4: upn: "u1@x" already has a token (first at `+a+`:2; Entra: one token per user)` {
+	if len(got) != 2 || got[0] != b+`:4: serial: duplicate "1001" (first at `+a+`:2)` {
 		t.Fatalf("%q", got)
 	}
 	// An input without rows in between, and standard input.

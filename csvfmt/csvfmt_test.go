@@ -216,7 +216,7 @@ func TestEntraHygiene(t *testing.T) {
 func TestEntraLintWarnings(t *testing.T) {
 	in := "upn,serial number,secret key,time interval,manufacturer,model\n,1001,gezdgnbvgy3tqojqgezdgnbvgy3tqojq====,30,Token2,C202\n"
 	toks, probs := readAll(t, lookup(t, "entra"), in, Options{Lint: true})
-	want := []string{"in.csv:2: secret key: base32 with lower case, '=' padding: the server wants unpadded upper case (tokenctl convert rewrites it) (warning)"}
+	want := []string{"in.csv:2: secret key: base32 with '=' padding: Entra takes only a-z, A-Z and 2-7 (tokenctl convert rewrites it) (warning)"}
 	if len(toks) != 1 || !reflect.DeepEqual(probs, want) {
 		t.Fatalf("got %d tokens, %q", len(toks), probs)
 	}

@@ -77,3 +77,39 @@ func TestLinOTPCommentRule(t *testing.T) {
 		t.Fatal("serial \"#\" written; LinOTP skips the line")
 	}
 }
+
+// Microsoft's example file (Microsoft Learn, "Upload hardware OATH tokens
+// in CSV format"): the secret's last character has 2 bits past the 16th
+// byte, which Entra drops. The reader decodes it as Entra does, with a
+// warning; the 16 bytes are what Python's base64.b32decode gives.
+const msExample = "upn,serial number,secret key,time interval,manufacturer,model\nHelga@contoso.com,1234567,2234567abcdef2234567abcdef,60,Contoso,HardwareKey\n"
+
+func TestEntraMicrosoftExample(t *testing.T) {
+	toks, probs := readAll(t, lookup(t, "entra"), msExample, Options{Lint: true})
+	if len(toks) != 1 || len(probs) != 1 || !strings.Contains(probs[0], "(warning)") || !strings.Contains(probs[0], "2 bits") {
+		t.Fatalf("%v %q", toks, probs)
+	}
+	tok := toks[0]
+	if got := seed.EncodeHex(tok.Secret); got != "d6b7cefbe0088642eb5be77df0044321" && got != "D6B7CEFBE0088642EB5BE77DF0044321" {
+		t.Fatalf("secret %s", got)
+	}
+	if tok.User != "Helga@contoso.com" || tok.Serial != "1234567" || tok.Period != 60 || tok.Manufacturer != "Contoso" || tok.Model != "HardwareKey" {
+		t.Fatalf("%+v", tok)
+	}
+	// Only the trailing-bits repair: damage elsewhere is still refused.
+	bad := strings.Replace(msExample, "2234567abcdef2234567abcdef", "2234567abcdef2234567abcde", 1)
+	if _, probs := readAll(t, lookup(t, "entra"), bad, Options{}); len(probs) != 1 || strings.Contains(probs[0], "(warning)") {
+		t.Fatalf("%q", probs)
+	}
+}
+
+// Microsoft documents a-z as well as A-Z: lower case is no reason for a
+// warning, and upper case input never gets one.
+func TestEntraNoFalseCaseWarning(t *testing.T) {
+	for _, sec := range []string{"GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", "gezdgnbvgy3tqojqgezdgnbvgy3tqojq"} {
+		in := "upn,serial number,secret key,time interval,manufacturer,model\n,1001," + sec + ",30,Token2,C202\n"
+		if toks, probs := readAll(t, lookup(t, "entra"), in, Options{Lint: true}); len(toks) != 1 || len(probs) != 0 {
+			t.Errorf("%s: %q", sec, probs)
+		}
+	}
+}

@@ -1,0 +1,78 @@
+package convert
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tokenctl/tokenctl/seed"
+)
+
+// problems runs Validate and returns every problem as text.
+func validateProblems(t *testing.T, in []string, from, to string, o *Options) ([]string, error) {
+	t.Helper()
+	var got []string
+	if o == nil {
+		o = &Options{}
+	}
+	o.OnProblem = func(fe *seed.FieldError) { got = append(got, fe.Error()) }
+	_, err := Validate(in, from, to, o)
+	return got, err
+}
+
+// Entra allows up to five OATH hardware tokens or authenticator apps per
+// user (Microsoft Learn, "Authentication methods in Microsoft Entra ID -
+// OATH tokens"): two tokens for one user are fine, a sixth is refused;
+// serials stay unique.
+func TestEntraSeveralTokensPerUser(t *testing.T) {
+	dir := t.TempDir()
+	b32 := seed.EncodeBase32([]byte(rfcSecret))
+	var b strings.Builder
+	b.WriteString("upn,serial number,secret key,time interval,manufacturer,model\n")
+	for i := 1; i <= 6; i++ {
+		fmt.Fprintf(&b, "alice@x,%d,%s,30,T,M\n", 1000+i, b32)
+	}
+	in := filepath.Join(dir, "in.csv")
+	os.WriteFile(in, []byte(b.String()), 0o600)
+	got, err := validateProblems(t, []string{in}, "entra", "entra", nil)
+	if !errors.Is(err, ErrInvalid) || len(got) != 1 || !strings.HasPrefix(got[0], in+":7: upn: \"alice@x\" has 6 tokens") {
+		t.Fatalf("%v %q", err, got)
+	}
+	// Five (two here) pass.
+	two := strings.Join(strings.SplitAfter(b.String(), "\n")[:3], "")
+	os.WriteFile(in, []byte(two), 0o600)
+	if got, err := validateProblems(t, []string{in}, "entra", "entra", nil); err != nil || len(got) != 0 {
+		t.Fatalf("two tokens for one user: %v %q", err, got)
+	}
+	out := filepath.Join(dir, "out.csv")
+	if _, err := Run([]string{in}, "entra", "entra-graph", out, nil); err != nil {
+		t.Fatal(err)
+	}
+	// The same serial twice is still refused.
+	os.WriteFile(in, []byte(two+"bob@x,1001,"+b32+",30,T,M\n"), 0o600)
+	if got, _ := validateProblems(t, []string{in}, "entra", "entra", nil); len(got) != 1 || !strings.Contains(got[0], `duplicate "1001"`) {
+		t.Fatalf("%q", got)
+	}
+}
+
+// Microsoft's own example file validates and converts (its secret's
+// trailing bits dropped with a warning, as Entra drops them).
+func TestMicrosoftEntraExample(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "ms.csv")
+	os.WriteFile(in, []byte("upn,serial number,secret key,time interval,manufacturer,model\nHelga@contoso.com,1234567,2234567abcdef2234567abcdef,60,Contoso,HardwareKey\n"), 0o600)
+	got, err := validateProblems(t, []string{in}, "", "entra", nil)
+	if err != nil || len(got) != 1 || !strings.HasSuffix(got[0], "(warning)") {
+		t.Fatalf("%v %q", err, got)
+	}
+	out := filepath.Join(dir, "duo.csv")
+	if _, err := Run([]string{in}, "", "duo-totp", out, nil); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(out); string(b) != "1234567,D6B7CEFBE0088642EB5BE77DF0044321,60\n" {
+		t.Fatalf("%q", b)
+	}
+}
