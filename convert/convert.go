@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/tokenctl/tokenctl/internal/fsutil"
+	"github.com/tokenctl/tokenctl/pskc"
 	"github.com/tokenctl/tokenctl/seed"
 	"github.com/tokenctl/tokenctl/targets"
 )
@@ -153,6 +154,7 @@ type pipe struct {
 	hashes             []uint64 // scratch for markDuplicates
 	// tokens per user (by hash of the UPN), for a target that limits them
 	perUser      map[uint64]uint8
+	userDropped  bool // a user the target cannot carry was reported (said once)
 	nextProgress int
 	// the first secret size per hash, where, and whether another was seen
 	secretLen [3]int
@@ -704,6 +706,9 @@ func (p *pipe) row(file string, r *record) error {
 		if p.to.Check != nil {
 			probs = append(probs, p.to.Check(t)...)
 		}
+		if p.im != nil {
+			probs = p.dropped(t, probs)
+		}
 		if p.to.TypeKey != nil && !p.o.Split {
 			if p.firstType == "" {
 				p.firstType, p.firstAt = key, fmt.Sprintf("%s:%d", file, line)
@@ -766,6 +771,26 @@ func (p *pipe) row(file string, r *record) error {
 	}
 	p.rep.Written++
 	return nil
+}
+
+// dropped reports the settings of t that the target's file cannot carry
+// and that its rules do not already refuse: a PSKC TimeDrift (refused
+// where the server cannot resync drift, a warning elsewhere), a user
+// (tokens are imported unassigned; said once).
+func (p *pipe) dropped(t *seed.Token, probs []*seed.FieldError) []*seed.FieldError {
+	im := p.im
+	if d := t.Label(pskc.LabelTimeDrift); d != "" && d != "0" && t.Kind == seed.TOTP && !im.Carry(targets.TimeDrift) {
+		if im.DriftRefused {
+			probs = append(probs, problem("time drift", "%s steps: %s has no drift setting and cannot resync a TOTP token, whose codes would be refused; re-read the token's clock first", d, im.Server))
+		} else {
+			probs = append(probs, warning("time drift", "%s steps: %s has no drift setting; the token is imported without it and the server must resync it at the first sign-in", d, im.Server))
+		}
+	}
+	if t.User != "" && !im.Carry(targets.User) && !p.userDropped {
+		p.userDropped = true
+		probs = append(probs, warning("user", "%s files carry no user: the tokens are imported unassigned (said once)", p.to.Name))
+	}
+	return probs
 }
 
 // firstAt says where a duplicate was first seen.

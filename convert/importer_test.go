@@ -76,3 +76,45 @@ func TestMicrosoftEntraExample(t *testing.T) {
 		t.Fatalf("%q", b)
 	}
 }
+
+const driftPSKC = `<?xml version="1.0" encoding="UTF-8"?>
+<KeyContainer Version="1.0" xmlns="urn:ietf:params:xml:ns:keyprov:pskc">
+ <KeyPackage>
+  <DeviceInfo><Manufacturer>Acme</Manufacturer><SerialNo>42</SerialNo><Model>T1</Model></DeviceInfo>
+  <Key Id="42" Algorithm="urn:ietf:params:xml:ns:keyprov:pskc:totp">
+   <AlgorithmParameters><ResponseFormat Length="6" Encoding="DECIMAL"/></AlgorithmParameters>
+   <Data>
+    <Secret><PlainValue>MTIzNDU2Nzg5MDEyMzQ1Njc4OTA=</PlainValue></Secret>
+    <TimeInterval><PlainValue>30</PlainValue></TimeInterval>
+    <TimeDrift><PlainValue>-3</PlainValue></TimeDrift>
+   </Data>
+  </Key>
+ </KeyPackage>
+</KeyContainer>
+`
+
+// A PSKC TimeDrift is never dropped without a word: kept in PSKC, refused
+// for Duo (which cannot resync TOTP drift), a warning for the others.
+func TestTimeDriftNotDroppedSilently(t *testing.T) {
+	in := filepath.Join(t.TempDir(), "d.pskc")
+	os.WriteFile(in, []byte(driftPSKC), 0o600)
+	for to, want := range map[string]string{
+		"pskc":        "",
+		"duo-totp":    "time drift: -3 steps: Duo (TOTP paste import) has no drift setting and cannot resync",
+		"duo":         "time drift: -3 steps: Duo (paste import, any OATH type) has no drift setting",
+		"entra":       "time drift: -3 steps: Microsoft Entra ID (CSV upload) has no drift setting; the token is imported without it",
+		"privacyidea": "time drift: -3 steps: privacyIDEA (OATH CSV import) has no drift setting",
+		"linotp":      "time drift: -3 steps: LinOTP (OATH CSV import) has no drift setting",
+		"otpauth":     "time drift: -3 steps",
+	} {
+		got, err := validateProblems(t, []string{in}, "pskc", to, nil)
+		switch {
+		case want == "" && len(got) != 0:
+			t.Errorf("%s: %q", to, got)
+		case want != "" && (len(got) != 1 || !strings.Contains(got[0], want)):
+			t.Errorf("%s: %q", to, got)
+		case strings.HasPrefix(to, "duo") && !errors.Is(err, ErrInvalid), !strings.HasPrefix(to, "duo") && err != nil:
+			t.Errorf("%s: %v", to, err)
+		}
+	}
+}

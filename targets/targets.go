@@ -55,6 +55,10 @@ type Importer struct {
 	// not listed is either implied by the target (Entra: SHA-1, 6 digits),
 	// checked by the target's rules, or reported when dropped.
 	Carries []Setting
+	// DriftRefused: the server cannot resync a TOTP token's drift, so a
+	// token with a known drift is refused rather than written without it
+	// (elsewhere the drift is dropped with a warning).
+	DriftRefused bool
 	// InferHash is the hash the importer gives a token whose line names
 	// none, from the secret's length in bytes; name is the hash's name
 	// when tokenctl cannot represent it (SHA-224, SHA-384). Nil: the
@@ -148,13 +152,17 @@ var all = []*Importer{
 		Encoding: "ASCII",
 		Hashes:   []seed.Hash{seed.SHA1},
 		Carries:  []Setting{Period},
+		// "Duo cannot resync TOTP drift" (the project's seed-format
+		// reference).
+		DriftRefused: true,
 	},
 	{
 		Format: "duo", Server: "Duo (paste import, any OATH type)",
-		Source:   "Duo's documented hardware token import (see duo-hotp, duo-totp)",
-		Encoding: "ASCII",
-		Hashes:   []seed.Hash{seed.SHA1},
-		Carries:  []Setting{Counter, Period},
+		Source:       "Duo's documented hardware token import (see duo-hotp, duo-totp)",
+		Encoding:     "ASCII",
+		Hashes:       []seed.Hash{seed.SHA1},
+		Carries:      []Setting{Counter, Period},
+		DriftRefused: true,
 	},
 	{
 		Format: "privacyidea", Server: "privacyIDEA (OATH CSV import)",
