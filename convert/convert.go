@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/tokenctl/tokenctl/csvfmt"
 	"github.com/tokenctl/tokenctl/internal/fsutil"
 	"github.com/tokenctl/tokenctl/pskc"
 	"github.com/tokenctl/tokenctl/seed"
@@ -326,7 +327,7 @@ func (p *pipe) input(src source, ff **Format) error {
 		p.seen.reserve(estimateRows(f, head))
 	}
 	if *ff == nil {
-		f, err := Detect(head)
+		f, err := Detect(csvfmt.SniffText(head))
 		switch {
 		case errors.Is(err, ErrUnknownFormat):
 			// The file is there but no format claims it: invalid data

@@ -36,6 +36,14 @@ func commonRules(t *seed.Token, secretFailed bool) []*seed.FieldError {
 	case spreadsheetNumber(t.Serial):
 		out = append(out, problem("serial", "%q was damaged by a spreadsheet (scientific notation); re-export the column as text", t.Serial))
 	}
+	if !validText(t.Serial) || !validText(t.User) || !validText(t.Manufacturer) || !validText(t.Model) || !validText(t.Issuer) {
+		for _, f := range [...]struct{ name, v string }{{"serial", t.Serial}, {"user", t.User}, {"manufacturer", t.Manufacturer}, {"model", t.Model}, {"issuer", t.Issuer}} {
+			if !validText(f.v) {
+				// Never pass mojibake on: the input's encoding was misread.
+				out = append(out, problem(f.name, "not valid UTF-8 text (the input's encoding was misread? see --encoding)"))
+			}
+		}
+	}
 	if !secretFailed {
 		switch n := len(t.Secret); {
 		case n == 0:
@@ -219,4 +227,15 @@ func checkOTPAuth(t *seed.Token) []*seed.FieldError {
 		out = append(out, problem("issuer", "contains ':', which a key URI label cannot carry"))
 	}
 	return out
+}
+
+// validText is utf8.ValidString with a byte loop for ASCII, which nearly
+// every cell is.
+func validText(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return utf8.ValidString(s[i:])
+		}
+	}
+	return true
 }

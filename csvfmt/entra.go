@@ -35,7 +35,7 @@ func entraFormat() Format {
 		Appendable:   true,
 		TOTPSettings: true, // time interval column; SHA-1 only
 		Open: func(r io.Reader, file string, o Options) seed.Reader {
-			return &entraReader{rows: newRows(r, file), o: o}
+			return &entraReader{rows: newRows(r, file, o), o: o}
 		},
 		Create: func(w io.Writer, o Options) seed.Writer {
 			return &entraWriter{w: bufio.NewWriterSize(w, 64<<10), header: !o.Append}
@@ -50,7 +50,8 @@ func sniffEntra(head []byte) bool {
 	return strings.Contains(n, "serialnumber") && strings.Contains(n, "secretkey")
 }
 
-// firstLine is the first non-blank line of head, without BOM and line end.
+// firstLine is the first non-blank line of head, without BOM, line end
+// and Excel's "sep=" line.
 func firstLine(head []byte) []byte {
 	head = bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
 	for len(head) > 0 {
@@ -62,6 +63,9 @@ func firstLine(head []byte) []byte {
 			l, head = head[:i], head[i+1:]
 		}
 		l = bytes.TrimSpace(l)
+		if _, sep := sepLine(l); sep {
+			continue // Excel's "sep=;" line
+		}
 		if len(l) > 0 {
 			return l
 		}
@@ -136,6 +140,7 @@ func (e *entraReader) Read() (*seed.Token, int, error) {
 		return nil, line, err
 	}
 	p := problems{file: e.rows.file, line: e.rows.line}
+	e.rows.lintFile(&p, e.o.Lint, false)
 	if len(cells) != e.ncol {
 		p.add("columns", "%d columns, want %d as in the header", len(cells), e.ncol)
 		return nil, p.line, p.err()

@@ -2,8 +2,10 @@ package csvfmt
 
 import (
 	"bytes"
+	"io"
 	"strings"
 	"testing"
+	"unicode/utf16"
 
 	"github.com/tokenctl/tokenctl/seed"
 )
@@ -110,6 +112,111 @@ func TestEntraNoFalseCaseWarning(t *testing.T) {
 		in := "upn,serial number,secret key,time interval,manufacturer,model\n,1001," + sec + ",30,Token2,C202\n"
 		if toks, probs := readAll(t, lookup(t, "entra"), in, Options{Lint: true}); len(toks) != 1 || len(probs) != 0 {
 			t.Errorf("%s: %q", sec, probs)
+		}
+	}
+}
+
+func utf16Bytes(s string, be bool) string {
+	var b []byte
+	if be {
+		b = []byte{0xfe, 0xff}
+	} else {
+		b = []byte{0xff, 0xfe}
+	}
+	for _, u := range utf16.Encode([]rune(s)) {
+		if be {
+			b = append(b, byte(u>>8), byte(u))
+		} else {
+			b = append(b, byte(u), byte(u>>8))
+		}
+	}
+	return string(b)
+}
+
+// Every input spelling Excel produces reads to the same token: UTF-8 with
+// and without BOM, UTF-16 LE and BE with BOM (a character outside the
+// BMP included), Windows-1252; ',' ';' tab and the sep= line; CRLF and LF.
+func TestInputSpellings(t *testing.T) {
+	const b32 = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+	rows := [][]string{
+		{"upn", "serial number", "secret key", "time interval", "manufacturer", "model"},
+		{"José@x.com", "T1", b32, "60", "Müller €", "C𝄞"},
+	}
+	for _, sep := range []string{",", ";", "\t"} {
+		for _, eol := range []string{"\n", "\r\n"} {
+			for _, sepLine := range []bool{false, true} {
+				var sb strings.Builder
+				if sepLine {
+					sb.WriteString("sep=" + sep + eol)
+				}
+				for _, r := range rows {
+					sb.WriteString(strings.Join(r, sep) + eol)
+				}
+				text := sb.String()
+				cp := strings.NewReplacer("é", "\xe9", "ü", "\xfc", "€", "\x80", "𝄞", "").Replace(text)
+				for name, c := range map[string]struct {
+					in string
+					cs Charset
+				}{
+					"utf-8":          {text, CharsetAuto},
+					"utf-8 bom":      {"\xef\xbb\xbf" + text, CharsetAuto},
+					"utf-16le":       {utf16Bytes(text, false), CharsetAuto},
+					"utf-16be":       {utf16Bytes(text, true), CharsetUTF16},
+					"windows-1252":   {cp, CharsetWindows1252},
+					"explicit utf-8": {text, CharsetUTF8},
+				} {
+					toks, probs := readAll(t, lookup(t, "entra"), c.in, Options{Charset: c.cs})
+					model := "C𝄞"
+					if name == "windows-1252" {
+						model = "C"
+					}
+					if len(probs) != 0 || len(toks) != 1 || toks[0].User != "José@x.com" || toks[0].Manufacturer != "Müller €" || toks[0].Model != model || toks[0].Period != 60 {
+						t.Errorf("%s sep %q eol %q sep line %t: %v %q", name, sep, eol, sepLine, toks, probs)
+					}
+				}
+			}
+		}
+	}
+}
+
+// What is not the encoding it claims is refused, never passed on.
+func TestInputEncodingErrors(t *testing.T) {
+	hdr := "upn,serial number,secret key,time interval,manufacturer,model\n"
+	row := ",T1,GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ,30,M\xfcller,C\n"
+	if _, probs := readAll(t, lookup(t, "entra"), hdr+row, Options{}); len(probs) != 1 || !strings.Contains(probs[0], "in.csv:2: encoding: not UTF-8 (byte 42)") {
+		t.Errorf("auto: %q", probs)
+	}
+	if _, probs := readAll(t, lookup(t, "entra"), hdr+strings.Replace(row, "\xfc", "\x81", 1), Options{Charset: CharsetWindows1252}); len(probs) != 1 || !strings.Contains(probs[0], "0x81") {
+		t.Errorf("1252: %q", probs)
+	}
+	// A broken UTF-16 input is a read error: the whole input is refused.
+	for _, in := range []string{utf16Bytes(hdr+row, false) + "x", utf16Bytes(hdr, false) + "\x00\xd8,\x00"} {
+		r := lookup(t, "entra").Open(strings.NewReader(in), "in.csv", Options{})
+		var err error
+		for err == nil {
+			_, _, err = r.Read()
+		}
+		if err == io.EOF || !strings.Contains(err.Error(), "not UTF-16") {
+			t.Errorf("%q: %v", in, err)
+		}
+	}
+}
+
+// validate --to privacyidea on a privacyIDEA file: a BOM, a ';' separator
+// or a sep= line would be misread by privacyIDEA; each gets a word.
+func TestLintFileSpellings(t *testing.T) {
+	key := strings.Repeat("31", 20)
+	for in, want := range map[string]string{
+		"\xef\xbb\xbfP1, " + key + ", HOTP, 6, 0\n": "UTF-8 BOM",
+		"P1; " + key + "; HOTP; 6; 0\n":             "separated by ';'",
+		"sep=,\nP1, " + key + ", HOTP, 6, 0\n":      "sep=",
+	} {
+		toks, probs := readAll(t, lookup(t, "privacyidea"), in, Options{Lint: true})
+		if len(toks) != 1 || len(probs) != 1 || !strings.Contains(probs[0], want) || !strings.HasSuffix(probs[0], "(warning)") {
+			t.Errorf("%q: %q", in, probs)
+		}
+		if _, probs := readAll(t, lookup(t, "privacyidea"), in, Options{}); len(probs) != 0 {
+			t.Errorf("%q without lint: %q", in, probs)
 		}
 	}
 }

@@ -43,7 +43,7 @@ func privacyIDEAFormat() Format {
 		// Not appendable: whether a line carries the user columns depends
 		// on the file's first lines, so appends rewrite the file.
 		Open: func(r io.Reader, file string, o Options) seed.Reader {
-			pr := &piReader{rows: newRows(r, file), o: o}
+			pr := &piReader{rows: newRows(r, file, o), o: o}
 			pr.rows.comment = hashComment
 			pr.rows.rawComment = true
 			pr.rows.onComment = func(l string) {
@@ -88,6 +88,7 @@ func (r *piReader) Read() (*seed.Token, int, error) {
 		return nil, line, err
 	}
 	p := problems{file: r.rows.file, line: r.rows.line}
+	r.rows.lintFile(&p, r.o.Lint, true)
 	t, spare := r.token(seed.Token{Hash: seed.SHA1, Kind: seed.HOTP, Digits: 6})
 	if r.version == 2 {
 		if len(cells) < 5 || len(cells) > 8 {
@@ -267,7 +268,7 @@ func linOTPFormat() Format {
 		Appendable:   true,
 		TOTPSettings: true, // step and hash columns
 		Open: func(r io.Reader, file string, o Options) seed.Reader {
-			lr := &linReader{rows: newRows(r, file), o: o}
+			lr := &linReader{rows: newRows(r, file, o), o: o}
 			lr.rows.comment = linOTPComment
 			return lr
 		},
@@ -294,6 +295,7 @@ func (r *linReader) Read() (*seed.Token, int, error) {
 		return nil, line, err
 	}
 	p := problems{file: r.rows.file, line: r.rows.line}
+	r.rows.lintFile(&p, r.o.Lint, true)
 	if len(cells) < 2 || len(cells) > 6 {
 		p.add("columns", "%d columns, want serial, key[, hotp|totp, digits, step, hash]", len(cells))
 		return nil, p.line, p.err()

@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/tokenctl/tokenctl/seed"
 )
@@ -39,6 +40,11 @@ type rows struct {
 	sawData    bool     // a data line was returned (see strayHeader)
 	long       []byte
 	done       bool
+	charset    Charset   // how the input is decoded (after decodeInput)
+	conv       []byte    // a line converted to UTF-8
+	bom        bool      // the input started with a UTF-8 BOM
+	notes      []string  // file-level spellings the server would not read
+	linted     bool      // notes reported (see lintFile)
 	pool       sync.Pool // recycled tokens (see Recycle)
 }
 
@@ -46,14 +52,62 @@ type rows struct {
 // without a copy.
 const bufSize = 64 << 10
 
-func newRows(r io.Reader, file string) *rows {
+func newRows(r io.Reader, file string, o Options) *rows {
 	size := bufSize
 	// An input in memory (strings.Reader, bytes.Reader, bytes.Buffer) that
 	// is smaller needs no more: a short text costs a short buffer.
 	if l, ok := r.(interface{ Len() int }); ok && l.Len() < size {
 		size = max(l.Len()+1, 16)
 	}
-	return &rows{br: bufio.NewReaderSize(r, size), file: file}
+	rr := &rows{file: file}
+	rr.br, rr.charset = decodeInput(bufio.NewReaderSize(r, size), o.Charset, size)
+	if rr.charset == CharsetUTF16 || rr.charset == CharsetWindows1252 {
+		rr.notes = append(rr.notes, "decoded from "+rr.charset.String()+": the server reads UTF-8 (tokenctl convert writes UTF-8)")
+	}
+	return rr
+}
+
+// text checks or converts a line to UTF-8 per the input's charset.
+func (r *rows) text(b []byte) ([]byte, error) {
+	if r.charset == CharsetWindows1252 {
+		if isASCII(b) {
+			return b, nil
+		}
+		out, bad, ok := from1252(r.conv, b)
+		r.conv = out
+		if !ok {
+			return nil, r.errf("encoding", "byte %d (0x%02X) is not a Windows-1252 character: the file is in another encoding", bad+1, b[bad])
+		}
+		return out, nil
+	}
+	if utf8.Valid(b) {
+		return b, nil
+	}
+	return nil, r.errf("encoding", "%s", notUTF8(b))
+}
+
+// lintFile adds, once, the file-level notes (separator, sep= line,
+// encoding) as warnings when lint is set: spellings tokenctl reads but
+// the server would not. bom: the server does not skip a UTF-8 BOM.
+func (r *rows) lintFile(p *problems, lint, bom bool) {
+	if !lint || r.linted {
+		return
+	}
+	r.linted = true
+	if bom && r.bom {
+		p.warn("file", "starts with a UTF-8 BOM, which the server reads as part of the first line (tokenctl convert writes none)")
+	}
+	for _, n := range r.notes {
+		p.warn("file", "%s", n)
+	}
+}
+
+// delimName names a separator for a message.
+func delimName(d byte) string {
+	if d == '\t' {
+		return "tabs"
+	}
+	return fmt.Sprintf("'%c'", d)
 }
 
 // errf is a FieldError at the current line.
@@ -102,8 +156,9 @@ func (r *rows) readLine() ([]byte, error) {
 		return nil, fmt.Errorf("reading %s: %w", r.file, err)
 	}
 	r.line++
-	if r.line == 1 {
-		b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
+	if r.line == 1 && bytes.HasPrefix(b, []byte("\xef\xbb\xbf")) {
+		b = b[3:]
+		r.bom = true
 	}
 	if n := len(b); n > 0 && b[n-1] == '\n' {
 		b = b[:n-1]
@@ -111,7 +166,7 @@ func (r *rows) readLine() ([]byte, error) {
 	if n := len(b); n > 0 && b[n-1] == '\r' {
 		b = b[:n-1]
 	}
-	return b, nil
+	return r.text(b)
 }
 
 // next returns the cells of the next data line (blank and comment lines
@@ -128,6 +183,17 @@ func (r *rows) next() ([][]byte, error) {
 		if len(t) == 0 {
 			continue
 		}
+		if r.line == 1 && r.delim == 0 {
+			// Excel's "sep=;" line names the separator.
+			if d, ok := sepLine(b); ok {
+				r.delim = d
+				r.notes = append(r.notes, "Excel's \"sep=\" first line: tokenctl reads it as the separator, the server would not (tokenctl convert leaves it out)")
+				if d != ',' {
+					r.notes = append(r.notes, fmt.Sprintf("cells separated by %s (Excel in a locale with a decimal comma): the server splits on ',' (tokenctl convert writes ',')", delimName(d)))
+				}
+				continue
+			}
+		}
 		c := t
 		if r.rawComment {
 			c = b
@@ -140,6 +206,9 @@ func (r *rows) next() ([][]byte, error) {
 		}
 		if r.delim == 0 {
 			r.delim = detectDelim(b)
+			if r.delim != ',' {
+				r.notes = append(r.notes, fmt.Sprintf("cells separated by %s (Excel in a locale with a decimal comma): the server splits on ',' (tokenctl convert writes ',')", delimName(r.delim)))
+			}
 		}
 		r.rawb = b
 		return r.split(b)
