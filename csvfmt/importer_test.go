@@ -220,3 +220,31 @@ func TestLintFileSpellings(t *testing.T) {
 		}
 	}
 }
+
+// A privacyIDEA file has user columns or not from its first line: a later
+// token's user is refused rather than dropped, and a refused token leaves
+// no half-written line.
+func TestPrivacyIDEAUserNeverDropped(t *testing.T) {
+	var buf bytes.Buffer
+	w := lookup(t, "privacyidea").Create(&buf, Options{})
+	key := make([]byte, 20)
+	if err := w.Write(&seed.Token{Serial: "A", Kind: seed.HOTP, Secret: key}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(&seed.Token{Serial: "B", User: "bob", Kind: seed.HOTP, Secret: key}); err == nil {
+		t.Error("bob's user dropped")
+	}
+	w.Close()
+	buf.Reset()
+	w = lookup(t, "privacyidea").Create(&buf, Options{})
+	bad := &seed.Token{Serial: "C", User: "carol", Kind: seed.HOTP, Secret: key}
+	bad.SetLabel("realm", "a,b")
+	w.Write(&seed.Token{Serial: "A", User: "al", Kind: seed.HOTP, Secret: key})
+	if err := w.Write(bad); err == nil {
+		t.Error("realm with ',' written")
+	}
+	w.Close()
+	if want := "# version: 2\nal, , , A, " + strings.Repeat("00", 20) + ", HOTP, 6, 0\n"; buf.String() != want {
+		t.Errorf("%q", buf.String())
+	}
+}

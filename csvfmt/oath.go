@@ -202,22 +202,30 @@ func (pw *piWriter) Write(t *seed.Token) error {
 			pw.w.WriteString("# version: 2\n")
 		}
 	}
+	// Everything is checked before the first byte of the line is written.
+	cols := []string{t.User, t.Label("resolver"), t.Label("realm")}
 	if pw.version == 2 {
 		if strings.HasPrefix(t.User, "#") {
 			return fmt.Errorf("privacyidea: a user starting with '#' makes the line a comment, which privacyIDEA skips")
 		}
-		for _, c := range []string{t.User, t.Label("resolver"), t.Label("realm")} {
+		for _, c := range cols {
 			if why := PlainSerial(c); why != "" {
 				return fmt.Errorf("user, resolver or realm %s", why)
 			}
-			pw.w.WriteString(c + ", ")
 		}
+	} else if t.User != "" || cols[1] != "" || cols[2] != "" {
+		return fmt.Errorf("privacyidea: the file has no user columns (its first token has no user, resolver or realm), so this token's would be lost: write tokens with users first, or in a file of their own")
 	}
 	if why := PlainSerial(t.Serial); why != "" {
 		return fmt.Errorf("serial %s", why)
 	}
 	if pw.version != 2 && strings.HasPrefix(t.Serial, "#") {
 		return fmt.Errorf("privacyidea: %s", PrivacyIDEACommentSerial)
+	}
+	if pw.version == 2 {
+		for _, c := range cols {
+			pw.w.WriteString(c + ", ")
+		}
 	}
 	pw.w.WriteString(t.Serial)
 	pw.w.WriteString(", ")
