@@ -118,3 +118,24 @@ func TestTimeDriftNotDroppedSilently(t *testing.T) {
 		}
 	}
 }
+
+// No token whose text is not UTF-8 (an input read in the wrong encoding,
+// a caller's bytes) reaches a writer: mojibake is refused, not written.
+func TestNonUTF8TextRefused(t *testing.T) {
+	for _, tok := range []*seed.Token{
+		{Serial: "S\xe91", Kind: seed.TOTP, Secret: []byte(rfcSecret), Manufacturer: "M", Model: "X"},
+		{Serial: "S1", User: "Jos\xe9", Kind: seed.TOTP, Secret: []byte(rfcSecret), Manufacturer: "M", Model: "X"},
+		{Serial: "S1", Kind: seed.TOTP, Secret: []byte(rfcSecret), Manufacturer: "M\xfcller", Model: "X"},
+	} {
+		for _, to := range []string{"entra", "pskc", "privacyidea"} {
+			probs, _ := Check(to, tok)
+			if !hasError(probs) {
+				t.Errorf("%s: %q accepted", to, tok.Serial+tok.User+tok.Manufacturer)
+			}
+		}
+	}
+	ok := &seed.Token{Serial: "Sé1", User: "José", Kind: seed.TOTP, Secret: []byte(rfcSecret), Manufacturer: "Müller", Model: "X"}
+	if probs, _ := Check("entra", ok); hasError(probs) {
+		t.Errorf("UTF-8 refused: %v", probs)
+	}
+}
