@@ -12,6 +12,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/tokenctl/tokenctl/csvfmt"
 	"github.com/tokenctl/tokenctl/internal/fsutil"
@@ -156,6 +157,7 @@ type pipe struct {
 	// tokens per user (by hash of the UPN), for a target that limits them
 	perUser      map[uint64]uint8
 	userDropped  bool // a user the target cannot carry was reported (said once)
+	textChecked  bool // the current reader checks that its text is UTF-8
 	nextProgress int
 	// the first secret size per hash, where, and whether another was seen
 	secretLen [3]int
@@ -189,6 +191,9 @@ func run(inputs []source, from, to, out string, validate bool, o *Options) (rep 
 	}
 	if out == "-" {
 		out = ""
+	}
+	if !utf8.ValidString(opts.Manufacturer) || !utf8.ValidString(opts.Model) {
+		return nil, usage("--manufacturer and --model must be UTF-8 text")
 	}
 	if opts.Split && tf.TypeKey == nil {
 		return nil, usage("--split: %s files take every token type; nothing to split", tf.Name)
@@ -391,6 +396,10 @@ func (p *pipe) consume(rd seed.Reader, display string) error {
 	// Readers that can reuse a token's memory get it back once checked
 	// and written (csvfmt readers do).
 	rc, _ := rd.(interface{ Recycle(*seed.Token) })
+	// Readers that refuse every line that is not UTF-8 (csvfmt's) spare
+	// the pipeline textRules.
+	tc, _ := rd.(interface{ TextChecked() bool })
+	p.textChecked = tc != nil && tc.TextChecked()
 	batch := make([]record, 0, batchSize)
 	flush := func() error {
 		p.markDuplicates(batch)
@@ -704,6 +713,9 @@ func (p *pipe) row(file string, r *record) error {
 			t.Model = p.o.Model
 		}
 		probs = commonRules(t, bad && len(t.Secret) == 0)
+		if !p.textChecked {
+			probs = textRules(t, probs)
+		}
 		if p.to.Check != nil {
 			probs = append(probs, p.to.Check(t)...)
 		}
@@ -780,6 +792,9 @@ func (p *pipe) row(file string, r *record) error {
 // (tokens are imported unassigned; said once).
 func (p *pipe) dropped(t *seed.Token, probs []*seed.FieldError) []*seed.FieldError {
 	im := p.im
+	if len(t.Labels) == 0 && (p.userDropped || t.User == "") {
+		return probs // the usual row: nothing to drop
+	}
 	if d := t.Label(pskc.LabelTimeDrift); d != "" && d != "0" && t.Kind == seed.TOTP && !im.Carry(targets.TimeDrift) {
 		if im.DriftRefused {
 			probs = append(probs, problem("time drift", "%s steps: %s has no drift setting and cannot resync a TOTP token, whose codes would be refused; re-read the token's clock first", d, im.Server))
@@ -787,7 +802,7 @@ func (p *pipe) dropped(t *seed.Token, probs []*seed.FieldError) []*seed.FieldErr
 			probs = append(probs, warning("time drift", "%s steps: %s has no drift setting; the token is imported without it and the server must resync it at the first sign-in", d, im.Server))
 		}
 	}
-	if t.User != "" && !im.Carry(targets.User) && !p.userDropped {
+	if !p.userDropped && t.User != "" && !im.Carry(targets.User) {
 		p.userDropped = true
 		probs = append(probs, warning("user", "%s files carry no user: the tokens are imported unassigned (said once)", p.to.Name))
 	}

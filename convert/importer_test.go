@@ -134,6 +134,12 @@ func TestNonUTF8TextRefused(t *testing.T) {
 			}
 		}
 	}
+	// Through the pipeline too (tokens from a caller are not checked by
+	// a reader).
+	bad := &seed.Token{Serial: "S1", User: "Jos\xe9", Kind: seed.TOTP, Secret: []byte(rfcSecret), Manufacturer: "M", Model: "X"}
+	if _, err := WriteFile(filepath.Join(t.TempDir(), "o.csv"), "entra", []*seed.Token{bad}, nil); !errors.Is(err, ErrInvalid) {
+		t.Errorf("WriteFile: %v", err)
+	}
 	ok := &seed.Token{Serial: "Sé1", User: "José", Kind: seed.TOTP, Secret: []byte(rfcSecret), Manufacturer: "Müller", Model: "X"}
 	if probs, _ := Check("entra", ok); hasError(probs) {
 		t.Errorf("UTF-8 refused: %v", probs)

@@ -36,14 +36,6 @@ func commonRules(t *seed.Token, secretFailed bool) []*seed.FieldError {
 	case spreadsheetNumber(t.Serial):
 		out = append(out, problem("serial", "%q was damaged by a spreadsheet (scientific notation); re-export the column as text", t.Serial))
 	}
-	if !validText(t.Serial) || !validText(t.User) || !validText(t.Manufacturer) || !validText(t.Model) || !validText(t.Issuer) {
-		for _, f := range [...]struct{ name, v string }{{"serial", t.Serial}, {"user", t.User}, {"manufacturer", t.Manufacturer}, {"model", t.Model}, {"issuer", t.Issuer}} {
-			if !validText(f.v) {
-				// Never pass mojibake on: the input's encoding was misread.
-				out = append(out, problem(f.name, "not valid UTF-8 text (the input's encoding was misread? see --encoding)"))
-			}
-		}
-	}
 	if !secretFailed {
 		switch n := len(t.Secret); {
 		case n == 0:
@@ -55,6 +47,22 @@ func commonRules(t *seed.Token, secretFailed bool) []*seed.FieldError {
 			out = append(out, warning("secret", "%d bytes; RFC 4226 asks for at least %d", n, GoodSecretLen))
 		case n > seed.MaxSecretLen:
 			out = append(out, problem("secret", "%d bytes, at most %d", n, seed.MaxSecretLen))
+		}
+	}
+	return out
+}
+
+// textRules refuses text that is not UTF-8 (an input read in the wrong
+// encoding, a caller's bytes), so that no writer passes mojibake on. The
+// pipeline skips it for readers that check every line themselves
+// (TextChecked).
+func textRules(t *seed.Token, out []*seed.FieldError) []*seed.FieldError {
+	if nonASCII(t.Serial)|nonASCII(t.User)|nonASCII(t.Manufacturer)|nonASCII(t.Model)|nonASCII(t.Issuer) >= 0x80 {
+		for _, f := range [...]struct{ name, v string }{{"serial", t.Serial}, {"user", t.User}, {"manufacturer", t.Manufacturer}, {"model", t.Model}, {"issuer", t.Issuer}} {
+			if !validText(f.v) {
+				// Never pass mojibake on: the input's encoding was misread.
+				out = append(out, problem(f.name, "not valid UTF-8 text (the input's encoding was misread? see --encoding)"))
+			}
 		}
 	}
 	return out
@@ -229,8 +237,18 @@ func checkOTPAuth(t *seed.Token) []*seed.FieldError {
 	return out
 }
 
-// validText is utf8.ValidString with a byte loop for ASCII, which nearly
-// every cell is.
+// nonASCII ORs the bytes of s: 0x80 or more when s is not all ASCII (a
+// loop cheaper than utf8.ValidString on the short ASCII cells of nearly
+// every row, which then need no further check).
+func nonASCII(s string) byte {
+	var or byte
+	for i := 0; i < len(s); i++ {
+		or |= s[i]
+	}
+	return or
+}
+
+// validText is utf8.ValidString with a byte loop for ASCII.
 func validText(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] >= 0x80 {

@@ -98,7 +98,9 @@ func (d *duoReader) Read() (*seed.Token, int, error) {
 		return nil, line, err
 	}
 	p := problems{file: d.rows.file, line: d.rows.line}
-	d.rows.lintFile(&p, d.o.Lint, false)
+	if d.o.Lint {
+		d.rows.lintFile(&p, true, false)
+	}
 	if len(cells) < 2 || len(cells) > 3 {
 		p.add("columns", "%d columns, want serial,hex[,%s]", len(cells), map[seed.Kind]string{seed.HOTP: "counter", seed.TOTP: "step"}[d.kind])
 		return nil, p.line, p.err()

@@ -140,7 +140,9 @@ func (e *entraReader) Read() (*seed.Token, int, error) {
 		return nil, line, err
 	}
 	p := problems{file: e.rows.file, line: e.rows.line}
-	e.rows.lintFile(&p, e.o.Lint, false)
+	if e.o.Lint {
+		e.rows.lintFile(&p, true, false)
+	}
 	if len(cells) != e.ncol {
 		p.add("columns", "%d columns, want %d as in the header", len(cells), e.ncol)
 		return nil, p.line, p.err()

@@ -88,7 +88,9 @@ func (r *piReader) Read() (*seed.Token, int, error) {
 		return nil, line, err
 	}
 	p := problems{file: r.rows.file, line: r.rows.line}
-	r.rows.lintFile(&p, r.o.Lint, true)
+	if r.o.Lint {
+		r.rows.lintFile(&p, true, true)
+	}
 	t, spare := r.token(seed.Token{Hash: seed.SHA1, Kind: seed.HOTP, Digits: 6})
 	if r.version == 2 {
 		if len(cells) < 5 || len(cells) > 8 {
@@ -303,7 +305,9 @@ func (r *linReader) Read() (*seed.Token, int, error) {
 		return nil, line, err
 	}
 	p := problems{file: r.rows.file, line: r.rows.line}
-	r.rows.lintFile(&p, r.o.Lint, true)
+	if r.o.Lint {
+		r.rows.lintFile(&p, true, true)
+	}
 	if len(cells) < 2 || len(cells) > 6 {
 		p.add("columns", "%d columns, want serial, key[, hotp|totp, digits, step, hash]", len(cells))
 		return nil, p.line, p.err()

@@ -59,7 +59,9 @@ func (r *plainReader) Read() (*seed.Token, int, error) {
 		return nil, line, err
 	}
 	p := problems{file: r.rows.file, line: r.rows.line}
-	r.rows.lintFile(&p, r.o.Lint, false)
+	if r.o.Lint {
+		r.rows.lintFile(&p, true, false)
+	}
 	if len(cells) < 2 {
 		p.add("columns", "%d column, want serial,secret[,…]", len(cells))
 		return nil, p.line, p.err()

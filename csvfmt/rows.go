@@ -166,6 +166,9 @@ func (r *rows) readLine() ([]byte, error) {
 	if n := len(b); n > 0 && b[n-1] == '\r' {
 		b = b[:n-1]
 	}
+	if r.charset != CharsetWindows1252 && utf8.Valid(b) {
+		return b, nil // the usual line, checked without a call
+	}
 	return r.text(b)
 }
 
@@ -378,6 +381,11 @@ func (r *rows) Recycle(t *seed.Token) {
 	*t = seed.Token{Secret: t.Secret[:0]}
 	r.pool.Put(t)
 }
+
+// TextChecked reports that every line this reader returns is UTF-8
+// (converted from the input's charset, or refused): its tokens' text
+// needs no further check.
+func (r *rows) TextChecked() bool { return true }
 
 // Raw is the last line read, as it was (for a rejects file); call it
 // before the next Read.
