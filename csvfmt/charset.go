@@ -3,7 +3,6 @@ package csvfmt
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -132,7 +131,7 @@ func (u *utf16Reader) unit() (uint16, error) {
 	}
 	b, err := u.r.ReadByte()
 	if err == io.EOF {
-		return 0, fmt.Errorf("not UTF-16: an odd number of bytes (%d)", u.n+3)
+		return 0, &utf16Error{fmt.Sprintf("not UTF-16: an odd number of bytes (%d)", u.n+3)}
 	}
 	if err != nil {
 		return 0, err
@@ -156,25 +155,28 @@ func (u *utf16Reader) fill() {
 		switch {
 		case utf16.IsSurrogate(r) && a < 0xdc00:
 			b, err := u.unit()
-			if err == nil && (b < 0xdc00 || b > 0xdfff) {
-				err = errors.New("not UTF-16: unpaired surrogate")
-			}
-			if err == io.EOF {
-				err = errors.New("not UTF-16: unpaired surrogate at the end")
-			}
-			if err != nil {
-				u.err = fmt.Errorf("%w (byte %d)", err, u.n)
+			switch {
+			case err == nil && (b < 0xdc00 || b > 0xdfff), err == io.EOF:
+				u.err = &utf16Error{fmt.Sprintf("not UTF-16: unpaired surrogate (byte %d)", u.n)}
+				return
+			case err != nil:
+				u.err = err
 				return
 			}
 			r = utf16.DecodeRune(r, rune(b))
 		case utf16.IsSurrogate(r):
-			u.err = fmt.Errorf("not UTF-16: unpaired surrogate (byte %d)", u.n)
+			u.err = &utf16Error{fmt.Sprintf("not UTF-16: unpaired surrogate (byte %d)", u.n)}
 			return
 		}
 		buf = utf8.AppendRune(buf, r)
 	}
 	u.buf, u.out = buf, buf
 }
+
+// utf16Error: the input is not the UTF-16 it says it is.
+type utf16Error struct{ msg string }
+
+func (e *utf16Error) Error() string { return e.msg }
 
 // cp1252 maps the bytes 0x80-0x9f of Windows-1252 to Unicode (0 where the
 // code page leaves a byte undefined); 0xa0-0xff are Latin-1.

@@ -153,6 +153,13 @@ func (r *rows) readLine() ([]byte, error) {
 			return nil, io.EOF
 		}
 	} else if err != nil {
+		var ue *utf16Error
+		if errors.As(err, &ue) {
+			// Not the UTF-16 it says: nothing more of it can be trusted.
+			r.line++
+			r.done = true
+			return nil, &FileError{r.errf("encoding", "%s", ue.msg)}
+		}
 		return nil, fmt.Errorf("reading %s: %w", r.file, err)
 	}
 	r.line++
