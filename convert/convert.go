@@ -12,9 +12,13 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
+	"github.com/tokenctl/tokenctl/csvfmt"
 	"github.com/tokenctl/tokenctl/internal/fsutil"
+	"github.com/tokenctl/tokenctl/pskc"
 	"github.com/tokenctl/tokenctl/seed"
+	"github.com/tokenctl/tokenctl/targets"
 )
 
 // MaxProblems bounds the problems a Report keeps; every problem is still
@@ -137,6 +141,7 @@ type output struct {
 type pipe struct {
 	o        *Options
 	to       *Format
+	im       *targets.Importer // the target's importer model, when known
 	rep      *Report
 	seen     *serialSet
 	locs     locations // where each input's lines are, for the serial set
@@ -149,7 +154,11 @@ type pipe struct {
 	// one type per file (no --split): the first type and where it was.
 	firstType, firstAt string
 	hashes             []uint64 // scratch for markDuplicates
-	nextProgress       int
+	// tokens per user (by hash of the UPN), for a target that limits them
+	perUser      map[uint64]uint8
+	userDropped  bool // a user the target cannot carry was reported (said once)
+	textChecked  bool // the current reader checks that its text is UTF-8
+	nextProgress int
 	// the first secret size per hash, where, and whether another was seen
 	secretLen [3]int
 	secretAt  [3]string
@@ -183,6 +192,9 @@ func run(inputs []source, from, to, out string, validate bool, o *Options) (rep 
 	if out == "-" {
 		out = ""
 	}
+	if !utf8.ValidString(opts.Manufacturer) || !utf8.ValidString(opts.Model) {
+		return nil, usage("--manufacturer and --model must be UTF-8 text")
+	}
 	if opts.Split && tf.TypeKey == nil {
 		return nil, usage("--split: %s files take every token type; nothing to split", tf.Name)
 	}
@@ -199,6 +211,7 @@ func run(inputs []source, from, to, out string, validate bool, o *Options) (rep 
 		rep.Inputs = append(rep.Inputs, in.name)
 	}
 	p := &pipe{o: &opts, to: tf, rep: rep, seen: newSerialSet(), validate: validate, out: out, outs: map[string]*output{}, nextProgress: ProgressEvery}
+	p.im = targets.Lookup(tf.Name)
 	if opts.TuneMemory {
 		p.seen.onGrow = func(n int) { debug.SetMemoryLimit(memoryBase + int64(n)) }
 	}
@@ -319,7 +332,7 @@ func (p *pipe) input(src source, ff **Format) error {
 		p.seen.reserve(estimateRows(f, head))
 	}
 	if *ff == nil {
-		f, err := Detect(head)
+		f, err := Detect(csvfmt.SniffText(head))
 		switch {
 		case errors.Is(err, ErrUnknownFormat):
 			// The file is there but no format claims it: invalid data
@@ -353,15 +366,18 @@ func (p *pipe) input(src source, ff **Format) error {
 
 // record is one Read result waiting in a batch.
 type record struct {
-	t           *seed.Token
-	line        int
-	errs        []*seed.FieldError
-	raw         string
-	key         string // token type, for targets that take one per file
-	dup, dupUPN bool
-	// where the serial (UPN) was first seen, for a duplicate (see
-	// locations; 0 unknown)
-	dupAt, dupUPNAt uint32
+	t    *seed.Token
+	line int
+	errs []*seed.FieldError
+	raw  string
+	key  string // token type, for targets that take one per file
+	dup  bool
+	// where the serial was first seen, for a duplicate (see locations; 0
+	// unknown)
+	dupAt uint32
+	// the user's tokens so far, this one included, for a target that
+	// limits them (Entra); 0 when not counted
+	perUser int
 }
 
 // batchSize is how many rows are read before their serials go into the
@@ -380,6 +396,10 @@ func (p *pipe) consume(rd seed.Reader, display string) error {
 	// Readers that can reuse a token's memory get it back once checked
 	// and written (csvfmt readers do).
 	rc, _ := rd.(interface{ Recycle(*seed.Token) })
+	// Readers that refuse every line that is not UTF-8 (csvfmt's) spare
+	// the pipeline textRules.
+	tc, _ := rd.(interface{ TextChecked() bool })
+	p.textChecked = tc != nil && tc.TextChecked()
 	batch := make([]record, 0, batchSize)
 	flush := func() error {
 		p.markDuplicates(batch)
@@ -444,7 +464,10 @@ func (p *pipe) consume(rd seed.Reader, display string) error {
 // uniqueness set, in order, and marks the rows seen before. Hashes are
 // computed first, then inserted in a loop that does nothing else.
 func (p *pipe) markDuplicates(batch []record) {
-	entra := p.to.Name == "entra" || p.to.Name == "entra-graph"
+	limit := 0
+	if p.im != nil {
+		limit = p.im.MaxPerUser
+	}
 	hs := p.hashes[:0]
 	for i := range batch {
 		r := &batch[i]
@@ -456,7 +479,7 @@ func (p *pipe) markDuplicates(batch []record) {
 			if r.t.Serial != "" {
 				h = p.seen.hash(r.key, r.t.Serial)
 			}
-			if entra && r.t.User != "" {
+			if limit > 0 && r.t.User != "" {
 				hu = p.seen.hash("\x01upn", r.t.User)
 			}
 		}
@@ -471,8 +494,13 @@ func (p *pipe) markDuplicates(batch []record) {
 			r.dup = !ok
 		}
 		if h := hs[2*i+1]; h != 0 {
-			r.dupUPNAt, ok = p.seen.addHash(h, loc)
-			r.dupUPN = !ok
+			if p.perUser == nil {
+				p.perUser = map[uint64]uint8{}
+			}
+			if p.perUser[h] < 255 {
+				p.perUser[h]++
+			}
+			r.perUser = int(p.perUser[h])
 		}
 	}
 	p.hashes = hs
@@ -685,8 +713,14 @@ func (p *pipe) row(file string, r *record) error {
 			t.Model = p.o.Model
 		}
 		probs = commonRules(t, bad && len(t.Secret) == 0)
+		if !p.textChecked {
+			probs = textRules(t, probs)
+		}
 		if p.to.Check != nil {
 			probs = append(probs, p.to.Check(t)...)
+		}
+		if p.im != nil {
+			probs = p.dropped(t, probs)
 		}
 		if p.to.TypeKey != nil && !p.o.Split {
 			if p.firstType == "" {
@@ -712,8 +746,8 @@ func (p *pipe) row(file string, r *record) error {
 				probs = append(probs, warning("secret", "%d bytes, but %d bytes on %s: truncated? (said once)", n, p.secretLen[h], p.secretAt[h]))
 			}
 		}
-		if r.dupUPN {
-			probs = append(probs, problem("upn", "%q already has a token (%s; Entra: one token per user)", t.User, p.firstSeen(r.dupUPNAt)))
+		if im := p.im; im != nil && im.MaxPerUser > 0 && r.perUser > im.MaxPerUser {
+			probs = append(probs, problem("upn", "%q has %d tokens in the input: %s allows at most %d per user (hardware tokens and authenticator apps together)", t.User, r.perUser, im.Server, im.MaxPerUser))
 		}
 	}
 	for _, fe := range probs {
@@ -750,6 +784,29 @@ func (p *pipe) row(file string, r *record) error {
 	}
 	p.rep.Written++
 	return nil
+}
+
+// dropped reports the settings of t that the target's file cannot carry
+// and that its rules do not already refuse: a PSKC TimeDrift (refused
+// where the server cannot resync drift, a warning elsewhere), a user
+// (tokens are imported unassigned; said once).
+func (p *pipe) dropped(t *seed.Token, probs []*seed.FieldError) []*seed.FieldError {
+	im := p.im
+	if len(t.Labels) == 0 && (p.userDropped || t.User == "") {
+		return probs // the usual row: nothing to drop
+	}
+	if d := t.Label(pskc.LabelTimeDrift); d != "" && d != "0" && t.Kind == seed.TOTP && !im.Carry(targets.TimeDrift) {
+		if im.DriftRefused {
+			probs = append(probs, problem("time drift", "%s steps: %s has no drift setting and cannot resync a TOTP token, whose codes would be refused; re-read the token's clock first", d, im.Server))
+		} else {
+			probs = append(probs, warning("time drift", "%s steps: %s has no drift setting; the token is imported without it and the server must resync it at the first sign-in", d, im.Server))
+		}
+	}
+	if !p.userDropped && t.User != "" && !im.Carry(targets.User) {
+		p.userDropped = true
+		probs = append(probs, warning("user", "%s files carry no user: the tokens are imported unassigned (said once)", p.to.Name))
+	}
+	return probs
 }
 
 // firstAt says where a duplicate was first seen.

@@ -12,7 +12,7 @@ func csvOptions(o *Options) csvfmt.Options {
 	if o == nil {
 		return csvfmt.Options{}
 	}
-	return csvfmt.Options{Kind: o.Kind, Digits: o.Digits, Period: o.Period, SecretEncoding: o.SecretEncoding, Lint: o.lint, Append: o.appending}
+	return csvfmt.Options{Kind: o.Kind, Digits: o.Digits, Period: o.Period, SecretEncoding: o.SecretEncoding, Charset: o.Charset, Lint: o.lint, Append: o.appending}
 }
 
 // targetRules are the Check functions of the csvfmt formats, by name.

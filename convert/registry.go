@@ -41,6 +41,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/tokenctl/tokenctl/csvfmt"
 	"github.com/tokenctl/tokenctl/seed"
 )
 
@@ -61,6 +62,10 @@ type Options struct {
 	Kind   seed.Kind
 	Digits int
 	Period int
+	// Charset is how text inputs are decoded (default: UTF-16 with a BOM,
+	// else UTF-8; a line that is neither is refused); see csvfmt.Charset.
+	Charset csvfmt.Charset
+
 	// Manufacturer and Model fill tokens that have none, for targets that
 	// require them (Entra).
 	Manufacturer string

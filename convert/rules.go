@@ -52,6 +52,22 @@ func commonRules(t *seed.Token, secretFailed bool) []*seed.FieldError {
 	return out
 }
 
+// textRules refuses text that is not UTF-8 (an input read in the wrong
+// encoding, a caller's bytes), so that no writer passes mojibake on. The
+// pipeline skips it for readers that check every line themselves
+// (TextChecked).
+func textRules(t *seed.Token, out []*seed.FieldError) []*seed.FieldError {
+	if nonASCII(t.Serial)|nonASCII(t.User)|nonASCII(t.Manufacturer)|nonASCII(t.Model)|nonASCII(t.Issuer) >= 0x80 {
+		for _, f := range [...]struct{ name, v string }{{"serial", t.Serial}, {"user", t.User}, {"manufacturer", t.Manufacturer}, {"model", t.Model}, {"issuer", t.Issuer}} {
+			if !validText(f.v) {
+				// Never pass mojibake on: the input's encoding was misread.
+				out = append(out, problem(f.name, "not valid UTF-8 text (the input's encoding was misread? see --encoding)"))
+			}
+		}
+	}
+	return out
+}
+
 // spreadsheetNumber recognises a serial a spreadsheet turned into
 // scientific notation: digits, an optional fraction, E, an exponent
 // ("1.00013E+12", "8.6596E11").
@@ -179,8 +195,14 @@ func checkEntraGraph(t *seed.Token) []*seed.FieldError {
 
 func checkPrivacyIDEA(t *seed.Token) []*seed.FieldError {
 	out := checkOATH(t, "privacyIDEA", checkPlainSerial(t, nil))
-	if g := csvfmt.PrivacyIDEAHash(len(t.Secret)); len(t.Secret) > 0 && g != t.Hash {
-		out = append(out, problem("hash", "%s with a %d-byte seed: privacyIDEA guesses the hash from the seed length and would import it as %s", t.Hash, len(t.Secret), g))
+	if why := csvfmt.PrivacyIDEAMismatch(t); why != "" {
+		out = append(out, problem("hash", "%s", why))
+	}
+	if strings.HasPrefix(t.Serial, "#") && t.User == "" && t.Label("realm") == "" && t.Label("resolver") == "" {
+		out = append(out, problem("serial", "%s", csvfmt.PrivacyIDEACommentSerial))
+	}
+	if strings.HasPrefix(t.User, "#") {
+		out = append(out, problem("user", "starts with '#': the line would be a comment, which privacyIDEA skips"))
 	}
 	return out
 }
@@ -191,8 +213,8 @@ func checkLinOTP(t *seed.Token) []*seed.FieldError {
 	if t.Kind == seed.HOTP && t.Counter != 0 {
 		out = append(out, problem("counter", "%d: the LinOTP CSV has no counter column and the token would restart at 0", t.Counter))
 	}
-	if len(t.Serial) > 0 && t.Serial[0] == '#' {
-		out = append(out, problem("serial", "starts with '#', which LinOTP reads as a comment"))
+	if t.Serial == "#" {
+		out = append(out, problem("serial", "\"#\": LinOTP reads the line as a comment"))
 	}
 	return out
 }
@@ -213,4 +235,25 @@ func checkOTPAuth(t *seed.Token) []*seed.FieldError {
 		out = append(out, problem("issuer", "contains ':', which a key URI label cannot carry"))
 	}
 	return out
+}
+
+// nonASCII ORs the bytes of s: 0x80 or more when s is not all ASCII (a
+// loop cheaper than utf8.ValidString on the short ASCII cells of nearly
+// every row, which then need no further check).
+func nonASCII(s string) byte {
+	var or byte
+	for i := 0; i < len(s); i++ {
+		or |= s[i]
+	}
+	return or
+}
+
+// validText is utf8.ValidString with a byte loop for ASCII.
+func validText(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return utf8.ValidString(s[i:])
+		}
+	}
+	return true
 }

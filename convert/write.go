@@ -19,7 +19,7 @@ func Check(format string, t *seed.Token) ([]*seed.FieldError, error) {
 	if !ok {
 		return nil, usage("unknown format %q (see tokenctl formats)", format)
 	}
-	out := commonRules(t, false)
+	out := textRules(t, commonRules(t, false))
 	if f.Check != nil {
 		out = append(out, f.Check(t)...)
 	}

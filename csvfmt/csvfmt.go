@@ -60,6 +60,10 @@ type Options struct {
 	// format's own server would reject (padded or lower-case base32 in an
 	// Entra CSV...). Set it when checking a file for re-import as is.
 	Lint bool
+	// Charset is how a reader decodes the input's bytes (CharsetAuto:
+	// UTF-16 with a BOM, else UTF-8; see Charset). Writers always write
+	// UTF-8 without a BOM.
+	Charset Charset
 	// Append tells a writer that its output continues an existing file:
 	// no header is written.
 	Append bool

@@ -216,7 +216,7 @@ func TestEntraHygiene(t *testing.T) {
 func TestEntraLintWarnings(t *testing.T) {
 	in := "upn,serial number,secret key,time interval,manufacturer,model\n,1001,gezdgnbvgy3tqojqgezdgnbvgy3tqojq====,30,Token2,C202\n"
 	toks, probs := readAll(t, lookup(t, "entra"), in, Options{Lint: true})
-	want := []string{"in.csv:2: secret key: base32 with lower case, '=' padding: the server wants unpadded upper case (tokenctl convert rewrites it) (warning)"}
+	want := []string{"in.csv:2: secret key: base32 with '=' padding: Entra takes only a-z, A-Z and 2-7 (tokenctl convert rewrites it) (warning)"}
 	if len(toks) != 1 || !reflect.DeepEqual(probs, want) {
 		t.Fatalf("got %d tokens, %q", len(toks), probs)
 	}
@@ -284,7 +284,7 @@ func TestToken2PS(t *testing.T) {
 }
 
 func TestPrivacyIDEA(t *testing.T) {
-	in := "# exported\n# version: 2\nalice, ldap, corp, PI1, " + strings.Repeat("31", 32) + ", TOTP, 6, 60\n,,, PI2, " + strings.Repeat("31", 20) + ", hotp, 8, 17\n"
+	in := "# version: 2\n# exported\nalice, ldap, corp, PI1, " + strings.Repeat("31", 32) + ", TOTP, 6, 60\n,,, PI2, " + strings.Repeat("31", 20) + ", hotp, 8, 17\n"
 	toks, probs := readAll(t, lookup(t, "privacyidea"), in, Options{})
 	if len(probs) > 0 || len(toks) != 2 {
 		t.Fatalf("%v %q", toks, probs)
@@ -300,13 +300,13 @@ func TestPrivacyIDEA(t *testing.T) {
 	var buf bytes.Buffer
 	w := lookup(t, "privacyidea").Create(&buf, Options{})
 	err := w.Write(&seed.Token{Serial: "x", Kind: seed.TOTP, Hash: seed.SHA1, Secret: make([]byte, 32)})
-	if err == nil || !strings.Contains(err.Error(), "imported as sha256") {
+	if err == nil || !strings.Contains(err.Error(), "import it as sha256") {
 		t.Fatalf("err = %v", err)
 	}
 }
 
 func TestLinOTPCommentAndCounter(t *testing.T) {
-	in := "# serial, key, type\n#, 3132, hotp\nL1, " + strings.Repeat("31", 20) + ", totp, 8, 60, sha256\n"
+	in := "# serial key type\n#, 3132, hotp\nL1, " + strings.Repeat("31", 20) + ", totp, 8, 60, sha256\n"
 	toks, probs := readAll(t, lookup(t, "linotp"), in, Options{})
 	if len(probs) > 0 || len(toks) != 1 || toks[0].Hash != seed.SHA256 || toks[0].Period != 60 || toks[0].Digits != 8 {
 		t.Fatalf("%v %q", toks, probs)

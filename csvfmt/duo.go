@@ -31,7 +31,7 @@ func duoFormat(name string, kind seed.Kind) Format {
 				return &fatal{err: &FileError{&seed.FieldError{File: file, Field: "token type",
 					Msg: "not on any line: a Duo file does not say whether its tokens are HOTP or TOTP (serial,hex,n either way): read it as duo-hotp or duo-totp (or give --kind)"}}}
 			}
-			return &duoReader{rows: newRows(r, file), o: o, kind: k}
+			return &duoReader{rows: newRows(r, file, o), o: o, kind: k}
 		},
 		Create: func(w io.Writer, o Options) seed.Writer {
 			return &duoWriter{w: bufio.NewWriterSize(w, 64<<10), kind: kind}
@@ -98,6 +98,9 @@ func (d *duoReader) Read() (*seed.Token, int, error) {
 		return nil, line, err
 	}
 	p := problems{file: d.rows.file, line: d.rows.line}
+	if d.o.Lint {
+		d.rows.lintFile(&p, true, false)
+	}
 	if len(cells) < 2 || len(cells) > 3 {
 		p.add("columns", "%d columns, want serial,hex[,%s]", len(cells), map[seed.Kind]string{seed.HOTP: "counter", seed.TOTP: "step"}[d.kind])
 		return nil, p.line, p.err()
@@ -199,7 +202,7 @@ func duoYubiKeyFormat() Format {
 		Encoding:   seed.Hex,
 		Appendable: true,
 		Open: func(r io.Reader, file string, o Options) seed.Reader {
-			return &duoYKReader{rows: newRows(r, file)}
+			return &duoYKReader{rows: newRows(r, file, o)}
 		},
 		Create: func(w io.Writer, o Options) seed.Writer { return &duoYKWriter{w: bufio.NewWriterSize(w, 64<<10)} },
 		Sniff: func(head []byte) bool {

@@ -35,7 +35,7 @@ func entraFormat() Format {
 		Appendable:   true,
 		TOTPSettings: true, // time interval column; SHA-1 only
 		Open: func(r io.Reader, file string, o Options) seed.Reader {
-			return &entraReader{rows: newRows(r, file), o: o}
+			return &entraReader{rows: newRows(r, file, o), o: o}
 		},
 		Create: func(w io.Writer, o Options) seed.Writer {
 			return &entraWriter{w: bufio.NewWriterSize(w, 64<<10), header: !o.Append}
@@ -50,7 +50,8 @@ func sniffEntra(head []byte) bool {
 	return strings.Contains(n, "serialnumber") && strings.Contains(n, "secretkey")
 }
 
-// firstLine is the first non-blank line of head, without BOM and line end.
+// firstLine is the first non-blank line of head, without BOM, line end
+// and Excel's "sep=" line.
 func firstLine(head []byte) []byte {
 	head = bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
 	for len(head) > 0 {
@@ -62,6 +63,9 @@ func firstLine(head []byte) []byte {
 			l, head = head[:i], head[i+1:]
 		}
 		l = bytes.TrimSpace(l)
+		if _, sep := sepLine(l); sep {
+			continue // Excel's "sep=;" line
+		}
 		if len(l) > 0 {
 			return l
 		}
@@ -136,6 +140,9 @@ func (e *entraReader) Read() (*seed.Token, int, error) {
 		return nil, line, err
 	}
 	p := problems{file: e.rows.file, line: e.rows.line}
+	if e.o.Lint {
+		e.rows.lintFile(&p, true, false)
+	}
 	if len(cells) != e.ncol {
 		p.add("columns", "%d columns, want %d as in the header", len(cells), e.ncol)
 		return nil, p.line, p.err()
@@ -149,7 +156,11 @@ func (e *entraReader) Read() (*seed.Token, int, error) {
 	t.Model = e.str(eModel, cells[e.idx[eModel]])
 	enc := e.o.encoding(seed.Base32)
 	sec := cells[e.idx[eSecret]]
-	t.Secret = decodeSecret(&p, "secret key", sec, enc, spare)
+	if enc == seed.Base32 {
+		t.Secret = decodeEntraBase32(&p, "secret key", sec, spare)
+	} else {
+		t.Secret = decodeSecret(&p, "secret key", sec, enc, spare)
+	}
 	if e.o.Lint && t.Secret != nil && enc == seed.Base32 {
 		lintBase32(&p, "secret key", sec)
 	}
@@ -162,13 +173,75 @@ func (e *entraReader) Read() (*seed.Token, int, error) {
 	return t, p.line, p.err()
 }
 
-// lintBase32 warns about base32 spellings tokenctl repairs but strict
-// importers refuse.
+// decodeEntraBase32 decodes an Entra secret as Entra does. Microsoft's
+// own example file (Microsoft Learn, "Upload hardware OATH tokens in CSV
+// format") has a 26-character secret whose last character carries 2 bits
+// past the 16th byte, and Entra takes it: like common base32 decoders it
+// drops those bits. So does this reader, with a warning, since they are
+// not part of the key (a tokenctl output writes the 16 bytes alone), when
+// the whole bytes make a usual key size (see entraKeySize): a truncated
+// cell also ends in stray bits, and stays refused.
+func decodeEntraBase32(p *problems, field string, s, spare []byte) []byte {
+	b, err := decodeBase32Into(spare, s)
+	if err == nil {
+		return b
+	}
+	// Canonical form: letters in upper case, blanks, dashes and padding
+	// out (these are reported by the usual decoder, or by lint).
+	var buf [160]byte
+	c := buf[:0]
+	for _, x := range s {
+		switch {
+		case x >= 'a' && x <= 'z':
+			c = append(c, x-'a'+'A')
+		case x == ' ' || x == '-' || x == '\t' || x == '=':
+		default:
+			c = append(c, x)
+		}
+		if len(c) == len(buf) {
+			break
+		}
+	}
+	defer seed.Zero(buf[:])
+	r := len(c) % 8
+	unused := (r * 5) % 8
+	if r == 0 || unused == 0 || len(c) == len(buf) || b32val[c[len(c)-1]] >= 32 {
+		return decodeSecret(p, field, s, seed.Base32, spare)
+	}
+	last := b32val[c[len(c)-1]]
+	if last&(1<<unused-1) == 0 {
+		return decodeSecret(p, field, s, seed.Base32, spare)
+	}
+	c[len(c)-1] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"[last&^(1<<unused-1)]
+	if n := len(c) * 5 / 8; !entraKeySize(n) {
+		// Trailing bits on a key of an unusual size are the sign of a
+		// truncated cell, not of an encoder that left them set.
+		return decodeSecret(p, field, s, seed.Base32, spare)
+	}
+	b, err = decodeBase32Into(spare, c)
+	if err != nil {
+		return decodeSecret(p, field, s, seed.Base32, spare)
+	}
+	p.warn(field, "the last base32 character carries %d bits past the final byte; dropped, as Entra does (the key is the %d whole bytes)", unused, len(b))
+	return b
+}
+
+// entraKeySize: the key sizes for which decodeEntraBase32 drops trailing
+// bits (Microsoft's example is 16 bytes; 10, 20, 32 and 64 are the other
+// usual sizes). At any other size the bits are taken as damage.
+func entraKeySize(n int) bool {
+	switch n {
+	case 10, 16, 20, 32, 64:
+		return true
+	}
+	return false
+}
+
+// lintBase32 warns about base32 spellings tokenctl repairs but the Entra
+// upload refuses: Microsoft documents a-z, A-Z and 2-7 only, so lower
+// case is fine, padding and separators are not.
 func lintBase32(p *problems, field string, s []byte) {
 	var what []string
-	if bytes.ContainsAny(s, "abcdefghijklmnopqrstuvwxyz") {
-		what = append(what, "lower case")
-	}
 	if bytes.ContainsRune(s, '=') {
 		what = append(what, "'=' padding")
 	}
@@ -176,7 +249,7 @@ func lintBase32(p *problems, field string, s []byte) {
 		what = append(what, "spaces or dashes")
 	}
 	if len(what) > 0 {
-		p.warn(field, "base32 with %s: the server wants unpadded upper case (tokenctl convert rewrites it)", strings.Join(what, ", "))
+		p.warn(field, "base32 with %s: Entra takes only a-z, A-Z and 2-7 (tokenctl convert rewrites it)", strings.Join(what, ", "))
 	}
 }
 

@@ -2,6 +2,7 @@ package csvfmt
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"regexp"
@@ -9,29 +10,26 @@ import (
 	"strings"
 
 	"github.com/tokenctl/tokenctl/seed"
+	"github.com/tokenctl/tokenctl/targets"
 )
 
 // privacyIDEA OATH CSV: "serial, seed, TOTP, digits, step" or
-// "serial, seed, HOTP, digits, counter", hex seeds, '#' comments. A comment
-// "# version: 2" makes every line start with user, resolver, realm.
-// privacyIDEA has no hash column: it guesses the hash from the seed length
-// (32 bytes → SHA-256, 64 → SHA-512, else SHA-1). The reader reports what
-// privacyIDEA would import; the writer refuses tokens that privacyIDEA
-// would guess wrong (a 32-byte SHA-1 seed, a 20-byte SHA-256 seed).
+// "serial, seed, HOTP, digits, counter", hex seeds. privacyIDEA (see
+// targets.Lookup("privacyidea") for the source) skips every line whose
+// first character is '#', and a first line "# version: 2" makes every
+// line start with user, resolver, realm. It has no hash column: it infers
+// the hash from the seed length (targets.PrivacyIDEAHash). The reader
+// reports what privacyIDEA would import; the writer refuses tokens that
+// privacyIDEA would infer wrong (a 32-byte SHA-1 seed, a 20-byte SHA-256
+// seed) and lines it would skip (a serial, or in version 2 a user, that
+// starts with '#').
 //
 // The writer writes version 2 (with the user columns) when the first
 // token has a user or a "realm" or "resolver" label, version 1 otherwise.
 
-// PrivacyIDEAHash is the hash privacyIDEA assumes for a seed of n bytes.
-func PrivacyIDEAHash(n int) seed.Hash {
-	switch n {
-	case 32:
-		return seed.SHA256
-	case 64:
-		return seed.SHA512
-	}
-	return seed.SHA1
-}
+// PrivacyIDEAHash is the hash privacyIDEA assumes for a seed of n bytes,
+// and the name of a hash tokenctl cannot represent (SHA-224, SHA-384).
+func PrivacyIDEAHash(n int) (seed.Hash, string) { return targets.PrivacyIDEAHash(n) }
 
 var piVersion = regexp.MustCompile(`(?i)^#\s*version\s*:\s*(\d+)`)
 
@@ -45,9 +43,14 @@ func privacyIDEAFormat() Format {
 		// Not appendable: whether a line carries the user columns depends
 		// on the file's first lines, so appends rewrite the file.
 		Open: func(r io.Reader, file string, o Options) seed.Reader {
-			pr := &piReader{rows: newRows(r, file), o: o}
+			pr := &piReader{rows: newRows(r, file, o), o: o}
 			pr.rows.comment = hashComment
+			pr.rows.rawComment = true
 			pr.rows.onComment = func(l string) {
+				// privacyIDEA looks for the version on the first line only.
+				if pr.rows.line != 1 {
+					return
+				}
 				if m := piVersion.FindStringSubmatch(l); m != nil {
 					pr.version, _ = strconv.Atoi(m[1])
 				}
@@ -85,6 +88,9 @@ func (r *piReader) Read() (*seed.Token, int, error) {
 		return nil, line, err
 	}
 	p := problems{file: r.rows.file, line: r.rows.line}
+	if r.o.Lint {
+		r.rows.lintFile(&p, true, true)
+	}
 	t, spare := r.token(seed.Token{Hash: seed.SHA1, Kind: seed.HOTP, Digits: 6})
 	if r.version == 2 {
 		if len(cells) < 5 || len(cells) > 8 {
@@ -106,7 +112,13 @@ func (r *piReader) Read() (*seed.Token, int, error) {
 	t.Serial = string(cells[0])
 	enc := r.o.encoding(seed.Hex)
 	t.Secret = decodeSecret(&p, "seed", cells[1], enc, spare)
-	t.Hash = PrivacyIDEAHash(len(t.Secret))
+	if len(t.Secret) > 0 {
+		var other string
+		t.Hash, other = PrivacyIDEAHash(len(t.Secret))
+		if other != "" {
+			p.add("seed", "%d bytes: privacyIDEA imports this seed as %s (it infers the hash from the seed length), which tokenctl cannot convert", len(t.Secret), other)
+		}
+	}
 	if len(cells) > 2 {
 		readKind(&p, "type", cells[2], &t.Kind)
 	}
@@ -182,8 +194,8 @@ func (pw *piWriter) Write(t *seed.Token) error {
 	if t.Kind != seed.HOTP && t.Kind != seed.TOTP {
 		return fmt.Errorf("privacyidea: %s tokens do not go in an OATH CSV", t.Kind)
 	}
-	if g := PrivacyIDEAHash(len(t.Secret)); g != t.Hash {
-		return fmt.Errorf("privacyidea: a %d-byte seed is imported as %s, but the token is %s", len(t.Secret), g, t.Hash)
+	if why := PrivacyIDEAMismatch(t); why != "" {
+		return fmt.Errorf("privacyidea: %s", why)
 	}
 	if pw.first {
 		pw.first = false
@@ -192,16 +204,30 @@ func (pw *piWriter) Write(t *seed.Token) error {
 			pw.w.WriteString("# version: 2\n")
 		}
 	}
+	// Everything is checked before the first byte of the line is written.
+	cols := []string{t.User, t.Label("resolver"), t.Label("realm")}
 	if pw.version == 2 {
-		for _, c := range []string{t.User, t.Label("resolver"), t.Label("realm")} {
+		if strings.HasPrefix(t.User, "#") {
+			return fmt.Errorf("privacyidea: a user starting with '#' makes the line a comment, which privacyIDEA skips")
+		}
+		for _, c := range cols {
 			if why := PlainSerial(c); why != "" {
 				return fmt.Errorf("user, resolver or realm %s", why)
 			}
-			pw.w.WriteString(c + ", ")
 		}
+	} else if t.User != "" || cols[1] != "" || cols[2] != "" {
+		return fmt.Errorf("privacyidea: the file has no user columns (its first token has no user, resolver or realm), so this token's would be lost: write tokens with users first, or in a file of their own")
 	}
 	if why := PlainSerial(t.Serial); why != "" {
 		return fmt.Errorf("serial %s", why)
+	}
+	if pw.version != 2 && strings.HasPrefix(t.Serial, "#") {
+		return fmt.Errorf("privacyidea: %s", PrivacyIDEACommentSerial)
+	}
+	if pw.version == 2 {
+		for _, c := range cols {
+			pw.w.WriteString(c + ", ")
+		}
 	}
 	pw.w.WriteString(t.Serial)
 	pw.w.WriteString(", ")
@@ -216,8 +242,32 @@ func (pw *piWriter) Write(t *seed.Token) error {
 
 func (pw *piWriter) Close() error { return pw.w.Flush() }
 
+// PrivacyIDEACommentSerial says why a serial starting with '#' cannot be
+// written first on a privacyIDEA line.
+const PrivacyIDEACommentSerial = "a serial starting with '#' makes the line a comment, which privacyIDEA skips: the token would be lost"
+
+// PrivacyIDEAMismatch says why privacyIDEA would import t with another
+// hash than t's (it infers the hash from the seed length): "" when it
+// would not.
+func PrivacyIDEAMismatch(t *seed.Token) string {
+	if len(t.Secret) == 0 {
+		return ""
+	}
+	g, other := PrivacyIDEAHash(len(t.Secret))
+	switch {
+	case other != "":
+		return fmt.Sprintf("%s with a %d-byte seed: privacyIDEA infers the hash from the seed length and would import it as %s", t.Hash, len(t.Secret), other)
+	case g != t.Hash:
+		return fmt.Sprintf("%s with a %d-byte seed: privacyIDEA infers the hash from the seed length and would import it as %s", t.Hash, len(t.Secret), g)
+	}
+	return ""
+}
+
 // LinOTP OATH CSV: "serial, key, hotp|totp, 6|8, 30|60, sha1|sha256|sha512"
-// with hex keys; a line whose serial starts with '#' is a comment. The
+// with hex keys. LinOTP (see targets.Lookup("linotp") for the source)
+// skips a line whose serial cell is exactly "#" and a line without a key;
+// a serial such as "#12" on a line with a key is a token. A line without a
+// hash gets one inferred from the key length (targets.LinOTPHash). The
 // format has no counter column: HOTP tokens start at 0.
 
 func linOTPFormat() Format {
@@ -228,8 +278,8 @@ func linOTPFormat() Format {
 		Appendable:   true,
 		TOTPSettings: true, // step and hash columns
 		Open: func(r io.Reader, file string, o Options) seed.Reader {
-			lr := &linReader{rows: newRows(r, file), o: o}
-			lr.rows.comment = hashComment
+			lr := &linReader{rows: newRows(r, file, o), o: o}
+			lr.rows.comment = linOTPComment
 			return lr
 		},
 		Create: func(w io.Writer, o Options) seed.Writer { return &linWriter{w: bufio.NewWriterSize(w, 64<<10)} },
@@ -255,6 +305,9 @@ func (r *linReader) Read() (*seed.Token, int, error) {
 		return nil, line, err
 	}
 	p := problems{file: r.rows.file, line: r.rows.line}
+	if r.o.Lint {
+		r.rows.lintFile(&p, true, true)
+	}
 	if len(cells) < 2 || len(cells) > 6 {
 		p.add("columns", "%d columns, want serial, key[, hotp|totp, digits, step, hash]", len(cells))
 		return nil, p.line, p.err()
@@ -277,8 +330,21 @@ func (r *linReader) Read() (*seed.Token, int, error) {
 			p.add("hash", "%q (want sha1, sha256 or sha512)", clip(cells[5]))
 		}
 		t.Hash = h
+	} else if len(t.Secret) > 0 {
+		// No hash on the line: LinOTP infers it from the key length.
+		t.Hash, _ = targets.LinOTPHash(len(t.Secret))
 	}
 	return t, p.line, p.err()
+}
+
+// linOTPComment: LinOTP skips a line whose serial is "#"; a line that
+// starts with '#' and has no second cell has no key and is skipped too.
+func linOTPComment(line []byte) bool {
+	if len(line) == 0 || line[0] != '#' {
+		return false
+	}
+	first, _, more := bytes.Cut(line, []byte{','})
+	return !more || len(bytes.TrimSpace(first)) == 1
 }
 
 type linWriter struct{ w *bufio.Writer }
@@ -290,8 +356,8 @@ func (lw *linWriter) Write(t *seed.Token) error {
 	if t.Kind == seed.HOTP && t.Counter != 0 {
 		return fmt.Errorf("linotp: the CSV has no counter column; counter %d would be lost", t.Counter)
 	}
-	if strings.HasPrefix(t.Serial, "#") {
-		return fmt.Errorf("linotp: a serial starting with '#' reads as a comment")
+	if t.Serial == "#" {
+		return fmt.Errorf("linotp: the serial \"#\" makes the line a comment")
 	}
 	if why := PlainSerial(t.Serial); why != "" {
 		return fmt.Errorf("serial %s", why)

@@ -28,7 +28,7 @@ func otpauthFormat() Format {
 		Appendable:   true,
 		TOTPSettings: true, // algorithm= and period= (SHA1 and 30 when absent, by the key URI format)
 		Open: func(r io.Reader, file string, o Options) seed.Reader {
-			return &uriReader{rows: newRows(r, file)}
+			return &uriReader{rows: newRows(r, file, o)}
 		},
 		Create: func(w io.Writer, o Options) seed.Writer { return &uriWriter{w: bufio.NewWriterSize(w, 64<<10)} },
 		Sniff: func(head []byte) bool {

@@ -23,7 +23,7 @@ func hexFormat() Format {
 		Encoding:   seed.Hex,
 		Appendable: true,
 		Open: func(r io.Reader, file string, o Options) seed.Reader {
-			return &plainReader{rows: newRows(r, file), o: o, enc: seed.Hex, field: "secret"}
+			return &plainReader{rows: newRows(r, file, o), o: o, enc: seed.Hex, field: "secret"}
 		},
 		Create: func(w io.Writer, o Options) seed.Writer { return &hexWriter{w: bufio.NewWriterSize(w, 64<<10)} },
 		Sniff: func(head []byte) bool {
@@ -41,7 +41,7 @@ func serialSecretFormat() Format {
 		Name:    "serial-secret",
 		Summary: "serial,secret[,…] with hex or base32 secrets (read only; ambiguous secrets need --secret-encoding)",
 		Open: func(r io.Reader, file string, o Options) seed.Reader {
-			return &plainReader{rows: newRows(r, file), o: o, enc: seed.EncodingUnknown, field: "secret"}
+			return &plainReader{rows: newRows(r, file, o), o: o, enc: seed.EncodingUnknown, field: "secret"}
 		},
 	}
 }
@@ -59,6 +59,9 @@ func (r *plainReader) Read() (*seed.Token, int, error) {
 		return nil, line, err
 	}
 	p := problems{file: r.rows.file, line: r.rows.line}
+	if r.o.Lint {
+		r.rows.lintFile(&p, true, false)
+	}
 	if len(cells) < 2 {
 		p.add("columns", "%d column, want serial,secret[,…]", len(cells))
 		return nil, p.line, p.err()
@@ -121,7 +124,7 @@ func token2PSFormat() Format {
 		Summary:  "Token2 PowerShell converter output: SERIAL HEX (read only; step not kept: --period 60 for 60 s tokens)",
 		Encoding: seed.Hex,
 		Open: func(r io.Reader, file string, o Options) seed.Reader {
-			rr := newRows(r, file)
+			rr := newRows(r, file, o)
 			rr.delim = ' '
 			return &t2Reader{rows: rr, o: o}
 		},

@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/tokenctl/tokenctl/seed"
 )
@@ -27,30 +28,86 @@ type rows struct {
 	delim byte // 0 = detect on the first data line
 	// comment reports whether a line (trimmed) is a comment to skip; nil
 	// means the format has no comments.
-	comment   func(line []byte) bool
-	onComment func(line string)
-	cells     [][]byte // cells of the current line, valid until the next read
-	unq       []byte   // text of unquoted cells
-	rawb      []byte   // the current line, valid until the next read
-	last      []string // per column: the last string made, reused when equal
-	sawData   bool     // a data line was returned (see strayHeader)
-	long      []byte
-	done      bool
-	pool      sync.Pool // recycled tokens (see Recycle)
+	comment func(line []byte) bool
+	// rawComment: comment sees the line as it is, leading blanks included
+	// (privacyIDEA tests the first character of the raw line).
+	rawComment bool
+	onComment  func(line string)
+	cells      [][]byte // cells of the current line, valid until the next read
+	unq        []byte   // text of unquoted cells
+	rawb       []byte   // the current line, valid until the next read
+	last       []string // per column: the last string made, reused when equal
+	sawData    bool     // a data line was returned (see strayHeader)
+	long       []byte
+	done       bool
+	charset    Charset   // how the input is decoded (after decodeInput)
+	conv       []byte    // a line converted to UTF-8
+	bom        bool      // the input started with a UTF-8 BOM
+	notes      []string  // file-level spellings the server would not read
+	linted     bool      // notes reported (see lintFile)
+	pool       sync.Pool // recycled tokens (see Recycle)
 }
 
 // bufSize is the read buffer of a reader: lines up to this long are read
 // without a copy.
 const bufSize = 64 << 10
 
-func newRows(r io.Reader, file string) *rows {
+func newRows(r io.Reader, file string, o Options) *rows {
 	size := bufSize
 	// An input in memory (strings.Reader, bytes.Reader, bytes.Buffer) that
 	// is smaller needs no more: a short text costs a short buffer.
 	if l, ok := r.(interface{ Len() int }); ok && l.Len() < size {
 		size = max(l.Len()+1, 16)
 	}
-	return &rows{br: bufio.NewReaderSize(r, size), file: file}
+	rr := &rows{file: file}
+	rr.br, rr.charset = decodeInput(bufio.NewReaderSize(r, size), o.Charset, size)
+	if rr.charset == CharsetUTF16 || rr.charset == CharsetWindows1252 {
+		rr.notes = append(rr.notes, "decoded from "+rr.charset.String()+": the server reads UTF-8 (tokenctl convert writes UTF-8)")
+	}
+	return rr
+}
+
+// text checks or converts a line to UTF-8 per the input's charset.
+func (r *rows) text(b []byte) ([]byte, error) {
+	if r.charset == CharsetWindows1252 {
+		if isASCII(b) {
+			return b, nil
+		}
+		out, bad, ok := from1252(r.conv, b)
+		r.conv = out
+		if !ok {
+			return nil, r.errf("encoding", "byte %d (0x%02X) is not a Windows-1252 character: the file is in another encoding", bad+1, b[bad])
+		}
+		return out, nil
+	}
+	if utf8.Valid(b) {
+		return b, nil
+	}
+	return nil, r.errf("encoding", "%s", notUTF8(b))
+}
+
+// lintFile adds, once, the file-level notes (separator, sep= line,
+// encoding) as warnings when lint is set: spellings tokenctl reads but
+// the server would not. bom: the server does not skip a UTF-8 BOM.
+func (r *rows) lintFile(p *problems, lint, bom bool) {
+	if !lint || r.linted {
+		return
+	}
+	r.linted = true
+	if bom && r.bom {
+		p.warn("file", "starts with a UTF-8 BOM, which the server reads as part of the first line (tokenctl convert writes none)")
+	}
+	for _, n := range r.notes {
+		p.warn("file", "%s", n)
+	}
+}
+
+// delimName names a separator for a message.
+func delimName(d byte) string {
+	if d == '\t' {
+		return "tabs"
+	}
+	return fmt.Sprintf("'%c'", d)
 }
 
 // errf is a FieldError at the current line.
@@ -96,11 +153,19 @@ func (r *rows) readLine() ([]byte, error) {
 			return nil, io.EOF
 		}
 	} else if err != nil {
+		var ue *utf16Error
+		if errors.As(err, &ue) {
+			// Not the UTF-16 it says: nothing more of it can be trusted.
+			r.line++
+			r.done = true
+			return nil, &FileError{r.errf("encoding", "%s", ue.msg)}
+		}
 		return nil, fmt.Errorf("reading %s: %w", r.file, err)
 	}
 	r.line++
-	if r.line == 1 {
-		b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
+	if r.line == 1 && bytes.HasPrefix(b, []byte("\xef\xbb\xbf")) {
+		b = b[3:]
+		r.bom = true
 	}
 	if n := len(b); n > 0 && b[n-1] == '\n' {
 		b = b[:n-1]
@@ -108,7 +173,10 @@ func (r *rows) readLine() ([]byte, error) {
 	if n := len(b); n > 0 && b[n-1] == '\r' {
 		b = b[:n-1]
 	}
-	return b, nil
+	if r.charset != CharsetWindows1252 && utf8.Valid(b) {
+		return b, nil // the usual line, checked without a call
+	}
+	return r.text(b)
 }
 
 // next returns the cells of the next data line (blank and comment lines
@@ -125,7 +193,22 @@ func (r *rows) next() ([][]byte, error) {
 		if len(t) == 0 {
 			continue
 		}
-		if r.comment != nil && r.comment(t) {
+		if r.line == 1 && r.delim == 0 {
+			// Excel's "sep=;" line names the separator.
+			if d, ok := sepLine(b); ok {
+				r.delim = d
+				r.notes = append(r.notes, "Excel's \"sep=\" first line: tokenctl reads it as the separator, the server would not (tokenctl convert leaves it out)")
+				if d != ',' {
+					r.notes = append(r.notes, fmt.Sprintf("cells separated by %s (Excel in a locale with a decimal comma): the server splits on ',' (tokenctl convert writes ',')", delimName(d)))
+				}
+				continue
+			}
+		}
+		c := t
+		if r.rawComment {
+			c = b
+		}
+		if r.comment != nil && r.comment(c) {
 			if r.onComment != nil {
 				r.onComment(string(t))
 			}
@@ -133,6 +216,9 @@ func (r *rows) next() ([][]byte, error) {
 		}
 		if r.delim == 0 {
 			r.delim = detectDelim(b)
+			if r.delim != ',' {
+				r.notes = append(r.notes, fmt.Sprintf("cells separated by %s (Excel in a locale with a decimal comma): the server splits on ',' (tokenctl convert writes ',')", delimName(r.delim)))
+			}
 		}
 		r.rawb = b
 		return r.split(b)
@@ -302,6 +388,11 @@ func (r *rows) Recycle(t *seed.Token) {
 	*t = seed.Token{Secret: t.Secret[:0]}
 	r.pool.Put(t)
 }
+
+// TextChecked reports that every line this reader returns is UTF-8
+// (converted from the input's charset, or refused): its tokens' text
+// needs no further check.
+func (r *rows) TextChecked() bool { return true }
 
 // Raw is the last line read, as it was (for a rejects file); call it
 // before the next Read.

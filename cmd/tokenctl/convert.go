@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/convert"
+	"github.com/tokenctl/tokenctl/csvfmt"
 	"github.com/tokenctl/tokenctl/internal/exitcode"
 	"github.com/tokenctl/tokenctl/seed"
 )
@@ -27,6 +28,7 @@ func init() {
 // inputFlags are the options that say how to read seed files.
 type inputFlags struct {
 	from, encoding, kind string
+	charset              string
 	digits, period       int
 	manufacturer, model  string
 }
@@ -34,6 +36,7 @@ type inputFlags struct {
 func (f *inputFlags) add(c *cobra.Command) {
 	c.Flags().StringVar(&f.from, "from", "", "input format (see 'tokenctl formats'); detected when only one format fits")
 	c.Flags().StringVar(&f.encoding, "secret-encoding", "", "hex or base32: how the input writes secrets, for formats that leave it open (or against a format's own, for a vendor file that breaks it)")
+	c.Flags().StringVar(&f.charset, "encoding", "auto", "text encoding of CSV inputs: auto (UTF-16 with a BOM, else UTF-8), utf-8, utf-16 or windows-1252 (Excel's \"CSV (comma delimited)\" on a Western European Windows)")
 	c.Flags().StringVar(&f.kind, "kind", "", "hotp or totp, for inputs that do not say (duo, hex, token2-ps)")
 	c.Flags().IntVar(&f.digits, "digits", 0, "6 or 8, for inputs that do not say (default 6)")
 	c.Flags().IntVar(&f.period, "period", 0, "TOTP time step in seconds, for inputs that do not say (default 30)")
@@ -49,6 +52,11 @@ func (f *inputFlags) options(o *convert.Options) error {
 		}
 		o.SecretEncoding = e
 	}
+	cs, err := csvfmt.ParseCharset(f.charset)
+	if err != nil {
+		return usagef("--encoding: %v", err)
+	}
+	o.Charset = cs
 	if f.kind != "" {
 		k, err := seed.ParseKind(f.kind)
 		if err != nil || k == seed.YubicoOTP {
@@ -169,6 +177,9 @@ are HOTP or TOTP: read them as duo-hotp or duo-totp.`,
 
   # Duo TOTP lines to Entra, filling the columns Duo does not have
   tokenctl convert --from duo-totp --to entra --manufacturer Token2 --model C202 -o entra.csv duo.csv
+
+  # Excel's "CSV (comma delimited)" from a Western European Windows (';', Windows-1252) to Entra (UTF-8)
+  tokenctl convert --encoding windows-1252 --to entra -o entra.csv excel-export.csv
 
   # A PSKC delivery encrypted with a pre-shared key (hex in psk.hex) to Duo HOTP lines
   tokenctl convert --from pskc --pskc-key-file psk.hex --to duo-hotp -o duo.csv delivery.pskcxml`,
