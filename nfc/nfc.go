@@ -30,6 +30,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -75,6 +76,12 @@ type Context struct {
 	ctx *scard.Context
 }
 
+// serviceHint names the PC/SC service as the user knows it.
+var serviceHint = map[bool]string{
+	true:  "connecting to the PC/SC service (is the Smart Card service running?)",
+	false: "connecting to the PC/SC service (is pcscd running?)",
+}[runtime.GOOS == "windows"]
+
 // Supported reports whether this build can talk to PC/SC readers.
 func Supported() bool { return true }
 
@@ -82,7 +89,7 @@ func Supported() bool { return true }
 func NewContext() (*Context, error) {
 	c, err := scard.EstablishContext()
 	if err != nil {
-		return nil, wrap("", "connecting to the PC/SC service (is pcscd running?)", err)
+		return nil, wrap("", serviceHint, err)
 	}
 	return &Context{ctx: c}, nil
 }
