@@ -7,7 +7,7 @@
 # each secret replaced by its length and then cross-checked: each binary
 # validates and computes codes from the other's file).
 # Usage: scripts/wine/compare.sh [CASE-GROUP] (version, convert, validate,
-# code, seed, ledger; default all). Run by scripts/wine-test.sh.
+# code, seed, ledger, interrupt; default all). Run by scripts/wine-test.sh.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PATH="$PATH:/usr/lib/wine"
@@ -211,6 +211,21 @@ if case_on ledger; then
   LEDGER_PASS=wrong both ledger-wrong-pass '' '' -- ledger export --ledger l.ledger --to duo --passphrase-env LEDGER_PASS
   unset LEDGER_PASS
   rm -f "$in"/[wl].ledger "$in"/[wl].age
+fi
+
+if case_on interrupt; then
+  # Ctrl-C during a conversion stops it with nothing written (exit 1).
+  n=$((n+1))
+  mkdir -p "$out/interrupt/linux" "$out/interrupt/windows"
+  python3 scripts/wine/interrupt.py "$linux" "$out/interrupt/linux" >"$out/interrupt/linux.txt"
+  python3 scripts/wine/interrupt.py --wine "$exe" "$out/interrupt/windows" >"$out/interrupt/windows.txt"
+  if cmp -s "$out/interrupt/linux.txt" "$out/interrupt/windows.txt" && grep -q '^exit 1$' "$out/interrupt/linux.txt" &&
+    grep -q 'out.csv written: False' "$out/interrupt/linux.txt"; then
+    echo "same    interrupt: exit 1, nothing written"
+  else
+    fail=$((fail+1)); echo "DIFFER interrupt (Ctrl-C during convert):" >&2
+    diff -u "$out/interrupt/linux.txt" "$out/interrupt/windows.txt" >&2 || cat "$out/interrupt/linux.txt" >&2
+  fi
 fi
 
 if [ "$fail" -ne 0 ]; then
