@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/ebfe/scard"
-
 	"github.com/tokenctl/tokenctl/ledger"
 	"github.com/tokenctl/tokenctl/nfc"
 	"github.com/tokenctl/tokenctl/seed"
@@ -156,7 +154,7 @@ func connect(ctx context.Context, pc *nfc.Context, reader string) (*nfc.Card, er
 	deadline := time.Now().Add(ShareWait)
 	for {
 		card, err := pc.Connect(reader)
-		if err == nil || !errors.Is(err, scard.ErrSharingViolation) || time.Now().After(deadline) {
+		if err == nil || !errors.Is(err, nfc.ErrSharingViolation) || time.Now().After(deadline) {
 			return card, err
 		}
 		select {

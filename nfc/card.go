@@ -1,7 +1,8 @@
+//go:build cgo || windows
+
 package nfc
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
@@ -45,7 +46,7 @@ func (c *Card) Protocol() string {
 // Le = XX.
 func (c *Card) Transmit(cmd []byte) ([]byte, error) {
 	if c.h == nil {
-		return nil, &Error{Reader: c.reader, Op: "transmit", Code: scard.ErrInvalidHandle}
+		return nil, &Error{Reader: c.reader, Op: "transmit", Code: ErrInvalidHandle}
 	}
 	if len(cmd) < 4 {
 		return nil, fmt.Errorf("reader %q: transmit: command of %d bytes is not an APDU", c.reader, len(cmd))
@@ -97,31 +98,13 @@ func (c *Card) raw(cmd []byte) ([]byte, error) {
 				return nil, wrap(c.reader, "transmit", serr)
 			}
 			if st.State&scard.Present == 0 {
-				return nil, &Error{Reader: c.reader, Op: "transmit", Code: scard.ErrRemovedCard}
+				return nil, &Error{Reader: c.reader, Op: "transmit", Code: ErrRemovedCard}
 			}
 			time.Sleep(30 * time.Millisecond)
 		}
-		return nil, &Error{Reader: c.reader, Op: fmt.Sprintf("transmit (response of %d bytes, no status word)", len(resp)), Code: scard.ErrNotTransacted}
+		return nil, &Error{Reader: c.reader, Op: fmt.Sprintf("transmit (response of %d bytes, no status word)", len(resp)), Code: ErrNotTransacted}
 	}
 	return resp, nil
-}
-
-// withLe returns cmd with its Le set to le (short APDU cases 1 to 4).
-func withLe(cmd []byte, le byte) ([]byte, error) {
-	out := append([]byte(nil), cmd...)
-	switch {
-	case len(cmd) == 4: // case 1: add Le
-		return append(out, le), nil
-	case len(cmd) == 5: // case 2: replace Le
-		out[4] = le
-		return out, nil
-	case cmd[4] != 0 && len(cmd) == 5+int(cmd[4]): // case 3: add Le
-		return append(out, le), nil
-	case cmd[4] != 0 && len(cmd) == 6+int(cmd[4]): // case 4: replace Le
-		out[len(out)-1] = le
-		return out, nil
-	}
-	return nil, errors.New("transmit: card asked for another Le (6C XX) on a command that is not a short APDU")
 }
 
 // Close disconnects, resetting the card so that no state (an

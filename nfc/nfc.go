@@ -22,12 +22,15 @@
 //
 // Use Removed(err) to recognise a card that left the reader (or was never
 // there), and errors.Is(err, context.Canceled) for a cancelled wait.
+//go:build cgo || windows
+
 package nfc
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -39,35 +42,13 @@ import (
 // races with SCardCancel is still seen promptly.
 const pollInterval = 500 * time.Millisecond
 
-// Error is a PC/SC failure on one reader.
-type Error struct {
-	Reader string      // reader name; empty for context-wide operations
-	Op     string      // what was being done: "connect", "transmit", ...
-	Code   scard.Error // the PC/SC return code
-}
-
-func (e *Error) Error() string {
-	var b strings.Builder
-	if e.Reader != "" {
-		fmt.Fprintf(&b, "reader %q: ", e.Reader)
-	}
-	if e.Op != "" {
-		b.WriteString(e.Op + ": ")
-	}
-	b.WriteString(Describe(e.Code))
-	return b.String()
-}
-
-// Unwrap gives the scard.Error, so errors.Is(err, scard.ErrRemovedCard) works.
-func (e *Error) Unwrap() error { return e.Code }
-
 func wrap(reader, op string, err error) error {
 	if err == nil {
 		return nil
 	}
 	var se scard.Error
 	if errors.As(err, &se) {
-		return &Error{Reader: reader, Op: op, Code: se}
+		return &Error{Reader: reader, Op: op, Code: Code(se)}
 	}
 	if reader != "" {
 		return fmt.Errorf("reader %q: %s: %w", reader, op, err)
@@ -75,40 +56,16 @@ func wrap(reader, op string, err error) error {
 	return fmt.Errorf("%s: %w", op, err)
 }
 
-// Removed reports whether err means the card is not (or no longer) in the
-// reader, or stopped answering: the cases where an operator should present
-// the token again.
-func Removed(err error) bool {
-	var e *Error
-	if !errors.As(err, &e) {
-		return false
-	}
-	switch e.Code {
-	case scard.ErrRemovedCard, scard.ErrNoSmartcard, scard.ErrResetCard,
-		scard.ErrUnpoweredCard, scard.ErrUnresponsiveCard, scard.ErrCommError,
-		scard.ErrNotTransacted, scard.ErrReaderUnavailable, scard.ErrUnknownReader:
-		return true
-	}
-	return false
+// Is lets errors.Is match an *Error (or a Code) against the PC/SC library's
+// own value of the same code.
+func (c Code) Is(target error) bool {
+	var se scard.Error
+	return errors.As(target, &se) && uint32(se) == uint32(c)
 }
 
-// CardProblem reports whether err concerns the card presented rather than
-// the reader or pcscd: it was taken away or stopped answering (Removed), or
-// the reader cannot talk to it (no protocol in common, not supported).
-// Another card may well work.
-func CardProblem(err error) bool {
-	if Removed(err) {
-		return true
-	}
-	var e *Error
-	if !errors.As(err, &e) {
-		return false
-	}
-	switch e.Code {
-	case scard.ErrProtoMismatch, scard.ErrUnsupportedCard, scard.ErrCardUnsupported:
-		return true
-	}
-	return false
+// libraryText is the PC/SC library's text for a code tokenctl does not name.
+func libraryText(code Code) string {
+	return ": " + strings.TrimPrefix(scard.Error(code).Error(), "scard: ")
 }
 
 // Context is one PC/SC context (a connection to pcscd). Its methods may be
@@ -119,11 +76,20 @@ type Context struct {
 	ctx *scard.Context
 }
 
+// serviceHint names the PC/SC service as the user knows it.
+var serviceHint = map[bool]string{
+	true:  "connecting to the PC/SC service (is the Smart Card service running?)",
+	false: "connecting to the PC/SC service (is pcscd running?)",
+}[runtime.GOOS == "windows"]
+
+// Supported reports whether this build can talk to PC/SC readers.
+func Supported() bool { return true }
+
 // NewContext establishes a PC/SC context. Release it when done.
 func NewContext() (*Context, error) {
 	c, err := scard.EstablishContext()
 	if err != nil {
-		return nil, wrap("", "connecting to the PC/SC service (is pcscd running?)", err)
+		return nil, wrap("", serviceHint, err)
 	}
 	return &Context{ctx: c}, nil
 }
@@ -294,7 +260,7 @@ func (c *Context) wait(ctx context.Context, reader string, present bool) error {
 		}
 		ev := rs[0].EventState
 		if ev&(scard.StateUnknown|scard.StateIgnore) != 0 {
-			return &Error{Reader: reader, Op: op, Code: scard.ErrUnknownReader}
+			return &Error{Reader: reader, Op: op, Code: ErrUnknownReader}
 		}
 		// A mute card (no ATR) does not count as present.
 		has := ev&scard.StatePresent != 0 && ev&scard.StateMute == 0
@@ -354,55 +320,6 @@ func (c *Context) Connect(reader string) (*Card, error) {
 		card.atr = st.Atr
 	}
 	return card, nil
-}
-
-// Describe renders a PC/SC code as NAME (0xCODE): meaning.
-func Describe(code scard.Error) string {
-	if n, ok := codeNames[code]; ok {
-		return fmt.Sprintf("%s (0x%08X): %s", n.name, uint32(code), n.meaning)
-	}
-	return fmt.Sprintf("PC/SC error 0x%08X: %s", uint32(code), strings.TrimPrefix(code.Error(), "scard: "))
-}
-
-type codeName struct{ name, meaning string }
-
-var codeNames = map[scard.Error]codeName{
-	scard.ErrInternalError:        {"SCARD_F_INTERNAL_ERROR", "internal error in the PC/SC service"},
-	scard.ErrCancelled:            {"SCARD_E_CANCELLED", "the operation was cancelled"},
-	scard.ErrInvalidHandle:        {"SCARD_E_INVALID_HANDLE", "invalid handle (card or context already released)"},
-	scard.ErrInvalidParameter:     {"SCARD_E_INVALID_PARAMETER", "invalid parameter"},
-	scard.ErrNoMemory:             {"SCARD_E_NO_MEMORY", "out of memory"},
-	scard.ErrInsufficientBuffer:   {"SCARD_E_INSUFFICIENT_BUFFER", "response larger than the buffer"},
-	scard.ErrUnknownReader:        {"SCARD_E_UNKNOWN_READER", "no such reader (unplugged?)"},
-	scard.ErrTimeout:              {"SCARD_E_TIMEOUT", "timed out"},
-	scard.ErrSharingViolation:     {"SCARD_E_SHARING_VIOLATION", "another program is using the card"},
-	scard.ErrNoSmartcard:          {"SCARD_E_NO_SMARTCARD", "no card in the reader"},
-	scard.ErrUnknownCard:          {"SCARD_E_UNKNOWN_CARD", "unknown card"},
-	scard.ErrProtoMismatch:        {"SCARD_E_PROTO_MISMATCH", "the card does not speak the requested protocol"},
-	scard.ErrNotReady:             {"SCARD_E_NOT_READY", "the reader or card is not ready"},
-	scard.ErrSystemCancelled:      {"SCARD_E_SYSTEM_CANCELLED", "cancelled by the system"},
-	scard.ErrCommError:            {"SCARD_F_COMM_ERROR", "communication error with the reader"},
-	scard.ErrUnknownError:         {"SCARD_F_UNKNOWN_ERROR", "unknown PC/SC error"},
-	scard.ErrInvalidAtr:           {"SCARD_E_INVALID_ATR", "the card's ATR is invalid"},
-	scard.ErrNotTransacted:        {"SCARD_E_NOT_TRANSACTED", "the exchange with the card failed (card removed or out of the reader's field?)"},
-	scard.ErrReaderUnavailable:    {"SCARD_E_READER_UNAVAILABLE", "the reader is not available"},
-	scard.ErrNoService:            {"SCARD_E_NO_SERVICE", "the PC/SC service (pcscd) is not running"},
-	scard.ErrServiceStopped:       {"SCARD_E_SERVICE_STOPPED", "the PC/SC service stopped"},
-	scard.ErrNoReadersAvailable:   {"SCARD_E_NO_READERS_AVAILABLE", "no reader available"},
-	scard.ErrCommDataLost:         {"SCARD_E_COMM_DATA_LOST", "data lost in communication with the card"},
-	scard.ErrUnsupportedCard:      {"SCARD_W_UNSUPPORTED_CARD", "the reader cannot talk to this card"},
-	scard.ErrUnresponsiveCard:     {"SCARD_W_UNRESPONSIVE_CARD", "the card does not answer"},
-	scard.ErrUnpoweredCard:        {"SCARD_W_UNPOWERED_CARD", "the card is not powered"},
-	scard.ErrResetCard:            {"SCARD_W_RESET_CARD", "the card was reset"},
-	scard.ErrRemovedCard:          {"SCARD_W_REMOVED_CARD", "the card was removed"},
-	scard.ErrSecurityViolation:    {"SCARD_W_SECURITY_VIOLATION", "access denied"},
-	scard.ErrUnsupportedFeature:   {"SCARD_E_UNSUPPORTED_FEATURE", "the reader does not support this"},
-	scard.ErrServerTooBusy:        {"SCARD_E_SERVER_TOO_BUSY", "the PC/SC service is too busy"},
-	scard.ErrCardUnsupported:      {"SCARD_E_CARD_UNSUPPORTED", "the card is not supported"},
-	scard.ErrReaderUnsupported:    {"SCARD_E_READER_UNSUPPORTED", "the reader driver is not supported"},
-	scard.ErrNoAccess:             {"SCARD_E_NO_ACCESS", "access denied"},
-	scard.ErrCancelledByUser:      {"SCARD_W_CANCELLED_BY_USER", "cancelled by the user"},
-	scard.ErrCardNotAuthenticated: {"SCARD_W_CARD_NOT_AUTHENTICATED", "the card is not authenticated"},
 }
 
 // WaitForAnyCard waits until exactly one of readers (every reader when

@@ -76,9 +76,11 @@ func (f *inputFlags) options(o *convert.Options) error {
 }
 
 // progress shows the rows read on a terminal's stderr, for long inputs;
-// done clears the line.
+// done clears the line (see eraseLine: no escape sequence where the
+// terminal would print it raw, or with NO_COLOR).
 func progress(w io.Writer) (on func(int), done func()) {
-	if !stderrIsTerminal() {
+	tty, ansi := termStderr()
+	if !tty {
 		return nil, func() {}
 	}
 	shown := false
@@ -89,7 +91,7 @@ func progress(w io.Writer) (on func(int), done func()) {
 			}
 		}, func() {
 			if shown {
-				fmt.Fprint(w, "\r\033[K")
+				fmt.Fprint(w, eraseLine(ansi))
 			}
 		}
 }
@@ -132,8 +134,8 @@ func conversionError(err error) error {
 // problemPrinter prints every problem on stderr as it is found.
 func problemPrinter(w io.Writer) func(*seed.FieldError) {
 	clear := ""
-	if stderrIsTerminal() {
-		clear = "\r\033[K" // over a progress line
+	if tty, ansi := termStderr(); tty {
+		clear = eraseLine(ansi) // over a progress line
 	}
 	return func(fe *seed.FieldError) { fmt.Fprintln(w, clear+fe.Error()) }
 }

@@ -91,6 +91,7 @@ written), 2 usage, 3 device or transport error.`,
 		root.AddCommand(f())
 	}
 	root.AddCommand(newSimCmd())
+	setVersion(root)
 	return root
 }
 

@@ -14,7 +14,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/ebfe/scard"
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/convert"
@@ -165,7 +164,7 @@ func (o *t2Conn) open(ctx context.Context, c *cobra.Command) (*t2Session, error)
 	card, err := pc.Connect(reader)
 	if err != nil {
 		s.close()
-		if errors.Is(err, scard.ErrNoSmartcard) {
+		if errors.Is(err, nfc.ErrNoSmartcard) {
 			return nil, exitcode.DeviceErr(fmt.Errorf("no token on reader %q: press its button and hold it on the reader, or use --wait", reader))
 		}
 		return nil, exitcode.DeviceErr(err)
