@@ -102,7 +102,7 @@ func TestAppendFile(t *testing.T) {
 	}
 	// A world-readable file is not extended.
 	os.Chmod(d, 0o644)
-	if err := AppendFile(d, "duo-totp", totp("B", 30), nil); err == nil || !strings.Contains(err.Error(), "readable by others") {
+	if err := AppendFile(d, "duo-totp", totp("B", 30), nil); err == nil || !strings.Contains(err.Error(), "open to others") {
 		t.Fatalf("appending to a world-readable file: %v", err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/tokenctl/tokenctl/internal/fsutil"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -99,7 +100,7 @@ func OpenSQLite(path string, create bool) (*SQLite, error) {
 		return nil, err
 	}
 	if create {
-		f, err := os.OpenFile(abs, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		f, err := fsutil.CreatePrivate(abs)
 		if err != nil {
 			if errors.Is(err, os.ErrExist) {
 				return nil, fmt.Errorf("%s already exists: not overwriting it", path)

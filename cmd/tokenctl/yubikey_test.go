@@ -353,7 +353,7 @@ func TestYubiKeyLogMustBePrivate(t *testing.T) {
 	os.WriteFile(log, nil, 0o600)
 	os.Chmod(log, 0o644)
 	code, _, errs := runCLI(t, "yubikey", "otp", "1", "--generate", "--log", log)
-	if code != 1 || !strings.Contains(errs, "readable by others") || k.Writes() != 0 {
+	if code != 1 || !strings.Contains(errs, "open to others") || k.Writes() != 0 {
 		t.Fatalf("exit %d, %d writes: %s", code, k.Writes(), errs)
 	}
 }

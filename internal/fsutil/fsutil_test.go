@@ -66,7 +66,7 @@ func TestAppend(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := Append(p, []byte("c,3\n"))
-	if err == nil || !strings.Contains(err.Error(), "readable by others") {
+	if err == nil || !strings.Contains(err.Error(), "open to others") {
 		t.Fatalf("err = %v", err)
 	}
 	if got, _ := os.ReadFile(p); string(got) != "a,1\nb,2\n" {
@@ -87,7 +87,7 @@ func TestCheckAppendable(t *testing.T) {
 	open := filepath.Join(dir, "open.csv")
 	os.WriteFile(open, []byte("x\n"), 0o600)
 	os.Chmod(open, 0o640)
-	if err := CheckAppendable(open); err == nil || !strings.Contains(err.Error(), "readable by others") {
+	if err := CheckAppendable(open); err == nil || !strings.Contains(err.Error(), "open to others") {
 		t.Fatalf("group-readable file: %v", err)
 	}
 }

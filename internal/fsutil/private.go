@@ -1,17 +1,63 @@
 package fsutil
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 )
 
-// CheckPrivate returns an error naming path and its mode when fi (the
-// result of stating path) grants group or others any access; callers add
-// what they refuse to do. A nil error means the file is private to its
-// owner.
+// ErrNotPrivate is wrapped by every refusal of a file that is not private
+// to the current user: owned by someone else, open to others, or not a
+// regular file (a symlink, a device, a FIFO, a directory).
+var ErrNotPrivate = errors.New("not a private regular file")
+
+// CheckPrivate returns an error naming path when the file fi describes (the
+// result of stating it, or of f.Stat on an open handle) is not private to
+// the current user: on Unix, group or others have any access or another
+// user owns it; on Windows, its owner is another account or its access list
+// grants anyone but the current user, SYSTEM and Administrators. Callers
+// add what they refuse to do. A nil error means the file is private.
 func CheckPrivate(path string, fi fs.FileInfo) error {
-	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
-		return fmt.Errorf("%s is readable by others (mode %o)", path, perm)
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("%s is not a regular file (%s): %w", path, fileKind(fi.Mode()), ErrNotPrivate)
+	}
+	return checkOwnerOnly(path, fi)
+}
+
+// fileKind names a non-regular file type for messages.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m&fs.ModeIrregular != 0:
+		return "a reparse point or other special file"
+	}
+	return m.Type().String()
+}
+
+// CheckReplaceable refuses to let path be replaced when it exists and is
+// not a regular file: --force overwrites files, never a device node, a
+// FIFO, a socket, a directory or a link (which would be replaced by a file,
+// silently breaking what it pointed to).
+func CheckReplaceable(path string) error {
+	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("%s is %s: refusing to replace it", path, fileKind(fi.Mode()))
 	}
 	return nil
 }

@@ -66,8 +66,6 @@ fail=0 n=0 known=0
 # reported; it still runs and its diff is shown, but does not fail the run,
 # and fails it once it stops differing (so that this list stays true).
 declare -A known_bug=(
-  [ledger-wrong-identity]="the same (a wrong identity file is refused for its mode before it is tried)"
-  [ledger-identity-file]="ledger: an identity file's privacy is judged by Unix mode bits, which Windows reports as 0666 for every file: --identity-file is always refused (internal/fsutil CheckPrivate needs an ACL check on Windows)"
 )
 # both NAME 'SED' FILES -- ARGS...: runs ARGS in a fresh copy of the inputs
 # for each binary, with SED (a sed script, or '') applied to stdout and
