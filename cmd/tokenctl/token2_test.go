@@ -781,3 +781,47 @@ func TestToken2HelpExamplesRun(t *testing.T) {
 		})
 	}
 }
+
+// TestToken2HostileOutputRefusedBeforeBurn: a burn whose -o is a symbolic
+// link, a file another user owns, or a file others may write is refused
+// before any APDU that writes, and the token keeps the seed it had.
+func TestToken2HostileOutputRefusedBeforeBurn(t *testing.T) {
+	s := &simt2.Stream{FirstSerial: "86596120043"}
+	reader := withToken2(t, s)
+	dir := t.TempDir()
+	old := []byte("0123456789abcdefghij")
+	oldFile := writeSecret(t, seed.EncodeBase32(old))
+	if code, _, stderr := runCLI(t, "token2", "burn", "--reader", reader, "--wait", "--secret-file", oldFile,
+		"-o", filepath.Join(dir, "first.csv"), "--to", "duo"); code != 0 {
+		t.Fatalf("first burn: exit %d\n%s", code, stderr)
+	}
+	victim := filepath.Join(dir, "victim.csv")
+	os.WriteFile(victim, []byte("theirs\n"), 0o600)
+	link := filepath.Join(dir, "link.csv")
+	os.Symlink(victim, link)
+	open := filepath.Join(dir, "open.csv")
+	os.WriteFile(open, nil, 0o600)
+	os.Chmod(open, 0o622)
+	cases := map[string]string{"symlink": link, "group/world-writable": open}
+	if os.Geteuid() == 0 {
+		theirs := filepath.Join(dir, "theirs.csv")
+		os.WriteFile(theirs, nil, 0o600)
+		os.Chown(theirs, 65534, 65534)
+		cases["another user's file"] = theirs
+	}
+	newFile := writeSecret(t, seed.EncodeBase32([]byte("ABCDEFGHIJ0123456789")))
+	before := s.Tokens()[0].State()
+	for name, out := range cases {
+		code, _, stderr := runCLI(t, "token2", "burn", "--reader", reader, "--wait", "--secret-file", newFile, "-o", out, "--to", "duo")
+		if code == 0 || strings.Contains(stderr, "WAS BURNED") {
+			t.Fatalf("%s: exit %d\n%s", name, code, stderr)
+		}
+		st := s.Tokens()[0].State()
+		if st.SeedWrites != before.SeedWrites || st.ConfigWrites != before.ConfigWrites || st.Auths != before.Auths || !bytes.Equal(st.Seed, old) {
+			t.Fatalf("%s: the token was written (seed writes %d→%d, config %d→%d)", name, before.SeedWrites, st.SeedWrites, before.ConfigWrites, st.ConfigWrites)
+		}
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "theirs\n" {
+		t.Fatalf("the symlink's target changed: %q", b)
+	}
+}
