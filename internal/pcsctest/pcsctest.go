@@ -21,10 +21,13 @@ import (
 const socket = "/run/pcscd/pcscd.comm"
 
 // Require skips the test when pcscd or vpcd is missing, except under CI
-// (CI=true), where their absence is a failure. It starts pcscd when its
+// (CI=true), where their absence is a failure, and with -short. It starts pcscd when its
 // socket is absent.
 func Require(t testing.TB) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("needs pcscd and the virtual readers: not run with -short (make test-short)")
+	}
 	if _, err := os.Stat("/usr/lib/pcsc/drivers/serial/libifdvpcd.so"); err != nil {
 		missing(t, "vsmartcard-vpcd is not installed (make deps)")
 	}
