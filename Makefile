@@ -14,10 +14,12 @@ DATE      := $(shell TZ=UTC git log -1 --date=format-local:%Y-%m-%d --format=%cd
 LDFLAGS   := -buildid= -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
 # staticcheck 2026.2.2: the module proxy serves it by its module version only.
 STATICCHECK_VERSION := v0.8.2
-FUZZTIME  ?= 6s
+# make fuzz runs each target at length; make test runs each briefly.
+FUZZTIME  ?= 60s
+FUZZTIME_BRIEF ?= 1s
 export GOFLAGS ?= -mod=mod
 
-.PHONY: all build dist test test-go test-cross test-windows fuzz demo bench lint deps pcscd clean
+.PHONY: all build dist test test-short test-go test-cross test-windows fuzz fuzz-brief demo bench lint deps pcscd clean
 
 all: build
 
@@ -38,7 +40,15 @@ deps:
 pcscd: deps
 	@scripts/pcscd.sh
 
-test: deps pcscd lint test-cross test-go test-windows fuzz
+# test: lint and cross-compilation first, then the Go tests side by side
+# with the Wine part and brief fuzzing (scripts/test.sh).
+test: deps pcscd lint test-cross
+	@scripts/test.sh
+
+# test-short is the quick loop: lint and the tests that need no device,
+# Wine or peer (-short skips the pcscd tests).
+test-short: lint
+	$(GO) test -short -count=1 ./...
 
 test-go:
 	$(GO) test -count=1 -timeout 12m ./...
@@ -56,9 +66,14 @@ test-cross:
 test-windows:
 	@scripts/wine-test.sh
 
-# fuzz runs every fuzz target for FUZZTIME each (bounded; CI uses the default).
+# fuzz runs every fuzz target for FUZZTIME each (at length); fuzz-brief,
+# part of make test, for FUZZTIME_BRIEF each. Committed corpora
+# (testdata/fuzz) run in every go test.
 fuzz:
 	@scripts/fuzz.sh $(FUZZTIME)
+
+fuzz-brief:
+	@scripts/fuzz.sh $(FUZZTIME_BRIEF)
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo 'gofmt: files above need formatting'; exit 1; }
