@@ -181,6 +181,15 @@ func ptrStr(p *int64) any {
 	return *p
 }
 
+// downgrades are fixtures python-pskc reads but tokenctl refuses, because
+// an encrypted container there lacks what authenticates it (RFC 6030
+// section 6.1.1); the value is a part of the expected message.
+var downgrades = map[string]string{
+	// A draft's example whose ValueMAC is misplaced and whose MACMethod
+	// is missing: its CBC-encrypted secret is authenticated by nothing.
+	"draft-ietf-keyprov-pskc-02/figure5.pskcxml": "container has no MACMethod",
+}
+
 // TestFixturesMatchPythonPSKC reads every fixture and compares what it
 // finds with what python-pskc 1.2 read from the same file.
 func TestFixturesMatchPythonPSKC(t *testing.T) {
@@ -210,6 +219,12 @@ func TestFixturesMatchPythonPSKC(t *testing.T) {
 					t.Fatalf("err = %v, want an unsupported-Camellia error", err)
 				}
 				return
+			case downgrades[name] != "":
+				// Refused on purpose where python-pskc reads: see downgrades.
+				if err == nil || !errors.Is(err, ErrMAC) || !strings.Contains(err.Error(), downgrades[name]) {
+					t.Fatalf("read %d keys, err = %v; want it refused (%s)", len(keys), err, downgrades[name])
+				}
+				return
 			case !known:
 				// python-pskc had no credential: the secret must not come out
 				// silently; the read stops with a credential error.
@@ -236,7 +251,7 @@ func TestFixturesMatchPythonPSKC(t *testing.T) {
 			checked++
 		})
 	}
-	if checked < 50 {
+	if checked < 49 {
 		t.Errorf("only %d fixtures compared", checked)
 	}
 }

@@ -425,6 +425,16 @@ func parseEncryptedValue(n *node) (*encValue, error) {
 }
 
 // containerAlg is the container-wide algorithm of old files ("" for none).
+// encrypted says whether the container protects its secrets: it has an
+// EncryptionKey, or an old-style EncryptionMethod other than NONE.
+func (r *Reader) encrypted() bool {
+	if r.encNode != nil && r.encNode.name == "EncryptionKey" {
+		return true
+	}
+	a := r.containerAlg()
+	return a != "" && !strings.EqualFold(fragment(a), "NONE")
+}
+
 func (r *Reader) containerAlg() string {
 	if fragment(r.c.EncryptionAlgorithm) == "" {
 		return ""
@@ -784,6 +794,11 @@ func (r *Reader) parseData(k *Key, field string, el *node) error {
 		}
 	}
 
+	if plain != nil && field == "Secret" && r.encrypted() {
+		// In an encrypted container a secret in the clear is one anybody
+		// could have planted without the key.
+		return r.keyErr(el, field+"/PlainValue", "a secret in the clear in an encrypted container: anybody who can write the file could have planted it; refused", ErrMAC)
+	}
 	var raw []byte
 	switch {
 	case plain != nil:
@@ -877,6 +892,11 @@ func (r *Reader) decryptValue(field string, el *node, ev *encValue, mac []byte) 
 		}
 	} else if spec.cbc && r.macNode != nil {
 		return nil, r.keyErr(el, field+"/ValueMAC", "missing: the container declares a MACMethod, and a CBC-encrypted value must carry its MAC (RFC 6030 section 6.1.1)", ErrMAC)
+	} else if spec.cbc {
+		// No MACMethod at all: whoever can write the file can strip the
+		// MACs and swap ciphertext blocks unnoticed (a downgrade); the
+		// whole file is refused, not one key.
+		return nil, r.fail(el.line, field+"/ValueMAC", "missing: the value is CBC-encrypted but the container has no MACMethod, so nothing authenticates it (RFC 6030 section 6.1.1 requires a MAC); refused", ErrMAC)
 	}
 	// MAC over IV ‖ ciphertext (RFC 6030) is checked before decrypting.
 	macOK := mac != nil && hmac.Equal(mac, hmacSum(h, macKey, ev.cipher))

@@ -82,6 +82,15 @@ func TestConvertPSKCToDuo(t *testing.T) {
 	mac[0] ^= 1
 	bad := append(append(append([]byte{}, data[:m[2]]...), base64.StdEncoding.EncodeToString(mac)...), data[m[3]:]...)
 	os.WriteFile(tamperedMAC, bad, 0o600)
+	// Downgrades: every MAC stripped; the second secret swapped for one in
+	// the clear.
+	stripped := regexp.MustCompile(`(?s)<pskc:MACMethod.*?</pskc:MACMethod>\s*`).ReplaceAll(data, nil)
+	stripped = regexp.MustCompile(`<pskc:ValueMAC>[^<]*</pskc:ValueMAC>\s*`).ReplaceAll(stripped, nil)
+	noMAC := filepath.Join(dir, "nomac.pskcxml")
+	os.WriteFile(noMAC, stripped, 0o600)
+	ev := regexp.MustCompile(`(?s)<pskc:EncryptedValue>.*?</pskc:ValueMAC>`).FindAllIndex(data, -1)
+	plantedFile := filepath.Join(dir, "planted.pskcxml")
+	os.WriteFile(plantedFile, append(append(append([]byte{}, data[:ev[1][0]]...), "<pskc:PlainValue>QUJDREVGR0hJSktMTU5PUFFSU1Q=</pskc:PlainValue>"...), data[ev[1][1]:]...), 0o600)
 	wrongKey := filepath.Join(dir, "wrong.hex")
 	os.WriteFile(wrongKey, []byte(strings.Repeat("00", 16)), 0o600)
 	wrongPw := filepath.Join(dir, "wrong.txt")
@@ -93,6 +102,8 @@ func TestConvertPSKCToDuo(t *testing.T) {
 		want string
 	}{
 		{"tampered MAC", []string{"--pskc-key-file", keyFile, tamperedMAC}, 1, "tampered.pskcxml:25: Secret: cannot decrypt: MAC does not match: the value was altered\ntokenctl: invalid input: 1 error in 1 of 2 rows"},
+		{"MACs stripped", []string{"--pskc-key-file", keyFile, noMAC}, 1, "Secret/ValueMAC: missing: the value is CBC-encrypted but the container has no MACMethod"},
+		{"secret planted in the clear", []string{"--pskc-key-file", keyFile, plantedFile}, 1, "Secret/PlainValue: a secret in the clear in an encrypted container"},
 		{"wrong key", []string{"--pskc-key-file", wrongKey, in}, 1, "in.pskcxml:7: MACMethod/MACKey: cannot decrypt the MAC key: wrong key or password"},
 		{"wrong password", []string{"--pskc-password-file", wrongPw, pwIn}, 1, "pw.pskcxml:18: MACMethod/MACKey: cannot decrypt the MAC key: wrong key or password"},
 		{"no key", []string{in}, 1, "in.pskcxml:3: EncryptionKey: the file is encrypted with a pre-shared key (named \"Pre-shared-key\"); no key given (give the key with --pskc-key-file"},
