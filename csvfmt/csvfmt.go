@@ -218,10 +218,24 @@ func cellInt[T text](p *problems, field string, s T, lo, hi int, dst *int) {
 // not end up in an error message, and no secret is 12 characters or less
 // (10 bytes is 16 base32 or 20 hex digits).
 func clip[T text](b T) string {
-	if len(b) > 12 {
+	if len(b) > 12 || (len(b) >= 8 && keyLike(string(b))) {
 		return fmt.Sprintf("<%d characters>", len(b))
 	}
 	return string(b)
+}
+
+// keyLike says whether s is spelled only with the letters of hex, base32,
+// base64 or modhex: a cell that might be a key, a private ID or an access
+// code moved into another column (6 bytes are 12 hex or 8 base64
+// characters), which a message must not repeat.
+func keyLike(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '+' || c == '/' || c == '=' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // decodeSecret decodes a secret cell under enc, into dst's memory when it

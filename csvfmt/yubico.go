@@ -250,14 +250,14 @@ func (y *yubicoReader) parse(txt []byte) (*seed.Token, error) {
 	t := &seed.Token{Serial: string(c[0]), Manufacturer: "Yubico"}
 	if t.Serial != "" {
 		if _, err := strconv.ParseUint(t.Serial, 10, 32); err != nil {
-			add("serial", "%q is not a YubiKey serial number", t.Serial)
+			add("serial", "%q is not a YubiKey serial number", clip(t.Serial))
 		}
 	}
 	if len(c[1]) != 0 {
 		if b, err := yubikey.ParseModhex(string(c[1])); err == nil && len(b) <= 16 {
 			t.PublicID = b
 		} else {
-			add("public ID", "%q is not modhex of at most 16 bytes", c[1])
+			add("public ID", "%q is not modhex of at most 16 bytes", clip(c[1]))
 		}
 	}
 	key, err := yubicoHex(c[3])
@@ -277,7 +277,7 @@ func (y *yubicoReader) parse(txt []byte) (*seed.Token, error) {
 		t.Kind = seed.HOTP
 		n, err := strconv.ParseUint(string(c[2]), 10, 32)
 		if err != nil || n > yubikey.MaxHOTPCounter || n%16 != 0 {
-			add("moving factor seed", "%q: want a multiple of 16 from 0 to %d", c[2], yubikey.MaxHOTPCounter)
+			add("moving factor seed", "%q: want a multiple of 16 from 0 to %d", clip(c[2]), yubikey.MaxHOTPCounter)
 		}
 		t.Counter = n
 	default:
@@ -429,11 +429,11 @@ func (y *traditionalReader) parse(txt []byte) (*seed.Token, error) {
 		// The tool logs HMAC-SHA1 credentials as "Challenge-Response: Yubico OTP" too.
 		t.SetLabel(YubicoLabelMode, YubicoModeChalResp)
 	default:
-		return nil, yubicoErr(y.file, line, "event type", "%q carries no OTP credential", event)
+		return nil, yubicoErr(y.file, line, "event type", "%q carries no OTP credential", clip(event))
 	}
 	t.SetLabel(YubicoLabelTimestamp, string(c[1]))
 	if slot := string(c[2]); slot != "1" && slot != "2" {
-		add("slot", "%q: want 1 or 2", slot)
+		add("slot", "%q: want 1 or 2", clip(slot))
 	} else {
 		t.SetLabel(YubicoLabelSlot, slot)
 	}
@@ -484,11 +484,11 @@ func (y *traditionalReader) parse(txt []byte) (*seed.Token, error) {
 		case "6", "8":
 			t.Digits = int(d[0] - '0')
 		default:
-			add("hotp digits", "%q: want 6 or 8", d)
+			add("hotp digits", "%q: want 6 or 8", clip(d))
 		}
 		n, err := strconv.ParseUint(string(c[12]), 10, 32)
 		if err != nil || n > yubikey.MaxHOTPCounter {
-			add("moving factor seed", "%q: want 0 to %d", c[12], yubikey.MaxHOTPCounter)
+			add("moving factor seed", "%q: want 0 to %d", clip(c[12]), yubikey.MaxHOTPCounter)
 		}
 		t.Counter = n
 	}

@@ -409,7 +409,14 @@ func readSerials(path string, stdin io.Reader) ([]string, error) {
 			bad("%q looks damaged by a spreadsheet (a number in exponent form)", s)
 			continue
 		case strings.IndexFunc(s, func(r rune) bool { return !serialRuneOK(r) }) >= 0:
-			bad("%q: only letters, digits and . _ - / : are allowed", s)
+			// The line is not repeated: given a seed file by mistake, it
+			// would print the seeds.
+			r := []rune(s)[strings.IndexFunc(s, func(r rune) bool { return !serialRuneOK(r) })]
+			hint := ""
+			if strings.ContainsAny(s, ",;\t") || len(s) > 32 {
+				hint = " (--serials takes one serial a line: is this a seed file?)"
+			}
+			bad("a line of %d characters with %q in it: only letters, digits and . _ - / : are allowed%s", len(s), r, hint)
 			continue
 		}
 		if first, dup := seen[s]; dup {

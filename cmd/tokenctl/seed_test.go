@@ -146,7 +146,7 @@ func TestSeedGenerateSerialsFile(t *testing.T) {
 		bad + ":3: serial: S1 appears again (first on line 1)",
 		bad + ":4: serial: \"1.00013E+12\" looks damaged by a spreadsheet",
 		bad + ":5: serial: 129 characters, at most 128",
-		bad + ":6: serial: \"has space\": only letters",
+		bad + ":6: serial: a line of 9 characters with ' ' in it: only letters",
 		bad + ":7: serial: S2 appears again (first on line 2)",
 	} {
 		if !strings.Contains(errOut, want) {
