@@ -157,6 +157,11 @@ func unmarshalPayload(b []byte) (*payload, error) {
 		if k <= 0 || n > maxSealedField || uint64(len(b)-k) < n {
 			return nil, errors.New("sealed secret: malformed")
 		}
+		// One encoding per payload: a length in more bytes than it
+		// needs (0x80 0x00 for 0) is refused.
+		if k != len(binary.AppendUvarint(nil, n)) {
+			return nil, errors.New("sealed secret: non-minimal length")
+		}
 		fields[i] = append([]byte(nil), b[k:k+int(n)]...)
 		b = b[k+int(n):]
 	}

@@ -549,11 +549,19 @@ func TestPayloadRoundTrip(t *testing.T) {
 	if _, err := unmarshalPayload(append(b, 0)); err == nil {
 		t.Fatal("trailing byte accepted")
 	}
+	// The same payload with its first length (2, one byte) spelled in two
+	// bytes (0x82 0x00): a second encoding of one record, refused.
+	long := append([]byte(sealMagic), 0x82, 0x00)
+	long = append(long, b[len(sealMagic)+1:]...)
+	if _, err := unmarshalPayload(long); err == nil {
+		t.Fatal("non-minimal length accepted")
+	}
 }
 
 func FuzzUnmarshalPayload(f *testing.F) {
 	f.Add((&payload{LedgerID: "x", Serial: "123", Secret: []byte("abc")}).marshal())
 	f.Add([]byte(sealMagic + "\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01"))
+	f.Add([]byte(sealMagic + "\x81\x00x\x00\x00\x00\x00"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p, err := unmarshalPayload(b)
 		if err != nil {
