@@ -910,14 +910,38 @@ func (p *pipe) commit() error {
 			return err
 		}
 	}
+	// Every file, the rejects file included, goes in place or none does.
+	var pends []*fsutil.Pending
+	for _, k := range p.order {
+		if o := p.outs[k]; o.pend != nil {
+			pends = append(pends, o.pend)
+		}
+	}
+	if p.rejects != nil {
+		if p.rep.Rejected > 0 {
+			pends = append(pends, p.rejects)
+		} else {
+			p.rejects.Abort()
+			p.rejects = nil
+		}
+	}
+	err := fsutil.CommitAll(pends)
+	for _, k := range p.order {
+		p.outs[k].pend = nil
+	}
+	if p.rejects != nil {
+		p.rejects = nil
+		if err == nil {
+			p.rep.RejectsFile = pends[len(pends)-1].Path()
+		}
+	}
+	if err != nil {
+		return err
+	}
 	for _, k := range p.order {
 		o := p.outs[k]
 		switch {
-		case o.pend != nil:
-			if err := o.pend.Commit(); err != nil {
-				return err
-			}
-			o.pend = nil
+		case o.path != "" && o.tmp == nil:
 			p.rep.Outputs = append(p.rep.Outputs, o.path)
 		case o.tmp != nil:
 			if _, err := o.tmp.Seek(0, io.SeekStart); err != nil {
@@ -929,17 +953,6 @@ func (p *pipe) commit() error {
 			o.tmp.Close()
 			o.tmp = nil
 		}
-	}
-	if p.rejects != nil {
-		if p.rep.Rejected > 0 {
-			if err := p.rejects.Commit(); err != nil {
-				return err
-			}
-			p.rep.RejectsFile = p.rejects.Path()
-		} else {
-			p.rejects.Abort()
-		}
-		p.rejects = nil
 	}
 	return nil
 }

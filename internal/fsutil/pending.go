@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -99,7 +100,7 @@ func (p *Pending) Commit() error {
 		os.Remove(p.File.Name())
 		return err
 	}
-	if err := replaceFile(p.File.Name(), p.path); err != nil {
+	if err := replace(p.File.Name(), p.path); err != nil {
 		os.Remove(p.File.Name())
 		return fmt.Errorf("renaming into %s: %w", p.path, err)
 	}
@@ -120,4 +121,125 @@ func (p *Pending) Abort() {
 // planted under its name is opened), private from its creation.
 func CreatePrivate(path string) (*os.File, error) {
 	return openPrivateFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
+}
+
+// replace is replaceFile; tests make it fail.
+var replace = replaceFile
+
+// CommitAll puts every pending file in place, or none: for a conversion
+// that writes several files (--split, a rejects file). Every temporary file
+// is synced and every target checked first; a target that already exists
+// is copied aside (private) before it is replaced, and when a later rename
+// fails (a file open in Excel on Windows, a full disk) the files already
+// renamed are put back as they were. On error nothing is left behind but
+// the old files. A crash in the middle may leave the copies beside their
+// files, named ".NAME.bak-RANDOM".
+func CommitAll(ps []*Pending) error {
+	abortAll := func() {
+		for _, p := range ps {
+			p.Abort()
+		}
+	}
+	for _, p := range ps {
+		if err := p.File.Sync(); err != nil {
+			abortAll()
+			return fmt.Errorf("writing %s: %w", p.path, err)
+		}
+		if err := CheckReplaceable(p.path); err != nil {
+			abortAll()
+			return err
+		}
+	}
+	for _, p := range ps {
+		if err := p.File.Close(); err != nil {
+			abortAll()
+			return fmt.Errorf("writing %s: %w", p.path, err)
+		}
+	}
+	type placed struct{ path, backup string }
+	var did []placed
+	undo := func() {
+		for i := len(did) - 1; i >= 0; i-- {
+			if did[i].backup != "" {
+				replace(did[i].backup, did[i].path)
+			} else {
+				os.Remove(did[i].path)
+			}
+		}
+		for _, p := range ps {
+			os.Remove(p.File.Name())
+		}
+	}
+	var backups []string
+	defer func() {
+		for _, b := range backups {
+			os.Remove(b)
+		}
+	}()
+	for _, p := range ps {
+		backup, err := copyAside(p.path)
+		if err != nil {
+			undo()
+			return err
+		}
+		if backup != "" {
+			backups = append(backups, backup)
+		}
+		if err := replace(p.File.Name(), p.path); err != nil {
+			undo()
+			return fmt.Errorf("renaming into %s: %w; none of the %d files was changed", p.path, err, len(ps))
+		}
+		did = append(did, placed{p.path, backup})
+	}
+	for _, dir := range dirsOf(ps) {
+		if d, err := os.Open(dir); err == nil {
+			d.Sync()
+			d.Close()
+		}
+	}
+	return nil
+}
+
+// copyAside copies an existing path to a private file beside it and
+// returns its name ("" when path does not exist).
+func copyAside(path string) (string, error) {
+	src, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	defer src.Close()
+	var rnd [8]byte
+	rand.Read(rnd[:])
+	name := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".bak-"+hex.EncodeToString(rnd[:]))
+	dst, err := openPrivateFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
+	if err != nil {
+		return "", fmt.Errorf("keeping a copy of %s: %w", path, err)
+	}
+	_, err = io.Copy(dst, src)
+	if err == nil {
+		err = dst.Sync()
+	}
+	if cerr := dst.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(name)
+		return "", fmt.Errorf("keeping a copy of %s: %w", path, err)
+	}
+	return name, nil
+}
+
+func dirsOf(ps []*Pending) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, p := range ps {
+		if d := filepath.Dir(p.path); !seen[d] {
+			seen[d] = true
+			out = append(out, d)
+		}
+	}
+	return out
 }
