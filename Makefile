@@ -48,10 +48,12 @@ test: deps pcscd lint test-cross
 # test-short is the quick loop: lint and the tests that need no device,
 # Wine or peer (-short skips the pcscd tests).
 test-short: lint
-	$(GO) test -short -count=1 ./...
+	cfg=$$(mktemp -d) && TOKENCTL_CONFIG_DIR=$$cfg $(GO) test -short -count=1 ./...; rc=$$?; rm -rf "$$cfg"; exit $$rc
 
+# Ledgers the tests make are remembered in a folder of the run's, not in
+# the user's configuration (TOKENCTL_CONFIG_DIR).
 test-go:
-	$(GO) test -count=1 -timeout 12m ./...
+	cfg=$$(mktemp -d) && TOKENCTL_CONFIG_DIR=$$cfg $(GO) test -count=1 -timeout 12m ./...; rc=$$?; rm -rf "$$cfg"; exit $$rc
 
 # test-cross checks that every package compiles where it cannot be run
 # here: macOS and any CGO_ENABLED=0 build (PC/SC and USB HID left out, and

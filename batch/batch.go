@@ -356,7 +356,7 @@ func (e *engine) one(ctx context.Context, d Device) (Result, error) {
 			return skipped(d, ce.Error()), nil
 		case errors.As(err, &se), errors.Is(err, ledger.ErrNotFound):
 			return skipped(d, "record changed by another process: "+err.Error()), nil
-		case errors.Is(err, ledger.ErrTampered), errors.Is(err, ledger.ErrWrongKey):
+		case errors.Is(err, ledger.ErrTampered), errors.Is(err, ledger.ErrUnauthenticated), errors.Is(err, ledger.ErrWrongKey):
 			return skipped(d, "its recorded secret cannot be opened: "+err.Error()), nil
 		case err != nil:
 			return res, err

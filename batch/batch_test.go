@@ -574,3 +574,21 @@ func TestUnconfirmedWriteNeedsVerification(t *testing.T) {
 		})
 	}
 }
+
+// TestBatchResumeRefusesUnauthenticated: a pending record whose plain
+// columns someone without the key edited (here its period) is not resumed:
+// the token is skipped and written nothing, and its record is named.
+func TestBatchResumeRefusesUnauthenticated(t *testing.T) {
+	l, _, _ := newTestLedger(t)
+	x := &fakeToken{serial: "X2", fail: "before"}
+	run(t, Config{Ledger: l, Station: &fakeStation{queue: []*fakeToken{x}}})
+	db := l.Store().(*ledger.SQLite).DB()
+	if _, err := db.Exec(`UPDATE tokens SET period = 60 WHERE serial = 'X2'`); err != nil {
+		t.Fatal(err)
+	}
+	writes := x.writes
+	_, res := run(t, Config{Ledger: l, Station: &fakeStation{queue: []*fakeToken{x}}})
+	if len(res) != 1 || res[0].Outcome != OutcomeSkipped || !strings.Contains(res[0].Error, "fails authentication") || x.writes != writes {
+		t.Fatalf("%+v (writes %d → %d)", res, writes, x.writes)
+	}
+}

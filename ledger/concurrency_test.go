@@ -20,6 +20,18 @@ func TestMain(m *testing.M) {
 	if path := os.Getenv("LEDGER_TEST_HELPER"); path != "" {
 		os.Exit(helperReserve(path))
 	}
+	// What tests' ledgers leave on "this machine" (their keys, heads) goes
+	// to a folder of the run's, not the user's configuration.
+	if os.Getenv("TOKENCTL_CONFIG_DIR") == "" {
+		d, err := os.MkdirTemp("", "tokenctl-config-")
+		if err != nil {
+			panic(err)
+		}
+		os.Setenv("TOKENCTL_CONFIG_DIR", d)
+		code := m.Run()
+		os.RemoveAll(d)
+		os.Exit(code)
+	}
 	os.Exit(m.Run())
 }
 

@@ -47,11 +47,36 @@
 // (about a second, by design) rather than once per record, which scrypt
 // per record would cost.
 //
-// What this does not protect: someone who can write the ledger file can
-// add records sealed to its public key, or replace that key so that later
-// records are sealed to theirs (Unlock checks the key matches the
-// identity given, so any process that reads secrets notices); keep the
-// ledger's directory writable by the provisioning account only.
+// # Who can write the ledger
+//
+// Sealing gives confidentiality, not authenticity: anybody who can write
+// the file knows the public key. So every record, its plain columns
+// included (all but the store's bookkeeping: ID, claim owner and lease,
+// update time, replacement links), and the metadata (recipient, settings)
+// carry an HMAC-SHA256 under the ledger's authentication key: 32 random
+// bytes made by Create, sealed to the recipient in the metadata (so the
+// key holder recovers it) and never in the file in the clear. A symmetric
+// key was chosen over per-station signatures because it is one secret to
+// hand out and check, and what it guards against is the writer of the file,
+// not the stations, which generate the seeds they record anyway.
+//
+// A station needs the key to record (Reserve, Import, every state change
+// checks the record and signs it again) but cannot open any seed with it:
+// 'tokenctl ledger station-key' writes it for another machine. Each machine
+// remembers, under ConfigDir, the key of every ledger it has used and the
+// newest state it saw (highest record ID, latest update): a file whose
+// metadata fails the key's MAC (a swapped recipient) is refused when it is
+// opened, before any seed is sealed, and one that holds less than was seen
+// (a copy put back) is refused as rolled back. Token, PendingFor (resume)
+// and Reader (export) refuse a record that fails its MAC, naming its
+// serial and row; Reader checks every record before handing out any.
+// Ledgers written before this have no MACs: they are neither read nor
+// written until their key holder runs Upgrade.
+//
+// What this does not protect: a writer can still delete records or the
+// whole file (keep backups), and a machine that never saw the newer copy
+// cannot tell a rolled-back one; 'tokenctl ledger verify' prints a head
+// (count, highest record, digest) to compare across machines.
 //
 // # Stores
 //

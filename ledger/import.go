@@ -93,6 +93,12 @@ func (l *Ledger) Import(ctx context.Context, srcs []Source, e Entry) (*ImportRes
 	if len(errs) > 0 {
 		return nil, errs
 	}
+	if err := l.canWrite(); err != nil {
+		return nil, []error{err}
+	}
+	for _, r := range recs {
+		l.sign(r)
+	}
 	o := InsertOptions{Event: "imported", Operator: e.Operator}
 	if e.Reprogram {
 		o.Replace, o.MayReplace = true, l.claimable
@@ -101,6 +107,7 @@ func (l *Ledger) Import(ctx context.Context, srcs []Source, e Entry) (*ImportRes
 		return nil, []error{err}
 	}
 	for _, r := range recs {
+		l.wrote(r)
 		res.Imported++
 		if r.Replaces != 0 {
 			res.Replaced++

@@ -26,6 +26,10 @@ type Ledger struct {
 	recString string
 	ids       []age.Identity
 	owner     string
+	auth      []byte // the authentication key (nil: not known here)
+	legacy    bool   // written before records were authenticated
+	// the newest record this process wrote, remembered at Close
+	wroteID, wroteUpd int64
 
 	// Lease is how long a Reserve or PendingFor claim holds against
 	// processes that cannot see the owner (default DefaultLease).
@@ -73,6 +77,13 @@ func Create(ctx context.Context, s Store, o CreateOptions) (*Ledger, []byte, err
 	if meta[metaCheck], err = encryptArmored(canary, r); err != nil {
 		return nil, nil, err
 	}
+	authKey := make([]byte, authKeyLen)
+	if _, err := io.ReadFull(randReader, authKey); err != nil {
+		return nil, nil, err
+	}
+	if meta[metaAuthSealed], err = encryptArmored(authKey, r); err != nil {
+		return nil, nil, err
+	}
 	if len(o.Passphrase) > 0 {
 		sr, err := age.NewScryptRecipient(string(o.Passphrase))
 		if err != nil {
@@ -85,6 +96,7 @@ func Create(ctx context.Context, s Store, o CreateOptions) (*Ledger, []byte, err
 			return nil, nil, fmt.Errorf("wrapping the ledger key: %w", err)
 		}
 	}
+	meta[metaAuthMAC] = hex.EncodeToString(metaMAC(authKey, meta))
 	if err := s.Init(ctx, meta); err != nil {
 		return nil, nil, err
 	}
@@ -93,6 +105,12 @@ func Create(ctx context.Context, s Store, o CreateOptions) (*Ledger, []byte, err
 		return nil, nil, err
 	}
 	l.ids = []age.Identity{id}
+	if err := l.useAuthKey(meta, authKey); err != nil {
+		return nil, nil, err
+	}
+	if err := l.remember(0, 0); err != nil {
+		return nil, nil, fmt.Errorf("remembering the ledger's key: %w", err)
+	}
 	return l, identityFile(secret, rcpt, now), nil
 }
 
@@ -111,8 +129,50 @@ func Open(ctx context.Context, s Store) (*Ledger, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Ledger{s: s, id: meta[metaID], recipient: r, recString: meta[metaRecipient], owner: newOwner(),
-		Lease: DefaultLease, Now: time.Now}, nil
+	l := &Ledger{s: s, id: meta[metaID], recipient: r, recString: meta[metaRecipient], owner: newOwner(),
+		Lease: DefaultLease, Now: time.Now, legacy: meta[metaAuthMAC] == ""}
+	if l.legacy {
+		return l, nil
+	}
+	k, err := loadKnown(l.id)
+	if err != nil {
+		return nil, err
+	}
+	if k != nil {
+		// A swapped recipient or setting is refused here, before any
+		// secret is sealed to it.
+		if err := l.useAuthKey(meta, k.Key); err != nil {
+			return nil, err
+		}
+		if err := l.checkOpenHead(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return l, nil
+}
+
+// checkOpenHead refuses, at open, a ledger older than this machine saw.
+func (l *Ledger) checkOpenHead(ctx context.Context) error {
+	var h Head
+	err := l.s.List(ctx, Filter{}, func(r *Record) error {
+		h.MaxID = max(h.MaxID, r.ID)
+		if !r.Updated.IsZero() {
+			h.Updated = max(h.Updated, r.Updated.UnixNano())
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return l.checkHead(h)
+}
+
+// wrote notes r as written by this process (remembered at Close).
+func (l *Ledger) wrote(r *Record) {
+	l.wroteID = max(l.wroteID, r.ID)
+	if !r.Updated.IsZero() {
+		l.wroteUpd = max(l.wroteUpd, r.Updated.UnixNano())
+	}
 }
 
 // OpenFile opens the SQLite ledger at path (see Open).
@@ -148,6 +208,9 @@ func CreateFile(ctx context.Context, path string, o CreateOptions) (*Ledger, []b
 // Close releases the store.
 func (l *Ledger) Close() error {
 	releaseOwner(l.owner)
+	if l.wroteID > 0 {
+		l.remember(l.wroteID, l.wroteUpd)
+	}
 	return l.s.Close()
 }
 
@@ -191,6 +254,23 @@ func (l *Ledger) Unlock(ctx context.Context, ids ...age.Identity) error {
 	}
 	if _, err := decryptArmored(meta[metaCheck], ids...); err != nil {
 		return ErrWrongKey
+	}
+	if !l.legacy && l.auth == nil {
+		// The key holder recovers the authentication key from the
+		// metadata, checks the metadata with it, and remembers it.
+		k, err := decryptArmored(meta[metaAuthSealed], ids...)
+		if err != nil {
+			return fmt.Errorf("the ledger's authentication key: %w", ErrUnauthenticated)
+		}
+		if err := l.useAuthKey(meta, k); err != nil {
+			return err
+		}
+		if err := l.remember(0, 0); err != nil {
+			return err
+		}
+		if err := l.checkOpenHead(ctx); err != nil {
+			return err
+		}
 	}
 	l.ids = ids
 	return nil
@@ -315,11 +395,15 @@ func (l *Ledger) claimable(r *Record) error {
 // then a pending record that another live process holds is refused with
 // *ClaimedError.
 func (l *Ledger) Reserve(ctx context.Context, tok *seed.Token, e Entry) (*Record, error) {
+	if err := l.canWrite(); err != nil {
+		return nil, err
+	}
 	r, err := l.newRecord(tok, e, Pending)
 	if err != nil {
 		return nil, err
 	}
 	r.Owner, r.LeaseUntil = l.owner, l.Now().Add(l.Lease)
+	l.sign(r)
 	o := InsertOptions{Event: "reserved", Operator: e.Operator, At: r.Created, Detail: "batch " + e.Batch}
 	if e.Reprogram {
 		o.Replace, o.MayReplace, o.Event = true, l.claimable, "reserved (reprogram)"
@@ -327,6 +411,7 @@ func (l *Ledger) Reserve(ctx context.Context, tok *seed.Token, e Entry) (*Record
 	if err := l.s.Insert(ctx, []*Record{r}, o); err != nil {
 		return nil, err
 	}
+	l.wrote(r)
 	return r, nil
 }
 
@@ -349,7 +434,7 @@ func (l *Ledger) PendingFor(ctx context.Context, serial, operator string) (*Reco
 		return nil, nil, err
 	}
 	now := l.Now()
-	r, err := l.s.Update(ctx, cur.ID, Event{What: "resumed", Operator: operator, At: now}, func(r *Record) error {
+	r, err := l.update(ctx, cur.ID, Event{What: "resumed", Operator: operator, At: now}, func(r *Record) error {
 		if r.State != Pending && r.State != Failed {
 			return &StateError{Record: r, Op: "resume"}
 		}
@@ -373,7 +458,7 @@ func (l *Ledger) PendingFor(ctx context.Context, serial, operator string) (*Reco
 // this process must hold (Reserve or PendingFor).
 func (l *Ledger) MarkProgrammed(ctx context.Context, r *Record, operator string) (*Record, error) {
 	now := l.Now()
-	return l.s.Update(ctx, r.ID, Event{What: "programmed", Operator: operator, At: now}, func(x *Record) error {
+	return l.update(ctx, r.ID, Event{What: "programmed", Operator: operator, At: now}, func(x *Record) error {
 		if x.State != Pending || x.Owner != l.owner || !x.Current() {
 			return &StateError{Record: x, Op: "mark programmed"}
 		}
@@ -385,7 +470,7 @@ func (l *Ledger) MarkProgrammed(ctx context.Context, r *Record, operator string)
 // MarkVerified records that a code from the token matched.
 func (l *Ledger) MarkVerified(ctx context.Context, r *Record, operator string) (*Record, error) {
 	now := l.Now()
-	return l.s.Update(ctx, r.ID, Event{What: "verified", Operator: operator, At: now}, func(x *Record) error {
+	return l.update(ctx, r.ID, Event{What: "verified", Operator: operator, At: now}, func(x *Record) error {
 		if x.State != Programmed && x.State != Verified || !x.Current() {
 			return &StateError{Record: x, Op: "mark verified"}
 		}
@@ -399,7 +484,7 @@ func (l *Ledger) MarkVerified(ctx context.Context, r *Record, operator string) (
 // (PendingFor). reason must not contain secrets.
 func (l *Ledger) MarkFailed(ctx context.Context, r *Record, operator, reason string) (*Record, error) {
 	now := l.Now()
-	return l.s.Update(ctx, r.ID, Event{What: "failed", Operator: operator, At: now, Detail: reason}, func(x *Record) error {
+	return l.update(ctx, r.ID, Event{What: "failed", Operator: operator, At: now, Detail: reason}, func(x *Record) error {
 		switch {
 		case !x.Current():
 			return &StateError{Record: x, Op: "mark failed"}
@@ -418,7 +503,7 @@ func (l *Ledger) Assign(ctx context.Context, serial, user, operator string) (*Re
 	if err != nil {
 		return nil, err
 	}
-	return l.s.Update(ctx, cur.ID, Event{What: "assigned", Operator: operator, Detail: user, At: l.Now()}, func(x *Record) error {
+	return l.update(ctx, cur.ID, Event{What: "assigned", Operator: operator, Detail: user, At: l.Now()}, func(x *Record) error {
 		x.User = user
 		return nil
 	})
@@ -438,6 +523,9 @@ func (l *Ledger) List(ctx context.Context, f Filter, fn func(*Record) error) err
 // and checks the sealed secret belongs to r (same ledger, same serial).
 // The caller should Wipe the token when done.
 func (l *Ledger) Token(r *Record) (*seed.Token, error) {
+	if err := l.Authentic(r); err != nil {
+		return nil, err
+	}
 	p, err := l.open(r)
 	if err != nil {
 		return nil, err
@@ -528,6 +616,11 @@ func (l *Ledger) Reader(ctx context.Context, f Filter) (seed.Reader, []*Record, 
 	}
 	var recs []*Record
 	if err := l.s.List(ctx, f, func(r *Record) error {
+		// Every record is checked before any is read: an export holds
+		// all of them or nothing.
+		if err := l.Authentic(r); err != nil {
+			return err
+		}
 		recs = append(recs, r)
 		return nil
 	}); err != nil {

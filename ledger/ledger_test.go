@@ -418,7 +418,7 @@ func TestTamperedRowDetected(t *testing.T) {
 		t.Fatal(err)
 	}
 	ra, _ := l.Get(ctx, "6001")
-	if _, err := l.Token(ra); !errors.Is(err, ErrTampered) {
+	if _, err := l.Token(ra); !errors.Is(err, ErrUnauthenticated) {
 		t.Fatalf("moved ciphertext: %v", err)
 	}
 	if _, err := db.Exec(`UPDATE tokens SET secret = x'00' WHERE id = ?`, b.ID); err != nil {

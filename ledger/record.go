@@ -119,6 +119,10 @@ type Record struct {
 	Replaces   int64 `json:"replaces,omitempty"`
 	ReplacedBy int64 `json:"replaced_by,omitempty"`
 
+	// Auth is the record's MAC under the ledger's authentication key
+	// (see the package doc); the store keeps it as it keeps the rest.
+	Auth []byte `json:"-"`
+
 	// Sealed is the age-encrypted secret material (see package doc).
 	Sealed []byte `json:"-"`
 }

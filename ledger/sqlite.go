@@ -266,6 +266,7 @@ type params struct {
 	Issuer       string            `json:"issuer,omitempty"`
 	PublicID     string            `json:"public_id,omitempty"`
 	Labels       map[string]string `json:"labels,omitempty"`
+	Auth         []byte            `json:"auth,omitempty"` // the record's MAC (base64)
 }
 
 func scanRecord(sc scanner) (*Record, error) {
@@ -294,7 +295,7 @@ func scanRecord(sc scanner) (*Record, error) {
 	if err := json.Unmarshal([]byte(pj), &p); err != nil {
 		return nil, fmt.Errorf("record #%d: parameters: %w", r.ID, err)
 	}
-	r.Manufacturer, r.Issuer, r.Labels = p.Manufacturer, p.Issuer, p.Labels
+	r.Manufacturer, r.Issuer, r.Labels, r.Auth = p.Manufacturer, p.Issuer, p.Labels, p.Auth
 	if p.PublicID != "" {
 		if r.PublicID, err = hex.DecodeString(p.PublicID); err != nil {
 			return nil, fmt.Errorf("record #%d: public ID: %w", r.ID, err)
@@ -307,7 +308,7 @@ func scanRecord(sc scanner) (*Record, error) {
 }
 
 func paramsJSON(r *Record) (string, error) {
-	p := params{Manufacturer: r.Manufacturer, Issuer: r.Issuer, Labels: r.Labels}
+	p := params{Manufacturer: r.Manufacturer, Issuer: r.Issuer, Labels: r.Labels, Auth: r.Auth}
 	if len(r.PublicID) > 0 {
 		p.PublicID = hex.EncodeToString(r.PublicID)
 	}
@@ -580,4 +581,17 @@ func (s *SQLite) Events(ctx context.Context, serial string) ([]Event, error) {
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// SetMeta adds or replaces metadata entries in one transaction (for
+// Ledger.Upgrade).
+func (s *SQLite) SetMeta(ctx context.Context, kv map[string]string) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		for k, v := range kv {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, k, v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

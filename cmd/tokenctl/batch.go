@@ -82,6 +82,9 @@ func (f *batchFlags) runBatch(cmd *cobra.Command, l *ledger.Ledger, cfg batch.Co
 		return usagef("--count %d: want a positive number", f.count)
 	}
 	out, errw := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	if err := l.CanWrite(); err != nil {
+		return ledgerErr(err)
+	}
 	cfg.Ledger, cfg.Count, cfg.Reprogram, cfg.NoResume = l, f.count, f.reprogram, f.noResume
 	cfg.Batch = f.name
 	if cfg.Batch == "" {

@@ -33,11 +33,12 @@ const minPassphrase = 8
 // ledgerFlags are the options every command on a ledger shares: where it
 // is, and the key that opens its secrets.
 type ledgerFlags struct {
-	path      string
-	identity  []string
-	pass      secretin.Source
-	operator  string
-	keyNeeded bool
+	path       string
+	stationKey string
+	identity   []string
+	pass       secretin.Source
+	operator   string
+	keyNeeded  bool
 }
 
 func (f *ledgerFlags) add(c *cobra.Command, keyNeeded bool) {
@@ -50,6 +51,7 @@ func (f *ledgerFlags) add(c *cobra.Command, keyNeeded bool) {
 	c.Flags().StringArrayVar(&f.identity, "identity-file", nil, "age identity file written by 'ledger init', "+what)
 	c.Flags().StringVar(&f.pass.File, "passphrase-file", "", "ledger passphrase from this file ('-' for standard input), "+what)
 	c.Flags().StringVar(&f.pass.Env, "passphrase-env", "", "ledger passphrase from this environment variable, "+what)
+	c.Flags().StringVar(&f.stationKey, "station-key", "", "station key file ('tokenctl ledger station-key') for a ledger made on another machine (default: $TOKENCTL_STATION_KEY_FILE; remembered once given)")
 }
 
 func (f *ledgerFlags) addOperator(c *cobra.Command) {
@@ -102,7 +104,38 @@ func (f *ledgerFlags) open(ctx context.Context) (*ledger.Ledger, error) {
 		l.Close()
 		return nil, err
 	}
+	sk := f.stationKey
+	if sk == "" {
+		sk = os.Getenv("TOKENCTL_STATION_KEY_FILE")
+	}
+	if sk != "" {
+		b, err := readPrivateFile(sk)
+		if err == nil {
+			err = l.UseStationKey(ctx, b)
+		}
+		if err != nil {
+			l.Close()
+			return nil, exitcode.DataErr(fmt.Errorf("station key %s: %w", sk, err))
+		}
+	}
 	return l, nil
+}
+
+// readPrivateFile reads a small key file that must be private.
+func readPrivateFile(p string) ([]byte, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if err := fsutil.CheckPrivate(p, st); err != nil {
+		return nil, err
+	}
+	return io.ReadAll(io.LimitReader(f, 1<<16))
 }
 
 func (f *ledgerFlags) unlock(ctx context.Context, l *ledger.Ledger) error {
@@ -143,6 +176,8 @@ func ledgerErr(err error) error {
 		return err
 	case errors.Is(err, ledger.ErrLocked):
 		return exitcode.UsageErr(fmt.Errorf("%w (give --identity-file or --passphrase-file)", err))
+	case errors.Is(err, ledger.ErrNoAuthKey), errors.Is(err, ledger.ErrLegacy):
+		return exitcode.UsageErr(err)
 	}
 	return exitcode.DataErr(err)
 }
@@ -201,7 +236,8 @@ token, so a crash never loses a seed that reached a token.`,
   tokenctl ledger list --batch box-17
   tokenctl ledger export --batch box-17 --to duo --identity-file ~/keys/tokens.age -o duo.csv`,
 	}
-	c.AddCommand(newLedgerInitCmd(), newLedgerListCmd(), newLedgerShowCmd(), newLedgerExportCmd(), newLedgerImportCmd(), newLedgerAssignCmd())
+	c.AddCommand(newLedgerInitCmd(), newLedgerListCmd(), newLedgerShowCmd(), newLedgerExportCmd(), newLedgerImportCmd(), newLedgerAssignCmd(),
+		newLedgerVerifyCmd(), newLedgerUpgradeCmd(), newLedgerStationKeyCmd())
 	return c
 }
 
@@ -661,6 +697,9 @@ history). Recording needs no key.`,
 			return err
 		}
 		defer l.Close()
+		if err := l.CanWrite(); err != nil {
+			return ledgerErr(err)
+		}
 		var srcs []ledger.Source
 		for _, name := range args {
 			var r io.Reader

@@ -63,6 +63,9 @@ Needs no key.`,
 			return err
 		}
 		defer l.Close()
+		if err := l.CanWrite(); err != nil {
+			return ledgerErr(err)
+		}
 		var problems []string
 		seen := map[string]string{}
 		for _, p := range pairs {
