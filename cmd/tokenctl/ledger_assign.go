@@ -134,7 +134,7 @@ func readAssignments(in io.Reader, name string) ([]assignment, error) {
 		defer f.Close()
 		in = f
 	}
-	r := csv.NewReader(in)
+	r := csv.NewReader(&lineBound{r: in, max: maxAssignLine})
 	r.FieldsPerRecord = -1
 	r.Comment = '#'
 	r.TrimLeadingSpace = true
@@ -189,4 +189,31 @@ func checkUser(u string) error {
 		}
 	}
 	return nil
+}
+
+// maxAssignLine bounds a "serial,user" line: a serial is at most 128
+// characters and a user name is short, so a longer line is a wrong file
+// (or a quote left open), refused with its line number rather than read
+// to the end of the input as one field.
+const maxAssignLine = 4096
+
+// lineBound passes r on and fails at the first line longer than max bytes.
+type lineBound struct {
+	r              io.Reader
+	max, cur, line int
+}
+
+func (b *lineBound) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	for i := 0; i < n; i++ {
+		if p[i] == '\n' {
+			b.line++
+			b.cur = 0
+			continue
+		}
+		if b.cur++; b.cur > b.max {
+			return i, fmt.Errorf("line %d: longer than %d bytes", b.line+1, b.max)
+		}
+	}
+	return n, err
 }
