@@ -28,6 +28,7 @@ func TestBatchUsage(t *testing.T) {
 		t.Fatal(errOut)
 	}
 	t.Setenv("TOKENCTL_LEDGER", "")
+	t.Setenv("XDG_DATA_HOME", filepath.Join(dir, "data")) // no default ledger there
 	for _, c := range []struct {
 		args []string
 		code int

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -63,9 +64,43 @@ func (f *ledgerFlags) ledgerPath() (string, error) {
 		f.path = os.Getenv("TOKENCTL_LEDGER")
 	}
 	if f.path == "" {
-		return "", usagef("no ledger: give --ledger FILE or set TOKENCTL_LEDGER")
+		def, err := defaultLedger()
+		if err != nil {
+			return "", usagef("no ledger: give --ledger FILE or set TOKENCTL_LEDGER (%v)", err)
+		}
+		if _, err := os.Stat(def); err != nil {
+			return "", usagef("no ledger: give --ledger FILE, set TOKENCTL_LEDGER, or create %s with 'tokenctl ledger init'", def)
+		}
+		f.path = def
 	}
 	return f.path, nil
+}
+
+// defaultLedger is where the ledger lives when none is named: under the
+// user's local application data, never a roaming or shared folder:
+// %LOCALAPPDATA%\tokenctl on Windows, ~/Library/Application Support/tokenctl
+// on macOS, $XDG_DATA_HOME/tokenctl (~/.local/share/tokenctl) elsewhere.
+func defaultLedger() (string, error) {
+	var dir string
+	switch runtime.GOOS {
+	case "windows":
+		dir = os.Getenv("LOCALAPPDATA")
+	case "darwin":
+		if h, err := os.UserHomeDir(); err == nil {
+			dir = filepath.Join(h, "Library", "Application Support")
+		}
+	default:
+		dir = os.Getenv("XDG_DATA_HOME")
+		if dir == "" {
+			if h, err := os.UserHomeDir(); err == nil {
+				dir = filepath.Join(h, ".local", "share")
+			}
+		}
+	}
+	if dir == "" {
+		return "", errors.New("no folder for application data")
+	}
+	return filepath.Join(dir, "tokenctl", "tokens.ledger"), nil
 }
 
 func (f *ledgerFlags) operatorName() string {
@@ -246,7 +281,7 @@ func newLedgerInitCmd() *cobra.Command {
 	var pass secretin.Source
 	var pq bool
 	c := &cobra.Command{
-		Use:   "init [--identity-out FILE] [--passphrase-file F | --passphrase-env VAR] LEDGER",
+		Use:   "init [--identity-out FILE] [--passphrase-file F | --passphrase-env VAR] [LEDGER]",
 		Short: "Create a ledger and its key",
 		Long: `Create a new, empty ledger file (mode 0600) and the age key its secrets are
 sealed to. The private key goes to an identity file (--identity-out, mode
@@ -255,6 +290,12 @@ every secret), or is wrapped inside the ledger under a passphrase
 (--passphrase-file or --passphrase-env; scrypt, so opening takes about a
 second), or both. Without either, init refuses: a ledger nobody can open
 would keep secrets no one can export.
+
+Without LEDGER (nor --ledger, nor $TOKENCTL_LEDGER) the ledger is made in the
+default place, which every ledger command then opens when none is named:
+%LOCALAPPDATA%\tokenctl\tokens.ledger on Windows, ~/.local/share/tokenctl
+(or $XDG_DATA_HOME/tokenctl) on Linux, ~/Library/Application Support/tokenctl
+on macOS.
 
 The ledger's public key is printed; it is all a provisioning station needs
 to record tokens.`,
@@ -275,6 +316,17 @@ to record tokens.`,
 				return usagef("give the ledger as the argument or as --ledger, not both")
 			}
 			lf.path = args[0]
+		}
+		if lf.path == "" && os.Getenv("TOKENCTL_LEDGER") == "" {
+			// The default place: created, private, on first use.
+			def, err := defaultLedger()
+			if err != nil {
+				return usagef("give the ledger to create (%v)", err)
+			}
+			if err := os.MkdirAll(filepath.Dir(def), 0o700); err != nil {
+				return exitcode.DataErr(err)
+			}
+			lf.path = def
 		}
 		path, err := lf.ledgerPath()
 		if err != nil {

@@ -92,3 +92,24 @@ func TestAssignFileLineBound(t *testing.T) {
 		t.Fatal("the line is repeated in the error")
 	}
 }
+
+// TestDefaultLedgerPlace: with no ledger named, init makes it in the
+// user's local data folder (private), and the other commands open it; before
+// it exists they say where it would be.
+func TestDefaultLedgerPlace(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("TOKENCTL_CONFIG_DIR", filepath.Join(dir, "cfg"))
+	t.Setenv("XDG_DATA_HOME", filepath.Join(dir, "data"))
+	t.Setenv("TOKENCTL_LEDGER", "")
+	def := filepath.Join(dir, "data", "tokenctl", "tokens.ledger")
+	if code, _, e := runCLI(t, "ledger", "list"); code != 2 || !strings.Contains(e, def) {
+		t.Fatalf("list before init: exit %d\n%s", code, e)
+	}
+	if code, _, e := runCLI(t, "ledger", "init", "--identity-out", filepath.Join(dir, "k.age")); code != 0 {
+		t.Fatalf("init: %s", e)
+	}
+	mustMode600(t, def)
+	if code, _, e := runCLI(t, "ledger", "verify"); code != 0 {
+		t.Fatalf("verify of the default ledger: exit %d\n%s", code, e)
+	}
+}
