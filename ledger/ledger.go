@@ -611,6 +611,13 @@ func (l *Ledger) Export(ctx context.Context, f Filter, fn func(r *Record, t *see
 // secret is opened only when its token is read. The "line" of each token
 // is its record ID. The ledger must be unlocked.
 func (l *Ledger) Reader(ctx context.Context, f Filter) (seed.Reader, []*Record, error) {
+	return l.ReaderSkipping(ctx, f, nil)
+}
+
+// ReaderSkipping is Reader for a user who explicitly skips records that
+// fail authentication: each is passed to skip (and left out) instead of
+// failing the whole read. With skip nil, any such record is the error.
+func (l *Ledger) ReaderSkipping(ctx context.Context, f Filter, skip func(r *Record, err error)) (seed.Reader, []*Record, error) {
 	if !l.Unlocked() {
 		return nil, nil, ErrLocked
 	}
@@ -619,7 +626,11 @@ func (l *Ledger) Reader(ctx context.Context, f Filter) (seed.Reader, []*Record, 
 		// Every record is checked before any is read: an export holds
 		// all of them or nothing.
 		if err := l.Authentic(r); err != nil {
-			return err
+			if skip == nil || errors.Is(err, ErrLegacy) || errors.Is(err, ErrNoAuthKey) {
+				return err
+			}
+			skip(r, err)
+			return nil
 		}
 		recs = append(recs, r)
 		return nil

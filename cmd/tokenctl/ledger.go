@@ -618,7 +618,7 @@ func newLedgerExportCmd() *cobra.Command {
 	var lf ledgerFlags
 	var ff filterFlags
 	var to, out string
-	var split, force bool
+	var split, force, skipBad bool
 	c := &cobra.Command{
 		Use:   "export --to FORMAT [-o OUT] [--batch B] [--state S] [--serial S]",
 		Short: "Write a selection of the ledger's tokens, secrets included, as a seed file",
@@ -631,7 +631,11 @@ By default the selection is every current token that is programmed or
 verified; --state pending,failed selects the others. Every token is checked
 against the target's rules first and nothing is written when one breaks
 them. The output is created 0600 through a temporary file and a rename, and
-is not printed on a terminal without --force.`,
+is not printed on a terminal without --force.
+
+A record that fails authentication (written by someone without the
+ledger's key) stops the export, named, with nothing written; with
+--skip-bad-records each is named and left out, and the rest is exported.`,
 		Example: `  tokenctl ledger export --batch box-17 --to duo -o duo-totp.csv --identity-file ~/keys/tokens.age
   tokenctl ledger export --to pskc --pskc-password-file pw.txt -o tokens.pskcxml --passphrase-env LEDGER_PASS
   tokenctl ledger export --serial 86596120001,86596120002 --to entra -o entra.csv --identity-file k.age`,
@@ -643,6 +647,7 @@ is not printed on a terminal without --force.`,
 	c.Flags().StringVarP(&out, "output", "o", "", "output file (default: standard output, not a terminal)")
 	c.Flags().BoolVar(&split, "split", false, "write one file per token type when the target takes one type per file (Duo)")
 	c.Flags().BoolVar(&force, "force", false, "print secrets even on a terminal")
+	c.Flags().BoolVar(&skipBad, "skip-bad-records", false, "leave out (and name) records that fail authentication instead of exporting nothing")
 	c.MarkFlagRequired("to")
 	pskc := pskcFlags(c)
 	c.RunE = func(cmd *cobra.Command, args []string) error {
@@ -673,7 +678,13 @@ is not printed on a terminal without --force.`,
 			return err
 		}
 		defer l.Close()
-		rd, recs, err := l.Reader(cmd.Context(), filter)
+		var skip func(r *ledger.Record, err error)
+		if skipBad {
+			skip = func(r *ledger.Record, err error) {
+				fmt.Fprintf(cmd.ErrOrStderr(), "%s: %v: left out (--skip-bad-records)\n", lf.path, err)
+			}
+		}
+		rd, recs, err := l.ReaderSkipping(cmd.Context(), filter, skip)
 		if err != nil {
 			return ledgerErr(err)
 		}

@@ -51,6 +51,14 @@ func TestLedgerWriterWithoutKeyGainsNothing(t *testing.T) {
 	if code, _, e := runCLI(t, "ledger", "verify", "--ledger", led); code != 1 || !strings.Contains(e, "AU2") {
 		t.Fatalf("verify of an edited ledger: exit %d\n%s", code, e)
 	}
+	// Skipped on request: named, left out, the rest exported.
+	code, _, e = runCLI(t, "ledger", "export", "--ledger", led, "--identity-file", key, "--to", "duo", "--skip-bad-records", "-o", out)
+	if code != 0 || !strings.Contains(e, "AU2") || !strings.Contains(e, "left out") {
+		t.Fatalf("export --skip-bad-records: exit %d\n%s", code, e)
+	}
+	if b, _ := os.ReadFile(out); strings.Contains(string(b), "AU2") || strings.Count(string(b), "\n") != 2 {
+		t.Fatalf("exported:\n%s", b)
+	}
 	db.Exec(`UPDATE tokens SET period = 30 WHERE serial = 'AU2'`)
 
 	// A station on another machine (its own configuration): no key, no
