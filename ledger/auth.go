@@ -282,23 +282,15 @@ func loadKnown(id string) (*known, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open(p)
+	b, err := fsutil.ReadPrivate(p, 1<<16)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if err := fsutil.CheckPrivate(p, st); err != nil {
-		return nil, err
-	}
 	var k known
-	if err := json.NewDecoder(io.LimitReader(f, 1<<16)).Decode(&k); err != nil || len(k.Key) != authKeyLen {
+	if err := json.Unmarshal(b, &k); err != nil || len(k.Key) != authKeyLen {
 		return nil, fmt.Errorf("%s: malformed", p)
 	}
 	return &k, nil

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -78,19 +77,15 @@ func identityFile(secret, recipient string, now time.Time) []byte {
 // file such as the one 'tokenctl ledger init' writes. A file others can
 // read is refused.
 func ReadIdentityFile(path string) ([]age.Identity, error) {
-	f, err := os.Open(path)
+	b, err := fsutil.ReadPrivate(path, 1<<20)
+	if errors.Is(err, fsutil.ErrNotPrivate) {
+		return nil, fmt.Errorf("%w: make it private (chmod 600)", err)
+	}
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if err := fsutil.CheckPrivate(path, st); err != nil {
-		return nil, fmt.Errorf("%w: chmod 600 it", err)
-	}
-	ids, err := age.ParseIdentities(f)
+	defer seed.Zero(b)
+	ids, err := age.ParseIdentities(bytes.NewReader(b))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

@@ -144,7 +144,7 @@ func (f *ledgerFlags) open(ctx context.Context) (*ledger.Ledger, error) {
 		sk = os.Getenv("TOKENCTL_STATION_KEY_FILE")
 	}
 	if sk != "" {
-		b, err := readPrivateFile(sk)
+		b, err := fsutil.ReadPrivate(sk, 1<<16)
 		if err == nil {
 			err = l.UseStationKey(ctx, b)
 		}
@@ -154,23 +154,6 @@ func (f *ledgerFlags) open(ctx context.Context) (*ledger.Ledger, error) {
 		}
 	}
 	return l, nil
-}
-
-// readPrivateFile reads a small key file that must be private.
-func readPrivateFile(p string) ([]byte, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if err := fsutil.CheckPrivate(p, st); err != nil {
-		return nil, err
-	}
-	return io.ReadAll(io.LimitReader(f, 1<<16))
 }
 
 func (f *ledgerFlags) unlock(ctx context.Context, l *ledger.Ledger) error {

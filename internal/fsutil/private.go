@@ -3,6 +3,7 @@ package fsutil
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 )
@@ -60,4 +61,26 @@ func CheckReplaceable(path string) error {
 		return fmt.Errorf("%s is %s: refusing to replace it", path, fileKind(fi.Mode()))
 	}
 	return nil
+}
+
+// ReadPrivate reads a small key file (at most limit bytes) that must be
+// private to the current user (CheckPrivate, judged on the open file).
+func ReadPrivate(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckPrivate(path, st); err != nil {
+		return nil, err
+	}
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err == nil && int64(len(b)) > limit {
+		err = fmt.Errorf("%s: longer than %d bytes", path, limit)
+	}
+	return b, err
 }
