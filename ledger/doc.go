@@ -39,7 +39,8 @@
 // Sealing per record to a public key (about 0.1 ms each) was chosen over
 // sealing every record under one symmetric data key because it splits the
 // two powers: a provisioning station records new tokens with the public
-// key alone and never holds anything that can read the ledger back; only
+// key (and the station key that authenticates them, below) and never holds
+// anything that can read the ledger back; only
 // export and resuming a crashed token need the private key. The private key is kept either in an identity file written by
 // 'tokenctl ledger init' (0600, away from the ledger), or inside the
 // ledger's metadata, encrypted to a passphrase with age's scrypt

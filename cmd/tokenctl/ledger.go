@@ -47,7 +47,7 @@ func (f *ledgerFlags) add(c *cobra.Command, keyNeeded bool) {
 	c.Flags().StringVar(&f.path, "ledger", "", "ledger file (default: $TOKENCTL_LEDGER)")
 	what := "to open secrets"
 	if !keyNeeded {
-		what = "to resume tokens left pending (optional: recording needs no key)"
+		what = "to resume tokens left pending (optional: recording needs only the station key, see --station-key)"
 	}
 	c.Flags().StringArrayVar(&f.identity, "identity-file", nil, "age identity file written by 'ledger init', "+what)
 	c.Flags().StringVar(&f.pass.File, "passphrase-file", "", "ledger passphrase from this file ('-' for standard input), "+what)
@@ -280,8 +280,9 @@ default place, which every ledger command then opens when none is named:
 (or $XDG_DATA_HOME/tokenctl) on Linux, ~/Library/Application Support/tokenctl
 on macOS.
 
-The ledger's public key is printed; it is all a provisioning station needs
-to record tokens.`,
+The ledger's public key is printed. This machine remembers the ledger's
+station key; another provisioning station needs it ('tokenctl ledger
+station-key') to record tokens, and opens no seed with it.`,
 		Example: `  tokenctl ledger init --identity-out /secure/tokens.age tokens.ledger
   tokenctl ledger init --passphrase-file - tokens.ledger < passphrase.txt
   TOKENCTL_LEDGER_PASS=... tokenctl ledger init --passphrase-env TOKENCTL_LEDGER_PASS --identity-out backup.age tokens.ledger`,
@@ -711,7 +712,8 @@ Import is all or nothing: every problem (unreadable row, serial twice in
 the input, serial already in the ledger) is printed as file:line: field:
 what is wrong, the exit code is 1 and nothing is recorded. --reprogram
 replaces the ledger's records of serials already there (they stay in the
-history). Recording needs no key.`,
+history). Recording needs the station key (this machine's, or --station-key),
+not the identity.`,
 		Example: `  tokenctl ledger import --ledger tokens.ledger --batch po-4711 token2-seeds.csv
   tokenctl ledger import --from duo-totp --model c202 --batch old-duo duo-export.csv`,
 		Args: cobra.MinimumNArgs(1),

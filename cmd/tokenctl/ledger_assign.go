@@ -31,7 +31,7 @@ lines starting with # are skipped). Every line is checked first (serial in
 the ledger, given once, a user name without control characters) and any
 problem is printed as file:line: field: what is wrong, with exit 1 and
 nothing assigned. Each assignment is an event in the token's history.
-Needs no key.`,
+Needs the station key, not the identity.`,
 		Example: `  tokenctl ledger assign --ledger tokens.ledger 86596120001 alice@example.com
   tokenctl ledger assign --ledger tokens.ledger --file handed-out.csv
   tokenctl ledger export --ledger tokens.ledger --identity-file tokens.age --to entra -o entra.csv`,
