@@ -336,7 +336,7 @@ func TestLockedAndKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	locked := openLedger(t, path, nil)
-	// Recording needs no key.
+	// Recording needs no identity (the station key this machine remembers).
 	if _, err := locked.Reserve(ctx, totp("4002"), Entry{Family: Token2}); err != nil {
 		t.Fatalf("locked reserve: %v", err)
 	}
