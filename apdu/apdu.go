@@ -117,3 +117,26 @@ func Split(resp []byte) ([]byte, StatusWord, error) {
 	n := len(resp) - 2
 	return resp[:n], StatusWord(uint16(resp[n])<<8 | uint16(resp[n+1])), nil
 }
+
+// Exchange transmits cmd on t and returns the response data when the card
+// answers 90 00. Other status words are a *StatusError naming what (with
+// meaning's reading of the word, when meaning is not nil); transport
+// failures and responses without a status word are wrapped with what.
+func Exchange(t Transmitter, what string, cmd []byte, meaning func(StatusWord) string) ([]byte, error) {
+	resp, err := t.Transmit(cmd)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	data, sw, err := Split(resp)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if sw != SWOK {
+		e := &StatusError{Command: what, SW: sw}
+		if meaning != nil {
+			e.Meaning = meaning(sw)
+		}
+		return nil, e
+	}
+	return data, nil
+}

@@ -109,18 +109,7 @@ func NewSessionKey(t apdu.Transmitter, key []byte) *Session {
 }
 
 func (s *Session) exchange(what string, cmd []byte) ([]byte, error) {
-	resp, err := s.t.Transmit(cmd)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	data, sw, err := apdu.Split(resp)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	if sw != apdu.SWOK {
-		return nil, &apdu.StatusError{Command: what, SW: sw, Meaning: Meaning(sw)}
-	}
-	return data, nil
+	return apdu.Exchange(s.t, what, cmd, Meaning)
 }
 
 // Info reads the serial and the device clock, and looks the model up.

@@ -90,19 +90,8 @@ func (c *CCID) Transport() Transport { return TransportCCID }
 func (c *CCID) Status() (Status, error) { return c.status, nil }
 
 func (c *CCID) send(what string, cmd []byte) ([]byte, error) {
-	resp, err := c.t.Transmit(cmd)
-	seed.Zero(cmd)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	data, sw, err := apdu.Split(resp)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	if sw != apdu.SWOK {
-		return nil, &apdu.StatusError{Command: what, SW: sw}
-	}
-	return data, nil
+	defer seed.Zero(cmd)
+	return apdu.Exchange(c.t, what, cmd, nil)
 }
 
 // Write sends a configuration command and returns the status it answers

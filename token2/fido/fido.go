@@ -77,18 +77,7 @@ func NewSession(t apdu.Transmitter) *Session {
 }
 
 func (s *Session) do(what string, cmd []byte) ([]byte, error) {
-	resp, err := s.t.Transmit(cmd)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	data, sw, err := apdu.Split(resp)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	if sw != 0x9000 {
-		return nil, &apdu.StatusError{Command: what, SW: sw}
-	}
-	return data, nil
+	return apdu.Exchange(s.t, what, cmd, nil)
 }
 
 // Select selects the OTP applet.
