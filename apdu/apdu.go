@@ -109,6 +109,10 @@ func (e *StatusError) Error() string {
 // ErrShortResponse is a response without a status word.
 var ErrShortResponse = errors.New("response shorter than a status word")
 
+// DeviceError says that a status word is the device's answer, for
+// callers that classify errors by kind (tokenctl exits 3).
+func (e *StatusError) DeviceError() bool { return true }
+
 // Split separates response data and status word.
 func Split(resp []byte) ([]byte, StatusWord, error) {
 	if len(resp) < 2 {

@@ -110,6 +110,9 @@ func (e *DeviceError) Error() string {
 
 func (e *DeviceError) Unwrap() error { return e.Err }
 
+// DeviceError: a problem with a presented token (tokenctl exits 3).
+func (e *DeviceError) DeviceError() bool { return true }
+
 // Outcomes of one token.
 const (
 	OutcomeProgrammed = "programmed" // written, not verified

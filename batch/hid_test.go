@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/tokenctl/tokenctl/device"
 	"strconv"
 	"strings"
 	"sync"
@@ -204,10 +205,11 @@ func TestYubiKeyAccessCodeTriedOnlyOnResume(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			d, err := openYubiKey(ccid, 1, func() error { return nil })
+			k2, err := device.Open(ccid, "test", nil)
 			if err != nil {
 				t.Fatal(err)
 			}
+			d := newYubiKeyDevice(k2, 1)
 			tok := &seed.Token{Serial: d.Serial(), Kind: seed.HOTP, Hash: seed.SHA1, Digits: 6, Secret: bytes.Repeat([]byte{5}, 20)}
 			tok.SetLabel(ledger.LabelAccessCode, fmt.Sprintf("%x", ownCode))
 			k.ResetLog()
@@ -245,7 +247,7 @@ func TestYubiKeyHiddenSerialNamed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := openYubiKey(ccid, 1, func() error { return nil }); err == nil || !strings.Contains(err.Error(), "serial is hidden") {
+	if _, err := device.Open(ccid, "test", nil); err == nil || !strings.Contains(err.Error(), "serial is hidden") {
 		t.Fatalf("hidden serial: %v", err)
 	}
 }

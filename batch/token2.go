@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/tokenctl/tokenctl/device"
 	"github.com/tokenctl/tokenctl/ledger"
 	"github.com/tokenctl/tokenctl/nfc"
 	"github.com/tokenctl/tokenctl/seed"
@@ -127,44 +128,13 @@ func (r Token2Recipe) New(d Device) (*seed.Token, error) {
 		Manufacturer: "Token2", Model: d.Model(), Secret: secret}, nil
 }
 
-// waitConnect waits for a card on reader and connects to it, returning
-// the time the connection attempt started (for OnExchange timings). A
-// connection that fails because of that card (taken away before the
-// connection is up, or one the reader cannot talk to) is a *DeviceError:
-// the batch reports it and goes on with the next token.
+// waitConnect waits for a card on reader and connects to it
+// (device.WaitConnect). A connection that fails because of that card is a
+// *DeviceError: the batch reports it and goes on with the next token.
 func waitConnect(ctx context.Context, pc *nfc.Context, reader string) (*nfc.Card, time.Time, error) {
-	if err := pc.WaitForCard(ctx, reader); err != nil {
-		return nil, time.Time{}, err
+	card, t0, err := device.WaitConnect(ctx, pc, reader)
+	if err != nil && !t0.IsZero() && device.CardProblem(err) {
+		return nil, t0, &DeviceError{Err: err}
 	}
-	t0 := time.Now()
-	card, err := connect(ctx, pc, reader)
-	if err != nil {
-		if nfc.CardProblem(err) {
-			return nil, t0, &DeviceError{Err: err}
-		}
-		return nil, t0, err
-	}
-	return card, t0, nil
+	return card, t0, err
 }
-
-// connect connects to the card in reader, waiting up to ShareWait while
-// another program (or a process that just died, until pcscd notices)
-// still holds it.
-func connect(ctx context.Context, pc *nfc.Context, reader string) (*nfc.Card, error) {
-	deadline := time.Now().Add(ShareWait)
-	for {
-		card, err := pc.Connect(reader)
-		if err == nil || !errors.Is(err, nfc.ErrSharingViolation) || time.Now().After(deadline) {
-			return card, err
-		}
-		select {
-		case <-ctx.Done():
-			return nil, err
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-}
-
-// ShareWait bounds how long Next waits for another program to release the
-// card in the reader.
-var ShareWait = 5 * time.Second

@@ -8,8 +8,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/tokenctl/tokenctl/apdu"
-	"github.com/tokenctl/tokenctl/hid"
+	"github.com/tokenctl/tokenctl/device"
 	"github.com/tokenctl/tokenctl/ledger"
 	"github.com/tokenctl/tokenctl/nfc"
 	"github.com/tokenctl/tokenctl/seed"
@@ -21,7 +20,7 @@ import (
 type YubiKeyCCIDStation struct {
 	PCSC   *nfc.Context
 	Reader string
-	Slot   int // 1 or 2
+	Slot   yubikey.Slot // 1 or 2
 	// OnExchange sees how long each device exchange took (benchmarks).
 	OnExchange func(time.Duration)
 }
@@ -36,19 +35,14 @@ func (s *YubiKeyCCIDStation) Next(ctx context.Context) (Device, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := yubikey.NewCCID(card)
-	if err != nil {
-		card.Close()
-		return nil, &DeviceError{Err: fmt.Errorf("selecting the OTP application: %w", err)}
-	}
-	d, err := openYubiKey(b, s.Slot, card.Close)
+	k, err := device.OpenCCID(card)
 	if s.OnExchange != nil {
 		s.OnExchange(time.Since(t0))
 	}
 	if err != nil {
-		card.Close()
-		return nil, err
+		return nil, &DeviceError{Err: err}
 	}
+	d := newYubiKeyDevice(k, s.Slot)
 	d.onExchange = s.OnExchange
 	return d, nil
 }
@@ -59,23 +53,10 @@ func (s *YubiKeyCCIDStation) WaitRemoved(ctx context.Context) error {
 }
 
 // HIDKey is one YubiKey OTP interface on USB.
-type HIDKey struct {
-	Path string
-	Open func() (hid.FeatureDevice, error)
-}
+type HIDKey = device.HIDKey
 
-// USBKeys lists the YubiKeys on USB (hid.List).
-func USBKeys() ([]HIDKey, error) {
-	infos, err := hid.List()
-	if err != nil {
-		return nil, err
-	}
-	out := make([]HIDKey, 0, len(infos))
-	for _, i := range infos {
-		out = append(out, HIDKey{Path: i.Path, Open: i.Open})
-	}
-	return out, nil
-}
+// USBKeys lists the YubiKeys on USB.
+func USBKeys() ([]HIDKey, error) { return device.USBKeys() }
 
 // YubiKeyHIDStation presents YubiKeys plugged into USB one after another:
 // Next waits for a key that was not there at the previous look (a newly
@@ -83,7 +64,7 @@ func USBKeys() ([]HIDKey, error) {
 // plugged in when the batch starts count as newly inserted only when
 // there is exactly one.
 type YubiKeyHIDStation struct {
-	Slot int
+	Slot yubikey.Slot
 	// List enumerates the keys (default USBKeys).
 	List func() ([]HIDKey, error)
 	// Poll is the interval between enumerations (default 250 ms).
@@ -148,16 +129,11 @@ func (s *YubiKeyHIDStation) Next(ctx context.Context) (Device, error) {
 		if fresh != nil {
 			s.seen[fresh.Path] = true
 			s.current = fresh.Path
-			dev, err := fresh.Open()
+			k, err := device.OpenHIDKey(*fresh)
 			if err != nil {
 				return nil, &DeviceError{Err: err}
 			}
-			d, err := openYubiKey(hid.NewOTP(dev), s.Slot, dev.Close)
-			if err != nil {
-				dev.Close()
-				return nil, err
-			}
-			return d, nil
+			return newYubiKeyDevice(k, s.Slot), nil
 		}
 		select {
 		case <-ctx.Done():
@@ -194,29 +170,16 @@ func (s *YubiKeyHIDStation) WaitRemoved(ctx context.Context) error {
 type yubiKeyDevice struct {
 	sess       *yubikey.Session
 	serial     uint32
-	slot       int
+	slot       yubikey.Slot
 	close      func() error
 	onExchange func(time.Duration)
 }
 
-func openYubiKey(b yubikey.Backend, slot int, closer func() error) (*yubiKeyDevice, error) {
-	sess, err := yubikey.NewSession(b)
-	if err != nil {
-		return nil, &DeviceError{Err: err}
-	}
-	serial, err := sess.Serial()
-	var se *apdu.StatusError
-	switch {
-	case errors.As(err, &se), errors.Is(err, hid.ErrNoData):
-		// The key answered and refused: its serial is not API-visible.
-		return nil, &DeviceError{Err: fmt.Errorf("%w (a key whose serial is hidden cannot be recorded)", err)}
-	case err != nil:
-		return nil, &DeviceError{Err: err}
-	}
+func newYubiKeyDevice(k *device.YubiKey, slot yubikey.Slot) *yubiKeyDevice {
 	if slot == 0 {
 		slot = yubikey.Slot1
 	}
-	return &yubiKeyDevice{sess: sess, serial: serial, slot: slot, close: closer}, nil
+	return &yubiKeyDevice{sess: k.Session, serial: uint32(k.Serial), slot: slot, close: func() error { k.Close(); return nil }}
 }
 
 func (d *yubiKeyDevice) Serial() string { return strconv.FormatUint(uint64(d.serial), 10) }
@@ -225,8 +188,8 @@ func (d *yubiKeyDevice) Model() string {
 	return "YubiKey " + d.sess.Version().String()
 }
 
-func (d *yubiKeyDevice) slotOf(tok *seed.Token) int {
-	if s, err := strconv.Atoi(tok.Label("slot")); err == nil && (s == 1 || s == 2) {
+func (d *yubiKeyDevice) slotOf(tok *seed.Token) yubikey.Slot {
+	if s, err := yubikey.ParseSlot(tok.Label("slot")); err == nil {
 		return s
 	}
 	return d.slot

@@ -62,6 +62,10 @@ type UsageError struct{ Err error }
 func (e *UsageError) Error() string { return e.Err.Error() }
 func (e *UsageError) Unwrap() error { return e.Err }
 
+// UsageError says that the request, not the data, is at fault (tokenctl
+// exits 2).
+func (e *UsageError) UsageError() bool { return true }
+
 func usage(format string, a ...any) error { return &UsageError{fmt.Errorf(format, a...)} }
 
 // Problem is one FieldError in a Report, for JSON.

@@ -147,6 +147,9 @@ type Format struct {
 	// Appendable: AppendFile can add a token to an existing file with a
 	// plain append (no trailer to rewrite).
 	Appendable bool
+	// Log: a log of every programming (the Personalization Tool's), where
+	// a serial may stand on several lines; appending does not read it.
+	Log bool
 	// TOTPSettings: the format records each TOTP token's hash and time
 	// step (or takes SHA-1 only and has a step column), so that what is
 	// read back is the file's, not a default (SHA-1, 30 s). Formats that

@@ -20,6 +20,7 @@ func init() {
 		Summary:    "YubiKey Personalization Tool log, Yubico format (Okta's YubiKey upload): serial,public ID,private ID,AES key,access code,timestamp,",
 		Encoding:   seed.Hex,
 		Appendable: true,
+		Log:        true,
 		Open: func(r io.Reader, file string, o *Options) (seed.Reader, error) {
 			return csvfmt.NewYubicoLogReader(r, file), nil
 		},
@@ -33,6 +34,7 @@ func init() {
 		Summary:    "YubiKey Personalization Tool log, Traditional format (event type, timestamp, slot, IDs, secret, access codes, flags)",
 		Encoding:   seed.Hex,
 		Appendable: true,
+		Log:        true,
 		Open: func(r io.Reader, file string, o *Options) (seed.Reader, error) {
 			return csvfmt.NewTraditionalLogReader(r, file), nil
 		},

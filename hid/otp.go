@@ -92,6 +92,11 @@ func (o *OTP) send(r []byte) error {
 
 // Status reads the status report while the key is idle.
 func (o *OTP) Status() (yubikey.Status, error) {
+	st, err := o.status()
+	return st, wrap(err)
+}
+
+func (o *OTP) status() (yubikey.Status, error) {
 	r, err := o.receive()
 	if err != nil {
 		return yubikey.Status{}, err
@@ -249,6 +254,11 @@ func (o *OTP) reset() error {
 
 // Write sends a configuration command and returns the status after it.
 func (o *OTP) Write(cmd byte, payload []byte) (yubikey.Status, error) {
+	st, err := o.write(cmd, payload)
+	return st, wrap(err)
+}
+
+func (o *OTP) write(cmd byte, payload []byte) (yubikey.Status, error) {
 	if _, err := o.sendFrame(cmd, payload); err != nil {
 		return yubikey.Status{}, err
 	}
@@ -269,6 +279,11 @@ var ErrNoData = errors.New("the YubiKey refused the command (no data)")
 
 // Exchange sends a command answering with n bytes and checks their CRC.
 func (o *OTP) Exchange(cmd byte, payload []byte, n int) ([]byte, error) {
+	b, err := o.exchange(cmd, payload, n)
+	return b, wrap(err)
+}
+
+func (o *OTP) exchange(cmd byte, payload []byte, n int) ([]byte, error) {
 	if _, err := o.sendFrame(cmd, payload); err != nil {
 		return nil, err
 	}
@@ -290,3 +305,20 @@ func (o *OTP) Exchange(cmd byte, payload []byte, n int) ([]byte, error) {
 }
 
 var _ yubikey.Backend = (*OTP)(nil)
+
+// Error is a failure of the USB HID transport or of the key behind it.
+type Error struct{ Err error }
+
+func (e *Error) Error() string { return e.Err.Error() }
+func (e *Error) Unwrap() error { return e.Err }
+
+// DeviceError says that this is a device or transport error (tokenctl
+// exits 3).
+func (e *Error) DeviceError() bool { return true }
+
+func wrap(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &Error{err}
+}

@@ -43,7 +43,7 @@ func List() ([]Info, error) {
 	for _, pid := range OTPProductIDs {
 		devs, err := khid.Enumerate(VendorYubico, pid)
 		if err != nil {
-			return nil, fmt.Errorf("enumerating USB HID devices: %w", err)
+			return nil, wrap(fmt.Errorf("enumerating USB HID devices: %w", err))
 		}
 		for _, d := range devs {
 			if isOTPInterface(d) {
@@ -59,7 +59,7 @@ func List() ([]Info, error) {
 func (i Info) Open() (FeatureDevice, error) {
 	d, err := i.info.Open()
 	if err != nil {
-		return nil, fmt.Errorf("opening YubiKey %s (%04x:%04x): %w", i.Path, VendorYubico, i.ProductID, err)
+		return nil, wrap(fmt.Errorf("opening YubiKey %s (%04x:%04x): %w", i.Path, VendorYubico, i.ProductID, err))
 	}
 	return d, nil
 }

@@ -127,6 +127,10 @@ func (e *Error) Error() string {
 // in builds with PC/SC, errors.Is(err, ErrRemovedCard) too).
 func (e *Error) Unwrap() error { return e.Code }
 
+// DeviceError says that a PC/SC failure is a device or transport error,
+// for callers that classify errors by kind (tokenctl exits 3).
+func (e *Error) DeviceError() bool { return true }
+
 // Removed reports whether err means the card is not (or no longer) in the
 // reader, or stopped answering: the cases where an operator should present
 // the token again.

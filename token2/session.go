@@ -243,6 +243,10 @@ func (e *WriteError) Error() string {
 
 func (e *WriteError) Unwrap() error { return e.Err }
 
+// DeviceError: after a write the token is not in the state asked for
+// (tokenctl exits 3).
+func (e *WriteError) DeviceError() bool { return true }
+
 // Burn programs a token: get info, check the model, get challenge,
 // authenticate, write configuration, write seed — five APDUs. It checks
 // everything it can before the first APDU. When the session already read

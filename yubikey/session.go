@@ -33,8 +33,8 @@ const (
 
 // Slot numbers.
 const (
-	Slot1 = 1
-	Slot2 = 2
+	Slot1 Slot = 1
+	Slot2 Slot = 2
 )
 
 // Version is a firmware version.
@@ -82,7 +82,7 @@ func (s Status) Bytes() []byte {
 }
 
 // Configured reports whether slot (1 or 2) holds a configuration.
-func (s Status) Configured(slot int) bool {
+func (s Status) Configured(slot Slot) bool {
 	switch slot {
 	case Slot1:
 		return s.Touch&StatusSlot1Valid != 0
@@ -156,6 +156,10 @@ func (e *WriteError) Is(target error) bool {
 	return target == ErrRejected || (e.AccessCode && target == ErrAccessCode)
 }
 
+// DeviceError says that a refused write is the device's answer (tokenctl
+// exits 3).
+func (e *WriteError) DeviceError() bool { return true }
+
 // Session is an open OTP application on one key.
 type Session struct {
 	b           Backend
@@ -179,7 +183,7 @@ func (s *Session) Version() Version { return s.status.Version }
 func (s *Session) Status() Status { return s.status }
 
 // Configured reports whether slot holds a configuration.
-func (s *Session) Configured(slot int) bool { return s.status.Configured(slot) }
+func (s *Session) Configured(slot Slot) bool { return s.status.Configured(slot) }
 
 // Unconfirmed reports that the last write could not be confirmed: the
 // key answered 90 00, but its programming sequence says nothing (firmware
@@ -200,7 +204,7 @@ func (s *Session) Serial() (uint32, error) {
 	return binary.BigEndian.Uint32(b), nil
 }
 
-func slotCmd(slot int, one, two byte) (byte, error) {
+func slotCmd(slot Slot, one, two byte) (byte, error) {
 	switch slot {
 	case Slot1:
 		return one, nil
@@ -241,7 +245,7 @@ type expect struct {
 }
 
 // Touch bits of one slot.
-func slotBits(slot int) (valid, touch uint16) {
+func slotBits(slot Slot) (valid, touch uint16) {
 	if slot == Slot2 {
 		return StatusSlot2Valid, StatusSlot2Touch
 	}
@@ -267,7 +271,7 @@ func (s *Session) blindSequence(prev, st Status) bool {
 // slot state read afresh (and exp's probe) judges it instead; when even
 // that cannot tell, the write is accepted on its 90 00 and Unconfirmed
 // says so.
-func (s *Session) write(op string, slot int, cmd byte, payload []byte, gaveCode bool, exp expect) error {
+func (s *Session) write(op string, slot Slot, cmd byte, payload []byte, gaveCode bool, exp expect) error {
 	prev := s.status
 	s.unconfirmed = false
 	st, err := s.b.Write(cmd, payload)
@@ -288,7 +292,7 @@ func (s *Session) write(op string, slot int, cmd byte, payload []byte, gaveCode 
 
 // judge decides a write by the status read after it, for keys whose
 // sequence says nothing.
-func (s *Session) judge(op string, slot int, prev Status, gaveCode bool, exp expect) error {
+func (s *Session) judge(op string, slot Slot, prev Status, gaveCode bool, exp expect) error {
 	fresh, ok := s.status, false
 	if r, can := s.b.(StatusReader); can {
 		if st, err := r.ReadStatus(); err == nil {
@@ -318,7 +322,7 @@ func (s *Session) judge(op string, slot int, prev Status, gaveCode bool, exp exp
 }
 
 // refused is the error of a write the key did not take.
-func refused(op string, slot int, prev Status, gaveCode bool) error {
+func refused(op string, slot Slot, prev Status, gaveCode bool) error {
 	protected := false
 	if slot != 0 {
 		protected = prev.Configured(slot)
@@ -330,7 +334,7 @@ func refused(op string, slot int, prev Status, gaveCode bool) error {
 
 // Put writes c to slot (1 or 2). cur is the slot's current access code,
 // nil when it has none.
-func (s *Session) Put(slot int, c *Config, cur []byte) error {
+func (s *Session) Put(slot Slot, c *Config, cur AccessCode) error {
 	valid, touch := slotBits(slot)
 	exp := expect{mask: valid | touch, want: valid}
 	if m := c.Mode(); m != ModeChalRespHMAC && m != ModeChalRespYubico {
@@ -349,7 +353,7 @@ func (s *Session) Put(slot int, c *Config, cur []byte) error {
 
 // hmacProbe checks that slot answers a random challenge with c's key. It
 // runs within Put, while c is intact.
-func (s *Session) hmacProbe(slot int, c *Config) func() (bool, error) {
+func (s *Session) hmacProbe(slot Slot, c *Config) func() (bool, error) {
 	return func() (bool, error) {
 		key := c.HMACKey()
 		defer seed.Zero(key)
@@ -372,14 +376,14 @@ func (s *Session) hmacProbe(slot int, c *Config) func() (bool, error) {
 
 // Update changes the flags and access code of a programmed slot without
 // touching its secret (ALLOW_UPDATE must be set on the slot).
-func (s *Session) Update(slot int, c *Config, cur []byte) error {
+func (s *Session) Update(slot Slot, c *Config, cur AccessCode) error {
 	valid, touch := slotBits(slot)
 	exp := expect{mask: valid | touch, want: s.status.Touch & (valid | touch)} // the state does not change
 	return s.slotWrite("update", slot, CmdUpdate1, CmdUpdate2, c.Bytes(), cur, exp)
 }
 
 // Delete empties slot. cur is its access code, nil when it has none.
-func (s *Session) Delete(slot int, cur []byte) error {
+func (s *Session) Delete(slot Slot, cur AccessCode) error {
 	valid, touch := slotBits(slot)
 	return s.slotWrite("delete", slot, CmdConfig1, CmdConfig2, DeleteConfig(), cur, expect{mask: valid | touch, enough: true})
 }
@@ -387,7 +391,7 @@ func (s *Session) Delete(slot int, cur []byte) error {
 // slotWrite sends config followed by the access code cur to slot with the
 // command one or two. The payload, which holds the configuration's secret
 // and both access codes, is wiped afterwards.
-func (s *Session) slotWrite(verb string, slot int, one, two byte, config, cur []byte, exp expect) error {
+func (s *Session) slotWrite(verb string, slot Slot, one, two byte, config, cur []byte, exp expect) error {
 	defer seed.Zero(config)
 	cmd, err := slotCmd(slot, one, two)
 	if err != nil {
@@ -413,7 +417,7 @@ func (s *Session) Swap() error {
 // CalculateHMAC sends challenge (at most 64 bytes) to a challenge-response
 // slot and returns the 20-byte HMAC-SHA1. Like ykman, a short challenge is
 // padded with a byte different from its last.
-func (s *Session) CalculateHMAC(slot int, challenge []byte) ([]byte, error) {
+func (s *Session) CalculateHMAC(slot Slot, challenge []byte) ([]byte, error) {
 	cmd, err := slotCmd(slot, CmdChalHMAC1, CmdChalHMAC2)
 	if err != nil {
 		return nil, err

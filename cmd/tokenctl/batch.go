@@ -2,27 +2,20 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/batch"
 	"github.com/tokenctl/tokenctl/hid"
-	"github.com/tokenctl/tokenctl/internal/exitcode"
 	"github.com/tokenctl/tokenctl/ledger"
-	"github.com/tokenctl/tokenctl/nfc"
 	"github.com/tokenctl/tokenctl/seed"
 	"github.com/tokenctl/tokenctl/token2"
+	"github.com/tokenctl/tokenctl/yubikey"
 )
 
-func init() { register(newBatchCmd) }
-
-func newBatchCmd() *cobra.Command {
+func newBatchCmd(f *factory) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "batch",
 		Short: "Provision a box of tokens one after another, recorded in a ledger",
@@ -50,7 +43,7 @@ error. Export the result with 'tokenctl ledger export'.`,
   tokenctl batch yubikey --ledger tokens.ledger --count 50 --mode yubico-otp --slot 1
   tokenctl ledger export --ledger tokens.ledger --batch box-17 --to duo -o duo.csv --identity-file ~/keys/tokens.age`,
 	}
-	c.AddCommand(newBatchToken2Cmd(), newBatchYubiKeyCmd())
+	c.AddCommand(newBatchToken2Cmd(f), newBatchYubiKeyCmd(f))
 	return c
 }
 
@@ -65,36 +58,36 @@ type batchFlags struct {
 	reader    string
 }
 
-func (f *batchFlags) add(c *cobra.Command) {
-	f.lf.add(c, false)
-	f.lf.addOperator(c)
-	c.Flags().IntVar(&f.count, "count", 0, "stop after this many tokens are programmed (default: until Ctrl-C)")
-	c.Flags().StringVar(&f.name, "batch", "", "batch name recorded with each token (default: FAMILY-DATE-TIME)")
-	c.Flags().BoolVar(&f.reprogram, "reprogram", false, "burn a new secret into tokens the ledger already holds (their old record is kept as replaced)")
-	c.Flags().BoolVar(&f.noResume, "no-resume", false, "skip tokens with a pending or failed record instead of re-burning their recorded secret")
-	c.Flags().BoolVar(&f.verify, "verify", false, "have the operator check each token after programming (type its code, or touch the YubiKey)")
-	c.Flags().StringVar(&f.reader, "reader", "", "PC/SC reader to use, by name or part of it (default: the only reader)")
+func (bf *batchFlags) add(c *cobra.Command) {
+	bf.lf.add(c, false)
+	bf.lf.addOperator(c)
+	c.Flags().IntVar(&bf.count, "count", 0, "stop after this many tokens are programmed (default: until Ctrl-C)")
+	c.Flags().StringVar(&bf.name, "batch", "", "batch name recorded with each token (default: FAMILY-DATE-TIME)")
+	c.Flags().BoolVar(&bf.reprogram, "reprogram", false, "burn a new secret into tokens the ledger already holds (their old record is kept as replaced)")
+	c.Flags().BoolVar(&bf.noResume, "no-resume", false, "skip tokens with a pending or failed record instead of re-burning their recorded secret")
+	c.Flags().BoolVar(&bf.verify, "verify", false, "have the operator check each token after programming (type its code, or touch the YubiKey)")
+	c.Flags().StringVar(&bf.reader, "reader", "", "PC/SC reader to use, by name or part of it (default: the only reader)")
 }
 
 // runBatch runs cfg with the CLI's output conventions.
-func (f *batchFlags) runBatch(cmd *cobra.Command, l *ledger.Ledger, cfg batch.Config, family string) error {
-	if f.count < 0 {
-		return usagef("--count %d: want a positive number", f.count)
+func (bf *batchFlags) runBatch(f *factory, cmd *cobra.Command, l *ledger.Ledger, cfg batch.Config, family string) error {
+	if bf.count < 0 {
+		return usagef("--count %d: want a positive number", bf.count)
 	}
-	out, errw := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	out, errw := f.Out, f.Err
 	if err := l.CanWrite(); err != nil {
 		return ledgerErr(err)
 	}
-	cfg.Ledger, cfg.Count, cfg.Reprogram, cfg.NoResume = l, f.count, f.reprogram, f.noResume
-	cfg.Batch = f.name
+	cfg.Ledger, cfg.Count, cfg.Reprogram, cfg.NoResume = l, bf.count, bf.reprogram, bf.noResume
+	cfg.Batch = bf.name
 	if cfg.Batch == "" {
 		cfg.Batch = family + "-" + time.Now().Format("20060102-150405")
 	}
-	cfg.Operator = f.lf.operatorName()
+	cfg.Operator = bf.lf.operatorName()
 	cfg.Say = func(msg string) { fmt.Fprintln(errw, msg) }
 	enc := json.NewEncoder(out)
 	cfg.OnResult = func(r batch.Result) {
-		if global.JSON {
+		if f.JSON {
 			enc.Encode(r)
 			return
 		}
@@ -110,7 +103,7 @@ func (f *batchFlags) runBatch(cmd *cobra.Command, l *ledger.Ledger, cfg batch.Co
 		}
 		fmt.Fprintln(out, line)
 	}
-	if stderrIsTerminal() && errw == os.Stderr {
+	if f.ErrTTY {
 		cfg.OnProgress = func(p batch.Progress) {
 			rem := "no count"
 			if p.Remaining >= 0 {
@@ -119,16 +112,16 @@ func (f *batchFlags) runBatch(cmd *cobra.Command, l *ledger.Ledger, cfg batch.Co
 			fmt.Fprintf(errw, "[%s] %d done, %d failed, %d skipped, %s, %.1f tokens/min\n", cfg.Batch, p.Done, p.Failed, p.Skipped, rem, p.Rate)
 		}
 	}
-	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible(cmd.Context())
 	defer stop()
-	fmt.Fprintf(errw, "batch %s on ledger %s", cfg.Batch, f.lf.path)
+	fmt.Fprintf(errw, "batch %s on ledger %s", cfg.Batch, bf.lf.path)
 	if !l.Unlocked() {
 		fmt.Fprint(errw, " (no key given: tokens left pending by an earlier run will be skipped)")
 	}
 	fmt.Fprintln(errw)
 	sum, err := batch.Run(ctx, cfg)
 	interrupted := err != nil && ctx.Err() != nil && cmd.Context().Err() == nil
-	if global.JSON {
+	if f.JSON {
 		enc.Encode(map[string]any{"summary": sum})
 	}
 	fmt.Fprintf(errw, "batch %s: %d programmed (%d verified), %d failed, %d skipped, %d resumed, in %.0f s\n",
@@ -140,28 +133,10 @@ func (f *batchFlags) runBatch(cmd *cobra.Command, l *ledger.Ledger, cfg batch.Co
 		fmt.Fprintln(errw, "interrupted")
 		return nil
 	}
-	var ne *nfc.Error
-	if errors.As(err, &ne) {
-		return exitcode.DeviceErr(err)
-	}
 	return ledgerErr(err)
 }
 
-// pcscReader opens a PC/SC context and picks the reader.
-func pcscReader(substr string) (*nfc.Context, string, error) {
-	pc, err := nfc.NewContext()
-	if err != nil {
-		return nil, "", exitcode.DeviceErr(err)
-	}
-	r, err := pc.FindReader(substr)
-	if err != nil {
-		pc.Release()
-		return nil, "", exitcode.DeviceErr(err)
-	}
-	return pc, r, nil
-}
-
-func newBatchToken2Cmd() *cobra.Command {
+func newBatchToken2Cmd(f *factory) *cobra.Command {
 	var bf batchFlags
 	var hash string
 	var period, display, nbytes int
@@ -202,7 +177,7 @@ then shows, and the token is recorded as verified when it matches.`,
 			return err
 		}
 		defer l.Close()
-		pc, reader, err := pcscReader(bf.reader)
+		pc, reader, err := f.Devices.Reader(bf.reader)
 		if err != nil {
 			return err
 		}
@@ -212,14 +187,14 @@ then shows, and the token is recorded as verified when it matches.`,
 			Recipe:  batch.Token2Recipe{Hash: h, Period: period, Bytes: nbytes},
 		}
 		if bf.verify {
-			cfg.Verify = &batch.CodeVerifier{Prompt: batch.NewLinePrompter(cmd.InOrStdin(), cmd.ErrOrStderr())}
+			cfg.Verify = &batch.CodeVerifier{Prompt: batch.NewLinePrompter(f.In, f.Err)}
 		}
-		return bf.runBatch(cmd, l, cfg, "token2")
+		return bf.runBatch(f, cmd, l, cfg, "token2")
 	}
 	return c
 }
 
-func newBatchYubiKeyCmd() *cobra.Command {
+func newBatchYubiKeyCmd(f *factory) *cobra.Command {
 	var bf batchFlags
 	var transport, mode string
 	var slot, digits int
@@ -290,19 +265,19 @@ and written to Yubico-format exports.`,
 		defer l.Close()
 		cfg := batch.Config{Recipe: r, Slot: slot, Force: force}
 		if transport == "ccid" {
-			pc, reader, err := pcscReader(bf.reader)
+			pc, reader, err := f.Devices.Reader(bf.reader)
 			if err != nil {
 				return err
 			}
 			defer pc.Release()
-			cfg.Station = &batch.YubiKeyCCIDStation{PCSC: pc, Reader: reader, Slot: slot}
+			cfg.Station = &batch.YubiKeyCCIDStation{PCSC: pc, Reader: reader, Slot: yubikey.Slot(slot)}
 		} else {
-			cfg.Station = &batch.YubiKeyHIDStation{Slot: slot}
+			cfg.Station = &batch.YubiKeyHIDStation{Slot: yubikey.Slot(slot), List: f.Devices.USB}
 		}
 		if bf.verify {
-			cfg.Verify = &batch.TouchVerifier{Prompt: batch.NewLinePrompter(cmd.InOrStdin(), cmd.ErrOrStderr())}
+			cfg.Verify = &batch.TouchVerifier{Prompt: batch.NewLinePrompter(f.In, f.Err)}
 		}
-		return bf.runBatch(cmd, l, cfg, "yubikey")
+		return bf.runBatch(f, cmd, l, cfg, "yubikey")
 	}
 	return c
 }

@@ -18,11 +18,6 @@ import (
 	"github.com/tokenctl/tokenctl/seed"
 )
 
-func init() {
-	register(newCodeCmd)
-	register(newCheckCmd)
-}
-
 // tokenInput is what "code" and "check" share: one OATH token, given as a
 // secret with its parameters or as a serial in a seed file.
 type tokenInput struct {
@@ -369,7 +364,7 @@ type codeReport struct {
 	ValidForSeconds int     `json:"valid_for_seconds,omitempty"`
 }
 
-func newCodeCmd() *cobra.Command {
+func newCodeCmd(f *factory) *cobra.Command {
 	var in tokenInput
 	c := &cobra.Command{
 		Use:   "code",
@@ -404,7 +399,7 @@ how many seconds the TOTP code stays valid.`,
 			if err != nil {
 				return exitcode.DataErr(err)
 			}
-			if !global.JSON {
+			if !f.JSON {
 				_, err := fmt.Fprintln(c.OutOrStdout(), code)
 				return err
 			}
@@ -444,7 +439,7 @@ type checkReport struct {
 	Message      string  `json:"message"`
 }
 
-func newCheckCmd() *cobra.Command {
+func newCheckCmd(f *factory) *cobra.Command {
 	var (
 		in     tokenInput
 		code   string
@@ -527,7 +522,7 @@ window.`,
 			if findErr != nil && !errors.Is(findErr, seed.ErrNoMatch) {
 				return exitcode.UsageErr(fmt.Errorf("--code: %w", findErr))
 			}
-			if global.JSON {
+			if f.JSON {
 				if err := writeJSON(c.OutOrStdout(), rep); err != nil {
 					return err
 				}

@@ -19,12 +19,6 @@ import (
 	"github.com/tokenctl/tokenctl/seed"
 )
 
-func init() {
-	register(newConvertCmd)
-	register(newValidateCmd)
-	register(newFormatsCmd)
-}
-
 // inputFlags are the options that say how to read seed files.
 type inputFlags struct {
 	from, encoding, kind string
@@ -78,9 +72,9 @@ func (f *inputFlags) options(o *convert.Options) error {
 // progress shows the rows read on a terminal's stderr, for long inputs;
 // done clears the line (see eraseLine: no escape sequence where the
 // terminal would print it raw, or with NO_COLOR).
-func progress(w io.Writer) (on func(int), done func()) {
-	tty, ansi := termStderr()
-	if !tty {
+func progress(f *factory) (on func(int), done func()) {
+	w, ansi := f.Err, f.ANSI
+	if !f.ErrTTY {
 		return nil, func() {}
 	}
 	shown := false
@@ -96,11 +90,11 @@ func progress(w io.Writer) (on func(int), done func()) {
 		}
 }
 
-// interruptible makes the first SIGINT or SIGTERM stop a conversion
+// cancelOnSignal makes the first SIGINT or SIGTERM stop a conversion
 // cleanly (temporary files removed, nothing written, exit 1); a second one
 // kills at once, as by default (a read from a terminal may be waiting).
 // Call the returned function when the conversion is over.
-func interruptible(o *convert.Options) (stop func()) {
+func cancelOnSignal(o *convert.Options) (stop func()) {
 	var sigs []os.Signal
 	for _, s := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
 		if !signal.Ignored(s) { // a signal ignored by the caller stays so
@@ -132,15 +126,15 @@ func conversionError(err error) error {
 }
 
 // problemPrinter prints every problem on stderr as it is found.
-func problemPrinter(w io.Writer) func(*seed.FieldError) {
+func problemPrinter(f *factory) func(*seed.FieldError) {
 	clear := ""
-	if tty, ansi := termStderr(); tty {
-		clear = eraseLine(ansi) // over a progress line
+	if f.ErrTTY {
+		clear = eraseLine(f.ANSI) // over a progress line
 	}
-	return func(fe *seed.FieldError) { fmt.Fprintln(w, clear+fe.Error()) }
+	return func(fe *seed.FieldError) { fmt.Fprintln(f.Err, clear+fe.Error()) }
 }
 
-func newConvertCmd() *cobra.Command {
+func newConvertCmd(f *factory) *cobra.Command {
 	var in inputFlags
 	var to, out, rejects string
 	var split, skip, force bool
@@ -198,11 +192,11 @@ are HOTP or TOTP: read them as duo-hotp or duo-totp.`,
 	pskc := pskcFlags(c)
 	c.RunE = func(cmd *cobra.Command, args []string) error {
 		toStdout := out == "" || out == "-"
-		if toStdout && !force && !global.JSON && isTerminal(cmd.OutOrStdout()) {
+		if toStdout && !force && !f.JSON && f.OutTTY {
 			return usagef("refusing to print seeds on a terminal (they would stay in its scrollback): give -o FILE, pipe the output, or --force")
 		}
 		o := &convert.Options{Split: split, SkipInvalid: skip, Rejects: rejects, NoClobber: !force,
-			Stdin: cmd.InOrStdin(), Stdout: cmd.OutOrStdout(), OnProblem: problemPrinter(cmd.ErrOrStderr()),
+			Stdin: cmd.InOrStdin(), Stdout: cmd.OutOrStdout(), OnProblem: problemPrinter(f),
 			TuneMemory: os.Getenv("GOMEMLIMIT") == ""}
 		if err := in.options(o); err != nil {
 			return err
@@ -213,15 +207,15 @@ are HOTP or TOTP: read them as duo-hotp or duo-totp.`,
 		if rejects != "" && !skip {
 			return usagef("--rejects names the rejects file of --skip-invalid: give both")
 		}
-		if global.JSON && (out == "" || out == "-") {
+		if f.JSON && (out == "" || out == "-") {
 			return usagef("--json prints the report on standard output: give -o for the converted file")
 		}
-		defer interruptible(o)()
+		defer cancelOnSignal(o)()
 		var done func()
-		o.OnProgress, done = progress(cmd.ErrOrStderr())
+		o.OnProgress, done = progress(f)
 		rep, err := convert.Run(args, in.from, to, out, o)
 		done()
-		if rep != nil && global.JSON {
+		if rep != nil && f.JSON {
 			if jerr := writeJSON(cmd.OutOrStdout(), rep); jerr != nil && err == nil {
 				err = jerr
 			}
@@ -255,7 +249,7 @@ func plural(n int, s string) string {
 	return s + "s"
 }
 
-func newValidateCmd() *cobra.Command {
+func newValidateCmd(f *factory) *cobra.Command {
 	var in inputFlags
 	var to string
 	var split bool
@@ -280,7 +274,7 @@ tokenctl repairs but the server itself would reject (padded base32...).`,
 	c.MarkFlagRequired("to")
 	pskc := pskcFlags(c)
 	c.RunE = func(cmd *cobra.Command, args []string) error {
-		o := &convert.Options{Stdin: cmd.InOrStdin(), OnProblem: problemPrinter(cmd.ErrOrStderr()), Split: split,
+		o := &convert.Options{Stdin: cmd.InOrStdin(), OnProblem: problemPrinter(f), Split: split,
 			TuneMemory: os.Getenv("GOMEMLIMIT") == ""}
 		if err := in.options(o); err != nil {
 			return err
@@ -289,10 +283,10 @@ tokenctl repairs but the server itself would reject (padded base32...).`,
 			return err
 		}
 		var done func()
-		o.OnProgress, done = progress(cmd.ErrOrStderr())
+		o.OnProgress, done = progress(f)
 		rep, err := convert.Validate(args, in.from, to, o)
 		done()
-		if rep != nil && global.JSON {
+		if rep != nil && f.JSON {
 			if jerr := writeJSON(cmd.OutOrStdout(), rep); jerr != nil && err == nil {
 				err = jerr
 			}
@@ -318,7 +312,7 @@ type formatInfo struct {
 	Summary  string   `json:"summary"`
 }
 
-func newFormatsCmd() *cobra.Command {
+func newFormatsCmd(f *factory) *cobra.Command {
 	return &cobra.Command{
 		Use:     "formats",
 		Short:   "List the seed-file formats convert reads and writes",
@@ -336,7 +330,7 @@ func newFormatsCmd() *cobra.Command {
 				}
 				list = append(list, fi)
 			}
-			if global.JSON {
+			if f.JSON {
 				return writeJSON(cmd.OutOrStdout(), list)
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)

@@ -436,7 +436,7 @@ func TestConvertHelpExamplesRun(t *testing.T) {
 		"excel-export.csv": "sep=;\r\nupn;serial number;secret key;time interval;manufacturer;model\r\nJos\xe9@x.com;T2001;" + cvB32 + ";30;Token2;C202\r\n",
 	}
 	var examples []string
-	for _, c := range []string{newConvertCmd().Example, newValidateCmd().Example} {
+	for _, c := range []string{newConvertCmd(&factory{}).Example, newValidateCmd(&factory{}).Example} {
 		for _, l := range strings.Split(c, "\n") {
 			l = strings.TrimSpace(l)
 			if i := strings.Index(l, " #"); i >= 0 {

@@ -11,8 +11,6 @@ import (
 	"github.com/tokenctl/tokenctl/nfc"
 )
 
-func init() { register(newDevicesCmd) }
-
 // devicesReport is the --json form of 'tokenctl devices'.
 type devicesReport struct {
 	PCSC struct {
@@ -33,14 +31,11 @@ type hidDevice struct {
 	ProductID string `json:"usb_id"`
 }
 
-// devicesHIDList lists the YubiKeys on USB; tests replace it.
-var devicesHIDList = hid.List
-
-func listDevices() devicesReport {
+func listDevices(f *factory) devicesReport {
 	var r devicesReport
 	r.PCSC.Readers, r.HID.Devices = []string{}, []hidDevice{}
 	r.PCSC.Supported = nfc.Supported()
-	if pc, err := nfc.NewContext(); err != nil {
+	if pc, err := f.Devices.OpenPCSC(); err != nil {
 		r.PCSC.Error = err.Error()
 	} else {
 		readers, err := pc.Readers()
@@ -55,7 +50,7 @@ func listDevices() devicesReport {
 		r.HID.Error = "this build of tokenctl has no USB HID support (built without cgo)"
 		return r
 	}
-	infos, err := devicesHIDList()
+	infos, err := f.Devices.USBKeys()
 	if err != nil {
 		r.HID.Error = err.Error()
 	}
@@ -89,7 +84,7 @@ func (r devicesReport) print(w io.Writer) {
 	}
 }
 
-func newDevicesCmd() *cobra.Command {
+func newDevicesCmd(f *factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "devices",
 		Short: "List the PC/SC readers and the YubiKeys on USB that tokenctl can use",
@@ -105,13 +100,13 @@ everything that could be listed is printed.`,
 		Example: "  tokenctl devices\n  tokenctl devices --json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r := listDevices()
-			if global.JSON {
-				if err := writeJSON(cmd.OutOrStdout(), r); err != nil {
+			r := listDevices(f)
+			if f.JSON {
+				if err := writeJSON(f.Out, r); err != nil {
 					return err
 				}
 			} else {
-				r.print(cmd.OutOrStdout())
+				r.print(f.Out)
 			}
 			switch {
 			case r.PCSC.Error != "":

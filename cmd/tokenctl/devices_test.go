@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"github.com/tokenctl/tokenctl/device"
 	"strings"
 	"testing"
 
@@ -24,9 +25,8 @@ func TestDevices(t *testing.T) {
 		t.Skip("USB HID needs cgo")
 	}
 	const path = `\\?\hid#vid_1050&pid_0407&mi_00#7&2c3a1ee8&0&0000#{4d1e55b2-f16f-11cf-88cb-001111000030}`
-	defer func(f func() ([]hid.Info, error)) { devicesHIDList = f }(devicesHIDList)
-	devicesHIDList = func() ([]hid.Info, error) {
-		return []hid.Info{{Path: path, ProductID: 0x0407, Product: "YubiKey OTP+FIDO+CCID"}}, nil
+	envOf(t).usb = func() ([]device.HIDKey, error) {
+		return []device.HIDKey{{Path: path, ProductID: 0x0407, Product: "YubiKey OTP+FIDO+CCID"}}, nil
 	}
 
 	code, out, errs := runCLI(t, "devices", "--json")

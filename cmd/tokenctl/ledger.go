@@ -26,8 +26,6 @@ import (
 	"github.com/tokenctl/tokenctl/seed"
 )
 
-func init() { register(newLedgerCmd) }
-
 // minPassphrase is the shortest ledger passphrase accepted.
 const minPassphrase = 8
 
@@ -186,18 +184,13 @@ func (f *ledgerFlags) unlock(ctx context.Context, l *ledger.Ledger) error {
 
 // ledgerErr maps ledger errors to exit codes.
 func ledgerErr(err error) error {
-	var ee *exitcode.Error
 	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &ee):
-		return err
 	case errors.Is(err, ledger.ErrLocked):
 		return exitcode.UsageErr(fmt.Errorf("%w (give --identity-file or --passphrase-file)", err))
 	case errors.Is(err, ledger.ErrNoAuthKey), errors.Is(err, ledger.ErrLegacy):
 		return exitcode.UsageErr(err)
 	}
-	return exitcode.DataErr(err)
+	return err
 }
 
 // filterFlags select ledger records.
@@ -235,7 +228,7 @@ func (f *filterFlags) filter() (ledger.Filter, error) {
 	return lf, nil
 }
 
-func newLedgerCmd() *cobra.Command {
+func newLedgerCmd(f *factory) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "ledger",
 		Short: "The encrypted record of every token programmed or imported",
@@ -254,12 +247,12 @@ token, so a crash never loses a seed that reached a token.`,
   tokenctl ledger list --batch box-17
   tokenctl ledger export --batch box-17 --to duo --identity-file ~/keys/tokens.age -o duo.csv`,
 	}
-	c.AddCommand(newLedgerInitCmd(), newLedgerListCmd(), newLedgerShowCmd(), newLedgerExportCmd(), newLedgerImportCmd(), newLedgerAssignCmd(),
-		newLedgerVerifyCmd(), newLedgerUpgradeCmd(), newLedgerStationKeyCmd())
+	c.AddCommand(newLedgerInitCmd(f), newLedgerListCmd(f), newLedgerShowCmd(f), newLedgerExportCmd(f), newLedgerImportCmd(f), newLedgerAssignCmd(f),
+		newLedgerVerifyCmd(f), newLedgerUpgradeCmd(f), newLedgerStationKeyCmd(f))
 	return c
 }
 
-func newLedgerInitCmd() *cobra.Command {
+func newLedgerInitCmd(f *factory) *cobra.Command {
 	var identityOut string
 	var pass secretin.Source
 	var pq bool
@@ -357,7 +350,7 @@ station-key') to record tokens, and opens no seed with it.`,
 			}
 		}
 		defer l.Close()
-		if global.JSON {
+		if f.JSON {
 			return writeJSON(cmd.OutOrStdout(), map[string]any{
 				"ledger": path, "id": l.ID(), "recipient": l.Recipient(),
 				"identity_file": identityOut, "passphrase": pass.IsSet(),
@@ -388,7 +381,7 @@ func removeLedger(path string) {
 	}
 }
 
-func newLedgerListCmd() *cobra.Command {
+func newLedgerListCmd(f *factory) *cobra.Command {
 	var lf ledgerFlags
 	var ff filterFlags
 	c := &cobra.Command{
@@ -411,7 +404,7 @@ func newLedgerListCmd() *cobra.Command {
 		}
 		defer l.Close()
 		out := cmd.OutOrStdout()
-		if global.JSON {
+		if f.JSON {
 			recs := []*ledger.Record{}
 			if err := l.List(cmd.Context(), filter, func(r *ledger.Record) error {
 				r.Sealed = nil
@@ -476,7 +469,7 @@ func periodOr30(p int) int {
 	return p
 }
 
-func newLedgerShowCmd() *cobra.Command {
+func newLedgerShowCmd(f *factory) *cobra.Command {
 	var lf ledgerFlags
 	c := &cobra.Command{
 		Use:   "show SERIAL...",
@@ -518,7 +511,7 @@ func newLedgerShowCmd() *cobra.Command {
 			all = append(all, shown{s, hist, evs})
 		}
 		out := cmd.OutOrStdout()
-		if global.JSON {
+		if f.JSON {
 			if all == nil {
 				all = []shown{}
 			}
@@ -598,7 +591,7 @@ func printRecord(w io.Writer, r *ledger.Record) {
 	}
 }
 
-func newLedgerExportCmd() *cobra.Command {
+func newLedgerExportCmd(f *factory) *cobra.Command {
 	var lf ledgerFlags
 	var ff filterFlags
 	var to, out string
@@ -645,12 +638,12 @@ ledger's key) stops the export, named, with nothing written; with
 		if _, ok := convert.Lookup(to); !ok {
 			return usagef("--to %q: unknown format (see tokenctl formats)", to)
 		}
-		o := &convert.Options{Split: split, Stdout: cmd.OutOrStdout(), OnProblem: problemPrinter(cmd.ErrOrStderr())}
+		o := &convert.Options{Split: split, Stdout: cmd.OutOrStdout(), OnProblem: problemPrinter(f)}
 		if err := pskc(o); err != nil {
 			return err
 		}
 		if out == "" || out == "-" {
-			if global.JSON {
+			if f.JSON {
 				return usagef("--json prints the report on standard output: give -o for the exported file")
 			}
 			if f, ok := cmd.OutOrStdout().(*os.File); ok && isatty.IsTerminal(f.Fd()) && !force {
@@ -676,7 +669,7 @@ ledger's key) stops the export, named, with nothing written; with
 			return exitcode.DataErr(errors.New("no token in the ledger matches the selection; nothing written"))
 		}
 		rep, err := convert.WriteStream(out, to, rd, "ledger record", o)
-		if rep != nil && global.JSON {
+		if rep != nil && f.JSON {
 			if jerr := writeJSON(cmd.OutOrStdout(), rep); jerr != nil && err == nil {
 				err = jerr
 			}
@@ -695,7 +688,7 @@ ledger's key) stops the export, named, with nothing written; with
 	return c
 }
 
-func newLedgerImportCmd() *cobra.Command {
+func newLedgerImportCmd(f *factory) *cobra.Command {
 	var lf ledgerFlags
 	var in inputFlags
 	var family, batch string
@@ -783,7 +776,7 @@ not the identity.`,
 			}
 			return exitcode.DataErr(fmt.Errorf("%d %s: nothing recorded", len(errs), plural(len(errs), "problem")))
 		}
-		if global.JSON {
+		if f.JSON {
 			return writeJSON(cmd.OutOrStdout(), map[string]any{"imported": res.Imported, "replaced": res.Replaced, "batch": batch, "warnings": importWarnings(res)})
 		}
 		fmt.Fprintf(cmd.ErrOrStderr(), "%d %s recorded in batch %s", res.Imported, plural(res.Imported, "token"), batch)

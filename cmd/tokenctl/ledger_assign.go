@@ -18,7 +18,7 @@ import (
 // characters in Entra; e-mail addresses at most 254).
 const maxUserLen = 256
 
-func newLedgerAssignCmd() *cobra.Command {
+func newLedgerAssignCmd(f *factory) *cobra.Command {
 	var lf ledgerFlags
 	var file string
 	c := &cobra.Command{
@@ -107,7 +107,7 @@ Needs the station key, not the identity.`,
 			}
 			done = append(done, assigned{r.Serial, r.User, r.ID})
 		}
-		if global.JSON {
+		if f.JSON {
 			return writeJSON(cmd.OutOrStdout(), map[string]any{"assigned": done})
 		}
 		fmt.Fprintf(cmd.OutOrStdout(), "%d %s assigned\n", len(done), plural(len(done), "token"))

@@ -13,7 +13,7 @@ import (
 	"github.com/tokenctl/tokenctl/ledger"
 )
 
-func newLedgerVerifyCmd() *cobra.Command {
+func newLedgerVerifyCmd(f *factory) *cobra.Command {
 	var lf ledgerFlags
 	c := &cobra.Command{
 		Use:   "verify",
@@ -42,7 +42,7 @@ Needs the station key or the ledger's identity.`,
 		for _, b := range bad {
 			fmt.Fprintf(cmd.ErrOrStderr(), "%s: %s\n", lf.path, b)
 		}
-		if global.JSON {
+		if f.JSON {
 			json.NewEncoder(cmd.OutOrStdout()).Encode(map[string]any{"head": h, "failed": len(bad)})
 		} else if err == nil {
 			fmt.Fprintf(cmd.OutOrStdout(), "%d records authentic; head #%d, digest %s\n", h.Records, h.MaxID, h.Digest)
@@ -55,7 +55,7 @@ Needs the station key or the ledger's identity.`,
 	return c
 }
 
-func newLedgerUpgradeCmd() *cobra.Command {
+func newLedgerUpgradeCmd(f *factory) *cobra.Command {
 	var lf ledgerFlags
 	c := &cobra.Command{
 		Use:   "upgrade",
@@ -88,7 +88,7 @@ is what gets signed.`,
 	return c
 }
 
-func newLedgerStationKeyCmd() *cobra.Command {
+func newLedgerStationKeyCmd(f *factory) *cobra.Command {
 	var lf ledgerFlags
 	var out string
 	c := &cobra.Command{

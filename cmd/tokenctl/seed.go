@@ -18,15 +18,13 @@ import (
 	"github.com/tokenctl/tokenctl/seed"
 )
 
-func init() { register(newSeedCmd) }
-
-func newSeedCmd() *cobra.Command {
+func newSeedCmd(f *factory) *cobra.Command {
 	c := &cobra.Command{
 		Use:     "seed",
 		Short:   "Create token seeds",
 		Example: `  tokenctl seed generate --count 100 --serial-prefix TK --serial-width 5 --to duo -o duo.csv`,
 	}
-	c.AddCommand(newSeedGenerateCmd())
+	c.AddCommand(newSeedGenerateCmd(f))
 	return c
 }
 
@@ -53,7 +51,7 @@ type seedGenerate struct {
 	pskc         func(o *convert.Options) error
 }
 
-func newSeedGenerateCmd() *cobra.Command {
+func newSeedGenerateCmd(f *factory) *cobra.Command {
 	var g seedGenerate
 	c := &cobra.Command{
 		Use:   "generate --count N (--serials FILE | --serial-prefix P) --to FORMAT [-o OUT]",
@@ -79,25 +77,25 @@ a terminal without --force.`,
   # 8-digit SHA-256 HOTP seeds as privacyIDEA CSV, piped on
   tokenctl seed generate --count 10 --serial-prefix OATH --kind hotp --hash sha256 --digits 8 --to privacyidea | gpg -e -r admin`,
 		Args: cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error { return g.run(c) },
+		RunE: func(c *cobra.Command, _ []string) error { return g.run(f, c) },
 	}
-	f := c.Flags()
-	f.IntVar(&g.count, "count", 0, "how many seeds (with --serials: defaults to the number of serials)")
-	f.IntVar(&g.bytes, "bytes", 0, "secret length in bytes (default 20 for sha1, 32 for sha256, 64 for sha512)")
-	f.StringVar(&g.hash, "hash", "sha1", "HMAC hash: sha1, sha256 or sha512")
-	f.StringVar(&g.kind, "kind", "totp", "token kind: totp or hotp")
-	f.IntVar(&g.period, "period", 30, "TOTP time step: 30 or 60 seconds")
-	f.IntVar(&g.digits, "digits", 6, "code length: 6 or 8")
-	f.Uint64Var(&g.counter, "counter", 0, "HOTP: initial counter of every token")
-	f.StringVar(&g.serials, "serials", "", "file of serial numbers, one a line")
-	f.StringVar(&g.prefix, "serial-prefix", "", "number serials PREFIX<n> instead of reading --serials")
-	f.Uint64Var(&g.start, "serial-start", 1, "first number after --serial-prefix")
-	f.IntVar(&g.width, "serial-width", 0, "pad the number after --serial-prefix with zeros to this many digits")
-	f.StringVar(&g.manufacturer, "manufacturer", "", "manufacturer written with each token (Entra requires one)")
-	f.StringVar(&g.model, "model", "", "model written with each token (Entra requires one)")
-	f.StringVar(&g.to, "to", "", "output format (see 'tokenctl formats')")
-	f.StringVarP(&g.out, "output", "o", "", "output file (default standard output)")
-	f.BoolVar(&g.force, "force", false, "replace an existing output file, or print seeds on a terminal")
+	fl := c.Flags()
+	fl.IntVar(&g.count, "count", 0, "how many seeds (with --serials: defaults to the number of serials)")
+	fl.IntVar(&g.bytes, "bytes", 0, "secret length in bytes (default 20 for sha1, 32 for sha256, 64 for sha512)")
+	fl.StringVar(&g.hash, "hash", "sha1", "HMAC hash: sha1, sha256 or sha512")
+	fl.StringVar(&g.kind, "kind", "totp", "token kind: totp or hotp")
+	fl.IntVar(&g.period, "period", 30, "TOTP time step: 30 or 60 seconds")
+	fl.IntVar(&g.digits, "digits", 6, "code length: 6 or 8")
+	fl.Uint64Var(&g.counter, "counter", 0, "HOTP: initial counter of every token")
+	fl.StringVar(&g.serials, "serials", "", "file of serial numbers, one a line")
+	fl.StringVar(&g.prefix, "serial-prefix", "", "number serials PREFIX<n> instead of reading --serials")
+	fl.Uint64Var(&g.start, "serial-start", 1, "first number after --serial-prefix")
+	fl.IntVar(&g.width, "serial-width", 0, "pad the number after --serial-prefix with zeros to this many digits")
+	fl.StringVar(&g.manufacturer, "manufacturer", "", "manufacturer written with each token (Entra requires one)")
+	fl.StringVar(&g.model, "model", "", "model written with each token (Entra requires one)")
+	fl.StringVar(&g.to, "to", "", "output format (see 'tokenctl formats')")
+	fl.StringVarP(&g.out, "output", "o", "", "output file (default standard output)")
+	fl.BoolVar(&g.force, "force", false, "replace an existing output file, or print seeds on a terminal")
 	g.pskc = pskcFlags(c)
 	c.MarkFlagsMutuallyExclusive("serials", "serial-prefix")
 	return c
@@ -118,7 +116,7 @@ type generateReport struct {
 	Warnings    []string `json:"warnings"`
 }
 
-func (g *seedGenerate) run(c *cobra.Command) error {
+func (g *seedGenerate) run(f *factory, c *cobra.Command) error {
 	fl := c.Flags()
 	if g.to == "" {
 		return usagef("--to is required: the output format (see 'tokenctl formats')")
@@ -197,10 +195,10 @@ func (g *seedGenerate) run(c *cobra.Command) error {
 	}
 
 	toStdout := g.out == "" || g.out == "-"
-	if toStdout && global.JSON {
+	if toStdout && f.JSON {
 		return usagef("--json reports on standard output, where the seeds would go too: give -o FILE")
 	}
-	if toStdout && !g.force && isTerminal(c.OutOrStdout()) {
+	if toStdout && !g.force && f.OutTTY {
 		return usagef("refusing to print %d secrets on a terminal (they would stay in its scrollback): give -o FILE, pipe the output, or --force", g.count)
 	}
 	if !toStdout && !g.force {
@@ -279,7 +277,7 @@ func (g *seedGenerate) run(c *cobra.Command) error {
 	if gen.i != g.count {
 		return exitcode.DataErr(fmt.Errorf("wrote %d of %d tokens", gen.i, g.count))
 	}
-	if global.JSON {
+	if f.JSON {
 		r := generateReport{
 			Count: g.count, Format: format.Name, Output: g.out, Kind: kind.String(), Hash: h.String(),
 			Digits: g.digits, SecretBytes: n, FirstSerial: gen.serial(0), LastSerial: gen.serial(g.count - 1),

@@ -9,16 +9,6 @@ import (
 // terminal that takes no escape sequences has overwritten with spaces.
 const progressWidth = 24
 
-// termStderr says whether standard error is a terminal (progress is shown
-// only there) and whether escape sequences may be written to it. Tests
-// replace it.
-var termStderr = func() (tty, ansi bool) {
-	if !stderrIsTerminal() {
-		return false, false
-	}
-	return true, ansiOK(os.Stderr)
-}
-
 // ansiOK says whether escape sequences may be written to the terminal f:
 // not with NO_COLOR set (https://no-color.org) or TERM=dumb, and on Windows
 // only where the console has virtual terminal processing on, or lets it be

@@ -47,9 +47,8 @@ func TestProgressEscapes(t *testing.T) {
 	if err := os.WriteFile(in, []byte(b.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	defer func(f func() (bool, bool)) { termStderr = f }(termStderr)
 	for _, ansi := range []bool{true, false} {
-		termStderr = func() (bool, bool) { return true, ansi }
+		envOf(t).errTTY, envOf(t).ansi = true, ansi
 		code, _, errs := runCLI(t, "validate", "--from", "duo-totp", "--to", "duo", in)
 		if code != 1 || !regexp.MustCompile(`\r\d{6,} rows…`).MatchString(errs) {
 			t.Fatalf("ansi %v: exit %d, stderr %q", ansi, code, tail(errs))

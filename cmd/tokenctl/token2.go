@@ -7,27 +7,21 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/convert"
+	"github.com/tokenctl/tokenctl/device"
 	"github.com/tokenctl/tokenctl/internal/exitcode"
-	"github.com/tokenctl/tokenctl/internal/fsutil"
 	"github.com/tokenctl/tokenctl/internal/secretin"
-	"github.com/tokenctl/tokenctl/nfc"
 	"github.com/tokenctl/tokenctl/seed"
 	"github.com/tokenctl/tokenctl/token2"
 )
 
-func init() { register(newToken2Cmd) }
-
-func newToken2Cmd() *cobra.Command {
+func newToken2Cmd(f *factory) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "token2",
 		Short: "Burn seeds into Token2 programmable TOTP tokens and set their clocks (PC/SC)",
@@ -44,7 +38,7 @@ again right after (--reburn).`,
   tokenctl token2 burn --generate -o duo.csv --to duo
   tokenctl token2 sync --seeds duo.csv --seeds-format duo-totp`,
 	}
-	c.AddCommand(newToken2InfoCmd(), newToken2BurnCmd(), newToken2SyncCmd())
+	c.AddCommand(newToken2InfoCmd(f), newToken2BurnCmd(f), newToken2SyncCmd(f))
 	return c
 }
 
@@ -60,117 +54,15 @@ func (o *t2Conn) add(c *cobra.Command) {
 	c.Flags().Lookup("wait").NoOptDefVal = "forever"
 }
 
-// t2Session is an open token: the PC/SC context and card, closed by close.
-type t2Session struct {
-	pc     *nfc.Context
-	card   *nfc.Card
-	reader string
-}
-
-func (s *t2Session) close() {
-	if s.card != nil {
-		s.card.Close()
-	}
-	if s.pc != nil {
-		s.pc.Release()
-	}
-}
-
-// t2Interruptible is the command's context, cancelled by Ctrl-C or SIGTERM.
-func t2Interruptible(c *cobra.Command) (context.Context, context.CancelFunc) {
-	ctx := c.Context()
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	return signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-}
-
-// open reaches the token: reader, optional wait, exclusive connection.
-// openKnown opens the token, reads its get-info answer (noting the host
-// time it was read at) and refuses a model it does not know before anything
-// is written. On success the caller closes the returned session.
-func (o *t2Conn) openKnown(ctx context.Context, c *cobra.Command) (*t2Session, *token2.Session, *token2.Info, time.Time, error) {
-	s, err := o.open(ctx, c)
+// open reaches the token (device.OpenToken2) and reads its get-info
+// answer; known refuses a model that is not a programmable one before
+// anything is written. The caller closes the token.
+func (o *t2Conn) open(ctx context.Context, f *factory, known bool) (*device.Token2, error) {
+	w, err := device.ParseWait(o.wait)
 	if err != nil {
-		return nil, nil, nil, time.Time{}, err
+		return nil, usagef("--wait=%s: %v", o.wait, err)
 	}
-	sess := token2.NewSession(s.card)
-	info, err := sess.Info()
-	host := time.Now()
-	if err != nil {
-		s.close()
-		return nil, nil, nil, host, t2DeviceErr(err)
-	}
-	if !info.Known {
-		s.close()
-		_, err := token2.Lookup(info.Serial)
-		return nil, nil, nil, host, exitcode.DeviceErr(fmt.Errorf("%w; nothing was written", err))
-	}
-	return s, sess, info, host, nil
-}
-
-func (o *t2Conn) open(ctx context.Context, c *cobra.Command) (*t2Session, error) {
-	pc, err := nfc.NewContext()
-	if err != nil {
-		return nil, exitcode.DeviceErr(err)
-	}
-	s := &t2Session{pc: pc}
-	reader, err := pc.FindReader(o.reader)
-	if err != nil && o.reader == "" && o.wait != "" {
-		// Several readers and no --reader: wait for a token on any of them.
-		reader, err = "", nil
-	}
-	if err != nil {
-		s.close()
-		return nil, exitcode.DeviceErr(err)
-	}
-	s.reader = reader
-	if o.wait != "" {
-		wctx := ctx
-		if o.wait != "forever" {
-			d, err := time.ParseDuration(o.wait)
-			if err != nil || d <= 0 {
-				s.close()
-				return nil, usagef("--wait=%s: want a duration such as 30s, or --wait alone to wait for as long as it takes", o.wait)
-			}
-			var cancel context.CancelFunc
-			wctx, cancel = context.WithTimeout(ctx, d)
-			defer cancel()
-		}
-		where := fmt.Sprintf("%q", reader)
-		if reader == "" {
-			where = "any reader"
-		}
-		if stderrIsTerminal() {
-			fmt.Fprintf(c.ErrOrStderr(), "waiting for a token on %s: press its button and hold it on the reader (Ctrl-C to stop)...\n", where)
-		}
-		if reader == "" {
-			reader, err = pc.WaitForAnyCard(wctx, nil)
-			s.reader = reader
-		} else {
-			err = pc.WaitForCard(wctx, reader)
-		}
-		if err != nil {
-			s.close()
-			switch {
-			case errors.Is(err, context.DeadlineExceeded):
-				return nil, exitcode.DeviceErr(fmt.Errorf("no token presented on %s within %s", where, o.wait))
-			case errors.Is(err, context.Canceled):
-				return nil, exitcode.DeviceErr(fmt.Errorf("interrupted while waiting for a token on %s", where))
-			}
-			return nil, exitcode.DeviceErr(err)
-		}
-	}
-	card, err := pc.Connect(reader)
-	if err != nil {
-		s.close()
-		if errors.Is(err, nfc.ErrNoSmartcard) {
-			return nil, exitcode.DeviceErr(fmt.Errorf("no token on reader %q: press its button and hold it on the reader, or use --wait", reader))
-		}
-		return nil, exitcode.DeviceErr(err)
-	}
-	s.card = card
-	return s, nil
+	return f.Devices.OpenToken2(ctx, device.Token2Options{Reader: o.reader, Wait: w, Known: known})
 }
 
 // t2NoArgs refuses arguments, pointing at --wait=D for a stray duration
@@ -183,16 +75,6 @@ func t2NoArgs(c *cobra.Command, args []string) error {
 		return usagef("unexpected argument %q: write --wait=%s for a time limit", args[0], args[0])
 	}
 	return usagef("unexpected argument %q (%s takes flags only)", args[0], c.CommandPath())
-}
-
-// t2DeviceErr tags an error from the token or the transport with exit code 3
-// (errors already tagged keep their code).
-func t2DeviceErr(err error) error {
-	var ee *exitcode.Error
-	if err == nil || errors.As(err, &ee) {
-		return err
-	}
-	return exitcode.DeviceErr(err)
 }
 
 // --- info ---
@@ -209,7 +91,7 @@ type token2InfoReport struct {
 	Reader     string    `json:"reader"`
 }
 
-func newToken2InfoCmd() *cobra.Command {
+func newToken2InfoCmd(f *factory) *cobra.Command {
 	var conn t2Conn
 	c := &cobra.Command{
 		Use:   "info",
@@ -222,27 +104,23 @@ is the device clock minus the host clock, to the second.`,
   tokenctl token2 info --reader 'Virtual PCD 00 00' --json`,
 		Args: t2NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			ctx, stop := t2Interruptible(c)
+			ctx, stop := interruptible(c.Context())
 			defer stop()
-			s, err := conn.open(ctx, c)
+			tok, err := conn.open(ctx, f, false)
 			if err != nil {
 				return err
 			}
-			defer s.close()
-			info, err := token2.NewSession(s.card).Info()
-			host := time.Now()
-			if err != nil {
-				return t2DeviceErr(err)
-			}
+			defer tok.Close()
+			info, host, s := tok.Info, tok.HostTime, tok
 			r := token2InfoReport{
 				Serial: info.Serial, Known: info.Known, DeviceTime: info.Clock, HostTime: host.UTC().Truncate(time.Second),
-				Offset: info.Clock.Unix() - host.Unix(), Reader: s.reader,
+				Offset: info.Clock.Unix() - host.Unix(), Reader: s.Reader,
 			}
 			if info.Known {
 				r.Model, r.Sync, r.Restricted = info.Model.Name, info.Model.SyncClass(), info.Model.Restricted
 			}
-			if global.JSON {
-				return writeJSON(c.OutOrStdout(), r)
+			if f.JSON {
+				return writeJSON(f.Out, r)
 			}
 			w := c.OutOrStdout()
 			fmt.Fprintf(w, "serial:       %s\n", r.Serial)
@@ -407,10 +285,7 @@ type token2BurnReport struct {
 type t2Output struct {
 	path, format string
 	pskc         func(o *convert.Options) error
-	opts         *convert.Options
-	// created: preflight made the (empty) file; written: the token is in
-	// it. discard removes a file created for a burn that did not happen.
-	created, written bool
+	out          *convert.Output
 }
 
 func (o *t2Output) add(c *cobra.Command) {
@@ -419,12 +294,8 @@ func (o *t2Output) add(c *cobra.Command) {
 	o.pskc = pskcFlags(c)
 }
 
-// preflight checks, before the token is touched, that the output can take
-// a token like t: --to and the format's rules (Duo refuses SHA-256...), and
-// a file we can append to and keep private (fsutil.CheckAppendable: an
-// existing one 0600, a new one created empty and 0600 now) that reads back
-// in its format. The serial and the append itself are tried once the
-// token's serial is known (rehearse).
+// preflight opens the output (convert.Output) and checks, before the
+// token is touched, that it can take a token like t.
 func (o *t2Output) preflight(t *seed.Token) error {
 	if o.path == "" {
 		if o.format != "" {
@@ -435,125 +306,39 @@ func (o *t2Output) preflight(t *seed.Token) error {
 	if o.format == "" {
 		return usagef("-o %s: give its format with --to (duo, entra, ...)", o.path)
 	}
-	if _, ok := convert.Lookup(o.format); !ok {
-		return usagef("--to %q: unknown format (see tokenctl formats)", o.format)
-	}
-	o.opts = &convert.Options{Manufacturer: "Token2", Model: t.Model, Kind: seed.TOTP, Digits: 6, Period: t.Period}
-	if err := o.pskc(o.opts); err != nil {
+	opts := &convert.Options{Manufacturer: "Token2", Model: t.Model, Kind: seed.TOTP, Digits: 6, Period: t.Period}
+	if err := o.pskc(opts); err != nil {
 		return err
 	}
-	probs, err := convert.Check(o.format, t)
+	out, err := convert.OpenOutput(o.path, o.format, opts)
 	if err != nil {
-		return conversionError(err)
+		return usagef("--to %q: %v", o.format, err)
 	}
-	for _, p := range probs {
-		if !p.Warning {
-			return exitcode.DataErr(fmt.Errorf("-o %s --to %s cannot hold this token: %s: %s; nothing was written to the token", o.path, o.format, p.Field, p.Msg))
-		}
-	}
-	_, err = os.Stat(o.path)
-	missing := errors.Is(err, os.ErrNotExist)
-	if err := fsutil.CheckAppendable(o.path); err != nil {
-		return exitcode.DataErr(fmt.Errorf("-o %w; nothing was written to the token", err))
-	}
-	o.created = missing
-	if st, err := os.Stat(o.path); err == nil && st.Size() > 0 {
-		existing, err := convert.ReadAll(o.path, o.format, o.opts)
-		if err != nil {
-			return conversionError(fmt.Errorf("-o %s does not read back as %s: %w; nothing was written to the token", o.path, o.format, err))
-		}
-		for _, e := range existing {
-			e.Wipe()
-		}
+	o.out = out
+	if err := out.Preflight(t); err != nil {
+		return fmt.Errorf("-o %s --to %s: %w; nothing was written to the token", o.path, o.format, err)
 	}
 	return nil
 }
 
-// rehearse appends t, with the token's serial, to a private copy of the
-// output (rehearseAppend, as yubikey does for its log), so that whatever
-// the append would refuse or fail on is found before the first write to
-// the token.
-func (o *t2Output) rehearse(t *seed.Token) error {
-	if o.path == "" {
+// prepare checks the token's serial against the output and encodes it.
+func (o *t2Output) prepare(t *seed.Token) error {
+	if o.out == nil {
 		return nil
 	}
-	if err := rehearseAppend(o.path, o.format, t, o.opts); err != nil {
-		return fmt.Errorf("-o %s cannot take token %s (a trial append failed: %w); nothing was written to the token", o.path, t.Serial, err)
+	if err := o.out.Prepare(t); err != nil {
+		return fmt.Errorf("-o %s cannot take token %s: %w; nothing was written to the token", o.path, t.Serial, err)
 	}
 	return nil
 }
 
-// discard removes the output file preflight created, when the token never
-// went into it (and it is still empty).
-func (o *t2Output) discard() {
-	if !o.created || o.written {
-		return
-	}
-	if st, err := os.Stat(o.path); err == nil && st.Size() == 0 {
-		os.Remove(o.path)
+func (o *t2Output) close() {
+	if o.out != nil {
+		o.out.Close()
 	}
 }
 
-// check refuses a serial the output file already holds (before any write
-// to the token).
-func (o *t2Output) check(serial string) error {
-	if o.path == "" {
-		return nil
-	}
-	if st, err := os.Stat(o.path); err != nil || st.Size() == 0 {
-		return nil
-	}
-	existing, err := convert.ReadAll(o.path, o.format, o.opts)
-	if err != nil {
-		return conversionError(fmt.Errorf("-o %s: %w", o.path, err))
-	}
-	dup := false
-	for _, e := range existing {
-		dup = dup || e.Serial == serial
-		e.Wipe()
-	}
-	if dup {
-		return exitcode.DataErr(fmt.Errorf("-o %s already holds serial %s: nothing was written to the token (burn it into another file, or remove the old line first)", o.path, serial))
-	}
-	return nil
-}
-
-// t2SeedSource names where a supplied seed came from (never the seed).
-func t2SeedSource(src *secretin.Source) string {
-	switch {
-	case src.File == "-":
-		return "standard input"
-	case src.File != "":
-		return "--secret-file " + src.File
-	}
-	return "--secret-env " + src.Env
-}
-
-// t2AppendToken records a burned token (a variable so tests can make it fail).
-var t2AppendToken = convert.AppendFile
-
-// t2Rescue saves a burned token whose seed file could not be written, so the
-// seed is not lost: a 0600 file beside the output, or in the temporary
-// directory.
-func t2Rescue(out string, t *seed.Token) (string, error) {
-	name := fmt.Sprintf("tokenctl-rescue-%s-%d.csv", t.Serial, time.Now().Unix())
-	body := fmt.Sprintf("# token burned by tokenctl but not recorded in %s\nserial,secret_base32,hash,period,digits,model\n%s,%s,%s,%d,6,%s\n",
-		out, t.Serial, seed.EncodeBase32(t.Secret), t.Hash, t.EffectivePeriod(), t.Model)
-	var lastErr error
-	for _, dir := range []string{filepath.Dir(out), os.TempDir()} {
-		p := filepath.Join(dir, name)
-		lastErr = fsutil.WriteAtomic(p, func(w io.Writer) error {
-			_, err := io.WriteString(w, body)
-			return err
-		})
-		if lastErr == nil {
-			return p, nil
-		}
-	}
-	return "", lastErr
-}
-
-func newToken2BurnCmd() *cobra.Command {
+func newToken2BurnCmd(f *factory) *cobra.Command {
 	var (
 		conn     t2Conn
 		settings t2Settings
@@ -613,73 +398,64 @@ not. The serial is printed on standard output.`,
 			}
 			defer seed.Zero(secret)
 			tok := &seed.Token{Kind: seed.TOTP, Hash: p.Hash, Digits: 6, Period: p.Period, Manufacturer: "Token2", Model: "Token2", Serial: token2.Models[0].Prefix + "0000", Secret: secret}
-			defer out.discard()
+			defer out.close()
 			if err := out.preflight(tok); err != nil {
 				return err
 			}
 
-			ctx, stop := t2Interruptible(c)
+			ctx, stop := interruptible(c.Context())
 			defer stop()
-			s, sess, info, host, err := conn.openKnown(ctx, c)
+			t2, err := conn.open(ctx, f, true)
 			if err != nil {
 				return err
 			}
-			defer s.close()
+			defer t2.Close()
+			info, host := t2.Info, t2.HostTime
 			tok.Serial, tok.Model = info.Serial, info.Model.Name
-			if out.opts != nil {
-				out.opts.Model = info.Model.Name
-			}
-			if err := out.check(info.Serial); err != nil {
-				return err
-			}
-			if err := out.rehearse(tok); err != nil {
+			if err := out.prepare(tok); err != nil {
 				return err
 			}
 			if p.Time.IsZero() {
 				// The token keeps whole seconds: the nearest one.
 				p.Time = time.Now().Round(time.Second)
 			}
-			if _, err := sess.Burn(secret, p); err != nil {
-				return t2DeviceErr(err)
+			if _, err := t2.Session.Burn(secret, p); err != nil {
+				return err
 			}
-			s.close()
+			t2.Close()
 
 			r := token2BurnReport{
 				Serial: info.Serial, Model: info.Model.Name, Sync: info.Model.SyncClass(), Hash: p.Hash.String(),
 				Period: p.Period, Display: int(p.Display), Clock: p.Time.UTC().Truncate(time.Second),
-				PrevOffset: info.Clock.Unix() - host.Unix(), Reader: s.reader, Output: out.path, Format: out.format,
+				PrevOffset: info.Clock.Unix() - host.Unix(), Reader: t2.Reader, Output: out.path, Format: out.format,
 			}
 			if r.Display == 0 {
 				r.Display = 30
 			}
-			var recErr error
-			if out.path != "" {
-				recErr = t2AppendToken(out.path, out.format, tok, out.opts)
-			}
-			if recErr != nil {
-				msg := fmt.Sprintf("token %s WAS BURNED and now holds its new seed, but -o %s could not be written: %v", info.Serial, out.path, recErr)
-				if generate {
-					if p, err := t2Rescue(out.path, tok); err == nil {
-						msg += fmt.Sprintf("; the seed was saved to %s (0600): add it to your seed file, then delete that file", p)
+			if out.out != nil {
+				if err := f.commit(out.out); err != nil {
+					msg := fmt.Sprintf("token %s WAS BURNED and now holds its new seed, but -o %s could not be written: %v", info.Serial, out.path, err)
+					if generate {
+						if p, err := out.out.Rescue(tok); err == nil {
+							msg += fmt.Sprintf("; the seed was saved to %s (0600): add it to your seed file, then delete that file", p)
+						} else {
+							msg += fmt.Sprintf("; saving it elsewhere failed too (%v): the generated seed is lost, burn the token again", err)
+						}
 					} else {
-						msg += fmt.Sprintf("; saving it elsewhere failed too (%v): the generated seed is lost, burn the token again", err)
+						msg += fmt.Sprintf("; the seed is the one you gave (%s): add the token to your seed file yourself", sec.src.Name())
 					}
-				} else {
-					msg += fmt.Sprintf("; the seed is the one you gave (%s): add the token to your seed file yourself", t2SeedSource(sec.src))
+					// Exit 3, not 1: 1 promises that nothing was written,
+					// and the token now holds a seed the file does not.
+					// Of the project's codes, 3 is the one that tells a
+					// script "the device is not in the state you asked
+					// for, look at it", as for a burn cut off after the
+					// configuration write. Preflight and Prepare make
+					// this failure nearly impossible (a full disk).
+					return exitcode.DeviceErr(errors.New(msg))
 				}
-				// Exit 3, not 1: 1 promises that nothing was written,
-				// and the token now holds a seed the file does not. Of
-				// the project's codes, 3 is the one that tells a script
-				// "the device is not in the state you asked for, look at
-				// it", as for a burn cut off after the configuration
-				// write. preflight and rehearse make this failure
-				// nearly impossible (a full disk or a file changed by
-				// someone else between the rehearsal and the append).
-				return exitcode.DeviceErr(errors.New(msg))
 			}
-			out.written = out.path != ""
-			if global.JSON {
-				return writeJSON(c.OutOrStdout(), r)
+			if f.JSON {
+				return writeJSON(f.Out, r)
 			}
 			fmt.Fprintln(c.OutOrStdout(), info.Serial)
 			summary := fmt.Sprintf("burned %s (%s, %s): TOTP %s/%d s, 6 digits, display %d s, clock set to %s (was %s)",
@@ -714,7 +490,7 @@ type token2SyncReport struct {
 	Reader     string    `json:"reader"`
 }
 
-func newToken2SyncCmd() *cobra.Command {
+func newToken2SyncCmd(f *factory) *cobra.Command {
 	var (
 		conn        t2Conn
 		settings    t2Settings
@@ -803,13 +579,14 @@ seed again right after, from --secret-file/--secret-env or from the
 				}
 			}
 
-			ctx, stop := t2Interruptible(c)
+			ctx, stop := interruptible(c.Context())
 			defer stop()
-			s, sess, info, host, err := conn.openKnown(ctx, c)
+			t2, err := conn.open(ctx, f, true)
 			if err != nil {
 				return err
 			}
-			defer s.close()
+			defer t2.Close()
+			info, host := t2.Info, t2.HostTime
 			if info.Model.Restricted && !reburn {
 				return exitcode.DataErr(fmt.Errorf("token %s is an %s, a restricted model: a time sync erases its seed, so nothing was written; to sync it anyway, write the seed again with --reburn --secret-file F (or --reburn --seeds FILE)", info.Serial, info.Model.Name))
 			}
@@ -857,18 +634,15 @@ seed again right after, from --secret-file/--secret-env or from the
 			if reburn {
 				reburnSeed = secret
 			}
-			if _, err := sess.Sync(p, reburnSeed); err != nil {
-				if errors.Is(err, token2.ErrRestricted) {
-					return exitcode.DataErr(err)
-				}
-				return t2DeviceErr(err)
+			if _, err := t2.Session.Sync(p, reburnSeed); err != nil {
+				return err
 			}
 			r := token2SyncReport{
 				Serial: info.Serial, Model: info.Model.Name, Sync: info.Model.SyncClass(), Hash: p.Hash.String(), Period: p.Period,
-				Clock: p.Time.UTC().Truncate(time.Second), PrevOffset: info.Clock.Unix() - host.Unix(), Reburned: reburn, Reader: s.reader,
+				Clock: p.Time.UTC().Truncate(time.Second), PrevOffset: info.Clock.Unix() - host.Unix(), Reburned: reburn, Reader: t2.Reader,
 			}
-			if global.JSON {
-				return writeJSON(c.OutOrStdout(), r)
+			if f.JSON {
+				return writeJSON(f.Out, r)
 			}
 			what := "synced"
 			if reburn {

@@ -21,7 +21,6 @@ import (
 	"github.com/tokenctl/tokenctl/seed"
 	simt2 "github.com/tokenctl/tokenctl/sim/token2"
 	"github.com/tokenctl/tokenctl/sim/vpcd"
-	"github.com/tokenctl/tokenctl/token2"
 )
 
 // withToken2 runs the emulator stream s in the Port0 virtual reader for
@@ -355,9 +354,7 @@ func TestToken2RescueWhenRecordFails(t *testing.T) {
 	reader := withToken2(t, s)
 	dir := t.TempDir()
 	out := filepath.Join(dir, "duo.csv")
-	saved := t2AppendToken
-	defer func() { t2AppendToken = saved }()
-	t2AppendToken = func(string, string, *seed.Token, *convert.Options) error { return errors.New("disk full") }
+	envOf(t).commitFails = errors.New("disk full")
 	code, stdout, stderr := runCLI(t, "token2", "burn", "--reader", reader, "--wait", "--generate", "-o", out, "--to", "duo")
 	// Not 1 ("nothing written"): the token holds a seed the file does not.
 	if code != 3 || !strings.Contains(stderr, "WAS BURNED and now holds its new seed") || !strings.Contains(stderr, "disk full") {
@@ -436,67 +433,6 @@ func TestToken2WaitOnAnyReader(t *testing.T) {
 	}
 }
 
-// TestSimToken2Command drives "tokenctl sim token2 --count 2" in process,
-// burning its two tokens through pcscd with the token2 package.
-func TestSimToken2Command(t *testing.T) {
-	pcsctest.Require(t)
-	pcsctest.LockReader(t, vpcd.Port0)
-	reader := vpcd.ReaderName(vpcd.Port0)
-	type result struct {
-		code           int
-		stdout, stderr string
-	}
-	done := make(chan result, 1)
-	go func() {
-		var out, errb bytes.Buffer
-		code := run([]string{"sim", "token2", "--count", "2", "--serial", "86596320098", "--drift", "-30s", "--fail-after-apdu", "4", "--fault-token", "2"}, &out, &errb)
-		done <- result{code, out.String(), errb.String()}
-	}()
-	pc, err := nfc.NewContext()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pc.Release()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	burn := func() error {
-		if err := pc.WaitForCard(ctx, reader); err != nil {
-			t.Fatal(err)
-		}
-		card, err := pc.Connect(reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer card.Close()
-		_, err = token2.NewSession(card).Burn([]byte("sim-command-seed-20b"), token2.Params{Hash: seed.SHA1, Period: 30})
-		return err
-	}
-	for i, wantErr := range []bool{false, true, false} { // token 2 is pulled once after its config write
-		err := burn()
-		if (err != nil) != wantErr {
-			t.Fatalf("burn %d: %v", i+1, err)
-		}
-		if err := pc.WaitForRemoval(ctx, reader); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var r result
-	select {
-	case r = <-done:
-	case <-ctx.Done():
-		t.Fatal("sim token2 --count 2 did not end")
-	}
-	time.Sleep(simt2.DefaultSettle)
-	if r.code != 0 {
-		t.Fatalf("exit %d\n%s", r.code, r.stderr)
-	}
-	for _, want := range []string{"86596320098 (C302-i) inserted", "86596320099 PULLED by fault injection after 4 APDUs", "86596320099 taken out after 9 APDUs", "display shows", "all 2 tokens presented"} {
-		if !strings.Contains(r.stderr, want) {
-			t.Errorf("log lacks %q:\n%s", want, r.stderr)
-		}
-	}
-	noSecret(t, []byte("sim-command-seed-20b"), r.stdout, r.stderr)
-}
 
 func TestToken2WaitValueNeedsEquals(t *testing.T) {
 	code, _, stderr := runCLI(t, "token2", "info", "--wait", "30s")
@@ -667,7 +603,7 @@ func TestToken2OutputRehearsedBeforeBurn(t *testing.T) {
 // its subcommands, in the order the help shows them.
 func t2Examples(t *testing.T) []string {
 	t.Helper()
-	root := newToken2Cmd()
+	root := newToken2Cmd(&factory{})
 	var out []string
 	for _, c := range append([]*cobra.Command{root}, root.Commands()...) {
 		for _, l := range strings.Split(c.Example, "\n") {
@@ -715,7 +651,7 @@ func t2ExampleArgs(ex string) []string {
 func TestToken2HelpExamplesParse(t *testing.T) {
 	for _, ex := range t2Examples(t) {
 		args := t2ExampleArgs(ex)
-		c, rest, err := newRoot().Find(args)
+		c, rest, err := newRoot(&factory{}).Find(args)
 		if err != nil {
 			t.Errorf("%s: %v", ex, err)
 			continue

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -33,11 +32,11 @@ func usagef(format string, a ...any) error { return exitcode.UsageErr(fmt.Errorf
 // secretFlags adds --secret-file and --secret-env to c and returns the source
 // they fill. what names the secret in help text ("the seed", "the AES key").
 func secretFlags(c *cobra.Command, prefix, what string) *secretin.Source {
-	var s secretin.Source
 	name := "secret"
 	if prefix != "" {
 		name = prefix
 	}
+	s := secretin.Source{Flag: name}
 	c.Flags().StringVar(&s.File, name+"-file", "", "read "+what+" from this file ('-' for standard input)")
 	c.Flags().StringVar(&s.Env, name+"-env", "", "read "+what+" from this environment variable")
 	return &s
@@ -50,8 +49,6 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// stderrIsTerminal says whether progress output should be shown.
-func stderrIsTerminal() bool { return isTerminal(os.Stderr) }
 
 // inputFormat is the format --from names, or else the only readable format
 // whose Sniff claims the start of br. An input no format claims is

@@ -18,8 +18,6 @@ import (
 // it has one.
 var version, commit, date string
 
-func init() { register(newVersionCmd) }
-
 // buildInfo is what --version and 'tokenctl version' print.
 type buildInfo struct {
 	Version string `json:"version"`
@@ -70,7 +68,7 @@ func (b buildInfo) String() string {
 	return s.String()
 }
 
-func newVersionCmd() *cobra.Command {
+func newVersionCmd(f *factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print tokenctl's version, commit and Go version",
@@ -81,7 +79,7 @@ with: the same as 'tokenctl --version'. With --json, as a JSON object.`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			b := currentBuild()
-			if global.JSON {
+			if f.JSON {
 				return writeJSON(cmd.OutOrStdout(), b)
 			}
 			_, err := fmt.Fprint(cmd.OutOrStdout(), b)

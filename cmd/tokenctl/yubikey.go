@@ -2,16 +2,10 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"maps"
-	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -19,18 +13,14 @@ import (
 
 	"github.com/tokenctl/tokenctl/convert"
 	"github.com/tokenctl/tokenctl/csvfmt"
-	"github.com/tokenctl/tokenctl/hid"
+	"github.com/tokenctl/tokenctl/device"
 	"github.com/tokenctl/tokenctl/internal/exitcode"
-	"github.com/tokenctl/tokenctl/internal/fsutil"
 	"github.com/tokenctl/tokenctl/internal/secretin"
-	"github.com/tokenctl/tokenctl/nfc"
 	"github.com/tokenctl/tokenctl/seed"
 	"github.com/tokenctl/tokenctl/yubikey"
 )
 
-func init() { register(newYubiKeyCmd) }
-
-func newYubiKeyCmd() *cobra.Command {
+func newYubiKeyCmd(f *factory) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "yubikey",
 		Short: "Personalize YubiKey OTP slots (Yubico OTP, OATH-HOTP, challenge-response) over USB or NFC",
@@ -54,7 +44,7 @@ a key never gives a secret back); access codes from
   tokenctl yubikey delete 1 --access-code-file code.hex --force
   tokenctl yubikey verify-otp --log okta.csv   # then touch the key: it types the OTP`,
 	}
-	c.AddCommand(newYKInfoCmd(), newYKOTPCmd(), newYKHOTPCmd(), newYKChalRespCmd(), newYKDeleteCmd(), newYKSwapCmd(), newYKSettingsCmd(), newYKVerifyCmd())
+	c.AddCommand(newYKInfoCmd(f), newYKOTPCmd(f), newYKHOTPCmd(f), newYKChalRespCmd(f), newYKDeleteCmd(f), newYKSwapCmd(f), newYKSettingsCmd(f), newYKVerifyCmd(f))
 	return c
 }
 
@@ -62,304 +52,41 @@ a key never gives a secret back); access codes from
 type ykConn struct {
 	transport string
 	reader    string
-	serial    uint32
-	serialStr string
+	serial    string
 	wait      time.Duration
 }
 
 func (o *ykConn) add(c *cobra.Command) {
 	c.Flags().StringVar(&o.transport, "transport", "", "hid (USB keyboard interface) or ccid (PC/SC reader, NFC); default: HID when a YubiKey is on USB, else PC/SC")
 	c.Flags().StringVar(&o.reader, "reader", "", "PC/SC reader name or part of it (ccid)")
-	c.Flags().StringVar(&o.serialStr, "serial", "", "the serial number of the key to use, when several are present (looked for on USB, then in each PC/SC reader holding a card)")
+	c.Flags().StringVar(&o.serial, "serial", "", "the serial number of the key to use, when several are present (looked for on USB, then in each PC/SC reader holding a card)")
 	c.Flags().DurationVar(&o.wait, "wait", 10*time.Second, "how long to wait for a key on the PC/SC reader")
 }
 
-// ykHIDList lists the YubiKeys on USB; tests replace it with emulators.
-var ykHIDList = func() ([]ykHIDCandidate, error) {
-	infos, err := hid.List()
-	if err != nil {
-		return nil, err
-	}
-	out := make([]ykHIDCandidate, len(infos))
-	for i, in := range infos {
-		out[i] = ykHIDCandidate{name: fmt.Sprintf("%s (USB %04x:%04x)", in.Product, hid.VendorYubico, in.ProductID), open: in.Open}
-	}
-	return out, nil
-}
-
-type ykHIDCandidate struct {
-	name string
-	open func() (hid.FeatureDevice, error)
-}
-
-// ykDevice is an open key.
-type ykDevice struct {
-	s         *yubikey.Session
-	transport yubikey.Transport
-	where     string
-	close     func()
-}
-
-func (d *ykDevice) Close() {
-	if d.close != nil {
-		d.close()
-	}
-}
-
-func (o *ykConn) parse() error {
+// open finds the key (device.OpenYubiKey), opens the OTP application and
+// reads its serial.
+func (o *ykConn) open(ctx context.Context, f *factory) (*device.YubiKey, error) {
+	opts := device.YubiKeyOptions{Reader: o.reader, Wait: o.wait}
 	switch o.transport {
-	case "", "hid", "ccid":
-	case "nfc", "pcsc":
-		o.transport = "ccid"
+	case "":
+	case "hid":
+		opts.Transport = yubikey.TransportHID
+	case "ccid", "nfc", "pcsc":
+		opts.Transport = yubikey.TransportCCID
 	default:
-		return usagef("--transport %q: want hid or ccid", o.transport)
+		return nil, usagef("--transport %q: want hid or ccid", o.transport)
 	}
-	if o.transport == "hid" && o.reader != "" {
-		return usagef("--reader names a PC/SC reader: it goes with --transport ccid, not hid")
+	if opts.Transport == yubikey.TransportHID && o.reader != "" {
+		return nil, usagef("--reader names a PC/SC reader: it goes with --transport ccid, not hid")
 	}
-	if o.serialStr != "" {
-		n, err := strconv.ParseUint(o.serialStr, 10, 32)
+	if o.serial != "" {
+		s, err := yubikey.ParseSerial(o.serial)
 		if err != nil {
-			return usagef("--serial %q: not a YubiKey serial number", o.serialStr)
+			return nil, usagef("--serial %v", err)
 		}
-		o.serial = uint32(n)
+		opts.Serial = s
 	}
-	return nil
-}
-
-// open finds the key, opens the OTP application and reads its serial.
-func (o *ykConn) open(ctx context.Context, errw io.Writer) (*ykDevice, uint32, error) {
-	if err := o.parse(); err != nil {
-		return nil, 0, err
-	}
-	var cands []ykHIDCandidate
-	if o.transport != "ccid" {
-		var err error
-		cands, err = ykHIDList()
-		if err != nil && o.transport == "hid" {
-			return nil, 0, exitcode.DeviceErr(err)
-		}
-		if o.transport == "hid" && len(cands) == 0 {
-			return nil, 0, exitcode.DeviceErr(errors.New("no YubiKey with an OTP interface on USB"))
-		}
-	}
-	if len(cands) > 0 && o.reader == "" {
-		d, serial, err := o.openHID(cands)
-		if err == nil || o.transport == "hid" || !errors.Is(err, errNoSuchSerial) {
-			return d, serial, err
-		}
-		// Not on USB: the key asked for may be on a PC/SC reader (NFC).
-		d, serial, err2 := o.openCCID(ctx, errw)
-		if err2 != nil {
-			return nil, 0, exitcode.DeviceErr(fmt.Errorf("%v; %w", err, err2))
-		}
-		return d, serial, nil
-	}
-	return o.openCCID(ctx, errw)
-}
-
-// errNoSuchSerial is not finding the key with the --serial asked for.
-var errNoSuchSerial = errors.New("no YubiKey with serial")
-
-// openHID opens the one key on USB, or the one with --serial. Every
-// device it opened and does not return is closed, whatever fails.
-func (o *ykConn) openHID(cands []ykHIDCandidate) (_ *ykDevice, _ uint32, err error) {
-	var found []*ykDevice
-	var serials []uint32
-	defer func() {
-		if err != nil {
-			for _, d := range found {
-				d.Close()
-			}
-		}
-	}()
-	var skipped []string // with --serial: keys that could not be asked
-	for _, c := range cands {
-		if o.serial != 0 && len(found) == 1 {
-			break // serials are unique: the others stay unopened
-		}
-		dev, err := c.open()
-		if err != nil {
-			if o.serial != 0 {
-				skipped = append(skipped, err.Error())
-				continue
-			}
-			return nil, 0, exitcode.DeviceErr(err)
-		}
-		s, err := yubikey.NewSession(hid.NewOTP(dev))
-		if err != nil {
-			dev.Close()
-			err = fmt.Errorf("%s: %w", c.name, err)
-			if o.serial != 0 {
-				skipped = append(skipped, err.Error())
-				continue
-			}
-			return nil, 0, exitcode.DeviceErr(err)
-		}
-		serial, err := s.Serial()
-		if err != nil {
-			dev.Close()
-			if o.serial != 0 {
-				skipped = append(skipped, fmt.Sprintf("%s: %v", c.name, err))
-				continue
-			}
-			return nil, 0, exitcode.DeviceErr(fmt.Errorf("%s: %w (is SERIAL_API_VISIBLE off on this key?)", c.name, err))
-		}
-		if o.serial != 0 && serial != o.serial {
-			dev.Close()
-			continue
-		}
-		found = append(found, &ykDevice{s: s, transport: yubikey.TransportHID, where: c.name, close: func() { dev.Close() }})
-		serials = append(serials, serial)
-	}
-	switch {
-	case len(found) == 0:
-		why := ""
-		if len(skipped) > 0 {
-			why = " (not asked: " + strings.Join(skipped, "; ") + ")"
-		}
-		return nil, 0, exitcode.DeviceErr(fmt.Errorf("%w %d on USB%s", errNoSuchSerial, o.serial, why))
-	case len(found) > 1:
-		return nil, 0, usagef("%d YubiKeys on USB (serials %v): choose one with --serial", len(found), serials)
-	}
-	return found[0], serials[0], nil
-}
-
-func (o *ykConn) openCCID(ctx context.Context, errw io.Writer) (*ykDevice, uint32, error) {
-	pc, err := nfc.NewContext()
-	if err != nil {
-		return nil, 0, exitcode.DeviceErr(fmt.Errorf("no YubiKey on USB HID, and PC/SC is not available: %w", err))
-	}
-	if o.serial != 0 && o.reader == "" {
-		readers, err := pc.Readers()
-		if err != nil {
-			pc.Release()
-			return nil, 0, exitcode.DeviceErr(err)
-		}
-		if len(readers) > 1 {
-			return o.openCCIDBySerial(ctx, errw, pc, readers)
-		}
-	}
-	reader, err := pc.FindReader(o.reader)
-	if err != nil {
-		pc.Release()
-		return nil, 0, exitcode.DeviceErr(err)
-	}
-	card, err := pc.Connect(reader)
-	if err != nil && nfc.Removed(err) {
-		if isTerminal(errw) {
-			fmt.Fprintf(errw, "present the YubiKey to %s...\n", reader)
-		}
-		wctx, cancel := context.WithTimeout(ctx, o.wait)
-		err = pc.WaitForCard(wctx, reader)
-		cancel()
-		if err == nil {
-			card, err = pc.Connect(reader)
-		}
-	}
-	if err != nil {
-		pc.Release()
-		return nil, 0, exitcode.DeviceErr(err)
-	}
-	d, serial, err := ccidSession(card)
-	if err != nil {
-		pc.Release()
-		return nil, 0, exitcode.DeviceErr(err)
-	}
-	if o.serial != 0 && serial != o.serial {
-		d.Close()
-		pc.Release()
-		return nil, 0, exitcode.DeviceErr(fmt.Errorf("reader %q holds YubiKey %d, not %d", reader, serial, o.serial))
-	}
-	d.close = func() { card.Close(); pc.Release() }
-	return d, serial, nil
-}
-
-// ccidSession selects the OTP application on card and reads the key's
-// status and serial: nothing is written. On failure the card is closed;
-// on success closing the device closes the card.
-func ccidSession(card *nfc.Card) (*ykDevice, uint32, error) {
-	reader := card.Reader()
-	b, err := yubikey.NewCCID(card)
-	if err != nil {
-		card.Close()
-		return nil, 0, fmt.Errorf("reader %q: %w", reader, err)
-	}
-	s, err := yubikey.NewSession(b)
-	if err != nil {
-		card.Close()
-		return nil, 0, fmt.Errorf("reader %q: %w", reader, err)
-	}
-	serial, err := s.Serial()
-	if err != nil {
-		card.Close()
-		return nil, 0, fmt.Errorf("reader %q: %w (is SERIAL_API_VISIBLE off on this key?)", reader, err)
-	}
-	return &ykDevice{s: s, transport: yubikey.TransportCCID, where: reader, close: func() { card.Close() }}, serial, nil
-}
-
-// openCCIDBySerial finds the key with --serial among several PC/SC readers:
-// each reader holding a card is opened in turn, read-only (select the OTP
-// application, read the serial), and released unless it is the key asked
-// for. When no reader holds a card, it waits (--wait) for one to arrive.
-func (o *ykConn) openCCIDBySerial(ctx context.Context, errw io.Writer, pc *nfc.Context, readers []string) (*ykDevice, uint32, error) {
-	var seen []string
-	scan := func() (*ykDevice, uint32, bool) {
-		seen = seen[:0]
-		anyCard := false
-		for _, r := range readers {
-			card, err := pc.Connect(r)
-			if err != nil {
-				if nfc.Removed(err) {
-					seen = append(seen, fmt.Sprintf("%q: no card", r))
-				} else {
-					anyCard = true
-					seen = append(seen, err.Error())
-				}
-				continue
-			}
-			anyCard = true
-			d, serial, err := ccidSession(card)
-			switch {
-			case err != nil:
-				seen = append(seen, err.Error())
-			case serial != o.serial:
-				d.Close()
-				seen = append(seen, fmt.Sprintf("%q: YubiKey %d", r, serial))
-			default:
-				d.close = func() { card.Close(); pc.Release() }
-				return d, serial, true
-			}
-		}
-		return nil, 0, anyCard
-	}
-	d, serial, anyCard := scan()
-	if d == nil && !anyCard {
-		if isTerminal(errw) {
-			fmt.Fprintf(errw, "present YubiKey %d to one of the readers...\n", o.serial)
-		}
-		wctx, cancel := context.WithTimeout(ctx, o.wait)
-		_, err := pc.WaitForAnyCard(wctx, readers)
-		cancel()
-		if err == nil {
-			d, serial, _ = scan()
-		}
-	}
-	if d == nil {
-		pc.Release()
-		return nil, 0, exitcode.DeviceErr(fmt.Errorf("%w %d in any PC/SC reader: %s", errNoSuchSerial, o.serial, strings.Join(seen, "; ")))
-	}
-	return d, serial, nil
-}
-
-func parseSlot(arg string) (int, error) {
-	switch arg {
-	case "1":
-		return 1, nil
-	case "2":
-		return 2, nil
-	}
-	return 0, usagef("slot %q: a YubiKey has slots 1 and 2", arg)
+	return f.Devices.OpenYubiKey(ctx, opts)
 }
 
 // ykWrite are the flags of every command that writes a slot.
@@ -387,7 +114,8 @@ func (w *ykWrite) add(c *cobra.Command, withLog bool) {
 	}
 }
 
-func readCode(src *secretin.Source, what string) ([]byte, error) {
+// readCode reads an access code (12 hex digits) from src, if given.
+func readCode(src *secretin.Source, what string) (yubikey.AccessCode, error) {
 	if src == nil || !src.IsSet() {
 		return nil, nil
 	}
@@ -395,16 +123,16 @@ func readCode(src *secretin.Source, what string) ([]byte, error) {
 	if err != nil {
 		return nil, usagef("%s: %v", what, err)
 	}
-	b, err := seed.DecodeHex(s)
-	if err != nil || len(b) != yubikey.AccessCodeSize {
-		return nil, exitcode.DataErr(fmt.Errorf("%s: want %d bytes as %d hex digits", what, yubikey.AccessCodeSize, 2*yubikey.AccessCodeSize))
+	code, err := yubikey.ParseAccessCode(s)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	return b, nil
+	return code, nil
 }
 
 // codes reads the current and the new access code. Like ykman, the new
 // code defaults to the current one.
-func (w *ykWrite) codes() (cur, next []byte, err error) {
+func (w *ykWrite) codes() (cur, next yubikey.AccessCode, err error) {
 	if cur, err = readCode(w.curCode, "access code"); err != nil {
 		return nil, nil, err
 	}
@@ -422,245 +150,127 @@ func (w *ykWrite) codes() (cur, next []byte, err error) {
 	return cur, next, nil
 }
 
-// logTarget resolves --log-format for a token of this kind.
-func (w *ykWrite) logTarget(t *seed.Token) (string, error) {
-	f := strings.ToLower(w.logFormat)
-	switch f {
-	case "yubico", "okta":
-		return "yubico", nil
+// log opens --log as a convert.Output for a token of this kind.
+func (w *ykWrite) log(t *seed.Token) (*convert.Output, error) {
+	if w.logFile == "" {
+		return nil, nil
+	}
+	format := strings.ToLower(w.logFormat)
+	switch format {
+	case "okta":
+		format = "yubico"
 	case "traditional":
-		return "yubico-traditional", nil
+		format = "yubico-traditional"
 	case "duo":
 		if t.Kind == seed.YubicoOTP {
-			return "duo-yubikey", nil
+			format = "duo-yubikey"
 		}
-		return "duo", nil
-	}
-	if _, ok := convert.Lookup(f); !ok {
-		return "", usagef("--log-format %q: unknown format (see tokenctl formats)", w.logFormat)
-	}
-	return f, nil
-}
-
-// ownLog says whether a format is one of the Personalization Tool logs,
-// which list every programming (several lines per key are normal).
-func ownLog(format string) bool { return format == "yubico" || format == "yubico-traditional" }
-
-// preflightLog checks, before the key is touched, that the log can take
-// the token: the format's rules, the file's mode, and for import formats a
-// serial not already there.
-func (w *ykWrite) preflightLog(t *seed.Token) (string, *convert.Options, error) {
-	if w.logFile == "" {
-		return "", nil, nil
-	}
-	format, err := w.logTarget(t)
-	if err != nil {
-		return "", nil, err
 	}
 	opts := &convert.Options{Manufacturer: "Yubico", Model: "YubiKey"}
 	if w.pskc != nil {
 		if err := w.pskc(opts); err != nil {
-			return "", nil, err
+			return nil, err
 		}
 	}
-	probs, err := convert.Check(format, t)
+	out, err := convert.OpenOutput(w.logFile, format, opts)
 	if err != nil {
-		return "", nil, conversionError(err)
+		return nil, usagef("--log-format %q: %v", w.logFormat, err)
 	}
-	for _, p := range probs {
-		if !p.Warning {
-			return "", nil, exitcode.DataErr(fmt.Errorf("--log-format %s cannot hold this credential: %s: %s", w.logFormat, p.Field, p.Msg))
-		}
+	if err := out.Preflight(t); err != nil {
+		out.Close()
+		return nil, fmt.Errorf("log: %w", err)
 	}
-	// The file must be appendable by us and private.
-	if err := fsutil.CheckAppendable(w.logFile); err != nil {
-		return "", nil, exitcode.DataErr(fmt.Errorf("log: %w", err))
-	}
-	// Rehearse the append on a copy, so that whatever the format refuses
-	// (a serial already there, a token type the file does not take...) is
-	// refused before the key is written.
-	if err := rehearseAppend(w.logFile, format, t, opts); err != nil {
-		return "", nil, err
-	}
-	return format, opts, nil
-}
-
-// rehearseAppend appends t to a private copy of the log and throws the
-// copy away.
-func rehearseAppend(path, format string, t *seed.Token, opts *convert.Options) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".check-*")
-	if err != nil {
-		return exitcode.DataErr(fmt.Errorf("log %s: %w", path, err))
-	}
-	name := tmp.Name()
-	defer os.Remove(name)
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if src, err := os.Open(path); err == nil {
-		_, err = io.Copy(tmp, src)
-		src.Close()
-		if err != nil {
-			tmp.Close()
-			return err
-		}
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	// The rehearsal writes a copy: whatever a writer does to the token
-	// (fills in defaults, wipes it) must not reach the one programmed.
-	c := *t
-	c.Secret = append([]byte(nil), t.Secret...)
-	c.PrivateID = append([]byte(nil), t.PrivateID...)
-	c.Labels = maps.Clone(t.Labels)
-	defer c.Wipe()
-	if ownLog(format) {
-		f, _ := convert.Lookup(format)
-		wr, err := f.Create(io.Discard, opts)
-		if err == nil {
-			err = wr.Write(&c)
-		}
-		if err != nil {
-			return exitcode.DataErr(fmt.Errorf("log %s: %w", path, err))
-		}
-		return nil
-	}
-	if err := convert.AppendFile(name, format, &c, opts); err != nil {
-		msg := fmt.Errorf("log %s: %s", path, strings.ReplaceAll(err.Error(), name, path))
-		var ue *convert.UsageError
-		if errors.As(err, &ue) {
-			return exitcode.UsageErr(msg)
-		}
-		return exitcode.DataErr(msg)
-	}
-	return nil
-}
-
-// appendLog writes the token to the log: one appending write.
-func (w *ykWrite) appendLog(format string, opts *convert.Options, t *seed.Token) error {
-	if w.logFile == "" {
-		return nil
-	}
-	if !ownLog(format) {
-		return convert.AppendFile(w.logFile, format, t, opts)
-	}
-	f, _ := convert.Lookup(format)
-	var buf bytes.Buffer
-	wr, err := f.Create(&buf, opts)
-	if err != nil {
-		return err
-	}
-	if err := wr.Write(t); err != nil {
-		return err
-	}
-	if err := wr.Close(); err != nil {
-		return err
-	}
-	defer seed.Zero(buf.Bytes())
-	return fsutil.Append(w.logFile, buf.Bytes())
+	return out, nil
 }
 
 // confirmOverwrite asks before a programmed slot is replaced.
-func confirmOverwrite(c *cobra.Command, force bool, what string) error {
+func confirmOverwrite(f *factory, force bool, what string) error {
 	if force {
 		return nil
 	}
-	in, ok := c.InOrStdin().(*os.File)
-	if !ok || !isTerminal(in) || !isTerminal(c.ErrOrStderr()) {
+	if !f.InTTY || !f.ErrTTY {
 		return usagef("%s: not overwriting without --force (no terminal to ask on)", what)
 	}
-	fmt.Fprintf(c.ErrOrStderr(), "%s. Overwrite? [y/N] ", what)
-	line, _ := bufio.NewReader(in).ReadString('\n')
+	fmt.Fprintf(f.Err, "%s. Overwrite? [y/N] ", what)
+	line, _ := bufio.NewReader(f.In).ReadString('\n')
 	if a := strings.ToLower(strings.TrimSpace(line)); a != "y" && a != "yes" {
-		return exitcode.UsageErr(errors.New("not confirmed: nothing written"))
+		return usagef("not confirmed: nothing written")
 	}
 	return nil
 }
 
-// writeErr gives a session error its exit code: a refused write and
-// transport failures are device errors (3).
+// writeErr says, for an exchange that broke off (not a refusal), that the
+// key may or may not hold the new configuration.
 func writeErr(err error) error {
-	if err == nil {
-		return nil
-	}
-	var ee *exitcode.Error
-	if errors.As(err, &ee) {
+	var we *yubikey.WriteError
+	if err == nil || errors.As(err, &we) {
 		return err
 	}
-	var we *yubikey.WriteError
-	if !errors.As(err, &we) {
-		// The exchange broke off: the key may or may not have taken it.
-		err = fmt.Errorf("%w\nthe YubiKey may or may not hold the new configuration: check it with 'tokenctl yubikey info' before trying again", err)
-	}
-	return exitcode.DeviceErr(err)
+	return exitcode.DeviceErr(fmt.Errorf("%w\nthe YubiKey may or may not hold the new configuration: check it with 'tokenctl yubikey info' before trying again", err))
 }
 
 // ykResult is the --json report of a programming command.
 type ykResult struct {
-	Serial     uint32 `json:"serial"`
-	Slot       int    `json:"slot,omitempty"`
-	Mode       string `json:"mode"`
-	Transport  string `json:"transport"`
-	Device     string `json:"device"`
-	Firmware   string `json:"firmware"`
-	PublicID   string `json:"public_id,omitempty"`
-	AccessCode bool   `json:"access_code"`
-	Log        string `json:"log,omitempty"`
-	LogFormat  string `json:"log_format,omitempty"`
+	Serial     yubikey.Serial `json:"serial"`
+	Slot       yubikey.Slot   `json:"slot,omitempty"`
+	Mode       string         `json:"mode"`
+	Transport  string         `json:"transport"`
+	Device     string         `json:"device"`
+	Firmware   string         `json:"firmware"`
+	PublicID   string         `json:"public_id,omitempty"`
+	AccessCode bool           `json:"access_code"`
+	Log        string         `json:"log,omitempty"`
+	LogFormat  string         `json:"log_format,omitempty"`
 	// Unconfirmed: the key answered 90 00 but could not confirm the write
 	// (firmware 5.0.0-5.4.2 over CCID); the slot may hold the old
 	// configuration still.
 	Unconfirmed bool `json:"unconfirmed,omitempty"`
 }
 
-// result is the --json report of a write on this key.
-func (d *ykDevice) result(serial uint32, slot int, mode string) ykResult {
-	return ykResult{Serial: serial, Slot: slot, Mode: mode, Transport: string(d.transport), Device: d.where, Firmware: d.s.Version().String(), Unconfirmed: d.s.Unconfirmed()}
+func result(k *device.YubiKey, slot yubikey.Slot, mode string) ykResult {
+	return ykResult{Serial: k.Serial, Slot: slot, Mode: mode, Transport: string(k.Transport), Device: k.Where, Firmware: k.Session.Version().String(), Unconfirmed: k.Session.Unconfirmed()}
 }
 
 // warnUnconfirmed tells, on standard error (with --json too), that the
 // last write could not be confirmed; check says how to check the key.
-func (d *ykDevice) warnUnconfirmed(c *cobra.Command, serial uint32, what, check string) {
-	if !d.s.Unconfirmed() {
+func warnUnconfirmed(f *factory, k *device.YubiKey, what, check string) {
+	if !k.Session.Unconfirmed() {
 		return
 	}
-	fmt.Fprintf(c.ErrOrStderr(), "WARNING: YubiKey %d could not confirm %s: firmware %s does not report over %s whether a write took, and the slot state cannot tell. A wrong or missing access code answers the same way: the slot may still hold its previous configuration. %s (Over USB HID the key does report it.)\n",
-		serial, what, d.s.Version(), strings.ToUpper(string(d.transport)), check)
+	fmt.Fprintf(f.Err, "WARNING: YubiKey %d could not confirm %s: firmware %s does not report over %s whether a write took, and the slot state cannot tell. A wrong or missing access code answers the same way: the slot may still hold its previous configuration. %s (Over USB HID the key does report it.)\n",
+		k.Serial, what, k.Session.Version(), strings.ToUpper(string(k.Transport)), check)
 }
 
 // report prints res as JSON on standard output with --json, or msg on
 // standard error.
-func report(c *cobra.Command, res ykResult, msg string) error {
-	if global.JSON {
-		return writeJSON(c.OutOrStdout(), res)
+func report(f *factory, res ykResult, msg string) error {
+	if f.JSON {
+		return writeJSON(f.Out, res)
 	}
-	fmt.Fprintln(c.ErrOrStderr(), msg)
+	fmt.Fprintln(f.Err, msg)
 	return nil
 }
 
 // slotOp is what delete and settings work on: a slot of an open key and
 // the access codes given.
 type slotOp struct {
-	slot      int
-	cur, next []byte
-	dev       *ykDevice
-	serial    uint32
+	slot      yubikey.Slot
+	cur, next yubikey.AccessCode
+	key       *device.YubiKey
 }
 
 // openSlot parses the slot argument, reads the access codes and opens the
 // key.
-func (w *ykWrite) openSlot(c *cobra.Command, arg string) (*slotOp, error) {
-	slot, err := parseSlot(arg)
+func (w *ykWrite) openSlot(c *cobra.Command, f *factory, arg string) (*slotOp, error) {
+	slot, err := yubikey.ParseSlot(arg)
 	if err != nil {
-		return nil, err
+		return nil, usagef("%v", err)
 	}
 	o := &slotOp{slot: slot}
 	if o.cur, o.next, err = w.codes(); err != nil {
 		return nil, err
 	}
-	if o.dev, o.serial, err = w.conn.open(c.Context(), c.ErrOrStderr()); err != nil {
+	if o.key, err = w.conn.open(c.Context(), f); err != nil {
 		o.close()
 		return nil, err
 	}
@@ -669,75 +279,79 @@ func (w *ykWrite) openSlot(c *cobra.Command, arg string) (*slotOp, error) {
 
 // close closes the key and wipes the access codes.
 func (o *slotOp) close() {
-	if o.dev != nil {
-		o.dev.Close()
+	if o.key != nil {
+		o.key.Close()
 	}
-	seed.Zero(o.cur)
-	seed.Zero(o.next)
+	o.cur.Wipe()
+	o.next.Wipe()
 }
 
 // program runs the common part of otp, hotp and chalresp: open, check,
 // confirm, write, log.
-func (w *ykWrite) program(c *cobra.Command, slot int, mode string, build func(serial uint32) (*yubikey.Config, *seed.Token, error)) error {
+func (w *ykWrite) program(c *cobra.Command, f *factory, slot yubikey.Slot, mode string, build func(serial yubikey.Serial) (*yubikey.Config, *seed.Token, error)) error {
 	cur, next, err := w.codes()
 	if err != nil {
 		return err
 	}
-	defer seed.Zero(cur)
-	defer seed.Zero(next)
-	dev, serial, err := w.conn.open(c.Context(), c.ErrOrStderr())
+	defer cur.Wipe()
+	defer next.Wipe()
+	key, err := w.conn.open(c.Context(), f)
 	if err != nil {
 		return err
 	}
-	defer dev.Close()
-	cfg, tok, err := build(serial)
+	defer key.Close()
+	cfg, tok, err := build(key.Serial)
 	if err != nil {
 		return err
 	}
 	defer cfg.Wipe()
 	defer tok.Wipe()
 	if err := cfg.SetAccessCode(next); err != nil {
-		return exitcode.DataErr(err)
+		return err
 	}
-	tok.Serial = strconv.FormatUint(uint64(serial), 10)
+	tok.Serial = key.Serial.String()
 	tok.Manufacturer, tok.Model = "Yubico", "YubiKey"
-	tok.SetLabel(csvfmt.YubicoLabelSlot, strconv.Itoa(slot))
+	tok.SetLabel(csvfmt.YubicoLabelSlot, fmt.Sprint(slot))
 	tok.SetLabel(csvfmt.YubicoLabelTimestamp, time.Now().Format(csvfmt.YubicoTimeLayout))
 	if next != nil {
-		tok.SetLabel(csvfmt.YubicoLabelAccessCode, hex.EncodeToString(next))
+		tok.SetLabel(csvfmt.YubicoLabelAccessCode, next.Hex())
 	}
 	if cur != nil {
-		tok.SetLabel(csvfmt.YubicoLabelCurrentAccess, hex.EncodeToString(cur))
+		tok.SetLabel(csvfmt.YubicoLabelCurrentAccess, cur.Hex())
 	}
-	format, opts, err := w.preflightLog(tok)
+	log, err := w.log(tok)
 	if err != nil {
 		return err
 	}
-	if dev.s.Configured(slot) {
-		if err := confirmOverwrite(c, w.force, fmt.Sprintf("slot %d of YubiKey %d is programmed", slot, serial)); err != nil {
+	if log != nil {
+		defer log.Close()
+		if err := log.Prepare(tok); err != nil {
+			return fmt.Errorf("log: %w", err)
+		}
+	}
+	if key.Session.Configured(slot) {
+		if err := confirmOverwrite(f, w.force, fmt.Sprintf("slot %d of YubiKey %d is programmed", slot, key.Serial)); err != nil {
 			return err
 		}
 	}
-	if err := dev.s.Put(slot, cfg, cur); err != nil {
+	if err := key.Session.Put(slot, cfg, cur); err != nil {
 		return writeErr(err)
 	}
-	res := dev.result(serial, slot, mode)
+	res := result(key, slot, mode)
 	res.AccessCode = next != nil
 	if mode == "yubico-otp" {
 		res.PublicID = yubikey.Modhex(cfg.Fixed)
 	}
-	if err := w.appendLog(format, opts, tok); err != nil {
-		return exitcode.DataErr(fmt.Errorf("YubiKey %d slot %d WAS PROGRAMMED, but the log could not be written: %w; the secret is lost: delete or reprogram the slot", serial, slot, err))
-	}
-	if w.logFile != "" {
-		res.Log, res.LogFormat = w.logFile, format
-	}
-	msg := fmt.Sprintf("YubiKey %d: slot %d programmed with %s", serial, slot, mode)
+	msg := fmt.Sprintf("YubiKey %d: slot %d programmed with %s", key.Serial, slot, mode)
 	if res.PublicID != "" {
 		msg += " (public ID " + res.PublicID + ")"
 	}
-	if w.logFile != "" {
-		msg += fmt.Sprintf(", logged to %s (%s)", w.logFile, format)
+	if log != nil {
+		if err := f.commit(log); err != nil {
+			return exitcode.DataErr(fmt.Errorf("YubiKey %d slot %d WAS PROGRAMMED, but the log could not be written: %w; the secret is lost: delete or reprogram the slot", key.Serial, slot, err))
+		}
+		res.Log, res.LogFormat = w.logFile, log.Format.Name
+		msg += fmt.Sprintf(", logged to %s (%s)", w.logFile, log.Format.Name)
 	}
 	if res.Unconfirmed {
 		msg = strings.Replace(msg, " programmed with ", " written (UNCONFIRMED) with ", 1)
@@ -748,32 +362,14 @@ func (w *ykWrite) program(c *cobra.Command, slot int, mode string, build func(se
 		case "oath-hotp":
 			check += ": touch it and compare the code with 'tokenctl code'"
 		}
-		if w.logFile != "" {
+		if log != nil {
 			check += "; the credential was logged, since the key may hold it."
 		} else {
 			check += "."
 		}
-		dev.warnUnconfirmed(c, serial, fmt.Sprintf("the write of slot %d", slot), check)
+		warnUnconfirmed(f, key, fmt.Sprintf("the write of slot %d", slot), check)
 	}
-	return report(c, res, msg)
-}
-
-// readSecretBytes reads a secret as hex (or base32 when allowed).
-func readSecretBytes(src *secretin.Source, what string, b32 bool) ([]byte, error) {
-	s, err := src.Read()
-	if err != nil {
-		return nil, usagef("%s: %v", what, err)
-	}
-	if b, err := seed.DecodeHex(s); err == nil {
-		return b, nil
-	}
-	if b32 {
-		if b, err := seed.DecodeBase32(s); err == nil {
-			return b, nil
-		}
-		return nil, exitcode.DataErr(fmt.Errorf("%s: neither hex nor base32", what))
-	}
-	return nil, exitcode.DataErr(fmt.Errorf("%s: not hex", what))
+	return report(f, res, msg)
 }
 
 // hmacKey is the key of a HOTP or challenge-response slot: generated (20
@@ -785,13 +381,17 @@ func hmacKey(generate bool, src *secretin.Source, what string, b32 bool) ([]byte
 	if generate {
 		return seed.Generate(yubikey.HMACKeySize)
 	}
-	k, err := readSecretBytes(src, what, b32)
+	decoders := []secretin.Decoder{seed.Hex}
+	if b32 {
+		decoders = append(decoders, seed.Base32)
+	}
+	k, err := src.Bytes(what, decoders...)
 	if err != nil {
 		return nil, err
 	}
 	if len(k) > yubikey.HMACKeySize || len(k) == 0 {
 		seed.Zero(k)
-		return nil, exitcode.DataErr(fmt.Errorf("%s: %d bytes, a YubiKey slot takes 1 to %d", what, len(k), yubikey.HMACKeySize))
+		return nil, fmt.Errorf("%s: %d bytes, a YubiKey slot takes 1 to %d", what, len(k), yubikey.HMACKeySize)
 	}
 	return k, nil
 }
@@ -806,7 +406,7 @@ func (w *ykWrite) keepGenerated(generate bool, what string) error {
 	return nil
 }
 
-func newYKOTPCmd() *cobra.Command {
+func newYKOTPCmd(f *factory) *cobra.Command {
 	var w ykWrite
 	var publicID string
 	var randomID, noEnter, noSerialAPI, generate bool
@@ -825,9 +425,9 @@ required: it is the only place the generated credential is kept).`,
   tokenctl yubikey otp 1 --secret-file aes.hex --private-id-file pid.hex --public-id vvcccccccccb`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			slot, err := parseSlot(args[0])
+			slot, err := yubikey.ParseSlot(args[0])
 			if err != nil {
-				return err
+				return usagef("%v", err)
 			}
 			if publicID != "" && randomID {
 				return usagef("--public-id conflicts with --random-public-id")
@@ -850,7 +450,7 @@ required: it is the only place the generated credential is kept).`,
 			var aes, pid []byte
 			if generate {
 				aes, _ = seed.Generate(16)
-			} else if aes, err = readSecretBytes(key, "AES key", false); err != nil {
+			} else if aes, err = key.Bytes("AES key", seed.Hex); err != nil {
 				return err
 			}
 			defer seed.Zero(aes) // also when the key is never reached
@@ -858,7 +458,7 @@ required: it is the only place the generated credential is kept).`,
 				return exitcode.DataErr(fmt.Errorf("AES key: %d bytes, want 16", len(aes)))
 			}
 			if priv.IsSet() {
-				if pid, err = readSecretBytes(priv, "private ID", false); err != nil {
+				if pid, err = priv.Bytes("private ID", seed.Hex); err != nil {
 					return err
 				}
 			} else if generate {
@@ -874,10 +474,10 @@ required: it is the only place the generated credential is kept).`,
 				r, _ := seed.Generate(5)
 				pub = append([]byte{0xFF}, r...)
 			}
-			return w.program(c, slot, "yubico-otp", func(serial uint32) (*yubikey.Config, *seed.Token, error) {
+			return w.program(c, f, slot, "yubico-otp", func(serial yubikey.Serial) (*yubikey.Config, *seed.Token, error) {
 				p := pub
 				if p == nil {
-					p = yubikey.SerialPublicID(serial)
+					p = yubikey.SerialPublicID(uint32(serial))
 				}
 				cfg, err := yubikey.YubicoOTPConfig(p, pid, aes)
 				if err != nil {
@@ -900,7 +500,7 @@ required: it is the only place the generated credential is kept).`,
 	return c
 }
 
-func newYKHOTPCmd() *cobra.Command {
+func newYKHOTPCmd(f *factory) *cobra.Command {
 	var w ykWrite
 	var digits int
 	var counter uint32
@@ -920,9 +520,9 @@ the serial, 8 = MUI after "ubhe", 12 = all).`,
   tokenctl yubikey hotp 1 --secret-file seed.b32 --digits 8 --counter 32 --identifier -`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			slot, err := parseSlot(args[0])
+			slot, err := yubikey.ParseSlot(args[0])
 			if err != nil {
-				return err
+				return usagef("%v", err)
 			}
 			if err := w.keepGenerated(generate, "HOTP key"); err != nil {
 				return err
@@ -938,11 +538,11 @@ the serial, 8 = MUI after "ubhe", 12 = all).`,
 			if counter%16 != 0 || counter > yubikey.MaxHOTPCounter {
 				return usagef("--counter %d: want a multiple of 16 from 0 to %d", counter, yubikey.MaxHOTPCounter)
 			}
-			return w.program(c, slot, "oath-hotp", func(serial uint32) (*yubikey.Config, *seed.Token, error) {
+			return w.program(c, f, slot, "oath-hotp", func(serial yubikey.Serial) (*yubikey.Config, *seed.Token, error) {
 				o := yubikey.HOTPOptions{Digits: digits, Counter: counter}
 				if identifier != "" {
 					var err error
-					o.TokenID, o.FixedModhex1, o.FixedModhex2, err = yubikey.ParseTokenID(identifier, serial)
+					o.TokenID, o.FixedModhex1, o.FixedModhex2, err = yubikey.ParseTokenID(identifier, uint32(serial))
 					if err != nil {
 						return nil, nil, usagef("--identifier: %v", err)
 					}
@@ -974,7 +574,7 @@ the serial, 8 = MUI after "ubhe", 12 = all).`,
 	return c
 }
 
-func newYKChalRespCmd() *cobra.Command {
+func newYKChalRespCmd(f *factory) *cobra.Command {
 	var w ykWrite
 	var touch, noLT64, noSerialAPI, generate, discard bool
 	var key *secretin.Source
@@ -991,9 +591,9 @@ challenges: lose it and whatever it unlocks is lost too).`,
   tokenctl yubikey chalresp 2 --secret-file hmac.hex --force`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			slot, err := parseSlot(args[0])
+			slot, err := yubikey.ParseSlot(args[0])
 			if err != nil {
-				return err
+				return usagef("%v", err)
 			}
 			switch {
 			case discard && !generate:
@@ -1010,7 +610,7 @@ challenges: lose it and whatever it unlocks is lost too).`,
 				return err
 			}
 			defer seed.Zero(k) // also when the key is never reached
-			return w.program(c, slot, "chalresp-hmac", func(serial uint32) (*yubikey.Config, *seed.Token, error) {
+			return w.program(c, f, slot, "chalresp-hmac", func(serial yubikey.Serial) (*yubikey.Config, *seed.Token, error) {
 				cfg, err := yubikey.ChalRespConfig(k, touch)
 				if err != nil {
 					return nil, nil, exitcode.DataErr(err)
@@ -1038,7 +638,7 @@ challenges: lose it and whatever it unlocks is lost too).`,
 	return c
 }
 
-func newYKDeleteCmd() *cobra.Command {
+func newYKDeleteCmd(f *factory) *cobra.Command {
 	var w ykWrite
 	c := &cobra.Command{
 		Use:     "delete SLOT",
@@ -1046,31 +646,31 @@ func newYKDeleteCmd() *cobra.Command {
 		Example: "  tokenctl yubikey delete 2 --force\n  tokenctl yubikey delete 1 --access-code-env YK_ACCESS --force",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			o, err := w.openSlot(c, args[0])
+			o, err := w.openSlot(c, f, args[0])
 			if err != nil {
 				return err
 			}
 			defer o.close()
-			slot, cur, dev, serial := o.slot, o.cur, o.dev, o.serial
-			if !dev.s.Configured(slot) {
+			slot, cur, key := o.slot, o.cur, o.key
+			if !key.Session.Configured(slot) {
 				if !w.force {
-					return exitcode.DataErr(fmt.Errorf("slot %d of YubiKey %d is empty: nothing to delete", slot, serial))
+					return exitcode.DataErr(fmt.Errorf("slot %d of YubiKey %d is empty: nothing to delete", slot, key.Serial))
 				}
-			} else if err := confirmOverwrite(c, w.force, fmt.Sprintf("slot %d of YubiKey %d is programmed; deleting it", slot, serial)); err != nil {
+			} else if err := confirmOverwrite(f, w.force, fmt.Sprintf("slot %d of YubiKey %d is programmed; deleting it", slot, key.Serial)); err != nil {
 				return err
 			}
-			if err := dev.s.Delete(slot, cur); err != nil {
+			if err := key.Session.Delete(slot, cur); err != nil {
 				return writeErr(err)
 			}
-			dev.warnUnconfirmed(c, serial, fmt.Sprintf("the deletion of slot %d", slot), "Check it with 'tokenctl yubikey info'.")
-			return report(c, dev.result(serial, slot, "deleted"), fmt.Sprintf("YubiKey %d: slot %d deleted", serial, slot))
+			warnUnconfirmed(f, key, fmt.Sprintf("the deletion of slot %d", slot), "Check it with 'tokenctl yubikey info'.")
+			return report(f, result(key, slot, "deleted"), fmt.Sprintf("YubiKey %d: slot %d deleted", key.Serial, slot))
 		},
 	}
 	w.add(c, false)
 	return c
 }
 
-func newYKSettingsCmd() *cobra.Command {
+func newYKSettingsCmd(f *factory) *cobra.Command {
 	var w ykWrite
 	var noEnter bool
 	c := &cobra.Command{
@@ -1085,29 +685,29 @@ current access code, if any, is needed.`,
   tokenctl yubikey settings 2 --access-code-env OLD --clear-access-code --force`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			o, err := w.openSlot(c, args[0])
+			o, err := w.openSlot(c, f, args[0])
 			if err != nil {
 				return err
 			}
 			defer o.close()
-			slot, cur, next, dev, serial := o.slot, o.cur, o.next, o.dev, o.serial
-			if !dev.s.Configured(slot) {
-				return exitcode.DataErr(fmt.Errorf("slot %d of YubiKey %d is empty: nothing to update", slot, serial))
+			slot, cur, next, key := o.slot, o.cur, o.next, o.key
+			if !key.Session.Configured(slot) {
+				return exitcode.DataErr(fmt.Errorf("slot %d of YubiKey %d is empty: nothing to update", slot, key.Serial))
 			}
-			if err := confirmOverwrite(c, w.force, fmt.Sprintf("slot %d of YubiKey %d: its settings will be rewritten", slot, serial)); err != nil {
+			if err := confirmOverwrite(f, w.force, fmt.Sprintf("slot %d of YubiKey %d: its settings will be rewritten", slot, key.Serial)); err != nil {
 				return err
 			}
 			cfg := yubikey.UpdateConfig(!noEnter)
 			if err := cfg.SetAccessCode(next); err != nil {
 				return exitcode.DataErr(err)
 			}
-			if err := dev.s.Update(slot, cfg, cur); err != nil {
+			if err := key.Session.Update(slot, cfg, cur); err != nil {
 				return writeErr(err)
 			}
-			dev.warnUnconfirmed(c, serial, fmt.Sprintf("the settings update of slot %d", slot), "If the access code was to change, the old one may still hold.")
-			res := dev.result(serial, slot, "updated")
+			warnUnconfirmed(f, key, fmt.Sprintf("the settings update of slot %d", slot), "If the access code was to change, the old one may still hold.")
+			res := result(key, slot, "updated")
 			res.AccessCode = next != nil
-			return report(c, res, fmt.Sprintf("YubiKey %d: slot %d settings updated (access code: %v)", serial, slot, next != nil))
+			return report(f, res, fmt.Sprintf("YubiKey %d: slot %d settings updated (access code: %v)", key.Serial, slot, next != nil))
 		},
 	}
 	w.conn.add(c)
@@ -1119,7 +719,7 @@ current access code, if any, is needed.`,
 	return c
 }
 
-func newYKSwapCmd() *cobra.Command {
+func newYKSwapCmd(f *factory) *cobra.Command {
 	var w ykWrite
 	c := &cobra.Command{
 		Use:     "swap",
@@ -1127,21 +727,21 @@ func newYKSwapCmd() *cobra.Command {
 		Example: "  tokenctl yubikey swap --force",
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
-			dev, serial, err := w.conn.open(c.Context(), c.ErrOrStderr())
+			key, err := w.conn.open(c.Context(), f)
 			if err != nil {
 				return err
 			}
-			defer dev.Close()
-			if dev.s.Configured(1) || dev.s.Configured(2) {
-				if err := confirmOverwrite(c, w.force, fmt.Sprintf("YubiKey %d: swapping its slots", serial)); err != nil {
+			defer key.Close()
+			if key.Session.Configured(1) || key.Session.Configured(2) {
+				if err := confirmOverwrite(f, w.force, fmt.Sprintf("YubiKey %d: swapping its slots", key.Serial)); err != nil {
 					return err
 				}
 			}
-			if err := dev.s.Swap(); err != nil {
+			if err := key.Session.Swap(); err != nil {
 				return writeErr(err)
 			}
-			dev.warnUnconfirmed(c, serial, "the swap of its slots", "Check what each slot does before relying on it.")
-			return report(c, dev.result(serial, 0, "swapped"), fmt.Sprintf("YubiKey %d: slots swapped", serial))
+			warnUnconfirmed(f, key, "the swap of its slots", "Check what each slot does before relying on it.")
+			return report(f, result(key, 0, "swapped"), fmt.Sprintf("YubiKey %d: slots swapped", key.Serial))
 		},
 	}
 	w.conn.add(c)
@@ -1150,7 +750,7 @@ func newYKSwapCmd() *cobra.Command {
 }
 
 type ykInfo struct {
-	Serial    uint32 `json:"serial"`
+	Serial    yubikey.Serial `json:"serial"`
 	Firmware  string `json:"firmware"`
 	Transport string `json:"transport"`
 	Device    string `json:"device"`
@@ -1158,7 +758,7 @@ type ykInfo struct {
 	Slot2     string `json:"slot2"`
 }
 
-func newYKInfoCmd() *cobra.Command {
+func newYKInfoCmd(f *factory) *cobra.Command {
 	var conn ykConn
 	c := &cobra.Command{
 		Use:     "info",
@@ -1166,13 +766,13 @@ func newYKInfoCmd() *cobra.Command {
 		Example: "  tokenctl yubikey info\n  tokenctl yubikey info --transport ccid --reader 'Virtual PCD 00 01' --json",
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
-			dev, serial, err := conn.open(c.Context(), c.ErrOrStderr())
+			key, err := conn.open(c.Context(), f)
 			if err != nil {
 				return err
 			}
-			defer dev.Close()
-			st := dev.s.Status()
-			state := func(n int) string {
+			defer key.Close()
+			st := key.Session.Status()
+			state := func(n yubikey.Slot) string {
 				if !st.Configured(n) {
 					return "empty"
 				}
@@ -1181,9 +781,9 @@ func newYKInfoCmd() *cobra.Command {
 				}
 				return "programmed"
 			}
-			info := ykInfo{Serial: serial, Firmware: st.Version.String(), Transport: string(dev.transport), Device: dev.where, Slot1: state(1), Slot2: state(2)}
-			if global.JSON {
-				return writeJSON(c.OutOrStdout(), info)
+			info := ykInfo{Serial: key.Serial, Firmware: st.Version.String(), Transport: string(key.Transport), Device: key.Where, Slot1: state(1), Slot2: state(2)}
+			if f.JSON {
+				return writeJSON(f.Out, info)
 			}
 			fmt.Fprintf(c.OutOrStdout(), "Serial:    %d\nFirmware:  %s\nTransport: %s (%s)\nSlot 1:    %s\nSlot 2:    %s\n",
 				info.Serial, info.Firmware, info.Transport, info.Device, info.Slot1, info.Slot2)
@@ -1203,7 +803,7 @@ type ykVerifyResult struct {
 	Timestamp      uint32 `json:"timestamp"`
 }
 
-func newYKVerifyCmd() *cobra.Command {
+func newYKVerifyCmd(f *factory) *cobra.Command {
 	var key, priv *secretin.Source
 	var logFile, logFormat string
 	var minCounter uint32
@@ -1288,14 +888,14 @@ input when not given. Exit code 1 when it does not verify.`,
 				}
 			case key.IsSet():
 				var err error
-				if aes, err = readSecretBytes(key, "AES key", false); err != nil {
+				if aes, err = key.Bytes("AES key", seed.Hex); err != nil {
 					return err
 				}
 				defer seed.Zero(aes)
 				if !priv.IsSet() {
 					return usagef("give the private ID with --private-id-file or --private-id-env")
 				}
-				if pid, err = readSecretBytes(priv, "private ID", false); err != nil {
+				if pid, err = priv.Bytes("private ID", seed.Hex); err != nil {
 					return err
 				}
 				defer seed.Zero(pid)
@@ -1310,8 +910,8 @@ input when not given. Exit code 1 when it does not verify.`,
 				return exitcode.DataErr(fmt.Errorf("OTP counter %d is below --min-counter %d: replayed?", o.Counter(), minCounter))
 			}
 			res := ykVerifyResult{Valid: true, PublicID: yubikey.Modhex(o.PublicID), Serial: serial, UseCounter: o.UseCounter, SessionCounter: o.SessionCounter, Timestamp: o.Timestamp}
-			if global.JSON {
-				return writeJSON(c.OutOrStdout(), res)
+			if f.JSON {
+				return writeJSON(f.Out, res)
 			}
 			who := res.PublicID
 			if serial != "" {

@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"github.com/tokenctl/tokenctl/device"
 	"os"
 	"path/filepath"
 	"slices"
@@ -26,16 +28,13 @@ import (
 // withHIDKeys makes the CLI see these emulated keys on USB.
 func withHIDKeys(t *testing.T, keys ...*yksim.Key) {
 	t.Helper()
-	old := ykHIDList
-	ykHIDList = func() ([]ykHIDCandidate, error) {
-		var out []ykHIDCandidate
-		for _, k := range keys {
-			k := k
-			out = append(out, ykHIDCandidate{name: "emulated", open: func() (hid.FeatureDevice, error) { return k.HID(), nil }})
+	envOf(t).usb = func() ([]device.HIDKey, error) {
+		var out []device.HIDKey
+		for i, k := range keys {
+			out = append(out, device.HIDKey{Path: fmt.Sprintf("usb:%d", i), Name: "emulated", Open: func() (hid.FeatureDevice, error) { return k.HID(), nil }})
 		}
 		return out, nil
 	}
-	t.Cleanup(func() { ykHIDList = old })
 }
 
 func TestYubiKeyOTPLogAndVerify(t *testing.T) {
@@ -305,11 +304,6 @@ func TestYubiKeyBadSecretsNotEchoed(t *testing.T) {
 	}
 }
 
-func TestSimYubiKeyTouchOutNeedsCount(t *testing.T) {
-	if code, _, _ := runCLI(t, "sim", "yubikey", "--touch-out", filepath.Join(t.TempDir(), "typed.txt")); code != 2 {
-		t.Errorf("--touch-out without --count: exit %d, want 2", code)
-	}
-}
 
 // TestYubiKeyJSONReports: delete, settings and swap report on standard
 // output with --json, and on standard error without it.
@@ -365,11 +359,9 @@ func TestYubiKeyLogMustBePrivate(t *testing.T) {
 func TestYubiKeyGenerateNeedsLog(t *testing.T) {
 	k := yksim.New(yksim.Options{Serial: 515})
 	opened := 0
-	old := ykHIDList
-	ykHIDList = func() ([]ykHIDCandidate, error) {
-		return []ykHIDCandidate{{name: "emulated", open: func() (hid.FeatureDevice, error) { opened++; return k.HID(), nil }}}, nil
+	envOf(t).usb = func() ([]device.HIDKey, error) {
+		return []device.HIDKey{{Path: "usb:0", Name: "emulated", Open: func() (hid.FeatureDevice, error) { opened++; return k.HID(), nil }}}, nil
 	}
-	t.Cleanup(func() { ykHIDList = old })
 	for _, args := range [][]string{
 		{"yubikey", "otp", "1", "--generate"},
 		{"yubikey", "otp", "2", "--generate", "--random-public-id", "--force"},
@@ -458,7 +450,7 @@ func TestYubiKeyHelpExamplesRun(t *testing.T) {
 		"pid.hex":  pidHex + "\n",
 		"hmac.hex": "303132333435363738393a3b3c3d3e3f40414243\n",
 	}
-	root := newYubiKeyCmd()
+	root := newYubiKeyCmd(&factory{})
 	var examples []string
 	for _, c := range append([]*cobra.Command{root}, root.Commands()...) {
 		n := 0
@@ -592,15 +584,14 @@ func TestYubiKeyOpenHIDClosesEverything(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			opens, closes := 0, 0
-			old := ykHIDList
-			ykHIDList = func() ([]ykHIDCandidate, error) {
-				var out []ykHIDCandidate
+			envOf(t).usb = func() ([]device.HIDKey, error) {
+				var out []device.HIDKey
 				for _, cd := range c.cands {
 					k := yksim.New(yksim.Options{Serial: cd.serial + 100})
 					if cd.dead {
 						k.Unplug()
 					}
-					out = append(out, ykHIDCandidate{name: "emulated", open: func() (hid.FeatureDevice, error) {
+					out = append(out, device.HIDKey{Path: fmt.Sprint("usb:", len(out)), Name: "emulated", Open: func() (hid.FeatureDevice, error) {
 						if cd.openErr {
 							return nil, errors.New("open failed")
 						}
@@ -610,7 +601,6 @@ func TestYubiKeyOpenHIDClosesEverything(t *testing.T) {
 				}
 				return out, nil
 			}
-			t.Cleanup(func() { ykHIDList = old })
 			args := append([]string{"yubikey", "info"}, c.args...)
 			for i, a := range args {
 				if a == "--serial" {

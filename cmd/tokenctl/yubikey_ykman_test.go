@@ -192,7 +192,7 @@ func TestYubiKeySerialAmongReaders(t *testing.T) {
 					t.Fatalf("info --serial %d (%d): exit %d: %s", k.SerialNumber(), i, code, errs)
 				}
 				want := vpcd.ReaderName(vpcd.Port0 + int(k.SerialNumber()-3000))
-				if info.Serial != k.SerialNumber() || info.Device != want || info.Transport != "ccid" {
+				if uint32(info.Serial) != k.SerialNumber() || info.Device != want || info.Transport != "ccid" {
 					t.Fatalf("info --serial %d: %+v, want the key in %s", k.SerialNumber(), info, want)
 				}
 			}

@@ -22,6 +22,9 @@ const maxSecretFile = 64 << 10
 type Source struct {
 	File string // path, or "-" for standard input
 	Env  string // name of an environment variable
+	// Flag is the stem of the flags that set the source ("secret" for
+	// --secret-file and --secret-env), for messages.
+	Flag string
 }
 
 // IsSet reports whether a source was given.
@@ -73,3 +76,57 @@ func (s Source) Read() (string, error) {
 	}
 	return "", errors.New("no secret source given")
 }
+
+// Name says where the secret comes from, for messages (never the secret).
+func (s Source) Name() string {
+	switch {
+	case s.File == "-":
+		return "standard input"
+	case s.File != "" && s.Flag != "":
+		return "--" + s.Flag + "-file " + s.File
+	case s.File != "":
+		return "file " + s.File
+	case s.Flag != "":
+		return "--" + s.Flag + "-env " + s.Env
+	}
+	return "environment variable " + s.Env
+}
+
+// Bytes reads the secret and decodes it with the first of decode that
+// accepts it (hex, base32... given by the caller). A source that cannot
+// be read is a *ReadError; text no decoder takes, an error naming what
+// and the encodings tried.
+func (s Source) Bytes(what string, decode ...Decoder) ([]byte, error) {
+	text, err := s.Read()
+	if err != nil {
+		return nil, &ReadError{What: what, Err: err}
+	}
+	var names []string
+	for _, d := range decode {
+		if b, err := d.Decode(text); err == nil {
+			return b, nil
+		}
+		names = append(names, d.String())
+	}
+	if len(names) == 1 {
+		return nil, fmt.Errorf("%s: not %s", what, names[0])
+	}
+	return nil, fmt.Errorf("%s: neither %s", what, strings.Join(names, " nor "))
+}
+
+// Decoder turns secret text into bytes (seed.Hex, seed.Base32...).
+type Decoder interface {
+	Decode(string) ([]byte, error)
+	String() string
+}
+
+// ReadError is a secret source that could not be read (a missing file or
+// variable): the request, not the data, is at fault (tokenctl exits 2).
+type ReadError struct {
+	What string
+	Err  error
+}
+
+func (e *ReadError) Error() string    { return e.What + ": " + e.Err.Error() }
+func (e *ReadError) Unwrap() error    { return e.Err }
+func (e *ReadError) UsageError() bool { return true }

@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/tokenctl/tokenctl/internal/exitcode"
 	"io"
+	"os"
+	"os/signal"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -13,8 +17,6 @@ import (
 	simt2 "github.com/tokenctl/tokenctl/sim/token2"
 	"github.com/tokenctl/tokenctl/sim/vpcd"
 )
-
-func init() { registerSim(newSimToken2Cmd) }
 
 func newSimToken2Cmd() *cobra.Command {
 	var (
@@ -54,9 +56,9 @@ configuration write), execute APDU K but lose its answer
 (--lose-answer K), or give it another device key so authentication fails
 (--bad-auth). A token pulled by a fault is put back (same token) unless
 --no-reinsert. The emulator logs on stderr, never a seed.`,
-		Example: `  tokenctl sim token2 --serial 86596120001 --drift 90s &
+		Example: `  tokenctl-sim token2 --serial 86596120001 --drift 90s &
   tokenctl token2 info --reader 'Virtual PCD 00 00'
-  tokenctl sim token2 --count 20 --fail-after-apdu 4 --fault-token 3`,
+  tokenctl-sim token2 --count 20 --fail-after-apdu 4 --fault-token 3`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if _, err := simt2.Serial(serial, 0); err != nil {
@@ -65,7 +67,7 @@ configuration write), execute APDU K but lose its answer
 			if count < 0 || failAfter < 0 || loseAnswer < 0 || faultToken < 0 {
 				return usagef("--count, --fail-after-apdu, --lose-answer and --fault-token take positive numbers")
 			}
-			ctx, stop := t2Interruptible(c)
+			ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			faulty := func(i int) bool { return faultToken == 0 || i == faultToken-1 }
 			log := &t2LineLog{w: c.ErrOrStderr()}
@@ -125,7 +127,7 @@ configuration write), execute APDU K but lose its answer
 			}
 			err := s.Run(ctx)
 			if err != nil {
-				return t2DeviceErr(err)
+				return exitcode.DeviceErr(err)
 			}
 			if count > 0 && ctx.Err() == nil {
 				log.printf("all %d tokens presented", count)

@@ -15,8 +15,6 @@ import (
 	"github.com/tokenctl/tokenctl/yubikey"
 )
 
-func init() { registerSim(newSimYubiKeyCmd) }
-
 func newSimYubiKeyCmd() *cobra.Command {
 	var serial uint32
 	var version string
@@ -35,10 +33,10 @@ host disconnected (or after --idle without commands), and the next one
 goes in. The key is reached over CCID (--transport ccid, the only choice
 here): the USB HID side of the emulator is only available in process (Go
 tests). Runs until interrupted or the last key is done.`,
-		Example: `  tokenctl sim yubikey --serial 12345678 &
+		Example: `  tokenctl-sim yubikey --serial 12345678 &
   tokenctl yubikey info --transport ccid --reader 'Virtual PCD 00 01'
   ykman --reader 'Virtual PCD 00 01' otp info
-  tokenctl sim yubikey --count 3 --serial 20000001 &`,
+  tokenctl-sim yubikey --count 3 --serial 20000001 &`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			if transport != "ccid" {
