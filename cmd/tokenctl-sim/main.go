@@ -75,5 +75,4 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return exitcode.Classify(err)
 }
 
-
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }

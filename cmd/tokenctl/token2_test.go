@@ -433,7 +433,6 @@ func TestToken2WaitOnAnyReader(t *testing.T) {
 	}
 }
 
-
 func TestToken2WaitValueNeedsEquals(t *testing.T) {
 	code, _, stderr := runCLI(t, "token2", "info", "--wait", "30s")
 	if code != 2 || !strings.Contains(stderr, "--wait=30s") {

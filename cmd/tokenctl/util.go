@@ -49,7 +49,6 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-
 // inputFormat is the format --from names, or else the only readable format
 // whose Sniff claims the start of br. An input no format claims is
 // invalid data (exit 1); one that several formats fit needs --from

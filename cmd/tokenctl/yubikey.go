@@ -751,11 +751,11 @@ func newYKSwapCmd(f *factory) *cobra.Command {
 
 type ykInfo struct {
 	Serial    yubikey.Serial `json:"serial"`
-	Firmware  string `json:"firmware"`
-	Transport string `json:"transport"`
-	Device    string `json:"device"`
-	Slot1     string `json:"slot1"`
-	Slot2     string `json:"slot2"`
+	Firmware  string         `json:"firmware"`
+	Transport string         `json:"transport"`
+	Device    string         `json:"device"`
+	Slot1     string         `json:"slot1"`
+	Slot2     string         `json:"slot2"`
 }
 
 func newYKInfoCmd(f *factory) *cobra.Command {

@@ -304,7 +304,6 @@ func TestYubiKeyBadSecretsNotEchoed(t *testing.T) {
 	}
 }
 
-
 // TestYubiKeyJSONReports: delete, settings and swap report on standard
 // output with --json, and on standard error without it.
 func TestYubiKeyJSONReports(t *testing.T) {
