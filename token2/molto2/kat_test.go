@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"os"
 	"strconv"
 	"testing"
@@ -85,23 +86,191 @@ func num(t *testing.T, s string) int64 {
 	return n
 }
 
-func TestKATProbe(t *testing.T) {
+func TestSM4KeyKAT(t *testing.T) {
 	v := loadVectors(t).Molto2
-	key := SM4Key([]byte(v.CustomerKeyASCII))
-	t.Logf("key %X", key)
+	if !bytes.Equal([]byte(v.CustomerKeyASCII), DefaultCustomerKey) {
+		t.Fatalf("default customer key %q, vectors say %q", DefaultCustomerKey, v.CustomerKeyASCII)
+	}
+	if got := SM4Key(DefaultCustomerKey); !bytes.Equal(got, unhex(t, v.SM4Key)) {
+		t.Fatalf("SM4 key %X, want %s", got, v.SM4Key)
+	}
+}
+
+func TestMACExampleKAT(t *testing.T) {
+	v := loadVectors(t).Molto2
+	got, err := token2.CBCMAC(unhex(t, v.SM4Key), []byte(v.MACExample.Message))
+	if err != nil || !bytes.Equal(got, unhex(t, v.MACExample.MAC)) {
+		t.Fatalf("MAC %X (%v), want %s", got, err, v.MACExample.MAC)
+	}
+}
+
+// recorder answers every APDU with canned responses and records them.
+type recorder struct {
+	sent    [][]byte
+	answers func(cmd []byte) []byte
+}
+
+func (r *recorder) Transmit(cmd []byte) ([]byte, error) {
+	r.sent = append(r.sent, append([]byte(nil), cmd...))
+	if r.answers != nil {
+		return r.answers(cmd), nil
+	}
+	return []byte{0x90, 0x00}, nil
+}
+
+func TestAuthKAT(t *testing.T) {
+	v := loadVectors(t).Molto2
+	r := &recorder{answers: func(cmd []byte) []byte {
+		if cmd[1] == InsGetChallenge {
+			return append(unhex(t, v.Auth.Challenge), 0x90, 0x00)
+		}
+		return []byte{0x90, 0x00}
+	}}
+	s, err := NewSession(r, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Authenticate(); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.sent) != 2 || !bytes.Equal(r.sent[0], []byte{0x80, 0x4B, 0x08, 0x00, 0x00}) || !bytes.Equal(r.sent[1], unhex(t, v.Auth.APDU)) {
+		t.Fatalf("sent % X", r.sent)
+	}
+}
+
+func TestWriteConfigKAT(t *testing.T) {
+	v := loadVectors(t).Molto2.WriteConfig
+	c := Config{Display: 60, Time: time.Unix(1700000000, 0), Hash: seed.SHA1, Digits: 6, Period: 30}
+	tlv, err := c.TLV()
+	if err != nil || !bytes.Equal(tlv, unhex(t, v.TLV)) {
+		t.Fatalf("TLV %X (%v), want %s", tlv, err, v.TLV)
+	}
+	back, err := ParseConfigTLV(tlv)
+	if err != nil || back != (Config{Display: 60, Time: c.Time.UTC(), Hash: seed.SHA1, Digits: 6, Period: 30}) {
+		t.Fatalf("parsed %+v (%v)", back, err)
+	}
+	key := SM4Key(DefaultCustomerKey)
+	cmd, err := token2.SecureCommand(key, InsWriteConfig, 0x01, byte(num(t, v.Profile)), tlv)
+	if err != nil || !bytes.Equal(cmd, unhex(t, v.APDU)) {
+		t.Fatalf("APDU %X, want %s", cmd, v.APDU)
+	}
+}
+
+// The session's burn sends exactly the vector's configuration APDU.
+func TestBurnSendsVectorConfig(t *testing.T) {
+	v := loadVectors(t).Molto2
+	r := &recorder{answers: func(cmd []byte) []byte {
+		switch {
+		case cmd[1] == InsGetChallenge:
+			return append(unhex(t, v.Auth.Challenge), 0x90, 0x00)
+		case cmd[1] == InsInfo && len(cmd) == 6:
+			pub := make([]byte, PublicLen)
+			copy(pub, []byte{0x95, 0x1F, 0x70, 0x1D})
+			pub[29], pub[30], pub[31] = 1, 0x1E, 6
+			return append(pub, 0x90, 0x00)
+		}
+		return []byte{0x90, 0x00}
+	}}
+	s, _ := NewSession(r, Options{Profiles: ProfilesV2})
+	_, err := s.Burn(Burn{Profile: 2, Secret: unhex(t, v.WriteSeed[1].Seed),
+		Config: Config{Display: 60, Time: time.Unix(1700000000, 0), Hash: seed.SHA1, Digits: 6, Period: 30}})
+	// The fake never shows the profile in use: the read-back check fails.
+	var we *WriteError
+	if !errors.As(err, &we) || we.Stage != "read back" {
+		t.Fatalf("burn: %v", err)
+	}
+	if len(r.sent) < 5 || !bytes.Equal(r.sent[0], PublicCommand(2)) || !bytes.Equal(r.sent[1], cmdChallenge) ||
+		!bytes.Equal(r.sent[2], unhex(t, v.Auth.APDU)) || !bytes.Equal(r.sent[3], unhex(t, v.WriteConfig.APDU)) {
+		t.Fatalf("sent % X", r.sent)
+	}
+	if r.sent[4][1] != InsWriteSeed || r.sent[4][3] != 2 {
+		t.Fatalf("fifth APDU % X", r.sent[4])
+	}
+}
+
+func TestTimeSyncKAT(t *testing.T) {
+	v := loadVectors(t).Molto2
+	r := &recorder{answers: func(cmd []byte) []byte {
+		if cmd[1] == InsGetChallenge {
+			return append(unhex(t, v.Auth.Challenge), 0x90, 0x00)
+		}
+		return []byte{0x90, 0x00}
+	}}
+	s, _ := NewSession(r, Options{Profiles: ProfilesV1})
+	if err := s.Sync(int(num(t, v.TimeSync.Profile)), time.Unix(num(t, v.TimeSync.UTC), 0)); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.sent) != 3 || !bytes.Equal(r.sent[2], unhex(t, v.TimeSync.APDU)) {
+		t.Fatalf("sent % X, want %s last", r.sent, v.TimeSync.APDU)
+	}
+	got, err := ParseSyncTLV(r.sent[2][5:13])
+	if err != nil || got.Unix() != num(t, v.TimeSync.UTC) {
+		t.Fatalf("%v %v", got, err)
+	}
+}
+
+func TestWriteSeedKAT(t *testing.T) {
+	v := loadVectors(t).Molto2
+	key := unhex(t, v.SM4Key)
 	for _, c := range v.WriteSeed {
 		s := unhex(t, c.Seed)
-		for _, clear := range []bool{false, true} {
-			body, err := SeedBody(key, s, clear)
-			if err != nil {
-				t.Log(err)
-				continue
-			}
-			cmd, _ := token2.SecureCommand(key, 0xC5, 1, byte(num(t, c.Profile)), body)
-			t.Logf("%s clear=%v %X want %s", c.Note, clear, cmd, c.APDU)
+		body, err := SeedBody(key, s, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd, _ := token2.SecureCommand(key, InsWriteSeed, 0x01, byte(num(t, c.Profile)), body)
+		if !bytes.Equal(cmd, unhex(t, c.APDU)) {
+			t.Errorf("seed %s: %X, want %s", c.Seed, cmd, c.APDU)
+		}
+		if plain, err := token2.DecryptSeed(key, body); err != nil || !bytes.Equal(plain, s) {
+			t.Errorf("seed %s does not decrypt back", c.Seed)
 		}
 	}
-	_ = bytes.Equal
-	_ = seed.SHA1
-	_ = time.Now
+	// The all-zero vector is the 80-padded form; the clear form of the same
+	// 20 zero bytes is zero-padded without 80: two zero blocks, so twice
+	// the vector's first ciphertext block (SM4(16×00)), and a different
+	// APDU.
+	zero := v.WriteSeed[0]
+	if !IsClearSeed(unhex(t, zero.Seed)) {
+		t.Fatal("first seed vector is not the all-zero value")
+	}
+	clear, err := SeedBody(key, unhex(t, zero.Seed), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := unhex(t, zero.APDU)[5:21]
+	if !bytes.Equal(clear, append(append([]byte(nil), first...), first...)) {
+		t.Fatalf("clear form %X", clear)
+	}
+	if p, _ := token2.DecryptECB(key, clear); !bytes.Equal(p, make([]byte, 32)) {
+		t.Fatalf("clear form decrypts to %X", p)
+	}
+	// Aligned clear values get no extra block; 80-padded aligned seeds do.
+	if c, _ := SeedBody(key, make([]byte, 16), true); len(c) != 16 {
+		t.Fatalf("16-byte clear value: %d bytes", len(c))
+	}
+	if c, _ := SeedBody(key, bytes.Repeat([]byte{7}, 16), false); len(c) != 32 {
+		t.Fatalf("16-byte seed: %d bytes", len(c))
+	}
+	// A burn refuses the all-zero value, and the clear form refuses a
+	// real seed.
+	if err := CheckSeed(unhex(t, zero.Seed)); !errors.Is(err, ErrClearSeed) {
+		t.Fatalf("all-zero seed: %v", err)
+	}
+	if _, err := SeedBody(key, unhex(t, v.WriteSeed[1].Seed), true); err == nil {
+		t.Fatal("clear form of a real seed accepted")
+	}
+}
+
+func TestWriteTitleKAT(t *testing.T) {
+	v := loadVectors(t).Molto2
+	key := unhex(t, v.SM4Key)
+	body, err := TitleBody(key, v.WriteTitle.Title)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd, _ := token2.SecureCommand(key, InsWriteTitle, 0x00, byte(num(t, v.WriteTitle.Profile)), body)
+	if !bytes.Equal(cmd, unhex(t, v.WriteTitle.APDU)) {
+		t.Fatalf("%X, want %s", cmd, v.WriteTitle.APDU)
+	}
 }
