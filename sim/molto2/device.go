@@ -101,7 +101,7 @@ type State struct {
 	SM4Key []byte
 	// Counters over the device's life.
 	APDUs, Auths, BadAuths, SeedWrites, ConfigWrites, TitleWrites, Deletes, Resets int
-	Log                                                                          [][]byte // every APDU, in order
+	Log                                                                            [][]byte // every APDU, in order
 }
 
 type profile struct {

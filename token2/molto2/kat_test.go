@@ -2,14 +2,17 @@ package molto2
 
 import (
 	"bytes"
+	"context"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/tokenctl/tokenctl/apdu"
 	"github.com/tokenctl/tokenctl/seed"
 	"github.com/tokenctl/tokenctl/token2"
 )
@@ -274,3 +277,136 @@ func TestWriteTitleKAT(t *testing.T) {
 		t.Fatalf("%X, want %s", cmd, v.WriteTitle.APDU)
 	}
 }
+
+func TestAttemptsLeft(t *testing.T) {
+	for sw, want := range map[uint16]int{0x6305: 5, 0x6300: 0, 0x63C7: 7, 0x63C0: 0, 0x630A: 10} {
+		n, ok := AttemptsLeft(apduSW(sw))
+		if !ok || n != want {
+			t.Errorf("%04X: %d %v, want %d", sw, n, ok, want)
+		}
+	}
+	if _, ok := AttemptsLeft(apduSW(0x6983)); ok {
+		t.Error("69 83 read as a count")
+	}
+}
+
+// A button wait whose transport fails, or whose device answers another
+// word while waiting, ends with that error at once (no more polls).
+func TestButtonWaitFailures(t *testing.T) {
+	n := 0
+	r := &recorder{answers: func(cmd []byte) []byte {
+		n++
+		if n == 1 {
+			return []byte{0x90, 0x60}
+		}
+		return []byte{0x6A, 0x80}
+	}}
+	s, _ := NewSession(r, Options{PollInterval: time.Millisecond})
+	err := s.FactoryReset(context.Background(), ResetOptions{EraseAll: true})
+	if err == nil || !strings.Contains(err.Error(), "6A 80") || len(r.sent) != 2 {
+		t.Fatalf("%v after %d APDUs", err, len(r.sent))
+	}
+	calls := 0
+	fail := apdu.TransmitFunc(func(cmd []byte) ([]byte, error) {
+		calls++
+		if calls == 1 {
+			return []byte{0x90, 0x60}, nil
+		}
+		return nil, errors.New("reader gone")
+	})
+	s, _ = NewSession(fail, Options{PollInterval: time.Millisecond})
+	err = s.FactoryReset(context.Background(), ResetOptions{EraseAll: true})
+	if err == nil || !strings.Contains(err.Error(), "reader gone") || calls != 2 {
+		t.Fatalf("%v after %d calls", err, calls)
+	}
+	// A key change that fails while waiting may or may not have happened.
+	n = 0
+	r = &recorder{answers: func(cmd []byte) []byte {
+		switch {
+		case cmd[1] == InsGetChallenge:
+			return []byte{1, 2, 3, 4, 5, 6, 7, 8, 0x90, 0x00}
+		case cmd[1] == InsSetKey:
+			n++
+			if n == 1 {
+				return []byte{0x90, 0x60}
+			}
+			return []byte{0x69, 0x83}
+		}
+		return []byte{0x90, 0x00}
+	}}
+	s, _ = NewSession(r, Options{PollInterval: time.Millisecond})
+	err = s.ChangeCustomerKey(context.Background(), []byte("k2"), nil)
+	var ke *KeyChangeError
+	if !errors.As(err, &ke) || !strings.Contains(err.Error(), "69 83") || !strings.Contains(err.Error(), "may or may not") {
+		t.Fatalf("%v", err)
+	}
+	// Refused at once (not waiting): the key did not change, plain error.
+	r = &recorder{answers: func(cmd []byte) []byte {
+		switch cmd[1] {
+		case InsGetChallenge:
+			return []byte{1, 2, 3, 4, 5, 6, 7, 8, 0x90, 0x00}
+		case InsSetKey:
+			return []byte{0x6A, 0x80}
+		}
+		return []byte{0x90, 0x00}
+	}}
+	s, _ = NewSession(r, Options{})
+	err = s.ChangeCustomerKey(context.Background(), []byte("k2"), nil)
+	if errors.As(err, &ke) || !strings.Contains(err.Error(), "6A 80") {
+		t.Fatalf("%v", err)
+	}
+}
+
+func TestParsePublicStrict(t *testing.T) {
+	good := make([]byte, PublicLen)
+	copy(good, []byte{0x95, 0x1F, 0x70, 0x1D})
+	copy(good[5:], "hello")
+	good[29], good[30], good[31], good[32] = 2, 0x3C, 10, 1
+	p, err := ParsePublic(7, good)
+	if err != nil || p.Title != "hello" || p.Hash != seed.SHA256 || p.Period != 60 || p.Digits != 10 || !p.InUse {
+		t.Fatalf("%+v %v", p, err)
+	}
+	for name, mut := range map[string]func(b []byte) []byte{
+		"short":          func(b []byte) []byte { return b[:32] },
+		"long":           func(b []byte) []byte { return append(b, 0) },
+		"outer tag":      func(b []byte) []byte { b[0] = 0x96; return b },
+		"inner length":   func(b []byte) []byte { b[3] = 0x1C; return b },
+		"in-use 02":      func(b []byte) []byte { b[32] = 2; return b },
+		"title not UTF8": func(b []byte) []byte { b[5] = 0xFF; return b },
+	} {
+		b := mut(append([]byte(nil), good...))
+		if _, err := ParsePublic(7, b); err == nil {
+			t.Errorf("%s accepted", name)
+		}
+	}
+}
+
+func FuzzParsePublic(f *testing.F) {
+	good := make([]byte, PublicLen)
+	copy(good, []byte{0x95, 0x1F, 0x70, 0x1D})
+	f.Add(good)
+	f.Add([]byte{0x95})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := ParsePublic(1, b)
+		if err == nil && (len(b) != PublicLen || len(p.Title) > 16) {
+			t.Fatalf("accepted %X", b)
+		}
+	})
+}
+
+func FuzzConfigTLV(f *testing.F) {
+	tlv, _ := Config{Time: time.Unix(1700000000, 0), Hash: seed.SHA1, Digits: 6, Period: 30}.TLV()
+	f.Add(tlv)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := ParseConfigTLV(b)
+		if err != nil {
+			return
+		}
+		again, err := c.TLV()
+		if err != nil || !bytes.Equal(again, b) {
+			t.Fatalf("%X parsed as %+v, encodes to %X (%v)", b, c, again, err)
+		}
+	})
+}
+
+func apduSW(v uint16) apdu.StatusWord { return apdu.StatusWord(v) }

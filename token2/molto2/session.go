@@ -610,8 +610,8 @@ var ErrNotConfirmed = errors.New("the device did not report the button press")
 // the identical command is this package's choice (see the package
 // emulator), and what a real device answers to it is unconfirmed.
 func (s *Session) waitButton(ctx context.Context, what string, cmd []byte, prompt func()) error {
-	resp, err := s.t.Transmit(cmd)
 	for asked := false; ; {
+		resp, err := s.t.Transmit(cmd)
 		if err != nil {
 			return fmt.Errorf("%s: %w", what, err)
 		}
@@ -637,7 +637,6 @@ func (s *Session) waitButton(ctx context.Context, what string, cmd []byte, promp
 			return fmt.Errorf("%s: %w (%v): the device may still do it if the button is pressed now", what, ErrNotConfirmed, ctx.Err())
 		case <-t.C:
 		}
-		resp, err = s.t.Transmit(cmd)
 	}
 }
 
