@@ -456,3 +456,23 @@ func secure(t *testing.T, key []byte, ins, p1, p2 byte, body []byte) []byte {
 	}
 	return c
 }
+
+// A wrong customer key deletes nothing: replace and delete authenticate
+// before the (keyless) delete command.
+func TestWrongKeyDeletesNothing(t *testing.T) {
+	d := simm2.New(simm2.Options{})
+	if _, err := session(t, direct(d), molto2.Options{}).Burn(burnOf(11)); err != nil {
+		t.Fatal(err)
+	}
+	b := burnOf(11)
+	b.Replace = true
+	if _, err := session(t, direct(d), molto2.Options{CustomerKey: []byte("wrong")}).Burn(b); !errors.Is(err, molto2.ErrAuthFailed) {
+		t.Fatal(err)
+	}
+	if err := session(t, direct(d), molto2.Options{CustomerKey: []byte("wrong")}).Delete(11); !errors.Is(err, molto2.ErrAuthFailed) {
+		t.Fatal(err)
+	}
+	if st := d.State(); st.Deletes != 0 || !bytes.Equal(st.Profiles[11].Seed, secretN(11)) || st.AttemptsLeft != simm2.DefaultAttempts-2 {
+		t.Fatalf("%d deletes, %d attempts left", st.Deletes, st.AttemptsLeft)
+	}
+}
