@@ -313,7 +313,9 @@ func (e *InUseError) Is(target error) bool { return target == ErrInUse }
 type Burn struct {
 	Profile int
 	Secret  []byte // raw seed, 10..63 bytes, not all zero
-	Title   string // at most 12 UTF-8 bytes; "" writes no title
+	// Title is at most 12 UTF-8 bytes; "" writes none, leaving the
+	// profile's title as it was (a title outlives a delete).
+	Title string
 	// Config: Time zero means the host clock at the configuration write.
 	Config Config
 	// Replace deletes the seed of a profile in use before writing;
