@@ -41,7 +41,6 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/binary"
-	"fmt"
 	"sync"
 	"time"
 
@@ -169,8 +168,7 @@ func New(o Options) *Device {
 	if fw == "" {
 		fw = DefaultFirmware
 	}
-	var maj, min int
-	if _, err := fmt.Sscanf(fw, "%d.%d", &maj, &min); err == nil {
+	if maj, min, err := m2.ParseFirmware(fw); err == nil {
 		d.firmware = [2]int{maj, min}
 	}
 	ck := o.CustomerKey

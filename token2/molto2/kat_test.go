@@ -410,3 +410,17 @@ func FuzzConfigTLV(f *testing.F) {
 }
 
 func apduSW(v uint16) apdu.StatusWord { return apdu.StatusWord(v) }
+
+func TestParseFirmware(t *testing.T) {
+	for v, want := range map[string][2]int{"2.1": {2, 1}, "10.0": {10, 0}, "2.10": {2, 10}} {
+		a, b, err := ParseFirmware(v)
+		if err != nil || [2]int{a, b} != want {
+			t.Errorf("%s: %d.%d %v", v, a, b, err)
+		}
+	}
+	for _, v := range []string{"", "2", "two", "2.1.3", "2.1x", "-1.2", "2.-1"} {
+		if _, _, err := ParseFirmware(v); err == nil {
+			t.Errorf("%q accepted", v)
+		}
+	}
+}

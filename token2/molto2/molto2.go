@@ -95,8 +95,9 @@ func CheckCustomerKey(k []byte) error {
 	return nil
 }
 
-// Display is the display timeout in seconds: 15, 30, 60 or 120.
-type Display int
+// Display is the display timeout in seconds: 15, 30, 60 or 120, as for
+// the single-profile tokens (token2.ParseDisplay reads it).
+type Display = token2.Display
 
 var displayCodes = map[Display]byte{15: 0, 30: 1, 60: 2, 120: 3}
 

@@ -354,14 +354,23 @@ type WriteError struct {
 }
 
 func (e *WriteError) Error() string {
+	refused := isStatus(e.Err) // the device answered: that command did nothing
 	var what string
-	switch e.Stage {
-	case "delete", "write configuration", "write seed":
-		what = "the profile holds no seed of this burn (it was empty or deleted first): burn it again"
-	case "write title":
-		what = "the seed and configuration were written, the title may not be"
+	switch {
+	case e.Stage == "delete" && refused:
+		what = "the old seed is still there"
+	case e.Stage == "delete":
+		what = "the old seed may or may not have been deleted: list the profile before trying again"
+	case e.Stage == "write configuration":
+		what = "the profile holds no seed (it was empty or its old seed was deleted): burn it again"
+	case e.Stage == "write seed" && refused:
+		what = "the profile holds no seed: burn it again"
+	case e.Stage == "write seed":
+		what = "the seed may or may not have been written: list the profile and, if it is in use, replace it"
+	case e.Stage == "write title":
+		what = "the seed and configuration were written, the title may not be: set it again"
 	default:
-		what = "the writes were answered 90 00 but what the device reports differs"
+		what = "the writes were answered 90 00 but the profile does not read back as asked"
 	}
 	return fmt.Sprintf("profile %d: %s: %v; %s", e.Profile, e.Stage, e.Err, what)
 }
@@ -589,14 +598,19 @@ func (s *Session) ScreenLock(lock bool) error {
 	return err
 }
 
-func parseVersion(v string) ([2]int, error) {
-	var out [2]int
+// ParseFirmware reads a firmware version "major.minor" (e.g. "2.1").
+func ParseFirmware(v string) (major, minor int, err error) {
 	var rest string
-	n, err := fmt.Sscanf(v, "%d.%d%s", &out[0], &out[1], &rest)
-	if (err != nil && n != 2) || n < 2 || out[0] < 0 || out[1] < 0 {
-		return out, fmt.Errorf("firmware version %q: want major.minor, e.g. 2.1", v)
+	n, _ := fmt.Sscanf(v, "%d.%d%s", &major, &minor, &rest)
+	if n != 2 || major < 0 || minor < 0 {
+		return 0, 0, fmt.Errorf("firmware version %q: want major.minor, e.g. 2.1", v)
 	}
-	return out, nil
+	return major, minor, nil
+}
+
+func parseVersion(v string) ([2]int, error) {
+	a, b, err := ParseFirmware(v)
+	return [2]int{a, b}, err
 }
 
 func less(a, b [2]int) bool { return a[0] < b[0] || (a[0] == b[0] && a[1] < b[1]) }

@@ -476,3 +476,34 @@ func TestWrongKeyDeletesNothing(t *testing.T) {
 		t.Fatalf("%d deletes, %d attempts left", st.Deletes, st.AttemptsLeft)
 	}
 }
+
+// A burn that fails half-way says what the profile may now hold: a seed
+// write the device refused left none; one whose answer was lost may have
+// been written.
+func TestWriteErrorSaysWhatIsLeft(t *testing.T) {
+	for _, lost := range []bool{false, true} {
+		d := simm2.New(simm2.Options{})
+		tr := apdu.TransmitFunc(func(cmd []byte) ([]byte, error) {
+			r := d.Transmit(cmd)
+			if cmd[1] == molto2.InsWriteSeed {
+				if lost {
+					return nil, errors.New("reader gone")
+				}
+				return []byte{0x6A, 0x80}, nil
+			}
+			return r, nil
+		})
+		_, err := session(t, tr, molto2.Options{}).Burn(burnOf(4))
+		var we *molto2.WriteError
+		if !errors.As(err, &we) || we.Stage != "write seed" {
+			t.Fatalf("%v", err)
+		}
+		want := "holds no seed"
+		if lost {
+			want = "may or may not have been written"
+		}
+		if !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), string(secretN(4))) {
+			t.Fatalf("lost %v: %v", lost, err)
+		}
+	}
+}
