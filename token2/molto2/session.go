@@ -280,11 +280,9 @@ func (s *Session) secure(what string, ins, p1, p2 byte, body []byte) ([]byte, er
 	}
 	defer wipe(cmd)
 	data, err := s.exchange(what, cmd)
-	if err != nil && isStatus(err) {
-		var se *apdu.StatusError
-		if errors.As(err, &se) && se.SW == apdu.SWAuthFailed {
-			s.authed = false // a MAC refusal ends the authentication
-		}
+	var se *apdu.StatusError
+	if errors.As(err, &se) && (se.SW == apdu.SWAuthFailed || se.SW == apdu.SWSecurityNotMet) {
+		s.authed = false // a MAC refusal ends the authentication; 69 82: it had ended
 	}
 	return data, err
 }
