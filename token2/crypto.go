@@ -147,11 +147,20 @@ func MAC(key []byte, ins, p1, p2 byte, body []byte) ([]byte, error) {
 	m := make([]byte, 0, len(body)+21)
 	m = append(m, 0x80, ins, p1, p2, byte(len(body)))
 	m = append(m, body...)
+	defer zero(m)
+	return CBCMAC(key, m)
+}
+
+// CBCMAC is the MAC construction under MAC, over any message m: padded
+// with 80 00… only when not block-aligned, SM4-CBC with a zero IV, first 4
+// bytes of the last block. m is not modified.
+func CBCMAC(key, m []byte) ([]byte, error) {
 	if len(m)%16 != 0 {
-		m = append(m, 0x80)
-		for len(m)%16 != 0 {
-			m = append(m, 0x00)
-		}
+		p := make([]byte, (len(m)/16+1)*16)
+		copy(p, m)
+		p[len(m)] = 0x80
+		defer zero(p)
+		m = p
 	}
 	b, err := newSM4(key)
 	if err != nil {
@@ -164,7 +173,6 @@ func MAC(key []byte, ins, p1, p2 byte, body []byte) ([]byte, error) {
 		}
 		b.Encrypt(chain[:], chain[:])
 	}
-	zero(m)
 	return append([]byte(nil), chain[:MACLen]...), nil
 }
 

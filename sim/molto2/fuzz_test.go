@@ -1,0 +1,31 @@
+package molto2_test
+
+import (
+	"testing"
+
+	simm2 "github.com/tokenctl/tokenctl/sim/molto2"
+)
+
+// Whatever a host sends, the emulator answers with a status word and
+// does not panic.
+func FuzzTransmit(f *testing.F) {
+	for _, c := range [][]byte{
+		{0x80, 0x41, 0x00, 0x00, 0x00},
+		{0x80, 0x41, 0x00, 0x05, 0x01, 0x70},
+		{0x80, 0x4B, 0x08, 0x00, 0x00},
+		{0x84, 0xC5, 0x01, 0x00, 0x04, 1, 2, 3, 4},
+		{0x84, 0xD7, 0x00, 0x00, 0x24},
+		{0x80, 0xD8, 0x0C, 0x02, 0x01, 0x01},
+		{0x80, 0xE6, 0x00, 0x63, 0x00},
+	} {
+		f.Add(c)
+	}
+	f.Fuzz(func(t *testing.T, cmd []byte) {
+		d := simm2.New(simm2.Options{Profiles: 50})
+		for i := 0; i < 2; i++ {
+			if r := d.Transmit(cmd); len(r) < 2 {
+				t.Fatalf("% X answered % X", cmd, r)
+			}
+		}
+	})
+}
