@@ -133,13 +133,9 @@ func (d *HIDDevice) fail(more bool) {
 	d.queue(sw(SWFraming))
 }
 
-// queue frames resp as reports for ReadReport (nothing for a bricked key,
-// which does not answer).
+// queue frames resp as reports for ReadReport.
 func (d *HIDDevice) queue(resp []byte) {
 	d.out = nil
-	if resp == nil {
-		return
-	}
 	for i, off := 0, 0; off < len(resp); i++ {
 		if i == 0 || d.o.BusyEveryChunk {
 			for range d.o.Busy {

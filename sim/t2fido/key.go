@@ -17,10 +17,14 @@
 //   - 80 C5 02 02 / 04 / 06 01 v: the Enter (01 = no Enter), long-press
 //     and keypad options, v 00 or 01;
 //   - 80 C5 02 01 01 mask: the interface mask. A mask with all three
-//     interface bits (fido.Forbidden) bricks the key, as the real one: the
-//     command is answered 90 00, then every later command goes unanswered
-//     (Transmit returns nil; Insert pulls the card from the reader; the HID
-//     interface is gone). Any other mask is stored;
+//     interface bits (what fido.Forbidden refuses) bricks the key: the
+//     command is answered 90 00, then every later command fails, as on the
+//     real key. The real one disappears from the bus; the emulated one
+//     answers 6F 00 to every APDU (SWBricked) and its HID interface
+//     fails (ErrGone). It stays in a vpcd reader because a card pulled from
+//     under a connected host leaves pcscd reporting that reader empty for
+//     good, and an empty answer hangs vpcd: either would break the tests
+//     that use the reader next. Any other mask is stored;
 //   - status words as reference §1 gives them: 67 00 wrong length (Lc not
 //     matching the data, a missing or extra body), 6A 80 bad data (a blob
 //     that is not 64 bytes of point and whole AES blocks, not a point of
@@ -180,7 +184,7 @@ func (k *Key) State() State {
 }
 
 // Log returns a copy of every APDU the key received, in order (the
-// bricking one included, and those a bricked key left unanswered).
+// bricking one included, and those a bricked key refused).
 func (k *Key) Log() [][]byte {
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -191,17 +195,27 @@ func (k *Key) Log() [][]byte {
 	return out
 }
 
-// Forbidden returns the APDUs the key received that fido.Forbidden
-// judges bricking (80 C5 02 01 with mask 07 in any class, or with no mask
-// at all), in order; a test asserts it is empty.
+// Forbidden returns the APDUs the key received that may have bricked it,
+// in order: INS C5, P1 02, P2 01 in any class, whose first data byte has
+// all three interface bits (mask 07), or with no data byte to tell. A test
+// asserts it is empty. The rule is the one fido.Forbidden applies, written
+// again here so that a fault in the library's guard cannot also blind
+// the emulator.
 func (k *Key) Forbidden() [][]byte {
 	var out [][]byte
 	for _, c := range k.Log() {
-		if fido.Forbidden(c) {
+		if bricking(c) {
 			out = append(out, c)
 		}
 	}
 	return out
+}
+
+func bricking(cmd []byte) bool {
+	if len(cmd) < 4 || cmd[1] != 0xC5 || cmd[2] != 0x02 || cmd[3] != p2Interfaces {
+		return false
+	}
+	return len(cmd) < 6 || cmd[5]&0x07 == 0x07
 }
 
 // Bricked reports whether the key received the bricking command.
@@ -256,17 +270,19 @@ const (
 	SWWrongP1P2 = 0x6A86
 	SWINS       = 0x6D00
 	SWCLA       = 0x6E00
+	// SWBricked answers every command to a bricked key (ISO: no precise
+	// diagnosis).
+	SWBricked = 0x6F00
 )
 
 // Transmit implements vpcd.Card: it answers one command APDU with data and
-// status word, or nil once the key is bricked (it no longer answers on any
-// interface).
+// status word (SWBricked to everything once the key is bricked).
 func (k *Key) Transmit(cmd []byte) []byte {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.log = append(k.log, append([]byte(nil), cmd...))
 	if k.bricked {
-		return nil
+		return sw(SWBricked)
 	}
 	data, status := k.dispatch(cmd)
 	return append(data, sw(status)...)
@@ -368,7 +384,7 @@ func (k *Key) setOption(p2 byte, cmd []byte) uint16 {
 	}
 	v := b[0]
 	if p2 == p2Interfaces {
-		if fido.Forbidden(cmd) {
+		if v&0x07 == 0x07 {
 			k.bricked = true // answered, then gone for good
 		}
 		k.interfaces = v

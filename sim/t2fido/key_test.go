@@ -161,7 +161,9 @@ func seal(t *testing.T, k *t2fido.Key, plain, iv []byte) []byte {
 	return b
 }
 
-func button(blob []byte) []byte { return append([]byte{0x80, 0xC5, 0x00, 0x00, byte(len(blob))}, blob...) }
+func button(blob []byte) []byte {
+	return append([]byte{0x80, 0xC5, 0x00, 0x00, byte(len(blob))}, blob...)
+}
 
 func status(r []byte) uint16 {
 	if len(r) < 2 {
