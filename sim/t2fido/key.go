@@ -50,6 +50,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"sync"
+	"time"
 
 	"github.com/tokenctl/tokenctl/seed"
 	"github.com/tokenctl/tokenctl/token2/fido"
@@ -129,6 +130,23 @@ type Key struct {
 
 	log                      [][]byte
 	buttons, options, resets int
+
+	// What a Stream watches: button writes tried (answered or not), the
+	// resets before the last one, the time of the last APDU.
+	buttonTries, resetsAtButton int
+	lastAPDU                    time.Time
+}
+
+// activity is what a Stream needs to decide that the host is done.
+type activity struct {
+	apdus, buttonTries, resets, resetsAtButton int
+	last                                       time.Time
+}
+
+func (k *Key) activity() activity {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return activity{len(k.log), k.buttonTries, k.resets, k.resetsAtButton, k.lastAPDU}
 }
 
 // New makes a key with no button HOTP and the default options (Enter
@@ -281,6 +299,7 @@ func (k *Key) Transmit(cmd []byte) []byte {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.log = append(k.log, append([]byte(nil), cmd...))
+	k.lastAPDU = time.Now()
 	if k.bricked {
 		return sw(SWBricked)
 	}
@@ -351,6 +370,8 @@ func (k *Key) selectApplet(cmd []byte) ([]byte, uint16) {
 }
 
 func (k *Key) setButton(cmd []byte) uint16 {
+	k.buttonTries++
+	k.resetsAtButton = k.resets
 	blob, ok := body(cmd)
 	if !ok {
 		return SWWrongLen
