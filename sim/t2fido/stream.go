@@ -48,6 +48,10 @@ type Stream struct {
 	// (0 = DefaultSettle) between keys.
 	Host   vpcd.Host
 	Settle time.Duration
+	// Stay keeps each key in the reader whatever the host does: only a
+	// fault, Remove or the end of ctx takes it out (one key that several
+	// commands use in turn).
+	Stay bool
 
 	PullAfter    func(i int) int
 	LoseResponse func(i int) int
@@ -178,8 +182,8 @@ func (s *Stream) present(ctx context.Context, i int, k *Key, pull, lose int) (fa
 			return false, nil
 		case <-tick.C:
 			a := k.activity()
-			released := a.buttonTries > base.buttonTries && a.resets > a.resetsAtButton
-			idle := s.Idle > 0 && a.apdus > base.apdus && time.Since(a.last) > s.Idle
+			released := !s.Stay && a.buttonTries > base.buttonTries && a.resets > a.resetsAtButton
+			idle := !s.Stay && s.Idle > 0 && a.apdus > base.apdus && time.Since(a.last) > s.Idle
 			if released || idle {
 				conn.Remove()
 				<-served

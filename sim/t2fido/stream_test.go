@@ -116,3 +116,34 @@ func TestStream(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamStay: with Stay one key serves several sessions (sealed twice,
+// released in between) until Remove takes it out; then the stream ends.
+func TestStreamStay(t *testing.T) {
+	pcsctest.Require(t)
+	pcsctest.LockReader(t, vpcd.Port0)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	st := &t2fido.Stream{Port: vpcd.Port0, Count: 1, Stay: true, Host: pcsctest.Host(t, vpcd.Port0)}
+	done := make(chan error, 1)
+	go func() { done <- st.Run(ctx) }()
+	pc, err := nfc.NewContext()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Release()
+	reader := vpcd.ReaderName(vpcd.Port0)
+	for _, sec := range [][]byte{bytes.Repeat([]byte{4}, 20), bytes.Repeat([]byte{5}, 20)} {
+		if err := sealNext(ctx, pc, reader, sec); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond) // a Stream without Stay takes the key out meanwhile
+	}
+	st.Remove()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if k := st.Keys(); len(k) != 1 || k[0].State().ButtonWrites != 2 || !bytes.Equal(k[0].State().Seed, bytes.Repeat([]byte{5}, 20)) {
+		t.Fatalf("%d keys", len(k))
+	}
+}
