@@ -52,6 +52,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tokenctl/tokenctl/apdu"
 	"github.com/tokenctl/tokenctl/seed"
 	"github.com/tokenctl/tokenctl/token2/fido"
 )
@@ -106,7 +107,8 @@ type State struct {
 	Seed    []byte
 	Counter uint64
 	Options fido.Options
-	// Interfaces is the last interface mask stored (0 when never set).
+	// Interfaces is the last interface mask stored (0 when never set; a
+	// set bit disables an interface, 07 all three).
 	Interfaces byte
 	Bricked    bool
 	// Counters over the key's life.
@@ -292,6 +294,12 @@ const (
 	// diagnosis).
 	SWBricked = 0x6F00
 )
+
+// Transmitter is the key as an apdu.Transmitter, in process (no PC/SC):
+// what a test hands fido.NewSession when the transport is not its point.
+func (k *Key) Transmitter() apdu.Transmitter {
+	return apdu.TransmitFunc(func(cmd []byte) ([]byte, error) { return k.Transmit(cmd), nil })
+}
 
 // Transmit implements vpcd.Card: it answers one command APDU with data and
 // status word (SWBricked to everything once the key is bricked).
