@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	filippo.io/age v1.3.2
+	github.com/duosecurity/duo_api_golang v0.0.0-20250430191550-ac36954387e7
 	github.com/ebfe/scard v0.0.0-20241214075232-7af069cabc25
 	github.com/emmansun/gmsm v0.30.1
 	github.com/gocarina/gocsv v0.0.0-20240520201108-78e41c74b4b1
