@@ -385,7 +385,24 @@ func (c *Client) one(ctx context.Context, t *seed.Token) (upload.Result, error) 
 	case c.cfg.DryRun:
 		res.Planned = append(res.Planned, "create")
 	default:
-		if err := c.call(ctx, http.MethodPost, "/admin/v1/tokens", params(t, typ), &tok); err != nil {
+		err := c.call(ctx, http.MethodPost, "/admin/v1/tokens", params(t, typ), &tok)
+		var ae *APIError
+		if errors.As(err, &ae) && ae.Status == http.StatusBadRequest && strings.Contains(strings.ToLower(ae.Message), "duplicate") {
+			// There after all (made meanwhile, or the lookup missed it):
+			// look again and keep it, never make a second.
+			found = nil
+			if err := c.call(ctx, http.MethodGet, "/admin/v1/tokens", url.Values{"type": {typ}, "serial": {t.Serial}}, &found); err != nil {
+				return res, err
+			}
+			if len(found) == 0 {
+				return res, fmt.Errorf("creating: Duo says the serial exists but does not list it; run again later")
+			}
+			tok = found[0]
+			res.Existed, res.ObjectID = true, tok.ID
+			res.Note = "serial appeared in Duo while uploading, kept (its secret cannot be compared)"
+			break
+		}
+		if err != nil {
 			return res, fmt.Errorf("creating: %w", err)
 		}
 		res.Created, res.ObjectID, res.At = true, tok.ID, c.clock.Now()

@@ -296,3 +296,51 @@ func TestStandinChecksSignature(t *testing.T) {
 		t.Fatalf("well signed: status %d", resp.StatusCode)
 	}
 }
+
+// A lookup that misses a token that is there (a concurrent upload) meets
+// Duo's duplicate refusal: the token is looked up again and kept, not
+// made twice, and still attached.
+func TestLookupMissDoesNotDouble(t *testing.T) {
+	s := duostandin.New(ikey, skey)
+	defer s.Close()
+	ann := s.AddUser("ann")
+	s.AddToken(duostandin.Token{Type: "t6", Serial: "C1", Secret: "00", TOTPStep: 30})
+	s.Inject(duostandin.Fault{Method: "GET", Path: "/admin/v1/tokens", Empty: true})
+	c, _ := newClient(t, s, nil)
+	rep, err := c.Upload(context.Background(), []*seed.Token{{Serial: "C1", Kind: seed.TOTP, Secret: uploadtest.Secret("C1"), User: "ann"}})
+	got := s.Tokens()
+	if err != nil || rep.Err() != nil || rep.Existed != 1 || rep.Attached != 1 || len(got) != 1 || got[0].Secret != "00" || len(got[0].Users) != 1 || got[0].Users[0] != ann {
+		t.Fatalf("%v %+v %+v", err, rep, got)
+	}
+}
+
+// A run stopped half way (Ctrl-C) and run again ends with each token
+// once.
+func TestInterruptedRunResumes(t *testing.T) {
+	s := duostandin.New(ikey, skey)
+	defer s.Close()
+	s.AddUser("ann@contoso.com")
+	rows := uploadtest.EntraRows(6, []string{"ann@contoso.com"})
+	toks, err := upload.Load(uploadtest.EntraFile(t, rows), "entra", nil, Check)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	n := 0
+	c, _ := newClient(t, s, func(c *Config) {
+		c.OnResult = func(upload.Result) {
+			if n++; n == 3 {
+				cancel()
+			}
+		}
+	})
+	rep, err := c.Upload(ctx, toks)
+	if !errors.Is(err, context.Canceled) || len(s.Tokens()) != 3 || rep.Aborted == "" {
+		t.Fatalf("stopped run: %v, %d tokens", err, len(s.Tokens()))
+	}
+	c, _ = newClient(t, s, nil)
+	rep, err = c.Upload(context.Background(), toks)
+	if err != nil || rep.Created != 3 || rep.Existed != 3 || len(s.Tokens()) != 6 || s.Creates() != 6 {
+		t.Fatalf("resumed: %v %+v, %d tokens", err, rep, len(s.Tokens()))
+	}
+}

@@ -369,6 +369,22 @@ func (c *Client) one(ctx context.Context, t *seed.Token) (upload.Result, error) 
 			SecretKey: seed.EncodeBase32(t.Secret), TimeIntervalInSeconds: t.EffectivePeriod(), HashFunction: hashName(t.Hash)}
 		err := c.call(ctx, http.MethodPost, devicesPath, &in, &dev, needDevices)
 		in.SecretKey = ""
+		var ae *APIError
+		if errors.As(err, &ae) && ae.Status == http.StatusConflict {
+			// There after all (directory replication lag, a concurrent
+			// upload): look again and keep it, never make a second.
+			found.Value = nil
+			if err := c.call(ctx, http.MethodGet, devicesPath+q, nil, &found, needDevices); err != nil {
+				return res, err
+			}
+			if len(found.Value) == 0 {
+				return res, fmt.Errorf("creating: Graph says the serial exists but does not list it yet (directory replication); run again in a few minutes")
+			}
+			dev = found.Value[0]
+			res.Existed, res.ObjectID = true, dev.ID
+			res.Note = "serial appeared in Entra while uploading, kept (its secret cannot be compared)"
+			break
+		}
 		if err != nil {
 			return res, fmt.Errorf("creating: %w", err)
 		}

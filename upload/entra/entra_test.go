@@ -215,3 +215,20 @@ func TestActivationRefusedAndLimited(t *testing.T) {
 		t.Fatalf("%d refused activations, want 1 (no retry)", n)
 	}
 }
+
+// A lookup that misses a device that is there (replication lag) meets
+// Graph's 409: the device is looked up again and kept, not made twice.
+func TestLookupMissDoesNotDouble(t *testing.T) {
+	s := graphstandin.New(bearer)
+	defer s.Close()
+	tok := &seed.Token{Serial: "C1", Kind: seed.TOTP, Secret: uploadtest.Secret("C1"), Manufacturer: "M", Model: "X"}
+	c, _ := newClient(t, s, nil)
+	if _, err := c.Upload(context.Background(), []*seed.Token{tok}); err != nil {
+		t.Fatal(err)
+	}
+	s.Inject(graphstandin.Fault{Method: "GET", Path: devicesPath, Empty: true})
+	rep, err := c.Upload(context.Background(), []*seed.Token{tok})
+	if err != nil || rep.Err() != nil || rep.Existed != 1 || rep.Created != 0 || len(s.Devices()) != 1 {
+		t.Fatalf("%v %+v %d", err, rep, len(s.Devices()))
+	}
+}

@@ -51,6 +51,9 @@ type Fault struct {
 	Nth          int    // the Nth matching request from now (1: the next)
 	Status       int    // 429, 401...
 	RetryAfter   string // Retry-After header, "" for none
+	// Empty answers 200 with an empty list instead (a lookup that misses
+	// what is there: replication lag, a concurrent upload).
+	Empty bool
 }
 
 // Server is the stand-in. Its zero value is not usable; call New.
@@ -221,6 +224,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.seen[key]++
 		if s.seen[key] == f.Nth {
 			s.faults = append(s.faults[:i], s.faults[i+1:]...)
+			if f.Empty {
+				s.reply(w, r, 200, []map[string]any{})
+				return
+			}
 			if f.RetryAfter != "" {
 				w.Header().Set("Retry-After", f.RetryAfter)
 			}

@@ -45,6 +45,9 @@ type Fault struct {
 	Nth        int    // the Nth matching request from now (1: the next)
 	Status     int
 	RetryAfter string
+	// Empty answers 200 with an empty list instead (a lookup that misses
+	// what is there: directory replication lag, a concurrent upload).
+	Empty bool
 }
 
 // The permissions each call needs (application or delegated).
@@ -193,6 +196,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.seen[key]++
 		if s.seen[key] == f.Nth {
 			s.faults = append(s.faults[:i], s.faults[i+1:]...)
+			if f.Empty {
+				s.reply(w, r, 200, map[string]any{"value": []map[string]any{}})
+				return
+			}
 			if f.RetryAfter != "" {
 				w.Header().Set("Retry-After", f.RetryAfter)
 			}
