@@ -235,7 +235,7 @@ func (c *Client) call(ctx context.Context, method, path string, p url.Values, ou
 	if err != nil {
 		return err
 	}
-	msg := c.scrub(strings.TrimSpace(env.Message + " " + env.MessageDetail))
+	msg := c.scrub(strings.TrimSpace(env.Message+" "+env.MessageDetail), p)
 	switch {
 	case status == http.StatusUnauthorized:
 		return fmt.Errorf("%w (401 %s): check the integration key, the secret key and the API host %s (keys not shown)", ErrAuth, msg, c.cfg.Host)
@@ -256,11 +256,14 @@ func (c *Client) call(ctx context.Context, method, path string, p url.Values, ou
 	return nil
 }
 
-// scrub removes the keys from a server message, should it echo them.
-func (c *Client) scrub(s string) string {
-	for _, k := range []string{c.cfg.SKey, c.cfg.IKey} {
-		if k != "" {
-			s = strings.ReplaceAll(s, k, "[key]")
+// scrub removes the API keys and the request's secret parameters from a
+// server message, should it echo them.
+func (c *Client) scrub(s string, p url.Values) string {
+	secrets := []string{c.cfg.SKey, c.cfg.IKey, p.Get("secret"), p.Get("aes_key"), p.Get("private_id")}
+	for _, k := range secrets {
+		if len(k) >= 4 {
+			s = strings.ReplaceAll(s, k, "[secret]")
+			s = strings.ReplaceAll(s, strings.ToUpper(k), "[secret]")
 		}
 	}
 	return s

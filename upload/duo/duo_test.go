@@ -344,3 +344,32 @@ func TestInterruptedRunResumes(t *testing.T) {
 		t.Fatalf("resumed: %v %+v, %d tokens", err, rep, len(s.Tokens()))
 	}
 }
+
+// A server message that echoes the request's secret does not carry it
+// into the report; a 401 in the middle of a run stops it at once, with
+// no retry and nothing sent after.
+func TestEchoedSecretAnd401MidRun(t *testing.T) {
+	s := duostandin.New(ikey, skey)
+	defer s.Close()
+	var toks []*seed.Token
+	for _, sn := range []string{"M1", "M2", "M3", "M4"} {
+		toks = append(toks, &seed.Token{Serial: sn, Kind: seed.TOTP, Secret: uploadtest.Secret(sn)})
+	}
+	sec := hex.EncodeToString(toks[0].Secret)
+	s.Inject(duostandin.Fault{Method: "POST", Path: "/admin/v1/tokens", Status: 400, Message: "Invalid request parameters: secret=" + sec})
+	s.Inject(duostandin.Fault{Method: "POST", Path: "/admin/v1/tokens", Nth: 3, Status: 401})
+	c, clk := newClient(t, s, nil)
+	rep, err := c.Upload(context.Background(), toks)
+	var out bytes.Buffer
+	rep.WriteJSON(&out)
+	rep.WriteText(&out)
+	if !errors.Is(err, ErrAuth) || rep.Failed != 1 || rep.Created != 1 || len(s.Tokens()) != 1 || len(clk.Waits()) != 0 {
+		t.Fatalf("%v %+v, %d tokens", err, rep, len(s.Tokens()))
+	}
+	if strings.Contains(out.String(), sec) || strings.Contains(strings.ToUpper(out.String()), strings.ToUpper(sec)) {
+		t.Fatal("secret echoed into the report")
+	}
+	if l := s.Log(); !strings.HasSuffix(l[len(l)-1], " 401") {
+		t.Fatalf("requests after the 401: %v", l)
+	}
+}

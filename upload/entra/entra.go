@@ -245,6 +245,10 @@ func (c *Client) call(ctx context.Context, method, path string, in, out any, n n
 	}
 	var ge graphError
 	json.Unmarshal(data, &ge)
+	if d, ok := in.(*Device); ok && len(d.SecretKey) >= 4 {
+		// Should Graph echo the secret key in a message, drop it.
+		ge.Error.Message = strings.ReplaceAll(ge.Error.Message, d.SecretKey, "[secret]")
+	}
 	switch status {
 	case http.StatusUnauthorized:
 		return fmt.Errorf("%w (401 %s): Graph did not accept the bearer token (expired, for another audience or tenant?)", ErrAuth, ge.Error.Message)

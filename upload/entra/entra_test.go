@@ -232,3 +232,20 @@ func TestLookupMissDoesNotDouble(t *testing.T) {
 		t.Fatalf("%v %+v %d", err, rep, len(s.Devices()))
 	}
 }
+
+// A Graph message that echoes the secret key does not carry it into the
+// report.
+func TestEchoedSecretKey(t *testing.T) {
+	s := graphstandin.New(bearer)
+	defer s.Close()
+	tok := &seed.Token{Serial: "E1", Kind: seed.TOTP, Secret: uploadtest.Secret("E1"), Manufacturer: "M", Model: "X"}
+	b32 := seed.EncodeBase32(tok.Secret)
+	s.Inject(graphstandin.Fault{Method: "POST", Path: devicesPath, Status: 400, Message: "Invalid value '" + b32 + "' for secretKey"})
+	c, _ := newClient(t, s, nil)
+	rep, err := c.Upload(context.Background(), []*seed.Token{tok})
+	var out bytes.Buffer
+	rep.WriteJSON(&out)
+	if err != nil || rep.Failed != 1 || strings.Contains(out.String(), b32) || !strings.Contains(out.String(), "secretKey") {
+		t.Fatalf("%v %s", err, out.String())
+	}
+}

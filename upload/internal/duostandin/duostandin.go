@@ -54,6 +54,8 @@ type Fault struct {
 	// Empty answers 200 with an empty list instead (a lookup that misses
 	// what is there: replication lag, a concurrent upload).
 	Empty bool
+	// Message is the error message of the answer (default "injected").
+	Message string
 }
 
 // Server is the stand-in. Its zero value is not usable; call New.
@@ -231,7 +233,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			if f.RetryAfter != "" {
 				w.Header().Set("Retry-After", f.RetryAfter)
 			}
-			s.reply(w, r, f.Status, "injected")
+			msg := f.Message
+			if msg == "" {
+				msg = "injected"
+			}
+			s.reply(w, r, f.Status, msg)
 			return
 		}
 		break

@@ -48,6 +48,8 @@ type Fault struct {
 	// Empty answers 200 with an empty list instead (a lookup that misses
 	// what is there: directory replication lag, a concurrent upload).
 	Empty bool
+	// Message is the error message of the answer (default "injected").
+	Message string
 }
 
 // The permissions each call needs (application or delegated).
@@ -203,7 +205,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			if f.RetryAfter != "" {
 				w.Header().Set("Retry-After", f.RetryAfter)
 			}
-			s.reply(w, r, f.Status, "injected")
+			msg := f.Message
+			if msg == "" {
+				msg = "injected"
+			}
+			s.reply(w, r, f.Status, msg)
 			return
 		}
 		break
