@@ -278,6 +278,21 @@ func Check(t *seed.Token) []*seed.FieldError {
 	return probs
 }
 
+// CheckFill is Check for files whose tokens may lack manufacturer and
+// model: it fills the empty ones with the given defaults first (as Upload
+// does with Config.Manufacturer and Config.Model), for upload.Load.
+func CheckFill(manufacturer, model string) func(*seed.Token) []*seed.FieldError {
+	return func(t *seed.Token) []*seed.FieldError {
+		if t.Manufacturer == "" {
+			t.Manufacturer = manufacturer
+		}
+		if t.Model == "" {
+			t.Model = model
+		}
+		return Check(t)
+	}
+}
+
 func hashName(h seed.Hash) string {
 	if h == seed.SHA256 {
 		return "hmacsha256"

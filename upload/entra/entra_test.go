@@ -249,3 +249,13 @@ func TestEchoedSecretKey(t *testing.T) {
 		t.Fatalf("%v %s", err, out.String())
 	}
 }
+
+func TestCheckFill(t *testing.T) {
+	tok := &seed.Token{Serial: "F1", Kind: seed.TOTP, Secret: uploadtest.Secret("F1")}
+	if len(Check(tok)) == 0 {
+		t.Fatal("no manufacturer and model passed Check")
+	}
+	if p := CheckFill("Token2", "C202")(tok); len(p) != 0 || tok.Manufacturer != "Token2" || tok.Model != "C202" {
+		t.Fatalf("%v %s %s", p, tok.Manufacturer, tok.Model)
+	}
+}
