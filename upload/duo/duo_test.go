@@ -357,7 +357,7 @@ func TestEchoedSecretAnd401MidRun(t *testing.T) {
 	}
 	sec := hex.EncodeToString(toks[0].Secret)
 	s.Inject(duostandin.Fault{Method: "POST", Path: "/admin/v1/tokens", Status: 400, Message: "Invalid request parameters: secret=" + sec})
-	s.Inject(duostandin.Fault{Method: "POST", Path: "/admin/v1/tokens", Nth: 3, Status: 401})
+	s.Inject(duostandin.Fault{Method: "POST", Path: "/admin/v1/tokens", Nth: 2, Status: 401})
 	c, clk := newClient(t, s, nil)
 	rep, err := c.Upload(context.Background(), toks)
 	var out bytes.Buffer
@@ -371,5 +371,34 @@ func TestEchoedSecretAnd401MidRun(t *testing.T) {
 	}
 	if l := s.Log(); !strings.HasSuffix(l[len(l)-1], " 401") {
 		t.Fatalf("requests after the 401: %v", l)
+	}
+}
+
+// A server that keeps answering 429 past the wait budget stops the run
+// (nothing lost: the token that was refused is not there, and a later run
+// makes it once).
+func TestRetryBudgetStopsRun(t *testing.T) {
+	s := duostandin.New(ikey, skey)
+	defer s.Close()
+	var toks []*seed.Token
+	for _, sn := range []string{"R1", "R2", "R3"} {
+		toks = append(toks, &seed.Token{Serial: sn, Kind: seed.TOTP, Secret: uploadtest.Secret(sn)})
+	}
+	s.Inject(duostandin.Fault{Method: "POST", Path: "/admin/v1/tokens", Nth: 2, Status: 429, RetryAfter: "30"})
+	for i := 0; i < 2; i++ {
+		s.Inject(duostandin.Fault{Method: "POST", Path: "/admin/v1/tokens", Status: 429, RetryAfter: "30"})
+	}
+	c, clk := newClient(t, s, func(c *Config) { c.Retry = &upload.Retry{Budget: time.Minute} })
+	rep, err := c.Upload(context.Background(), toks)
+	if !errors.Is(err, upload.ErrBudget) || rep.Created != 1 || len(s.Tokens()) != 1 {
+		t.Fatalf("%v %+v", err, rep)
+	}
+	if w := clk.Waits(); len(w) != 2 || w[0]+w[1] != time.Minute {
+		t.Fatalf("waits %v", w)
+	}
+	c, _ = newClient(t, s, nil)
+	rep, err = c.Upload(context.Background(), toks)
+	if err != nil || rep.Created != 2 || rep.Existed != 1 || s.Creates() != 3 {
+		t.Fatalf("%v %+v", err, rep)
 	}
 }

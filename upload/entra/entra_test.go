@@ -259,3 +259,23 @@ func TestCheckFill(t *testing.T) {
 		t.Fatalf("%v %s %s", p, tok.Manufacturer, tok.Model)
 	}
 }
+
+// In the last seconds of a time step the code is computed for the next
+// one: with 2 s between computing and Graph's check, a code of the
+// ending step would be refused.
+func TestActivationWaitsOutAnEndingStep(t *testing.T) {
+	s := graphstandin.New(bearer)
+	defer s.Close()
+	s.AddUser("ann@contoso.com")
+	tok := &seed.Token{Serial: "B1", Kind: seed.TOTP, Secret: uploadtest.Secret("B1"), User: "ann@contoso.com", Manufacturer: "M", Model: "X"}
+	c, clk := newClient(t, s, nil)
+	clk.T = time.Date(2026, 12, 5, 12, 0, 28, 500e6, time.UTC) // 1.5 s left in the step
+	s.Now = func() time.Time { return clk.Now().Add(2 * time.Second) }
+	rep, err := c.Upload(context.Background(), []*seed.Token{tok})
+	if err != nil || rep.Activated != 1 {
+		t.Fatalf("%v %+v", err, rep.Results)
+	}
+	if w := clk.Waits(); len(w) != 1 || w[0] != 1501*time.Millisecond {
+		t.Fatalf("waits %v, want 1.501s", w)
+	}
+}

@@ -48,7 +48,7 @@ type User struct {
 // Fault is an answer injected in place of the real one.
 type Fault struct {
 	Method, Path string // the request it hits (Path: exact path)
-	Nth          int    // the Nth matching request from now (1: the next)
+	Nth          int    // fires on the Nth matching request counted from when it heads the queue of faults for its method and path (1: the next); faults for one request fire one after the other
 	Status       int    // 429, 401...
 	RetryAfter   string // Retry-After header, "" for none
 	// Empty answers 200 with an empty list instead (a lookup that misses
@@ -56,6 +56,8 @@ type Fault struct {
 	Empty bool
 	// Message is the error message of the answer (default "injected").
 	Message string
+
+	count int
 }
 
 // Server is the stand-in. Its zero value is not usable; call New.
@@ -69,7 +71,6 @@ type Server struct {
 	tokens  []*Token
 	users   []*User
 	faults  []*Fault
-	seen    map[string]int // method+path → count since the fault was set
 	log     []string
 	creates int
 	badSigs int
@@ -78,7 +79,7 @@ type Server struct {
 
 // New starts a stand-in that accepts requests signed with ikey and skey.
 func New(ikey, skey string) *Server {
-	s := &Server{IKey: ikey, SKey: skey, seen: map[string]int{}}
+	s := &Server{IKey: ikey, SKey: skey}
 	s.Server = httptest.NewTLSServer(http.HandlerFunc(s.serve))
 	return s
 }
@@ -121,7 +122,6 @@ func (s *Server) Inject(f Fault) {
 	}
 	ff := f
 	s.faults = append(s.faults, &ff)
-	s.seen[f.Method+" "+f.Path] = 0
 }
 
 // Tokens returns a copy of the tokens held.
@@ -223,8 +223,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		if f.Method+" "+f.Path != key {
 			continue
 		}
-		s.seen[key]++
-		if s.seen[key] == f.Nth {
+		f.count++
+		if f.count == f.Nth {
 			s.faults = append(s.faults[:i], s.faults[i+1:]...)
 			if f.Empty {
 				s.reply(w, r, 200, []map[string]any{})

@@ -42,7 +42,7 @@ type User struct{ ID, UPN string }
 type Fault struct {
 	Method     string
 	Path       string // URL path after /beta, exact
-	Nth        int    // the Nth matching request from now (1: the next)
+	Nth        int    // fires on the Nth matching request counted from when it heads the queue of faults for its method and path (1: the next); faults for one request fire one after the other
 	Status     int
 	RetryAfter string
 	// Empty answers 200 with an empty list instead (a lookup that misses
@@ -50,6 +50,8 @@ type Fault struct {
 	Empty bool
 	// Message is the error message of the answer (default "injected").
 	Message string
+
+	count int
 }
 
 // The permissions each call needs (application or delegated).
@@ -72,14 +74,13 @@ type Server struct {
 	methods map[string]string // method id → device id
 	denied  map[string]bool
 	faults  []*Fault
-	seen    map[string]int
 	log     []string
 	next    int
 }
 
 // New starts a stand-in that accepts the bearer token tok.
 func New(tok string) *Server {
-	s := &Server{Token: tok, Now: time.Now, methods: map[string]string{}, denied: map[string]bool{}, seen: map[string]int{}}
+	s := &Server{Token: tok, Now: time.Now, methods: map[string]string{}, denied: map[string]bool{}}
 	s.Server = httptest.NewTLSServer(http.HandlerFunc(s.serve))
 	return s
 }
@@ -124,7 +125,6 @@ func (s *Server) Inject(f Fault) {
 	}
 	ff := f
 	s.faults = append(s.faults, &ff)
-	s.seen[f.Method+" "+f.Path] = 0
 }
 
 // Devices returns a copy of the devices held.
@@ -195,8 +195,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		if f.Method+" "+f.Path != key {
 			continue
 		}
-		s.seen[key]++
-		if s.seen[key] == f.Nth {
+		f.count++
+		if f.count == f.Nth {
 			s.faults = append(s.faults[:i], s.faults[i+1:]...)
 			if f.Empty {
 				s.reply(w, r, 200, map[string]any{"value": []map[string]any{}})
