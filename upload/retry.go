@@ -137,6 +137,12 @@ type Retry struct {
 	waited time.Duration
 }
 
+// ErrTransport is wrapped when a request got no HTTP answer (TLS refused,
+// connection failed, timeout): the run stops, since every request after
+// would meet the same, and a request that may have been carried out is not
+// sent again (a re-run looks it up first).
+var ErrTransport = errors.New("no answer from the server")
+
 // ErrBudget is wrapped when the retry budget or the attempts are spent.
 var ErrBudget = errors.New("rate limit: retry budget spent")
 

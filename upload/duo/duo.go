@@ -223,7 +223,7 @@ func (c *Client) call(ctx context.Context, method, path string, p url.Values, ou
 			if errors.As(err, &rl) {
 				return rl
 			}
-			return fmt.Errorf("duo: %s %s: %w", method, path, scrubURL(err))
+			return fmt.Errorf("duo: %s %s: %w: %w", method, path, upload.ErrTransport, scrubURL(err))
 		}
 		status = resp.StatusCode
 		env = envelope{}
@@ -300,7 +300,7 @@ func (c *Client) user(ctx context.Context, name string) (*duoUser, error) {
 // fatal reports whether err must stop the run: refused credentials or
 // permissions, the retry budget spent, a cancelled context.
 func fatal(err error) bool {
-	return errors.Is(err, ErrAuth) || errors.Is(err, upload.ErrBudget) ||
+	return errors.Is(err, ErrAuth) || errors.Is(err, upload.ErrBudget) || errors.Is(err, upload.ErrTransport) ||
 		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 

@@ -402,3 +402,15 @@ func TestRetryBudgetStopsRun(t *testing.T) {
 		t.Fatalf("%v %+v", err, rep)
 	}
 }
+
+// TLS is always verified: without the stand-in's CA the run stops before
+// any request reaches it.
+func TestUntrustedServerRefused(t *testing.T) {
+	s := duostandin.New(ikey, skey)
+	defer s.Close()
+	c, _ := newClient(t, s, func(c *Config) { c.RootCAs = nil })
+	_, err := c.Upload(context.Background(), []*seed.Token{{Serial: "U1", Kind: seed.TOTP, Secret: uploadtest.Secret("U1")}})
+	if !errors.Is(err, upload.ErrTransport) || !strings.Contains(err.Error(), "certificate") || len(s.Log()) != 0 {
+		t.Fatalf("%v, log %v", err, s.Log())
+	}
+}

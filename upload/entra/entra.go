@@ -221,7 +221,7 @@ func (c *Client) call(ctx context.Context, method, path string, in, out any, n n
 			if errors.As(err, &ue) {
 				err = ue.Err
 			}
-			return fmt.Errorf("graph: %s %s: %w", method, pathOnly(path), err)
+			return fmt.Errorf("graph: %s %s: %w: %w", method, pathOnly(path), upload.ErrTransport, err)
 		}
 		defer resp.Body.Close()
 		if rl := upload.RateLimitedFrom(resp, c.clock.Now()); rl != nil {
@@ -301,7 +301,7 @@ func hashName(h seed.Hash) string {
 }
 
 func fatal(err error) bool {
-	return errors.Is(err, ErrAuth) || errors.Is(err, upload.ErrBudget) ||
+	return errors.Is(err, ErrAuth) || errors.Is(err, upload.ErrBudget) || errors.Is(err, upload.ErrTransport) ||
 		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 

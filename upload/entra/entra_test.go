@@ -279,3 +279,13 @@ func TestActivationWaitsOutAnEndingStep(t *testing.T) {
 		t.Fatalf("waits %v, want 1.501s", w)
 	}
 }
+
+func TestUntrustedServerRefused(t *testing.T) {
+	s := graphstandin.New(bearer)
+	defer s.Close()
+	c, _ := newClient(t, s, func(c *Config) { c.RootCAs = nil })
+	_, err := c.Upload(context.Background(), []*seed.Token{{Serial: "U1", Kind: seed.TOTP, Secret: uploadtest.Secret("U1"), Manufacturer: "M", Model: "X"}})
+	if !errors.Is(err, upload.ErrTransport) || !strings.Contains(err.Error(), "certificate") || len(s.Log()) != 0 {
+		t.Fatalf("%v, log %v", err, s.Log())
+	}
+}
