@@ -335,6 +335,9 @@ func (c *Client) Upload(ctx context.Context, tokens []*seed.Token) (*upload.Repo
 		if err != nil {
 			res.Error = err.Error()
 		}
+		if res.At.IsZero() {
+			res.At = c.clock.Now()
+		}
 		rep.Add(res)
 		if c.cfg.OnResult != nil {
 			c.cfg.OnResult(res)
