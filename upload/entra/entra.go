@@ -333,7 +333,13 @@ func (c *Client) Upload(ctx context.Context, tokens []*seed.Token) (*upload.Repo
 		if err != nil && fatal(err) {
 			rep.Aborted = err.Error()
 			if res.Created {
+				// Made before the run stopped: report it (and let the
+				// ledger record it) as failed, so that it is not lost.
+				res.Error, res.At = err.Error(), c.clock.Now()
 				rep.Add(res)
+				if c.cfg.OnResult != nil {
+					c.cfg.OnResult(res)
+				}
 			}
 			return rep, err
 		}

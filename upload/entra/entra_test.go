@@ -146,8 +146,13 @@ func TestForbiddenNamesPermission(t *testing.T) {
 			{Serial: "F1", Kind: seed.TOTP, Secret: uploadtest.Secret("F1"), User: "ann@contoso.com", Manufacturer: "M", Model: "X"},
 			{Serial: "F2", Kind: seed.TOTP, Secret: uploadtest.Secret("F2"), User: "ann@contoso.com", Manufacturer: "M", Model: "X"},
 		}
-		cl, _ := newClient(t, s, nil)
-		_, err := cl.Upload(context.Background(), toks)
+		var seen []upload.Result
+		cl, _ := newClient(t, s, func(c *Config) { c.OnResult = func(r upload.Result) { seen = append(seen, r) } })
+		rep, err := cl.Upload(context.Background(), toks)
+		// A device made before the run stopped is reported (for the ledger).
+		if c.devices == 1 && (len(seen) != 1 || !seen[0].Created || seen[0].ObjectID == "" || rep.Created != 1) {
+			t.Errorf("deny %s: made device not reported: %+v", c.deny, seen)
+		}
 		if !errors.Is(err, ErrAuth) || !strings.Contains(err.Error(), c.perm) || !strings.Contains(err.Error(), c.role) {
 			t.Errorf("deny %s: %v", c.deny, err)
 		}
