@@ -23,8 +23,11 @@ export GOFLAGS ?= -mod=mod
 
 all: build
 
+# build makes tokenctl and tokenctl-sim, the emulators that make demo and
+# the tests use (not shipped: make dist packs tokenctl alone).
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/tokenctl
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN)-sim ./cmd/tokenctl-sim
 
 # dist builds the release archives into dist/ (Windows zip, Linux tarball,
 # SHA256SUMS), reproducibly: see scripts/dist.sh.

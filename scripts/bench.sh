@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export TOKENCTL="$PWD/bin/tokenctl"
+export TOKENCTL_SIM="$PWD/bin/tokenctl-sim"
 export BENCHDIR="${BENCHDIR:-$(mktemp -d /tmp/tokenctl-bench.XXXXXX)}"
 for part in scripts/bench.d/*.sh; do
   [ -e "$part" ] || continue

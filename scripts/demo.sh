@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export TOKENCTL="$PWD/bin/tokenctl"
+export TOKENCTL_SIM="$PWD/bin/tokenctl-sim"
 export DEMO="${DEMO:-$(mktemp -d /tmp/tokenctl-demo.XXXXXX)}"
 umask 077
 for part in scripts/demo.d/*.sh; do

@@ -33,7 +33,7 @@ if [ -z "$pcsc" ]; then
 fi
 exec 9>"${TMPDIR:-/tmp}/tokenctl-vpcd-35963.lock"
 flock 9
-"$TOKENCTL" sim token2 --serial 86596120001 2>"$dir/sim.log" &
+"$TOKENCTL_SIM" token2 --serial 86596120001 2>"$dir/sim.log" &
 SIM=$!
 trap 'kill $SIM 2>/dev/null || true' EXIT
 "$TOKENCTL" token2 info --reader 'Virtual PCD 00 00' --wait=15s >/dev/null

@@ -19,7 +19,7 @@ exec 9>"${TMPDIR:-/tmp}/tokenctl-vpcd-35963.lock"
 flock 9
 "$TOKENCTL" ledger init --identity-out "$dir/bench.age" "$dir/bench.ledger" >/dev/null
 n=20
-"$TOKENCTL" sim token2 --count $n --serial 86596120001 2>"$dir/sim.log" &
+"$TOKENCTL_SIM" token2 --count $n --serial 86596120001 2>"$dir/sim.log" &
 SIM=$!
 trap 'kill $SIM 2>/dev/null || true' EXIT
 start=$(date +%s%N)

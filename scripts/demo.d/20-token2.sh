@@ -27,7 +27,7 @@ next_token() {
 
 echo "# four emulated OTPC-P1-i tokens, serials 86596120001.., clocks 90 s fast;"
 echo "# each leaves the reader once burned, and the next one goes in"
-$T sim token2 --count 4 --serial 86596120001 --drift 90s 2>sim.log &
+"$TOKENCTL_SIM" token2 --count 4 --serial 86596120001 --drift 90s 2>sim.log &
 SIM=$!
 trap 'kill $SIM 2>/dev/null || true' EXIT
 rm -f token2-duo.csv token2-entra.csv
@@ -70,7 +70,7 @@ done
 
 echo
 echo "# an OTPC-P2-i: restricted, a configuration write erases its seed"
-$T sim token2 --serial 86596220001 --drift -40s 2>sim-p2.log &
+"$TOKENCTL_SIM" token2 --serial 86596220001 --drift -40s 2>sim-p2.log &
 SIM=$!
 trap 'kill $SIM 2>/dev/null || true' EXIT
 say "$T token2 burn --reader '$READER' --wait=15s --generate --hash sha256 --period 60 -o p2.pskc --to pskc"

@@ -15,7 +15,7 @@ flock 9
 
 echo "# four emulated YubiKeys, serials 20000001.., presented one after another;"
 echo "# each leaves the reader once programmed and is touched once on the way out"
-$T sim yubikey --count 4 --serial 20000001 --port 35964 --touch-out typed.txt 2>sim.log &
+"$TOKENCTL_SIM" yubikey --count 4 --serial 20000001 --port 35964 --touch-out typed.txt 2>sim.log &
 SIM=$!
 trap 'kill $SIM 2>/dev/null || true' EXIT
 

@@ -29,7 +29,7 @@ $T ledger init --identity-out box.age --passphrase-env LEDGER_PASS box.ledger
 echo
 echo "# five emulated OTPC-P1-i tokens; the operator types the code each one shows"
 echo "# (here: read from the emulator's log as each token leaves the reader)"
-$T sim token2 --count 5 --serial 86596120001 2>t2.log &
+"$TOKENCTL_SIM" token2 --count 5 --serial 86596120001 2>t2.log &
 PIDS+=($!)
 say "$T batch token2 --count 5 --batch box-17 --verify --reader '$R0'"
 $T batch token2 --count 5 --batch box-17 --verify --reader "$R0" \
@@ -39,7 +39,7 @@ wait "${PIDS[-1]}" || true
 echo
 echo "# three more; the second is pulled off the reader right after its configuration"
 echo "# write (a restricted OTPC-P2-i: that write erased its seed) and put back"
-$T sim token2 --count 3 --serial 86596220001 --fail-after-apdu 4 --fault-token 2 2>t2b.log &
+"$TOKENCTL_SIM" token2 --count 3 --serial 86596220001 --fail-after-apdu 4 --fault-token 2 2>t2b.log &
 PIDS+=($!)
 say "$T --json batch token2 --count 3 --batch box-18 --reader '$R0' --identity-file box.age"
 $T --json batch token2 --count 3 --batch box-18 --reader "$R0" --identity-file box.age
@@ -49,7 +49,7 @@ $T ledger show 86596220002
 
 echo
 echo "# a token presented again is refused: its serial is in the ledger"
-$T sim token2 --serial 86596120003 --idle 2s --count 1 2>t2c.log &
+"$TOKENCTL_SIM" token2 --serial 86596120003 --idle 2s --count 1 2>t2c.log &
 PIDS+=($!)
 say "$T batch token2 --count 1 --reader '$R0'   # interrupted after the refusal"
 timeout -s INT 6 $T batch token2 --count 1 --reader "$R0" || true
@@ -58,7 +58,7 @@ wait "${PIDS[-1]}" || true
 echo
 echo "# three emulated YubiKeys for Okta: Yubico OTP in slot 1, public ID from the serial,"
 echo "# each slot locked with its own random access code (sealed in the ledger, exported for Okta)"
-$T sim yubikey --count 3 --serial 20000001 --touch-out touched.csv 2>yk.log &
+"$TOKENCTL_SIM" yubikey --count 3 --serial 20000001 --touch-out touched.csv 2>yk.log &
 PIDS+=($!)
 say "$T batch yubikey --count 3 --batch yk-1 --random-access-code --transport ccid --reader '$R1'"
 $T batch yubikey --count 3 --batch yk-1 --random-access-code --transport ccid --reader "$R1"
