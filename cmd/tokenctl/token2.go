@@ -38,7 +38,7 @@ again right after (--reburn).`,
   tokenctl token2 burn --generate -o duo.csv --to duo
   tokenctl token2 sync --seeds duo.csv --seeds-format duo-totp`,
 	}
-	c.AddCommand(newToken2InfoCmd(f), newToken2BurnCmd(f), newToken2SyncCmd(f))
+	c.AddCommand(newToken2InfoCmd(f), newToken2BurnCmd(f), newToken2SyncCmd(f), newToken2FIDOCmd(f), newToken2MoltoCmd(f))
 	return c
 }
 
@@ -306,7 +306,7 @@ func (o *t2Output) preflight(t *seed.Token) error {
 	if o.format == "" {
 		return usagef("-o %s: give its format with --to (duo, entra, ...)", o.path)
 	}
-	opts := &convert.Options{Manufacturer: "Token2", Model: t.Model, Kind: seed.TOTP, Digits: 6, Period: t.Period}
+	opts := &convert.Options{Manufacturer: "Token2", Model: t.Model, Kind: t.Kind, Digits: t.EffectiveDigits(), Period: t.Period}
 	if err := o.pskc(opts); err != nil {
 		return err
 	}

@@ -1,0 +1,317 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tokenctl/tokenctl/convert"
+	"github.com/tokenctl/tokenctl/device"
+	"github.com/tokenctl/tokenctl/internal/secretin"
+	"github.com/tokenctl/tokenctl/seed"
+	"github.com/tokenctl/tokenctl/token2"
+	"github.com/tokenctl/tokenctl/token2/molto2"
+)
+
+func newToken2MoltoCmd(f *factory) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "molto2",
+		Short: "Program Token2 Molto2 multi-profile TOTP tokens (50 or 100 profiles, USB CCID)",
+		Long: `Molto2 and Molto2 v2 hold 50 or 100 TOTP profiles, numbered from 0, each
+with its own seed, title (at most 12 UTF-8 bytes), digits, hash, step,
+display timeout and clock. Writes need the device's customer key, from
+--key-file or --key-env (the factory key when neither is given). A refused
+key costs one of the device's attempts and is never retried: the error says
+how many are left. A profile in use is not overwritten without --replace.
+Titles and which profiles are in use can be read without the key: do not
+put secrets in titles.`,
+		Example: `  tokenctl token2 molto2 list --reader 'Virtual PCD 00 00'
+  tokenctl token2 molto2 burn --profile 3 --title GitHub --secret-file seed.b32 --key-file molto.key`,
+	}
+	c.AddCommand(newMoltoListCmd(f), newMoltoBurnCmd(f), newMoltoDeleteCmd(f), newMoltoTitleCmd(f), newMoltoSyncCmd(f), newMoltoLockCmd(f))
+	return c
+}
+
+// moltoConn are the flags that reach the device and its key.
+type moltoConn struct {
+	reader, wait, firmware string
+	key                    *secretin.Source
+}
+
+func (o *moltoConn) add(c *cobra.Command) {
+	c.Flags().StringVar(&o.reader, "reader", "", "PC/SC reader name or part of it")
+	c.Flags().StringVar(&o.wait, "wait", "", "wait for the device: --wait, or --wait=30s")
+	c.Flags().Lookup("wait").NoOptDefVal = "forever"
+	c.Flags().StringVar(&o.firmware, "firmware", "", "the device's firmware version, when known (screen lock needs "+molto2.MinScreenLockFirmware+")")
+	o.key = secretFlags(c, "key", "the customer key (default: the factory key)")
+}
+
+// open reaches the device (device.OpenMolto2) with the customer key.
+func (o *moltoConn) open(c *cobra.Command, f *factory) (*device.Molto2, error) {
+	w, err := device.ParseWait(o.wait)
+	if err != nil {
+		return nil, usagef("--wait=%s: %v", o.wait, err)
+	}
+	var key []byte
+	if o.key.IsSet() {
+		text, err := o.key.Read()
+		if err != nil {
+			return nil, &secretin.ReadError{What: "customer key", Err: err}
+		}
+		key = []byte(text)
+		defer seed.Zero(key)
+	}
+	return f.Devices.OpenMolto2(c.Context(), device.CardOptions{Reader: o.reader, Wait: w, What: "a Molto2"},
+		molto2.Options{CustomerKey: key, Firmware: o.firmware})
+}
+
+type moltoProfile struct {
+	Profile int    `json:"profile"`
+	Title   string `json:"title"`
+	InUse   bool   `json:"in_use"`
+	Hash    string `json:"hash,omitempty"`
+	Digits  int    `json:"digits,omitempty"`
+	Period  int    `json:"period,omitempty"`
+}
+
+func newMoltoListCmd(f *factory) *cobra.Command {
+	var conn moltoConn
+	c := &cobra.Command{
+		Use: "list", Short: "List the profiles: title, in use, digits, hash, step (no key needed)",
+		Example: "  tokenctl token2 molto2 list --json",
+		Args:    cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			m, err := conn.open(c, f)
+			if err != nil {
+				return err
+			}
+			defer m.Close()
+			pubs, err := m.Session.List()
+			if err != nil {
+				return err
+			}
+			out := make([]moltoProfile, 0, len(pubs))
+			for _, p := range pubs {
+				r := moltoProfile{Profile: p.Profile, Title: p.Title, InUse: p.InUse}
+				if p.InUse {
+					r.Hash, r.Digits, r.Period = p.Hash.String(), p.Digits, p.Period
+				}
+				out = append(out, r)
+			}
+			if f.JSON {
+				return writeJSON(f.Out, map[string]any{"serial": m.Info.Serial, "profiles": out})
+			}
+			fmt.Fprintf(f.Out, "Molto2 %s, %d profiles, clock %s\n", m.Info.Serial, len(out), m.Info.Clock.UTC().Format(time.RFC3339))
+			for _, p := range out {
+				state := "empty"
+				if p.InUse {
+					state = fmt.Sprintf("in use, %s/%d s, %d digits", p.Hash, p.Period, p.Digits)
+				}
+				fmt.Fprintf(f.Out, "%3d  %-12s  %s\n", p.Profile, p.Title, state)
+			}
+			return nil
+		},
+	}
+	conn.add(c)
+	return c
+}
+
+func newMoltoBurnCmd(f *factory) *cobra.Command {
+	var (
+		conn                  moltoConn
+		src                   *secretin.Source
+		seeds, from, title    string
+		hash                  string
+		profile, digits, step int
+		display               int
+		replace, generate     bool
+		out                   t2Output
+	)
+	c := &cobra.Command{
+		Use:   "burn",
+		Short: "Write a seed, title and TOTP settings into a profile (or fill profiles from a seed file)",
+		Long: `Burn one profile (--profile N) with a seed from --secret-file/--secret-env
+or generated (--generate, which needs -o FILE --to FORMAT), or fill profiles
+N, N+1, ... from a seed file (--seeds FILE, each token's serial as the
+title unless --title), taking each token's hash, digits and step. The
+profile's clock is set to the host's. A profile in use is refused unless
+--replace, which deletes its seed first.`,
+		Example: `  tokenctl token2 molto2 burn --profile 0 --title GitHub --secret-file seed.b32 --digits 6
+  tokenctl token2 molto2 burn --seeds entra.csv --key-env MOLTO_KEY`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			h, err := seed.ParseHash(hash)
+			if err != nil {
+				return usagef("--hash %q: want sha1 or sha256", hash)
+			}
+			disp, err := token2.ParseDisplay(display)
+			if err != nil {
+				return usagef("--display: %v", err)
+			}
+			var toks []*seed.Token
+			switch {
+			case seeds != "" && (src.IsSet() || generate):
+				return usagef("--seeds conflicts with --secret-file/--secret-env/--generate")
+			case seeds != "":
+				if toks, err = convert.ReadAll(seeds, from, &convert.Options{Kind: seed.TOTP}); err != nil {
+					return fmt.Errorf("--seeds %s: %w", seeds, err)
+				}
+			case generate == src.IsSet():
+				return usagef("give the seed with --secret-file or --secret-env, --generate, or --seeds FILE")
+			default:
+				var secret []byte
+				if generate {
+					if out.path == "" {
+						return usagef("--generate without -o FILE --to FORMAT would burn a seed that is kept nowhere")
+					}
+					secret, err = seed.Generate(h.DefaultSecretLen())
+				} else {
+					secret, err = src.Bytes("seed", seed.Base32, seed.Hex)
+				}
+				if err != nil {
+					return err
+				}
+				toks = []*seed.Token{{Kind: seed.TOTP, Hash: h, Digits: digits, Period: step, Secret: secret}}
+			}
+			defer func() {
+				for _, t := range toks {
+					t.Wipe()
+				}
+			}()
+			m, err := conn.open(c, f)
+			if err != nil {
+				return err
+			}
+			defer m.Close()
+			var done []moltoProfile
+			for i, t := range toks {
+				name := title
+				if name == "" && seeds != "" {
+					name = t.Serial
+				}
+				b := molto2.Burn{Profile: profile + i, Secret: t.Secret, Title: name, Replace: replace,
+					Config: molto2.Config{Display: disp, Hash: t.Hash, Digits: t.EffectiveDigits(), Period: t.EffectivePeriod()}}
+				if t.Serial == "" {
+					t.Serial = fmt.Sprintf("%s-%d", m.Info.Serial, b.Profile)
+				}
+				t.Manufacturer, t.Model = "Token2", "Molto2"
+				if i == 0 {
+					defer out.close()
+					if err := out.preflight(t); err != nil {
+						return err
+					}
+				}
+				if err := out.prepare(t); err != nil {
+					return err
+				}
+				pub, err := m.Session.Burn(b)
+				if err != nil {
+					return fmt.Errorf("profile %d: %w (%d profiles burned before it)", b.Profile, err, len(done))
+				}
+				if out.out != nil {
+					if err := f.commit(out.out); err != nil {
+						return fmt.Errorf("profile %d WAS BURNED, but -o %s could not be written: %w", b.Profile, out.path, err)
+					}
+				}
+				done = append(done, moltoProfile{Profile: pub.Profile, Title: pub.Title, InUse: pub.InUse, Hash: pub.Hash.String(), Digits: pub.Digits, Period: pub.Period})
+			}
+			if f.JSON {
+				return writeJSON(f.Out, map[string]any{"serial": m.Info.Serial, "burned": done})
+			}
+			for _, p := range done {
+				fmt.Fprintf(f.Out, "profile %d (%s): %s/%d s, %d digits\n", p.Profile, p.Title, p.Hash, p.Period, p.Digits)
+			}
+			return nil
+		},
+	}
+	conn.add(c)
+	out.add(c)
+	src = secretFlags(c, "", "the seed (base32 or hex)")
+	c.Flags().StringVar(&seeds, "seeds", "", "fill consecutive profiles from this seed file")
+	c.Flags().StringVar(&from, "from", "", "format of --seeds (default: detected)")
+	c.Flags().StringVar(&title, "title", "", "profile title, at most 12 UTF-8 bytes (with --seeds: default each serial)")
+	c.Flags().IntVar(&profile, "profile", 0, "the profile (or the first, with --seeds), from 0")
+	c.Flags().StringVar(&hash, "hash", "sha1", "sha1 or sha256")
+	c.Flags().IntVar(&digits, "digits", 6, "4, 6, 8 or 10")
+	c.Flags().IntVar(&step, "period", 30, "30 or 60 seconds")
+	c.Flags().IntVar(&display, "display", 30, "display timeout: 15, 30, 60 or 120 seconds")
+	c.Flags().BoolVar(&replace, "replace", false, "delete the seed of a profile in use first")
+	c.Flags().BoolVar(&generate, "generate", false, "generate the seed (needs -o)")
+	return c
+}
+
+// moltoProfileCmd is a command acting on one profile.
+func moltoProfileCmd(f *factory, use, short, example string, act func(m *device.Molto2, p int, arg string) (string, error)) *cobra.Command {
+	var conn moltoConn
+	var profile int
+	var all bool
+	c := &cobra.Command{
+		Use: use, Short: short, Example: example,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			if profile < 0 && !all {
+				return usagef("--profile N, or --all")
+			}
+			m, err := conn.open(c, f)
+			if err != nil {
+				return err
+			}
+			defer m.Close()
+			p := profile
+			if all {
+				p = -1
+			}
+			msg, err := act(m, p, strings.Join(args, ""))
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(f.Err, msg)
+			return nil
+		},
+	}
+	conn.add(c)
+	c.Flags().IntVar(&profile, "profile", -1, "the profile, from 0")
+	if strings.HasPrefix(use, "sync") {
+		c.Flags().BoolVar(&all, "all", false, "every profile")
+	}
+	return c
+}
+
+func newMoltoDeleteCmd(f *factory) *cobra.Command {
+	return moltoProfileCmd(f, "delete", "Delete a profile's seed (its title stays)", "  tokenctl token2 molto2 delete --profile 3 --key-file molto.key",
+		func(m *device.Molto2, p int, _ string) (string, error) {
+			return fmt.Sprintf("profile %d deleted", p), m.Session.Delete(p)
+		})
+}
+
+func newMoltoTitleCmd(f *factory) *cobra.Command {
+	return moltoProfileCmd(f, "title TITLE", "Set a profile's title (at most 12 UTF-8 bytes)", "  tokenctl token2 molto2 title --profile 3 GitLab",
+		func(m *device.Molto2, p int, t string) (string, error) {
+			return fmt.Sprintf("profile %d titled %q", p, t), m.Session.SetTitle(p, t)
+		})
+}
+
+func newMoltoSyncCmd(f *factory) *cobra.Command {
+	return moltoProfileCmd(f, "sync", "Set one profile's clock, or every profile's (--all), to the host's", "  tokenctl token2 molto2 sync --all",
+		func(m *device.Molto2, p int, _ string) (string, error) {
+			if p < 0 {
+				n, err := m.Session.SyncAll(m.Context, time.Time{})
+				return fmt.Sprintf("%d profiles synced", n), err
+			}
+			return fmt.Sprintf("profile %d synced", p), m.Session.Sync(p, time.Time{})
+		})
+}
+
+func newMoltoLockCmd(f *factory) *cobra.Command {
+	var unlock bool
+	c := moltoProfileCmd(f, "lock", "Lock (or --unlock) the device's screen (firmware 2.1 and later)", "  tokenctl token2 molto2 lock --firmware 2.1",
+		func(m *device.Molto2, _ int, _ string) (string, error) {
+			return fmt.Sprintf("screen lock: %v", !unlock), m.Session.ScreenLock(!unlock)
+		})
+	c.Flags().BoolVar(&unlock, "unlock", false, "unlock instead")
+	c.Flags().Lookup("profile").Hidden = true
+	c.Flags().Set("profile", "0")
+	return c
+}
