@@ -595,3 +595,95 @@ func (s *SQLite) SetMeta(ctx context.Context, kv map[string]string) error {
 		return nil
 	})
 }
+
+var (
+	_ Restorer    = (*SQLite)(nil)
+	_ EventLister = (*SQLite)(nil)
+	_ MetaSetter  = (*SQLite)(nil)
+)
+
+// Restore implements Restorer: it creates the schema and writes meta,
+// recs and events as they are, IDs included, in one transaction.
+func (s *SQLite) Restore(ctx context.Context, meta map[string]string, recs []*Record, events []Event) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		v, err := s.version(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if v != 0 {
+			return ErrInitialized
+		}
+		for _, m := range migrations {
+			if _, err := tx.ExecContext(ctx, m); err != nil {
+				return fmt.Errorf("creating schema: %w", err)
+			}
+		}
+		for k, v := range meta {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES (?, ?)`, k, v); err != nil {
+				return err
+			}
+		}
+		ins, err := tx.PrepareContext(ctx, `INSERT INTO tokens (id, serial, live, family, model, kind, hash, digits, period, counter, slot, params,
+			state, batch, operator, assigned_user, source, error, owner, lease_until,
+			created_at, programmed_at, verified_at, updated_at, replaces, secret)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer ins.Close()
+		for _, r := range recs {
+			pj, err := paramsJSON(r)
+			if err != nil {
+				return err
+			}
+			var live any
+			if r.ReplacedBy == 0 {
+				live = 1
+			}
+			if _, err := ins.ExecContext(ctx, r.ID, r.Serial, live, string(r.Family), r.Model, r.Kind.String(), r.Hash.String(),
+				r.Digits, r.Period, int64(r.Counter), r.Slot, pj,
+				string(r.State), r.Batch, r.Operator, r.User, r.Source, r.Error, r.Owner, nanos(r.LeaseUntil),
+				nanos(r.Created), nanos(r.Programmed), nanos(r.Verified), nanos(r.Updated), nullID(r.Replaces), r.Sealed); err != nil {
+				return fmt.Errorf("record #%d (serial %s): %w", r.ID, r.Serial, err)
+			}
+		}
+		for _, r := range recs {
+			if r.ReplacedBy != 0 {
+				if _, err := tx.ExecContext(ctx, `UPDATE tokens SET replaced_by = ? WHERE id = ?`, r.ReplacedBy, r.ID); err != nil {
+					return fmt.Errorf("record #%d (serial %s): %w", r.ID, r.Serial, err)
+				}
+			}
+		}
+		for _, e := range events {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO events (id, token_id, serial, at, event, operator, detail) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+				e.ID, e.RecordID, e.Serial, e.At.UnixNano(), e.What, e.Operator, e.Detail); err != nil {
+				return fmt.Errorf("event #%d: %w", e.ID, err)
+			}
+		}
+		return nil
+	})
+}
+
+// AllEvents implements EventLister.
+func (s *SQLite) AllEvents(ctx context.Context, fn func(Event) error) error {
+	if err := s.migrate(ctx); err != nil {
+		return err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT id, token_id, serial, at, event, operator, detail FROM events ORDER BY id`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e Event
+		var at int64
+		if err := rows.Scan(&e.ID, &e.RecordID, &e.Serial, &at, &e.What, &e.Operator, &e.Detail); err != nil {
+			return err
+		}
+		e.At = time.Unix(0, at).UTC()
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
