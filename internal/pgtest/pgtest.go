@@ -29,6 +29,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -136,7 +137,31 @@ func start() (c cluster) {
 		log, _ := os.ReadFile(filepath.Join(c.dir, "log"))
 		return fail(fmt.Errorf("%w\n%s", err, log))
 	}
+	c.watchdog()
 	return c
+}
+
+// watchdog stops the server and removes its folder when this process
+// ends without Main's Stop (a test binary killed by its timeout).
+func (c *cluster) watchdog() {
+	stop := c.command("pg_ctl", "-D", filepath.Join(c.dir, "data"), "-m", "immediate", "-w", "stop")
+	script := fmt.Sprintf(`while [ -d /proc/%d ]; do sleep 1; done; [ -d %s ] || exit 0; %s >/dev/null 2>&1; rm -rf %s`,
+		os.Getpid(), shellQuote(c.dir), shellJoin(stop.Args), shellQuote(c.dir))
+	w := exec.Command("sh", "-c", script)
+	w.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if w.Start() == nil {
+		go w.Wait()
+	}
+}
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+func shellJoin(args []string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		q[i] = shellQuote(a)
+	}
+	return strings.Join(q, " ")
 }
 
 // DSN is the keyword connection string of database db on the cluster.
