@@ -35,6 +35,9 @@ func TestMain(m *testing.M) {
 	if dsn := os.Getenv("PGSTORE_TEST_HELPER"); dsn != "" {
 		os.Exit(helperReserve(dsn, os.Getenv("PGSTORE_TEST_SERIALS")))
 	}
+	if dsn := os.Getenv("PGSTORE_TEST_BURN"); dsn != "" {
+		os.Exit(helperBurn(dsn, os.Getenv("PGSTORE_TEST_IDENTITY")))
+	}
 	// What the tests' ledgers leave on "this machine" (keys, heads) goes
 	// to a folder of the run's; helper processes inherit it.
 	if os.Getenv("TOKENCTL_CONFIG_DIR") == "" {
