@@ -116,3 +116,11 @@ func CreateSpec(ctx context.Context, spec string, o CreateOptions) (*Ledger, []b
 	}
 	return l, idf, nil
 }
+
+// Migrator is a Store whose schema is taken forward explicitly ('ledger
+// migrate'): both stores implement it. The SQLite store also migrates by
+// itself when opened; a database is migrated only by its owner, since
+// station logins cannot change the schema.
+type Migrator interface {
+	Migrate(ctx context.Context) error
+}

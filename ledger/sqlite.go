@@ -687,3 +687,9 @@ func (s *SQLite) AllEvents(ctx context.Context, fn func(Event) error) error {
 	}
 	return rows.Err()
 }
+
+var _ Migrator = (*SQLite)(nil)
+
+// Migrate implements Migrator: it takes an older ledger file to
+// SchemaVersion (ErrNotLedger for a file without one).
+func (s *SQLite) Migrate(ctx context.Context) error { return s.migrate(ctx) }

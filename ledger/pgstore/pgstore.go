@@ -134,6 +134,7 @@ var (
 	_ ledger.MetaSetter  = (*Store)(nil)
 	_ ledger.Restorer    = (*Store)(nil)
 	_ ledger.EventLister = (*Store)(nil)
+	_ ledger.Migrator    = (*Store)(nil)
 )
 
 // Open connects to the database spec names: a postgres:// or
