@@ -43,12 +43,14 @@ func Copy(ctx context.Context, src, dst Store) error {
 // CopyLedger copies the ledger in src into dst (which must be a Restorer
 // and hold no ledger): the metadata, every record (history included) with
 // its ID, replacement links, MAC and sealed secret untouched, and every
-// event. No key is needed and no secret is opened. It then reads dst back
+// event. No key is needed and no secret is opened. When this machine knows
+// the ledger's authentication key the source is verified first, and a
+// record that fails refuses the whole copy. It then reads dst back
 // and compares it with src, record by record and event by event, and, when
 // this machine knows the ledger's authentication key (a station key or an
-// earlier unlock), opens the copy as a ledger and runs Verify on it. A
-// source record that fails authentication is copied as it is and fails
-// that Verify, so a copy never launders a forged record.
+// earlier unlock), opens the copy as a ledger and runs Verify on it.
+// Without the key, a forged record is copied as it is, MAC and all, and
+// fails verification wherever the key is: a copy never launders one.
 func CopyLedger(ctx context.Context, src, dst Store) (CopyResult, error) {
 	var res CopyResult
 	rs, ok := dst.(Restorer)
@@ -58,6 +60,18 @@ func CopyLedger(ctx context.Context, src, dst Store) (CopyResult, error) {
 	meta, err := src.Meta(ctx)
 	if err != nil {
 		return res, fmt.Errorf("ledger copy: source: %w", err)
+	}
+	// With the key known here, a source that fails authentication is
+	// refused before anything is written.
+	sl, err := Open(ctx, src)
+	if err != nil {
+		return res, fmt.Errorf("ledger copy: source: %w", err)
+	}
+	releaseOwner(sl.owner)
+	if sl.auth != nil {
+		if _, err := sl.Verify(ctx, nil); err != nil {
+			return res, fmt.Errorf("ledger copy: the source fails verification, nothing copied: %w", err)
+		}
 	}
 	recs, events, err := dump(ctx, src)
 	if err != nil {
@@ -175,4 +189,32 @@ func RecordDigest(r *Record) string {
 		r.ID, r.Serial, r.Family, r.Model, r.Kind, r.Hash, r.Digits, r.Period, r.Counter, r.Slot,
 		r.Manufacturer, r.Issuer, r.PublicID, labels, r.State, r.Batch, r.Operator, r.User, r.Source, r.Error,
 		r.Owner, times, r.Replaces, r.ReplacedBy, hex.EncodeToString(r.Auth), hex.EncodeToString(r.Sealed))
+}
+
+// CopySpec copies the ledger in the store src names into the store dst
+// names (see OpenStore and CopyLedger): what 'ledger copy SRC DST' does. A
+// SQLite destination must not exist and is removed again if the copy
+// fails; a database destination must hold no ledger. A copy refused
+// before writing (a source failing verification, a destination holding a
+// ledger, a write error) leaves nothing in a database, the copy being one
+// transaction; one that fails the check after writing (a store bug) leaves
+// the copy there, to be dropped.
+func CopySpec(ctx context.Context, src, dst string) (CopyResult, error) {
+	s, err := OpenStore(ctx, src, false)
+	if err != nil {
+		return CopyResult{}, fmt.Errorf("ledger copy: source: %w", err)
+	}
+	defer s.Close()
+	d, err := OpenStore(ctx, dst, true)
+	if err != nil {
+		return CopyResult{}, fmt.Errorf("ledger copy: destination: %w", err)
+	}
+	res, err := CopyLedger(ctx, s, d)
+	if cerr := d.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("ledger copy: closing the destination: %w", cerr)
+	}
+	if err != nil && SpecScheme(dst) == "sqlite" {
+		removeLedgerFiles(dst)
+	}
+	return res, err
 }

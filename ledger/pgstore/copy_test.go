@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -146,8 +147,8 @@ func TestCopyRoundTrip(t *testing.T) {
 	if !res.Authenticated || res.Records != 8 || res.Events == 0 {
 		t.Fatalf("SQLite -> PostgreSQL: %+v, want 8 records, authenticated", res)
 	}
-	if res := copyStores(t, pg, back); !res.Authenticated || res.Records != 8 {
-		t.Fatalf("PostgreSQL -> SQLite: %+v", res)
+	if res, err := ledger.CopySpec(ctx, pg, back); err != nil || !res.Authenticated || res.Records != 8 {
+		t.Fatalf("PostgreSQL -> SQLite: %+v %v", res, err)
 	}
 	want := snapshot(t, orig, idf)
 	if !strings.Contains(want, "replaced by record") || !strings.Contains(want, "a1b2c3d4e5f6") {
@@ -200,6 +201,17 @@ func TestCopyRefuses(t *testing.T) {
 	defer dst2.Close()
 	if err := ledger.Copy(ctx, src, dst2); !errors.Is(err, ledger.ErrUnauthenticated) || !strings.Contains(err.Error(), "I1") {
 		t.Fatalf("copy of a tampered ledger: %v", err)
+	}
+	if _, err := dst2.Meta(ctx); !errors.Is(err, ledger.ErrNotLedger) {
+		t.Fatalf("a refused copy wrote the destination: %v", err)
+	}
+	// CopySpec leaves no half-made file behind.
+	out := filepath.Join(t.TempDir(), "out.ledger")
+	if _, err := ledger.CopySpec(ctx, path, out); !errors.Is(err, ledger.ErrUnauthenticated) {
+		t.Fatalf("CopySpec of a tampered ledger: %v", err)
+	}
+	if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a failed copy left %s: %v", out, err)
 	}
 	l.Close()
 }
