@@ -150,6 +150,7 @@ func TestCopyRoundTrip(t *testing.T) {
 	if res, err := ledger.CopySpec(ctx, pg, back); err != nil || !res.Authenticated || res.Records != 8 {
 		t.Fatalf("PostgreSQL -> SQLite: %+v %v", res, err)
 	}
+	rawColumnsEqual(t, orig, pg)
 	want := snapshot(t, orig, idf)
 	if !strings.Contains(want, "replaced by record") || !strings.Contains(want, "a1b2c3d4e5f6") {
 		t.Fatalf("the original lacks what the test needs:\n%s", want)
@@ -284,5 +285,55 @@ func TestRoles(t *testing.T) {
 	var bad []string
 	if _, err := op.Verify(ctx, func(r *ledger.Record, err error) { bad = append(bad, r.Serial) }); !errors.Is(err, ledger.ErrUnauthenticated) || fmt.Sprint(bad) != "[R1]" {
 		t.Fatalf("Verify after a keyless change: %v %v", bad, err)
+	}
+}
+
+// rawColumnsEqual: the columns as stored (the JSON with the MAC, the
+// ciphertext, the times) are byte for byte the same in both stores.
+func rawColumnsEqual(t *testing.T, sqlitePath, dsn string) {
+	t.Helper()
+	const q = `SELECT id, serial, params, secret, created_at, updated_at, coalesce(lease_until, 0), coalesce(replaced_by, 0) FROM tokens ORDER BY id`
+	lite, err := ledger.OpenSQLite(sqlitePath, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lite.Close()
+	rows, err := lite.DB().Query(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a []string
+	for rows.Next() {
+		var id, c, u, l, rb int64
+		var serial, params string
+		var secret []byte
+		if err := rows.Scan(&id, &serial, &params, &secret, &c, &u, &l, &rb); err != nil {
+			t.Fatal(err)
+		}
+		a = append(a, fmt.Sprintf("%d %s %s %x %d %d %d %d", id, serial, params, secret, c, u, l, rb))
+	}
+	rows.Close()
+	s := open(t, dsn)
+	defer s.Close()
+	prow, err := s.Pool().Query(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b []string
+	for prow.Next() {
+		var id, c, u, l, rb int64
+		var serial, params string
+		var secret []byte
+		if err := prow.Scan(&id, &serial, &params, &secret, &c, &u, &l, &rb); err != nil {
+			t.Fatal(err)
+		}
+		b = append(b, fmt.Sprintf("%d %s %s %x %d %d %d %d", id, serial, params, secret, c, u, l, rb))
+	}
+	prow.Close()
+	if len(a) == 0 || strings.Join(a, "\n") != strings.Join(b, "\n") {
+		t.Fatalf("stored columns differ:\nSQLite\n%s\nPostgreSQL\n%s", strings.Join(a, "\n"), strings.Join(b, "\n"))
+	}
+	if !strings.Contains(strings.Join(b, ""), `"auth":"`) {
+		t.Fatal("no MAC in the stored parameters")
 	}
 }
