@@ -11,7 +11,7 @@ import (
 // (serial, kind, sealed secret...). Every change still needs the ledger's
 // authentication key to pass Verify; the grants only narrow what a
 // station's database login can do.
-const stationColumns = `live, state, assigned_user, error, owner, lease_until, programmed_at, verified_at, counter, params, updated_at, replaced_by`
+const stationColumns = `live, state, assigned_user, error, owner, lease_until, programmed_at, verified_at, counter, params, updated_at, replaced_by, station`
 
 // GrantStatements returns the SQL that gives the role station what a
 // provisioning station needs (read the ledger; add records and events;

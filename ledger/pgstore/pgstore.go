@@ -53,7 +53,7 @@ func init() {
 }
 
 // SchemaVersion is the version of the schema this code writes and reads.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // DefaultMaxRetries bounds how often a transaction is run again.
 const DefaultMaxRetries = 10
@@ -109,6 +109,10 @@ CREATE TABLE events (
 	detail   text   NOT NULL DEFAULT ''
 );
 CREATE INDEX events_serial ON events (serial);
+`,
+	1: `
+ALTER TABLE tokens ADD COLUMN station text NOT NULL DEFAULT '';
+CREATE INDEX tokens_station ON tokens (station);
 `,
 }
 
@@ -363,7 +367,7 @@ func (s *Store) SetMeta(ctx context.Context, kv map[string]string) error {
 
 const recordCols = `id, serial, family, model, kind, hash, digits, period, counter, slot, params,
 	state, batch, operator, assigned_user, source, error, owner, lease_until,
-	created_at, programmed_at, verified_at, updated_at, replaces, replaced_by, secret`
+	created_at, programmed_at, verified_at, updated_at, replaces, replaced_by, secret, station`
 
 // params is the JSON column, exactly as the SQLite store writes it.
 type params struct {
@@ -384,7 +388,7 @@ func scanRecord(row pgx.Row) (*ledger.Record, error) {
 	)
 	err := row.Scan(&r.ID, &r.Serial, &fam, &r.Model, &kind, &hash, &r.Digits, &r.Period, &counter, &r.Slot, &pj,
 		&state, &r.Batch, &r.Operator, &r.User, &r.Source, &r.Error, &r.Owner, &lease,
-		&created, &programmed, &verified, &upd, &replaces, &replacedBy, &r.Sealed)
+		&created, &programmed, &verified, &upd, &replaces, &replacedBy, &r.Sealed, &r.Station)
 	if err != nil {
 		return nil, err
 	}
@@ -449,7 +453,7 @@ func nullID(id int64) any {
 
 var tokenCopyCols = []string{"id", "serial", "live", "family", "model", "kind", "hash", "digits", "period", "counter", "slot", "params",
 	"state", "batch", "operator", "assigned_user", "source", "error", "owner", "lease_until",
-	"created_at", "programmed_at", "verified_at", "updated_at", "replaces", "secret"}
+	"created_at", "programmed_at", "verified_at", "updated_at", "replaces", "secret", "station"}
 
 func tokenRow(r *ledger.Record, live any) ([]any, error) {
 	pj, err := paramsJSON(r)
@@ -459,7 +463,7 @@ func tokenRow(r *ledger.Record, live any) ([]any, error) {
 	return []any{r.ID, r.Serial, live, string(r.Family), r.Model, r.Kind.String(), r.Hash.String(),
 		int32(r.Digits), int32(r.Period), int64(r.Counter), int32(r.Slot), pj,
 		string(r.State), r.Batch, r.Operator, r.User, r.Source, r.Error, r.Owner, nanos(r.LeaseUntil),
-		nanos(r.Created), nanos(r.Programmed), nanos(r.Verified), nanos(r.Updated), nullID(r.Replaces), r.Sealed}, nil
+		nanos(r.Created), nanos(r.Programmed), nanos(r.Verified), nanos(r.Updated), nullID(r.Replaces), r.Sealed, r.Station}, nil
 }
 
 // Insert implements ledger.Store: one SERIALIZABLE transaction that reads
@@ -627,9 +631,9 @@ func (s *Store) Update(ctx context.Context, id int64, ev ledger.Event, mutate fu
 			return err
 		}
 		_, err = tx.Exec(ctx, `UPDATE tokens SET state = $1, assigned_user = $2, error = $3, owner = $4, lease_until = $5,
-			programmed_at = $6, verified_at = $7, counter = $8, params = $9, updated_at = $10 WHERE id = $11`,
+			programmed_at = $6, verified_at = $7, counter = $8, params = $9, updated_at = $10, station = $11 WHERE id = $12`,
 			string(r.State), r.User, r.Error, r.Owner, nanos(r.LeaseUntil),
-			nanos(r.Programmed), nanos(r.Verified), int64(r.Counter), pj, nanos(r.Updated), r.ID)
+			nanos(r.Programmed), nanos(r.Verified), int64(r.Counter), pj, nanos(r.Updated), r.Station, r.ID)
 		if err != nil {
 			return fmt.Errorf("ledger: updating serial %s: %w", r.Serial, err)
 		}
@@ -681,6 +685,9 @@ func (s *Store) List(ctx context.Context, f ledger.Filter, fn func(*ledger.Recor
 	}
 	if f.Family != "" {
 		where = append(where, "family = "+arg(string(f.Family)))
+	}
+	if f.Station != "" {
+		where = append(where, "station = "+arg(f.Station))
 	}
 	if len(f.States) > 0 {
 		st := make([]string, len(f.States))

@@ -427,3 +427,43 @@ func TestDumpHoldsNoSeed(t *testing.T) {
 		}
 	}
 }
+
+// TestMigrateFromVersion1: a database of schema version 1 (before the
+// station column) is refused until migrated ("run ledger migrate"), then
+// migrated in place, its records still authentic.
+func TestMigrateFromVersion1(t *testing.T) {
+	l, dsn, _ := newLedger(t)
+	l.Station = ""
+	if _, err := l.Reserve(ctx, totp("M1"), ledger.Entry{Family: ledger.Token2}); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{`DROP INDEX tokens_station`, `ALTER TABLE tokens DROP COLUMN station`, `UPDATE schema_version SET version = 1`} {
+		if err := pgtest.Exec(ctx, dsn, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := ledger.OpenSpec(ctx, dsn); !errors.Is(err, pgstore.ErrSchemaOld) || !strings.Contains(err.Error(), "ledger migrate") {
+		t.Fatalf("open of an old schema: %v", err)
+	}
+	s := open(t, dsn)
+	defer s.Close()
+	var m ledger.Migrator = s
+	if err := m.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := s.Version(ctx); err != nil || v != pgstore.SchemaVersion {
+		t.Fatalf("version after Migrate: %d %v", v, err)
+	}
+	o := openLedger(t, dsn, nil)
+	if h, err := o.Verify(ctx, nil); err != nil || h.Records != 1 {
+		t.Fatalf("verify after migration: %+v %v", h, err)
+	}
+	o.Station = "desk-7"
+	if r, err := o.Reserve(ctx, totp("M2"), ledger.Entry{Family: ledger.Token2}); err != nil || r.Station != "desk-7" {
+		t.Fatalf("reserve after migration: %v %v", r, err)
+	}
+	n := 0
+	if err := o.List(ctx, ledger.Filter{Station: "desk-7"}, func(*ledger.Record) error { n++; return nil }); err != nil || n != 1 {
+		t.Fatalf("List by station: %d %v", n, err)
+	}
+}
