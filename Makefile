@@ -3,7 +3,7 @@
 
 GO        ?= go
 BIN       := bin/tokenctl
-APT_PKGS  := pcscd vsmartcard-vpcd libpcsclite-dev yubikey-manager python3-pskc pskc-utils oathtool pskctool \
+APT_PKGS  := pcscd vsmartcard-vpcd libpcsclite-dev yubikey-manager python3-pskc pskc-utils oathtool pskctool postgresql \
              gcc-mingw-w64-x86-64 wine64
 # The version stamped into builds (tokenctl --version): the git tag or
 # commit, "dev" outside a git checkout; the commit date keeps builds

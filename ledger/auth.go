@@ -128,6 +128,12 @@ func recordMAC(key []byte, ledgerID string, r *Record) []byte {
 	in.num(p)
 	in.num(v)
 	in.bytes(r.Sealed)
+	// Added with the station column: present only when set, so records
+	// made before it keep their MAC.
+	if r.Station != "" {
+		in.str("station")
+		in.str(r.Station)
+	}
 	return mac(key, in)
 }
 

@@ -36,6 +36,9 @@ type Ledger struct {
 	Lease time.Duration
 	// Now is the clock (tests).
 	Now func() time.Time
+	// Station names this provisioning station in the records it makes
+	// and resumes (default: the host name).
+	Station string
 }
 
 // CreateOptions choose how the ledger's key is kept.
@@ -130,7 +133,7 @@ func Open(ctx context.Context, s Store) (*Ledger, error) {
 		return nil, err
 	}
 	l := &Ledger{s: s, id: meta[metaID], recipient: r, recString: meta[metaRecipient], owner: newOwner(),
-		Lease: DefaultLease, Now: time.Now, legacy: meta[metaAuthMAC] == ""}
+		Lease: DefaultLease, Now: time.Now, legacy: meta[metaAuthMAC] == "", Station: hostname()}
 	if l.legacy {
 		return l, nil
 	}
@@ -342,7 +345,7 @@ func (l *Ledger) newRecord(tok *seed.Token, e Entry, st State) (*Record, error) 
 		Serial: tok.Serial, Family: e.Family, Model: e.Model,
 		Kind: tok.Kind, Hash: tok.Hash, Digits: tok.Digits, Period: tok.Period, Counter: tok.Counter, Slot: e.Slot,
 		Manufacturer: tok.Manufacturer, Issuer: tok.Issuer, PublicID: append([]byte(nil), tok.PublicID...),
-		State: st, Batch: e.Batch, Operator: e.Operator, User: e.User,
+		State: st, Batch: e.Batch, Operator: e.Operator, User: e.User, Station: l.Station,
 		Created: now, Updated: now,
 	}
 	if r.Model == "" {
@@ -444,7 +447,7 @@ func (l *Ledger) PendingFor(ctx context.Context, serial, operator string) (*Reco
 		if err := l.claimable(r); err != nil {
 			return err
 		}
-		r.State, r.Owner, r.LeaseUntil, r.Error = Pending, l.owner, now.Add(l.Lease), ""
+		r.State, r.Owner, r.LeaseUntil, r.Error, r.Station = Pending, l.owner, now.Add(l.Lease), "", l.Station
 		return nil
 	})
 	if err != nil {

@@ -105,6 +105,10 @@ type Record struct {
 	User     string `json:"user,omitempty"`   // assigned user
 	Source   string `json:"source,omitempty"` // imported from this file
 	Error    string `json:"error,omitempty"`  // why it failed
+	// Station names the provisioning station that recorded the token, or
+	// that last resumed it (Ledger.Station: the host name or a name the
+	// operator gives), when known.
+	Station string `json:"station,omitempty"`
 
 	Created    time.Time `json:"created"`
 	Programmed time.Time `json:"programmed,omitzero"`
@@ -149,6 +153,7 @@ type Event struct {
 // Filter selects records. Zero fields select everything.
 type Filter struct {
 	Batch   string
+	Station string
 	Family  Family
 	States  []State
 	Serials []string

@@ -20,7 +20,7 @@ import (
 )
 
 // SchemaVersion is the version of the SQLite schema this code writes.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // BusyTimeout is how long a writer waits for another to finish.
 const BusyTimeout = 15 * time.Second
@@ -76,6 +76,10 @@ CREATE TABLE events (
 	detail   TEXT    NOT NULL DEFAULT ''
 );
 CREATE INDEX events_serial ON events (serial);
+`,
+	1: `
+ALTER TABLE tokens ADD COLUMN station TEXT NOT NULL DEFAULT '';
+CREATE INDEX tokens_station ON tokens (station);
 `,
 }
 
@@ -177,6 +181,9 @@ func (s *SQLite) Init(ctx context.Context, meta map[string]string) error {
 				return fmt.Errorf("creating schema: %w", err)
 			}
 		}
+		if _, err := tx.ExecContext(ctx, `UPDATE schema_version SET version = ?`, SchemaVersion); err != nil {
+			return err
+		}
 		for k, v := range meta {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES (?, ?)`, k, v); err != nil {
 				return err
@@ -256,7 +263,7 @@ func (s *SQLite) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 
 const recordCols = `id, serial, family, model, kind, hash, digits, period, counter, slot, params,
 	state, batch, operator, assigned_user, source, error, owner, lease_until,
-	created_at, programmed_at, verified_at, updated_at, replaces, replaced_by, secret`
+	created_at, programmed_at, verified_at, updated_at, replaces, replaced_by, secret, station`
 
 type scanner interface{ Scan(...any) error }
 
@@ -279,7 +286,7 @@ func scanRecord(sc scanner) (*Record, error) {
 	)
 	err := sc.Scan(&r.ID, &r.Serial, &fam, &r.Model, &kind, &hash, &r.Digits, &r.Period, &counter, &r.Slot, &pj,
 		&state, &r.Batch, &r.Operator, &r.User, &r.Source, &r.Error, &r.Owner, &lease,
-		&created, &programmed, &verified, &upd, &replaces, &replacedBy, &r.Sealed)
+		&created, &programmed, &verified, &upd, &replaces, &replacedBy, &r.Sealed, &r.Station)
 	if err != nil {
 		return nil, err
 	}
@@ -372,8 +379,8 @@ func (s *SQLite) Insert(ctx context.Context, recs []*Record, o InsertOptions) er
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		ins, err := tx.PrepareContext(ctx, `INSERT INTO tokens (serial, live, family, model, kind, hash, digits, period, counter, slot, params,
 			state, batch, operator, assigned_user, source, error, owner, lease_until,
-			created_at, programmed_at, verified_at, updated_at, replaces, secret)
-			VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+			created_at, programmed_at, verified_at, updated_at, replaces, secret, station)
+			VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
 			return err
 		}
@@ -415,7 +422,7 @@ func (s *SQLite) Insert(ctx context.Context, recs []*Record, o InsertOptions) er
 			res, err := ins.ExecContext(ctx, r.Serial, string(r.Family), r.Model, r.Kind.String(), r.Hash.String(),
 				r.Digits, r.Period, int64(r.Counter), r.Slot, pj,
 				string(r.State), r.Batch, r.Operator, r.User, r.Source, r.Error, r.Owner, nanos(r.LeaseUntil),
-				nanos(r.Created), nanos(r.Programmed), nanos(r.Verified), nanos(r.Updated), nullID(r.Replaces), r.Sealed)
+				nanos(r.Created), nanos(r.Programmed), nanos(r.Verified), nanos(r.Updated), nullID(r.Replaces), r.Sealed, r.Station)
 			if err != nil {
 				return fmt.Errorf("ledger: recording serial %s: %w", r.Serial, err)
 			}
@@ -473,9 +480,9 @@ func (s *SQLite) Update(ctx context.Context, id int64, ev Event, mutate func(r *
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE tokens SET state = ?, assigned_user = ?, error = ?, owner = ?, lease_until = ?,
-			programmed_at = ?, verified_at = ?, counter = ?, params = ?, updated_at = ? WHERE id = ?`,
+			programmed_at = ?, verified_at = ?, counter = ?, params = ?, updated_at = ?, station = ? WHERE id = ?`,
 			string(r.State), r.User, r.Error, r.Owner, nanos(r.LeaseUntil),
-			nanos(r.Programmed), nanos(r.Verified), int64(r.Counter), pj, nanos(r.Updated), r.ID)
+			nanos(r.Programmed), nanos(r.Verified), int64(r.Counter), pj, nanos(r.Updated), r.Station, r.ID)
 		if err != nil {
 			return fmt.Errorf("ledger: updating serial %s: %w", r.Serial, err)
 		}
@@ -518,6 +525,10 @@ func (s *SQLite) List(ctx context.Context, f Filter, fn func(*Record) error) err
 	if f.Family != "" {
 		where = append(where, "family = ?")
 		args = append(args, string(f.Family))
+	}
+	if f.Station != "" {
+		where = append(where, "station = ?")
+		args = append(args, f.Station)
 	}
 	if len(f.States) > 0 {
 		where = append(where, "state IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(f.States)), ", ")+")")
@@ -595,3 +606,104 @@ func (s *SQLite) SetMeta(ctx context.Context, kv map[string]string) error {
 		return nil
 	})
 }
+
+var (
+	_ Restorer    = (*SQLite)(nil)
+	_ EventLister = (*SQLite)(nil)
+	_ MetaSetter  = (*SQLite)(nil)
+)
+
+// Restore implements Restorer: it creates the schema and writes meta,
+// recs and events as they are, IDs included, in one transaction.
+func (s *SQLite) Restore(ctx context.Context, meta map[string]string, recs []*Record, events []Event) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		v, err := s.version(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if v != 0 {
+			return ErrInitialized
+		}
+		for _, m := range migrations {
+			if _, err := tx.ExecContext(ctx, m); err != nil {
+				return fmt.Errorf("creating schema: %w", err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE schema_version SET version = ?`, SchemaVersion); err != nil {
+			return err
+		}
+		for k, v := range meta {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES (?, ?)`, k, v); err != nil {
+				return err
+			}
+		}
+		ins, err := tx.PrepareContext(ctx, `INSERT INTO tokens (id, serial, live, family, model, kind, hash, digits, period, counter, slot, params,
+			state, batch, operator, assigned_user, source, error, owner, lease_until,
+			created_at, programmed_at, verified_at, updated_at, replaces, secret, station)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer ins.Close()
+		for _, r := range recs {
+			pj, err := paramsJSON(r)
+			if err != nil {
+				return err
+			}
+			var live any
+			if r.ReplacedBy == 0 {
+				live = 1
+			}
+			if _, err := ins.ExecContext(ctx, r.ID, r.Serial, live, string(r.Family), r.Model, r.Kind.String(), r.Hash.String(),
+				r.Digits, r.Period, int64(r.Counter), r.Slot, pj,
+				string(r.State), r.Batch, r.Operator, r.User, r.Source, r.Error, r.Owner, nanos(r.LeaseUntil),
+				nanos(r.Created), nanos(r.Programmed), nanos(r.Verified), nanos(r.Updated), nullID(r.Replaces), r.Sealed, r.Station); err != nil {
+				return fmt.Errorf("record #%d (serial %s): %w", r.ID, r.Serial, err)
+			}
+		}
+		for _, r := range recs {
+			if r.ReplacedBy != 0 {
+				if _, err := tx.ExecContext(ctx, `UPDATE tokens SET replaced_by = ? WHERE id = ?`, r.ReplacedBy, r.ID); err != nil {
+					return fmt.Errorf("record #%d (serial %s): %w", r.ID, r.Serial, err)
+				}
+			}
+		}
+		for _, e := range events {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO events (id, token_id, serial, at, event, operator, detail) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+				e.ID, e.RecordID, e.Serial, e.At.UnixNano(), e.What, e.Operator, e.Detail); err != nil {
+				return fmt.Errorf("event #%d: %w", e.ID, err)
+			}
+		}
+		return nil
+	})
+}
+
+// AllEvents implements EventLister.
+func (s *SQLite) AllEvents(ctx context.Context, fn func(Event) error) error {
+	if err := s.migrate(ctx); err != nil {
+		return err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT id, token_id, serial, at, event, operator, detail FROM events ORDER BY id`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e Event
+		var at int64
+		if err := rows.Scan(&e.ID, &e.RecordID, &e.Serial, &at, &e.What, &e.Operator, &e.Detail); err != nil {
+			return err
+		}
+		e.At = time.Unix(0, at).UTC()
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+var _ Migrator = (*SQLite)(nil)
+
+// Migrate implements Migrator: it takes an older ledger file to
+// SchemaVersion (ErrNotLedger for a file without one).
+func (s *SQLite) Migrate(ctx context.Context) error { return s.migrate(ctx) }

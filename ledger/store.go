@@ -36,7 +36,7 @@ type Store interface {
 
 	// Update reads record id, calls mutate on it inside the transaction
 	// and writes back its mutable fields (State, User, Error, Owner,
-	// LeaseUntil, Programmed, Verified, Counter, Labels) with an event
+	// LeaseUntil, Programmed, Verified, Counter, Labels, Station) with an event
 	// (ev.RecordID, ev.Serial and ev.At are filled in). An error from
 	// mutate aborts the transaction and is returned as is. It returns
 	// the record as written.

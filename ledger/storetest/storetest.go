@@ -127,7 +127,7 @@ func testRoundTrip(t *testing.T, open func() ledger.Store) {
 	in.Manufacturer, in.Issuer, in.PublicID = "Yubico", "Example Corp", []byte{0xff, 1, 2, 3, 4, 5}
 	in.Labels = map[string]string{"note": "desk 4"}
 	in.User, in.Source, in.Error = "bob@example.com", "factory.csv", "none yet"
-	in.Owner, in.LeaseUntil = "host:1:2:3", at.Add(time.Minute)
+	in.Owner, in.LeaseUntil, in.Station = "host:1:2:3", at.Add(time.Minute), "desk-2"
 	insert(t, s, ledger.InsertOptions{Event: "reserved", Operator: "alice", At: at}, in)
 	got := current(t, open(), "RT-1")
 	checks := []struct {
@@ -142,7 +142,7 @@ func testRoundTrip(t *testing.T, open func() ledger.Store) {
 		{"Labels", fmt.Sprint(got.Labels), fmt.Sprint(in.Labels)},
 		{"State", got.State, in.State}, {"Batch", got.Batch, in.Batch}, {"Operator", got.Operator, in.Operator},
 		{"User", got.User, in.User}, {"Source", got.Source, in.Source}, {"Error", got.Error, in.Error},
-		{"Owner", got.Owner, in.Owner}, {"LeaseUntil", got.LeaseUntil.UTC(), in.LeaseUntil},
+		{"Owner", got.Owner, in.Owner}, {"LeaseUntil", got.LeaseUntil.UTC(), in.LeaseUntil}, {"Station", got.Station, in.Station},
 		{"Created", got.Created.UTC(), at}, {"Sealed", string(got.Sealed), string(in.Sealed)},
 		{"Current", got.Current(), true},
 	}
@@ -225,7 +225,7 @@ func testUpdate(t *testing.T, open func() ledger.Store) {
 	insert(t, s, ledger.InsertOptions{}, r)
 	later := at.Add(time.Hour)
 	out, err := s.Update(bg, r.ID, ledger.Event{What: "programmed", Operator: "bob", At: later}, func(x *ledger.Record) error {
-		x.State, x.Programmed, x.Counter, x.User, x.Owner = ledger.Programmed, later, 7, "carol", ""
+		x.State, x.Programmed, x.Counter, x.User, x.Owner, x.Station = ledger.Programmed, later, 7, "carol", "", "desk-3"
 		x.Labels = map[string]string{"k": "v"}
 		return nil
 	})
@@ -233,7 +233,7 @@ func testUpdate(t *testing.T, open func() ledger.Store) {
 		t.Fatalf("Update: %v %v", out, err)
 	}
 	got := current(t, open(), "U")
-	if got.State != ledger.Programmed || !got.Programmed.Equal(later) || got.Counter != 7 || got.User != "carol" || got.Labels["k"] != "v" || !got.Updated.Equal(later) {
+	if got.State != ledger.Programmed || !got.Programmed.Equal(later) || got.Counter != 7 || got.User != "carol" || got.Labels["k"] != "v" || !got.Updated.Equal(later) || got.Station != "desk-3" {
 		t.Fatalf("after Update: %+v", got)
 	}
 	stop := errors.New("stop")
@@ -258,7 +258,7 @@ func testUpdate(t *testing.T, open func() ledger.Store) {
 func testList(t *testing.T, open func() ledger.Store) {
 	s := initialised(t, open)
 	a, b, c := rec("L1"), rec("L2"), rec("L3")
-	b.Batch, c.Family, c.State = "box-2", ledger.YubiKey, ledger.Programmed
+	b.Batch, c.Family, c.State, c.Station = "box-2", ledger.YubiKey, ledger.Programmed, "desk-9"
 	insert(t, s, ledger.InsertOptions{}, a, b, c)
 	insert(t, s, ledger.InsertOptions{Replace: true}, rec("L1"))
 	list := func(f ledger.Filter) string {
@@ -283,6 +283,7 @@ func testList(t *testing.T, open func() ledger.Store) {
 		{ledger.Filter{History: true}, id(a) + id(b) + id(c) + id(l1)},
 		{ledger.Filter{Batch: "box-2"}, id(b)},
 		{ledger.Filter{Family: ledger.YubiKey}, id(c)},
+		{ledger.Filter{Station: "desk-9"}, id(c)},
 		{ledger.Filter{States: []ledger.State{ledger.Programmed, ledger.Verified}}, id(c)},
 		{ledger.Filter{Serials: []string{"L1", "L3", "nobody"}}, id(c) + id(l1)},
 	} {
