@@ -8,7 +8,7 @@ import (
 
 	"github.com/tokenctl/tokenctl/convert"
 	"github.com/tokenctl/tokenctl/seed"
-	"github.com/tokenctl/tokenctl/upload/internal/uploadtest"
+	"github.com/tokenctl/tokenctl/internal/uploadtest"
 )
 
 func noRules(*seed.Token) []*seed.FieldError { return nil }

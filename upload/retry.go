@@ -141,10 +141,20 @@ type Retry struct {
 // connection failed, timeout): the run stops, since every request after
 // would meet the same, and a request that may have been carried out is not
 // sent again (a re-run looks it up first).
-var ErrTransport = errors.New("no answer from the server")
+var ErrTransport error = &ServerError{"no answer from the server"}
 
 // ErrBudget is wrapped when the retry budget or the attempts are spent.
-var ErrBudget = errors.New("rate limit: retry budget spent")
+var ErrBudget error = &ServerError{"rate limit: retry budget spent"}
+
+// ServerError is a failure of the server or of the way to it (refused
+// credentials, no answer, rate limit spent): tokenctl exits 3, as for a
+// device.
+type ServerError struct{ Msg string }
+
+func (e *ServerError) Error() string { return e.Msg }
+
+// DeviceError: the remote end failed, not the data (tokenctl exits 3).
+func (e *ServerError) DeviceError() bool { return true }
 
 // Waited is the total time waited so far.
 func (r *Retry) Waited() time.Duration {

@@ -43,7 +43,7 @@ written), 2 usage, 3 device or transport error.`,
 	})
 	for _, cmd := range []func(*factory) *cobra.Command{
 		newConvertCmd, newValidateCmd, newFormatsCmd, newCodeCmd, newCheckCmd, newSeedCmd,
-		newToken2Cmd, newYubiKeyCmd, newBatchCmd, newLedgerCmd, newDevicesCmd, newVersionCmd,
+		newToken2Cmd, newYubiKeyCmd, newBatchCmd, newLedgerCmd, newUploadCmd, newDevicesCmd, newVersionCmd,
 	} {
 		root.AddCommand(cmd(f))
 	}

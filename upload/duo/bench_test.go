@@ -5,8 +5,8 @@ import (
 	"testing"
 
 	"github.com/tokenctl/tokenctl/upload"
-	"github.com/tokenctl/tokenctl/upload/internal/duostandin"
-	"github.com/tokenctl/tokenctl/upload/internal/uploadtest"
+	"github.com/tokenctl/tokenctl/internal/duostandin"
+	"github.com/tokenctl/tokenctl/internal/uploadtest"
 )
 
 // BenchmarkUpload100 uploads 100 tokens, half with a user, to the local

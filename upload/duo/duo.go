@@ -80,7 +80,7 @@ type Client struct {
 
 // ErrAuth is wrapped when Duo refuses the credentials (401) or the
 // application's permissions (403): the run stops at once, without retry.
-var ErrAuth = errors.New("duo: refused")
+var ErrAuth error = &upload.ServerError{Msg: "duo: refused"}
 
 // New checks cfg and prepares a client; it sends nothing.
 func New(cfg Config) (*Client, error) {

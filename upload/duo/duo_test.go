@@ -15,8 +15,8 @@ import (
 
 	"github.com/tokenctl/tokenctl/seed"
 	"github.com/tokenctl/tokenctl/upload"
-	"github.com/tokenctl/tokenctl/upload/internal/duostandin"
-	"github.com/tokenctl/tokenctl/upload/internal/uploadtest"
+	"github.com/tokenctl/tokenctl/internal/duostandin"
+	"github.com/tokenctl/tokenctl/internal/uploadtest"
 )
 
 const (

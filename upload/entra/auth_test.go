@@ -15,8 +15,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
 	"github.com/tokenctl/tokenctl/seed"
-	"github.com/tokenctl/tokenctl/upload/internal/graphstandin"
-	"github.com/tokenctl/tokenctl/upload/internal/uploadtest"
+	"github.com/tokenctl/tokenctl/internal/graphstandin"
+	"github.com/tokenctl/tokenctl/internal/uploadtest"
 )
 
 func TestEnvToken(t *testing.T) {

@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/tokenctl/tokenctl/upload"
-	"github.com/tokenctl/tokenctl/upload/internal/graphstandin"
-	"github.com/tokenctl/tokenctl/upload/internal/uploadtest"
+	"github.com/tokenctl/tokenctl/internal/graphstandin"
+	"github.com/tokenctl/tokenctl/internal/uploadtest"
 )
 
 // BenchmarkUpload100 creates, assigns and activates 100 tokens (half with

@@ -78,7 +78,7 @@ type Client struct {
 
 // ErrAuth is wrapped when Graph refuses the token (401) or a permission
 // (403); the run stops at once.
-var ErrAuth = errors.New("graph: refused")
+var ErrAuth error = &upload.ServerError{Msg: "graph: refused"}
 
 // New checks cfg; it sends nothing.
 func New(cfg Config) (*Client, error) {

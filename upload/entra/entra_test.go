@@ -10,8 +10,8 @@ import (
 
 	"github.com/tokenctl/tokenctl/seed"
 	"github.com/tokenctl/tokenctl/upload"
-	"github.com/tokenctl/tokenctl/upload/internal/graphstandin"
-	"github.com/tokenctl/tokenctl/upload/internal/uploadtest"
+	"github.com/tokenctl/tokenctl/internal/graphstandin"
+	"github.com/tokenctl/tokenctl/internal/uploadtest"
 )
 
 const bearer = "eyJ0eXAiOiJKV1QiLCJhbGciOiJub25lIn0.test-token"

@@ -1,0 +1,190 @@
+package main
+
+import (
+	"context"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tokenctl/tokenctl/convert"
+	"github.com/tokenctl/tokenctl/internal/secretin"
+	"github.com/tokenctl/tokenctl/seed"
+	"github.com/tokenctl/tokenctl/upload"
+	"github.com/tokenctl/tokenctl/upload/duo"
+	"github.com/tokenctl/tokenctl/upload/entra"
+)
+
+func newUploadCmd(f *factory) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "upload",
+		Short: "Create tokens in Duo or Microsoft Entra ID through their APIs, assign and activate them",
+		Long: `Upload seed files (any format tokenctl reads) straight into the identity
+server: each token is looked up first (re-runs create nothing twice),
+created with the right type, attached to the user the file names (a
+missing user is reported, never created), and with Entra activated with a
+code computed from its seed. Rate limits are waited out (Retry-After) and
+the request sent again whole. The file is checked against the server's
+rules before anything is sent; --dry-run stops there and shows the plan.
+TLS is always verified (--ca-file for a private CA).`,
+		Example: `  DUO_IKEY=DI... tokenctl upload duo --from entra --api-host api-1234abcd.duosecurity.com --skey-file duo.skey tokens.csv
+  TOKENCTL_GRAPH_TOKEN=$(cat token) tokenctl upload entra --from entra --activate tokens.csv`,
+	}
+	c.AddCommand(newUploadDuoCmd(f), newUploadEntraCmd(f))
+	return c
+}
+
+// uploadFlags are what both servers take.
+type uploadFlags struct {
+	from, caFile  string
+	dryRun        bool
+	pskc          func(o *convert.Options) error
+}
+
+func (u *uploadFlags) add(c *cobra.Command) {
+	c.Flags().StringVar(&u.from, "from", "", "format of the input file (default: detected)")
+	c.Flags().StringVar(&u.caFile, "ca-file", "", "PEM file of the CA that signs the server's certificate (default: the system's)")
+	c.Flags().BoolVar(&u.dryRun, "dry-run", false, "check the file and look serials and users up; change nothing")
+	u.pskc = pskcFlags(c)
+}
+
+// run loads the file (checked against rules), and uploads it with up.
+func (u *uploadFlags) run(c *cobra.Command, f *factory, file string, rules func(*seed.Token) []*seed.FieldError, up func(context.Context, []*seed.Token) (*upload.Report, error)) error {
+	o := &convert.Options{}
+	if err := u.pskc(o); err != nil {
+		return err
+	}
+	toks, err := upload.Load(file, u.from, o, rules)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		for _, t := range toks {
+			t.Wipe()
+		}
+	}()
+	ctx, stop := interruptible(c.Context())
+	defer stop()
+	rep, err := up(ctx, toks)
+	if rep != nil {
+		if f.JSON {
+			rep.WriteJSON(f.Out)
+		} else {
+			rep.WriteText(f.Out)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	return rep.Err()
+}
+
+func newUploadDuoCmd(f *factory) *cobra.Command {
+	var u uploadFlags
+	var host string
+	var replace bool
+	ikey := secretin.Source{Env: "DUO_IKEY", Flag: "ikey"}
+	skey := secretin.Source{Env: "DUO_SKEY", Flag: "skey"}
+	c := &cobra.Command{
+		Use:   "duo FILE",
+		Short: "Create hardware tokens through Duo's Admin API and attach them to users",
+		Long: `Create each token of FILE through Duo's Admin API (HOTP 6/8 with its
+counter, TOTP 6/8 with its step, YubiKey AES with its private ID) and
+attach it to the user the file names (username or alias). A serial Duo
+already has is kept and reported as existing (Duo cannot give its secret
+back to compare) unless --replace deletes and creates it again. The Admin
+API application needs "Grant write resource" and "Grant read resource".
+The integration key and secret key come from DUO_IKEY and DUO_SKEY, or
+--ikey-file and --skey-file; never from the command line.`,
+		Example: `  tokenctl upload duo --from entra --api-host api-1234abcd.duosecurity.com --dry-run tokens.csv
+  tokenctl upload duo --api-host api-1234abcd.duosecurity.com --skey-file duo.skey --json duo-hotp.csv`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			if host == "" {
+				return usagef("--api-host: the Admin API hostname of your Duo account")
+			}
+			ik, err := ikey.Read()
+			if err != nil {
+				return &secretin.ReadError{What: "integration key", Err: err}
+			}
+			sk, err := skey.Read()
+			if err != nil {
+				return &secretin.ReadError{What: "secret key", Err: err}
+			}
+			roots, err := upload.CertPool(u.caFile)
+			if err != nil {
+				return usagef("--ca-file: %v", err)
+			}
+			cl, err := duo.New(duo.Config{Host: host, IKey: ik, SKey: sk, RootCAs: roots, Replace: replace, DryRun: u.dryRun})
+			if err != nil {
+				return err
+			}
+			return u.run(c, f, args[0], duo.Check, cl.Upload)
+		},
+	}
+	u.add(c)
+	c.Flags().StringVar(&host, "api-host", "", "the Admin API hostname (api-XXXXXXXX.duosecurity.com)")
+	c.Flags().BoolVar(&replace, "replace", false, "delete a token Duo already has with that serial and create it again")
+	c.Flags().StringVar(&ikey.File, "ikey-file", "", "read the integration key from this file (default: DUO_IKEY)")
+	c.Flags().StringVar(&skey.File, "skey-file", "", "read the secret key from this file (default: DUO_SKEY)")
+	return c
+}
+
+func newUploadEntraCmd(f *factory) *cobra.Command {
+	var u uploadFlags
+	var base, tenant, clientID, manufacturer, model string
+	var activate bool
+	secret := secretin.Source{Env: "AZURE_CLIENT_SECRET", Flag: "client-secret"}
+	c := &cobra.Command{
+		Use:   "entra FILE",
+		Short: "Create hardware OATH tokens through Microsoft Graph, assign and activate them",
+		Long: `Create each token of FILE as a hardware OATH device through Microsoft
+Graph (beta), assign it to the user the file names and, with --activate,
+activate it with the code its seed gives now (at most 200 activations per
+5 minutes, as Microsoft allows). Sign-in: a bearer token in
+TOKENCTL_GRAPH_TOKEN; or --tenant and --client-id with a client secret
+(AZURE_CLIENT_SECRET or --client-secret-file) for automation; or
+--tenant and --client-id alone for a device-code sign-in at the desk.
+` + entra.Permissions,
+		Example: `  tokenctl upload entra --from entra --dry-run tokens.csv
+  tokenctl upload entra --tenant contoso.onmicrosoft.com --client-id 00000000-0000-0000-0000-000000000000 --activate tokens.csv`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			auth, ok := entra.EnvToken()
+			var err error
+			switch {
+			case ok:
+			case tenant == "" || clientID == "":
+				return usagef("sign in: set TOKENCTL_GRAPH_TOKEN, or give --tenant and --client-id")
+			case secret.File != "" || os.Getenv(secret.Env) != "":
+				s, rerr := secret.Read()
+				if rerr != nil {
+					return &secretin.ReadError{What: "client secret", Err: rerr}
+				}
+				auth, err = entra.ClientSecret(tenant, clientID, s)
+			default:
+				auth, err = entra.DeviceCode(tenant, clientID, func(msg string) { f.prompt(msg) })
+			}
+			if err != nil {
+				return err
+			}
+			roots, err := upload.CertPool(u.caFile)
+			if err != nil {
+				return usagef("--ca-file: %v", err)
+			}
+			cl, err := entra.New(entra.Config{BaseURL: base, Auth: auth, RootCAs: roots, Activate: activate, DryRun: u.dryRun, Manufacturer: manufacturer, Model: model})
+			if err != nil {
+				return err
+			}
+			return u.run(c, f, args[0], entra.CheckFill(manufacturer, model), cl.Upload)
+		},
+	}
+	u.add(c)
+	c.Flags().StringVar(&base, "graph-url", "", "Graph's root (default "+entra.DefaultBaseURL+")")
+	c.Flags().StringVar(&tenant, "tenant", "", "tenant ID or domain, for a client-secret or device-code sign-in")
+	c.Flags().StringVar(&clientID, "client-id", "", "the application (client) ID to sign in with")
+	c.Flags().StringVar(&secret.File, "client-secret-file", "", "read the client secret from this file (default: AZURE_CLIENT_SECRET)")
+	c.Flags().StringVar(&manufacturer, "manufacturer", "", "manufacturer for tokens without one (Graph requires it)")
+	c.Flags().StringVar(&model, "model", "", "model for tokens without one")
+	c.Flags().BoolVar(&activate, "activate", false, "activate each assigned token with the code its seed gives now")
+	return c
+}

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tokenctl/tokenctl/internal/duostandin"
+	"github.com/tokenctl/tokenctl/internal/graphstandin"
+	"github.com/tokenctl/tokenctl/internal/uploadtest"
+	"github.com/tokenctl/tokenctl/seed"
+)
+
+// caFile writes the stand-in's certificate as a PEM file for --ca-file.
+func caFile(t *testing.T, der []byte) string {
+	p := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestUploadDuoCLI: an Entra file lands in the Duo stand-in through
+// 'tokenctl upload duo', each token once with its secret and step,
+// attached to its user; a second run creates nothing; a wrong secret key
+// creates nothing, exits 3 and does not echo the key.
+func TestUploadDuoCLI(t *testing.T) {
+	const ikey, skey = "DIWJ8X6AEYOR5OMC6TQ1", "Zh5eGmUq9zpfQnyUIu5OL9iWoMMv5ZNmk3zLJ4Ep"
+	s := duostandin.New(ikey, skey)
+	defer s.Close()
+	s.AddUser("ann", "ann@contoso.com")
+	rows := uploadtest.EntraRows(6, []string{"ann@contoso.com"})
+	file := uploadtest.EntraFile(t, rows)
+	ca := caFile(t, s.Certificate().Raw)
+	t.Setenv("DUO_IKEY", ikey)
+	t.Setenv("DUO_SKEY", skey)
+	args := []string{"--json", "upload", "duo", "--from", "entra", "--api-host", s.Host(), "--ca-file", ca, file}
+	code, out, errs := runCLI(t, args...)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+	var rep struct{ Created, Attached, Existed, Failed int }
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || rep.Created != 6 || rep.Attached != 3 || rep.Failed != 0 {
+		t.Fatalf("report %+v (%v)\n%s", rep, err, out)
+	}
+	got := map[string]duostandin.Token{}
+	for _, tk := range s.Tokens() {
+		got[tk.Serial] = tk
+	}
+	for _, r := range rows {
+		tk, ok := got[r.Serial]
+		want := "t6"
+		if !ok || tk.Type != want || tk.Secret != hex.EncodeToString(r.Secret) || tk.TOTPStep != r.Period || (r.UPN != "") != (len(tk.Users) == 1) {
+			t.Errorf("%s: %+v", r.Serial, tk)
+		}
+	}
+	if code, out, errs = runCLI(t, args...); code != 0 || s.Creates() != 6 || !strings.Contains(out, `"existed": 6`) {
+		t.Fatalf("second run: exit %d, %d creates\n%s%s", code, s.Creates(), out, errs)
+	}
+	t.Setenv("DUO_SKEY", "wrong"+skey[5:])
+	file2 := uploadtest.EntraFile(t, uploadtest.EntraRows(2, nil))
+	code, out, errs = runCLI(t, "upload", "duo", "--from", "entra", "--api-host", s.Host(), "--ca-file", ca, file2)
+	if code != 3 || s.Creates() != 6 || strings.Contains(out+errs, skey[5:]) {
+		t.Fatalf("wrong secret key: exit %d, %d creates\n%s%s", code, s.Creates(), out, errs)
+	}
+	// Without --ca-file the stand-in's certificate is not trusted.
+	if code, _, errs := runCLI(t, "upload", "duo", "--from", "entra", "--api-host", s.Host(), file2); code != 3 || s.Creates() != 6 {
+		t.Fatalf("untrusted server: exit %d %s", code, errs)
+	}
+}
+
+// TestUploadEntraCLI: the same file lands in the Graph stand-in through
+// 'tokenctl upload entra --activate': each device once with its secret
+// and step, those with a user assigned and activated with a code the
+// stand-in checks against the seed; a bad token creates nothing.
+func TestUploadEntraCLI(t *testing.T) {
+	s := graphstandin.New("good-token")
+	defer s.Close()
+	s.AddUser("ann@contoso.com")
+	rows := uploadtest.EntraRows(4, []string{"ann@contoso.com"})
+	file := uploadtest.EntraFile(t, rows)
+	ca := caFile(t, s.Certificate().Raw)
+	t.Setenv("TOKENCTL_GRAPH_TOKEN", "good-token")
+	code, out, errs := runCLI(t, "upload", "entra", "--from", "entra", "--graph-url", s.BaseURL(), "--ca-file", ca, "--activate", file)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+	devs := s.Devices()
+	if len(devs) != 4 {
+		t.Fatalf("%d devices", len(devs))
+	}
+	for _, d := range devs {
+		for _, r := range rows {
+			if r.Serial != d.Serial {
+				continue
+			}
+			if d.SecretKey != seed.EncodeBase32(r.Secret) || d.Interval != r.Period || (r.UPN != "") != (d.Status == "activated") {
+				t.Errorf("%s: %+v", r.Serial, d)
+			}
+		}
+	}
+	t.Setenv("TOKENCTL_GRAPH_TOKEN", "bad-token")
+	file2 := uploadtest.EntraFile(t, uploadtest.EntraRows(2, nil))
+	if code, out, errs := runCLI(t, "upload", "entra", "--from", "entra", "--graph-url", s.BaseURL(), "--ca-file", ca, file2); code != 3 || len(s.Devices()) != 4 || strings.Contains(out+errs, "bad-token") {
+		t.Fatalf("bad token: exit %d, %d devices\n%s%s", code, len(s.Devices()), out, errs)
+	}
+}
