@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/tokenctl/tokenctl/convert"
-	"github.com/tokenctl/tokenctl/seed"
 	"github.com/tokenctl/tokenctl/internal/uploadtest"
+	"github.com/tokenctl/tokenctl/seed"
 )
 
 func noRules(*seed.Token) []*seed.FieldError { return nil }

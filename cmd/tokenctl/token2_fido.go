@@ -191,4 +191,3 @@ func appended(path, format string) string {
 	}
 	return fmt.Sprintf("; appended to %s (%s)", path, format)
 }
-

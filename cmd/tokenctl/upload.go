@@ -35,9 +35,9 @@ TLS is always verified (--ca-file for a private CA).`,
 
 // uploadFlags are what both servers take.
 type uploadFlags struct {
-	from, caFile  string
-	dryRun        bool
-	pskc          func(o *convert.Options) error
+	from, caFile string
+	dryRun       bool
+	pskc         func(o *convert.Options) error
 }
 
 func (u *uploadFlags) add(c *cobra.Command) {

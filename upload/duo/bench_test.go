@@ -4,9 +4,9 @@ import (
 	"context"
 	"testing"
 
-	"github.com/tokenctl/tokenctl/upload"
 	"github.com/tokenctl/tokenctl/internal/duostandin"
 	"github.com/tokenctl/tokenctl/internal/uploadtest"
+	"github.com/tokenctl/tokenctl/upload"
 )
 
 // BenchmarkUpload100 uploads 100 tokens, half with a user, to the local

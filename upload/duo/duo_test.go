@@ -13,10 +13,10 @@ import (
 
 	duoapi "github.com/duosecurity/duo_api_golang"
 
-	"github.com/tokenctl/tokenctl/seed"
-	"github.com/tokenctl/tokenctl/upload"
 	"github.com/tokenctl/tokenctl/internal/duostandin"
 	"github.com/tokenctl/tokenctl/internal/uploadtest"
+	"github.com/tokenctl/tokenctl/seed"
+	"github.com/tokenctl/tokenctl/upload"
 )
 
 const (

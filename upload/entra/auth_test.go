@@ -14,9 +14,9 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
-	"github.com/tokenctl/tokenctl/seed"
 	"github.com/tokenctl/tokenctl/internal/graphstandin"
 	"github.com/tokenctl/tokenctl/internal/uploadtest"
+	"github.com/tokenctl/tokenctl/seed"
 )
 
 func TestEnvToken(t *testing.T) {

@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tokenctl/tokenctl/upload"
 	"github.com/tokenctl/tokenctl/internal/graphstandin"
 	"github.com/tokenctl/tokenctl/internal/uploadtest"
+	"github.com/tokenctl/tokenctl/upload"
 )
 
 // BenchmarkUpload100 creates, assigns and activates 100 tokens (half with

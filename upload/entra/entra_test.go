@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tokenctl/tokenctl/seed"
-	"github.com/tokenctl/tokenctl/upload"
 	"github.com/tokenctl/tokenctl/internal/graphstandin"
 	"github.com/tokenctl/tokenctl/internal/uploadtest"
+	"github.com/tokenctl/tokenctl/seed"
+	"github.com/tokenctl/tokenctl/upload"
 )
 
 const bearer = "eyJ0eXAiOiJKV1QiLCJhbGciOiJub25lIn0.test-token"
