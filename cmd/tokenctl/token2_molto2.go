@@ -155,6 +155,11 @@ profile's clock is set to the host's. A profile in use is refused unless
 			case seeds != "" && (src.IsSet() || generate):
 				return usagef("--seeds conflicts with --secret-file/--secret-env/--generate")
 			case seeds != "":
+				if from == "" {
+					if from, err = t2DetectFormat(seeds); err != nil {
+						return err
+					}
+				}
 				if toks, err = convert.ReadAll(seeds, from, &convert.Options{Kind: seed.TOTP}); err != nil {
 					return fmt.Errorf("--seeds %s: %w", seeds, err)
 				}
