@@ -46,7 +46,9 @@ first is logged (never its seed).`,
 			defer stop()
 			errw := c.ErrOrStderr()
 			st := &t2fido.Stream{Port: port, Count: count, Stay: count == 0, Idle: idle,
-				OnInsert: func(i int, k *t2fido.Key) { fmt.Fprintf(errw, "FIDO2 key %s in %s\n", k.Serial(), vpcd.ReaderName(port)) },
+				OnInsert: func(i int, k *t2fido.Key) {
+					fmt.Fprintf(errw, "FIDO2 key %s in %s\n", k.Serial(), vpcd.ReaderName(port))
+				},
 				OnRemove: func(i int, k *t2fido.Key, faulted bool) {
 					s := k.State()
 					code, _ := k.Code(0)
