@@ -116,3 +116,55 @@ func TestToken2Molto2FillFromEntra(t *testing.T) {
 		t.Fatalf("list: exit %d\n%s", code, out)
 	}
 }
+
+// runExamples runs every example of the commands under path ("token2
+// fido") as written, exit 0, in a directory holding inputs.
+func runExamples(t *testing.T, path string, inputs map[string]string) {
+	t.Helper()
+	c, _, err := newRoot(&factory{}).Find(strings.Fields(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	exs := examplesOf(c)
+	if len(exs) < 2 {
+		t.Fatalf("%s: %d examples", path, len(exs))
+	}
+	for _, ex := range exs {
+		t.Run(ex, func(t *testing.T) {
+			t.Chdir(t.TempDir())
+			for name, content := range inputs {
+				if err := os.WriteFile(name, []byte(content), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if code, out, errs := runCLI(t, t2ExampleArgs(ex)...); code != 0 {
+				t.Fatalf("exit %d\n%s%s", code, out, errs)
+			}
+		})
+	}
+}
+
+// TestToken2FamilyHelpExamplesRun: the --help examples of token2 fido and
+// token2 molto2 run as written against their emulators.
+func TestToken2FamilyHelpExamplesRun(t *testing.T) {
+	secret := []byte("help-example-seed-20")
+	t.Run("fido", func(t *testing.T) {
+		key := t2fido.New(t2fido.Options{})
+		cardInReader(t, func(ctx context.Context) (*vpcd.Conn, <-chan error, error) { return t2fido.Insert(ctx, vpcd.Port0, key) })
+		pcsctest.LockReader(t, vpcd.Port1) // examples without --reader: only one may hold a card
+		runExamples(t, "token2 fido", map[string]string{"seed.hex": hex.EncodeToString(secret)})
+	})
+	t.Run("molto2", func(t *testing.T) {
+		dev := simmolto.New(simmolto.Options{Profiles: 100, Firmware: "2.1"})
+		cardInReader(t, func(ctx context.Context) (*vpcd.Conn, <-chan error, error) {
+			return simmolto.Insert(ctx, vpcd.Port0, dev, pcsctest.Host(t, vpcd.Port0))
+		})
+		pcsctest.LockReader(t, vpcd.Port1)
+		t.Setenv("MOLTO_KEY", "TOKEN2MOLTO1-KEY")
+		runExamples(t, "token2 molto2", map[string]string{
+			"seed.b32":  seed.EncodeBase32(secret),
+			"molto.key": "TOKEN2MOLTO1-KEY\n",
+			"entra.csv": "upn,serial number,secret key,time interval,manufacturer,model\n,M2-1," + seed.EncodeBase32(secret) + ",30,Token2,Molto2\n",
+		})
+	})
+}

@@ -139,7 +139,7 @@ title unless --title), taking each token's hash, digits and step. The
 profile's clock is set to the host's. A profile in use is refused unless
 --replace, which deletes its seed first.`,
 		Example: `  tokenctl token2 molto2 burn --profile 0 --title GitHub --secret-file seed.b32 --digits 6
-  tokenctl token2 molto2 burn --seeds entra.csv --key-env MOLTO_KEY`,
+  tokenctl token2 molto2 burn --seeds entra.csv --profile 10 --key-env MOLTO_KEY`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			h, err := seed.ParseHash(hash)

@@ -26,8 +26,10 @@ code computed from its seed. Rate limits are waited out (Retry-After) and
 the request sent again whole. The file is checked against the server's
 rules before anything is sent; --dry-run stops there and shows the plan.
 TLS is always verified (--ca-file for a private CA).`,
-		Example: `  DUO_IKEY=DI... tokenctl upload duo --from entra --api-host api-1234abcd.duosecurity.com --skey-file duo.skey tokens.csv
-  TOKENCTL_GRAPH_TOKEN=$(cat token) tokenctl upload entra --from entra --activate tokens.csv`,
+		Example: `  # DUO_IKEY and DUO_SKEY set
+  tokenctl upload duo --from entra --api-host api-1234abcd.duosecurity.com tokens.csv
+  # TOKENCTL_GRAPH_TOKEN set
+  tokenctl upload entra --from entra --activate tokens.csv`,
 	}
 	c.AddCommand(newUploadDuoCmd(f), newUploadEntraCmd(f))
 	return c
@@ -96,11 +98,16 @@ API application needs "Grant write resource" and "Grant read resource".
 The integration key and secret key come from DUO_IKEY and DUO_SKEY, or
 --ikey-file and --skey-file; never from the command line.`,
 		Example: `  tokenctl upload duo --from entra --api-host api-1234abcd.duosecurity.com --dry-run tokens.csv
-  tokenctl upload duo --api-host api-1234abcd.duosecurity.com --skey-file duo.skey --json duo-hotp.csv`,
+  tokenctl upload duo --from duo-hotp --api-host api-1234abcd.duosecurity.com --skey-file duo.skey --json duo-hotp.csv`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			if host == "" {
 				return usagef("--api-host: the Admin API hostname of your Duo account")
+			}
+			for _, k := range []*secretin.Source{&ikey, &skey} {
+				if k.File != "" {
+					k.Env = "" // the file, not the variable
+				}
 			}
 			ik, err := ikey.Read()
 			if err != nil {
@@ -156,6 +163,9 @@ TOKENCTL_GRAPH_TOKEN; or --tenant and --client-id with a client secret
 			case tenant == "" || clientID == "":
 				return usagef("sign in: set TOKENCTL_GRAPH_TOKEN, or give --tenant and --client-id")
 			case secret.File != "" || os.Getenv(secret.Env) != "":
+				if secret.File != "" {
+					secret.Env = ""
+				}
 				s, rerr := secret.Read()
 				if rerr != nil {
 					return &secretin.ReadError{What: "client secret", Err: rerr}

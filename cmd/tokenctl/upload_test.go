@@ -109,3 +109,46 @@ func TestUploadEntraCLI(t *testing.T) {
 		t.Fatalf("bad token: exit %d, %d devices\n%s%s", code, len(s.Devices()), out, errs)
 	}
 }
+
+// TestUploadHelpExamplesRun: the --help examples of upload run as written
+// against the stand-ins, the server's address (and its CA) aside.
+func TestUploadHelpExamplesRun(t *testing.T) {
+	const ikey, skey = "DIWJ8X6AEYOR5OMC6TQ1", "Zh5eGmUq9zpfQnyUIu5OL9iWoMMv5ZNmk3zLJ4Ep"
+	d := duostandin.New(ikey, skey)
+	defer d.Close()
+	g := graphstandin.New("good-token")
+	defer g.Close()
+	t.Setenv("DUO_IKEY", ikey)
+	t.Setenv("DUO_SKEY", skey)
+	t.Setenv("TOKENCTL_GRAPH_TOKEN", "good-token")
+	dca, gca := caFile(t, d.Certificate().Raw), caFile(t, g.Certificate().Raw)
+	rows := uploadtest.EntraRows(3, nil)
+	tokens, _ := os.ReadFile(uploadtest.EntraFile(t, rows))
+	c, _, _ := newRoot(&factory{}).Find([]string{"upload"})
+	exs := examplesOf(c)
+	if len(exs) < 6 {
+		t.Fatalf("%d examples", len(exs))
+	}
+	for _, ex := range exs {
+		t.Run(ex, func(t *testing.T) {
+			t.Chdir(t.TempDir())
+			for name, content := range map[string]string{"tokens.csv": string(tokens), "duo.skey": skey, "duo-hotp.csv": "TK90001,3132333435363738393031323334353637383930,0\n"} {
+				os.WriteFile(name, []byte(content), 0o600)
+			}
+			args := t2ExampleArgs(ex)
+			for i := range args {
+				if i > 0 && args[i-1] == "--api-host" {
+					args[i] = d.Host()
+				}
+			}
+			if args[1] == "duo" {
+				args = append([]string{args[0], args[1], "--ca-file", dca}, args[2:]...)
+			} else {
+				args = append([]string{args[0], args[1], "--ca-file", gca, "--graph-url", g.BaseURL()}, args[2:]...)
+			}
+			if code, out, errs := runCLI(t, args...); code != 0 {
+				t.Fatalf("exit %d\n%s%s", code, out, errs)
+			}
+		})
+	}
+}
