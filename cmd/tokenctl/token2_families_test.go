@@ -150,7 +150,9 @@ func TestToken2FamilyHelpExamplesRun(t *testing.T) {
 	secret := []byte("help-example-seed-20")
 	t.Run("fido", func(t *testing.T) {
 		key := t2fido.New(t2fido.Options{})
-		cardInReader(t, func(ctx context.Context) (*vpcd.Conn, <-chan error, error) { return t2fido.Insert(ctx, vpcd.Port0, key) })
+		cardInReader(t, func(ctx context.Context) (*vpcd.Conn, <-chan error, error) {
+			return t2fido.Insert(ctx, vpcd.Port0, key)
+		})
 		pcsctest.LockReader(t, vpcd.Port1) // examples without --reader: only one may hold a card
 		runExamples(t, "token2 fido", map[string]string{"seed.hex": hex.EncodeToString(secret)})
 	})
