@@ -95,6 +95,10 @@ const noRetryPrefix = "authentication refused, not retried: "
 // failed, its secret kept for a re-burn.
 var ErrUnconfirmed = errors.New("the device accepted the write but cannot confirm that it took")
 
+// ErrNoMore is what Station.Next returns when it has nothing more to
+// present (the last profile of a Molto2): the batch ends there.
+var ErrNoMore = errors.New("no more devices to present")
+
 // DeviceError is a problem with one presented token.
 type DeviceError struct {
 	Serial string // when it was read
@@ -222,6 +226,9 @@ func Run(ctx context.Context, c Config) (Summary, error) {
 			e.Say("present the next token")
 		}
 		d, err := c.Station.Next(ctx)
+		if errors.Is(err, ErrNoMore) {
+			return e.summary(), nil
+		}
 		if err != nil {
 			var de *DeviceError
 			if !errors.As(err, &de) || ctx.Err() != nil {

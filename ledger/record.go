@@ -44,15 +44,17 @@ const (
 	Token2   Family = "token2"
 	YubiKey  Family = "yubikey"
 	Imported Family = "imported" // factory-seeded tokens from a vendor seed file
+	FIDO2    Family = "fido2"    // the button HOTP of Token2 FIDO2 keys
+	Molto2   Family = "molto2"   // one profile of a Token2 Molto2 (serial SERIAL-PROFILE)
 )
 
 // ParseFamily accepts a family name in any case.
 func ParseFamily(s string) (Family, error) {
 	switch f := Family(strings.ToLower(strings.TrimSpace(s))); f {
-	case Token2, YubiKey, Imported:
+	case Token2, YubiKey, Imported, FIDO2, Molto2:
 		return f, nil
 	}
-	return "", fmt.Errorf("unknown family %q (want token2, yubikey or imported)", s)
+	return "", fmt.Errorf("unknown family %q (want token2, yubikey, fido2, molto2 or imported)", s)
 }
 
 // MaxSerialLen bounds serial numbers, as the seed-file formats do.

@@ -43,7 +43,7 @@ error. Export the result with 'tokenctl ledger export'.`,
   tokenctl batch yubikey --ledger tokens.ledger --count 50 --mode yubico-otp --slot 1
   tokenctl ledger export --ledger tokens.ledger --batch box-17 --to duo -o duo.csv --identity-file ~/keys/tokens.age`,
 	}
-	c.AddCommand(newBatchToken2Cmd(f), newBatchYubiKeyCmd(f))
+	c.AddCommand(newBatchToken2Cmd(f), newBatchYubiKeyCmd(f), newBatchFIDOCmd(f), newBatchMoltoCmd(f))
 	return c
 }
 

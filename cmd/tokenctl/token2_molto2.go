@@ -42,6 +42,11 @@ type moltoConn struct {
 
 func (o *moltoConn) add(c *cobra.Command) {
 	c.Flags().StringVar(&o.reader, "reader", "", "PC/SC reader name or part of it")
+	o.addKey(c)
+}
+
+// addKey adds the flags other than --reader.
+func (o *moltoConn) addKey(c *cobra.Command) {
 	c.Flags().StringVar(&o.wait, "wait", "", "wait for the device: --wait, or --wait=30s")
 	c.Flags().Lookup("wait").NoOptDefVal = "forever"
 	c.Flags().StringVar(&o.firmware, "firmware", "", "the device's firmware version, when known (screen lock needs "+molto2.MinScreenLockFirmware+")")

@@ -1,0 +1,190 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tokenctl/tokenctl/batch"
+	"github.com/tokenctl/tokenctl/convert"
+	"github.com/tokenctl/tokenctl/seed"
+	"github.com/tokenctl/tokenctl/token2"
+	"github.com/tokenctl/tokenctl/token2/fido"
+)
+
+func newBatchFIDOCmd(f *factory) *cobra.Command {
+	var bf batchFlags
+	var serials string
+	var digits int
+	var opts fido.Options
+	c := &cobra.Command{
+		Use:   "fido [--serials FILE] [--digits 6|8]",
+		Short: "Program the button HOTP of a box of Token2 FIDO2 keys laid one after another on the reader",
+		Long: `Seal a new random HOTP seed (20 bytes, counter 0) into the button of each
+Token2 FIDO2 key presented, recorded in the ledger first. The key has no
+serial number to read: they come from --serials FILE, one a line in the
+order the keys are presented, or are asked for (type or scan the serial
+printed on each key). Export to Duo with 'ledger export --to duo-hotp'.`,
+		Example: `  tokenctl batch fido --ledger tokens.ledger --serials box-3.txt --digits 6 --identity-file k.age
+  tokenctl ledger export --ledger tokens.ledger --family fido2 --to duo-hotp -o duo.csv --identity-file k.age`,
+		Args: cobra.NoArgs,
+	}
+	bf.add(c)
+	c.Flags().StringVar(&serials, "serials", "", "the keys' serials, one a line, in the order they are presented (default: asked for each key)")
+	c.Flags().IntVar(&digits, "digits", 6, "HOTP digits: 6 or 8")
+	c.Flags().BoolVar(&opts.NoEnter, "no-enter", false, "the button types no Enter after the code")
+	c.Flags().BoolVar(&opts.LongPress, "long-press", false, "the code is typed on a long press only")
+	c.Flags().BoolVar(&opts.Keypad, "keypad", false, "typed with keypad scan codes")
+	c.RunE = func(cmd *cobra.Command, _ []string) error {
+		if digits != 6 && digits != 8 {
+			return usagef("--digits %d: want 6 or 8", digits)
+		}
+		next, err := serialSource(f, serials)
+		if err != nil {
+			return err
+		}
+		l, err := bf.lf.open(cmd.Context())
+		if err != nil {
+			return err
+		}
+		defer l.Close()
+		pc, reader, err := f.Devices.Reader(bf.reader)
+		if err != nil {
+			return err
+		}
+		defer pc.Release()
+		cfg := batch.Config{
+			Station: &batch.FIDOStation{PCSC: pc, Reader: reader, Serial: next, Options: opts},
+			Recipe:  batch.FIDORecipe{Digits: digits},
+		}
+		return bf.runBatch(f, cmd, l, cfg, "fido")
+	}
+	return c
+}
+
+// serialSource gives the serials of keys that cannot report theirs: the
+// lines of path in order, or asked of the operator.
+func serialSource(f *factory, path string) (func(context.Context) (string, error), error) {
+	if path == "" {
+		p := batch.NewLinePrompter(f.In, f.Err)
+		return func(ctx context.Context) (string, error) {
+			s, err := p.Ask(ctx, "serial printed on this key: ")
+			return strings.TrimSpace(s), err
+		}, nil
+	}
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, usagef("--serials: %v", err)
+	}
+	defer fh.Close()
+	var list []string
+	sc := bufio.NewScanner(fh)
+	for sc.Scan() {
+		if s := strings.TrimSpace(sc.Text()); s != "" {
+			list = append(list, s)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("--serials %s: %w", path, err)
+	}
+	i := 0
+	return func(context.Context) (string, error) {
+		if i >= len(list) {
+			return "", fmt.Errorf("--serials %s: all %d serials used", path, len(list))
+		}
+		i++
+		return list[i-1], nil
+	}, nil
+}
+
+func newBatchMoltoCmd(f *factory) *cobra.Command {
+	var (
+		bf                          batchFlags
+		conn                        moltoConn
+		seeds, from, titles, hash   string
+		first, digits, period, disp int
+	)
+	c := &cobra.Command{
+		Use:   "molto2 [--seeds FILE | --titles FILE]",
+		Short: "Fill the profiles of a Token2 Molto2 one after another, recorded in a ledger",
+		Long: `Fill a Molto2's profiles from --first-profile on, each recorded in the
+ledger (serial DEVICE-PP) before it is written: from a seed file (--seeds,
+one profile per token, its serial as the title, its hash, digits and step),
+or with generated TOTP seeds (--hash, --digits, --period) titled from
+--titles FILE (one a line). A profile in use is skipped unless --reprogram.`,
+		Example: `  tokenctl batch molto2 --ledger tokens.ledger --seeds entra.csv --identity-file k.age
+  tokenctl batch molto2 --ledger tokens.ledger --titles accounts.txt --first-profile 10 --count 5`,
+		Args: cobra.NoArgs,
+	}
+	bf.add(c)
+	conn.addKey(c)
+	c.Flags().StringVar(&seeds, "seeds", "", "fill the profiles from this seed file, one token each")
+	c.Flags().StringVar(&from, "from", "", "format of --seeds (default: detected)")
+	c.Flags().StringVar(&titles, "titles", "", "titles of the generated profiles, one a line")
+	c.Flags().IntVar(&first, "first-profile", 0, "the first profile to fill")
+	c.Flags().StringVar(&hash, "hash", "sha1", "generated seeds: sha1 or sha256")
+	c.Flags().IntVar(&digits, "digits", 6, "generated seeds: 4, 6, 8 or 10 digits")
+	c.Flags().IntVar(&period, "period", 30, "generated seeds: 30 or 60 s")
+	c.Flags().IntVar(&disp, "display", 30, "display timeout: 15, 30, 60 or 120 s")
+	c.RunE = func(cmd *cobra.Command, _ []string) error {
+		h, err := seed.ParseHash(hash)
+		if err != nil {
+			return usagef("--hash %q: want sha1 or sha256", hash)
+		}
+		d, err := token2.ParseDisplay(disp)
+		if err != nil {
+			return usagef("--display: %v", err)
+		}
+		r := &batch.Molto2Recipe{First: first, Hash: h, Digits: digits, Period: period}
+		end := 0
+		switch {
+		case seeds != "" && titles != "":
+			return usagef("--titles goes with generated seeds, not --seeds (the file's serials are the titles)")
+		case seeds != "":
+			if from == "" {
+				if from, err = t2DetectFormat(seeds); err != nil {
+					return err
+				}
+			}
+			if r.Tokens, err = convert.ReadAll(seeds, from, &convert.Options{Kind: seed.TOTP}); err != nil {
+				return fmt.Errorf("--seeds %s: %w", seeds, err)
+			}
+			defer func() {
+				for _, t := range r.Tokens {
+					t.Wipe()
+				}
+			}()
+			end = first + len(r.Tokens)
+		case titles != "":
+			b, err := os.ReadFile(titles)
+			if err != nil {
+				return usagef("--titles: %v", err)
+			}
+			r.Titles = strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+			end = first + len(r.Titles)
+		}
+		l, err := bf.lf.open(cmd.Context())
+		if err != nil {
+			return err
+		}
+		defer l.Close()
+		conn.reader = bf.reader
+		m, err := conn.open(cmd, f)
+		if err != nil {
+			return err
+		}
+		defer m.Close()
+		cfg := batch.Config{Station: &batch.Molto2Station{Session: m.Session, Serial: m.Info.Serial, First: first, End: end, Display: d}, Recipe: r}
+		err = bf.runBatch(f, cmd, l, cfg, "molto2")
+		if errors.Is(err, batch.ErrNoMore) {
+			return nil
+		}
+		return err
+	}
+	return c
+}
