@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/tokenctl/tokenctl/seed"
 )
@@ -103,4 +104,36 @@ func EncodeOTP(publicID, aesKey, privateID []byte, useCounter uint16, sessionCou
 	block.Encrypt(enc[:], plain[:])
 	seed.Zero(plain[:])
 	return Modhex(publicID) + Modhex(enc[:]), nil
+}
+
+// FindCredential returns the Yubico OTP credential among toks that otp
+// (as a key types it) says it comes from: the last one with its public ID
+// (a log lists every programming; the caller then verifies the OTP with
+// it), or, for logs that record no public ID (Duo's), the one whose key
+// decrypts the OTP to its own private ID. Nil when none.
+func FindCredential(toks []*seed.Token, otp string) *seed.Token {
+	if len(otp) < 32 {
+		return nil
+	}
+	pub := strings.ToLower(otp[:len(otp)-32])
+	var found *seed.Token
+	var noID []*seed.Token
+	for _, t := range toks {
+		switch {
+		case t.Kind != seed.YubicoOTP:
+		case Modhex(t.PublicID) == pub:
+			found = t
+		case len(t.PublicID) == 0:
+			noID = append(noID, t)
+		}
+	}
+	if found != nil {
+		return found
+	}
+	for _, t := range noID {
+		if _, err := DecodeOTP(otp, t.Secret, t.PrivateID); err == nil {
+			return t
+		}
+	}
+	return nil
 }

@@ -1,9 +1,12 @@
 package yubikey
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/tokenctl/tokenctl/seed"
 )
 
 // TestAccessCodeRedacted: an access code printed with any verb shows no
@@ -44,5 +47,30 @@ func TestParseSlotAndSerial(t *testing.T) {
 	}
 	if _, err := ParseSerial("4294967296"); err == nil {
 		t.Error("a serial over 32 bits accepted")
+	}
+}
+
+// TestFindCredential: the last credential logged for a public ID wins; a
+// log without public IDs (Duo's) is searched by decrypting.
+func TestFindCredential(t *testing.T) {
+	pub := []byte{0xFF, 0, 0, 0, 0, 1}
+	mk := func(id []byte, key, pid byte) *seed.Token {
+		return &seed.Token{Kind: seed.YubicoOTP, PublicID: id, Secret: bytes.Repeat([]byte{key}, 16), PrivateID: bytes.Repeat([]byte{pid}, 6)}
+	}
+	old, cur := mk(pub, 1, 2), mk(pub, 3, 4)
+	otp, err := EncodeOTP(pub, cur.Secret, cur.PrivateID, 1, 0, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := FindCredential([]*seed.Token{old, cur}, otp); got != cur {
+		t.Fatal("the last line for the public ID does not win")
+	}
+	duo := mk(nil, 3, 4)
+	if got := FindCredential([]*seed.Token{mk(nil, 9, 9), duo}, otp); got != duo {
+		t.Fatal("a Duo line is not found by decrypting")
+	}
+	other := mk([]byte{0xFF, 0, 0, 0, 0, 2}, 3, 4)
+	if FindCredential([]*seed.Token{other}, otp) != nil || FindCredential([]*seed.Token{cur}, "short") != nil {
+		t.Fatal("a credential of another public ID was returned")
 	}
 }

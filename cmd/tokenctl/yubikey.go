@@ -862,30 +862,11 @@ input when not given. Exit code 1 when it does not verify.`,
 						t.Wipe()
 					}
 				}()
-				pub := strings.ToLower(otp[:len(otp)-32])
-				var noID []*seed.Token
-				for _, t := range toks {
-					switch {
-					case t.Kind != seed.YubicoOTP:
-					case yubikey.Modhex(t.PublicID) == pub:
-						aes, pid, serial = t.Secret, t.PrivateID, t.Serial // the last line for a public ID wins
-					case len(t.PublicID) == 0:
-						noID = append(noID, t)
-					}
+				t := yubikey.FindCredential(toks, otp)
+				if t == nil {
+					return fmt.Errorf("no Yubico OTP credential in %s verifies public ID %s", logFile, strings.ToLower(otp[:len(otp)-32]))
 				}
-				if aes == nil {
-					// Logs without public IDs (Duo's): the credential whose key
-					// decrypts the OTP to its own private ID.
-					for _, t := range noID {
-						if _, err := yubikey.DecodeOTP(otp, t.Secret, t.PrivateID); err == nil {
-							aes, pid, serial = t.Secret, t.PrivateID, t.Serial
-							break
-						}
-					}
-				}
-				if aes == nil {
-					return exitcode.DataErr(fmt.Errorf("no Yubico OTP credential in %s verifies public ID %s", logFile, pub))
-				}
+				aes, pid, serial = t.Secret, t.PrivateID, t.Serial
 			case key.IsSet():
 				var err error
 				if aes, err = key.Bytes("AES key", seed.Hex); err != nil {
