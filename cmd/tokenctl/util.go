@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -14,17 +13,6 @@ import (
 	"github.com/tokenctl/tokenctl/internal/exitcode"
 	"github.com/tokenctl/tokenctl/internal/secretin"
 )
-
-// isUsageError recognises cobra's own argument errors, which are untyped.
-func isUsageError(err error) bool {
-	s := err.Error()
-	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires at least", "requires at most", "required flag", "invalid argument", "flag needs an argument", "if any flags in the group"} {
-		if strings.Contains(s, p) {
-			return true
-		}
-	}
-	return false
-}
 
 // usagef is a usage error (exit 2).
 func usagef(format string, a ...any) error { return exitcode.UsageErr(fmt.Errorf(format, a...)) }
