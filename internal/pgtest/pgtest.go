@@ -29,7 +29,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -148,7 +147,7 @@ func (c *cluster) watchdog() {
 	script := fmt.Sprintf(`while [ -d /proc/%d ]; do sleep 1; done; [ -d %s ] || exit 0; %s >/dev/null 2>&1; rm -rf %s`,
 		os.Getpid(), shellQuote(c.dir), shellJoin(stop.Args), shellQuote(c.dir))
 	w := exec.Command("sh", "-c", script)
-	w.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	detach(w)
 	if w.Start() == nil {
 		go w.Wait()
 	}
