@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"runtime"
 
+	"filippo.io/age"
+
 	"github.com/tokenctl/tokenctl/internal/fsutil"
 	"github.com/tokenctl/tokenctl/seed"
 )
@@ -104,6 +106,58 @@ func sameFile(a, b string) bool {
 	x, err1 := filepath.Abs(a)
 	y, err2 := filepath.Abs(b)
 	return err1 == nil && err2 == nil && x == y
+}
+
+// Keys are what opens a ledger for a caller: age identity files or the
+// ledger's passphrase (to open secrets: give one or the other), and a
+// station key file (to record tokens on a machine that does not know the
+// ledger yet). All are optional.
+type Keys struct {
+	IdentityFiles  []string
+	Passphrase     []byte // nil: none given
+	StationKeyFile string
+}
+
+// OpenFileWith opens the SQLite ledger at path (OpenFile), unlocks it
+// with k's identity files or else its passphrase, then gives it k's
+// station key (UseStationKeyFile). Errors name the file at fault: the
+// ledger ("PATH: this identity or passphrase does not open the ledger"),
+// an identity file or the station key file.
+func OpenFileWith(ctx context.Context, path string, k Keys) (*Ledger, error) {
+	l, err := OpenFile(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	if err := l.useKeys(ctx, path, k); err != nil {
+		l.Close()
+		return nil, err
+	}
+	return l, nil
+}
+
+func (l *Ledger) useKeys(ctx context.Context, name string, k Keys) error {
+	var err error
+	switch {
+	case len(k.IdentityFiles) > 0:
+		var ids []age.Identity
+		for _, p := range k.IdentityFiles {
+			got, err := ReadIdentityFile(p)
+			if err != nil {
+				return fmt.Errorf("identity file: %w", err)
+			}
+			ids = append(ids, got...)
+		}
+		err = l.Unlock(ctx, ids...)
+	case k.Passphrase != nil:
+		err = l.UnlockPassphrase(ctx, k.Passphrase)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	if k.StationKeyFile != "" {
+		return l.UseStationKeyFile(ctx, k.StationKeyFile)
+	}
+	return nil
 }
 
 // UseStationKeyFile is UseStationKey with the content of the station key

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"filippo.io/age"
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/convert"
@@ -67,8 +66,8 @@ func (f *ledgerFlags) ledgerPath() (string, error) {
 
 func (f *ledgerFlags) operatorName() string { return cmp.Or(f.operator, ledger.DefaultOperator()) }
 
-// open opens the ledger, unlocking it when a key was given (required when
-// keyNeeded), and gives it the station key when one was named.
+// open opens the ledger with the keys given: one is required when
+// keyNeeded.
 func (f *ledgerFlags) open(ctx context.Context) (*ledger.Ledger, error) {
 	path, err := f.ledgerPath()
 	if err != nil {
@@ -80,48 +79,20 @@ func (f *ledgerFlags) open(ctx context.Context) (*ledger.Ledger, error) {
 	if f.keyNeeded && len(f.identity) == 0 && !f.pass.IsSet() {
 		return nil, usagef("this needs the ledger's key: give --identity-file FILE or --passphrase-file/--passphrase-env")
 	}
-	l, err := ledger.OpenFile(ctx, path)
+	k := ledger.Keys{IdentityFiles: f.identity, StationKeyFile: cmp.Or(f.stationKey, os.Getenv("TOKENCTL_STATION_KEY_FILE"))}
+	if f.pass.IsSet() {
+		p, err := f.pass.Read()
+		if err != nil {
+			return nil, usagef("passphrase: %v", err)
+		}
+		k.Passphrase = []byte(p)
+		defer seed.Zero(k.Passphrase)
+	}
+	l, err := ledger.OpenFileWith(ctx, path, k)
 	if err != nil {
 		return nil, exitcode.DataErr(err)
 	}
-	if err = f.unlock(ctx, l); err == nil {
-		if sk := cmp.Or(f.stationKey, os.Getenv("TOKENCTL_STATION_KEY_FILE")); sk != "" {
-			err = exitcode.DataErr(l.UseStationKeyFile(ctx, sk))
-		}
-	}
-	if err != nil {
-		l.Close()
-		return nil, err
-	}
 	return l, nil
-}
-
-func (f *ledgerFlags) unlock(ctx context.Context, l *ledger.Ledger) error {
-	var err error
-	switch {
-	case len(f.identity) > 0:
-		var ids []age.Identity
-		for _, p := range f.identity {
-			got, err := ledger.ReadIdentityFile(p)
-			if err != nil {
-				return exitcode.DataErr(fmt.Errorf("identity file: %w", err))
-			}
-			ids = append(ids, got...)
-		}
-		err = l.Unlock(ctx, ids...)
-	case f.pass.IsSet():
-		p, rerr := f.pass.Read()
-		if rerr != nil {
-			return usagef("passphrase: %v", rerr)
-		}
-		b := []byte(p)
-		defer seed.Zero(b)
-		err = l.UnlockPassphrase(ctx, b)
-	}
-	if err != nil {
-		return exitcode.DataErr(fmt.Errorf("%s: %w", f.path, err))
-	}
-	return nil
 }
 
 // ledgerErr is the identity, kept for batch.go until it drops its calls:
