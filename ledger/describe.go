@@ -83,6 +83,18 @@ func (r *Record) Describe(w io.Writer) error {
 	return ew.err
 }
 
+// Records returns the records matching f without their sealed secrets
+// (for display: Describe, Table, JSON), in List's order.
+func (l *Ledger) Records(ctx context.Context, f Filter) ([]*Record, error) {
+	recs := []*Record{}
+	err := l.s.List(ctx, f, func(r *Record) error {
+		r.Sealed = nil
+		recs = append(recs, r)
+		return nil
+	})
+	return recs, err
+}
+
 // TokenHistory is everything the ledger knows of one serial but its
 // secrets: its records, oldest first (the last is the current one), and
 // what happened to them.

@@ -88,6 +88,12 @@ func TestTokenHistory(t *testing.T) {
 			t.Fatal("sealed secret handed out")
 		}
 	}
+	if recs, err := l.Records(ctx, Filter{History: true}); err != nil || len(recs) != 2 || recs[0].Sealed != nil || recs[1].Sealed != nil {
+		t.Fatalf("Records: %v %v", recs, err)
+	}
+	if recs, err := l.Records(ctx, Filter{Batch: "none"}); err != nil || recs == nil || len(recs) != 0 {
+		t.Fatalf("Records of nothing: %#v %v", recs, err)
+	}
 	var out bytes.Buffer
 	if err := h.Describe(&out); err != nil {
 		t.Fatal(err)

@@ -278,12 +278,8 @@ func (o *ledgerListOptions) run(ctx context.Context, f *factory) error {
 	}
 	defer l.Close()
 	if f.JSON {
-		recs := []*ledger.Record{}
-		if err := l.List(ctx, filter, func(r *ledger.Record) error {
-			r.Sealed = nil
-			recs = append(recs, r)
-			return nil
-		}); err != nil {
+		recs, err := l.Records(ctx, filter)
+		if err != nil {
 			return err
 		}
 		return writeJSON(f.Out, recs)
