@@ -209,11 +209,7 @@ func (o *ledgerInitOptions) run(ctx context.Context, f *factory, args []string) 
 		}
 		o.path = def
 	}
-	lf := ledgerFlags{path: o.path}
-	path, err := lf.ledgerPath()
-	if err != nil {
-		return err
-	}
+	path := cmp.Or(o.path, os.Getenv("TOKENCTL_LEDGER"))
 	if o.identityOut == "" && !o.pass.IsSet() {
 		return usagef("give --identity-out FILE, a passphrase (--passphrase-file/--passphrase-env), or both: otherwise no one could read the ledger's secrets")
 	}
