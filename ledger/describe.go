@@ -18,14 +18,14 @@ import (
 func (r *Record) KindDesc() string {
 	switch r.Kind {
 	case seed.TOTP:
-		return fmt.Sprintf("totp/%s/%d/%ds", r.Hash, or(r.Digits, 6), or(r.Period, 30))
+		return fmt.Sprintf("totp/%s/%d/%ds", r.Hash, orDefault(r.Digits, 6), orDefault(r.Period, 30))
 	case seed.HOTP:
-		return fmt.Sprintf("hotp/%s/%d", r.Hash, or(r.Digits, 6))
+		return fmt.Sprintf("hotp/%s/%d", r.Hash, orDefault(r.Digits, 6))
 	}
 	return r.Kind.String()
 }
 
-func or(n, def int) int {
+func orDefault(n, def int) int {
 	if n == 0 {
 		return def
 	}

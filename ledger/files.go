@@ -62,9 +62,6 @@ func DefaultOperator() string {
 	return os.Getenv("USER")
 }
 
-// RemoveFile deletes the SQLite ledger at path and its companion files.
-func RemoveFile(path string) { removeLedgerFiles(path) }
-
 // CreateFiles is CreateFile that also writes the ledger's identity file
 // to identityOut (unless empty): a new file (an existing one is never
 // overwritten), mode 0600, not the ledger itself. Nothing is left behind
