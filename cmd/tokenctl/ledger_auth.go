@@ -69,23 +69,25 @@ record. Check the ledger came from a trusted copy first: what it holds now
 is what gets signed.`,
 		Example: `  tokenctl ledger upgrade --ledger tokens.ledger --identity-file tokens.age`,
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			l, err := lf.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer l.Close()
-			n, err := l.Upgrade(cmd.Context(), lf.operatorName())
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(f.Out, "%d records authenticated\n", n)
-			return nil
-		},
+		RunE:    func(cmd *cobra.Command, _ []string) error { return runLedgerUpgrade(cmd.Context(), f, &lf) },
 	}
 	lf.add(c, true)
 	lf.addOperator(c)
 	return c
+}
+
+func runLedgerUpgrade(ctx context.Context, f *factory, lf *ledgerFlags) error {
+	l, err := lf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	n, err := l.Upgrade(ctx, lf.operatorName())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(f.Out, "%d records authenticated\n", n)
+	return nil
 }
 
 type ledgerStationKeyOptions struct {
