@@ -37,10 +37,12 @@ var (
 	// ErrUnauthenticated is wrapped by the error for a record or metadata
 	// whose MAC does not match: written by someone without the key.
 	ErrUnauthenticated = errors.New("fails authentication: changed by someone without the ledger's key")
-	// ErrNoAuthKey: the ledger's authentication key is not known here.
-	ErrNoAuthKey = errors.New("this machine has no authentication key for this ledger: give its station key (--station-key FILE) or unlock it with its identity once")
-	// ErrLegacy: a ledger written before records were authenticated.
-	ErrLegacy = errors.New("this ledger was written before its records were authenticated: its key holder must run 'tokenctl ledger upgrade' first")
+	// ErrNoAuthKey: the ledger's authentication key is not known here
+	// (a usage error: the caller must give the station key or identity).
+	ErrNoAuthKey error = &usageError{"this machine has no authentication key for this ledger: give its station key (--station-key FILE) or unlock it with its identity once"}
+	// ErrLegacy: a ledger written before records were authenticated (a
+	// usage error: it must be upgraded first).
+	ErrLegacy error = &usageError{"this ledger was written before its records were authenticated: its key holder must run 'tokenctl ledger upgrade' first"}
 	// ErrRolledBack: the ledger holds less than this machine saw in it.
 	ErrRolledBack = errors.New("the ledger is older than the copy this machine last saw (rolled back to an earlier copy?)")
 )

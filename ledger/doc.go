@@ -79,6 +79,17 @@
 // cannot tell a rolled-back one; 'tokenctl ledger verify' prints a head
 // (count, highest record, digest) to compare across machines.
 //
+// # Files and people
+//
+// CreateFiles makes a ledger file with its identity file, all or nothing;
+// OpenFileWith opens one with the keys a user gave (identity files or
+// passphrase, station key file); DefaultPath is where it lives when none
+// is named. What a person reads (no secret in any of it) is written by
+// Record.Describe, TokenHistory.Describe and Table; ParseFilter and
+// ReadAssignments take what a person types. Errors the caller fixes by
+// asking differently (ErrLocked, ErrNoAuthKey, ErrLegacy) say so with a
+// UsageError method.
+//
 // # Stores
 //
 // The Ledger holds the keys and the rules; a Store (interface) only keeps

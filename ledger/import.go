@@ -16,6 +16,19 @@ type ImportResult struct {
 	Warnings []*seed.FieldError `json:"-"`
 }
 
+// WarningTexts are the warnings' messages, an empty list (not nil) when
+// there is none or no result.
+func (r *ImportResult) WarningTexts() []string {
+	out := []string{}
+	if r == nil {
+		return out
+	}
+	for _, w := range r.Warnings {
+		out = append(out, w.Error())
+	}
+	return out
+}
+
 // MaxImportErrors bounds the problems Import collects before giving up.
 const MaxImportErrors = 1000
 

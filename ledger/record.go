@@ -171,13 +171,24 @@ var (
 	ErrNotLedger = errors.New("not a tokenctl ledger (run 'tokenctl ledger init')")
 	// ErrInitialized: the store already holds a ledger.
 	ErrInitialized = errors.New("ledger already initialised")
-	// ErrLocked: the operation needs the age identity or the passphrase.
-	ErrLocked = errors.New("the ledger is locked: this needs its age identity or passphrase")
+	// ErrLocked: the operation needs the age identity or the passphrase
+	// (a usage error: the caller must give one).
+	ErrLocked error = &usageError{"the ledger is locked: this needs its age identity or passphrase"}
 	// ErrWrongKey: the identity or passphrase does not open this ledger.
 	ErrWrongKey = errors.New("this identity or passphrase does not open the ledger")
 	// ErrTampered: a sealed secret does not belong to its record.
 	ErrTampered = errors.New("sealed secret does not belong to this record (ledger modified outside tokenctl?)")
 )
+
+// usageError is a condition the caller fixes by asking differently (give
+// a key, upgrade the ledger) rather than by changing its data. It says so
+// through UsageError, which tokenctl turns into exit code 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+// UsageError reports that the request, not the data, is at fault.
+func (e *usageError) UsageError() bool { return true }
 
 // ExistsError is returned when a serial already has a current record and
 // replacing it was not asked for.

@@ -2,32 +2,24 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/user"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"text/tabwriter"
 	"time"
 
-	"filippo.io/age"
-	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/convert"
 	"github.com/tokenctl/tokenctl/internal/exitcode"
-	"github.com/tokenctl/tokenctl/internal/fsutil"
 	"github.com/tokenctl/tokenctl/internal/secretin"
 	"github.com/tokenctl/tokenctl/ledger"
 	"github.com/tokenctl/tokenctl/seed"
 )
-
-// minPassphrase is the shortest ledger passphrase accepted.
-const minPassphrase = 8
 
 // ledgerFlags are the options every command on a ledger shares: where it
 // is, and the key that opens its secrets.
@@ -58,11 +50,9 @@ func (f *ledgerFlags) addOperator(c *cobra.Command) {
 }
 
 func (f *ledgerFlags) ledgerPath() (string, error) {
+	f.path = cmp.Or(f.path, os.Getenv("TOKENCTL_LEDGER"))
 	if f.path == "" {
-		f.path = os.Getenv("TOKENCTL_LEDGER")
-	}
-	if f.path == "" {
-		def, err := defaultLedger()
+		def, err := ledger.DefaultPath()
 		if err != nil {
 			return "", usagef("no ledger: give --ledger FILE or set TOKENCTL_LEDGER (%v)", err)
 		}
@@ -74,50 +64,10 @@ func (f *ledgerFlags) ledgerPath() (string, error) {
 	return f.path, nil
 }
 
-// defaultLedger is where the ledger lives when none is named: under the
-// user's local application data, never a roaming or shared folder:
-// %LOCALAPPDATA%\tokenctl on Windows, ~/Library/Application Support/tokenctl
-// on macOS, $XDG_DATA_HOME/tokenctl (~/.local/share/tokenctl) elsewhere.
-func defaultLedger() (string, error) {
-	var dir string
-	switch runtime.GOOS {
-	case "windows":
-		dir = os.Getenv("LOCALAPPDATA")
-	case "darwin":
-		if h, err := os.UserHomeDir(); err == nil {
-			dir = filepath.Join(h, "Library", "Application Support")
-		}
-	default:
-		dir = os.Getenv("XDG_DATA_HOME")
-		if dir == "" {
-			if h, err := os.UserHomeDir(); err == nil {
-				dir = filepath.Join(h, ".local", "share")
-			}
-		}
-	}
-	if dir == "" {
-		return "", errors.New("no folder for application data")
-	}
-	return filepath.Join(dir, "tokenctl", "tokens.ledger"), nil
-}
+func (f *ledgerFlags) operatorName() string { return cmp.Or(f.operator, ledger.DefaultOperator()) }
 
-func (f *ledgerFlags) operatorName() string {
-	if f.operator != "" {
-		return f.operator
-	}
-	if o := os.Getenv("TOKENCTL_OPERATOR"); o != "" {
-		return o
-	}
-	if u, err := user.Current(); err == nil {
-		return u.Username
-	}
-	return os.Getenv("USER")
-}
-
-func (f *ledgerFlags) hasKey() bool { return len(f.identity) > 0 || f.pass.IsSet() }
-
-// open opens the ledger, unlocking it when a key was given (required when
-// keyNeeded).
+// open opens the ledger with the keys given: one is required when
+// keyNeeded.
 func (f *ledgerFlags) open(ctx context.Context) (*ledger.Ledger, error) {
 	path, err := f.ledgerPath()
 	if err != nil {
@@ -126,79 +76,37 @@ func (f *ledgerFlags) open(ctx context.Context) (*ledger.Ledger, error) {
 	if len(f.identity) > 0 && f.pass.IsSet() {
 		return nil, usagef("give the ledger's identity file or its passphrase, not both")
 	}
-	if f.keyNeeded && !f.hasKey() {
+	if f.keyNeeded && len(f.identity) == 0 && !f.pass.IsSet() {
 		return nil, usagef("this needs the ledger's key: give --identity-file FILE or --passphrase-file/--passphrase-env")
 	}
-	l, err := ledger.OpenFile(ctx, path)
+	k := ledger.Keys{IdentityFiles: f.identity, StationKeyFile: cmp.Or(f.stationKey, os.Getenv("TOKENCTL_STATION_KEY_FILE"))}
+	if f.pass.IsSet() {
+		p, err := f.pass.Read()
+		if err != nil {
+			return nil, usagef("passphrase: %v", err)
+		}
+		k.Passphrase = []byte(p)
+		defer seed.Zero(k.Passphrase)
+	}
+	l, err := ledger.OpenFileWith(ctx, path, k)
 	if err != nil {
 		return nil, exitcode.DataErr(err)
-	}
-	if err := f.unlock(ctx, l); err != nil {
-		l.Close()
-		return nil, err
-	}
-	sk := f.stationKey
-	if sk == "" {
-		sk = os.Getenv("TOKENCTL_STATION_KEY_FILE")
-	}
-	if sk != "" {
-		b, err := fsutil.ReadPrivate(sk, 1<<16)
-		if err == nil {
-			err = l.UseStationKey(ctx, b)
-		}
-		if err != nil {
-			l.Close()
-			return nil, exitcode.DataErr(fmt.Errorf("station key %s: %w", sk, err))
-		}
 	}
 	return l, nil
 }
 
-func (f *ledgerFlags) unlock(ctx context.Context, l *ledger.Ledger) error {
-	switch {
-	case len(f.identity) > 0:
-		var ids []age.Identity
-		for _, p := range f.identity {
-			got, err := ledger.ReadIdentityFile(p)
-			if err != nil {
-				return exitcode.DataErr(fmt.Errorf("identity file: %w", err))
-			}
-			ids = append(ids, got...)
-		}
-		if err := l.Unlock(ctx, ids...); err != nil {
-			return exitcode.DataErr(fmt.Errorf("%s: %w", f.path, err))
-		}
-	case f.pass.IsSet():
-		p, err := f.pass.Read()
-		if err != nil {
-			return usagef("passphrase: %v", err)
-		}
-		b := []byte(p)
-		defer seed.Zero(b)
-		if err := l.UnlockPassphrase(ctx, b); err != nil {
-			return exitcode.DataErr(fmt.Errorf("%s: %w", f.path, err))
-		}
-	}
-	return nil
-}
+// ledgerErr is the identity, kept for batch.go until it drops its calls:
+// the ledger's errors now declare their own kind (UsageError).
+func ledgerErr(err error) error { return err }
 
-// ledgerErr maps ledger errors to exit codes.
-func ledgerErr(err error) error {
-	switch {
-	case errors.Is(err, ledger.ErrLocked):
-		return exitcode.UsageErr(fmt.Errorf("%w (give --identity-file or --passphrase-file)", err))
-	case errors.Is(err, ledger.ErrNoAuthKey), errors.Is(err, ledger.ErrLegacy):
-		return exitcode.UsageErr(err)
-	}
-	return err
-}
+// dash is s, or "-" for nothing (batch.go's result lines).
+func dash(s string) string { return cmp.Or(s, "-") }
 
 // filterFlags select ledger records.
 type filterFlags struct {
-	batch, family string
-	states        []string
-	serials       []string
-	history       bool
+	batch, family   string
+	states, serials []string
+	history         bool
 }
 
 func (f *filterFlags) add(c *cobra.Command) {
@@ -210,20 +118,9 @@ func (f *filterFlags) add(c *cobra.Command) {
 }
 
 func (f *filterFlags) filter() (ledger.Filter, error) {
-	lf := ledger.Filter{Batch: f.batch, Serials: f.serials, History: f.history}
-	if f.family != "" {
-		fam, err := ledger.ParseFamily(f.family)
-		if err != nil {
-			return lf, usagef("--family: %v", err)
-		}
-		lf.Family = fam
-	}
-	for _, s := range f.states {
-		st, err := ledger.ParseState(s)
-		if err != nil {
-			return lf, usagef("--state: %v", err)
-		}
-		lf.States = append(lf.States, st)
+	lf, err := ledger.ParseFilter(f.batch, f.family, f.states, f.serials, f.history)
+	if err != nil {
+		return lf, usagef("--%v", err)
 	}
 	return lf, nil
 }
@@ -252,10 +149,14 @@ token, so a crash never loses a seed that reached a token.`,
 	return c
 }
 
+type ledgerInitOptions struct {
+	path, identityOut string
+	pass              secretin.Source
+	pq                bool
+}
+
 func newLedgerInitCmd(f *factory) *cobra.Command {
-	var identityOut string
-	var pass secretin.Source
-	var pq bool
+	var o ledgerInitOptions
 	c := &cobra.Command{
 		Use:   "init [--identity-out FILE] [--passphrase-file F | --passphrase-env VAR] [LEDGER]",
 		Short: "Create a ledger and its key",
@@ -280,193 +181,112 @@ station-key') to record tokens, and opens no seed with it.`,
   tokenctl ledger init --passphrase-file - tokens.ledger < passphrase.txt
   TOKENCTL_LEDGER_PASS=... tokenctl ledger init --passphrase-env TOKENCTL_LEDGER_PASS --identity-out backup.age tokens.ledger`,
 		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return o.run(cmd.Context(), f, args) },
 	}
-	var lf ledgerFlags
-	c.Flags().StringVar(&lf.path, "ledger", "", "ledger file to create (or give it as the argument; default $TOKENCTL_LEDGER)")
-	c.Flags().StringVar(&identityOut, "identity-out", "", "write the ledger's private key (age identity) to this new file, mode 0600")
-	c.Flags().StringVar(&pass.File, "passphrase-file", "", "wrap the key in the ledger under the passphrase in this file ('-' for standard input)")
-	c.Flags().StringVar(&pass.Env, "passphrase-env", "", "wrap the key in the ledger under the passphrase in this environment variable")
-	c.Flags().BoolVar(&pq, "post-quantum", false, "use a hybrid ML-KEM-768 + X25519 key (age1pq...) instead of X25519")
-	c.RunE = func(cmd *cobra.Command, args []string) error {
-		if len(args) == 1 {
-			if lf.path != "" && lf.path != args[0] {
-				return usagef("give the ledger as the argument or as --ledger, not both")
-			}
-			lf.path = args[0]
-		}
-		if lf.path == "" && os.Getenv("TOKENCTL_LEDGER") == "" {
-			// The default place: created, private, on first use.
-			def, err := defaultLedger()
-			if err != nil {
-				return usagef("give the ledger to create (%v)", err)
-			}
-			if err := os.MkdirAll(filepath.Dir(def), 0o700); err != nil {
-				return exitcode.DataErr(err)
-			}
-			lf.path = def
-		}
-		path, err := lf.ledgerPath()
-		if err != nil {
-			return err
-		}
-		if identityOut == "" && !pass.IsSet() {
-			return usagef("give --identity-out FILE, a passphrase (--passphrase-file/--passphrase-env), or both: otherwise no one could read the ledger's secrets")
-		}
-		if identityOut != "" {
-			if sameFile(identityOut, path) {
-				return usagef("the identity file must not be the ledger")
-			}
-			if _, err := os.Lstat(identityOut); err == nil {
-				return exitcode.DataErr(fmt.Errorf("%s already exists: not overwriting a key", identityOut))
-			}
-		}
-		o := ledger.CreateOptions{PostQuantum: pq}
-		if pass.IsSet() {
-			p, err := pass.Read()
-			if err != nil {
-				return usagef("passphrase: %v", err)
-			}
-			if len([]rune(p)) < minPassphrase {
-				return usagef("passphrase: at least %d characters", minPassphrase)
-			}
-			o.Passphrase = []byte(p)
-			defer seed.Zero(o.Passphrase)
-		}
-		ctx := cmd.Context()
-		l, idf, err := ledger.CreateFile(ctx, path, o)
-		if err != nil {
-			return exitcode.DataErr(err)
-		}
-		defer seed.Zero(idf)
-		if identityOut != "" {
-			err := fsutil.WriteAtomic(identityOut, func(w io.Writer) error {
-				_, err := w.Write(idf)
-				return err
-			})
-			if err != nil {
-				l.Close()
-				removeLedger(path)
-				return exitcode.DataErr(fmt.Errorf("writing the identity file (ledger not created): %w", err))
-			}
-		}
-		defer l.Close()
-		if f.JSON {
-			return writeJSON(cmd.OutOrStdout(), map[string]any{
-				"ledger": path, "id": l.ID(), "recipient": l.Recipient(),
-				"identity_file": identityOut, "passphrase": pass.IsSet(),
-			})
-		}
-		w := cmd.OutOrStdout()
-		fmt.Fprintf(w, "ledger %s created\npublic key: %s\n", path, l.Recipient())
-		if identityOut != "" {
-			fmt.Fprintf(w, "private key: %s (keep it safe and apart from the ledger)\n", identityOut)
-		}
-		if pass.IsSet() {
-			fmt.Fprintln(w, "private key also wrapped in the ledger under the passphrase")
-		}
-		return nil
-	}
+	c.Flags().StringVar(&o.path, "ledger", "", "ledger file to create (or give it as the argument; default $TOKENCTL_LEDGER)")
+	c.Flags().StringVar(&o.identityOut, "identity-out", "", "write the ledger's private key (age identity) to this new file, mode 0600")
+	c.Flags().StringVar(&o.pass.File, "passphrase-file", "", "wrap the key in the ledger under the passphrase in this file ('-' for standard input)")
+	c.Flags().StringVar(&o.pass.Env, "passphrase-env", "", "wrap the key in the ledger under the passphrase in this environment variable")
+	c.Flags().BoolVar(&o.pq, "post-quantum", false, "use a hybrid ML-KEM-768 + X25519 key (age1pq...) instead of X25519")
 	return c
 }
 
-func sameFile(a, b string) bool {
-	x, err1 := filepath.Abs(a)
-	y, err2 := filepath.Abs(b)
-	return err1 == nil && err2 == nil && x == y
+func (o *ledgerInitOptions) run(ctx context.Context, f *factory, args []string) error {
+	if len(args) == 1 {
+		if o.path != "" && o.path != args[0] {
+			return usagef("give the ledger as the argument or as --ledger, not both")
+		}
+		o.path = args[0]
+	}
+	if o.path == "" && os.Getenv("TOKENCTL_LEDGER") == "" {
+		// The default place: created, private, on first use.
+		def, err := ledger.DefaultPath()
+		if err != nil {
+			return usagef("give the ledger to create (%v)", err)
+		}
+		if err := os.MkdirAll(filepath.Dir(def), 0o700); err != nil {
+			return exitcode.DataErr(err)
+		}
+		o.path = def
+	}
+	path := cmp.Or(o.path, os.Getenv("TOKENCTL_LEDGER"))
+	if o.identityOut == "" && !o.pass.IsSet() {
+		return usagef("give --identity-out FILE, a passphrase (--passphrase-file/--passphrase-env), or both: otherwise no one could read the ledger's secrets")
+	}
+	co := ledger.CreateOptions{PostQuantum: o.pq}
+	if o.pass.IsSet() {
+		p, err := o.pass.Read()
+		if err != nil {
+			return usagef("passphrase: %v", err)
+		}
+		co.Passphrase = []byte(p)
+		defer seed.Zero(co.Passphrase)
+	}
+	l, err := ledger.CreateFiles(ctx, path, o.identityOut, co)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	if f.JSON {
+		return writeJSON(f.Out, map[string]any{
+			"ledger": path, "id": l.ID(), "recipient": l.Recipient(),
+			"identity_file": o.identityOut, "passphrase": o.pass.IsSet(),
+		})
+	}
+	fmt.Fprintf(f.Out, "ledger %s created\npublic key: %s\n", path, l.Recipient())
+	if o.identityOut != "" {
+		fmt.Fprintf(f.Out, "private key: %s (keep it safe and apart from the ledger)\n", o.identityOut)
+	}
+	if o.pass.IsSet() {
+		fmt.Fprintln(f.Out, "private key also wrapped in the ledger under the passphrase")
+	}
+	return nil
 }
 
-func removeLedger(path string) {
-	for _, p := range []string{path, path + "-wal", path + "-shm"} {
-		os.Remove(p)
-	}
+type ledgerListOptions struct {
+	lf ledgerFlags
+	ff filterFlags
 }
 
 func newLedgerListCmd(f *factory) *cobra.Command {
-	var lf ledgerFlags
-	var ff filterFlags
+	var o ledgerListOptions
 	c := &cobra.Command{
 		Use:   "list [--batch B] [--state S] [--serial S] [--family F]",
 		Short: "List the tokens in a ledger (no secrets)",
 		Example: `  tokenctl ledger list --ledger tokens.ledger --batch box-17
   tokenctl ledger list --state pending,failed --json`,
 		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd.Context(), f) },
 	}
-	lf.add(c, false)
-	ff.add(c)
-	c.RunE = func(cmd *cobra.Command, args []string) error {
-		filter, err := ff.filter()
-		if err != nil {
-			return err
-		}
-		l, err := lf.open(cmd.Context())
-		if err != nil {
-			return err
-		}
-		defer l.Close()
-		out := cmd.OutOrStdout()
-		if f.JSON {
-			recs := []*ledger.Record{}
-			if err := l.List(cmd.Context(), filter, func(r *ledger.Record) error {
-				r.Sealed = nil
-				recs = append(recs, r)
-				return nil
-			}); err != nil {
-				return ledgerErr(err)
-			}
-			return writeJSON(out, recs)
-		}
-		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "SERIAL\tFAMILY\tMODEL\tKIND\tSTATE\tBATCH\tUSER\tUPDATED")
-		n := 0
-		err = l.List(cmd.Context(), filter, func(r *ledger.Record) error {
-			n++
-			state := string(r.State)
-			if !r.Current() {
-				state += fmt.Sprintf(" (replaced by #%d)", r.ReplacedBy)
-			}
-			_, err := fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Serial, r.Family, dash(r.Model), kindDesc(r),
-				state, dash(r.Batch), dash(r.User), r.Updated.Local().Format("2006-01-02 15:04:05"))
-			return err
-		})
-		if err != nil {
-			return ledgerErr(err)
-		}
-		tw.Flush()
-		fmt.Fprintf(cmd.ErrOrStderr(), "%d %s\n", n, plural(n, "token"))
-		return nil
-	}
+	o.lf.add(c, false)
+	o.ff.add(c)
 	return c
 }
 
-func dash(s string) string {
-	if s == "" {
-		return "-"
+func (o *ledgerListOptions) run(ctx context.Context, f *factory) error {
+	filter, err := o.ff.filter()
+	if err != nil {
+		return err
 	}
-	return s
-}
-
-func kindDesc(r *ledger.Record) string {
-	switch r.Kind {
-	case seed.TOTP:
-		return fmt.Sprintf("totp/%s/%d/%ds", r.Hash, digitsOr6(r.Digits), periodOr30(r.Period))
-	case seed.HOTP:
-		return fmt.Sprintf("hotp/%s/%d", r.Hash, digitsOr6(r.Digits))
+	l, err := o.lf.open(ctx)
+	if err != nil {
+		return err
 	}
-	return r.Kind.String()
-}
-
-func digitsOr6(d int) int {
-	if d == 0 {
-		return 6
+	defer l.Close()
+	if f.JSON {
+		recs, err := l.Records(ctx, filter)
+		if err != nil {
+			return err
+		}
+		return writeJSON(f.Out, recs)
 	}
-	return d
-}
-
-func periodOr30(p int) int {
-	if p == 0 {
-		return 30
+	t := ledger.NewTable(f.Out)
+	if err := l.List(ctx, filter, t.Add); err != nil {
+		return err
 	}
-	return p
+	t.Flush()
+	fmt.Fprintf(f.Err, "%d %s\n", t.Len, plural(t.Len, "token"))
+	return nil
 }
 
 func newLedgerShowCmd(f *factory) *cobra.Command {
@@ -477,125 +297,59 @@ func newLedgerShowCmd(f *factory) *cobra.Command {
 		Example: `  tokenctl ledger show --ledger tokens.ledger 86596120001
   tokenctl ledger show 86596120001 86596120002 --json`,
 		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return runLedgerShow(cmd.Context(), f, &lf, args) },
 	}
 	lf.add(c, false)
-	c.RunE = func(cmd *cobra.Command, args []string) error {
-		l, err := lf.open(cmd.Context())
-		if err != nil {
-			return err
-		}
-		defer l.Close()
-		type shown struct {
-			Serial  string           `json:"serial"`
-			Records []*ledger.Record `json:"records"`
-			Events  []ledger.Event   `json:"events"`
-		}
-		var all []shown
-		var missing []string
-		for _, s := range args {
-			hist, err := l.History(cmd.Context(), s)
-			if err != nil {
-				return ledgerErr(err)
-			}
-			if len(hist) == 0 {
-				missing = append(missing, s)
-				continue
-			}
-			evs, err := l.Events(cmd.Context(), s)
-			if err != nil {
-				return ledgerErr(err)
-			}
-			for _, r := range hist {
-				r.Sealed = nil
-			}
-			all = append(all, shown{s, hist, evs})
-		}
-		out := cmd.OutOrStdout()
-		if f.JSON {
-			if all == nil {
-				all = []shown{}
-			}
-			if err := writeJSON(out, all); err != nil {
-				return err
-			}
-		} else {
-			for i, sh := range all {
-				if i > 0 {
-					fmt.Fprintln(out)
-				}
-				printRecord(out, sh.Records[len(sh.Records)-1])
-				if len(sh.Records) > 1 {
-					fmt.Fprintf(out, "  earlier records:\n")
-					for _, r := range sh.Records[:len(sh.Records)-1] {
-						fmt.Fprintf(out, "    #%d %s, batch %s, created %s, replaced by #%d\n", r.ID, r.State, dash(r.Batch), stamp(r.Created), r.ReplacedBy)
-					}
-				}
-				fmt.Fprintf(out, "  history:\n")
-				for _, e := range sh.Events {
-					fmt.Fprintf(out, "    %s  #%d %s", stamp(e.At), e.RecordID, e.What)
-					if e.Operator != "" {
-						fmt.Fprintf(out, " by %s", e.Operator)
-					}
-					if e.Detail != "" {
-						fmt.Fprintf(out, ": %s", e.Detail)
-					}
-					fmt.Fprintln(out)
-				}
-			}
-		}
-		if len(missing) > 0 {
-			return exitcode.DataErr(fmt.Errorf("not in the ledger: %s", strings.Join(missing, ", ")))
-		}
-		return nil
-	}
 	return c
 }
 
-func stamp(t time.Time) string {
-	if t.IsZero() {
-		return "-"
+func runLedgerShow(ctx context.Context, f *factory, lf *ledgerFlags, serials []string) error {
+	l, err := lf.open(ctx)
+	if err != nil {
+		return err
 	}
-	return t.Local().Format("2006-01-02 15:04:05")
+	defer l.Close()
+	all := []*ledger.TokenHistory{}
+	var missing []string
+	for _, s := range serials {
+		h, err := l.TokenHistory(ctx, s)
+		switch {
+		case errors.Is(err, ledger.ErrNotFound):
+			missing = append(missing, s)
+		case err != nil:
+			return err
+		default:
+			all = append(all, h)
+		}
+	}
+	if f.JSON {
+		if err := writeJSON(f.Out, all); err != nil {
+			return err
+		}
+	} else {
+		for i, h := range all {
+			if i > 0 {
+				fmt.Fprintln(f.Out)
+			}
+			h.Describe(f.Out)
+		}
+	}
+	if len(missing) > 0 {
+		return exitcode.DataErr(fmt.Errorf("not in the ledger: %s", strings.Join(missing, ", ")))
+	}
+	return nil
 }
 
-func printRecord(w io.Writer, r *ledger.Record) {
-	fmt.Fprintf(w, "serial:      %s (record #%d)\n", r.Serial, r.ID)
-	fmt.Fprintf(w, "family:      %s %s\n", r.Family, r.Model)
-	fmt.Fprintf(w, "token:       %s", kindDesc(r))
-	if r.Kind == seed.HOTP {
-		fmt.Fprintf(w, ", counter %d", r.Counter)
-	}
-	if r.Slot != 0 {
-		fmt.Fprintf(w, ", slot %d", r.Slot)
-	}
-	fmt.Fprintln(w)
-	fmt.Fprintf(w, "state:       %s", r.State)
-	if r.Error != "" {
-		fmt.Fprintf(w, " (%s)", r.Error)
-	}
-	if r.Owner != "" && r.State == ledger.Pending {
-		fmt.Fprintf(w, ", held by %s until %s", r.Owner, stamp(r.LeaseUntil))
-	}
-	fmt.Fprintln(w)
-	fmt.Fprintf(w, "batch:       %s\n", dash(r.Batch))
-	fmt.Fprintf(w, "operator:    %s\n", dash(r.Operator))
-	fmt.Fprintf(w, "user:        %s\n", dash(r.User))
-	if r.Source != "" {
-		fmt.Fprintf(w, "imported:    from %s\n", r.Source)
-	}
-	fmt.Fprintf(w, "created:     %s\n", stamp(r.Created))
-	fmt.Fprintf(w, "programmed:  %s\n", stamp(r.Programmed))
-	fmt.Fprintf(w, "verified:    %s\n", stamp(r.Verified))
-	if r.Replaces != 0 {
-		fmt.Fprintf(w, "replaces:    record #%d\n", r.Replaces)
-	}
+type ledgerExportOptions struct {
+	lf                    ledgerFlags
+	ff                    filterFlags
+	to, out               string
+	split, force, skipBad bool
+	pskc                  func(*convert.Options) error
 }
 
 func newLedgerExportCmd(f *factory) *cobra.Command {
-	var lf ledgerFlags
-	var ff filterFlags
-	var to, out string
-	var split, force, skipBad bool
+	var o ledgerExportOptions
 	c := &cobra.Command{
 		Use:   "export --to FORMAT [-o OUT] [--batch B] [--state S] [--serial S]",
 		Short: "Write a selection of the ledger's tokens, secrets included, as a seed file",
@@ -617,82 +371,82 @@ ledger's key) stops the export, named, with nothing written; with
   tokenctl ledger export --to pskc --pskc-password-file pw.txt -o tokens.pskcxml --passphrase-env LEDGER_PASS
   tokenctl ledger export --serial 86596120001,86596120002 --to entra -o entra.csv --identity-file k.age`,
 		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd.Context(), f) },
 	}
-	lf.add(c, true)
-	ff.add(c)
-	c.Flags().StringVar(&to, "to", "", "output format (required; see 'tokenctl formats')")
-	c.Flags().StringVarP(&out, "output", "o", "", "output file (default: standard output, not a terminal)")
-	c.Flags().BoolVar(&split, "split", false, "write one file per token type when the target takes one type per file (Duo)")
-	c.Flags().BoolVar(&force, "force", false, "print secrets even on a terminal")
-	c.Flags().BoolVar(&skipBad, "skip-bad-records", false, "leave out (and name) records that fail authentication instead of exporting nothing")
+	o.lf.add(c, true)
+	o.ff.add(c)
+	c.Flags().StringVar(&o.to, "to", "", "output format (required; see 'tokenctl formats')")
+	c.Flags().StringVarP(&o.out, "output", "o", "", "output file (default: standard output, not a terminal)")
+	c.Flags().BoolVar(&o.split, "split", false, "write one file per token type when the target takes one type per file (Duo)")
+	c.Flags().BoolVar(&o.force, "force", false, "print secrets even on a terminal")
+	c.Flags().BoolVar(&o.skipBad, "skip-bad-records", false, "leave out (and name) records that fail authentication instead of exporting nothing")
 	c.MarkFlagRequired("to")
-	pskc := pskcFlags(c)
-	c.RunE = func(cmd *cobra.Command, args []string) error {
-		filter, err := ff.filter()
-		if err != nil {
-			return err
-		}
-		if len(filter.States) == 0 {
-			filter.States = []ledger.State{ledger.Programmed, ledger.Verified}
-		}
-		if _, ok := convert.Lookup(to); !ok {
-			return usagef("--to %q: unknown format (see tokenctl formats)", to)
-		}
-		o := &convert.Options{Split: split, Stdout: cmd.OutOrStdout(), OnProblem: problemPrinter(f)}
-		if err := pskc(o); err != nil {
-			return err
-		}
-		if out == "" || out == "-" {
-			if f.JSON {
-				return usagef("--json prints the report on standard output: give -o for the exported file")
-			}
-			if f, ok := cmd.OutOrStdout().(*os.File); ok && isatty.IsTerminal(f.Fd()) && !force {
-				return usagef("not printing secrets on a terminal: give -o FILE (or --force)")
-			}
-		}
-		l, err := lf.open(cmd.Context())
-		if err != nil {
-			return err
-		}
-		defer l.Close()
-		var skip func(r *ledger.Record, err error)
-		if skipBad {
-			skip = func(r *ledger.Record, err error) {
-				fmt.Fprintf(cmd.ErrOrStderr(), "%s: %v: left out (--skip-bad-records)\n", lf.path, err)
-			}
-		}
-		rd, recs, err := l.ReaderSkipping(cmd.Context(), filter, skip)
-		if err != nil {
-			return ledgerErr(err)
-		}
-		if len(recs) == 0 {
-			return exitcode.DataErr(errors.New("no token in the ledger matches the selection; nothing written"))
-		}
-		rep, err := convert.WriteStream(out, to, rd, "ledger record", o)
-		if rep != nil && f.JSON {
-			if jerr := writeJSON(cmd.OutOrStdout(), rep); jerr != nil && err == nil {
-				err = jerr
-			}
-		} else if rep != nil && err == nil && out != "" && out != "-" {
-			fmt.Fprintf(cmd.ErrOrStderr(), "%d %s exported to %s\n", rep.Written, plural(rep.Written, "token"), strings.Join(rep.Outputs, ", "))
-		}
-		if err != nil {
-			var ue *convert.UsageError
-			if errors.As(err, &ue) {
-				return exitcode.UsageErr(err)
-			}
-			return ledgerErr(err)
-		}
-		return nil
-	}
+	o.pskc = pskcFlags(c)
 	return c
 }
 
+func (o *ledgerExportOptions) run(ctx context.Context, f *factory) error {
+	filter, err := o.ff.filter()
+	if err != nil {
+		return err
+	}
+	if len(filter.States) == 0 {
+		filter.States = []ledger.State{ledger.Programmed, ledger.Verified}
+	}
+	if _, ok := convert.Lookup(o.to); !ok {
+		return usagef("--to %q: unknown format (see tokenctl formats)", o.to)
+	}
+	co := &convert.Options{Split: o.split, Stdout: f.Out, OnProblem: problemPrinter(f)}
+	if err := o.pskc(co); err != nil {
+		return err
+	}
+	if o.out == "" || o.out == "-" {
+		if f.JSON {
+			return usagef("--json prints the report on standard output: give -o for the exported file")
+		}
+		if f.OutTTY && !o.force {
+			return usagef("not printing secrets on a terminal: give -o FILE (or --force)")
+		}
+	}
+	l, err := o.lf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	var skip func(r *ledger.Record, err error)
+	if o.skipBad {
+		skip = func(r *ledger.Record, err error) {
+			fmt.Fprintf(f.Err, "%s: %v: left out (--skip-bad-records)\n", o.lf.path, err)
+		}
+	}
+	rd, recs, err := l.ReaderSkipping(ctx, filter, skip)
+	if err != nil {
+		return err
+	}
+	if len(recs) == 0 {
+		return exitcode.DataErr(errors.New("no token in the ledger matches the selection; nothing written"))
+	}
+	rep, err := convert.WriteStream(o.out, o.to, rd, "ledger record", co)
+	if rep != nil && f.JSON {
+		if jerr := writeJSON(f.Out, rep); jerr != nil && err == nil {
+			err = jerr
+		}
+	} else if rep != nil && err == nil && o.out != "" && o.out != "-" {
+		fmt.Fprintf(f.Err, "%d %s exported to %s\n", rep.Written, plural(rep.Written, "token"), strings.Join(rep.Outputs, ", "))
+	}
+	return err
+}
+
+type ledgerImportOptions struct {
+	lf            ledgerFlags
+	in            inputFlags
+	family, batch string
+	reprogram     bool
+	pskc          func(*convert.Options) error
+}
+
 func newLedgerImportCmd(f *factory) *cobra.Command {
-	var lf ledgerFlags
-	var in inputFlags
-	var family, batch string
-	var reprogram bool
+	var o ledgerImportOptions
 	c := &cobra.Command{
 		Use:   "import [--from FORMAT] [--batch B] FILE...",
 		Short: "Record factory-seeded tokens from vendor seed files",
@@ -710,92 +464,79 @@ not the identity.`,
 		Example: `  tokenctl ledger import --ledger tokens.ledger --batch po-4711 token2-seeds.csv
   tokenctl ledger import --from duo-totp --model c202 --batch old-duo duo-export.csv`,
 		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return o.run(cmd.Context(), f, args) },
 	}
-	lf.add(c, false)
-	lf.addOperator(c)
-	in.add(c)
-	c.Flags().StringVar(&family, "family", "imported", "family to record: imported, token2 or yubikey")
-	c.Flags().StringVar(&batch, "batch", "", "batch name to record (default: import-DATE)")
-	c.Flags().BoolVar(&reprogram, "reprogram", false, "replace the records of serials already in the ledger")
-	pskc := pskcFlags(c)
-	c.RunE = func(cmd *cobra.Command, args []string) error {
-		fam, err := ledger.ParseFamily(family)
-		if err != nil {
-			return usagef("--family: %v", err)
-		}
-		o := &convert.Options{Stdin: cmd.InOrStdin()}
-		if err := in.options(o); err != nil {
-			return err
-		}
-		if err := pskc(o); err != nil {
-			return err
-		}
-		if batch == "" {
-			batch = "import-" + time.Now().Format("20060102-150405")
-		}
-		l, err := lf.open(cmd.Context())
-		if err != nil {
-			return err
-		}
-		defer l.Close()
-		if err := l.CanWrite(); err != nil {
-			return ledgerErr(err)
-		}
-		var srcs []ledger.Source
-		for _, name := range args {
-			var r io.Reader
-			display := name
-			if name == "-" {
-				r, display = cmd.InOrStdin(), "<stdin>"
-			} else {
-				f, err := os.Open(name)
-				if err != nil {
-					return exitcode.DataErr(err)
-				}
-				defer f.Close()
-				r = f
-			}
-			br := bufio.NewReaderSize(r, 64<<10)
-			format, err := inputFormat(in.from, br, display)
-			if err != nil {
-				return err
-			}
-			rd, err := format.Open(br, display, o)
-			if err != nil {
-				return exitcode.DataErr(err)
-			}
-			srcs = append(srcs, ledger.Source{Name: display, R: rd})
-		}
-		res, errs := l.Import(cmd.Context(), srcs, ledger.Entry{Family: fam, Batch: batch, Operator: lf.operatorName(), Reprogram: reprogram})
-		for _, w := range importWarnings(res) {
-			fmt.Fprintln(cmd.ErrOrStderr(), w)
-		}
-		if len(errs) > 0 {
-			for _, e := range errs {
-				fmt.Fprintln(cmd.ErrOrStderr(), e)
-			}
-			return exitcode.DataErr(fmt.Errorf("%d %s: nothing recorded", len(errs), plural(len(errs), "problem")))
-		}
-		if f.JSON {
-			return writeJSON(cmd.OutOrStdout(), map[string]any{"imported": res.Imported, "replaced": res.Replaced, "batch": batch, "warnings": importWarnings(res)})
-		}
-		fmt.Fprintf(cmd.ErrOrStderr(), "%d %s recorded in batch %s", res.Imported, plural(res.Imported, "token"), batch)
-		if res.Replaced > 0 {
-			fmt.Fprintf(cmd.ErrOrStderr(), " (%d replacing earlier records)", res.Replaced)
-		}
-		fmt.Fprintln(cmd.ErrOrStderr())
-		return nil
-	}
+	o.lf.add(c, false)
+	o.lf.addOperator(c)
+	o.in.add(c)
+	c.Flags().StringVar(&o.family, "family", "imported", "family to record: imported, token2 or yubikey")
+	c.Flags().StringVar(&o.batch, "batch", "", "batch name to record (default: import-DATE)")
+	c.Flags().BoolVar(&o.reprogram, "reprogram", false, "replace the records of serials already in the ledger")
+	o.pskc = pskcFlags(c)
 	return c
 }
 
-func importWarnings(res *ledger.ImportResult) []string {
-	out := []string{}
-	if res == nil {
-		return out
+func (o *ledgerImportOptions) run(ctx context.Context, f *factory, files []string) error {
+	fam, err := ledger.ParseFamily(o.family)
+	if err != nil {
+		return usagef("--family: %v", err)
 	}
-	for _, w := range res.Warnings {
-		out = append(out, w.Error())
+	co := &convert.Options{Stdin: f.In}
+	if err := o.in.options(co); err != nil {
+		return err
 	}
-	return out
+	if err := o.pskc(co); err != nil {
+		return err
+	}
+	batch := cmp.Or(o.batch, "import-"+time.Now().Format("20060102-150405"))
+	l, err := o.lf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	if err := l.CanWrite(); err != nil {
+		return err
+	}
+	var srcs []ledger.Source
+	for _, name := range files {
+		var r io.Reader = f.In
+		display := "<stdin>"
+		if name != "-" {
+			file, err := os.Open(name)
+			if err != nil {
+				return exitcode.DataErr(err)
+			}
+			defer file.Close()
+			r, display = file, name
+		}
+		br := bufio.NewReaderSize(r, 64<<10)
+		format, err := inputFormat(o.in.from, br, display)
+		if err != nil {
+			return err
+		}
+		rd, err := format.Open(br, display, co)
+		if err != nil {
+			return exitcode.DataErr(err)
+		}
+		srcs = append(srcs, ledger.Source{Name: display, R: rd})
+	}
+	res, errs := l.Import(ctx, srcs, ledger.Entry{Family: fam, Batch: batch, Operator: o.lf.operatorName(), Reprogram: o.reprogram})
+	for _, w := range res.WarningTexts() {
+		fmt.Fprintln(f.Err, w)
+	}
+	if len(errs) > 0 {
+		for _, e := range errs {
+			fmt.Fprintln(f.Err, e)
+		}
+		return exitcode.DataErr(fmt.Errorf("%d %s: nothing recorded", len(errs), plural(len(errs), "problem")))
+	}
+	if f.JSON {
+		return writeJSON(f.Out, map[string]any{"imported": res.Imported, "replaced": res.Replaced, "batch": batch, "warnings": res.WarningTexts()})
+	}
+	fmt.Fprintf(f.Err, "%d %s recorded in batch %s", res.Imported, plural(res.Imported, "token"), batch)
+	if res.Replaced > 0 {
+		fmt.Fprintf(f.Err, " (%d replacing earlier records)", res.Replaced)
+	}
+	fmt.Fprintln(f.Err)
+	return nil
 }

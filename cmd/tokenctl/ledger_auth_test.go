@@ -86,21 +86,6 @@ func TestLedgerWriterWithoutKeyGainsNothing(t *testing.T) {
 	}
 }
 
-// TestAssignFileLineBound: an assignments file with an endless line (or a
-// quote never closed) is refused with its line number, nothing assigned.
-func TestAssignFileLineBound(t *testing.T) {
-	dir := t.TempDir()
-	f := filepath.Join(dir, "handed-out.csv")
-	os.WriteFile(f, []byte("serial,user\nAU1,alice\nAU2,\""+strings.Repeat("b", 100000)+"\n"), 0o600)
-	got, err := readAssignments(nil, f)
-	if err == nil || !strings.Contains(err.Error(), "handed-out.csv: line 3: longer than 4096 bytes") || got != nil {
-		t.Fatalf("%v, %v", got, err)
-	}
-	if strings.Contains(err.Error(), "bbbbbbbb") {
-		t.Fatal("the line is repeated in the error")
-	}
-}
-
 // TestDefaultLedgerPlace: with no ledger named, init makes it in the
 // user's local data folder (private), and the other commands open it; before
 // it exists they say where it would be.
