@@ -80,7 +80,7 @@ func CreateFiles(ctx context.Context, path, identityOut string, o CreateOptions)
 	if o.Passphrase != nil && len([]rune(string(o.Passphrase))) < MinPassphrase {
 		return nil, &usageError{fmt.Sprintf("passphrase: at least %d characters", MinPassphrase)}
 	}
-	l, idf, err := CreateFile(ctx, path, o)
+	l, idf, err := CreateSpec(ctx, path, o)
 	if err != nil {
 		return nil, err
 	}
@@ -92,7 +92,9 @@ func CreateFiles(ctx context.Context, path, identityOut string, o CreateOptions)
 		})
 		if err != nil {
 			l.Close()
-			removeLedgerFiles(path)
+			if SpecScheme(path) == "sqlite" {
+				removeLedgerFiles(path)
+			}
 			return nil, fmt.Errorf("writing the identity file (ledger not created): %w", err)
 		}
 	}
@@ -115,13 +117,13 @@ type Keys struct {
 	StationKeyFile string
 }
 
-// OpenFileWith opens the SQLite ledger at path (OpenFile), unlocks it
+// OpenFileWith opens the ledger at path, a file or a database (OpenSpec), unlocks it
 // with k's identity files or else its passphrase, then gives it k's
 // station key (UseStationKeyFile). Errors name the file at fault: the
 // ledger ("PATH: this identity or passphrase does not open the ledger"),
 // an identity file or the station key file.
 func OpenFileWith(ctx context.Context, path string, k Keys) (*Ledger, error) {
-	l, err := OpenFile(ctx, path)
+	l, err := OpenSpec(ctx, path)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -123,4 +124,30 @@ func CreateSpec(ctx context.Context, spec string, o CreateOptions) (*Ledger, []b
 // station logins cannot change the schema.
 type Migrator interface {
 	Migrate(ctx context.Context) error
+}
+
+// SpecName is spec as it may be shown: a file path as it is, a database
+// URL or keyword string without its password.
+func SpecName(spec string) string {
+	if SpecScheme(spec) == "sqlite" {
+		return spec
+	}
+	if u, err := url.Parse(spec); err == nil && u.Scheme != "" {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		}
+		q := u.Query()
+		if q.Has("password") {
+			q.Set("password", "xxxxx")
+			u.RawQuery = q.Encode()
+		}
+		return u.String()
+	}
+	f := strings.Fields(spec)
+	for i, kv := range f {
+		if strings.HasPrefix(kv, "password=") {
+			f[i] = "password=xxxxx"
+		}
+	}
+	return strings.Join(f, " ")
 }

@@ -100,3 +100,16 @@ func TestCopySQLite(t *testing.T) {
 		t.Fatalf("copy into a store without Restore: %v", err)
 	}
 }
+
+func TestSpecNameHidesPassword(t *testing.T) {
+	for spec, want := range map[string]string{
+		"tokens.ledger": "tokens.ledger",
+		"postgres://station:s3cret@db.example.com/tokens?sslmode=verify-full": "postgres://station:xxxxx@db.example.com/tokens?sslmode=verify-full",
+		"postgresql://db/tokens?password=s3cret&sslmode=require":              "postgresql://db/tokens?password=xxxxx&sslmode=require",
+		"host=db dbname=tokens password=s3cret":                               "host=db dbname=tokens password=xxxxx",
+	} {
+		if got := SpecName(spec); got != want || strings.Contains(got, "s3cret") {
+			t.Errorf("SpecName(%q) = %q, want %q", spec, got, want)
+		}
+	}
+}

@@ -76,7 +76,7 @@ func (bf *batchFlags) runBatch(f *factory, cmd *cobra.Command, l *ledger.Ledger,
 	}
 	out, errw := f.Out, f.Err
 	if err := l.CanWrite(); err != nil {
-		return ledgerErr(err)
+		return err
 	}
 	cfg.Ledger, cfg.Count, cfg.Reprogram, cfg.NoResume = l, bf.count, bf.reprogram, bf.noResume
 	cfg.Batch = bf.name
@@ -133,7 +133,7 @@ func (bf *batchFlags) runBatch(f *factory, cmd *cobra.Command, l *ledger.Ledger,
 		fmt.Fprintln(errw, "interrupted")
 		return nil
 	}
-	return ledgerErr(err)
+	return err
 }
 
 func newBatchToken2Cmd(f *factory) *cobra.Command {

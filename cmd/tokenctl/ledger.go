@@ -95,10 +95,6 @@ func (f *ledgerFlags) open(ctx context.Context) (*ledger.Ledger, error) {
 	return l, nil
 }
 
-// ledgerErr is the identity, kept for batch.go until it drops its calls:
-// the ledger's errors now declare their own kind (UsageError).
-func ledgerErr(err error) error { return err }
-
 // dash is s, or "-" for nothing (batch.go's result lines).
 func dash(s string) string { return cmp.Or(s, "-") }
 
