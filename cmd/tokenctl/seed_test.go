@@ -321,42 +321,6 @@ for k in p.keys: print(k.serial, k.secret.hex(), k.algorithm_suite, k.response_l
 	assertNoSecret(t, []string{errOut}, strings.Fields(lines[0])[1])
 }
 
-// FuzzReadSerials: a serials file either gives unique, clean serials, one
-// per data line, or an error naming a line; never a panic.
-func FuzzReadSerials(f *testing.F) {
-	for _, s := range []string{"A1\nA2\n", "\xef\xbb\xbf# c\r\nA1\r\n\r\nA2", "A\nA\n", "1.00013E+12\n", "x y\n", "", "\n\n#\n"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		got, err := readSerials("-", strings.NewReader(s))
-		if err != nil {
-			if !strings.Contains(err.Error(), "standard input") {
-				t.Fatalf("error does not name the input: %v", err)
-			}
-			return
-		}
-		seen := map[string]bool{}
-		for _, v := range got {
-			if v == "" || len(v) > 128 || seen[v] || strings.IndexFunc(v, func(r rune) bool { return !serialRuneOK(r) }) >= 0 {
-				t.Fatalf("bad serial %q accepted", v)
-			}
-			seen[v] = true
-		}
-		data := 0
-		for i, l := range strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n") {
-			if i == 0 {
-				l = strings.TrimPrefix(l, "\xef\xbb\xbf")
-			}
-			if l = strings.TrimSpace(l); l != "" && l[0] != '#' {
-				data++
-			}
-		}
-		if data != len(got) {
-			t.Fatalf("%d data lines, %d serials", data, len(got))
-		}
-	})
-}
-
 // requireOathtool returns oathtool's path; skips without it, except under
 // CI=true, where its absence is a failure.
 func requireOathtool(t *testing.T) string {

@@ -1,0 +1,43 @@
+package seed
+
+import "fmt"
+
+// MaxPeriod is the longest TOTP time step any part of tokenctl accepts, in
+// seconds (a day; real tokens step every 30 or 60).
+const MaxPeriod = 86400
+
+// CheckDigits checks a code length given by a user: 6, 7 or 8 (RFC 4226);
+// with hardware, 6 or 8, the only lengths hardware tokens show. The error
+// starts with the value, for the caller to prefix with its flag.
+func CheckDigits(n int, hardware bool) error {
+	switch {
+	case hardware && n != 6 && n != 8:
+		return fmt.Errorf("%d: want 6 or 8", n)
+	case n < 6 || n > 8:
+		return fmt.Errorf("%d: want 6, 7 or 8", n)
+	}
+	return nil
+}
+
+// CheckPeriod checks a TOTP time step given by a user, in seconds:
+// 1..MaxPeriod; with hardware, 30 or 60, the only steps hardware tokens
+// keep. The error starts with the value, as CheckDigits's.
+func CheckPeriod(p int, hardware bool) error {
+	switch {
+	case hardware && p != 30 && p != 60:
+		return fmt.Errorf("%d: want 30 or 60", p)
+	case p < 1 || p > MaxPeriod:
+		return fmt.Errorf("%d: want 1..%d seconds (30 or 60 on real tokens)", p, MaxPeriod)
+	}
+	return nil
+}
+
+// ParseOATHKind accepts totp or hotp (as ParseKind), the kinds that have
+// an OATH code.
+func ParseOATHKind(s string) (Kind, error) {
+	k, err := ParseKind(s)
+	if err != nil || (k != TOTP && k != HOTP) {
+		return KindUnknown, fmt.Errorf("%q: want totp or hotp", s)
+	}
+	return k, nil
+}

@@ -1,0 +1,34 @@
+package seed
+
+import "testing"
+
+func TestCheckDigitsAndPeriod(t *testing.T) {
+	for _, c := range []struct {
+		digits, period int
+		hardware, ok   bool
+	}{
+		{6, 30, true, true}, {8, 60, true, true}, {7, 30, true, false}, {6, 45, true, false},
+		{7, 45, false, true}, {6, 1, false, true}, {8, MaxPeriod, false, true},
+		{5, 30, false, false}, {9, 30, false, false}, {6, 0, false, false}, {6, MaxPeriod + 1, false, false},
+	} {
+		err := CheckDigits(c.digits, c.hardware)
+		if perr := CheckPeriod(c.period, c.hardware); err == nil {
+			err = perr
+		}
+		if (err == nil) != c.ok {
+			t.Errorf("digits %d period %d hardware %t: %v, want ok %t", c.digits, c.period, c.hardware, err, c.ok)
+		}
+	}
+	if err := CheckPeriod(45, true); err == nil || err.Error() != "45: want 30 or 60" {
+		t.Errorf("CheckPeriod(45, true) = %v", err)
+	}
+}
+
+func TestParseOATHKind(t *testing.T) {
+	for s, want := range map[string]Kind{"totp": TOTP, "HOTP": HOTP, "yubico-otp": KindUnknown, "x": KindUnknown} {
+		k, err := ParseOATHKind(s)
+		if k != want || (err == nil) != (want != KindUnknown) {
+			t.Errorf("ParseOATHKind(%q) = %v, %v", s, k, err)
+		}
+	}
+}
