@@ -572,7 +572,7 @@ seed again right after, from --secret-file/--secret-env or from the
 				// Read it now: a bad file stops us before the token is touched.
 				all, err := convert.ReadAll(seeds, format, seedOpts)
 				if err != nil {
-					return conversionError(fmt.Errorf("--seeds %s: %w", seeds, err))
+					return fmt.Errorf("--seeds %s: %w", seeds, err)
 				}
 				for _, t := range all {
 					t.Wipe()
