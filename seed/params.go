@@ -41,3 +41,21 @@ func ParseOATHKind(s string) (Kind, error) {
 	}
 	return k, nil
 }
+
+// DecodeSecret decodes secret text written in e. Errors name the secret
+// by name, never its content, suggest the other usual encoding, and
+// refuse an empty secret.
+func DecodeSecret(text string, e Encoding, name string) ([]byte, error) {
+	other := "base32"
+	if e == Base32 {
+		other = "hex"
+	}
+	b, err := e.Decode(text)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("%s: %w (is it %s? see --encoding)", name, err, other)
+	case len(b) == 0:
+		return nil, fmt.Errorf("%s: empty secret", name)
+	}
+	return b, nil
+}

@@ -1,6 +1,9 @@
 package seed
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestCheckDigitsAndPeriod(t *testing.T) {
 	for _, c := range []struct {
@@ -30,5 +33,18 @@ func TestParseOATHKind(t *testing.T) {
 		if k != want || (err == nil) != (want != KindUnknown) {
 			t.Errorf("ParseOATHKind(%q) = %v, %v", s, k, err)
 		}
+	}
+}
+
+func TestDecodeSecret(t *testing.T) {
+	if b, err := DecodeSecret("GEZDGNBV", Base32, "$S"); err != nil || string(b) != "12345" {
+		t.Errorf("base32: %q %v", b, err)
+	}
+	_, err := DecodeSecret("GEZDGNBV", Hex, "$S")
+	if err == nil || err.Error() != "$S: hex: invalid character at position 1 (is it base32? see --encoding)" {
+		t.Errorf("hex: %v", err)
+	}
+	if _, err := DecodeSecret("", Base32, "f"); err == nil || !strings.HasPrefix(err.Error(), "f: ") {
+		t.Errorf("empty: %v", err)
 	}
 }

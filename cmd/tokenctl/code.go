@@ -150,19 +150,13 @@ func (in *tokenInput) resolve(c *cobra.Command) (*seed.Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	name, other := "$"+in.secret.Env, "base32"
+	name := "$" + in.secret.Env
 	if in.secret.File != "" {
 		name = map[bool]string{true: "standard input", false: in.secret.File}[in.secret.File == "-"]
 	}
-	if enc == seed.Base32 {
-		other = "hex"
-	}
-	b, err := enc.Decode(text)
-	switch {
-	case err != nil:
-		return nil, fmt.Errorf("%s: %w (is it %s? see --encoding)", name, err, other)
-	case len(b) == 0:
-		return nil, fmt.Errorf("%s: empty secret", name)
+	b, err := seed.DecodeSecret(text, enc, name)
+	if err != nil {
+		return nil, err
 	}
 	return &seed.Token{Kind: kind, Hash: h, Digits: in.digits, Period: in.period, Secret: b, Counter: counter}, nil
 }

@@ -280,16 +280,6 @@ func plural(n int, s string) string {
 	return s + "s"
 }
 
-// formatInfo is one row of 'tokenctl formats --json'.
-type formatInfo struct {
-	Name     string   `json:"name"`
-	Aliases  []string `json:"aliases"`
-	Read     bool     `json:"read"`
-	Write    bool     `json:"write"`
-	Encoding string   `json:"secret_encoding,omitempty"`
-	Summary  string   `json:"summary"`
-}
-
 func newFormatsCmd(f *factory) *cobra.Command {
 	return &cobra.Command{
 		Use:     "formats",
@@ -297,17 +287,7 @@ func newFormatsCmd(f *factory) *cobra.Command {
 		Example: "  tokenctl formats\n  tokenctl formats --json | jq -r '.[] | select(.write) | .name'",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var list []formatInfo
-			for _, f := range convert.Formats() {
-				fi := formatInfo{Name: f.Name, Aliases: f.Aliases, Read: f.Open != nil, Write: f.Create != nil, Summary: f.Summary}
-				if fi.Aliases == nil {
-					fi.Aliases = []string{}
-				}
-				if f.Encoding != seed.EncodingUnknown {
-					fi.Encoding = f.Encoding.String()
-				}
-				list = append(list, fi)
-			}
+			list := convert.Describe()
 			if f.JSON {
 				return writeJSON(cmd.OutOrStdout(), list)
 			}

@@ -4,7 +4,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/convert"
-	"github.com/tokenctl/tokenctl/seed"
 )
 
 // pskcFlags adds the PSKC credential flags (--pskc-key-file,
@@ -28,15 +27,9 @@ func pskcFlags(c *cobra.Command) func(o *convert.Options) error {
 			if err != nil {
 				return usagef("PSKC key: %v", err)
 			}
-			k, err := seed.DecodeHex(s)
+			k, err := convert.ParsePSKCKey(s)
 			if err != nil {
-				return usagef("PSKC key: not hex: %v", err)
-			}
-			switch len(k) {
-			case 16, 24, 32:
-			default:
-				seed.Zero(k)
-				return usagef("PSKC key: %d bytes; want 16, 24 or 32 (32, 48 or 64 hex digits)", len(k))
+				return usagef("PSKC key: %v", err)
 			}
 			o.PSKCKey = k
 		}
