@@ -54,6 +54,7 @@ func (in *tokenInput) flags(c *cobra.Command) {
 // token whose file says otherwise.
 func (in *tokenInput) resolve(c *cobra.Command) (*seed.Token, error) {
 	fromFile, changed := in.seeds != "" || in.serial != "", c.Flags().Changed
+	in.secret.In = c.InOrStdin()
 	var counter uint64
 	var err error
 	switch {

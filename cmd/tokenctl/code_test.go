@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/tokenctl/tokenctl/convert"
-	"github.com/tokenctl/tokenctl/internal/secretin"
 	"github.com/tokenctl/tokenctl/seed"
 )
 
@@ -186,15 +185,14 @@ func TestCodeJSON(t *testing.T) {
 }
 
 func TestCodeSecretFileAndStdin(t *testing.T) {
+	t.Parallel()
 	// Lower case, spaced, padded base32 in a file: what people paste.
 	p := writeFile(t, "s.b32", "gezd gnbv gy3t qojq gezd gnbv gy3t qojq====\n")
 	_, out, errOut := runCLI(t, "code", "--secret-file", p, "--counter", "1")
 	if out != "287082\n" {
 		t.Errorf("file: %q %s", out, errOut)
 	}
-	old := secretin.Stdin
-	defer func() { secretin.Stdin = old }()
-	secretin.Stdin = strings.NewReader(rfcHex + "\n")
+	envOf(t).stdin = rfcHex + "\n"
 	_, out, errOut = runCLI(t, "code", "--secret-file", "-", "--encoding", "hex", "--counter", "2")
 	if out != "359152\n" {
 		t.Errorf("stdin: %q %s", out, errOut)
@@ -249,6 +247,7 @@ func seedFile(t *testing.T, lines ...string) string {
 }
 
 func TestCodeFromSeedFile(t *testing.T) {
+	t.Parallel()
 	const sha256Secret = "3132333435363738393031323334353637383930313233343536373839303132"
 	f := seedFile(t,
 		"broken line",
@@ -421,6 +420,7 @@ func TestCheckUsage(t *testing.T) {
 }
 
 func TestCodeCheckHelpHasExamples(t *testing.T) {
+	t.Parallel()
 	for _, cmd := range []string{"code", "check"} {
 		_, out, _ := runCLI(t, cmd, "--help")
 		if !strings.Contains(out, "Examples:\n  tokenctl "+cmd) && !strings.Contains(out, "Examples:\n  # ") {
@@ -434,6 +434,7 @@ func TestCodeCheckHelpHasExamples(t *testing.T) {
 
 // Real vendor and server files, read through the registered formats.
 func TestCodeCheckRealFormats(t *testing.T) {
+	t.Parallel()
 	// A spreadsheet-damaged Entra CSV (BOM, ';', CRLF, 'timeinterval',
 	// lower-case spaced base32), format detected.
 	entra := writeFile(t, "token2.csv", "\xef\xbb\xbfupn;serial number;secret key;timeinterval;manufacturer;model\r\n"+

@@ -19,6 +19,7 @@ func pskcFlags(c *cobra.Command) func(o *convert.Options) error {
 	key := secretFlags(c, "pskc-key", "the PSKC pre-shared key, as hex,")
 	pw := secretFlags(c, "pskc-password", "the PSKC password (PBKDF2)")
 	return func(o *convert.Options) error {
+		key.In, pw.In = c.InOrStdin(), c.InOrStdin()
 		if key.IsSet() && pw.IsSet() {
 			return usagef("give a PSKC key or a PSKC password, not both")
 		}

@@ -38,6 +38,7 @@ func readTestSeeds(t *testing.T, path string) []*seed.Token {
 }
 
 func TestSeedGenerateTestFormat(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	out := filepath.Join(dir, "seeds.txt")
 	code, stdout, errOut := runCLI(t, "seed", "generate", "--count", "25", "--serial-prefix", "TK", "--serial-width", "4",
@@ -96,6 +97,7 @@ func TestSeedGenerateTestFormat(t *testing.T) {
 }
 
 func TestSeedGenerateParameters(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		args           []string
 		kind           seed.Kind
@@ -123,6 +125,7 @@ func TestSeedGenerateParameters(t *testing.T) {
 }
 
 func TestSeedGenerateSerialsFile(t *testing.T) {
+	t.Parallel()
 	serials := writeFile(t, "serials.txt", "\xef\xbb\xbf# box 17\r\nA-0001\r\n\r\n  A-0002  \r\nA-0003\r\n")
 	out := filepath.Join(t.TempDir(), "s")
 	code, _, errOut := runCLI(t, "seed", "generate", "--serials", serials, "--to", testFormat, "-o", out)
@@ -166,6 +169,7 @@ func TestSeedGenerateSerialsFile(t *testing.T) {
 }
 
 func TestSeedGenerateStdoutAndJSON(t *testing.T) {
+	t.Parallel()
 	code, stdout, errOut := runCLI(t, "seed", "generate", "--count", "2", "--serial-prefix", "Z", "--to", testFormat)
 	if code != 0 || !strings.HasPrefix(stdout, "#zz-test-seeds\nZ1 totp sha1 6 30 0 ") || strings.Count(stdout, "\n") != 3 || errOut != "" {
 		t.Errorf("stdout: exit %d, %q, %q", code, stdout, errOut)
@@ -190,6 +194,7 @@ func TestSeedGenerateStdoutAndJSON(t *testing.T) {
 }
 
 func TestSeedGenerateUsage(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		args []string
 		err  string
@@ -227,6 +232,7 @@ func TestSeedGenerateUsage(t *testing.T) {
 // import, once, before anything is generated; what they take converts
 // to codes oathtool agrees with.
 func TestSeedGenerateServerFormats(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for _, c := range []struct {
 		args []string
