@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -200,12 +199,6 @@ func (g *seedGenerate) run(f *factory, c *cobra.Command) error {
 		return usagef("--json reports on standard output, where the seeds would go too: give -o FILE")
 	case toStdout && !g.force && f.OutTTY:
 		return usagef("refusing to print %d secrets on a terminal (they would stay in its scrollback): give -o FILE, pipe the output, or --force", gen.Count)
-	case !toStdout && !g.force:
-		if _, err := os.Lstat(g.out); err == nil {
-			return fmt.Errorf("%s exists and may hold seeds already in use: choose another name, or --force to replace it", g.out)
-		} else if !errors.Is(err, os.ErrNotExist) {
-			return err
-		}
 	}
 	if gen.Bytes < 16 {
 		fmt.Fprintf(c.ErrOrStderr(), "tokenctl: warning: %d-byte secrets are shorter than the 16 bytes RFC 4226 asks for\n", gen.Bytes)
@@ -228,7 +221,7 @@ func (g *seedGenerate) run(f *factory, c *cobra.Command) error {
 		return usagef("%s", strings.Join(msgs, "\n"))
 	}
 	var problems, warnings []*seed.FieldError
-	opts := convert.Options{Stdout: c.OutOrStdout(), Manufacturer: g.manufacturer, Model: g.model,
+	opts := convert.Options{Stdout: c.OutOrStdout(), Manufacturer: g.manufacturer, Model: g.model, NoClobber: !g.force,
 		OnProblem: func(fe *seed.FieldError) {
 			if fe.Warning {
 				warnings = append(warnings, fe)
