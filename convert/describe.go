@@ -2,6 +2,7 @@ package convert
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/tokenctl/tokenctl/seed"
 )
@@ -47,4 +48,26 @@ func ParsePSKCKey(text string) ([]byte, error) {
 	}
 	seed.Zero(k)
 	return nil, fmt.Errorf("%d bytes; want 16, 24 or 32 (32, 48 or 64 hex digits)", len(k))
+}
+
+// Summary says what a conversion did (or, for a Report without outputs, a
+// validation found), for people: "12 rows read (entra), 11 written to
+// duo.csv, 1 rejected (see duo.csv.rejects), 2 warnings".
+func (r *Report) Summary() string {
+	var b strings.Builder
+	if len(r.Outputs) == 0 {
+		fmt.Fprintf(&b, "%d rows (%s) valid for %s", r.Read, r.From, r.To)
+	} else {
+		fmt.Fprintf(&b, "%d rows read (%s), %d written to %s", r.Read, r.From, r.Written, strings.Join(r.Outputs, ", "))
+	}
+	if r.Rejected > 0 && len(r.Outputs) > 0 {
+		fmt.Fprintf(&b, ", %d rejected", r.Rejected)
+		if r.RejectsFile != "" {
+			fmt.Fprintf(&b, " (see %s)", r.RejectsFile)
+		}
+	}
+	if r.Warnings > 0 {
+		fmt.Fprintf(&b, ", %d %s", r.Warnings, plural(r.Warnings, "warning"))
+	}
+	return b.String()
 }

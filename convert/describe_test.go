@@ -35,3 +35,20 @@ func TestParsePSKCKey(t *testing.T) {
 		}
 	}
 }
+
+func TestReportSummary(t *testing.T) {
+	for _, c := range []struct {
+		r    Report
+		want string
+	}{
+		{Report{From: "entra", To: "duo", Read: 12, Written: 11, Rejected: 1, RejectsFile: "d.rejects", Warnings: 2, Outputs: []string{"d.csv"}},
+			"12 rows read (entra), 11 written to d.csv, 1 rejected (see d.rejects), 2 warnings"},
+		{Report{From: "hex", To: "duo", Read: 3, Written: 3, Warnings: 1, Outputs: []string{"a-totp6.csv", "a-hotp6.csv"}},
+			"3 rows read (hex), 3 written to a-totp6.csv, a-hotp6.csv, 1 warning"},
+		{Report{From: "hex", To: "entra", Read: 3}, "3 rows (hex) valid for entra"},
+	} {
+		if got := c.r.Summary(); got != c.want {
+			t.Errorf("got %q, want %q", got, c.want)
+		}
+	}
+}

@@ -243,34 +243,18 @@ func (o *convertOpts) run(f *factory, c *cobra.Command, args []string) error {
 		rep, err = convert.Run(args, o.in.from, o.to, o.out, opts)
 	}
 	done()
-	w := c.OutOrStdout()
 	switch {
 	case rep != nil && f.JSON:
-		if jerr := writeJSON(w, rep); err == nil {
+		if jerr := writeJSON(c.OutOrStdout(), rep); err == nil {
 			err = jerr
 		}
 	case rep == nil || err != nil:
 	case o.check:
-		fmt.Fprintf(w, "%d rows (%s) valid for %s%s\n", rep.Read, rep.From, rep.To, warnings(rep))
+		fmt.Fprintln(c.OutOrStdout(), rep.Summary())
 	case !toStdout:
-		fmt.Fprintf(c.ErrOrStderr(), "%d rows read (%s), %d written to %s", rep.Read, rep.From, rep.Written, strings.Join(rep.Outputs, ", "))
-		if rep.Rejected > 0 {
-			fmt.Fprintf(c.ErrOrStderr(), ", %d rejected", rep.Rejected)
-			if rep.RejectsFile != "" {
-				fmt.Fprintf(c.ErrOrStderr(), " (see %s)", rep.RejectsFile)
-			}
-		}
-		fmt.Fprintf(c.ErrOrStderr(), "%s\n", warnings(rep))
+		fmt.Fprintln(c.ErrOrStderr(), rep.Summary())
 	}
 	return err
-}
-
-// warnings is ", N warnings" for a report that has some.
-func warnings(r *convert.Report) string {
-	if r.Warnings == 0 {
-		return ""
-	}
-	return fmt.Sprintf(", %d %s", r.Warnings, plural(r.Warnings, "warning"))
 }
 
 func plural(n int, s string) string {
