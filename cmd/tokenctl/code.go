@@ -230,35 +230,38 @@ how many seconds the TOTP code stays valid.`,
   # the code of serial 60234567 in a vendor's Entra CSV at a given time
   tokenctl code --seeds token2.csv --from entra --serial 60234567 --time 2026-03-01T12:00:00Z`,
 		Args: cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			t, at, err := in.token(c)
-			if err != nil {
-				return err
-			}
-			defer t.Wipe()
-			code, err := t.Code(at)
-			if err != nil {
-				return err
-			}
-			if !f.JSON {
-				_, err := fmt.Fprintln(c.OutOrStdout(), code)
-				return err
-			}
-			rep := codeReport{Serial: t.Serial, Kind: t.Kind.String(), Code: code}
-			if t.Kind == seed.TOTP {
-				p := t.EffectivePeriod()
-				rep.Time = at.UTC().Format(time.RFC3339)
-				step := seed.TimeStep(at, p)
-				rep.Step = &step
-				rep.ValidForSeconds = p - int(at.Unix()%int64(p))
-			} else {
-				rep.Counter = &t.Counter
-			}
-			return writeJSON(c.OutOrStdout(), rep)
-		},
+		RunE: func(c *cobra.Command, _ []string) error { return in.runCode(f, c) },
 	}
 	in.flags(c)
 	return c
+}
+
+// runCode prints the code.
+func (in *tokenInput) runCode(f *factory, c *cobra.Command) error {
+	t, at, err := in.token(c)
+	if err != nil {
+		return err
+	}
+	defer t.Wipe()
+	code, err := t.Code(at)
+	if err != nil {
+		return err
+	}
+	if !f.JSON {
+		_, err := fmt.Fprintln(c.OutOrStdout(), code)
+		return err
+	}
+	rep := codeReport{Serial: t.Serial, Kind: t.Kind.String(), Code: code}
+	if t.Kind == seed.TOTP {
+		p := t.EffectivePeriod()
+		rep.Time = at.UTC().Format(time.RFC3339)
+		step := seed.TimeStep(at, p)
+		rep.Step = &step
+		rep.ValidForSeconds = p - int(at.Unix()%int64(p))
+	} else {
+		rep.Counter = &t.Counter
+	}
+	return writeJSON(c.OutOrStdout(), rep)
 }
 
 type checkReport struct {
@@ -281,11 +284,7 @@ type checkReport struct {
 }
 
 func newCheckCmd(f *factory) *cobra.Command {
-	var (
-		in     tokenInput
-		code   string
-		window int
-	)
+	var o checkOpts
 	c := &cobra.Command{
 		Use:   "check --code CODE",
 		Short: "Find which time step or counter a token's code belongs to: its clock drift or counter lead",
@@ -306,56 +305,61 @@ window.`,
   # an HOTP token from a privacyIDEA file, searching 50 counters ahead
   tokenctl check --seeds pi.csv --from privacyidea --serial OATH0001 --code 755224 --window 50`,
 		Args: cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			code = strings.Map(func(r rune) rune {
-				if r == ' ' || r == '-' {
-					return -1
-				}
-				return r
-			}, code)
-			if code == "" {
-				return usagef("--code is required: the code the token shows")
-			}
-			if window < 0 || window > seed.MaxWindow {
-				return usagef("--window %d: want 0..%d", window, seed.MaxWindow)
-			}
-			t, at, err := in.token(c)
-			if err != nil {
-				return err
-			}
-			defer t.Wipe()
-			if !c.Flags().Changed("window") {
-				window = -1 // the kind's default
-			}
-			m, err := t.Match(code, at, window)
-			if err != nil {
-				return usagef("--code: %v", err)
-			}
-			rep := checkReport{Serial: t.Serial, Kind: t.Kind.String(), Match: m.Found, Window: m.Window, Message: m.Message(in.at != "")}
-			if t.Kind == seed.TOTP {
-				rep.Time, rep.Period, rep.Step = at.UTC().Format(time.RFC3339), m.Period, &m.Step
-				if off, drift := m.Offset, m.DriftSeconds(); m.Found {
-					rep.OffsetSteps, rep.DriftSeconds = &off, &drift
-				}
-			} else if rep.Counter = &m.Counter; m.Found {
-				mc, next := m.MatchCounter(), m.MatchCounter()+1
-				rep.Offset, rep.MatchCounter, rep.NextCounter = &m.Offset, &mc, &next
-			}
-			if f.JSON {
-				if err := writeJSON(c.OutOrStdout(), rep); err != nil {
-					return err
-				}
-			} else if rep.Match {
-				fmt.Fprintln(c.OutOrStdout(), rep.Message)
-			}
-			if !rep.Match {
-				return errors.New(rep.Message)
-			}
-			return nil
-		},
+		RunE: func(c *cobra.Command, _ []string) error { return o.run(f, c) },
 	}
-	in.flags(c)
-	c.Flags().StringVar(&code, "code", "", "the code the token shows (spaces allowed)")
-	c.Flags().IntVar(&window, "window", 0, "how far to search: TOTP steps either side (default 10), HOTP counters ahead (default 20)")
+	o.flags(c)
+	c.Flags().StringVar(&o.code, "code", "", "the code the token shows (spaces allowed)")
+	c.Flags().IntVar(&o.window, "window", 0, "how far to search: TOTP steps either side (default 10), HOTP counters ahead (default 20)")
 	return c
+}
+
+// checkOpts are the flags of check.
+type checkOpts struct {
+	tokenInput
+	code   string
+	window int
+}
+
+// run finds where the code matches.
+func (o *checkOpts) run(f *factory, c *cobra.Command) error {
+	o.code = strings.NewReplacer(" ", "", "-", "").Replace(o.code)
+	if o.code == "" {
+		return usagef("--code is required: the code the token shows")
+	}
+	if o.window < 0 || o.window > seed.MaxWindow {
+		return usagef("--window %d: want 0..%d", o.window, seed.MaxWindow)
+	}
+	t, at, err := o.token(c)
+	if err != nil {
+		return err
+	}
+	defer t.Wipe()
+	if !c.Flags().Changed("window") {
+		o.window = -1 // the kind's default
+	}
+	m, err := t.Match(o.code, at, o.window)
+	if err != nil {
+		return usagef("--code: %v", err)
+	}
+	rep := checkReport{Serial: t.Serial, Kind: t.Kind.String(), Match: m.Found, Window: m.Window, Message: m.Message(o.at != "")}
+	if t.Kind == seed.TOTP {
+		rep.Time, rep.Period, rep.Step = at.UTC().Format(time.RFC3339), m.Period, &m.Step
+		if off, drift := m.Offset, m.DriftSeconds(); m.Found {
+			rep.OffsetSteps, rep.DriftSeconds = &off, &drift
+		}
+	} else if rep.Counter = &m.Counter; m.Found {
+		mc, next := m.MatchCounter(), m.MatchCounter()+1
+		rep.Offset, rep.MatchCounter, rep.NextCounter = &m.Offset, &mc, &next
+	}
+	if f.JSON {
+		if err := writeJSON(c.OutOrStdout(), rep); err != nil {
+			return err
+		}
+	} else if rep.Match {
+		fmt.Fprintln(c.OutOrStdout(), rep.Message)
+	}
+	if !rep.Match {
+		return errors.New(rep.Message)
+	}
+	return nil
 }
