@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
@@ -203,23 +202,6 @@ func (g *seedGenerate) run(f *factory, c *cobra.Command) error {
 	if gen.Bytes < 16 {
 		fmt.Fprintf(c.ErrOrStderr(), "tokenctl: warning: %d-byte secrets are shorter than the 16 bytes RFC 4226 asks for\n", gen.Bytes)
 	}
-	// The target's rules, checked once on a sample: a target that cannot
-	// take these tokens is a usage error said once, not one per row.
-	sample := gen.Proto
-	sample.Serial, sample.Secret = gen.Serial(0), make([]byte, gen.Bytes)
-	probs, err := convert.Check(format.Name, &sample)
-	if err != nil {
-		return err
-	}
-	var msgs []string
-	for _, p := range probs {
-		if !p.Warning {
-			msgs = append(msgs, fmt.Sprintf("--to %s: %s: %s", format.Name, p.Field, p.Msg))
-		}
-	}
-	if len(msgs) > 0 {
-		return usagef("%s", strings.Join(msgs, "\n"))
-	}
 	var problems, warnings []*seed.FieldError
 	opts := convert.Options{Stdout: c.OutOrStdout(), Manufacturer: g.manufacturer, Model: g.model, NoClobber: !g.force,
 		OnProblem: func(fe *seed.FieldError) {
@@ -232,11 +214,7 @@ func (g *seedGenerate) run(f *factory, c *cobra.Command) error {
 	if err := g.pskc(&opts); err != nil {
 		return err
 	}
-	out := g.out
-	if toStdout {
-		out = ""
-	}
-	if _, err = convert.WriteStream(out, format.Name, gen, "generated", &opts); err != nil {
+	if _, err = convert.Generate(g.out, format.Name, gen, &opts); err != nil {
 		for i, p := range problems {
 			if i == 20 {
 				fmt.Fprintf(c.ErrOrStderr(), "... and %d more\n", len(problems)-20)
@@ -244,9 +222,6 @@ func (g *seedGenerate) run(f *factory, c *cobra.Command) error {
 			}
 			fmt.Fprintln(c.ErrOrStderr(), p)
 		}
-		return err
-	}
-	if err := gen.Err(); err != nil {
 		return err
 	}
 	t := gen.Proto
