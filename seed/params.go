@@ -1,6 +1,11 @@
 package seed
 
-import "fmt"
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
 
 // MaxPeriod is the longest TOTP time step any part of tokenctl accepts, in
 // seconds (a day; real tokens step every 30 or 60).
@@ -58,4 +63,21 @@ func DecodeSecret(text string, e Encoding, name string) ([]byte, error) {
 		return nil, fmt.Errorf("%s: empty secret", name)
 	}
 	return b, nil
+}
+
+// ParseTime reads the time of a TOTP code: RFC 3339
+// (2026-01-02T15:04:05Z) or Unix seconds, optionally '@'-prefixed as
+// oathtool's --now takes them; not before 1970, where TOTP has no step.
+func ParseTime(s string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339, s)
+	if n, nerr := strconv.ParseInt(strings.TrimPrefix(s, "@"), 10, 64); nerr == nil {
+		t, err = time.Unix(n, 0), nil
+	}
+	switch {
+	case err != nil:
+		return time.Time{}, fmt.Errorf("%q: want RFC 3339 (2026-01-02T15:04:05Z) or Unix seconds", s)
+	case t.Unix() < 0:
+		return time.Time{}, fmt.Errorf("%q: before 1970", s)
+	}
+	return t, nil
 }

@@ -48,3 +48,19 @@ func TestDecodeSecret(t *testing.T) {
 		t.Errorf("empty: %v", err)
 	}
 }
+
+func TestParseTime(t *testing.T) {
+	for in, want := range map[string]int64{"59": 59, "@1111111109": 1111111109, "2005-03-18T01:58:29Z": 1111111109, "2005-03-18T02:58:29+01:00": 1111111109, "0": 0} {
+		if got, err := ParseTime(in); err != nil || got.Unix() != want {
+			t.Errorf("%s: %v %v, want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"-1", "1969-12-31T23:59:59Z", "yesterday", "", "2005-03-18"} {
+		if got, err := ParseTime(in); err == nil {
+			t.Errorf("%q: %v accepted", in, got)
+		}
+	}
+	if _, err := ParseTime("-5"); err == nil || err.Error() != `"-5": before 1970` {
+		t.Errorf("-5: %v", err)
+	}
+}

@@ -166,33 +166,18 @@ func (in *tokenInput) resolve(c *cobra.Command) (*seed.Token, error) {
 // secret is read, or the moment the secret has been read (it may be typed
 // on standard input).
 func (in *tokenInput) token(c *cobra.Command) (*seed.Token, time.Time, error) {
-	at, err := parseTime(in.at)
-	if err != nil {
-		return nil, time.Time{}, err
+	var at time.Time
+	if in.at != "" {
+		var err error
+		if at, err = seed.ParseTime(in.at); err != nil {
+			return nil, at, usagef("--time %v", err)
+		}
 	}
 	t, err := in.resolve(c)
 	if in.at == "" {
 		at = time.Now()
 	}
 	return t, at, err
-}
-
-// parseTime reads --time: RFC 3339 or Unix seconds (optionally '@'-prefixed).
-func parseTime(s string) (time.Time, error) {
-	if s == "" {
-		return time.Now(), nil
-	}
-	t, err := time.Parse(time.RFC3339, s)
-	if n, nerr := strconv.ParseInt(strings.TrimPrefix(s, "@"), 10, 64); nerr == nil {
-		t, err = time.Unix(n, 0), nil
-	}
-	switch {
-	case err != nil:
-		return time.Time{}, usagef("--time %q: want RFC 3339 (2026-01-02T15:04:05Z) or Unix seconds", s)
-	case t.Unix() < 0:
-		return time.Time{}, usagef("--time %q: before 1970", s)
-	}
-	return t, nil
 }
 
 type codeReport struct {
