@@ -285,12 +285,13 @@ func TestSeedGenerateServerFormats(t *testing.T) {
 // python-pskc (a real peer) to secrets whose codes oathtool and
 // 'tokenctl code --seeds' agree on.
 func TestSeedGeneratePSKCWithPythonPSKC(t *testing.T) {
+	t.Parallel()
 	testpeer.Check(t, "python3-pskc", "/usr/bin/python3", "-c", "import pskc")
 	ot := requireOathtool(t)
 	out := filepath.Join(t.TempDir(), "gen.pskc")
-	t.Setenv("TK_PSKC_PW", "correct horse battery")
+	pw := writeFile(t, "pw", "correct horse battery\n")
 	code, _, errOut := runCLI(t, "seed", "generate", "--count", "3", "--serial-prefix", "PS", "--hash", "sha256", "--digits", "8", "--period", "60",
-		"--to", "pskc", "--pskc-password-env", "TK_PSKC_PW", "-o", out)
+		"--to", "pskc", "--pskc-password-file", pw, "-o", out)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -314,7 +315,7 @@ for k in p.keys: print(k.serial, k.secret.hex(), k.algorithm_suite, k.response_l
 		if err != nil {
 			t.Fatal(err)
 		}
-		code, got, errOut := runCLI(t, "code", "--seeds", out, "--serial", f[0], "--pskc-password-env", "TK_PSKC_PW", "--time", "1700000000")
+		code, got, errOut := runCLI(t, "code", "--seeds", out, "--serial", f[0], "--pskc-password-file", pw, "--time", "1700000000")
 		if code != 0 || got != string(want) {
 			t.Errorf("%s: code %q (exit %d, %s), oathtool %q", f[0], got, code, errOut, want)
 		}
