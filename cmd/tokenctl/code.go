@@ -1,11 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -13,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/convert"
-	"github.com/tokenctl/tokenctl/internal/exitcode"
 	"github.com/tokenctl/tokenctl/internal/secretin"
 	"github.com/tokenctl/tokenctl/seed"
 )
@@ -57,301 +53,131 @@ func (in *tokenInput) flags(c *cobra.Command) {
 // are usage errors, so that nobody believes a --hash took effect on a
 // token whose file says otherwise.
 func (in *tokenInput) resolve(c *cobra.Command) (*seed.Token, error) {
-	fromFile := in.seeds != "" || in.serial != ""
-	if fromFile && in.secret.IsSet() {
-		return nil, usagef("give either --secret-file/--secret-env or --serial with --seeds, not both")
-	}
-	if !fromFile && !in.secret.IsSet() {
-		return nil, usagef("no token given: use --secret-file FILE, --secret-env VAR, or --serial S --seeds FILE")
-	}
+	fromFile, changed := in.seeds != "" || in.serial != "", c.Flags().Changed
+	in.secret.In = c.InOrStdin()
 	var counter uint64
-	if in.counter != "" {
-		n, err := strconv.ParseUint(in.counter, 10, 64)
-		if err != nil {
-			return nil, usagef("--counter %q: not a non-negative integer", in.counter)
-		}
-		counter = n
-		if in.at != "" {
+	var err error
+	switch {
+	case fromFile && in.secret.IsSet():
+		return nil, usagef("give either --secret-file/--secret-env or --serial with --seeds, not both")
+	case !fromFile && !in.secret.IsSet():
+		return nil, usagef("no token given: use --secret-file FILE, --secret-env VAR, or --serial S --seeds FILE")
+	case in.counter != "" && in.at != "":
+		if _, err := strconv.ParseUint(in.counter, 10, 64); err == nil {
 			return nil, usagef("--counter (HOTP) and --time (TOTP) exclude each other")
 		}
 	}
-	if fromFile {
-		if in.serial == "" || in.seeds == "" {
-			return nil, usagef("--serial and --seeds go together")
+	if counter, err = strconv.ParseUint(in.counter, 10, 64); in.counter != "" && err != nil {
+		return nil, usagef("--counter %q: not a non-negative integer", in.counter)
+	}
+	// What is given is checked; with --seeds, only what was given.
+	var o convert.Options
+	if in.kind != "" {
+		if o.Kind, err = seed.ParseOATHKind(in.kind); err != nil {
+			return nil, usagef("--kind %v", err)
 		}
-		if c.Flags().Changed("hash") {
+	}
+	if err := seed.CheckDigits(in.digits, false); err != nil && (!fromFile || changed("digits")) {
+		return nil, usagef("--digits %v", err)
+	}
+	if err := seed.CheckPeriod(in.period, false); err != nil && (!fromFile || changed("period")) {
+		return nil, usagef("--period %v", err)
+	}
+	enc, err := seed.ParseEncoding(in.encoding)
+	if err != nil && (!fromFile || changed("encoding")) {
+		return nil, usagef("--encoding: %v", err)
+	}
+	if fromFile {
+		switch {
+		case in.serial == "" || in.seeds == "":
+			return nil, usagef("--serial and --seeds go together")
+		case changed("hash"):
 			return nil, usagef("--hash applies to --secret-file/--secret-env; a seed file states the token's own")
 		}
-		t, err := in.fromSeeds(c)
+		if changed("digits") {
+			o.Digits = in.digits
+		}
+		if changed("period") {
+			o.Period = in.period
+		}
+		if changed("encoding") {
+			o.SecretEncoding = enc
+		}
+		if err := in.pskc(&o); err != nil {
+			return nil, err
+		}
+		o.Stdin = c.InOrStdin()
+		t, err := convert.FindSerial(in.seeds, in.from, &o, in.serial)
 		if err != nil {
 			return nil, err
 		}
-		if t.Kind == seed.KindUnknown {
-			t.Wipe()
-			return nil, usagef("%s does not say whether serial %s is TOTP or HOTP: give --kind", in.seeds, in.serial)
-		}
-		if t.Kind != seed.HOTP && t.Kind != seed.TOTP {
-			t.Wipe()
-			return nil, exitcode.DataErr(fmt.Errorf("%s: serial %s is a %s token, which has no OATH code", in.seeds, in.serial, t.Kind))
-		}
-		if in.counter != "" {
-			if t.Kind != seed.HOTP {
-				t.Wipe()
-				return nil, usagef("--counter: serial %s is a TOTP token", in.serial)
-			}
+		switch {
+		case t.Kind == seed.KindUnknown:
+			err = usagef("%s does not say whether serial %s is TOTP or HOTP: give --kind", in.seeds, in.serial)
+		case t.Kind != seed.HOTP && t.Kind != seed.TOTP:
+			err = fmt.Errorf("%s: serial %s is a %s token, which has no OATH code", in.seeds, in.serial, t.Kind)
+		case in.counter != "" && t.Kind != seed.HOTP:
+			err = usagef("--counter: serial %s is a TOTP token", in.serial)
+		case in.at != "" && t.Kind != seed.TOTP:
+			err = usagef("--time: serial %s is an HOTP token (use --counter)", in.serial)
+		case in.counter != "":
 			t.Counter = counter
 		}
-		if in.at != "" && t.Kind != seed.TOTP {
+		if err != nil {
 			t.Wipe()
-			return nil, usagef("--time: serial %s is an HOTP token (use --counter)", in.serial)
+			return nil, err
 		}
 		return t, nil
-	}
-	if c.Flags().Changed("from") {
-		return nil, usagef("--from applies to --seeds")
 	}
 	kind := seed.TOTP
 	if in.counter != "" {
 		kind = seed.HOTP
 	}
-	if in.kind != "" {
-		k, err := seed.ParseKind(in.kind)
-		switch {
-		case err != nil || (k != seed.TOTP && k != seed.HOTP):
-			return nil, usagef("--kind %q: want totp or hotp", in.kind)
-		case k == seed.HOTP && in.counter == "":
-			return nil, usagef("--kind hotp: give the counter with --counter N")
-		case k == seed.TOTP && in.counter != "":
-			return nil, usagef("--kind totp and --counter exclude each other")
-		}
-	}
-	if kind == seed.HOTP && c.Flags().Changed("period") {
+	switch {
+	case changed("from"):
+		return nil, usagef("--from applies to --seeds")
+	case o.Kind == seed.HOTP && in.counter == "":
+		return nil, usagef("--kind hotp: give the counter with --counter N")
+	case o.Kind == seed.TOTP && in.counter != "":
+		return nil, usagef("--kind totp and --counter exclude each other")
+	case kind == seed.HOTP && changed("period"):
 		return nil, usagef("--period applies to TOTP (the token is HOTP because of --counter)")
-	}
-	enc, err := seed.ParseEncoding(in.encoding)
-	if err != nil {
-		return nil, exitcode.UsageErr(fmt.Errorf("--encoding: %w", err))
 	}
 	h, err := seed.ParseHash(in.hash)
 	if err != nil {
-		return nil, exitcode.UsageErr(fmt.Errorf("--hash: %w", err))
-	}
-	if in.digits < 6 || in.digits > 8 {
-		return nil, usagef("--digits %d: want 6, 7 or 8", in.digits)
-	}
-	if in.period < 1 || in.period > 3600 {
-		return nil, usagef("--period %d: want 1..3600 seconds (30 or 60 on real tokens)", in.period)
+		return nil, usagef("--hash: %v", err)
 	}
 	text, err := in.secret.Read()
 	if err != nil {
-		return nil, exitcode.DataErr(err)
+		return nil, err
 	}
-	b, err := enc.Decode(text)
+	name := "$" + in.secret.Env
+	if in.secret.File != "" {
+		name = map[bool]string{true: "standard input", false: in.secret.File}[in.secret.File == "-"]
+	}
+	b, err := seed.DecodeSecret(text, enc, name)
 	if err != nil {
-		return nil, exitcode.DataErr(fmt.Errorf("%s: %w (is it %s? see --encoding)", in.secretName(), err, otherEncodings(enc)))
+		return nil, err
 	}
-	if len(b) == 0 {
-		return nil, exitcode.DataErr(fmt.Errorf("%s: empty secret", in.secretName()))
-	}
-	t := &seed.Token{Kind: seed.TOTP, Hash: h, Digits: in.digits, Period: in.period, Secret: b}
-	if in.counter != "" {
-		t.Kind, t.Counter = seed.HOTP, counter
-	}
-	return t, nil
+	return &seed.Token{Kind: kind, Hash: h, Digits: in.digits, Period: in.period, Secret: b, Counter: counter}, nil
 }
 
 // token is resolve and the time to compute at: --time, checked before any
 // secret is read, or the moment the secret has been read (it may be typed
 // on standard input).
 func (in *tokenInput) token(c *cobra.Command) (*seed.Token, time.Time, error) {
-	at, err := parseTime(in.at)
-	if err != nil {
-		return nil, time.Time{}, err
+	var at time.Time
+	if in.at != "" {
+		var err error
+		if at, err = seed.ParseTime(in.at); err != nil {
+			return nil, at, usagef("--time %v", err)
+		}
 	}
 	t, err := in.resolve(c)
 	if in.at == "" {
 		at = time.Now()
 	}
 	return t, at, err
-}
-
-func otherEncodings(e seed.Encoding) string {
-	if e == seed.Base32 {
-		return "hex"
-	}
-	return "base32"
-}
-
-func (in *tokenInput) secretName() string {
-	switch {
-	case in.secret.File == "-":
-		return "standard input"
-	case in.secret.File != "":
-		return in.secret.File
-	}
-	return "$" + in.secret.Env
-}
-
-// fromSeeds reads the whole seed file and returns the one token with the
-// serial. Problems on other rows do not matter; a serial found twice does.
-func (in *tokenInput) fromSeeds(c *cobra.Command) (*seed.Token, error) {
-	var r io.Reader
-	name := in.seeds
-	if in.seeds == "-" {
-		r, name = c.InOrStdin(), "standard input"
-	} else {
-		f, err := os.Open(in.seeds)
-		if err != nil {
-			return nil, exitcode.DataErr(err)
-		}
-		defer f.Close()
-		r = f
-	}
-	br := bufio.NewReaderSize(r, 64<<10)
-	var opts convert.Options
-	if in.kind != "" {
-		k, err := seed.ParseKind(in.kind)
-		if err != nil || (k != seed.TOTP && k != seed.HOTP) {
-			return nil, usagef("--kind %q: want totp or hotp", in.kind)
-		}
-		opts.Kind = k
-	}
-	if c.Flags().Changed("digits") {
-		if in.digits < 6 || in.digits > 8 {
-			return nil, usagef("--digits %d: want 6, 7 or 8", in.digits)
-		}
-		opts.Digits = in.digits
-	}
-	if c.Flags().Changed("period") {
-		if in.period < 1 || in.period > 3600 {
-			return nil, usagef("--period %d: want 1..3600 seconds (30 or 60 on real tokens)", in.period)
-		}
-		opts.Period = in.period
-	}
-	if c.Flags().Changed("encoding") {
-		enc, err := seed.ParseEncoding(in.encoding)
-		if err != nil {
-			return nil, exitcode.UsageErr(fmt.Errorf("--encoding: %w", err))
-		}
-		opts.SecretEncoding = enc
-	}
-	if err := in.pskc(&opts); err != nil {
-		return nil, exitcode.UsageErr(err)
-	}
-	format, err := inputFormat(in.from, br, name)
-	if err != nil {
-		return nil, err
-	}
-	rd, err := format.Open(br, name, &opts)
-	if err != nil {
-		return nil, exitcode.DataErr(err)
-	}
-	var (
-		found     *seed.Token
-		foundLine int
-		read      int
-		bad       []error
-	)
-	for {
-		t, line, err := rd.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil && t == nil {
-			var fe *seed.FieldError
-			if !errors.As(err, &fe) && !isProblemList(err) {
-				if found != nil {
-					found.Wipe()
-				}
-				return nil, exitcode.DataErr(fmt.Errorf("reading %s: %w", name, err))
-			}
-			bad = append(bad, err)
-			continue
-		}
-		read++
-		if t.Serial != in.serial {
-			t.Wipe()
-			if err != nil && !onlyWarnings(err) {
-				bad = append(bad, err)
-			}
-			continue
-		}
-		if err != nil && !onlyWarnings(err) {
-			t.Wipe()
-			if found != nil {
-				found.Wipe()
-			}
-			return nil, exitcode.DataErr(fmt.Errorf("serial %s cannot be used:\n%w", in.serial, err))
-		}
-		if found != nil {
-			t.Wipe()
-			found.Wipe()
-			return nil, exitcode.DataErr(fmt.Errorf("%s:%d: serial: %s appears again (first on line %d); which one is the token?", name, line, in.serial, foundLine))
-		}
-		found, foundLine = t, line
-	}
-	if found == nil && read == 0 && len(bad) > 0 {
-		return nil, exitcode.DataErr(fmt.Errorf("no token could be read: %w", bad[0]))
-	}
-	if found == nil {
-		msg := fmt.Sprintf("%s: serial %s not found", name, in.serial)
-		if len(bad) > 0 {
-			msg += fmt.Sprintf(" (%d records could not be read, the first: %v)", len(bad), bad[0])
-		}
-		return nil, exitcode.DataErr(errors.New(msg))
-	}
-	return found, nil
-}
-
-// isProblemList reports an error that is a list of *seed.FieldError.
-func isProblemList(err error) bool {
-	l, ok := err.(interface{ Unwrap() []error })
-	if !ok {
-		return false
-	}
-	for _, e := range l.Unwrap() {
-		var fe *seed.FieldError
-		if !errors.As(e, &fe) {
-			return false
-		}
-	}
-	return true
-}
-
-// onlyWarnings reports whether every problem in err is a warning.
-func onlyWarnings(err error) bool {
-	if l, ok := err.(interface{ Unwrap() []error }); ok {
-		for _, e := range l.Unwrap() {
-			if !onlyWarnings(e) {
-				return false
-			}
-		}
-		return true
-	}
-	var fe *seed.FieldError
-	return errors.As(err, &fe) && fe.Warning
-}
-
-// parseTime reads --time: RFC 3339 or Unix seconds (optionally '@'-prefixed).
-func parseTime(s string) (time.Time, error) {
-	if s == "" {
-		return time.Now(), nil
-	}
-	u := strings.TrimPrefix(s, "@")
-	if n, err := strconv.ParseInt(u, 10, 64); err == nil {
-		if n < 0 {
-			return time.Time{}, usagef("--time %q: before 1970", s)
-		}
-		return time.Unix(n, 0), nil
-	}
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		return time.Time{}, usagef("--time %q: want RFC 3339 (2026-01-02T15:04:05Z) or Unix seconds", s)
-	}
-	if t.Unix() < 0 {
-		return time.Time{}, usagef("--time %q: before 1970", s)
-	}
-	return t, nil
 }
 
 type codeReport struct {
@@ -389,35 +215,38 @@ how many seconds the TOTP code stays valid.`,
   # the code of serial 60234567 in a vendor's Entra CSV at a given time
   tokenctl code --seeds token2.csv --from entra --serial 60234567 --time 2026-03-01T12:00:00Z`,
 		Args: cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			t, at, err := in.token(c)
-			if err != nil {
-				return err
-			}
-			defer t.Wipe()
-			code, err := t.Code(at)
-			if err != nil {
-				return exitcode.DataErr(err)
-			}
-			if !f.JSON {
-				_, err := fmt.Fprintln(c.OutOrStdout(), code)
-				return err
-			}
-			rep := codeReport{Serial: t.Serial, Kind: t.Kind.String(), Code: code}
-			if t.Kind == seed.TOTP {
-				p := t.EffectivePeriod()
-				rep.Time = at.UTC().Format(time.RFC3339)
-				step := seed.TimeStep(at, p)
-				rep.Step = &step
-				rep.ValidForSeconds = p - int(at.Unix()%int64(p))
-			} else {
-				rep.Counter = &t.Counter
-			}
-			return writeJSON(c.OutOrStdout(), rep)
-		},
+		RunE: func(c *cobra.Command, _ []string) error { return in.runCode(f, c) },
 	}
 	in.flags(c)
 	return c
+}
+
+// runCode prints the code.
+func (in *tokenInput) runCode(f *factory, c *cobra.Command) error {
+	t, at, err := in.token(c)
+	if err != nil {
+		return err
+	}
+	defer t.Wipe()
+	code, err := t.Code(at)
+	if err != nil {
+		return err
+	}
+	if !f.JSON {
+		_, err := fmt.Fprintln(c.OutOrStdout(), code)
+		return err
+	}
+	rep := codeReport{Serial: t.Serial, Kind: t.Kind.String(), Code: code}
+	if t.Kind == seed.TOTP {
+		p := t.EffectivePeriod()
+		rep.Time = at.UTC().Format(time.RFC3339)
+		step := seed.TimeStep(at, p)
+		rep.Step = &step
+		rep.ValidForSeconds = p - int(at.Unix()%int64(p))
+	} else {
+		rep.Counter = &t.Counter
+	}
+	return writeJSON(c.OutOrStdout(), rep)
 }
 
 type checkReport struct {
@@ -440,11 +269,7 @@ type checkReport struct {
 }
 
 func newCheckCmd(f *factory) *cobra.Command {
-	var (
-		in     tokenInput
-		code   string
-		window int
-	)
+	var o checkOpts
 	c := &cobra.Command{
 		Use:   "check --code CODE",
 		Short: "Find which time step or counter a token's code belongs to: its clock drift or counter lead",
@@ -465,99 +290,61 @@ window.`,
   # an HOTP token from a privacyIDEA file, searching 50 counters ahead
   tokenctl check --seeds pi.csv --from privacyidea --serial OATH0001 --code 755224 --window 50`,
 		Args: cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			code = strings.Map(func(r rune) rune {
-				if r == ' ' || r == '-' {
-					return -1
-				}
-				return r
-			}, code)
-			if code == "" {
-				return usagef("--code is required: the code the token shows")
-			}
-			if window < 0 || window > seed.MaxWindow {
-				return usagef("--window %d: want 0..%d", window, seed.MaxWindow)
-			}
-			t, at, err := in.token(c)
-			if err != nil {
-				return err
-			}
-			defer t.Wipe()
-			rep := checkReport{Serial: t.Serial, Kind: t.Kind.String()}
-			var findErr error
-			if t.Kind == seed.TOTP {
-				if !c.Flags().Changed("window") {
-					window = 10
-				}
-				p := t.EffectivePeriod()
-				step := seed.TimeStep(at, p)
-				rep.Time, rep.Period, rep.Step = at.UTC().Format(time.RFC3339), p, &step
-				off, err := seed.FindTOTP(t.Secret, t.Hash, t.EffectiveDigits(), p, code, at, window)
-				findErr = err
-				if err == nil {
-					drift := off * p
-					rep.Match, rep.OffsetSteps, rep.DriftSeconds = true, &off, &drift
-					rep.Message = totpDriftMessage(off, drift, in.at != "")
-				} else {
-					rep.Message = fmt.Sprintf("the code matches no step within %d steps (%d s) of %s", window, window*p, rep.Time)
-				}
-			} else {
-				if !c.Flags().Changed("window") {
-					window = 20
-				}
-				ctr := t.Counter
-				rep.Counter = &ctr
-				off, err := seed.FindHOTP(t.Secret, t.Hash, t.EffectiveDigits(), ctr, code, window)
-				findErr = err
-				if err == nil {
-					m := ctr + uint64(off)
-					next := m + 1
-					rep.Match, rep.Offset, rep.MatchCounter, rep.NextCounter = true, &off, &m, &next
-					rep.Message = hotpMessage(off, ctr, m)
-				} else {
-					rep.Message = fmt.Sprintf("the code matches no counter from %d to %d", ctr, ctr+uint64(window))
-				}
-			}
-			rep.Window = window
-			if findErr != nil && !errors.Is(findErr, seed.ErrNoMatch) {
-				return exitcode.UsageErr(fmt.Errorf("--code: %w", findErr))
-			}
-			if f.JSON {
-				if err := writeJSON(c.OutOrStdout(), rep); err != nil {
-					return err
-				}
-			} else if rep.Match {
-				fmt.Fprintln(c.OutOrStdout(), rep.Message)
-			}
-			if !rep.Match {
-				return exitcode.DataErr(errors.New(rep.Message))
-			}
-			return nil
-		},
+		RunE: func(c *cobra.Command, _ []string) error { return o.run(f, c) },
 	}
-	in.flags(c)
-	c.Flags().StringVar(&code, "code", "", "the code the token shows (spaces allowed)")
-	c.Flags().IntVar(&window, "window", 0, "how far to search: TOTP steps either side (default 10), HOTP counters ahead (default 20)")
+	o.flags(c)
+	c.Flags().StringVar(&o.code, "code", "", "the code the token shows (spaces allowed)")
+	c.Flags().IntVar(&o.window, "window", 0, "how far to search: TOTP steps either side (default 10), HOTP counters ahead (default 20)")
 	return c
 }
 
-func totpDriftMessage(off, drift int, givenTime bool) string {
-	where := "the current step"
-	if givenTime {
-		where = "the step of --time"
-	}
-	switch {
-	case off == 0:
-		return fmt.Sprintf("matches %s (0 s): the token's clock is right", where)
-	case off < 0:
-		return fmt.Sprintf("matches step %d (%d s): the token's clock is %d s slow", off, drift, -drift)
-	}
-	return fmt.Sprintf("matches step +%d (+%d s): the token's clock is %d s fast", off, drift, drift)
+// checkOpts are the flags of check.
+type checkOpts struct {
+	tokenInput
+	code   string
+	window int
 }
 
-func hotpMessage(off int, from, m uint64) string {
-	if off == 0 {
-		return fmt.Sprintf("matches counter %d (offset 0): the token is in step; next code at counter %d", m, m+1)
+// run finds where the code matches.
+func (o *checkOpts) run(f *factory, c *cobra.Command) error {
+	o.code = strings.NewReplacer(" ", "", "-", "").Replace(o.code)
+	if o.code == "" {
+		return usagef("--code is required: the code the token shows")
 	}
-	return fmt.Sprintf("matches counter %d (offset +%d from %d): the token was pressed %d times without a login; next code at counter %d", m, off, from, off, m+1)
+	if o.window < 0 || o.window > seed.MaxWindow {
+		return usagef("--window %d: want 0..%d", o.window, seed.MaxWindow)
+	}
+	t, at, err := o.token(c)
+	if err != nil {
+		return err
+	}
+	defer t.Wipe()
+	if !c.Flags().Changed("window") {
+		o.window = -1 // the kind's default
+	}
+	m, err := t.Match(o.code, at, o.window)
+	if err != nil {
+		return usagef("--code: %v", err)
+	}
+	rep := checkReport{Serial: t.Serial, Kind: t.Kind.String(), Match: m.Found, Window: m.Window, Message: m.Message(o.at != "")}
+	if t.Kind == seed.TOTP {
+		rep.Time, rep.Period, rep.Step = at.UTC().Format(time.RFC3339), m.Period, &m.Step
+		if off, drift := m.Offset, m.DriftSeconds(); m.Found {
+			rep.OffsetSteps, rep.DriftSeconds = &off, &drift
+		}
+	} else if rep.Counter = &m.Counter; m.Found {
+		mc, next := m.MatchCounter(), m.MatchCounter()+1
+		rep.Offset, rep.MatchCounter, rep.NextCounter = &m.Offset, &mc, &next
+	}
+	if f.JSON {
+		if err := writeJSON(c.OutOrStdout(), rep); err != nil {
+			return err
+		}
+	} else if rep.Match {
+		fmt.Fprintln(c.OutOrStdout(), rep.Message)
+	}
+	if !rep.Match {
+		return errors.New(rep.Message)
+	}
+	return nil
 }

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/tokenctl/tokenctl/convert"
-	"github.com/tokenctl/tokenctl/internal/secretin"
 	"github.com/tokenctl/tokenctl/seed"
 )
 
@@ -129,19 +128,20 @@ func assertNoSecret(t *testing.T, outs []string, secrets ...string) {
 }
 
 func TestCodeRFCVectors(t *testing.T) {
-	t.Setenv("TK_SEED", rfcB32)
-	t.Setenv("TK_SEED_HEX", rfcHex)
+	t.Parallel()
+	seedB32 := writeFile(t, "seedB32", rfcB32)
+	seedHex := writeFile(t, "seedHex", rfcHex)
 	for _, c := range []struct {
 		args []string
 		want string
 	}{
-		{[]string{"--secret-env", "TK_SEED", "--time", "59", "--digits", "8"}, "94287082"},
-		{[]string{"--secret-env", "TK_SEED", "--time", "@1111111109", "--digits", "8"}, "07081804"},
-		{[]string{"--secret-env", "TK_SEED", "--time", "2005-03-18T01:58:29Z", "--digits", "8"}, "07081804"},
-		{[]string{"--secret-env", "TK_SEED", "--time", "2005-03-18T02:58:29+01:00", "--digits", "8"}, "07081804"},
-		{[]string{"--secret-env", "TK_SEED_HEX", "--encoding", "hex", "--counter", "0"}, "755224"},
-		{[]string{"--secret-env", "TK_SEED_HEX", "--encoding", "hex", "--counter", "9"}, "520489"},
-		{[]string{"--secret-env", "TK_SEED_HEX", "--encoding", "hex", "--hash", "sha256", "--time", "59", "--digits", "8"}, ""}, // secret too short for the SHA-256 vector; only checks it runs
+		{[]string{"--secret-file", seedB32, "--time", "59", "--digits", "8"}, "94287082"},
+		{[]string{"--secret-file", seedB32, "--time", "@1111111109", "--digits", "8"}, "07081804"},
+		{[]string{"--secret-file", seedB32, "--time", "2005-03-18T01:58:29Z", "--digits", "8"}, "07081804"},
+		{[]string{"--secret-file", seedB32, "--time", "2005-03-18T02:58:29+01:00", "--digits", "8"}, "07081804"},
+		{[]string{"--secret-file", seedHex, "--encoding", "hex", "--counter", "0"}, "755224"},
+		{[]string{"--secret-file", seedHex, "--encoding", "hex", "--counter", "9"}, "520489"},
+		{[]string{"--secret-file", seedHex, "--encoding", "hex", "--hash", "sha256", "--time", "59", "--digits", "8"}, ""}, // secret too short for the SHA-256 vector; only checks it runs
 	} {
 		code, out, errOut := runCLI(t, append([]string{"code"}, c.args...)...)
 		if code != 0 {
@@ -152,16 +152,17 @@ func TestCodeRFCVectors(t *testing.T) {
 		}
 	}
 	// The RFC 6238 SHA-256 vector with its own 32-byte secret.
-	t.Setenv("TK_SEED_256", "3132333435363738393031323334353637383930313233343536373839303132")
-	_, out, _ := runCLI(t, "code", "--secret-env", "TK_SEED_256", "--encoding", "hex", "--hash", "sha256", "--digits", "8", "--time", "1234567890")
+	seed256 := writeFile(t, "seed256", "3132333435363738393031323334353637383930313233343536373839303132")
+	_, out, _ := runCLI(t, "code", "--secret-file", seed256, "--encoding", "hex", "--hash", "sha256", "--digits", "8", "--time", "1234567890")
 	if out != "91819424\n" {
 		t.Errorf("SHA-256 vector: %q", out)
 	}
 }
 
 func TestCodeJSON(t *testing.T) {
-	t.Setenv("TK_SEED", rfcB32)
-	code, out, errOut := runCLI(t, "--json", "code", "--secret-env", "TK_SEED", "--time", "1111111109", "--digits", "8")
+	t.Parallel()
+	seedB32 := writeFile(t, "seedB32", rfcB32)
+	code, out, errOut := runCLI(t, "--json", "code", "--secret-file", seedB32, "--time", "1111111109", "--digits", "8")
 	if code != 0 {
 		t.Fatal(errOut)
 	}
@@ -176,7 +177,7 @@ func TestCodeJSON(t *testing.T) {
 	if _, ok := rep["counter"]; ok {
 		t.Errorf("TOTP report has a counter: %s", out)
 	}
-	code, out, _ = runCLI(t, "--json", "code", "--secret-env", "TK_SEED", "--counter", "7")
+	code, out, _ = runCLI(t, "--json", "code", "--secret-file", seedB32, "--counter", "7")
 	rep = nil
 	json.Unmarshal([]byte(out), &rep)
 	if code != 0 || rep["code"] != "162583" || rep["counter"] != float64(7) || rep["kind"] != "hotp" {
@@ -186,15 +187,14 @@ func TestCodeJSON(t *testing.T) {
 }
 
 func TestCodeSecretFileAndStdin(t *testing.T) {
+	t.Parallel()
 	// Lower case, spaced, padded base32 in a file: what people paste.
 	p := writeFile(t, "s.b32", "gezd gnbv gy3t qojq gezd gnbv gy3t qojq====\n")
 	_, out, errOut := runCLI(t, "code", "--secret-file", p, "--counter", "1")
 	if out != "287082\n" {
 		t.Errorf("file: %q %s", out, errOut)
 	}
-	old := secretin.Stdin
-	defer func() { secretin.Stdin = old }()
-	secretin.Stdin = strings.NewReader(rfcHex + "\n")
+	envOf(t).stdin = rfcHex + "\n"
 	_, out, errOut = runCLI(t, "code", "--secret-file", "-", "--encoding", "hex", "--counter", "2")
 	if out != "359152\n" {
 		t.Errorf("stdin: %q %s", out, errOut)
@@ -249,6 +249,7 @@ func seedFile(t *testing.T, lines ...string) string {
 }
 
 func TestCodeFromSeedFile(t *testing.T) {
+	t.Parallel()
 	const sha256Secret = "3132333435363738393031323334353637383930313233343536373839303132"
 	f := seedFile(t,
 		"broken line",
@@ -317,7 +318,8 @@ func TestCodeUsageErrors(t *testing.T) {
 }
 
 func TestCheckTOTPDrift(t *testing.T) {
-	t.Setenv("TK_SEED", rfcB32)
+	t.Parallel()
+	seedB32 := writeFile(t, "seedB32", rfcB32)
 	now := time.Unix(1_800_000_000, 0)
 	for _, c := range []struct {
 		off, period int
@@ -330,7 +332,7 @@ func TestCheckTOTPDrift(t *testing.T) {
 	} {
 		secret, _ := seed.DecodeBase32(rfcB32)
 		tc, _ := seed.TOTPCode(secret, now.Add(time.Duration(c.off*c.period)*time.Second), seed.SHA1, 6, c.period)
-		args := []string{"check", "--secret-env", "TK_SEED", "--period", strconv.Itoa(c.period), "--time", strconv.FormatInt(now.Unix(), 10), "--code", tc[:3] + " " + tc[3:]}
+		args := []string{"check", "--secret-file", seedB32, "--period", strconv.Itoa(c.period), "--time", strconv.FormatInt(now.Unix(), 10), "--code", tc[:3] + " " + tc[3:]}
 		code, out, errOut := runCLI(t, args...)
 		if code != 0 || out != c.want {
 			t.Errorf("offset %d: exit %d, %q, %s; want %q", c.off, code, out, errOut, c.want)
@@ -352,15 +354,15 @@ func TestCheckTOTPDrift(t *testing.T) {
 	secret, _ := seed.DecodeBase32(rfcB32)
 	tc, _ := seed.TOTPCode(secret, now.Add(-11*30*time.Second), seed.SHA1, 6, 30)
 	ts := strconv.FormatInt(now.Unix(), 10)
-	code, out, errOut := runCLI(t, "check", "--secret-env", "TK_SEED", "--time", ts, "--code", tc)
+	code, out, errOut := runCLI(t, "check", "--secret-file", seedB32, "--time", ts, "--code", tc)
 	if code != 1 || out != "" || !strings.Contains(errOut, "matches no step within 10 steps (300 s)") {
 		t.Errorf("outside window: exit %d, %q, %q", code, out, errOut)
 	}
-	code, out, _ = runCLI(t, "--json", "check", "--secret-env", "TK_SEED", "--time", ts, "--code", tc)
+	code, out, _ = runCLI(t, "--json", "check", "--secret-file", seedB32, "--time", ts, "--code", tc)
 	if code != 1 || !strings.Contains(out, `"match": false`) {
 		t.Errorf("outside window json: exit %d, %q", code, out)
 	}
-	code, out, _ = runCLI(t, "check", "--secret-env", "TK_SEED", "--time", ts, "--code", tc, "--window", "11")
+	code, out, _ = runCLI(t, "check", "--secret-file", seedB32, "--time", ts, "--code", tc, "--window", "11")
 	if code != 0 || !strings.Contains(out, "step -11 (-330 s)") {
 		t.Errorf("window 11: exit %d, %q", code, out)
 	}
@@ -368,6 +370,7 @@ func TestCheckTOTPDrift(t *testing.T) {
 }
 
 func TestCheckHOTP(t *testing.T) {
+	t.Parallel()
 	f := seedFile(t, "H1 hotp sha1 6 30 3 "+rfcHex)
 	// RFC 4226 code for counter 8 is 399871: 5 past the file's counter 3.
 	code, out, errOut := runCLI(t, "check", "--seeds", f, "--serial", "H1", "--code", "399871")
@@ -395,23 +398,24 @@ func TestCheckHOTP(t *testing.T) {
 		t.Errorf("window 4: exit %d", code)
 	}
 	// A secret with --counter is HOTP too.
-	t.Setenv("TK_SEED", rfcB32)
-	code, out, _ = runCLI(t, "check", "--secret-env", "TK_SEED", "--counter", "0", "--code", "755224")
+	seedB32 := writeFile(t, "seedB32", rfcB32)
+	code, out, _ = runCLI(t, "check", "--secret-file", seedB32, "--counter", "0", "--code", "755224")
 	if code != 0 || !strings.Contains(out, "matches counter 0 (offset 0)") {
 		t.Errorf("--counter 0: exit %d, %q", code, out)
 	}
 }
 
 func TestCheckUsage(t *testing.T) {
-	t.Setenv("TK_SEED", rfcB32)
+	t.Parallel()
+	seedB32 := writeFile(t, "seedB32", rfcB32)
 	for _, c := range []struct {
 		args []string
 		err  string
 	}{
-		{[]string{"--secret-env", "TK_SEED"}, "--code is required"},
-		{[]string{"--secret-env", "TK_SEED", "--code", "12345"}, "code has 5 characters, the token makes 6 digits"},
-		{[]string{"--secret-env", "TK_SEED", "--code", "12345a"}, "not a digit"},
-		{[]string{"--secret-env", "TK_SEED", "--code", "123456", "--window", "-1"}, "--window -1"},
+		{[]string{"--secret-file", seedB32}, "--code is required"},
+		{[]string{"--secret-file", seedB32, "--code", "12345"}, "code has 5 characters, the token makes 6 digits"},
+		{[]string{"--secret-file", seedB32, "--code", "12345a"}, "not a digit"},
+		{[]string{"--secret-file", seedB32, "--code", "123456", "--window", "-1"}, "--window -1"},
 	} {
 		code, _, errOut := runCLI(t, append([]string{"check"}, c.args...)...)
 		if code != 2 || !strings.Contains(errOut, c.err) {
@@ -421,6 +425,7 @@ func TestCheckUsage(t *testing.T) {
 }
 
 func TestCodeCheckHelpHasExamples(t *testing.T) {
+	t.Parallel()
 	for _, cmd := range []string{"code", "check"} {
 		_, out, _ := runCLI(t, cmd, "--help")
 		if !strings.Contains(out, "Examples:\n  tokenctl "+cmd) && !strings.Contains(out, "Examples:\n  # ") {
@@ -434,6 +439,7 @@ func TestCodeCheckHelpHasExamples(t *testing.T) {
 
 // Real vendor and server files, read through the registered formats.
 func TestCodeCheckRealFormats(t *testing.T) {
+	t.Parallel()
 	// A spreadsheet-damaged Entra CSV (BOM, ';', CRLF, 'timeinterval',
 	// lower-case spaced base32), format detected.
 	entra := writeFile(t, "token2.csv", "\xef\xbb\xbfupn;serial number;secret key;timeinterval;manufacturer;model\r\n"+
@@ -464,6 +470,7 @@ func TestCodeCheckRealFormats(t *testing.T) {
 // Formats that do not state kind, digits or step take them from --kind,
 // --digits and --period.
 func TestCodeFillInsForTerseFormats(t *testing.T) {
+	t.Parallel()
 	hexf := writeFile(t, "h.csv", "H1,"+rfcHex+"\n")
 	for _, c := range []struct {
 		args []string
@@ -488,7 +495,7 @@ func TestCodeFillInsForTerseFormats(t *testing.T) {
 		t.Errorf("duo hotp: exit %d, %q, %s", code, out, errOut)
 	}
 	// With a secret, --kind must agree with --counter.
-	t.Setenv("TK_SEED", rfcB32)
+	seedB32 := writeFile(t, "seedB32", rfcB32)
 	for _, c := range []struct {
 		args []string
 		err  string
@@ -498,12 +505,12 @@ func TestCodeFillInsForTerseFormats(t *testing.T) {
 		{[]string{"--kind", "yubico"}, "--kind"},
 		{[]string{"--counter", "1", "--period", "60"}, "--period applies to TOTP"},
 	} {
-		code, _, errOut := runCLI(t, append([]string{"code", "--secret-env", "TK_SEED"}, c.args...)...)
+		code, _, errOut := runCLI(t, append([]string{"code", "--secret-file", seedB32}, c.args...)...)
 		if code != 2 || !strings.Contains(errOut, c.err) {
 			t.Errorf("%v: exit %d, %q; want 2 and %q", c.args, code, errOut, c.err)
 		}
 	}
-	code, out, _ = runCLI(t, "code", "--secret-env", "TK_SEED", "--kind", "hotp", "--counter", "1")
+	code, out, _ = runCLI(t, "code", "--secret-file", seedB32, "--kind", "hotp", "--counter", "1")
 	if code != 0 || out != "287082\n" {
 		t.Errorf("--kind hotp --counter 1: %d %q", code, out)
 	}

@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -15,7 +13,6 @@ import (
 
 	"github.com/tokenctl/tokenctl/convert"
 	"github.com/tokenctl/tokenctl/csvfmt"
-	"github.com/tokenctl/tokenctl/internal/exitcode"
 	"github.com/tokenctl/tokenctl/seed"
 )
 
@@ -50,21 +47,18 @@ func (f *inputFlags) options(o *convert.Options) error {
 	if err != nil {
 		return usagef("--encoding: %v", err)
 	}
-	o.Charset = cs
 	if f.kind != "" {
-		k, err := seed.ParseKind(f.kind)
-		if err != nil || k == seed.YubicoOTP {
-			return usagef("--kind %q: want hotp or totp", f.kind)
+		if o.Kind, err = seed.ParseOATHKind(f.kind); err != nil {
+			return usagef("--kind %v", err)
 		}
-		o.Kind = k
 	}
-	if f.digits != 0 && f.digits != 6 && f.digits != 8 {
-		return usagef("--digits %d: want 6 or 8", f.digits)
+	if err := seed.CheckDigits(f.digits, true); err != nil && f.digits != 0 {
+		return usagef("--digits %v", err)
 	}
-	if f.period < 0 || f.period > 86400 {
-		return usagef("--period %d: want seconds from 1 to 86400", f.period)
+	if err := seed.CheckPeriod(f.period, false); err != nil && f.period != 0 {
+		return usagef("--period %v", err)
 	}
-	o.Digits, o.Period = f.digits, f.period
+	o.Charset, o.Digits, o.Period = cs, f.digits, f.period
 	o.Manufacturer, o.Model = f.manufacturer, f.model
 	return nil
 }
@@ -113,18 +107,6 @@ func cancelOnSignal(o *convert.Options) (stop func()) {
 	return stop
 }
 
-// conversionError turns a pipeline error into the CLI's exit codes.
-func conversionError(err error) error {
-	var ue *convert.UsageError
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &ue):
-		return exitcode.UsageErr(err)
-	}
-	return exitcode.DataErr(err)
-}
-
 // problemPrinter prints every problem on stderr as it is found.
 func problemPrinter(f *factory) func(*seed.FieldError) {
 	clear := ""
@@ -134,10 +116,16 @@ func problemPrinter(f *factory) func(*seed.FieldError) {
 	return func(fe *seed.FieldError) { fmt.Fprintln(f.Err, clear+fe.Error()) }
 }
 
+// convertOpts are the flags of convert and validate.
+type convertOpts struct {
+	in                        inputFlags
+	to, out, rejects          string
+	split, skip, force, check bool // check: validate, writing nothing
+	pskc                      func(o *convert.Options) error
+}
+
 func newConvertCmd(f *factory) *cobra.Command {
-	var in inputFlags
-	var to, out, rejects string
-	var split, skip, force bool
+	var o convertOpts
 	c := &cobra.Command{
 		Use:   "convert --to FORMAT [--from FORMAT] [-o OUT] IN...",
 		Short: "Convert seed files between formats, checking every row against the target's rules",
@@ -180,79 +168,20 @@ are HOTP or TOTP: read them as duo-hotp or duo-totp.`,
   # A PSKC delivery encrypted with a pre-shared key (hex in psk.hex) to Duo HOTP lines
   tokenctl convert --from pskc --pskc-key-file psk.hex --to duo-hotp -o duo.csv delivery.pskcxml`,
 		Args: cobra.MinimumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error { return o.run(f, c, args) },
 	}
-	in.add(c)
-	c.Flags().StringVar(&to, "to", "", "target format (required; see 'tokenctl formats')")
-	c.Flags().StringVarP(&out, "output", "o", "", "output file (default: standard output)")
-	c.Flags().BoolVar(&split, "split", false, "write one file per token type (OUT-totp6.csv...) when the target takes one type per file (Duo)")
-	c.Flags().BoolVar(&skip, "skip-invalid", false, "write the valid rows and put the rejected ones in a rejects file")
-	c.Flags().StringVar(&rejects, "rejects", "", "rejects file for --skip-invalid (default OUT.rejects)")
-	c.Flags().BoolVar(&force, "force", false, "replace existing output files, or print seeds on a terminal")
-	c.MarkFlagRequired("to")
-	pskc := pskcFlags(c)
-	c.RunE = func(cmd *cobra.Command, args []string) error {
-		toStdout := out == "" || out == "-"
-		if toStdout && !force && !f.JSON && f.OutTTY {
-			return usagef("refusing to print seeds on a terminal (they would stay in its scrollback): give -o FILE, pipe the output, or --force")
-		}
-		o := &convert.Options{Split: split, SkipInvalid: skip, Rejects: rejects, NoClobber: !force,
-			Stdin: cmd.InOrStdin(), Stdout: cmd.OutOrStdout(), OnProblem: problemPrinter(f),
-			TuneMemory: os.Getenv("GOMEMLIMIT") == ""}
-		if err := in.options(o); err != nil {
-			return err
-		}
-		if err := pskc(o); err != nil {
-			return err
-		}
-		if rejects != "" && !skip {
-			return usagef("--rejects names the rejects file of --skip-invalid: give both")
-		}
-		if f.JSON && (out == "" || out == "-") {
-			return usagef("--json prints the report on standard output: give -o for the converted file")
-		}
-		defer cancelOnSignal(o)()
-		var done func()
-		o.OnProgress, done = progress(f)
-		rep, err := convert.Run(args, in.from, to, out, o)
-		done()
-		if rep != nil && f.JSON {
-			if jerr := writeJSON(cmd.OutOrStdout(), rep); jerr != nil && err == nil {
-				err = jerr
-			}
-		} else if rep != nil && err == nil && out != "" && out != "-" {
-			summary(cmd.ErrOrStderr(), rep)
-		}
-		return conversionError(err)
-	}
+	o.flags(c, "target format (required; see 'tokenctl formats')")
+	c.Flags().StringVarP(&o.out, "output", "o", "", "output file (default: standard output)")
+	c.Flags().BoolVar(&o.split, "split", false, "write one file per token type (OUT-totp6.csv...) when the target takes one type per file (Duo)")
+	c.Flags().BoolVar(&o.skip, "skip-invalid", false, "write the valid rows and put the rejected ones in a rejects file")
+	c.Flags().StringVar(&o.rejects, "rejects", "", "rejects file for --skip-invalid (default OUT.rejects)")
+	c.Flags().BoolVar(&o.force, "force", false, "replace existing output files, or print seeds on a terminal")
+	o.pskc = pskcFlags(c)
 	return c
 }
 
-// summary tells what a conversion wrote (stderr, for people).
-func summary(w io.Writer, r *convert.Report) {
-	fmt.Fprintf(w, "%d rows read (%s), %d written to %s", r.Read, r.From, r.Written, strings.Join(r.Outputs, ", "))
-	if r.Rejected > 0 {
-		fmt.Fprintf(w, ", %d rejected", r.Rejected)
-		if r.RejectsFile != "" {
-			fmt.Fprintf(w, " (see %s)", r.RejectsFile)
-		}
-	}
-	if r.Warnings > 0 {
-		fmt.Fprintf(w, ", %d %s", r.Warnings, plural(r.Warnings, "warning"))
-	}
-	fmt.Fprintln(w)
-}
-
-func plural(n int, s string) string {
-	if n == 1 {
-		return s
-	}
-	return s + "s"
-}
-
 func newValidateCmd(f *factory) *cobra.Command {
-	var in inputFlags
-	var to string
-	var split bool
+	o := convertOpts{check: true}
 	c := &cobra.Command{
 		Use:   "validate --to FORMAT [--from FORMAT] IN...",
 		Short: "Check seed files against a target's import rules, writing nothing",
@@ -267,49 +196,72 @@ tokenctl repairs but the server itself would reject (padded base32...).`,
   # Which rows of a privacyIDEA export can go to Duo? (report as JSON)
   tokenctl validate --from privacyidea --to duo --json export.csv`,
 		Args: cobra.MinimumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error { return o.run(f, c, args) },
 	}
-	in.add(c)
-	c.Flags().StringVar(&to, "to", "", "target format whose rules apply (required)")
-	c.Flags().BoolVar(&split, "split", false, "allow several token types, as convert --split writes one file per type (Duo)")
-	c.MarkFlagRequired("to")
-	pskc := pskcFlags(c)
-	c.RunE = func(cmd *cobra.Command, args []string) error {
-		o := &convert.Options{Stdin: cmd.InOrStdin(), OnProblem: problemPrinter(f), Split: split,
-			TuneMemory: os.Getenv("GOMEMLIMIT") == ""}
-		if err := in.options(o); err != nil {
-			return err
-		}
-		if err := pskc(o); err != nil {
-			return err
-		}
-		var done func()
-		o.OnProgress, done = progress(f)
-		rep, err := convert.Validate(args, in.from, to, o)
-		done()
-		if rep != nil && f.JSON {
-			if jerr := writeJSON(cmd.OutOrStdout(), rep); jerr != nil && err == nil {
-				err = jerr
-			}
-		} else if rep != nil && err == nil {
-			fmt.Fprintf(cmd.OutOrStdout(), "%d rows (%s) valid for %s", rep.Read, rep.From, rep.To)
-			if rep.Warnings > 0 {
-				fmt.Fprintf(cmd.OutOrStdout(), ", %d %s", rep.Warnings, plural(rep.Warnings, "warning"))
-			}
-			fmt.Fprintln(cmd.OutOrStdout())
-		}
-		return conversionError(err)
-	}
+	o.flags(c, "target format whose rules apply (required)")
+	c.Flags().BoolVar(&o.split, "split", false, "allow several token types, as convert --split writes one file per type (Duo)")
+	o.pskc = pskcFlags(c)
 	return c
 }
 
-// formatInfo is one row of 'tokenctl formats --json'.
-type formatInfo struct {
-	Name     string   `json:"name"`
-	Aliases  []string `json:"aliases"`
-	Read     bool     `json:"read"`
-	Write    bool     `json:"write"`
-	Encoding string   `json:"secret_encoding,omitempty"`
-	Summary  string   `json:"summary"`
+func (o *convertOpts) flags(c *cobra.Command, toHelp string) {
+	o.in.add(c)
+	c.Flags().StringVar(&o.to, "to", "", toHelp)
+	c.MarkFlagRequired("to")
+}
+
+func (o *convertOpts) run(f *factory, c *cobra.Command, args []string) error {
+	toStdout := o.out == "" || o.out == "-"
+	if !o.check && toStdout && !o.force && !f.JSON && f.OutTTY {
+		return usagef("refusing to print seeds on a terminal (they would stay in its scrollback): give -o FILE, pipe the output, or --force")
+	}
+	opts := &convert.Options{Split: o.split, SkipInvalid: o.skip, Rejects: o.rejects, NoClobber: !o.force,
+		Stdin: c.InOrStdin(), Stdout: c.OutOrStdout(), OnProblem: problemPrinter(f),
+		TuneMemory: os.Getenv("GOMEMLIMIT") == ""}
+	if err := o.in.options(opts); err != nil {
+		return err
+	}
+	if err := o.pskc(opts); err != nil {
+		return err
+	}
+	switch {
+	case o.rejects != "" && !o.skip:
+		return usagef("--rejects names the rejects file of --skip-invalid: give both")
+	case !o.check && f.JSON && toStdout:
+		return usagef("--json prints the report on standard output: give -o for the converted file")
+	}
+	var (
+		rep  *convert.Report
+		err  error
+		done func()
+	)
+	opts.OnProgress, done = progress(f)
+	if o.check {
+		rep, err = convert.Validate(args, o.in.from, o.to, opts)
+	} else {
+		defer cancelOnSignal(opts)()
+		rep, err = convert.Run(args, o.in.from, o.to, o.out, opts)
+	}
+	done()
+	switch {
+	case rep != nil && f.JSON:
+		if jerr := writeJSON(c.OutOrStdout(), rep); err == nil {
+			err = jerr
+		}
+	case rep == nil || err != nil:
+	case o.check:
+		fmt.Fprintln(c.OutOrStdout(), rep.Summary())
+	case !toStdout:
+		fmt.Fprintln(c.ErrOrStderr(), rep.Summary())
+	}
+	return err
+}
+
+func plural(n int, s string) string {
+	if n == 1 {
+		return s
+	}
+	return s + "s"
 }
 
 func newFormatsCmd(f *factory) *cobra.Command {
@@ -319,17 +271,7 @@ func newFormatsCmd(f *factory) *cobra.Command {
 		Example: "  tokenctl formats\n  tokenctl formats --json | jq -r '.[] | select(.write) | .name'",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var list []formatInfo
-			for _, f := range convert.Formats() {
-				fi := formatInfo{Name: f.Name, Aliases: f.Aliases, Read: f.Open != nil, Write: f.Create != nil, Summary: f.Summary}
-				if fi.Aliases == nil {
-					fi.Aliases = []string{}
-				}
-				if f.Encoding != seed.EncodingUnknown {
-					fi.Encoding = f.Encoding.String()
-				}
-				list = append(list, fi)
-			}
+			list := convert.Describe()
 			if f.JSON {
 				return writeJSON(cmd.OutOrStdout(), list)
 			}

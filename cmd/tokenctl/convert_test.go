@@ -47,6 +47,7 @@ func cvList(t *testing.T, dir string) []string {
 }
 
 func TestConvertEntraToDuoKeepsStep(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	in := cvWrite(t, dir, "token2.csv", "\xef\xbb\xbfupn,serial number,secret key,timeinterval,manufacturer,model\r\n"+
 		",86596120001,"+cvB32+",30,Token2,C202\r\n"+
@@ -76,6 +77,7 @@ func TestConvertEntraToDuoKeepsStep(t *testing.T) {
 }
 
 func TestConvertKeepsHashAndCounter(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	sha256 := strings.Repeat("ab", 32)
 	pi := cvWrite(t, dir, "pi.csv", "# privacyIDEA export\nP1, "+cvHex+", HOTP, 8, 1234\nP2, "+sha256+", TOTP, 6, 60\n")
@@ -118,6 +120,7 @@ func TestConvertKeepsHashAndCounter(t *testing.T) {
 // The broken-input corpus of issue 2: exact, line-numbered errors, exit 1,
 // and nothing written.
 func TestConvertBrokenCorpus(t *testing.T) {
+	t.Parallel()
 	long := strings.Repeat("S", 129)
 	cases := []struct {
 		name, from, to, input string
@@ -206,6 +209,7 @@ func TestConvertBrokenCorpus(t *testing.T) {
 }
 
 func TestConvertSplitAndSkipInvalid(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	in := cvWrite(t, dir, "pi.csv", "A1, "+cvHex+", TOTP, 6, 30\nA2, "+cvHex+", TOTP, 8, 60\nA3, "+cvHex+", HOTP, 6, 5\nA1, "+cvHex+", HOTP, 6, 9\nA4, "+strings.Repeat("ab", 32)+", TOTP, 6, 30\n")
 	out := filepath.Join(dir, "duo.csv")
@@ -257,6 +261,7 @@ func TestConvertSplitAndSkipInvalid(t *testing.T) {
 }
 
 func TestConvertUsage(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	in := cvWrite(t, dir, "d.csv", "1,"+cvHex+",30\n")
 	for _, c := range []struct {
@@ -279,6 +284,7 @@ func TestConvertUsage(t *testing.T) {
 }
 
 func TestValidateAndFormats(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	in := cvWrite(t, dir, "e.csv", cvEntraHdr+",1001,"+strings.ToLower(cvB32)+",60,Token2,C202\n")
 	code, stdout, stderr := runCLI(t, "validate", "--to", "entra", in)
@@ -310,17 +316,9 @@ func TestValidateAndFormats(t *testing.T) {
 }
 
 func TestConvertStdin(t *testing.T) {
+	t.Parallel()
 	// IN '-' reads standard input (the detection sees it too).
-	dir := t.TempDir()
-	in := cvWrite(t, dir, "u.txt", "otpauth://totp/ACME:1001?secret="+cvB32+"&issuer=ACME&period=60\n")
-	f, err := os.Open(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	saved := os.Stdin
-	os.Stdin = f
-	defer func() { os.Stdin = saved }()
+	envOf(t).stdin = "otpauth://totp/ACME:1001?secret=" + cvB32 + "&issuer=ACME&period=60\n"
 	code, stdout, stderr := runCLI(t, "convert", "--to", "entra", "--manufacturer", "ACME", "--model", "soft", "-")
 	if code != 0 || stdout != cvEntraHdr+",1001,"+cvB32+",60,ACME,soft\n" {
 		t.Fatalf("exit %d %q %q", code, stdout, stderr)
@@ -330,6 +328,7 @@ func TestConvertStdin(t *testing.T) {
 // The converted Duo hex and step give the same codes in oathtool as the
 // vendor's base32 and interval: the conversion kept secret and time step.
 func TestConvertAgreesWithOathtool(t *testing.T) {
+	t.Parallel()
 	testpeer.Command(t, "oathtool")
 	dir := t.TempDir()
 	var b strings.Builder
@@ -366,6 +365,7 @@ func oathtool(t *testing.T, args ...string) string {
 // Python's csv module reads our Entra output cell for cell, quotes and
 // commas included, and our reader reads what Python's csv writes.
 func TestEntraCSVAgreesWithPython(t *testing.T) {
+	t.Parallel()
 	if _, err := os.Stat("/usr/bin/python3"); err != nil {
 		testpeer.Missing(t, "/usr/bin/python3: "+err.Error())
 	}
@@ -400,6 +400,7 @@ with open(sys.argv[2], "w", newline="") as f:
 }
 
 func TestConvertNoClobber(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	in := cvWrite(t, dir, "d.csv", "1,"+cvHex+",30\n")
 	out := cvWrite(t, dir, "out.csv", "precious seeds\n")
@@ -490,6 +491,7 @@ func TestConvertHelpExamplesRun(t *testing.T) {
 // Seeds go to a standard output that is not a terminal, /dev/null (a
 // character device) included.
 func TestConvertToDevNull(t *testing.T) {
+	t.Parallel()
 	in := cvWrite(t, t.TempDir(), "d.csv", "1,"+cvHex+",30\n")
 	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	if err != nil {
@@ -506,6 +508,7 @@ func TestConvertToDevNull(t *testing.T) {
 // not one rejected row: --skip-invalid or not, exit 1, no output and no
 // rejects file.
 func TestConvertSkipInvalidFileLevelError(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	in := cvWrite(t, dir, "nohdr.csv", ",1001,"+cvB32+",30,T,M\n,1002,"+cvB32+",30,T,M\n,1003,"+cvB32+",30,T,M\n")
 	out := filepath.Join(dir, "duo.csv")
@@ -523,6 +526,7 @@ func TestConvertSkipInvalidFileLevelError(t *testing.T) {
 // file named at the line the formats look at); an ambiguous one is a usage
 // error (exit 2: only the user can choose).
 func TestConvertUndetectableInput(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	in := cvWrite(t, dir, "notes.txt", "\nhello, this is not a seed file\n")
 	code, _, stderr := runCLI(t, "convert", "--to", "duo", "-o", filepath.Join(dir, "o.csv"), in)
@@ -547,6 +551,7 @@ func TestConvertUndetectableInput(t *testing.T) {
 // converted with it; UTF-16 LE with a BOM ("Unicode text", tabs) is
 // detected. The output is UTF-8 either way.
 func TestConvertExcelEncodings(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cp := cvWrite(t, dir, "cp.csv", "sep=;\r\nupn;serial number;secret key;time interval;manufacturer;model\r\nJos\xe9@x.com;T1;"+cvB32+";30;M\xfcller;C202\r\n")
 	code, out, stderr := runCLI(t, "convert", "--to", "entra", cp)

@@ -4,7 +4,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/convert"
-	"github.com/tokenctl/tokenctl/seed"
 )
 
 // pskcFlags adds the PSKC credential flags (--pskc-key-file,
@@ -20,6 +19,7 @@ func pskcFlags(c *cobra.Command) func(o *convert.Options) error {
 	key := secretFlags(c, "pskc-key", "the PSKC pre-shared key, as hex,")
 	pw := secretFlags(c, "pskc-password", "the PSKC password (PBKDF2)")
 	return func(o *convert.Options) error {
+		key.In, pw.In = c.InOrStdin(), c.InOrStdin()
 		if key.IsSet() && pw.IsSet() {
 			return usagef("give a PSKC key or a PSKC password, not both")
 		}
@@ -28,15 +28,9 @@ func pskcFlags(c *cobra.Command) func(o *convert.Options) error {
 			if err != nil {
 				return usagef("PSKC key: %v", err)
 			}
-			k, err := seed.DecodeHex(s)
+			k, err := convert.ParsePSKCKey(s)
 			if err != nil {
-				return usagef("PSKC key: not hex: %v", err)
-			}
-			switch len(k) {
-			case 16, 24, 32:
-			default:
-				seed.Zero(k)
-				return usagef("PSKC key: %d bytes; want 16, 24 or 32 (32, 48 or 64 hex digits)", len(k))
+				return usagef("PSKC key: %v", err)
 			}
 			o.PSKCKey = k
 		}

@@ -131,6 +131,7 @@ func TestConvertPSKCToDuo(t *testing.T) {
 // Conversions carry serial, hash, digits, period and counter through PSKC,
 // encrypted with a password, and back.
 func TestConvertThroughPSKC(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	linotp := filepath.Join(dir, "in.csv")
 	src := "LO-1, 3132333435363738393031323334353637383930313233343536373839303132, totp, 8, 60, sha256\n" +

@@ -1,20 +1,14 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"strconv"
-	"strings"
 
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/convert"
-	"github.com/tokenctl/tokenctl/internal/exitcode"
 	"github.com/tokenctl/tokenctl/seed"
 )
 
@@ -27,9 +21,6 @@ func newSeedCmd(f *factory) *cobra.Command {
 	c.AddCommand(newSeedGenerateCmd(f))
 	return c
 }
-
-// maxGenerate bounds one run of seed generate.
-const maxGenerate = 10_000_000
 
 type seedGenerate struct {
 	count        int
@@ -116,8 +107,77 @@ type generateReport struct {
 	Warnings    []string `json:"warnings"`
 }
 
-func (g *seedGenerate) run(f *factory, c *cobra.Command) error {
+// generator checks the flags and builds the token stream.
+func (g *seedGenerate) generator(c *cobra.Command) (*seed.Generator, error) {
 	fl := c.Flags()
+	kind, err := seed.ParseOATHKind(g.kind)
+	if err != nil {
+		return nil, usagef("--kind %v", err)
+	}
+	h, err := seed.ParseHash(g.hash)
+	if err != nil {
+		return nil, usagef("--hash: %v", err)
+	}
+	if err := seed.CheckDigits(g.digits, true); err != nil {
+		return nil, usagef("--digits %v", err)
+	}
+	switch {
+	case kind == seed.TOTP && seed.CheckPeriod(g.period, true) != nil:
+		return nil, usagef("--period %v", seed.CheckPeriod(g.period, true))
+	case kind == seed.HOTP && fl.Changed("period"):
+		return nil, usagef("--period applies to TOTP tokens")
+	case kind == seed.TOTP && fl.Changed("counter"):
+		return nil, usagef("--counter applies to HOTP tokens")
+	}
+	gen := &seed.Generator{Bytes: g.bytes, Count: g.count, Pattern: seed.SerialPattern{Prefix: g.prefix, Start: g.start, Width: g.width},
+		Proto: seed.Token{Kind: kind, Hash: h, Digits: g.digits, Manufacturer: g.manufacturer, Model: g.model}}
+	if kind == seed.TOTP {
+		gen.Proto.Period = g.period
+	} else {
+		gen.Proto.Counter = g.counter
+	}
+	if !fl.Changed("bytes") {
+		gen.Bytes = h.DefaultSecretLen()
+	}
+	if gen.Bytes < 10 || gen.Bytes > seed.MaxSecretLen {
+		return nil, usagef("--bytes %d: want 10..%d (RFC 4226 asks for at least 16, recommends 20)", gen.Bytes, seed.MaxSecretLen)
+	}
+	if g.count < 0 || g.count > seed.MaxGenerate {
+		return nil, usagef("--count %d: want 1..%d", g.count, seed.MaxGenerate)
+	}
+	if g.width < 0 || g.width > 40 {
+		return nil, usagef("--serial-width %d: want 0..40", g.width)
+	}
+	switch {
+	case g.serials != "":
+		if fl.Changed("serial-start") || fl.Changed("serial-width") {
+			return nil, usagef("--serial-start and --serial-width go with --serial-prefix")
+		}
+		if gen.Serials, err = seed.ReadSerials(g.serials, c.InOrStdin()); err != nil {
+			return nil, err
+		}
+		if gen.Count == 0 {
+			gen.Count = len(gen.Serials)
+		} else if gen.Count != len(gen.Serials) {
+			return nil, usagef("--count %d, but %s holds %d serials", g.count, g.serials, len(gen.Serials))
+		}
+	case fl.Changed("serial-prefix"):
+		if g.count == 0 {
+			return nil, usagef("--count is required with --serial-prefix")
+		}
+		if err := gen.Pattern.Check(g.count); err != nil {
+			return nil, usagef("--serial-%v", err)
+		}
+	default:
+		return nil, usagef("no serials: give --serials FILE or --serial-prefix P (with --count N)")
+	}
+	if gen.Count == 0 {
+		return nil, usagef("--count 0: nothing to generate")
+	}
+	return gen, nil
+}
+
+func (g *seedGenerate) run(f *factory, c *cobra.Command) error {
 	if g.to == "" {
 		return usagef("--to is required: the output format (see 'tokenctl formats')")
 	}
@@ -128,140 +188,33 @@ func (g *seedGenerate) run(f *factory, c *cobra.Command) error {
 	if format.Create == nil {
 		return usagef("--to %s: tokenctl can read this format but not write it", format.Name)
 	}
-	kind, err := seed.ParseKind(g.kind)
-	if err != nil || (kind != seed.TOTP && kind != seed.HOTP) {
-		return usagef("--kind %q: want totp or hotp", g.kind)
-	}
-	h, err := seed.ParseHash(g.hash)
+	gen, err := g.generator(c)
 	if err != nil {
-		return exitcode.UsageErr(fmt.Errorf("--hash: %w", err))
+		return err
 	}
-	if g.digits != 6 && g.digits != 8 {
-		return usagef("--digits %d: want 6 or 8", g.digits)
-	}
-	if kind == seed.TOTP && g.period != 30 && g.period != 60 {
-		return usagef("--period %d: want 30 or 60", g.period)
-	}
-	if kind == seed.HOTP && fl.Changed("period") {
-		return usagef("--period applies to TOTP tokens")
-	}
-	if kind == seed.TOTP && fl.Changed("counter") {
-		return usagef("--counter applies to HOTP tokens")
-	}
-	n := g.bytes
-	if !fl.Changed("bytes") {
-		n = h.DefaultSecretLen()
-	}
-	if n < 10 || n > seed.MaxSecretLen {
-		return usagef("--bytes %d: want 10..%d (RFC 4226 asks for at least 16, recommends 20)", n, seed.MaxSecretLen)
-	}
-	if g.count < 0 || g.count > maxGenerate {
-		return usagef("--count %d: want 1..%d", g.count, maxGenerate)
-	}
-	if g.width < 0 || g.width > 40 {
-		return usagef("--serial-width %d: want 0..40", g.width)
-	}
-	var serials []string
-	switch {
-	case g.serials != "":
-		if fl.Changed("serial-start") || fl.Changed("serial-width") {
-			return usagef("--serial-start and --serial-width go with --serial-prefix")
-		}
-		if serials, err = readSerials(g.serials, c.InOrStdin()); err != nil {
-			return err
-		}
-		if g.count == 0 {
-			g.count = len(serials)
-		} else if g.count != len(serials) {
-			return usagef("--count %d, but %s holds %d serials", g.count, g.serials, len(serials))
-		}
-	case fl.Changed("serial-prefix"):
-		if g.count == 0 {
-			return usagef("--count is required with --serial-prefix")
-		}
-		if g.start > ^uint64(0)-uint64(g.count) {
-			return usagef("--serial-start %d: numbering would overflow", g.start)
-		}
-		for _, r := range g.prefix {
-			if !serialRuneOK(r) {
-				return usagef("--serial-prefix %q: only letters, digits and . _ - / : are allowed in serials", g.prefix)
-			}
-		}
-	default:
-		return usagef("no serials: give --serials FILE or --serial-prefix P (with --count N)")
-	}
-	if g.count == 0 {
-		return usagef("--count 0: nothing to generate")
-	}
-
 	toStdout := g.out == "" || g.out == "-"
-	if toStdout && f.JSON {
+	switch {
+	case toStdout && f.JSON:
 		return usagef("--json reports on standard output, where the seeds would go too: give -o FILE")
+	case toStdout && !g.force && f.OutTTY:
+		return usagef("refusing to print %d secrets on a terminal (they would stay in its scrollback): give -o FILE, pipe the output, or --force", gen.Count)
 	}
-	if toStdout && !g.force && f.OutTTY {
-		return usagef("refusing to print %d secrets on a terminal (they would stay in its scrollback): give -o FILE, pipe the output, or --force", g.count)
+	if gen.Bytes < 16 {
+		fmt.Fprintf(c.ErrOrStderr(), "tokenctl: warning: %d-byte secrets are shorter than the 16 bytes RFC 4226 asks for\n", gen.Bytes)
 	}
-	if !toStdout && !g.force {
-		if _, err := os.Lstat(g.out); err == nil {
-			return exitcode.DataErr(fmt.Errorf("%s exists and may hold seeds already in use: choose another name, or --force to replace it", g.out))
-		} else if !errors.Is(err, os.ErrNotExist) {
-			return exitcode.DataErr(err)
-		}
-	}
-	if n < 16 {
-		fmt.Fprintf(c.ErrOrStderr(), "tokenctl: warning: %d-byte secrets are shorter than the 16 bytes RFC 4226 asks for\n", n)
-	}
-
-	gen := &generator{
-		proto: seed.Token{Kind: kind, Hash: h, Digits: g.digits, Manufacturer: g.manufacturer, Model: g.model},
-		n:     n, count: g.count, serials: serials, prefix: g.prefix, start: g.start, width: g.width,
-	}
-	if kind == seed.TOTP {
-		gen.proto.Period = g.period
-	} else {
-		gen.proto.Counter = g.counter
-	}
-
-	// Check the target's rules once on a sample, so that a target that
-	// cannot take these tokens is a usage error said once, not a
-	// problem on each of N rows.
-	sample := gen.proto
-	sample.Serial = gen.serial(0)
-	sample.Secret = make([]byte, n)
-	probs, err := convert.Check(format.Name, &sample)
-	if err != nil {
-		return conversionError(err)
-	}
-	var msgs []string
-	for _, p := range probs {
-		if !p.Warning {
-			msgs = append(msgs, fmt.Sprintf("--to %s: %s: %s", format.Name, p.Field, p.Msg))
-		}
-	}
-	if len(msgs) > 0 {
-		return exitcode.UsageErr(errors.New(strings.Join(msgs, "\n")))
-	}
-
 	var problems, warnings []*seed.FieldError
-	opts := convert.Options{
-		Stdout: c.OutOrStdout(), Manufacturer: g.manufacturer, Model: g.model,
+	opts := convert.Options{Stdout: c.OutOrStdout(), Manufacturer: g.manufacturer, Model: g.model, NoClobber: !g.force,
 		OnProblem: func(fe *seed.FieldError) {
 			if fe.Warning {
 				warnings = append(warnings, fe)
 			} else {
 				problems = append(problems, fe)
 			}
-		},
-	}
+		}}
 	if err := g.pskc(&opts); err != nil {
-		return exitcode.UsageErr(err)
+		return err
 	}
-	out := g.out
-	if toStdout {
-		out = ""
-	}
-	_, err = convert.WriteStream(out, format.Name, gen, "generated", &opts)
-	if err != nil {
+	if _, err = convert.Generate(g.out, format.Name, gen, &opts); err != nil {
 		for i, p := range problems {
 			if i == 20 {
 				fmt.Fprintf(c.ErrOrStderr(), "... and %d more\n", len(problems)-20)
@@ -269,26 +222,17 @@ func (g *seedGenerate) run(f *factory, c *cobra.Command) error {
 			}
 			fmt.Fprintln(c.ErrOrStderr(), p)
 		}
-		return conversionError(err)
+		return err
 	}
-	if gen.err != nil {
-		return exitcode.DataErr(gen.err)
-	}
-	if gen.i != g.count {
-		return exitcode.DataErr(fmt.Errorf("wrote %d of %d tokens", gen.i, g.count))
-	}
+	t := gen.Proto
 	if f.JSON {
-		r := generateReport{
-			Count: g.count, Format: format.Name, Output: g.out, Kind: kind.String(), Hash: h.String(),
-			Digits: g.digits, SecretBytes: n, FirstSerial: gen.serial(0), LastSerial: gen.serial(g.count - 1),
-			Warnings: []string{},
-		}
+		r := generateReport{Count: gen.Count, Format: format.Name, Output: g.out, Kind: t.Kind.String(), Hash: t.Hash.String(),
+			Digits: t.Digits, SecretBytes: gen.Bytes, FirstSerial: gen.Serial(0), LastSerial: gen.Serial(gen.Count - 1),
+			Warnings: []string{}, Period: t.Period}
 		for _, w := range warnings {
 			r.Warnings = append(r.Warnings, w.Error())
 		}
-		if kind == seed.TOTP {
-			r.Period = g.period
-		} else {
+		if t.Kind == seed.HOTP {
 			r.Counter = &g.counter
 		}
 		return writeJSON(c.OutOrStdout(), r)
@@ -300,7 +244,7 @@ func (g *seedGenerate) run(f *factory, c *cobra.Command) error {
 		}
 	}
 	if !toStdout {
-		fmt.Fprintf(c.ErrOrStderr(), "wrote %d %s %s seeds (%d bytes) to %s (%s)\n", g.count, kind, h, n, g.out, format.Name)
+		fmt.Fprintf(c.ErrOrStderr(), "wrote %d %s %s seeds (%d bytes) to %s (%s)\n", gen.Count, t.Kind, t.Hash, gen.Bytes, g.out, format.Name)
 	}
 	return nil
 }
@@ -310,139 +254,4 @@ func (g *seedGenerate) run(f *factory, c *cobra.Command) error {
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && isatty.IsTerminal(f.Fd())
-}
-
-// generator is a seed.Reader of fresh tokens, so that the write pipeline
-// streams them in flat memory.
-type generator struct {
-	proto   seed.Token
-	n       int
-	count   int
-	serials []string
-	prefix  string
-	start   uint64
-	width   int
-	i       int
-	err     error
-}
-
-func (g *generator) serial(i int) string {
-	if g.serials != nil {
-		return g.serials[i]
-	}
-	num := strconv.FormatUint(g.start+uint64(i), 10)
-	if len(num) < g.width {
-		num = strings.Repeat("0", g.width-len(num)) + num
-	}
-	return g.prefix + num
-}
-
-func (g *generator) Read() (*seed.Token, int, error) {
-	if g.i >= g.count {
-		return nil, 0, io.EOF
-	}
-	secret, err := seed.Generate(g.n)
-	if err != nil {
-		// Not a row problem: stop the pipeline, nothing is written.
-		g.err = err
-		return nil, 0, err
-	}
-	t := g.proto
-	t.Serial = g.serial(g.i)
-	t.Secret = secret
-	g.i++
-	return &t, g.i, nil
-}
-
-// serialRuneOK limits serials to what every seed-file format carries
-// without quoting.
-func serialRuneOK(r rune) bool {
-	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._-/:", r)
-}
-
-// readSerials reads a serials file ("-": stdin): one a line, blank lines
-// and '#' comments skipped, BOM and CRLF tolerated. Every problem is
-// reported as file:line: serial: what is wrong.
-func readSerials(path string, stdin io.Reader) ([]string, error) {
-	var r io.Reader
-	name := path
-	if path == "-" {
-		r, name = stdin, "standard input"
-	} else {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, exitcode.DataErr(err)
-		}
-		defer f.Close()
-		r = f
-	}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 4096), 1<<20)
-	var (
-		out   []string
-		probs []string
-		seen  = map[string]int{}
-		line  int
-	)
-	bad := func(format string, a ...any) {
-		if len(probs) < 100 {
-			probs = append(probs, fmt.Sprintf("%s:%d: serial: ", name, line)+fmt.Sprintf(format, a...))
-		}
-	}
-	for sc.Scan() {
-		line++
-		b := sc.Bytes()
-		if line == 1 {
-			b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
-		}
-		s := strings.TrimSpace(string(b))
-		if s == "" || s[0] == '#' {
-			continue
-		}
-		switch {
-		case len(s) > 128:
-			bad("%d characters, at most 128", len(s))
-			continue
-		case looksLikeExponent(s):
-			bad("%q looks damaged by a spreadsheet (a number in exponent form)", s)
-			continue
-		case strings.IndexFunc(s, func(r rune) bool { return !serialRuneOK(r) }) >= 0:
-			// The line is not repeated: given a seed file by mistake, it
-			// would print the seeds.
-			r := []rune(s)[strings.IndexFunc(s, func(r rune) bool { return !serialRuneOK(r) })]
-			hint := ""
-			if strings.ContainsAny(s, ",;\t") || len(s) > 32 {
-				hint = " (--serials takes one serial a line: is this a seed file?)"
-			}
-			bad("a line of %d characters with %q in it: only letters, digits and . _ - / : are allowed%s", len(s), r, hint)
-			continue
-		}
-		if first, dup := seen[s]; dup {
-			bad("%s appears again (first on line %d)", s, first)
-			continue
-		}
-		seen[s] = line
-		out = append(out, s)
-		if len(out) > maxGenerate {
-			return nil, exitcode.DataErr(fmt.Errorf("%s: more than %d serials", name, maxGenerate))
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, exitcode.DataErr(fmt.Errorf("reading %s: %w", name, err))
-	}
-	if len(probs) > 0 {
-		return nil, exitcode.DataErr(errors.New(strings.Join(probs, "\n")))
-	}
-	if len(out) == 0 {
-		return nil, exitcode.DataErr(fmt.Errorf("%s: no serials", name))
-	}
-	return out, nil
-}
-
-// looksLikeExponent recognises 1.00013E+12 style numbers.
-func looksLikeExponent(s string) bool {
-	if _, err := strconv.ParseFloat(s, 64); err != nil {
-		return false
-	}
-	return strings.ContainsAny(s, "Ee")
 }

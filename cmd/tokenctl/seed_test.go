@@ -38,6 +38,7 @@ func readTestSeeds(t *testing.T, path string) []*seed.Token {
 }
 
 func TestSeedGenerateTestFormat(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	out := filepath.Join(dir, "seeds.txt")
 	code, stdout, errOut := runCLI(t, "seed", "generate", "--count", "25", "--serial-prefix", "TK", "--serial-width", "4",
@@ -96,6 +97,7 @@ func TestSeedGenerateTestFormat(t *testing.T) {
 }
 
 func TestSeedGenerateParameters(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		args           []string
 		kind           seed.Kind
@@ -123,6 +125,7 @@ func TestSeedGenerateParameters(t *testing.T) {
 }
 
 func TestSeedGenerateSerialsFile(t *testing.T) {
+	t.Parallel()
 	serials := writeFile(t, "serials.txt", "\xef\xbb\xbf# box 17\r\nA-0001\r\n\r\n  A-0002  \r\nA-0003\r\n")
 	out := filepath.Join(t.TempDir(), "s")
 	code, _, errOut := runCLI(t, "seed", "generate", "--serials", serials, "--to", testFormat, "-o", out)
@@ -166,6 +169,7 @@ func TestSeedGenerateSerialsFile(t *testing.T) {
 }
 
 func TestSeedGenerateStdoutAndJSON(t *testing.T) {
+	t.Parallel()
 	code, stdout, errOut := runCLI(t, "seed", "generate", "--count", "2", "--serial-prefix", "Z", "--to", testFormat)
 	if code != 0 || !strings.HasPrefix(stdout, "#zz-test-seeds\nZ1 totp sha1 6 30 0 ") || strings.Count(stdout, "\n") != 3 || errOut != "" {
 		t.Errorf("stdout: exit %d, %q, %q", code, stdout, errOut)
@@ -190,6 +194,7 @@ func TestSeedGenerateStdoutAndJSON(t *testing.T) {
 }
 
 func TestSeedGenerateUsage(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		args []string
 		err  string
@@ -227,6 +232,7 @@ func TestSeedGenerateUsage(t *testing.T) {
 // import, once, before anything is generated; what they take converts
 // to codes oathtool agrees with.
 func TestSeedGenerateServerFormats(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for _, c := range []struct {
 		args []string
@@ -279,12 +285,13 @@ func TestSeedGenerateServerFormats(t *testing.T) {
 // python-pskc (a real peer) to secrets whose codes oathtool and
 // 'tokenctl code --seeds' agree on.
 func TestSeedGeneratePSKCWithPythonPSKC(t *testing.T) {
+	t.Parallel()
 	testpeer.Check(t, "python3-pskc", "/usr/bin/python3", "-c", "import pskc")
 	ot := requireOathtool(t)
 	out := filepath.Join(t.TempDir(), "gen.pskc")
-	t.Setenv("TK_PSKC_PW", "correct horse battery")
+	pw := writeFile(t, "pw", "correct horse battery\n")
 	code, _, errOut := runCLI(t, "seed", "generate", "--count", "3", "--serial-prefix", "PS", "--hash", "sha256", "--digits", "8", "--period", "60",
-		"--to", "pskc", "--pskc-password-env", "TK_PSKC_PW", "-o", out)
+		"--to", "pskc", "--pskc-password-file", pw, "-o", out)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -308,7 +315,7 @@ for k in p.keys: print(k.serial, k.secret.hex(), k.algorithm_suite, k.response_l
 		if err != nil {
 			t.Fatal(err)
 		}
-		code, got, errOut := runCLI(t, "code", "--seeds", out, "--serial", f[0], "--pskc-password-env", "TK_PSKC_PW", "--time", "1700000000")
+		code, got, errOut := runCLI(t, "code", "--seeds", out, "--serial", f[0], "--pskc-password-file", pw, "--time", "1700000000")
 		if code != 0 || got != string(want) {
 			t.Errorf("%s: code %q (exit %d, %s), oathtool %q", f[0], got, code, errOut, want)
 		}
@@ -319,42 +326,6 @@ for k in p.keys: print(k.serial, k.secret.hex(), k.algorithm_suite, k.response_l
 		t.Errorf("no password: exit %d, %q, %q", code, got, errOut)
 	}
 	assertNoSecret(t, []string{errOut}, strings.Fields(lines[0])[1])
-}
-
-// FuzzReadSerials: a serials file either gives unique, clean serials, one
-// per data line, or an error naming a line; never a panic.
-func FuzzReadSerials(f *testing.F) {
-	for _, s := range []string{"A1\nA2\n", "\xef\xbb\xbf# c\r\nA1\r\n\r\nA2", "A\nA\n", "1.00013E+12\n", "x y\n", "", "\n\n#\n"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		got, err := readSerials("-", strings.NewReader(s))
-		if err != nil {
-			if !strings.Contains(err.Error(), "standard input") {
-				t.Fatalf("error does not name the input: %v", err)
-			}
-			return
-		}
-		seen := map[string]bool{}
-		for _, v := range got {
-			if v == "" || len(v) > 128 || seen[v] || strings.IndexFunc(v, func(r rune) bool { return !serialRuneOK(r) }) >= 0 {
-				t.Fatalf("bad serial %q accepted", v)
-			}
-			seen[v] = true
-		}
-		data := 0
-		for i, l := range strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n") {
-			if i == 0 {
-				l = strings.TrimPrefix(l, "\xef\xbb\xbf")
-			}
-			if l = strings.TrimSpace(l); l != "" && l[0] != '#' {
-				data++
-			}
-		}
-		if data != len(got) {
-			t.Fatalf("%d data lines, %d serials", data, len(got))
-		}
-	})
 }
 
 // requireOathtool returns oathtool's path; skips without it, except under

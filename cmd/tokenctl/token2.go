@@ -572,7 +572,7 @@ seed again right after, from --secret-file/--secret-env or from the
 				// Read it now: a bad file stops us before the token is touched.
 				all, err := convert.ReadAll(seeds, format, seedOpts)
 				if err != nil {
-					return conversionError(fmt.Errorf("--seeds %s: %w", seeds, err))
+					return fmt.Errorf("--seeds %s: %w", seeds, err)
 				}
 				for _, t := range all {
 					t.Wipe()
@@ -591,9 +591,9 @@ seed again right after, from --secret-file/--secret-env or from the
 				return exitcode.DataErr(fmt.Errorf("token %s is an %s, a restricted model: a time sync erases its seed, so nothing was written; to sync it anyway, write the seed again with --reburn --secret-file F (or --reburn --seeds FILE)", info.Serial, info.Model.Name))
 			}
 			if seeds != "" {
-				rec, err := t2FindSerial(seeds, format, seedOpts, info.Serial)
+				rec, err := convert.FindSerial(seeds, format, seedOpts, info.Serial)
 				if err != nil {
-					return err
+					return fmt.Errorf("--seeds: %w; nothing was written", err)
 				}
 				defer rec.Wipe()
 				if rec.Kind != seed.TOTP {
@@ -679,24 +679,4 @@ func t2DetectFormat(path string) (string, error) {
 		return "", usagef("--seeds %s: %v: give --seeds-format (duo-totp, entra, pskc...)", path, err)
 	}
 	return ff.Name, nil
-}
-
-// t2FindSerial reads a seed file and returns the token with serial.
-func t2FindSerial(path, format string, o *convert.Options, serial string) (*seed.Token, error) {
-	all, err := convert.ReadAll(path, format, o)
-	if err != nil {
-		return nil, conversionError(fmt.Errorf("--seeds %s: %w", path, err))
-	}
-	var found *seed.Token
-	for _, t := range all {
-		if t.Serial == serial && found == nil {
-			found = t
-			continue
-		}
-		t.Wipe()
-	}
-	if found == nil {
-		return nil, exitcode.DataErr(fmt.Errorf("--seeds %s does not list serial %s: give --hash and --period; nothing was written", path, serial))
-	}
-	return found, nil
 }

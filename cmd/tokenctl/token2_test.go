@@ -519,6 +519,15 @@ func TestToken2SyncSeedsWithoutSettings(t *testing.T) {
 	if code != 1 || !strings.Contains(stderr, "45 s step") || tok.State().ConfigWrites != before {
 		t.Fatalf("45 s step: exit %d %s", code, stderr)
 	}
+	// A serial listed twice is refused (convert.FindSerial), not the first taken.
+	line := "86596120077," + hex.EncodeToString(secret) + ",60\n"
+	if err := os.WriteFile(duo, []byte(line+line), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = runCLI(t, "token2", "sync", "--reader", reader, "--seeds", duo, "--seeds-format", "duo-totp")
+	if code != 1 || !strings.Contains(stderr, duo+":2: serial: 86596120077 appears again (first on line 1)") || tok.State().ConfigWrites != before {
+		t.Fatalf("duplicate serial: exit %d %s", code, stderr)
+	}
 }
 
 // burn --generate without -o would put a seed in the token and nowhere

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 
@@ -37,31 +35,6 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// inputFormat is the format --from names, or else the only readable format
-// whose Sniff claims the start of br. An input no format claims is
-// invalid data (exit 1); one that several formats fit needs --from
-// (exit 2), since only the user can say which.
-func inputFormat(from string, br *bufio.Reader, display string) (*convert.Format, error) {
-	if from != "" {
-		f, ok := convert.Lookup(from)
-		if !ok {
-			return nil, usagef("--from %q: unknown format (see 'tokenctl formats')", from)
-		}
-		if f.Open == nil {
-			return nil, usagef("--from %s: tokenctl can write this format but not read it", f.Name)
-		}
-		return f, nil
-	}
-	head, err := br.Peek(8 << 10)
-	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
-		return nil, exitcode.DataErr(fmt.Errorf("reading %s: %w", display, err))
-	}
-	f, err := convert.Detect(head)
-	switch {
-	case errors.Is(err, convert.ErrUnknownFormat):
-		return nil, exitcode.DataErr(fmt.Errorf("%s: %w", display, err))
-	case err != nil:
-		return nil, usagef("%s: %v", display, err)
-	}
-	return f, nil
-}
+// inputFormat is the format --from names, or else the one that claims the
+// input (convert.InputFormat).
+var inputFormat = convert.InputFormat

@@ -855,7 +855,7 @@ input when not given. Exit code 1 when it does not verify.`,
 				}
 				toks, err := convert.ReadAll(logFile, format, opts)
 				if err != nil {
-					return conversionError(err)
+					return err
 				}
 				defer func() {
 					for _, t := range toks {

@@ -25,6 +25,8 @@ type Source struct {
 	// Flag is the stem of the flags that set the source ("secret" for
 	// --secret-file and --secret-env), for messages.
 	Flag string
+	// In is read for "-" (nil: Stdin).
+	In io.Reader
 }
 
 // IsSet reports whether a source was given.
@@ -51,6 +53,9 @@ func (s Source) Read() (string, error) {
 		name := s.File
 		if s.File == "-" {
 			r, name = Stdin, "standard input"
+			if s.In != nil {
+				r = s.In
+			}
 		} else {
 			f, err := os.Open(s.File)
 			if err != nil {
