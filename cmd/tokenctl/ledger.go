@@ -506,7 +506,7 @@ func (o *ledgerImportOptions) run(ctx context.Context, f *factory, files []strin
 			r, display = file, name
 		}
 		br := bufio.NewReaderSize(r, 64<<10)
-		format, err := inputFormat(o.in.from, br, display)
+		format, err := convert.InputFormat(o.in.from, br, display)
 		if err != nil {
 			return err
 		}

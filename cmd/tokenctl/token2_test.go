@@ -16,7 +16,6 @@ import (
 
 	"github.com/tokenctl/tokenctl/convert"
 	"github.com/tokenctl/tokenctl/internal/pcsctest"
-	"github.com/tokenctl/tokenctl/internal/secretin"
 	"github.com/tokenctl/tokenctl/nfc"
 	"github.com/tokenctl/tokenctl/seed"
 	simt2 "github.com/tokenctl/tokenctl/sim/token2"
@@ -398,9 +397,7 @@ func TestToken2SecretFromStdinAndEnv(t *testing.T) {
 	s := &simt2.Stream{FirstSerial: "86596320001"} // C302-i, unrestricted
 	reader := withToken2(t, s)
 	secret := []byte("stdin-secret-of-24-bytes")
-	saved := secretin.Stdin
-	defer func() { secretin.Stdin = saved }()
-	secretin.Stdin = strings.NewReader(hex.EncodeToString(secret) + "\n")
+	envOf(t).stdin = hex.EncodeToString(secret) + "\n"
 	code, _, stderr := runCLI(t, "token2", "burn", "--reader", reader, "--wait", "--secret-file", "-", "--encoding", "hex")
 	if code != 0 || !bytes.Equal(s.Tokens()[0].State().Seed, secret) {
 		t.Fatalf("stdin: exit %d %s", code, stderr)

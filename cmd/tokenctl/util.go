@@ -7,7 +7,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/tokenctl/tokenctl/convert"
 	"github.com/tokenctl/tokenctl/internal/exitcode"
 	"github.com/tokenctl/tokenctl/internal/secretin"
 )
@@ -22,7 +21,7 @@ func secretFlags(c *cobra.Command, prefix, what string) *secretin.Source {
 	if prefix != "" {
 		name = prefix
 	}
-	s := secretin.Source{Flag: name}
+	s := secretin.Source{Flag: name, In: cmdStdin{c}}
 	c.Flags().StringVar(&s.File, name+"-file", "", "read "+what+" from this file ('-' for standard input)")
 	c.Flags().StringVar(&s.Env, name+"-env", "", "read "+what+" from this environment variable")
 	return &s
@@ -35,6 +34,9 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// inputFormat is the format --from names, or else the one that claims the
-// input (convert.InputFormat).
-var inputFormat = convert.InputFormat
+
+// cmdStdin reads the command's standard input (the factory's, in tests),
+// looked up when the secret is read: "-" for a secret file.
+type cmdStdin struct{ c *cobra.Command }
+
+func (r cmdStdin) Read(p []byte) (int, error) { return r.c.InOrStdin().Read(p) }

@@ -12,8 +12,6 @@ import (
 	"strings"
 )
 
-// Stdin is read when the file name is "-". Tests may replace it.
-var Stdin io.Reader = os.Stdin
 
 // maxSecretFile bounds what is read as a single secret.
 const maxSecretFile = 64 << 10
@@ -25,7 +23,7 @@ type Source struct {
 	// Flag is the stem of the flags that set the source ("secret" for
 	// --secret-file and --secret-env), for messages.
 	Flag string
-	// In is read for "-" (nil: Stdin).
+	// In is read for "-" (nil: the process's standard input).
 	In io.Reader
 }
 
@@ -52,7 +50,7 @@ func (s Source) Read() (string, error) {
 		var r io.Reader
 		name := s.File
 		if s.File == "-" {
-			r, name = Stdin, "standard input"
+			r, name = os.Stdin, "standard input"
 			if s.In != nil {
 				r = s.In
 			}

@@ -12,10 +12,7 @@ func TestRead(t *testing.T) {
 	file := filepath.Join(dir, "s")
 	os.WriteFile(file, []byte("  JBSWY3DPEHPK3PXP\r\n"), 0o600)
 	t.Setenv("TOKENCTL_TEST_SECRET", "\tJBSWY3DPEHPK3PXP ")
-	old := Stdin
-	defer func() { Stdin = old }()
-	Stdin = strings.NewReader("JBSWY3DPEHPK3PXP\n")
-	for _, src := range []Source{{File: file}, {Env: "TOKENCTL_TEST_SECRET"}, {File: "-"}} {
+	for _, src := range []Source{{File: file}, {Env: "TOKENCTL_TEST_SECRET"}, {File: "-", In: strings.NewReader("JBSWY3DPEHPK3PXP\n")}} {
 		if !src.IsSet() {
 			t.Fatalf("%+v not set", src)
 		}
