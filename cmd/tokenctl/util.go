@@ -34,7 +34,6 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-
 // cmdStdin reads the command's standard input (the factory's, in tests),
 // looked up when the secret is read: "-" for a secret file.
 type cmdStdin struct{ c *cobra.Command }

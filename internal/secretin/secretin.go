@@ -12,7 +12,6 @@ import (
 	"strings"
 )
 
-
 // maxSecretFile bounds what is read as a single secret.
 const maxSecretFile = 64 << 10
 
