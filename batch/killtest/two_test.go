@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/tokenctl/tokenctl/internal/pcsctest"
+	"github.com/tokenctl/tokenctl/internal/pgtest"
 	"github.com/tokenctl/tokenctl/ledger"
+	_ "github.com/tokenctl/tokenctl/ledger/pgstore"
 	simt2 "github.com/tokenctl/tokenctl/sim/token2"
 	"github.com/tokenctl/tokenctl/sim/vpcd"
 )
@@ -22,13 +24,24 @@ import (
 // serial is programmed by one of them only, and recorded once.
 func TestTwoBatchProcessesOneLedger(t *testing.T) {
 	pcsctest.Require(t)
+	twoStations(t, filepath.Join(t.TempDir(), "shared.ledger"))
+}
+
+// TestTwoBatchProcessesOnePostgres: the same, the two stations sharing a
+// ledger in a PostgreSQL database (a private cluster).
+func TestTwoBatchProcessesOnePostgres(t *testing.T) {
+	pcsctest.Require(t)
+	twoStations(t, pgtest.Database(t))
+}
+
+func twoStations(t *testing.T, led string) {
 	bin := buildCLI(t)
 	pcsctest.LockReader(t, vpcd.Port0)
 	pcsctest.LockReader(t, vpcd.Port1)
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
 	dir := t.TempDir()
-	led, key := filepath.Join(dir, "shared.ledger"), filepath.Join(dir, "shared.age")
+	key := filepath.Join(dir, "shared.age")
 	if out, err := exec.Command(bin, "ledger", "init", "--identity-out", key, led).CombinedOutput(); err != nil {
 		t.Fatalf("ledger init: %v\n%s", err, out)
 	}
@@ -83,7 +96,7 @@ func TestTwoBatchProcessesOneLedger(t *testing.T) {
 		}
 		t.Logf("station %d ended %v after SIGINT", i, time.Since(t0).Round(time.Millisecond))
 	}
-	l, err := ledger.OpenFile(ctx, led)
+	l, err := ledger.OpenSpec(ctx, led)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -56,6 +56,7 @@ type batchFlags struct {
 	noResume  bool
 	verify    bool
 	reader    string
+	station   string
 }
 
 func (bf *batchFlags) add(c *cobra.Command) {
@@ -67,6 +68,7 @@ func (bf *batchFlags) add(c *cobra.Command) {
 	c.Flags().BoolVar(&bf.noResume, "no-resume", false, "skip tokens with a pending or failed record instead of re-burning their recorded secret")
 	c.Flags().BoolVar(&bf.verify, "verify", false, "have the operator check each token after programming (type its code, or touch the YubiKey)")
 	c.Flags().StringVar(&bf.reader, "reader", "", "PC/SC reader to use, by name or part of it (default: the only reader)")
+	c.Flags().StringVar(&bf.station, "station", "", "this station's name in the ledger (default: the host name)")
 }
 
 // runBatch runs cfg with the CLI's output conventions.
@@ -84,6 +86,9 @@ func (bf *batchFlags) runBatch(f *factory, cmd *cobra.Command, l *ledger.Ledger,
 		cfg.Batch = family + "-" + time.Now().Format("20060102-150405")
 	}
 	cfg.Operator = bf.lf.operatorName()
+	if bf.station != "" {
+		l.Station = bf.station
+	}
 	cfg.Say = func(msg string) { fmt.Fprintln(errw, msg) }
 	enc := json.NewEncoder(out)
 	cfg.OnResult = func(r batch.Result) {
@@ -114,7 +119,7 @@ func (bf *batchFlags) runBatch(f *factory, cmd *cobra.Command, l *ledger.Ledger,
 	}
 	ctx, stop := interruptible(cmd.Context())
 	defer stop()
-	fmt.Fprintf(errw, "batch %s on ledger %s", cfg.Batch, bf.lf.path)
+	fmt.Fprintf(errw, "batch %s on ledger %s", cfg.Batch, ledger.SpecName(bf.lf.path))
 	if !l.Unlocked() {
 		fmt.Fprint(errw, " (no key given: tokens left pending by an earlier run will be skipped)")
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/tokenctl/tokenctl/internal/exitcode"
 	"github.com/tokenctl/tokenctl/internal/secretin"
 	"github.com/tokenctl/tokenctl/ledger"
+	"github.com/tokenctl/tokenctl/ledger/pgstore"
 	"github.com/tokenctl/tokenctl/seed"
 )
 
@@ -101,6 +102,7 @@ func dash(s string) string { return cmp.Or(s, "-") }
 // filterFlags select ledger records.
 type filterFlags struct {
 	batch, family   string
+	station         string
 	states, serials []string
 	history         bool
 }
@@ -111,6 +113,7 @@ func (f *filterFlags) add(c *cobra.Command) {
 	c.Flags().StringSliceVar(&f.states, "state", nil, "only these states (pending, programmed, verified, failed; comma-separated or repeated)")
 	c.Flags().StringSliceVar(&f.serials, "serial", nil, "only these serials (comma-separated or repeated)")
 	c.Flags().BoolVar(&f.history, "history", false, "include records replaced by a reprogram")
+	c.Flags().StringVar(&f.station, "station", "", "only the records of this station")
 }
 
 func (f *filterFlags) filter() (ledger.Filter, error) {
@@ -118,6 +121,7 @@ func (f *filterFlags) filter() (ledger.Filter, error) {
 	if err != nil {
 		return lf, usagef("--%v", err)
 	}
+	lf.Station = f.station
 	return lf, nil
 }
 
@@ -141,14 +145,16 @@ token, so a crash never loses a seed that reached a token.`,
   tokenctl ledger export --batch box-17 --to duo --identity-file ~/keys/tokens.age -o duo.csv`,
 	}
 	c.AddCommand(newLedgerInitCmd(f), newLedgerListCmd(f), newLedgerShowCmd(f), newLedgerExportCmd(f), newLedgerImportCmd(f), newLedgerAssignCmd(f),
-		newLedgerVerifyCmd(f), newLedgerUpgradeCmd(f), newLedgerStationKeyCmd(f))
+		newLedgerVerifyCmd(f), newLedgerUpgradeCmd(f), newLedgerStationKeyCmd(f), newLedgerCopyCmd(f), newLedgerMigrateCmd(f), newLedgerStatusCmd(f))
 	return c
 }
 
 type ledgerInitOptions struct {
 	path, identityOut string
 	pass              secretin.Source
-	pq                bool
+	pq, grants        bool
+	stationRole       string
+	operatorRole      string
 }
 
 func newLedgerInitCmd(f *factory) *cobra.Command {
@@ -184,6 +190,9 @@ station-key') to record tokens, and opens no seed with it.`,
 	c.Flags().StringVar(&o.pass.File, "passphrase-file", "", "wrap the key in the ledger under the passphrase in this file ('-' for standard input)")
 	c.Flags().StringVar(&o.pass.Env, "passphrase-env", "", "wrap the key in the ledger under the passphrase in this environment variable")
 	c.Flags().BoolVar(&o.pq, "post-quantum", false, "use a hybrid ML-KEM-768 + X25519 key (age1pq...) instead of X25519")
+	c.Flags().BoolVar(&o.grants, "grants", false, "PostgreSQL: grant the station and operator roles what they need (see docs/postgres.md)")
+	c.Flags().StringVar(&o.stationRole, "station-role", "tokenctl_station", "PostgreSQL: the (existing) role stations log in as")
+	c.Flags().StringVar(&o.operatorRole, "operator-role", "tokenctl_operator", "PostgreSQL: the (existing) role that exports")
 	return c
 }
 
@@ -218,11 +227,20 @@ func (o *ledgerInitOptions) run(ctx context.Context, f *factory, args []string) 
 		co.Passphrase = []byte(p)
 		defer seed.Zero(co.Passphrase)
 	}
+	if o.grants && ledger.SpecScheme(path) != "postgres" {
+		return usagef("--grants is for a PostgreSQL ledger")
+	}
 	l, err := ledger.CreateFiles(ctx, path, o.identityOut, co)
 	if err != nil {
 		return err
 	}
 	defer l.Close()
+	if o.grants {
+		if err := l.Store().(*pgstore.Store).Grant(ctx, o.stationRole, o.operatorRole); err != nil {
+			return fmt.Errorf("ledger created, but the grants failed: %w", err)
+		}
+	}
+	path = ledger.SpecName(path)
 	if f.JSON {
 		return writeJSON(f.Out, map[string]any{
 			"ledger": path, "id": l.ID(), "recipient": l.Recipient(),
