@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/tokenctl/tokenctl/seed"
@@ -150,4 +151,59 @@ func ParseInfo(data []byte) (*Info, error) {
 		info.Model, info.Known = m, true
 	}
 	return info, nil
+}
+
+// Settings are a configuration write's parameters as text (flags, a
+// form): empty Hash or Period are left zero for the caller to fill.
+type Settings struct {
+	Hash, Period, Display, Time string
+}
+
+// SettingsError names the setting at fault.
+type SettingsError struct {
+	Setting, Value, Want string
+}
+
+func (e *SettingsError) Error() string { return fmt.Sprintf("%s %q: %s", e.Setting, e.Value, e.Want) }
+
+// UsageError: the request, not the data, is at fault (tokenctl exits 2).
+func (e *SettingsError) UsageError() bool { return true }
+
+// Params parses the settings, each checked against what the token can do.
+func (s Settings) Params() (Params, error) {
+	var p Params
+	if s.Hash != "" {
+		h, err := seed.ParseHash(s.Hash)
+		if err != nil || (h != seed.SHA1 && h != seed.SHA256) {
+			return p, &SettingsError{"hash", s.Hash, "want sha1 or sha256"}
+		}
+		p.Hash = h
+	}
+	if s.Period != "" {
+		n, err := strconv.Atoi(s.Period)
+		if err != nil || (n != 30 && n != 60) {
+			return p, &SettingsError{"period", s.Period, "want 30 or 60"}
+		}
+		p.Period = n
+	}
+	if s.Display != "" {
+		n, err := strconv.Atoi(s.Display)
+		if err == nil {
+			p.Display, err = ParseDisplay(n)
+		}
+		if err != nil {
+			return p, &SettingsError{"display", s.Display, "want 15, 30, 60 or 120"}
+		}
+	}
+	if s.Time != "" {
+		t, err := seed.ParseTime(s.Time)
+		if err == nil && t.Unix() > 0xFFFFFFFF {
+			err = errors.New("out of the token's clock range")
+		}
+		if err != nil {
+			return p, &SettingsError{"time", s.Time, "want RFC 3339 (2026-01-02T15:04:05Z) or Unix seconds within the token's clock range"}
+		}
+		p.Time = t
+	}
+	return p, nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -163,17 +164,11 @@ then shows, and the token is recorded as verified when it matches.`,
 	c.Flags().IntVar(&display, "display", 30, "display timeout: 15, 30, 60 or 120 seconds")
 	c.Flags().IntVar(&nbytes, "bytes", 0, "secret length in bytes (default: 20 for SHA-1, 32 for SHA-256)")
 	c.RunE = func(cmd *cobra.Command, args []string) error {
-		h, err := seed.ParseHash(hash)
-		if err != nil || h == seed.SHA512 {
-			return usagef("--hash %q: want sha1 or sha256", hash)
-		}
-		if period != 30 && period != 60 {
-			return usagef("--period %d: want 30 or 60", period)
-		}
-		disp, err := token2.ParseDisplay(display)
+		p, err := settingsFlags(token2.Settings{Hash: hash, Period: strconv.Itoa(period), Display: strconv.Itoa(display)}.Params())
 		if err != nil {
-			return usagef("--display: %v", err)
+			return err
 		}
+		h, disp := p.Hash, p.Display
 		if nbytes != 0 && (nbytes < token2.MinSeedLen || nbytes > token2.MaxSeedLen) {
 			return usagef("--bytes %d: a Token2 token takes %d to %d bytes", nbytes, token2.MinSeedLen, token2.MaxSeedLen)
 		}

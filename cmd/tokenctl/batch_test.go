@@ -35,7 +35,7 @@ func TestBatchUsage(t *testing.T) {
 		msg  string
 	}{
 		{[]string{"batch", "token2"}, 2, "no ledger"},
-		{[]string{"batch", "token2", "--ledger", led, "--period", "45"}, 2, "--period 45"},
+		{[]string{"batch", "token2", "--ledger", led, "--period", "45"}, 2, `--period "45"`},
 		{[]string{"batch", "token2", "--ledger", led, "--hash", "sha512"}, 2, "--hash"},
 		{[]string{"batch", "token2", "--ledger", led, "--bytes", "64"}, 2, "--bytes 64"},
 		{[]string{"batch", "token2", "--ledger", led, "--count", "-1", "--reader", "no such reader"}, 3, "no such reader"},

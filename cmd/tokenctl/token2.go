@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -173,53 +172,19 @@ func (o *t2Settings) add(c *cobra.Command, required bool) {
 	c.Flags().StringVar(&o.at, "time", "", "set the clock to this time (RFC 3339 or Unix seconds) instead of the host clock")
 }
 
-// params parses the settings; hash and period may be left empty (then
-// returned as zero values, for the caller to fill).
+// params parses the settings (token2.Settings): hash and period may be
+// left empty, for the caller to fill.
 func (o *t2Settings) params() (token2.Params, error) {
-	var p token2.Params
-	if o.hash != "" {
-		h, err := seed.ParseHash(o.hash)
-		if err != nil || (h != seed.SHA1 && h != seed.SHA256) {
-			return p, usagef("--hash %q: want sha1 or sha256", o.hash)
-		}
-		p.Hash = h
-	}
-	if o.period != "" {
-		n, err := strconv.Atoi(o.period)
-		if err != nil || (n != 30 && n != 60) {
-			return p, usagef("--period %q: want 30 or 60", o.period)
-		}
-		p.Period = n
-	}
-	n, err := strconv.Atoi(o.display)
-	if err != nil {
-		return p, usagef("--display %q: want 15, 30, 60 or 120", o.display)
-	}
-	if p.Display, err = token2.ParseDisplay(n); err != nil {
-		return p, usagef("--display: %v", err)
-	}
-	if o.at != "" {
-		t, err := t2ParseWhen(o.at)
-		if err != nil {
-			return p, usagef("--time %q: %v", o.at, err)
-		}
-		p.Time = t
-	}
-	return p, nil
+	return settingsFlags(token2.Settings{Hash: o.hash, Period: o.period, Display: o.display, Time: o.at}.Params())
 }
 
-func t2ParseWhen(s string) (time.Time, error) {
-	if n, err := strconv.ParseInt(strings.TrimPrefix(s, "@"), 10, 64); err == nil {
-		if n < 0 || n > 0xFFFFFFFF {
-			return time.Time{}, errors.New("out of the token's clock range")
-		}
-		return time.Unix(n, 0), nil
+// settingsFlags names a setting refused by token2.Settings by its flag.
+func settingsFlags(p token2.Params, err error) (token2.Params, error) {
+	var se *token2.SettingsError
+	if errors.As(err, &se) {
+		return p, usagef("--%s %q: %s", se.Setting, se.Value, se.Want)
 	}
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		return time.Time{}, errors.New("want RFC 3339 (2026-01-02T15:04:05Z) or Unix seconds")
-	}
-	return t, nil
+	return p, err
 }
 
 // t2Secret holds the flags that give a seed.
