@@ -43,6 +43,19 @@ func Load(path, from string, o *convert.Options, rules func(*seed.Token) []*seed
 	if err != nil {
 		return nil, err
 	}
+	if err := Check(path, toks, rules); err != nil {
+		for _, t := range toks {
+			t.Wipe()
+		}
+		return nil, err
+	}
+	return toks, nil
+}
+
+// Check holds toks (from the source name: a file, a ledger) to rules and
+// their serials to each other, as Load does: nil, or an error wrapping
+// convert.ErrInvalid that lists every problem ("name:N: field: ...").
+func Check(name string, toks []*seed.Token, rules func(*seed.Token) []*seed.FieldError) error {
 	var probs []string
 	seen := map[string]int{}
 	for i, t := range toks {
@@ -51,23 +64,20 @@ func Load(path, from string, o *convert.Options, rules func(*seed.Token) []*seed
 			if fe.Warning {
 				continue
 			}
-			fe.File, fe.Line = path, n
+			fe.File, fe.Line = name, n
 			probs = append(probs, fe.Error())
 		}
 		if first, dup := seen[t.Serial]; dup {
-			probs = append(probs, (&seed.FieldError{File: path, Line: n, Field: "serial",
+			probs = append(probs, (&seed.FieldError{File: name, Line: n, Field: "serial",
 				Msg: fmt.Sprintf("%q also at token %d", t.Serial, first)}).Error())
 		} else {
 			seen[t.Serial] = n
 		}
 	}
 	if len(probs) > 0 {
-		for _, t := range toks {
-			t.Wipe()
-		}
-		return nil, fmt.Errorf("%w: %s; nothing uploaded", convert.ErrInvalid, strings.Join(probs, "; "))
+		return fmt.Errorf("%w: %s; nothing uploaded", convert.ErrInvalid, strings.Join(probs, "; "))
 	}
-	return toks, nil
+	return nil
 }
 
 // CertPool is the system's roots plus the PEM certificates of caFile

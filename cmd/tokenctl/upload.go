@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/convert"
 	"github.com/tokenctl/tokenctl/internal/secretin"
+	"github.com/tokenctl/tokenctl/ledger"
 	"github.com/tokenctl/tokenctl/seed"
 	"github.com/tokenctl/tokenctl/upload"
 	"github.com/tokenctl/tokenctl/upload/duo"
@@ -40,6 +42,8 @@ type uploadFlags struct {
 	from, caFile string
 	dryRun       bool
 	pskc         func(o *convert.Options) error
+	lf           ledgerFlags
+	ff           filterFlags
 }
 
 func (u *uploadFlags) add(c *cobra.Command) {
@@ -47,25 +51,77 @@ func (u *uploadFlags) add(c *cobra.Command) {
 	c.Flags().StringVar(&u.caFile, "ca-file", "", "PEM file of the CA that signs the server's certificate (default: the system's)")
 	c.Flags().BoolVar(&u.dryRun, "dry-run", false, "check the file and look serials and users up; change nothing")
 	u.pskc = pskcFlags(c)
+	u.lf.add(c, true)
+	u.ff.add(c)
+	c.Flags().Lookup("ledger").Usage = "upload the ledger's tokens (selected as for 'ledger export') instead of a FILE, and record in it where each went"
 }
 
-// run loads the file (checked against rules), and uploads it with up.
-func (u *uploadFlags) run(c *cobra.Command, f *factory, file string, rules func(*seed.Token) []*seed.FieldError, up func(context.Context, []*seed.Token) (*upload.Report, error)) error {
-	o := &convert.Options{}
-	if err := u.pskc(o); err != nil {
-		return err
-	}
-	toks, err := upload.Load(file, u.from, o, rules)
-	if err != nil {
-		return err
-	}
+// uploader is a server's client.
+type uploader func(context.Context, []*seed.Token) (*upload.Report, error)
+
+// run loads the tokens (the FILE, or the ledger's selection), checks them
+// against rules, and uploads them with the client newClient makes; with a
+// ledger, each token created or found on the server is recorded there
+// (label uploaded.SERVER: its object id and the time).
+func (u *uploadFlags) run(c *cobra.Command, f *factory, args []string, server string, rules func(*seed.Token) []*seed.FieldError, newClient func(onResult func(upload.Result)) (uploader, error)) error {
+	ctx, stop := interruptible(c.Context())
+	defer stop()
+	var toks []*seed.Token
+	var l *ledger.Ledger
 	defer func() {
 		for _, t := range toks {
 			t.Wipe()
 		}
 	}()
-	ctx, stop := interruptible(c.Context())
-	defer stop()
+	switch {
+	case len(args) == 1 && u.lf.path != "":
+		return usagef("give a FILE or --ledger, not both")
+	case len(args) == 1:
+		o := &convert.Options{}
+		if err := u.pskc(o); err != nil {
+			return err
+		}
+		var err error
+		if toks, err = upload.Load(args[0], u.from, o, rules); err != nil {
+			return err
+		}
+	case u.lf.path == "":
+		return usagef("give the seed FILE to upload, or --ledger")
+	default:
+		filter, err := u.ff.filter()
+		if err != nil {
+			return err
+		}
+		if l, err = u.lf.open(ctx); err != nil {
+			return err
+		}
+		defer l.Close()
+		err = l.Export(ctx, filter, func(_ *ledger.Record, t *seed.Token) error {
+			c := *t
+			c.Secret, c.PrivateID = append([]byte(nil), t.Secret...), append([]byte(nil), t.PrivateID...)
+			toks = append(toks, &c)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if err := upload.Check(ledger.SpecName(u.lf.path), toks, rules); err != nil {
+			return err
+		}
+	}
+	var recErr error
+	onResult := func(r upload.Result) {
+		if l == nil || u.dryRun || r.Failed() || r.ObjectID == "" {
+			return
+		}
+		if _, err := l.MarkUploaded(ctx, r.Serial, server, r.ObjectID, r.At, u.lf.operatorName()); err != nil && recErr == nil {
+			recErr = fmt.Errorf("serial %s is on %s but the ledger could not record it: %w", r.Serial, server, err)
+		}
+	}
+	up, err := newClient(onResult)
+	if err != nil {
+		return err
+	}
 	rep, err := up(ctx, toks)
 	if rep != nil {
 		if f.JSON {
@@ -77,6 +133,9 @@ func (u *uploadFlags) run(c *cobra.Command, f *factory, file string, rules func(
 	if err != nil {
 		return err
 	}
+	if recErr != nil {
+		return recErr
+	}
 	return rep.Err()
 }
 
@@ -87,7 +146,7 @@ func newUploadDuoCmd(f *factory) *cobra.Command {
 	ikey := secretin.Source{Env: "DUO_IKEY", Flag: "ikey"}
 	skey := secretin.Source{Env: "DUO_SKEY", Flag: "skey"}
 	c := &cobra.Command{
-		Use:   "duo FILE",
+		Use:   "duo [FILE | --ledger L]",
 		Short: "Create hardware tokens through Duo's Admin API and attach them to users",
 		Long: `Create each token of FILE through Duo's Admin API (HOTP 6/8 with its
 counter, TOTP 6/8 with its step, YubiKey AES with its private ID) and
@@ -99,7 +158,7 @@ The integration key and secret key come from DUO_IKEY and DUO_SKEY, or
 --ikey-file and --skey-file; never from the command line.`,
 		Example: `  tokenctl upload duo --from entra --api-host api-1234abcd.duosecurity.com --dry-run tokens.csv
   tokenctl upload duo --from duo-hotp --api-host api-1234abcd.duosecurity.com --skey-file duo.skey --json duo-hotp.csv`,
-		Args: cobra.ExactArgs(1),
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			if host == "" {
 				return usagef("--api-host: the Admin API hostname of your Duo account")
@@ -121,11 +180,13 @@ The integration key and secret key come from DUO_IKEY and DUO_SKEY, or
 			if err != nil {
 				return usagef("--ca-file: %v", err)
 			}
-			cl, err := duo.New(duo.Config{Host: host, IKey: ik, SKey: sk, RootCAs: roots, Replace: replace, DryRun: u.dryRun})
-			if err != nil {
-				return err
-			}
-			return u.run(c, f, args[0], duo.Check, cl.Upload)
+			return u.run(c, f, args, "duo", duo.Check, func(on func(upload.Result)) (uploader, error) {
+				cl, err := duo.New(duo.Config{Host: host, IKey: ik, SKey: sk, RootCAs: roots, Replace: replace, DryRun: u.dryRun, OnResult: on})
+				if err != nil {
+					return nil, err
+				}
+				return cl.Upload, nil
+			})
 		},
 	}
 	u.add(c)
@@ -142,7 +203,7 @@ func newUploadEntraCmd(f *factory) *cobra.Command {
 	var activate bool
 	secret := secretin.Source{Env: "AZURE_CLIENT_SECRET", Flag: "client-secret"}
 	c := &cobra.Command{
-		Use:   "entra FILE",
+		Use:   "entra [FILE | --ledger L]",
 		Short: "Create hardware OATH tokens through Microsoft Graph, assign and activate them",
 		Long: `Create each token of FILE as a hardware OATH device through Microsoft
 Graph (beta), assign it to the user the file names and, with --activate,
@@ -154,7 +215,7 @@ TOKENCTL_GRAPH_TOKEN; or --tenant and --client-id with a client secret
 ` + entra.Permissions,
 		Example: `  tokenctl upload entra --from entra --dry-run tokens.csv
   tokenctl upload entra --tenant contoso.onmicrosoft.com --client-id 00000000-0000-0000-0000-000000000000 --activate tokens.csv`,
-		Args: cobra.ExactArgs(1),
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			auth, ok := entra.EnvToken()
 			var err error
@@ -181,11 +242,13 @@ TOKENCTL_GRAPH_TOKEN; or --tenant and --client-id with a client secret
 			if err != nil {
 				return usagef("--ca-file: %v", err)
 			}
-			cl, err := entra.New(entra.Config{BaseURL: base, Auth: auth, RootCAs: roots, Activate: activate, DryRun: u.dryRun, Manufacturer: manufacturer, Model: model})
-			if err != nil {
-				return err
-			}
-			return u.run(c, f, args[0], entra.CheckFill(manufacturer, model), cl.Upload)
+			return u.run(c, f, args, "entra", entra.CheckFill(manufacturer, model), func(on func(upload.Result)) (uploader, error) {
+				cl, err := entra.New(entra.Config{BaseURL: base, Auth: auth, RootCAs: roots, Activate: activate, DryRun: u.dryRun, Manufacturer: manufacturer, Model: model, OnResult: on})
+				if err != nil {
+					return nil, err
+				}
+				return cl.Upload, nil
+			})
 		},
 	}
 	u.add(c)

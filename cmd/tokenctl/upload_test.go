@@ -152,3 +152,45 @@ func TestUploadHelpExamplesRun(t *testing.T) {
 		})
 	}
 }
+
+// TestUploadFromLedgerRecordsWhere: 'upload duo --ledger' uploads the
+// ledger's selection and records in it which tokens are live on Duo
+// (object id and time, shown by 'ledger show'); a second run finds them
+// there and creates nothing.
+func TestUploadFromLedgerRecordsWhere(t *testing.T) {
+	const ikey, skey = "DIWJ8X6AEYOR5OMC6TQ1", "Zh5eGmUq9zpfQnyUIu5OL9iWoMMv5ZNmk3zLJ4Ep"
+	s := duostandin.New(ikey, skey)
+	defer s.Close()
+	t.Setenv("DUO_IKEY", ikey)
+	t.Setenv("DUO_SKEY", skey)
+	dir := t.TempDir()
+	led, key := filepath.Join(dir, "t.ledger"), filepath.Join(dir, "k.age")
+	if code, _, errs := runCLI(t, "ledger", "init", "--identity-out", key, led); code != 0 {
+		t.Fatal(errs)
+	}
+	rows := uploadtest.EntraRows(3, nil)
+	if code, _, errs := runCLI(t, "ledger", "import", "--ledger", led, "--from", "entra", uploadtest.EntraFile(t, rows)); code != 0 {
+		t.Fatal(errs)
+	}
+	ca := caFile(t, s.Certificate().Raw)
+	args := []string{"upload", "duo", "--api-host", s.Host(), "--ca-file", ca, "--ledger", led, "--identity-file", key}
+	if code, out, errs := runCLI(t, args...); code != 0 || s.Creates() != 3 {
+		t.Fatalf("exit %d, %d creates\n%s%s", code, s.Creates(), out, errs)
+	}
+	byID := map[string]string{}
+	for _, tk := range s.Tokens() {
+		byID[tk.Serial] = tk.ID
+	}
+	for _, r := range rows {
+		code, out, errs := runCLI(t, "--json", "ledger", "show", "--ledger", led, r.Serial)
+		if code != 0 || !strings.Contains(out, `"uploaded.duo": "`+byID[r.Serial]+" ") {
+			t.Fatalf("ledger show %s: exit %d\n%s%s", r.Serial, code, out, errs)
+		}
+	}
+	if code, _, errs := runCLI(t, args...); code != 0 || s.Creates() != 3 {
+		t.Fatalf("second run: exit %d, %d creates: %s", code, s.Creates(), errs)
+	}
+	if code, _, _ := runCLI(t, "upload", "duo", "--api-host", s.Host(), "--ledger", led, "--identity-file", key, "x.csv"); code != 2 {
+		t.Fatalf("FILE and --ledger: exit %d, want 2", code)
+	}
+}
