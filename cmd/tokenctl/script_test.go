@@ -1,0 +1,132 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/tokenctl/tokenctl/device"
+	"github.com/tokenctl/tokenctl/internal/pcsctest"
+	"github.com/tokenctl/tokenctl/sim/vpcd"
+)
+
+// The golden tests of the command line: testdata/script/*.txtar, run with
+// testscript as filippo.io/age runs its CLI tests. Each script runs
+// tokenctl (this package's run, re-executed from the test binary) and
+// compares standard output, standard error, files written and the exit
+// code with what the script spells out. go test ./cmd/tokenctl -run
+// TestScript -update rewrites the golden sections from the actual output
+// (read the diff before committing it).
+//
+// Scripts named device-*.txtar drive emulated tokens (tokenctl-sim, built
+// once per run) through the real pcscd: they run one at a time, each
+// holding both virtual readers' cross-process locks. All the others need
+// no device and run in parallel.
+
+var updateScripts = flag.Bool("update", false, "rewrite the golden sections of testdata/script/*.txtar from the actual output")
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"tokenctl": func() { os.Exit(runWith(scriptFactory(), os.Args[1:])) },
+	})
+}
+
+// scriptFactory is the real world, except that no script sees the
+// machine's own USB keys: YubiKeys come from the emulator, over PC/SC.
+func scriptFactory() *factory {
+	f := newFactory(os.Stdout, os.Stderr)
+	f.Devices.USB = func() ([]device.HIDKey, error) { return nil, nil }
+	return f
+}
+
+// scripts lists testdata/script/*.txtar, those for devices or the others.
+func scripts(t *testing.T, devices bool) []string {
+	all, err := filepath.Glob(filepath.Join("testdata", "script", "*.txtar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, f := range all {
+		if strings.HasPrefix(filepath.Base(f), "device-") == devices {
+			out = append(out, f)
+		}
+	}
+	if len(out) == 0 {
+		t.Fatal("no scripts found")
+	}
+	return out
+}
+
+func scriptParams(files []string) testscript.Params {
+	return testscript.Params{
+		Files:               files,
+		UpdateScripts:       *updateScripts,
+		RequireExplicitExec: true,
+		RequireUniqueNames:  true,
+		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"exits": cmdExits},
+	}
+}
+
+// cmdExits is the script command "exits CODE program [args...]": it runs
+// the program as exec does and checks that it ends with exit code CODE
+// (exec alone only tells success from failure, and the exit code is part
+// of tokenctl's interface: 1 invalid data, 2 usage, 3 device).
+func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: exits CODE program [args...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("exits: bad code %q", args[0])
+	}
+	got := 0
+	if err := ts.Exec(args[1], args[2:]...); err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			ts.Fatalf("%s: %v", args[1], err)
+		}
+		got = ee.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("%s exited with code %d, want %d", args[1], got, want)
+	}
+}
+
+// TestScript runs the scripts that need no device, in parallel.
+func TestScript(t *testing.T) {
+	t.Parallel()
+	testscript.Run(t, scriptParams(scripts(t, false)))
+}
+
+// TestScriptDevice runs the device-*.txtar scripts one after another,
+// each with the emulator (tokenctl-sim on $PATH) and both virtual readers
+// to itself. Without pcscd or vpcd it skips, and fails under CI=true.
+func TestScriptDevice(t *testing.T) {
+	pcsctest.Require(t)
+	bin := t.TempDir()
+	build := exec.Command("go", "build", "-o", filepath.Join(bin, "tokenctl-sim"), "../tokenctl-sim")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building tokenctl-sim: %v\n%s", err, out)
+	}
+	path := bin + string(os.PathListSeparator) + os.Getenv("PATH")
+	for _, file := range scripts(t, true) {
+		name := strings.TrimSuffix(filepath.Base(file), ".txtar")
+		t.Run(name, func(t *testing.T) {
+			pcsctest.LockReader(t, vpcd.Port0)
+			pcsctest.LockReader(t, vpcd.Port1)
+			p := scriptParams([]string{file})
+			p.Setup = func(e *testscript.Env) error {
+				e.Setenv("PATH", path)
+				return nil
+			}
+			testscript.Run(t, p)
+		})
+	}
+}
