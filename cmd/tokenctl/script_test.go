@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"os"
@@ -9,11 +10,13 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/tokenctl/tokenctl/device"
 	"github.com/tokenctl/tokenctl/internal/pcsctest"
+	"github.com/tokenctl/tokenctl/nfc"
 	"github.com/tokenctl/tokenctl/sim/vpcd"
 )
 
@@ -122,11 +125,36 @@ func TestScriptDevice(t *testing.T) {
 			pcsctest.LockReader(t, vpcd.Port0)
 			pcsctest.LockReader(t, vpcd.Port1)
 			p := scriptParams([]string{file})
+			p.Cmds["card"] = cmdCard
 			p.Setup = func(e *testscript.Env) error {
 				e.Setenv("PATH", path)
 				return nil
 			}
 			testscript.Run(t, p)
 		})
+	}
+}
+
+// cmdCard is the script command "card READER" (wait until pcscd sees a
+// card in READER) or "! card READER" (wait until it sees none), at most
+// 20 s: an emulator started in the background has put its token in, or
+// taken it out, before the next command looks for it.
+func cmdCard(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: [!] card READER")
+	}
+	pc, err := nfc.NewContext()
+	if err != nil {
+		ts.Fatalf("PC/SC: %v", err)
+	}
+	defer pc.Release()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	wait := pc.WaitForCard
+	if neg {
+		wait = pc.WaitForRemoval
+	}
+	if err := wait(ctx, args[0]); err != nil {
+		ts.Fatalf("%s: %v", args[0], err)
 	}
 }
