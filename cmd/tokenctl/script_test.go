@@ -6,7 +6,9 @@ import (
 	"flag"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -73,7 +75,7 @@ func scriptParams(files []string) testscript.Params {
 		UpdateScripts:       *updateScripts,
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
-		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"exits": cmdExits},
+		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"exits": cmdExits, "redact": cmdRedact},
 	}
 }
 
@@ -156,5 +158,36 @@ func cmdCard(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	if err := wait(ctx, args[0]); err != nil {
 		ts.Fatalf("%s: %v", args[0], err)
+	}
+}
+
+// redactions replace what changes from run to run in an output (times,
+// keys and digests made at random, the operator's login name) with fixed
+// words, so that the rest of it can be compared with a golden file.
+var redactions = []struct {
+	re   *regexp.Regexp
+	with string
+}{
+	{regexp.MustCompile(`\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)?`), "<time>"},
+	{regexp.MustCompile(`\b\d{19}\b`), "<unix-nano>"},
+	{regexp.MustCompile(`\bage1(pq)?[02-9ac-hj-np-z]{20,}\b`), "<age-public-key>"},
+	{regexp.MustCompile(`\b[0-9a-f]{32}\b`), "<digest>"},
+}
+
+// cmdRedact is the script command "redact FILE OUT": FILE (or stdout,
+// stderr) with redactions applied, written to OUT.
+func cmdRedact(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: redact FILE OUT")
+	}
+	s := ts.ReadFile(args[0])
+	for _, r := range redactions {
+		s = r.re.ReplaceAllString(s, r.with)
+	}
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		s = regexp.MustCompile(`\b`+regexp.QuoteMeta(u.Username)+`\b`).ReplaceAllString(s, "<operator>")
+	}
+	if err := os.WriteFile(ts.MkAbs(args[1]), []byte(s), 0o600); err != nil {
+		ts.Fatalf("%v", err)
 	}
 }
