@@ -172,6 +172,9 @@ var redactions = []struct {
 	{regexp.MustCompile(`\b\d{19}\b`), "<unix-nano>"},
 	{regexp.MustCompile(`\bage1(pq)?[02-9ac-hj-np-z]{20,}\b`), "<age-public-key>"},
 	{regexp.MustCompile(`\b[0-9a-f]{32}\b`), "<digest>"},
+	{regexp.MustCompile(`\b\d{8}-\d{6}\b`), "<date-time>"}, // default batch names
+	{regexp.MustCompile(`\bin \d+ s\b`), "in <n> s"},
+	{regexp.MustCompile(`"(ms|seconds)":[0-9.]+`), `"$1":<n>`},
 }
 
 // cmdRedact is the script command "redact FILE OUT": FILE (or stdout,
