@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"os/user"
@@ -76,7 +77,26 @@ func scriptParams(files []string) testscript.Params {
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
 		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"exits": cmdExits, "redact": cmdRedact},
+		Condition:           peerCondition,
 	}
+}
+
+// peerCondition is the script condition [peer:PROGRAM]: PROGRAM (a peer
+// such as jq or ykman) is installed. When it is not, the lines it guards
+// are left out, except under CI=true, where its absence fails the script
+// (testpeer.Missing's rule).
+func peerCondition(cond string) (bool, error) {
+	name, ok := strings.CutPrefix(cond, "peer:")
+	if !ok {
+		return false, fmt.Errorf("unknown condition %q", cond)
+	}
+	if _, err := exec.LookPath(name); err != nil {
+		if os.Getenv("CI") == "true" {
+			return false, fmt.Errorf("%s is not installed (required under CI=true; make deps)", name)
+		}
+		return false, nil
+	}
+	return true, nil
 }
 
 // cmdExits is the script command "exits CODE program [args...]": it runs
