@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/device"
 	"github.com/tokenctl/tokenctl/internal/pcsctest"
@@ -212,5 +213,48 @@ func cmdRedact(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	if err := os.WriteFile(ts.MkAbs(args[1]), []byte(s), 0o600); err != nil {
 		ts.Fatalf("%v", err)
+	}
+}
+
+// TestScriptsCoverHelpExamples: every example in every command's help
+// appears, word for word, in a script, either as the command the script
+// runs (exec tokenctl ...) or, where it must be adapted to run here (a
+// pipe, a count of 200, a reader that is not there), as a comment right
+// above the adapted command.
+func TestScriptsCoverHelpExamples(t *testing.T) {
+	t.Parallel()
+	var all strings.Builder
+	files, _ := filepath.Glob(filepath.Join("testdata", "script", "*.txtar"))
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all.Write(b)
+	}
+	scripts := all.String()
+	var walk func(c *cobra.Command)
+	n := 0
+	walk = func(c *cobra.Command) {
+		for _, l := range strings.Split(c.Example, "\n") {
+			if i := strings.Index(l, " # "); i >= 0 {
+				l = l[:i] // a comment after the command
+			}
+			l = strings.TrimSpace(l)
+			if l == "" || strings.HasPrefix(l, "#") || !strings.Contains(l, "tokenctl ") {
+				continue
+			}
+			n++
+			if !strings.Contains(scripts, l) {
+				t.Errorf("%s: help example not in any script: %s", c.CommandPath(), l)
+			}
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(newRoot(&factory{}))
+	if n < 60 {
+		t.Fatalf("only %d examples found", n)
 	}
 }
