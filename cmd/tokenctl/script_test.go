@@ -125,10 +125,18 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
-// TestScript runs the scripts that need no device, in parallel.
+// TestScript runs the scripts that need no device, in parallel. They see
+// no PC/SC service (pcsc-lite's socket is pointed at a file that is not
+// there) and no USB key, so that they behave the same on any machine and
+// none of them can reach the emulators the device scripts use.
 func TestScript(t *testing.T) {
 	t.Parallel()
-	testscript.Run(t, scriptParams(scripts(t, false)))
+	p := scriptParams(scripts(t, false))
+	p.Setup = func(e *testscript.Env) error {
+		e.Setenv("PCSCLITE_CSOCK_NAME", filepath.Join(e.WorkDir, "no-pcscd"))
+		return nil
+	}
+	testscript.Run(t, p)
 }
 
 // TestScriptDevice runs the device-*.txtar scripts one after another,
@@ -136,8 +144,12 @@ func TestScript(t *testing.T) {
 // to itself. Without pcscd or vpcd it skips, and fails under CI=true.
 func TestScriptDevice(t *testing.T) {
 	pcsctest.Require(t)
+	gocmd, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("building tokenctl-sim: %v", err)
+	}
 	bin := t.TempDir()
-	build := exec.Command("go", "build", "-o", filepath.Join(bin, "tokenctl-sim"), "../tokenctl-sim")
+	build := exec.Command(gocmd, "build", "-o", filepath.Join(bin, "tokenctl-sim"), "../tokenctl-sim")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building tokenctl-sim: %v\n%s", err, out)
 	}
