@@ -195,8 +195,8 @@ func cmdCard(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // redactions replace what changes from run to run in an output (times,
-// keys and digests made at random, the operator's login name) with fixed
-// words, so that the rest of it can be compared with a golden file.
+// keys and digests made at random; cmdRedact adds the operator's login
+// name and the host name) with fixed words, so that the rest of it can be compared with a golden file.
 var redactions = []struct {
 	re   *regexp.Regexp
 	with string
@@ -222,6 +222,9 @@ func cmdRedact(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	if u, err := user.Current(); err == nil && u.Username != "" {
 		s = regexp.MustCompile(`\b`+regexp.QuoteMeta(u.Username)+`\b`).ReplaceAllString(s, "<operator>")
+	}
+	if h, err := os.Hostname(); err == nil && h != "" {
+		s = regexp.MustCompile(`\b`+regexp.QuoteMeta(h)+`\b`).ReplaceAllString(s, "<host>")
 	}
 	if err := os.WriteFile(ts.MkAbs(args[1]), []byte(s), 0o600); err != nil {
 		ts.Fatalf("%v", err)
