@@ -154,6 +154,27 @@ func TestScriptDevice(t *testing.T) {
 		t.Fatalf("building tokenctl-sim: %v\n%s", err, out)
 	}
 	path := bin + string(os.PathListSeparator) + os.Getenv("PATH")
+	t.Run("examples", func(t *testing.T) {
+		// The emulator's help examples are in the scripts too (its package
+		// is a main package, so they are read from its --help).
+		all := allScripts(t)
+		for _, cmd := range [][]string{{"--help"}, {"token2", "--help"}, {"yubikey", "--help"}} {
+			out, err := exec.Command(filepath.Join(bin, "tokenctl-sim"), cmd...).Output()
+			if err != nil {
+				t.Fatalf("tokenctl-sim %v: %v", cmd, err)
+			}
+			_, ex, ok := strings.Cut(string(out), "Examples:\n")
+			if !ok {
+				t.Fatalf("tokenctl-sim %v: no examples", cmd)
+			}
+			ex, _, _ = strings.Cut(ex, "\n\n")
+			for _, l := range strings.Split(ex, "\n") {
+				if l = strings.TrimSpace(l); l != "" && !strings.Contains(all, l) {
+					t.Errorf("tokenctl-sim %v: help example not in any script: %s", cmd, l)
+				}
+			}
+		}
+	})
 	for _, file := range scripts(t, true) {
 		name := strings.TrimSuffix(filepath.Base(file), ".txtar")
 		t.Run(name, func(t *testing.T) {
@@ -238,16 +259,7 @@ func cmdRedact(ts *testscript.TestScript, neg bool, args []string) {
 // above the adapted command.
 func TestScriptsCoverHelpExamples(t *testing.T) {
 	t.Parallel()
-	var all strings.Builder
-	files, _ := filepath.Glob(filepath.Join("testdata", "script", "*.txtar"))
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		all.Write(b)
-	}
-	scripts := all.String()
+	scripts := allScripts(t)
 	var walk func(c *cobra.Command)
 	n := 0
 	walk = func(c *cobra.Command) {
@@ -272,4 +284,18 @@ func TestScriptsCoverHelpExamples(t *testing.T) {
 	if n < 60 {
 		t.Fatalf("only %d examples found", n)
 	}
+}
+
+// allScripts is the text of every script, for looking examples up.
+func allScripts(t *testing.T) string {
+	var all strings.Builder
+	files, _ := filepath.Glob(filepath.Join("testdata", "script", "*.txtar"))
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all.Write(b)
+	}
+	return all.String()
 }
