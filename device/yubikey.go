@@ -205,8 +205,13 @@ func (e Env) openCCID(ctx context.Context, o YubiKeyOptions) (*YubiKey, error) {
 		wctx, cancel := context.WithTimeout(ctx, o.Wait)
 		err = pc.WaitForCard(wctx, reader)
 		cancel()
-		if err == nil {
+		switch {
+		case err == nil:
 			card, err = pc.Connect(reader)
+		case errors.Is(err, context.DeadlineExceeded):
+			err = fmt.Errorf("no YubiKey presented on %q within %s", reader, o.Wait)
+		case errors.Is(err, context.Canceled):
+			err = fmt.Errorf("interrupted while waiting for a YubiKey on %q", reader)
 		}
 	}
 	if err != nil {

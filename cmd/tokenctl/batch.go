@@ -61,6 +61,12 @@ type batchFlags struct {
 }
 
 func (bf *batchFlags) add(c *cobra.Command) {
+	c.PreRunE = func(*cobra.Command, []string) error {
+		if bf.count < 0 {
+			return usagef("--count %d: want a positive number", bf.count)
+		}
+		return nil
+	}
 	bf.lf.add(c, false)
 	bf.lf.addOperator(c)
 	c.Flags().IntVar(&bf.count, "count", 0, "stop after this many tokens are programmed (default: until Ctrl-C)")

@@ -557,7 +557,10 @@ seed again right after, from --secret-file/--secret-env or from the
 			}
 			if seeds != "" {
 				rec, err := convert.FindSerial(seeds, format, seedOpts, info.Serial)
-				if err != nil {
+				switch {
+				case errors.Is(err, convert.ErrNotFound):
+					return fmt.Errorf("--seeds %s does not list serial %s: give --hash and --period; nothing was written", seeds, info.Serial)
+				case err != nil:
 					return fmt.Errorf("--seeds: %w; nothing was written", err)
 				}
 				defer rec.Wipe()
