@@ -143,6 +143,12 @@ func (l *Ledger) importRow(ctx context.Context, tok *seed.Token, file string, li
 	if err := CheckSerial(tok.Serial); err != nil {
 		return nil, fail("serial", err.Error())
 	}
+	if tok.Manufacturer == "" {
+		tok.Manufacturer = e.Manufacturer
+	}
+	if tok.Model == "" {
+		tok.Model = e.ModelFill
+	}
 	if prev, dup := seen[tok.Serial]; dup {
 		return nil, fail("serial", fmt.Sprintf("%s appears twice (also %s:%d)", tok.Serial, prev.file, prev.line))
 	}

@@ -328,6 +328,9 @@ type Entry struct {
 	// AccessCode is a YubiKey access code set with the secret, sealed
 	// along with it (default: the token's LabelAccessCode).
 	AccessCode []byte
+	// Manufacturer and ModelFill fill imported tokens that name none
+	// (--manufacturer, --model of ledger import).
+	Manufacturer, ModelFill string
 }
 
 func (l *Ledger) newRecord(tok *seed.Token, e Entry, st State) (*Record, error) {

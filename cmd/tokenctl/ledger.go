@@ -534,7 +534,7 @@ func (o *ledgerImportOptions) run(ctx context.Context, f *factory, files []strin
 		}
 		srcs = append(srcs, ledger.Source{Name: display, R: rd})
 	}
-	res, errs := l.Import(ctx, srcs, ledger.Entry{Family: fam, Batch: batch, Operator: o.lf.operatorName(), Reprogram: o.reprogram})
+	res, errs := l.Import(ctx, srcs, ledger.Entry{Family: fam, Batch: batch, Operator: o.lf.operatorName(), Reprogram: o.reprogram, Manufacturer: co.Manufacturer, ModelFill: co.Model})
 	for _, w := range res.WarningTexts() {
 		fmt.Fprintln(f.Err, w)
 	}
