@@ -111,9 +111,9 @@ func (s Source) Bytes(what string, decode ...Decoder) ([]byte, error) {
 		names = append(names, d.String())
 	}
 	if len(names) == 1 {
-		return nil, fmt.Errorf("%s: not %s", what, names[0])
+		return nil, fmt.Errorf("%s (%s): not %s", what, s.Name(), names[0])
 	}
-	return nil, fmt.Errorf("%s: neither %s", what, strings.Join(names, " nor "))
+	return nil, fmt.Errorf("%s (%s): neither %s", what, s.Name(), strings.Join(names, " nor "))
 }
 
 // Decoder turns secret text into bytes (seed.Hex, seed.Base32...).
