@@ -158,7 +158,7 @@ func TestScriptDevice(t *testing.T) {
 		// The emulator's help examples are in the scripts too (its package
 		// is a main package, so they are read from its --help).
 		all := allScripts(t)
-		for _, cmd := range [][]string{{"--help"}, {"token2", "--help"}, {"yubikey", "--help"}} {
+		for _, cmd := range [][]string{{"--help"}, {"token2", "--help"}, {"yubikey", "--help"}, {"fido", "--help"}, {"molto2", "--help"}} {
 			out, err := exec.Command(filepath.Join(bin, "tokenctl-sim"), cmd...).Output()
 			if err != nil {
 				t.Fatalf("tokenctl-sim %v: %v", cmd, err)
