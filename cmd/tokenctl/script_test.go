@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
@@ -19,7 +20,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/device"
+	"github.com/tokenctl/tokenctl/internal/duostandin"
+	"github.com/tokenctl/tokenctl/internal/graphstandin"
 	"github.com/tokenctl/tokenctl/internal/pcsctest"
+	"github.com/tokenctl/tokenctl/internal/pgtest"
 	"github.com/tokenctl/tokenctl/nfc"
 	"github.com/tokenctl/tokenctl/sim/vpcd"
 )
@@ -53,15 +57,18 @@ func scriptFactory() *factory {
 	return f
 }
 
-// scripts lists testdata/script/*.txtar, those for devices or the others.
-func scripts(t *testing.T, devices bool) []string {
+// scripts lists testdata/script/*.txtar: those named PREFIX*, or with
+// prefix "", those that are neither device-* nor pg-* scripts.
+func scripts(t *testing.T, prefix string) []string {
 	all, err := filepath.Glob(filepath.Join("testdata", "script", "*.txtar"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out []string
 	for _, f := range all {
-		if strings.HasPrefix(filepath.Base(f), "device-") == devices {
+		base := filepath.Base(f)
+		special := strings.HasPrefix(base, "device-") || strings.HasPrefix(base, "pg-")
+		if (prefix == "" && !special) || (prefix != "" && strings.HasPrefix(base, prefix)) {
 			out = append(out, f)
 		}
 	}
@@ -77,7 +84,7 @@ func scriptParams(files []string) testscript.Params {
 		UpdateScripts:       *updateScripts,
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
-		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"exits": cmdExits, "redact": cmdRedact},
+		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"exits": cmdExits, "redact": cmdRedact, "duo": cmdDuo, "graph": cmdGraph},
 		Condition:           peerCondition,
 	}
 }
@@ -131,7 +138,7 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 // none of them can reach the emulators the device scripts use.
 func TestScript(t *testing.T) {
 	t.Parallel()
-	p := scriptParams(scripts(t, false))
+	p := scriptParams(scripts(t, ""))
 	p.Setup = func(e *testscript.Env) error {
 		e.Setenv("PCSCLITE_CSOCK_NAME", filepath.Join(e.WorkDir, "no-pcscd"))
 		return nil
@@ -175,7 +182,7 @@ func TestScriptDevice(t *testing.T) {
 			}
 		}
 	})
-	for _, file := range scripts(t, true) {
+	for _, file := range scripts(t, "device-") {
 		name := strings.TrimSuffix(filepath.Base(file), ".txtar")
 		t.Run(name, func(t *testing.T) {
 			pcsctest.LockReader(t, vpcd.Port0)
@@ -189,6 +196,72 @@ func TestScriptDevice(t *testing.T) {
 			testscript.Run(t, p)
 		})
 	}
+}
+
+// TestScriptPostgres runs the pg-*.txtar scripts, each with $PGDSN, the
+// connection string of a fresh database on the private PostgreSQL server
+// (internal/pgtest). Without a server they skip, and fail under CI=true.
+func TestScriptPostgres(t *testing.T) {
+	t.Parallel()
+	for _, file := range scripts(t, "pg-") {
+		name := strings.TrimSuffix(filepath.Base(file), ".txtar")
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			dsn := pgtest.Database(t)
+			p := scriptParams([]string{file})
+			p.Setup = func(e *testscript.Env) error {
+				e.Setenv("PCSCLITE_CSOCK_NAME", filepath.Join(e.WorkDir, "no-pcscd"))
+				e.Setenv("PGDSN", dsn)
+				return nil
+			}
+			testscript.Run(t, p)
+		})
+	}
+}
+
+// cmdDuo is the script command "duo IKEY SKEY [USERNAME...]": it starts
+// the Duo Admin API stand-in (internal/duostandin) for the rest of the
+// script, accepting requests signed with IKEY and SKEY and knowing the
+// users named, and sets $DUOHOST (its host:port) and $CA (a PEM file of
+// its certificate, for --ca-file).
+func cmdDuo(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: duo IKEY SKEY [USERNAME...]")
+	}
+	s := duostandin.New(args[0], args[1])
+	ts.Defer(s.Close)
+	for _, u := range args[2:] {
+		s.AddUser(u)
+	}
+	ts.Setenv("DUOHOST", s.Host())
+	writeCA(ts, "duo-ca.pem", s.Certificate().Raw)
+}
+
+// cmdGraph is the script command "graph TOKEN [UPN...]": it starts the
+// Microsoft Graph stand-in (internal/graphstandin) for the rest of the
+// script, accepting the bearer token TOKEN and knowing the users named,
+// and sets $GRAPHURL (its root, for --graph-url) and $CA (for --ca-file).
+func cmdGraph(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 {
+		ts.Fatalf("usage: graph TOKEN [UPN...]")
+	}
+	s := graphstandin.New(args[0])
+	ts.Defer(s.Close)
+	for _, u := range args[1:] {
+		s.AddUser(u)
+	}
+	ts.Setenv("GRAPHURL", s.BaseURL())
+	writeCA(ts, "graph-ca.pem", s.Certificate().Raw)
+}
+
+// writeCA writes a stand-in's certificate to NAME in the work directory
+// and points $CA at it.
+func writeCA(ts *testscript.TestScript, name string, der []byte) {
+	p := ts.MkAbs(name)
+	if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		ts.Fatalf("%v", err)
+	}
+	ts.Setenv("CA", p)
 }
 
 // cmdCard is the script command "card READER" (wait until pcscd sees a
@@ -217,7 +290,7 @@ func cmdCard(ts *testscript.TestScript, neg bool, args []string) {
 
 // redactions replace what changes from run to run in an output (times,
 // keys and digests made at random; cmdRedact adds the operator's login
-// name and the host name) with fixed words, so that the rest of it can be compared with a golden file.
+// name, the host name and the stand-ins' and database's addresses) with fixed words, so that the rest of it can be compared with a golden file.
 var redactions = []struct {
 	re   *regexp.Regexp
 	with string
@@ -243,6 +316,11 @@ func cmdRedact(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	if u, err := user.Current(); err == nil && u.Username != "" {
 		s = regexp.MustCompile(`\b`+regexp.QuoteMeta(u.Username)+`\b`).ReplaceAllString(s, "<operator>")
+	}
+	for _, name := range []string{"PGDSN", "GRAPHURL", "DUOHOST", "CA"} { // set by TestScriptPostgres, graph, duo
+		if v := ts.Getenv(name); v != "" {
+			s = strings.ReplaceAll(s, v, "$"+name)
+		}
 	}
 	if h, err := os.Hostname(); err == nil && h != "" {
 		s = regexp.MustCompile(`\b`+regexp.QuoteMeta(h)+`\b`).ReplaceAllString(s, "<host>")
