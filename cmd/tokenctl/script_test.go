@@ -38,8 +38,10 @@ import (
 //
 // Scripts named device-*.txtar drive emulated tokens (tokenctl-sim, built
 // once per run) through the real pcscd: they run one at a time, each
-// holding both virtual readers' cross-process locks. All the others need
-// no device and run in parallel.
+// holding both virtual readers' cross-process locks. Scripts named
+// pg-*.txtar get $PGDSN, a fresh database on the test PostgreSQL server.
+// All the others need neither and run in parallel; the script commands
+// duo and graph start the upload stand-ins in this process.
 
 var updateScripts = flag.Bool("update", false, "rewrite the golden sections of testdata/script/*.txtar from the actual output")
 
