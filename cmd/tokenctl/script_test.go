@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
@@ -19,7 +20,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/device"
+	"github.com/tokenctl/tokenctl/internal/duostandin"
+	"github.com/tokenctl/tokenctl/internal/graphstandin"
 	"github.com/tokenctl/tokenctl/internal/pcsctest"
+	"github.com/tokenctl/tokenctl/internal/pgtest"
 	"github.com/tokenctl/tokenctl/nfc"
 	"github.com/tokenctl/tokenctl/sim/vpcd"
 )
@@ -34,8 +38,10 @@ import (
 //
 // Scripts named device-*.txtar drive emulated tokens (tokenctl-sim, built
 // once per run) through the real pcscd: they run one at a time, each
-// holding both virtual readers' cross-process locks. All the others need
-// no device and run in parallel.
+// holding both virtual readers' cross-process locks. Scripts named
+// pg-*.txtar get $PGDSN, a fresh database on the test PostgreSQL server.
+// All the others need neither and run in parallel; the script commands
+// duo and graph start the upload stand-ins in this process.
 
 var updateScripts = flag.Bool("update", false, "rewrite the golden sections of testdata/script/*.txtar from the actual output")
 
@@ -53,15 +59,18 @@ func scriptFactory() *factory {
 	return f
 }
 
-// scripts lists testdata/script/*.txtar, those for devices or the others.
-func scripts(t *testing.T, devices bool) []string {
+// scripts lists testdata/script/*.txtar: those named PREFIX*, or with
+// prefix "", those that are neither device-* nor pg-* scripts.
+func scripts(t *testing.T, prefix string) []string {
 	all, err := filepath.Glob(filepath.Join("testdata", "script", "*.txtar"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out []string
 	for _, f := range all {
-		if strings.HasPrefix(filepath.Base(f), "device-") == devices {
+		base := filepath.Base(f)
+		special := strings.HasPrefix(base, "device-") || strings.HasPrefix(base, "pg-")
+		if (prefix == "" && !special) || (prefix != "" && strings.HasPrefix(base, prefix)) {
 			out = append(out, f)
 		}
 	}
@@ -77,7 +86,7 @@ func scriptParams(files []string) testscript.Params {
 		UpdateScripts:       *updateScripts,
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
-		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"exits": cmdExits, "redact": cmdRedact},
+		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"exits": cmdExits, "redact": cmdRedact, "duo": cmdDuo, "graph": cmdGraph},
 		Condition:           peerCondition,
 	}
 }
@@ -131,7 +140,7 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 // none of them can reach the emulators the device scripts use.
 func TestScript(t *testing.T) {
 	t.Parallel()
-	p := scriptParams(scripts(t, false))
+	p := scriptParams(scripts(t, ""))
 	p.Setup = func(e *testscript.Env) error {
 		e.Setenv("PCSCLITE_CSOCK_NAME", filepath.Join(e.WorkDir, "no-pcscd"))
 		return nil
@@ -158,7 +167,7 @@ func TestScriptDevice(t *testing.T) {
 		// The emulator's help examples are in the scripts too (its package
 		// is a main package, so they are read from its --help).
 		all := allScripts(t)
-		for _, cmd := range [][]string{{"--help"}, {"token2", "--help"}, {"yubikey", "--help"}} {
+		for _, cmd := range [][]string{{"--help"}, {"token2", "--help"}, {"yubikey", "--help"}, {"fido", "--help"}, {"molto2", "--help"}} {
 			out, err := exec.Command(filepath.Join(bin, "tokenctl-sim"), cmd...).Output()
 			if err != nil {
 				t.Fatalf("tokenctl-sim %v: %v", cmd, err)
@@ -175,7 +184,7 @@ func TestScriptDevice(t *testing.T) {
 			}
 		}
 	})
-	for _, file := range scripts(t, true) {
+	for _, file := range scripts(t, "device-") {
 		name := strings.TrimSuffix(filepath.Base(file), ".txtar")
 		t.Run(name, func(t *testing.T) {
 			pcsctest.LockReader(t, vpcd.Port0)
@@ -189,6 +198,72 @@ func TestScriptDevice(t *testing.T) {
 			testscript.Run(t, p)
 		})
 	}
+}
+
+// TestScriptPostgres runs the pg-*.txtar scripts, each with $PGDSN, the
+// connection string of a fresh database on the private PostgreSQL server
+// (internal/pgtest). Without a server they skip, and fail under CI=true.
+func TestScriptPostgres(t *testing.T) {
+	t.Parallel()
+	for _, file := range scripts(t, "pg-") {
+		name := strings.TrimSuffix(filepath.Base(file), ".txtar")
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			dsn := pgtest.Database(t)
+			p := scriptParams([]string{file})
+			p.Setup = func(e *testscript.Env) error {
+				e.Setenv("PCSCLITE_CSOCK_NAME", filepath.Join(e.WorkDir, "no-pcscd"))
+				e.Setenv("PGDSN", dsn)
+				return nil
+			}
+			testscript.Run(t, p)
+		})
+	}
+}
+
+// cmdDuo is the script command "duo IKEY SKEY [USERNAME...]": it starts
+// the Duo Admin API stand-in (internal/duostandin) for the rest of the
+// script, accepting requests signed with IKEY and SKEY and knowing the
+// users named, and sets $DUOHOST (its host:port) and $CA (a PEM file of
+// its certificate, for --ca-file).
+func cmdDuo(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: duo IKEY SKEY [USERNAME...]")
+	}
+	s := duostandin.New(args[0], args[1])
+	ts.Defer(s.Close)
+	for _, u := range args[2:] {
+		s.AddUser(u)
+	}
+	ts.Setenv("DUOHOST", s.Host())
+	writeCA(ts, "duo-ca.pem", s.Certificate().Raw)
+}
+
+// cmdGraph is the script command "graph TOKEN [UPN...]": it starts the
+// Microsoft Graph stand-in (internal/graphstandin) for the rest of the
+// script, accepting the bearer token TOKEN and knowing the users named,
+// and sets $GRAPHURL (its root, for --graph-url) and $CA (for --ca-file).
+func cmdGraph(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 {
+		ts.Fatalf("usage: graph TOKEN [UPN...]")
+	}
+	s := graphstandin.New(args[0])
+	ts.Defer(s.Close)
+	for _, u := range args[1:] {
+		s.AddUser(u)
+	}
+	ts.Setenv("GRAPHURL", s.BaseURL())
+	writeCA(ts, "graph-ca.pem", s.Certificate().Raw)
+}
+
+// writeCA writes a stand-in's certificate to NAME in the work directory
+// and points $CA at it.
+func writeCA(ts *testscript.TestScript, name string, der []byte) {
+	p := ts.MkAbs(name)
+	if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		ts.Fatalf("%v", err)
+	}
+	ts.Setenv("CA", p)
 }
 
 // cmdCard is the script command "card READER" (wait until pcscd sees a
@@ -217,7 +292,7 @@ func cmdCard(ts *testscript.TestScript, neg bool, args []string) {
 
 // redactions replace what changes from run to run in an output (times,
 // keys and digests made at random; cmdRedact adds the operator's login
-// name and the host name) with fixed words, so that the rest of it can be compared with a golden file.
+// name, the host name and the stand-ins' and database's addresses) with fixed words, so that the rest of it can be compared with a golden file.
 var redactions = []struct {
 	re   *regexp.Regexp
 	with string
@@ -243,6 +318,11 @@ func cmdRedact(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	if u, err := user.Current(); err == nil && u.Username != "" {
 		s = regexp.MustCompile(`\b`+regexp.QuoteMeta(u.Username)+`\b`).ReplaceAllString(s, "<operator>")
+	}
+	for _, name := range []string{"PGDSN", "GRAPHURL", "DUOHOST", "CA"} { // set by TestScriptPostgres, graph, duo
+		if v := ts.Getenv(name); v != "" {
+			s = strings.ReplaceAll(s, v, "$"+name)
+		}
 	}
 	if h, err := os.Hostname(); err == nil && h != "" {
 		s = regexp.MustCompile(`\b`+regexp.QuoteMeta(h)+`\b`).ReplaceAllString(s, "<host>")
