@@ -190,6 +190,18 @@ profile's clock is set to the host's. A profile in use is refused unless
 					t.Wipe()
 				}
 			}()
+			burns := make([]molto2.Burn, len(toks))
+			for i, t := range toks {
+				name := title
+				if name == "" && seeds != "" {
+					name = t.Serial
+				}
+				burns[i] = molto2.Burn{Profile: profile + i, Secret: t.Secret, Title: name, Replace: replace,
+					Config: molto2.Config{Display: disp, Hash: t.Hash, Digits: t.EffectiveDigits(), Period: t.EffectivePeriod()}}
+				if err := burns[i].Check(); err != nil { // before the device is opened
+					return usagef("%v", err)
+				}
+			}
 			m, err := conn.open(c, f)
 			if err != nil {
 				return err
@@ -197,12 +209,7 @@ profile's clock is set to the host's. A profile in use is refused unless
 			defer m.Close()
 			var done []moltoProfile
 			for i, t := range toks {
-				name := title
-				if name == "" && seeds != "" {
-					name = t.Serial
-				}
-				b := molto2.Burn{Profile: profile + i, Secret: t.Secret, Title: name, Replace: replace,
-					Config: molto2.Config{Display: disp, Hash: t.Hash, Digits: t.EffectiveDigits(), Period: t.EffectivePeriod()}}
+				b := burns[i]
 				if t.Serial == "" {
 					t.Serial = fmt.Sprintf("%s-%d", m.Info.Serial, b.Profile)
 				}
@@ -218,7 +225,7 @@ profile's clock is set to the host's. A profile in use is refused unless
 				}
 				pub, err := m.Session.Burn(b)
 				if err != nil {
-					return fmt.Errorf("profile %d: %w (%d profiles burned before it)", b.Profile, err, len(done))
+					return fmt.Errorf("%w (%d profiles burned before it)", err, len(done))
 				}
 				if out.out != nil {
 					if err := f.commit(out.out); err != nil {
@@ -262,7 +269,10 @@ func moltoProfileCmd(f *factory, use, short, example string, act func(m *device.
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			if profile < 0 && !all {
-				return usagef("--profile N, or --all")
+				if c.Flags().Lookup("all") != nil {
+					return usagef("give --profile N, or --all")
+				}
+				return usagef("give --profile N")
 			}
 			m, err := conn.open(c, f)
 			if err != nil {

@@ -161,10 +161,20 @@ func Open(ctx context.Context, spec string) (*Store, error) {
 	}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("ledger database: %w", err)
+		return nil, &Unreachable{fmt.Errorf("ledger database: %w", err)}
 	}
 	return &Store{pool: pool}, nil
 }
+
+// Unreachable is a database that could not be reached (no server, refused
+// login, TLS): a transport error, not bad data (tokenctl exits 3).
+type Unreachable struct{ Err error }
+
+func (e *Unreachable) Error() string { return e.Err.Error() }
+func (e *Unreachable) Unwrap() error { return e.Err }
+
+// DeviceError: the connection failed (tokenctl exits 3).
+func (e *Unreachable) DeviceError() bool { return true }
 
 // Pool exposes the connection pool, for tests and diagnostics.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
