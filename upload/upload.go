@@ -11,12 +11,15 @@
 package upload
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"time"
+
+	"github.com/tokenctl/tokenctl/seed"
 )
 
 // ErrFailed is wrapped by Report.Err when some token could not be
@@ -162,4 +165,40 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// Each uploads tokens one after the other with one, the server's step for
+// a token, adding each result to rep and passing it to onResult (when
+// set) as soon as it is known. A failure of one token alone is in its
+// result; an error fatal says ends the run (refused credentials, the
+// retry budget, the context): it is returned, and a token made on the
+// server before the run stopped is still reported (failed), so that it is
+// not lost.
+func Each(ctx context.Context, rep *Report, tokens []*seed.Token, clock Clock, onResult func(Result),
+	one func(context.Context, *seed.Token) (Result, error), fatal func(error) bool) (*Report, error) {
+	add := func(res Result) {
+		if res.At.IsZero() {
+			res.At = clock.Now()
+		}
+		rep.Add(res)
+		if onResult != nil {
+			onResult(res)
+		}
+	}
+	for _, t := range tokens {
+		res, err := one(ctx, t)
+		if err != nil && fatal(err) {
+			rep.Aborted = err.Error()
+			if res.Created || res.Replaced {
+				res.Error, res.At = err.Error(), clock.Now()
+				add(res)
+			}
+			return rep, err
+		}
+		if err != nil {
+			res.Error = err.Error()
+		}
+		add(res)
+	}
+	return rep, nil
 }

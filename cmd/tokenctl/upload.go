@@ -111,7 +111,9 @@ func (u *uploadFlags) run(c *cobra.Command, f *factory, args []string, server st
 	}
 	var recErr error
 	onResult := func(r upload.Result) {
-		if l == nil || u.dryRun || r.Failed() || r.ObjectID == "" {
+		// A token the server holds is recorded, even when a later step
+		// (attach, activate) failed or the run stopped after making it.
+		if l == nil || u.dryRun || r.ObjectID == "" {
 			return
 		}
 		if _, err := l.MarkUploaded(ctx, r.Serial, server, r.ObjectID, r.At, u.lf.operatorName()); err != nil && recErr == nil {

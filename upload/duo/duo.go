@@ -323,33 +323,7 @@ func (c *Client) Upload(ctx context.Context, tokens []*seed.Token) (*upload.Repo
 	if len(probs) > 0 {
 		return rep, fmt.Errorf("%w: %s; nothing uploaded", convert.ErrInvalid, strings.Join(probs, "; "))
 	}
-	for _, t := range tokens {
-		res, err := c.one(ctx, t)
-		if err != nil && fatal(err) {
-			rep.Aborted = err.Error()
-			if res.Created || res.Replaced {
-				// Made before the run stopped: report it (and let the
-				// ledger record it) as failed, so that it is not lost.
-				res.Error, res.At = err.Error(), c.clock.Now()
-				rep.Add(res)
-				if c.cfg.OnResult != nil {
-					c.cfg.OnResult(res)
-				}
-			}
-			return rep, err
-		}
-		if err != nil {
-			res.Error = err.Error()
-		}
-		if res.At.IsZero() {
-			res.At = c.clock.Now()
-		}
-		rep.Add(res)
-		if c.cfg.OnResult != nil {
-			c.cfg.OnResult(res)
-		}
-	}
-	return rep, nil
+	return upload.Each(ctx, rep, tokens, c.clock, c.cfg.OnResult, c.one, fatal)
 }
 
 func (c *Client) one(ctx context.Context, t *seed.Token) (upload.Result, error) {
