@@ -120,6 +120,11 @@ func (o *Output) read(t *seed.Token) error {
 // refused before the device is written to.
 func (o *Output) Prepare(t *seed.Token) error {
 	o.fill(t)
+	if o.written && o.stat == nil {
+		if err := o.read(t); err != nil {
+			return err
+		}
+	}
 	if o.serials[t.Serial] {
 		return fmt.Errorf("%w: %s already holds serial %s", ErrInvalid, o.Path, t.Serial)
 	}
@@ -203,8 +208,12 @@ func (o *Output) Commit() error {
 	}
 	if err == nil {
 		o.written = true
-		if st, serr := os.Stat(o.Path); serr == nil {
-			o.stat = st
+		// What the file holds now, for the next token (several burned
+		// into one output: its serial refused twice, a file written whole
+		// keeping the ones before it). If it cannot be read now, the next
+		// Prepare reads it (and says so, before that device is written).
+		if o.read(o.token) != nil {
+			o.stat = nil
 		}
 	}
 	return err
