@@ -182,6 +182,9 @@ func ParseConfig(b []byte) (*Config, error) {
 	if n > FixedSize {
 		return nil, fmt.Errorf("fixed size %d exceeds %d", n, FixedSize)
 	}
+	if !bytes.Equal(b[n:FixedSize], make([]byte, FixedSize-n)) {
+		return nil, fmt.Errorf("fixed data past its size (%d bytes) is not zero", n)
+	}
 	c := &Config{Fixed: append([]byte(nil), b[:n]...), Ext: b[45], Tkt: b[46], Cfg: b[47]}
 	copy(c.UID[:], b[16:22])
 	copy(c.Key[:], b[22:38])
