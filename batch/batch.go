@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/tokenctl/tokenctl/ledger"
+	"github.com/tokenctl/tokenctl/nfc"
 	"github.com/tokenctl/tokenctl/seed"
 )
 
@@ -198,6 +199,7 @@ type engine struct {
 	Config
 	sum   Summary
 	start time.Time
+	gone  bool // the last token left the reader by itself
 }
 
 // Run runs a batch until Count tokens are programmed or ctx ends (then it
@@ -262,6 +264,12 @@ func Run(ctx context.Context, c Config) (Summary, error) {
 		e.Say(msg + "; remove the token")
 		if c.Count > 0 && e.sum.Done >= c.Count {
 			break // the last one: no need to wait for it to leave
+		}
+		if e.gone {
+			// It left during the write: waiting for the reader to be
+			// empty would wait for ever if it is back already.
+			e.gone = false
+			continue
 		}
 		if err := c.Station.WaitRemoved(ctx); err != nil {
 			return e.summary(), err
@@ -432,6 +440,9 @@ func (e *engine) one(ctx context.Context, d Device) (Result, error) {
 	}
 	if err != nil {
 		res.Outcome, res.Error = OutcomeFailed, err.Error()
+		// Taken out of the field mid-write: the token is gone already,
+		// and the operator may present it again at once to finish it.
+		e.gone = nfc.Removed(err)
 		if errors.Is(err, ErrNoRetry) {
 			res.Error = noRetryPrefix + res.Error
 		}

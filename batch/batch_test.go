@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tokenctl/tokenctl/ledger"
+	"github.com/tokenctl/tokenctl/nfc"
 	"github.com/tokenctl/tokenctl/seed"
 )
 
@@ -64,6 +65,8 @@ func (d fakeDevice) Program(tok *seed.Token, _ bool) error {
 		d.t.secret = append([]byte(nil), tok.Secret...)
 		d.t.writes++
 		return errors.New("card removed before the answer to the seed write")
+	case "gone": // taken out of the field mid-write (a PC/SC error)
+		return &nfc.Error{Op: "transmit", Code: nfc.ErrRemovedCard}
 	}
 	d.t.secret = append([]byte(nil), tok.Secret...)
 	d.t.writes++
@@ -590,5 +593,23 @@ func TestBatchResumeRefusesUnauthenticated(t *testing.T) {
 	_, res := run(t, Config{Ledger: l, Station: &fakeStation{queue: []*fakeToken{x}}})
 	if len(res) != 1 || res[0].Outcome != OutcomeSkipped || !strings.Contains(res[0].Error, "fails authentication") || x.writes != writes {
 		t.Fatalf("%+v (writes %d → %d)", res, writes, x.writes)
+	}
+}
+
+// TestTokenGoneMidWriteIsNotWaitedFor: a token that left the field during
+// the write is not waited for to leave (it may be presented again at
+// once, and the reader would then never be empty): the batch goes on to
+// the next presentation, which resumes it. Any other failure waits.
+func TestTokenGoneMidWriteIsNotWaitedFor(t *testing.T) {
+	l, _, _ := newTestLedger(t)
+	tk := &fakeToken{serial: "GONE0001", fail: "gone"}
+	other := &fakeToken{serial: "FAIL0001", fail: "before"}
+	st := &fakeStation{queue: []*fakeToken{tk, tk, other, other}}
+	sum, res := run(t, Config{Ledger: l, Station: st, Recipe: recipe})
+	if len(res) != 4 || res[0].Outcome != OutcomeFailed || res[1].Outcome != OutcomeProgrammed || !res[1].Resumed {
+		t.Fatalf("results %+v", res)
+	}
+	if st.removed != 3 { // after each presentation but the one that left mid-write
+		t.Fatalf("waited for removal %d times, want 3 (summary %+v)", st.removed, sum)
 	}
 }
