@@ -12,6 +12,7 @@ import (
 
 	"github.com/tokenctl/tokenctl/internal/pcsctest"
 	"github.com/tokenctl/tokenctl/internal/uploadtest"
+	"github.com/tokenctl/tokenctl/nfc"
 	"github.com/tokenctl/tokenctl/seed"
 	simmolto "github.com/tokenctl/tokenctl/sim/molto2"
 	"github.com/tokenctl/tokenctl/sim/t2fido"
@@ -34,6 +35,16 @@ func cardInReader(t *testing.T, insert func(ctx context.Context) (*vpcd.Conn, <-
 		<-served
 		cancel()
 	})
+	// pcscd polls vpcd: wait until it reports the card, as an operator
+	// would see the reader's light.
+	pc, err := nfc.NewContext()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Release()
+	if err := pc.WaitForCard(ctx, vpcd.ReaderName(vpcd.Port0)); err != nil {
+		t.Fatal(err)
+	}
 	return vpcd.ReaderName(vpcd.Port0)
 }
 
