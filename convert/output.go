@@ -189,13 +189,17 @@ func (o *Output) Commit() error {
 		return errors.New("nothing prepared")
 	}
 	if st, err := os.Stat(o.Path); err != nil || o.stat == nil || st.Size() != o.stat.Size() || !st.ModTime().Equal(o.stat.ModTime()) {
+		// o.token stays set until Prepare replaces it: a failure here
+		// leaves it for NotRecorded to rescue.
 		t := o.token
-		o.token = nil
-		defer t.Wipe()
 		if err := o.read(t); err != nil {
 			return err
 		}
-		if err := o.Prepare(t); err != nil {
+		err := o.Prepare(t)
+		if o.token != t {
+			t.Wipe()
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -260,8 +264,8 @@ func (o *Output) fill(t *seed.Token) {
 // temporary directory. It returns the file's name.
 func (o *Output) Rescue(t *seed.Token) (string, error) {
 	name := fmt.Sprintf("tokenctl-rescue-%s-%d.csv", t.Serial, time.Now().Unix())
-	body := fmt.Sprintf("# token programmed by tokenctl but not recorded in %s\nserial,secret_base32,hash,period,digits,model\n%s,%s,%s,%d,%d,%s\n",
-		o.Path, t.Serial, seed.EncodeBase32(t.Secret), t.Hash, t.EffectivePeriod(), t.EffectiveDigits(), t.Model)
+	body := fmt.Sprintf("# token programmed by tokenctl but not recorded in %s\nserial,secret_base32,hash,period,digits,model,kind,counter,public_id_hex,private_id_hex\n%s,%s,%s,%d,%d,%s,%s,%d,%x,%x\n",
+		o.Path, t.Serial, seed.EncodeBase32(t.Secret), t.Hash, t.EffectivePeriod(), t.EffectiveDigits(), t.Model, t.Kind, t.Counter, t.PublicID, t.PrivateID)
 	var lastErr error
 	for _, dir := range []string{filepath.Dir(o.Path), os.TempDir()} {
 		p := filepath.Join(dir, name)
@@ -274,4 +278,42 @@ func (o *Output) Rescue(t *seed.Token) (string, error) {
 		}
 	}
 	return "", lastErr
+}
+
+// NotRecordedError is a device that was written but whose credential
+// could not be appended to the output: the device holds a secret the file
+// does not. It is a device-state error (exit 3, not 1: 1 promises that
+// nothing was written).
+type NotRecordedError struct{ Err error }
+
+func (e *NotRecordedError) Error() string { return e.Err.Error() }
+func (e *NotRecordedError) Unwrap() error { return e.Err }
+
+// DeviceError says that a device is not in the state that was asked for.
+func (e *NotRecordedError) DeviceError() bool { return true }
+
+// NotRecorded turns the error of the Commit that followed a device write
+// into what the operator must be told: what was written (what: "token
+// 86596120001", "YubiKey 123 slot 1"), that the file does not hold it, and
+// where the secret is. A secret that was given (given names where from,
+// e.g. "--secret-file seed.b32") is the operator's to add; a generated one
+// (given == "") is saved first with Rescue. A nil err is nil.
+func (o *Output) NotRecorded(err error, what, given string) error {
+	if err == nil {
+		return nil
+	}
+	msg := fmt.Sprintf("%s WAS WRITTEN and now holds its new secret, but %s could not be written: %v", what, o.Path, err)
+	switch {
+	case given != "":
+		msg += fmt.Sprintf("; the secret is the one you gave (%s): add it to your file yourself", given)
+	case o.token == nil:
+		msg += "; the secret is lost: write the device again"
+	default:
+		if p, rerr := o.Rescue(o.token); rerr == nil {
+			msg += fmt.Sprintf("; the secret was saved to %s (0600): add it to your file, then delete that file", p)
+		} else {
+			msg += fmt.Sprintf("; saving it elsewhere failed too (%v): the generated secret is lost, write the device again", rerr)
+		}
+	}
+	return &NotRecordedError{errors.New(msg)}
 }

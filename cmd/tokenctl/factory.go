@@ -33,12 +33,26 @@ type factory struct {
 	commitFails error
 }
 
-// commit appends what out prepared (convert.Output.Commit).
-func (f *factory) commit(out *convert.Output) error {
-	if f.commitFails != nil {
-		return f.commitFails
+// record appends what out prepared (convert.Output.Commit) after the
+// device was written; a failure is convert.Output.NotRecorded's error
+// (exit 3, the secret rescued when it was generated). what names the
+// device, given where a supplied secret came from ("" if generated).
+func (f *factory) record(out *convert.Output, what, given string) error {
+	err := f.commitFails
+	if err == nil {
+		err = out.Commit()
 	}
-	return out.Commit()
+	return out.NotRecorded(err, what, given)
+}
+
+// emit prints v as JSON on standard output with --json; otherwise the
+// text, formatted, on w.
+func (f *factory) emit(v any, w io.Writer, format string, a ...any) error {
+	if f.JSON {
+		return writeJSON(f.Out, v)
+	}
+	_, err := fmt.Fprintf(w, format, a...)
+	return err
 }
 
 // newFactory is the real world: the process's streams and devices.

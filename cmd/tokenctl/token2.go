@@ -398,25 +398,12 @@ not. The serial is printed on standard output.`,
 				r.Display = 30
 			}
 			if out.out != nil {
-				if err := f.commit(out.out); err != nil {
-					msg := fmt.Sprintf("token %s WAS BURNED and now holds its new seed, but -o %s could not be written: %v", info.Serial, out.path, err)
-					if generate {
-						if p, err := out.out.Rescue(tok); err == nil {
-							msg += fmt.Sprintf("; the seed was saved to %s (0600): add it to your seed file, then delete that file", p)
-						} else {
-							msg += fmt.Sprintf("; saving it elsewhere failed too (%v): the generated seed is lost, burn the token again", err)
-						}
-					} else {
-						msg += fmt.Sprintf("; the seed is the one you gave (%s): add the token to your seed file yourself", sec.src.Name())
-					}
-					// Exit 3, not 1: 1 promises that nothing was written,
-					// and the token now holds a seed the file does not.
-					// Of the project's codes, 3 is the one that tells a
-					// script "the device is not in the state you asked
-					// for, look at it", as for a burn cut off after the
-					// configuration write. Preflight and Prepare make
-					// this failure nearly impossible (a full disk).
-					return exitcode.DeviceErr(errors.New(msg))
+				given := ""
+				if !generate {
+					given = sec.src.Name()
+				}
+				if err := f.record(out.out, "token "+info.Serial, given); err != nil {
+					return err
 				}
 			}
 			if f.JSON {

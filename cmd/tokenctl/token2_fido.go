@@ -158,8 +158,12 @@ file is checked before the key is written.`,
 				return fmt.Errorf("key %s holds its new seed, but its options were not all set: %w", serial, err)
 			}
 			if out.out != nil {
-				if err := f.commit(out.out); err != nil {
-					return fmt.Errorf("key %s WAS PROGRAMMED, but -o %s could not be written: %w; program it again", serial, out.path, err)
+				given := ""
+				if !generate {
+					given = src.Name()
+				}
+				if err := f.record(out.out, "key "+serial, given); err != nil {
+					return err
 				}
 			}
 			r := fidoHOTPReport{Serial: serial, Digits: digits, Reader: k.Reader, Output: out.path, Format: out.format}

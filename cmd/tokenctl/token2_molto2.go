@@ -228,8 +228,15 @@ profile's clock is set to the host's. A profile in use is refused unless
 					return fmt.Errorf("%w (%d profiles burned before it)", err, len(done))
 				}
 				if out.out != nil {
-					if err := f.commit(out.out); err != nil {
-						return fmt.Errorf("profile %d WAS BURNED, but -o %s could not be written: %w", b.Profile, out.path, err)
+					given := ""
+					if !generate {
+						given = "--seeds " + seeds
+						if seeds == "" {
+							given = src.Name()
+						}
+					}
+					if err := f.record(out.out, fmt.Sprintf("Molto2 %s profile %d", m.Info.Serial, b.Profile), given); err != nil {
+						return fmt.Errorf("%w (%d profiles burned before it)", err, len(done))
 					}
 				}
 				done = append(done, moltoProfile{Profile: pub.Profile, Title: pub.Title, InUse: pub.InUse, Hash: pub.Hash.String(), Digits: pub.Digits, Period: pub.Period})

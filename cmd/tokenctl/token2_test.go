@@ -286,7 +286,7 @@ func TestToken2OutputCheckedBeforeBurn(t *testing.T) {
 		if code == 0 {
 			t.Fatalf("%v: accepted", args)
 		}
-		if strings.Contains(stderr, "WAS BURNED") {
+		if strings.Contains(stderr, "WAS WRITTEN") {
 			t.Fatalf("%v: %s", args, stderr)
 		}
 	}
@@ -356,7 +356,7 @@ func TestToken2RescueWhenRecordFails(t *testing.T) {
 	envOf(t).commitFails = errors.New("disk full")
 	code, stdout, stderr := runCLI(t, "token2", "burn", "--reader", reader, "--wait", "--generate", "-o", out, "--to", "duo")
 	// Not 1 ("nothing written"): the token holds a seed the file does not.
-	if code != 3 || !strings.Contains(stderr, "WAS BURNED and now holds its new seed") || !strings.Contains(stderr, "disk full") {
+	if code != 3 || !strings.Contains(stderr, "WAS WRITTEN and now holds its new secret") || !strings.Contains(stderr, "disk full") {
 		t.Fatalf("exit %d %s", code, stderr)
 	}
 	held := s.Tokens()[0].State().Seed
@@ -384,7 +384,7 @@ func TestToken2RescueWhenRecordFails(t *testing.T) {
 	sf := writeSecret(t, seed.EncodeBase32(secret))
 	out2 := filepath.Join(t.TempDir(), "duo.csv")
 	code, stdout, stderr = runCLI(t, "token2", "burn", "--reader", reader, "--secret-file", sf, "-o", out2, "--to", "duo")
-	if code != 3 || !strings.Contains(stderr, "WAS BURNED and now holds its new seed") || !strings.Contains(stderr, "the seed is the one you gave (--secret-file "+sf+")") {
+	if code != 3 || !strings.Contains(stderr, "WAS WRITTEN and now holds its new secret") || !strings.Contains(stderr, "the secret is the one you gave (--secret-file "+sf+")") {
 		t.Fatalf("supplied seed: exit %d %s", code, stderr)
 	}
 	if !bytes.Equal(s.Tokens()[0].State().Seed, secret) {
@@ -596,7 +596,7 @@ func TestToken2OutputRehearsedBeforeBurn(t *testing.T) {
 	}
 	unwritableDir(t, dir)
 	code, stdout, stderr := runCLI(t, "token2", "burn", "--reader", reader, "--wait", "--generate", "-o", out, "--to", "pskc")
-	if code != 1 || !strings.Contains(stderr, "cannot take token 86596320005") || !strings.Contains(stderr, "nothing was written to the token") || strings.Contains(stderr, "WAS BURNED") {
+	if code != 1 || !strings.Contains(stderr, "cannot take token 86596320005") || !strings.Contains(stderr, "nothing was written to the token") || strings.Contains(stderr, "WAS WRITTEN") {
 		t.Fatalf("exit %d %s%s", code, stdout, stderr)
 	}
 	if st := s.Tokens()[0].State(); st.ConfigWrites != 0 || st.SeedWrites != 0 || !bytes.Equal(st.Log, []byte{0x41}) {
@@ -771,7 +771,7 @@ func TestToken2HostileOutputRefusedBeforeBurn(t *testing.T) {
 	before := s.Tokens()[0].State()
 	for name, out := range cases {
 		code, _, stderr := runCLI(t, "token2", "burn", "--reader", reader, "--wait", "--secret-file", newFile, "-o", out, "--to", "duo")
-		if code == 0 || strings.Contains(stderr, "WAS BURNED") {
+		if code == 0 || strings.Contains(stderr, "WAS WRITTEN") {
 			t.Fatalf("%s: exit %d\n%s", name, code, stderr)
 		}
 		st := s.Tokens()[0].State()

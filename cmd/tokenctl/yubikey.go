@@ -99,6 +99,9 @@ type ykWrite struct {
 	logFile   string
 	logFormat string
 	pskc      func(o *convert.Options) error
+	// given names where a supplied secret came from ("" when generated),
+	// for the message if the log cannot be written after the key was.
+	given string
 }
 
 func (w *ykWrite) add(c *cobra.Command, withLog bool) {
@@ -347,8 +350,8 @@ func (w *ykWrite) program(c *cobra.Command, f *factory, slot yubikey.Slot, mode 
 		msg += " (public ID " + res.PublicID + ")"
 	}
 	if log != nil {
-		if err := f.commit(log); err != nil {
-			return exitcode.DataErr(fmt.Errorf("YubiKey %d slot %d WAS PROGRAMMED, but the log could not be written: %w; the secret is lost: delete or reprogram the slot", key.Serial, slot, err))
+		if err := f.record(log, fmt.Sprintf("YubiKey %d slot %d", key.Serial, slot), w.given); err != nil {
+			return err
 		}
 		res.Log, res.LogFormat = w.logFile, log.Format.Name
 		msg += fmt.Sprintf(", logged to %s (%s)", w.logFile, log.Format.Name)
@@ -399,7 +402,10 @@ func hmacKey(generate bool, src *secretin.Source, what string, b32 bool) ([]byte
 // keepGenerated refuses, before the key is touched, a generated secret
 // that nothing would keep: the key never gives a secret back, so without
 // --log nobody (no server, no backup key) could ever be told it.
-func (w *ykWrite) keepGenerated(generate bool, what string) error {
+func (w *ykWrite) keepGenerated(generate bool, what string, src *secretin.Source) error {
+	if !generate {
+		w.given = src.Name()
+	}
 	if generate && w.logFile == "" {
 		return usagef("--generate without --log: the generated %s would be written to the key and kept nowhere; give --log FILE, or bring the secret with --secret-file/--secret-env", what)
 	}
@@ -438,7 +444,7 @@ required: it is the only place the generated credential is kept).`,
 			if !generate && !key.IsSet() {
 				return usagef("give the AES key with --secret-file or --secret-env, or --generate")
 			}
-			if err := w.keepGenerated(generate, "AES key and private ID"); err != nil {
+			if err := w.keepGenerated(generate, "AES key and private ID", key); err != nil {
 				return err
 			}
 			var pub []byte
@@ -524,7 +530,7 @@ the serial, 8 = MUI after "ubhe", 12 = all).`,
 			if err != nil {
 				return usagef("%v", err)
 			}
-			if err := w.keepGenerated(generate, "HOTP key"); err != nil {
+			if err := w.keepGenerated(generate, "HOTP key", key); err != nil {
 				return err
 			}
 			k, err := hmacKey(generate, key, "HOTP key", true)
@@ -601,7 +607,7 @@ challenges: lose it and whatever it unlocks is lost too).`,
 			case discard && w.logFile != "":
 				return usagef("--discard-secret conflicts with --log")
 			case !discard:
-				if err := w.keepGenerated(generate, "HMAC key"); err != nil {
+				if err := w.keepGenerated(generate, "HMAC key", key); err != nil {
 					return err
 				}
 			}

@@ -617,3 +617,31 @@ func TestYubiKeyOpenHIDClosesEverything(t *testing.T) {
 		})
 	}
 }
+
+// TestYubiKeyRescueWhenLogFails: a key programmed with a generated
+// credential whose log line cannot be appended (a full disk) exits 3, not
+// 1, and the credential, private ID included, is saved to a private rescue
+// file so that the key can still be registered.
+func TestYubiKeyRescueWhenLogFails(t *testing.T) {
+	k := yksim.New(yksim.Options{Serial: 4242})
+	withHIDKeys(t, k)
+	dir := t.TempDir()
+	log := filepath.Join(dir, "okta.csv")
+	envOf(t).commitFails = errors.New("disk full")
+	code, stdout, stderr := runCLI(t, "yubikey", "otp", "1", "--generate", "--log", log)
+	if code != 3 || !strings.Contains(stderr, "YubiKey 4242 slot 1 WAS WRITTEN") || !strings.Contains(stderr, "disk full") {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	cfg := k.Slot(1).Config
+	uid, aes := cfg[16:22], cfg[22:38]
+	noSecret(t, aes, stdout, stderr)
+	m, _ := filepath.Glob(filepath.Join(dir, "tokenctl-rescue-4242-*.csv"))
+	if len(m) != 1 || !strings.Contains(stderr, m[0]) {
+		t.Fatalf("rescue files %v; stderr %s", m, stderr)
+	}
+	b, _ := os.ReadFile(m[0])
+	want := fmt.Sprintf("4242,%s,", seed.EncodeBase32(aes))
+	if !strings.Contains(string(b), want) || !strings.Contains(string(b), ","+hex.EncodeToString(uid)+"\n") {
+		t.Fatalf("rescue file does not hold the key's credential:\n%s", b)
+	}
+}
