@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
@@ -83,7 +82,7 @@ func (bf *batchFlags) runBatch(f *factory, cmd *cobra.Command, l *ledger.Ledger,
 	if bf.count < 0 {
 		return usagef("--count %d: want a positive number", bf.count)
 	}
-	out, errw := f.Out, f.Err
+	errw := f.Err
 	if err := l.CanWrite(); err != nil {
 		return err
 	}
@@ -96,34 +95,8 @@ func (bf *batchFlags) runBatch(f *factory, cmd *cobra.Command, l *ledger.Ledger,
 	if bf.station != "" {
 		l.Station = bf.station
 	}
-	cfg.Say = func(msg string) { fmt.Fprintln(errw, msg) }
-	enc := json.NewEncoder(out)
-	cfg.OnResult = func(r batch.Result) {
-		if f.JSON {
-			enc.Encode(r)
-			return
-		}
-		line := fmt.Sprintf("%s\t%s", dash(r.Serial), r.Outcome)
-		if r.Model != "" {
-			line += "\t" + r.Model
-		}
-		if r.Resumed {
-			line += "\t(resumed: same secret burned again)"
-		}
-		if r.Error != "" {
-			line += "\t" + r.Error
-		}
-		fmt.Fprintln(out, line)
-	}
-	if f.ErrTTY {
-		cfg.OnProgress = func(p batch.Progress) {
-			rem := "no count"
-			if p.Remaining >= 0 {
-				rem = fmt.Sprintf("%d remaining", p.Remaining)
-			}
-			fmt.Fprintf(errw, "[%s] %d done, %d failed, %d skipped, %s, %.1f tokens/min\n", cfg.Batch, p.Done, p.Failed, p.Skipped, rem, p.Rate)
-		}
-	}
+	con := batch.Console{Out: f.Out, Err: f.Err, JSON: f.JSON, Progress: f.ErrTTY}
+	con.Attach(&cfg)
 	ctx, stop := interruptible(cmd.Context())
 	defer stop()
 	fmt.Fprintf(errw, "batch %s on ledger %s", cfg.Batch, ledger.SpecName(bf.lf.path))
@@ -133,11 +106,7 @@ func (bf *batchFlags) runBatch(f *factory, cmd *cobra.Command, l *ledger.Ledger,
 	fmt.Fprintln(errw)
 	sum, err := batch.Run(ctx, cfg)
 	interrupted := err != nil && ctx.Err() != nil && cmd.Context().Err() == nil
-	if f.JSON {
-		enc.Encode(map[string]any{"summary": sum})
-	}
-	fmt.Fprintf(errw, "batch %s: %d programmed (%d verified), %d failed, %d skipped, %d resumed, in %.0f s\n",
-		sum.Batch, sum.Done, sum.Verified, sum.Failed, sum.Skipped, sum.Resumed, sum.Seconds)
+	con.Finish(sum)
 	switch {
 	case err == nil:
 		return nil

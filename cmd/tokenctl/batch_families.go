@@ -1,12 +1,8 @@
 package main
 
 import (
-	"bufio"
-	"context"
 	"errors"
 	"fmt"
-	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -69,37 +65,15 @@ printed on each key). Export to Duo with 'ledger export --to duo-hotp'.`,
 
 // serialSource gives the serials of keys that cannot report theirs: the
 // lines of path in order, or asked of the operator.
-func serialSource(f *factory, path string) (func(context.Context) (string, error), error) {
+func serialSource(f *factory, path string) (batch.Serials, error) {
 	if path == "" {
-		p := batch.NewLinePrompter(f.In, f.Err)
-		return func(ctx context.Context) (string, error) {
-			s, err := p.Ask(ctx, "serial printed on this key: ")
-			return strings.TrimSpace(s), err
-		}, nil
+		return batch.AskSerials(batch.NewLinePrompter(f.In, f.Err)), nil
 	}
-	fh, err := os.Open(path)
+	s, err := batch.SerialsFromFile(path)
 	if err != nil {
 		return nil, usagef("--serials: %v", err)
 	}
-	defer fh.Close()
-	var list []string
-	sc := bufio.NewScanner(fh)
-	for sc.Scan() {
-		if s := strings.TrimSpace(sc.Text()); s != "" {
-			list = append(list, s)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("--serials %s: %w", path, err)
-	}
-	i := 0
-	return func(context.Context) (string, error) {
-		if i >= len(list) {
-			return "", fmt.Errorf("--serials %s: all %d serials used", path, len(list))
-		}
-		i++
-		return list[i-1], nil
-	}, nil
+	return s, nil
 }
 
 func newBatchMoltoCmd(f *factory) *cobra.Command {
@@ -161,11 +135,9 @@ or with generated TOTP seeds (--hash, --digits, --period) titled from
 			}()
 			end = first + len(r.Tokens)
 		case titles != "":
-			b, err := os.ReadFile(titles)
-			if err != nil {
+			if r.Titles, err = batch.ReadTitles(titles); err != nil {
 				return usagef("--titles: %v", err)
 			}
-			r.Titles = strings.Split(strings.TrimRight(string(b), "\n"), "\n")
 			end = first + len(r.Titles)
 		}
 		l, err := bf.lf.open(cmd.Context())
