@@ -33,7 +33,7 @@ func TestDevices(t *testing.T) {
 	if code != 0 || errs != "" {
 		t.Fatalf("devices --json: exit %d, stderr %q", code, errs)
 	}
-	var r devicesReport
+	var r device.Inventory
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatalf("%v: %q", err, out)
 	}
@@ -44,7 +44,7 @@ func TestDevices(t *testing.T) {
 		}
 	}
 	if !r.PCSC.Supported || !r.HID.Supported || len(r.HID.Devices) != 1 ||
-		r.HID.Devices[0] != (hidDevice{Path: path, Product: "YubiKey OTP+FIDO+CCID", ProductID: "1050:0407"}) {
+		r.HID.Devices[0] != (device.USBListing{Path: path, Product: "YubiKey OTP+FIDO+CCID", ProductID: "1050:0407"}) {
 		t.Errorf("devices --json = %+v", r)
 	}
 
