@@ -79,11 +79,7 @@ with: the same as 'tokenctl --version'. With --json, as a JSON object.`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			b := currentBuild()
-			if f.JSON {
-				return writeJSON(cmd.OutOrStdout(), b)
-			}
-			_, err := fmt.Fprint(cmd.OutOrStdout(), b)
-			return err
+			return f.emit(b, f.Out, "%s", b)
 		},
 	}
 }
