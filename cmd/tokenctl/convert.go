@@ -1,12 +1,9 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -53,29 +50,6 @@ func progress(f *factory) (on func(int), done func()) {
 				fmt.Fprint(w, eraseLine(ansi))
 			}
 		}
-}
-
-// cancelOnSignal makes the first SIGINT or SIGTERM stop a conversion
-// cleanly (temporary files removed, nothing written, exit 1); a second one
-// kills at once, as by default (a read from a terminal may be waiting).
-// Call the returned function when the conversion is over.
-func cancelOnSignal(o *convert.Options) (stop func()) {
-	var sigs []os.Signal
-	for _, s := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
-		if !signal.Ignored(s) { // a signal ignored by the caller stays so
-			sigs = append(sigs, s)
-		}
-	}
-	if len(sigs) == 0 {
-		return func() {}
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), sigs...)
-	go func() {
-		<-ctx.Done()
-		stop() // default handling again for a second signal
-	}()
-	o.Cancel = ctx.Done()
-	return stop
 }
 
 // problemPrinter prints every problem on stderr as it is found.
@@ -201,16 +175,14 @@ func (o *convertOpts) run(f *factory, c *cobra.Command, args []string) error {
 	case !o.check && f.JSON && toStdout:
 		return usagef("--json prints the report on standard output: give -o for the converted file")
 	}
-	var (
-		rep  *convert.Report
-		err  error
-		done func()
-	)
-	opts.OnProgress, done = progress(f)
+	on, done := progress(f)
+	opts.OnProgress = on
+	var rep *convert.Report
+	var err error
 	if o.check {
 		rep, err = convert.Validate(args, o.in.from, o.to, opts)
 	} else {
-		defer cancelOnSignal(opts)()
+		defer opts.CancelOnSignal()()
 		rep, err = convert.Run(args, o.in.from, o.to, o.out, opts)
 	}
 	done()
