@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tokenctl/tokenctl/internal/secretin"
@@ -175,4 +176,43 @@ func (s *TokenSpec) fromFile(o *Options, counter uint64) (*seed.Token, error) {
 		return nil, err
 	}
 	return t, nil
+}
+
+// Code is the code of the token s names, at Time (TOTP) or at its counter
+// (HOTP), with where it stands (seed.Token.CodeReport).
+func (s *TokenSpec) Code() (*seed.CodeReport, error) {
+	t, at, err := s.Token()
+	if err != nil {
+		return nil, err
+	}
+	defer t.Wipe()
+	return t.CodeReport(at)
+}
+
+// Check finds where code, read off the token s names (spaces and dashes
+// allowed), matches: within *window steps either side of Time (TOTP) or
+// counters ahead of the counter (HOTP); a nil window is the kind's
+// default (seed.Token.Match). A code that matches nothing is no error:
+// the report's Match is false and its Message says what was searched.
+func (s *TokenSpec) Check(code string, window *int) (*seed.CheckReport, error) {
+	code = strings.NewReplacer(" ", "", "-", "").Replace(code)
+	w := -1
+	switch {
+	case code == "":
+		return nil, usage("--code is required: the code the token shows")
+	case window != nil && (*window < 0 || *window > seed.MaxWindow):
+		return nil, usage("--window %d: want 0..%d", *window, seed.MaxWindow)
+	case window != nil:
+		w = *window
+	}
+	t, at, err := s.Token()
+	if err != nil {
+		return nil, err
+	}
+	defer t.Wipe()
+	m, err := t.Match(code, at, w)
+	if err != nil {
+		return nil, usage("--code: %v", err)
+	}
+	return m.Report(t.Serial, s.Time != ""), nil
 }

@@ -100,3 +100,41 @@ func TestTokenSpec(t *testing.T) {
 		t.Errorf("bad hex: %v", err)
 	}
 }
+
+// TestTokenSpecCodeAndCheck: the code of RFC 6238's token at 59 s, and a
+// check of it 90 s later (three steps slow); the window's bounds and a
+// malformed code are usage errors; no match is a report, not an error.
+func TestTokenSpecCodeAndCheck(t *testing.T) {
+	spec := func(at string) *TokenSpec {
+		return &TokenSpec{SecretEnv: "TOKENCTL_TEST_RFC", Encoding: "base32", Hash: "sha1", Digits: 8, Period: 30, Time: at}
+	}
+	t.Setenv("TOKENCTL_TEST_RFC", "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ")
+	r, err := spec("59").Code()
+	if err != nil || r.Code != "94287082" || *r.Step != 1 {
+		t.Fatalf("code: %v %+v", err, r)
+	}
+	c, err := spec("149").Check("9428 7082", nil)
+	if err != nil || !c.Match || *c.OffsetSteps != -3 || c.Window != 10 {
+		t.Fatalf("check: %v %+v", err, c)
+	}
+	two := 2
+	if c, err = spec("149").Check("94287082", &two); err != nil || c.Match || c.Window != 2 {
+		t.Fatalf("window 2: %v %+v", err, c)
+	}
+	big, neg := 10001, -1
+	for _, x := range []struct {
+		code   string
+		window *int
+		want   string
+	}{
+		{" - ", nil, "--code is required"},
+		{"94287082", &big, "--window 10001: want 0..10000"},
+		{"94287082", &neg, "--window -1: want 0..10000"},
+		{"9428708", nil, "--code: "},
+	} {
+		var ue *UsageError
+		if _, err := spec("149").Check(x.code, x.window); !errors.As(err, &ue) || !strings.HasPrefix(err.Error(), x.want) {
+			t.Errorf("%s: got %v", x.want, err)
+		}
+	}
+}

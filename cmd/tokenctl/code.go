@@ -2,14 +2,11 @@ package main
 
 import (
 	"errors"
-	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/convert"
 	"github.com/tokenctl/tokenctl/internal/secretin"
-	"github.com/tokenctl/tokenctl/seed"
 )
 
 // tokenInput is what "code" and "check" share: one OATH token, given as a
@@ -36,10 +33,10 @@ func (in *tokenInput) flags(c *cobra.Command) {
 	in.FileOptions = pskcFlags(c)
 }
 
-// token is the token given and the time to compute at.
-func (in *tokenInput) token(f *factory, c *cobra.Command) (*seed.Token, time.Time, error) {
+// spec is the token given.
+func (in *tokenInput) spec(f *factory, c *cobra.Command) *convert.TokenSpec {
 	in.SecretFile, in.SecretEnv, in.Stdin, in.Given = in.secret.File, in.secret.Env, f.In, c.Flags().Changed
-	return in.TokenSpec.Token()
+	return &in.TokenSpec
 }
 
 func newCodeCmd(f *factory) *cobra.Command {
@@ -75,12 +72,7 @@ how many seconds the TOTP code stays valid.`,
 
 // runCode prints the code.
 func (in *tokenInput) runCode(f *factory, c *cobra.Command) error {
-	t, at, err := in.token(f, c)
-	if err != nil {
-		return err
-	}
-	defer t.Wipe()
-	rep, err := t.CodeReport(at)
+	rep, err := in.spec(f, c).Code()
 	if err != nil {
 		return err
 	}
@@ -126,33 +118,16 @@ type checkOpts struct {
 
 // run finds where the code matches.
 func (o *checkOpts) run(f *factory, c *cobra.Command) error {
-	o.code = strings.NewReplacer(" ", "", "-", "").Replace(o.code)
-	if o.code == "" {
-		return usagef("--code is required: the code the token shows")
+	var window *int
+	if c.Flags().Changed("window") {
+		window = &o.window
 	}
-	if o.window < 0 || o.window > seed.MaxWindow {
-		return usagef("--window %d: want 0..%d", o.window, seed.MaxWindow)
+	rep, err := o.spec(f, c).Check(o.code, window)
+	if err == nil && (f.JSON || rep.Match) {
+		err = f.emit(rep, f.Out, "%s\n", rep.Message)
 	}
-	t, at, err := o.token(f, c)
-	if err != nil {
-		return err
+	if err == nil && !rep.Match {
+		err = errors.New(rep.Message)
 	}
-	defer t.Wipe()
-	if !c.Flags().Changed("window") {
-		o.window = -1 // the kind's default
-	}
-	m, err := t.Match(o.code, at, o.window)
-	if err != nil {
-		return usagef("--code: %v", err)
-	}
-	rep := m.Report(t.Serial, o.Time != "")
-	if f.JSON || rep.Match {
-		if err := f.emit(rep, f.Out, "%s\n", rep.Message); err != nil {
-			return err
-		}
-	}
-	if !rep.Match {
-		return errors.New(rep.Message)
-	}
-	return nil
+	return err
 }
