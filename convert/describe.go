@@ -3,6 +3,7 @@ package convert
 import (
 	"fmt"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/tokenctl/tokenctl/seed"
 )
@@ -32,6 +33,24 @@ func Describe() []FormatInfo {
 		list = append(list, fi)
 	}
 	return list
+}
+
+// FormatTable is Describe for people: a table of the formats' names,
+// aliases, whether tokenctl reads and writes them, and their summaries.
+func FormatTable() string {
+	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tALIASES\tREAD\tWRITE\tSUMMARY")
+	yn := map[bool]string{true: "yes", false: "-"}
+	for _, f := range Describe() {
+		al := strings.Join(f.Aliases, ",")
+		if al == "" {
+			al = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", f.Name, al, yn[f.Read], yn[f.Write], f.Summary)
+	}
+	tw.Flush()
+	return b.String()
 }
 
 // ParsePSKCKey decodes a PSKC pre-shared key written in hex: 16, 24 or 32

@@ -202,3 +202,11 @@ func Each(ctx context.Context, rep *Report, tokens []*seed.Token, clock Clock, o
 	}
 	return rep, nil
 }
+
+// Write writes the report as JSON (WriteJSON) or for people (WriteText).
+func (r *Report) Write(w io.Writer, asJSON bool) error {
+	if asJSON {
+		return r.WriteJSON(w)
+	}
+	return r.WriteText(w)
+}

@@ -1,67 +1,35 @@
 package main
 
 import (
-	"context"
 	"fmt"
+	"io"
 	"os"
-	"os/signal"
-	"strings"
-	"syscall"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/convert"
-	"github.com/tokenctl/tokenctl/csvfmt"
 	"github.com/tokenctl/tokenctl/seed"
 )
 
 // inputFlags are the options that say how to read seed files.
 type inputFlags struct {
-	from, encoding, kind string
-	charset              string
-	digits, period       int
-	manufacturer, model  string
+	from string
+	convert.InputSpec
 }
 
 func (f *inputFlags) add(c *cobra.Command) {
 	c.Flags().StringVar(&f.from, "from", "", "input format (see 'tokenctl formats'); detected when only one format fits")
-	c.Flags().StringVar(&f.encoding, "secret-encoding", "", "hex or base32: how the input writes secrets, for formats that leave it open (or against a format's own, for a vendor file that breaks it)")
-	c.Flags().StringVar(&f.charset, "encoding", "auto", "text encoding of CSV inputs: auto (UTF-16 with a BOM, else UTF-8), utf-8, utf-16 or windows-1252 (Excel's \"CSV (comma delimited)\" on a Western European Windows)")
-	c.Flags().StringVar(&f.kind, "kind", "", "hotp or totp, for inputs that do not say (duo, hex, token2-ps)")
-	c.Flags().IntVar(&f.digits, "digits", 0, "6 or 8, for inputs that do not say (default 6)")
-	c.Flags().IntVar(&f.period, "period", 0, "TOTP time step in seconds, for inputs that do not say (default 30)")
-	c.Flags().StringVar(&f.manufacturer, "manufacturer", "", "manufacturer for tokens that have none (Entra requires one)")
-	c.Flags().StringVar(&f.model, "model", "", "model for tokens that have none (Entra requires one)")
+	c.Flags().StringVar(&f.SecretEncoding, "secret-encoding", "", "hex or base32: how the input writes secrets, for formats that leave it open (or against a format's own, for a vendor file that breaks it)")
+	c.Flags().StringVar(&f.Charset, "encoding", "auto", "text encoding of CSV inputs: auto (UTF-16 with a BOM, else UTF-8), utf-8, utf-16 or windows-1252 (Excel's \"CSV (comma delimited)\" on a Western European Windows)")
+	c.Flags().StringVar(&f.Kind, "kind", "", "hotp or totp, for inputs that do not say (duo, hex, token2-ps)")
+	c.Flags().IntVar(&f.Digits, "digits", 0, "6 or 8, for inputs that do not say (default 6)")
+	c.Flags().IntVar(&f.Period, "period", 0, "TOTP time step in seconds, for inputs that do not say (default 30)")
+	c.Flags().StringVar(&f.Manufacturer, "manufacturer", "", "manufacturer for tokens that have none (Entra requires one)")
+	c.Flags().StringVar(&f.Model, "model", "", "model for tokens that have none (Entra requires one)")
 }
 
-func (f *inputFlags) options(o *convert.Options) error {
-	if f.encoding != "" {
-		e, err := seed.ParseEncoding(f.encoding)
-		if err != nil || e == seed.Base64 {
-			return usagef("--secret-encoding %q: want hex or base32", f.encoding)
-		}
-		o.SecretEncoding = e
-	}
-	cs, err := csvfmt.ParseCharset(f.charset)
-	if err != nil {
-		return usagef("--encoding: %v", err)
-	}
-	if f.kind != "" {
-		if o.Kind, err = seed.ParseOATHKind(f.kind); err != nil {
-			return usagef("--kind %v", err)
-		}
-	}
-	if err := seed.CheckDigits(f.digits, true); err != nil && f.digits != 0 {
-		return usagef("--digits %v", err)
-	}
-	if err := seed.CheckPeriod(f.period, false); err != nil && f.period != 0 {
-		return usagef("--period %v", err)
-	}
-	o.Charset, o.Digits, o.Period = cs, f.digits, f.period
-	o.Manufacturer, o.Model = f.manufacturer, f.model
-	return nil
-}
+// options sets the reading options of o (convert.InputSpec.Apply).
+func (f *inputFlags) options(o *convert.Options) error { return f.Apply(o) }
 
 // progress shows the rows read on a terminal's stderr, for long inputs;
 // done clears the line (see eraseLine: no escape sequence where the
@@ -82,29 +50,6 @@ func progress(f *factory) (on func(int), done func()) {
 				fmt.Fprint(w, eraseLine(ansi))
 			}
 		}
-}
-
-// cancelOnSignal makes the first SIGINT or SIGTERM stop a conversion
-// cleanly (temporary files removed, nothing written, exit 1); a second one
-// kills at once, as by default (a read from a terminal may be waiting).
-// Call the returned function when the conversion is over.
-func cancelOnSignal(o *convert.Options) (stop func()) {
-	var sigs []os.Signal
-	for _, s := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
-		if !signal.Ignored(s) { // a signal ignored by the caller stays so
-			sigs = append(sigs, s)
-		}
-	}
-	if len(sigs) == 0 {
-		return func() {}
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), sigs...)
-	go func() {
-		<-ctx.Done()
-		stop() // default handling again for a second signal
-	}()
-	o.Cancel = ctx.Done()
-	return stop
 }
 
 // problemPrinter prints every problem on stderr as it is found.
@@ -230,29 +175,22 @@ func (o *convertOpts) run(f *factory, c *cobra.Command, args []string) error {
 	case !o.check && f.JSON && toStdout:
 		return usagef("--json prints the report on standard output: give -o for the converted file")
 	}
-	var (
-		rep  *convert.Report
-		err  error
-		done func()
-	)
-	opts.OnProgress, done = progress(f)
+	on, done := progress(f)
+	opts.OnProgress = on
+	var rep *convert.Report
+	var err error
 	if o.check {
 		rep, err = convert.Validate(args, o.in.from, o.to, opts)
 	} else {
-		defer cancelOnSignal(opts)()
+		defer opts.CancelOnSignal()()
 		rep, err = convert.Run(args, o.in.from, o.to, o.out, opts)
 	}
 	done()
-	switch {
-	case rep != nil && f.JSON:
-		if jerr := writeJSON(c.OutOrStdout(), rep); err == nil {
+	if rep != nil && (f.JSON || err == nil && (o.check || !toStdout)) {
+		w := map[bool]io.Writer{true: f.Out, false: f.Err}[o.check]
+		if jerr := f.emit(rep, w, "%s\n", rep.Summary()); err == nil {
 			err = jerr
 		}
-	case rep == nil || err != nil:
-	case o.check:
-		fmt.Fprintln(c.OutOrStdout(), rep.Summary())
-	case !toStdout:
-		fmt.Fprintln(c.ErrOrStderr(), rep.Summary())
 	}
 	return err
 }
@@ -270,22 +208,8 @@ func newFormatsCmd(f *factory) *cobra.Command {
 		Short:   "List the seed-file formats convert reads and writes",
 		Example: "  tokenctl formats\n  tokenctl formats --json | jq -r '.[] | select(.write) | .name'",
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			list := convert.Describe()
-			if f.JSON {
-				return writeJSON(cmd.OutOrStdout(), list)
-			}
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tALIASES\tREAD\tWRITE\tSUMMARY")
-			yn := map[bool]string{true: "yes", false: "-"}
-			for _, f := range list {
-				al := strings.Join(f.Aliases, ",")
-				if al == "" {
-					al = "-"
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", f.Name, al, yn[f.Read], yn[f.Write], f.Summary)
-			}
-			return tw.Flush()
+		RunE: func(*cobra.Command, []string) error {
+			return f.emit(convert.Describe(), f.Out, "%s", convert.FormatTable())
 		},
 	}
 }

@@ -1,14 +1,11 @@
 package main
 
 import (
-	"context"
-	"fmt"
-	"os"
+	"crypto/x509"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/convert"
-	"github.com/tokenctl/tokenctl/internal/secretin"
 	"github.com/tokenctl/tokenctl/ledger"
 	"github.com/tokenctl/tokenctl/seed"
 	"github.com/tokenctl/tokenctl/upload"
@@ -56,97 +53,48 @@ func (u *uploadFlags) add(c *cobra.Command) {
 	c.Flags().Lookup("ledger").Usage = "upload the ledger's tokens (selected as for 'ledger export') instead of a FILE, and record in it where each went"
 }
 
-// uploader is a server's client.
-type uploader func(context.Context, []*seed.Token) (*upload.Report, error)
-
-// run loads the tokens (the FILE, or the ledger's selection), checks them
-// against rules, and uploads them with the client newClient makes; with a
-// ledger, each token created or found on the server is recorded there
-// (label uploaded.SERVER: its object id and the time).
-func (u *uploadFlags) run(c *cobra.Command, f *factory, args []string, server string, rules func(*seed.Token) []*seed.FieldError, newClient func(onResult func(upload.Result)) (uploader, error)) error {
+// run uploads the FILE, or the ledger's selection, with the client
+// newClient makes (upload.Job).
+func (u *uploadFlags) run(c *cobra.Command, f *factory, args []string, server string, rules func(*seed.Token) []*seed.FieldError, newClient func(roots *x509.CertPool, onResult func(upload.Result)) (upload.Uploader, error)) error {
+	roots, err := upload.CertPool(u.caFile)
+	if err != nil {
+		return usagef("--ca-file: %v", err)
+	}
 	ctx, stop := interruptible(c.Context())
 	defer stop()
-	var toks []*seed.Token
-	var l *ledger.Ledger
-	defer func() {
-		for _, t := range toks {
-			t.Wipe()
-		}
-	}()
+	job := upload.Job{From: u.from, Options: &convert.Options{}, Rules: rules, Server: server, Operator: u.lf.operatorName(), DryRun: u.dryRun}
 	switch {
 	case len(args) == 1 && u.lf.path != "":
 		return usagef("give a FILE or --ledger, not both")
 	case len(args) == 1:
-		o := &convert.Options{}
-		if err := u.pskc(o); err != nil {
-			return err
-		}
-		var err error
-		if toks, err = upload.Load(args[0], u.from, o, rules); err != nil {
+		job.File = args[0]
+		if err := u.pskc(job.Options); err != nil {
 			return err
 		}
 	case u.lf.path == "":
 		return usagef("give the seed FILE to upload, or --ledger")
 	default:
-		filter, err := u.ff.filter()
-		if err != nil {
+		if job.Filter, err = u.ff.filter(); err != nil {
 			return err
 		}
-		if l, err = u.lf.open(ctx); err != nil {
+		if job.Ledger, err = u.lf.open(ctx); err != nil {
 			return err
 		}
-		defer l.Close()
-		err = l.Export(ctx, filter, func(_ *ledger.Record, t *seed.Token) error {
-			c := *t
-			c.Secret, c.PrivateID = append([]byte(nil), t.Secret...), append([]byte(nil), t.PrivateID...)
-			toks = append(toks, &c)
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		if err := upload.Check(ledger.SpecName(u.lf.path), toks, rules); err != nil {
-			return err
-		}
+		defer job.Ledger.Close()
+		job.LedgerName = ledger.SpecName(u.lf.path)
 	}
-	var recErr error
-	onResult := func(r upload.Result) {
-		// A token the server holds is recorded, even when a later step
-		// (attach, activate) failed or the run stopped after making it.
-		if l == nil || u.dryRun || r.ObjectID == "" {
-			return
-		}
-		if _, err := l.MarkUploaded(ctx, r.Serial, server, r.ObjectID, r.At, u.lf.operatorName()); err != nil && recErr == nil {
-			recErr = fmt.Errorf("serial %s is on %s but the ledger could not record it: %w", r.Serial, server, err)
-		}
-	}
-	up, err := newClient(onResult)
-	if err != nil {
-		return err
-	}
-	rep, err := up(ctx, toks)
+	rep, err := job.Run(ctx, func(on func(upload.Result)) (upload.Uploader, error) { return newClient(roots, on) })
 	if rep != nil {
-		if f.JSON {
-			rep.WriteJSON(f.Out)
-		} else {
-			rep.WriteText(f.Out)
-		}
+		rep.Write(f.Out, f.JSON)
 	}
-	if err != nil {
-		return err
-	}
-	if recErr != nil {
-		return recErr
-	}
-	return rep.Err()
+	return err
 }
 
 func newUploadDuoCmd(f *factory) *cobra.Command {
 	var u uploadFlags
 	var host string
 	var replace bool
-	ikey := secretin.Source{Env: "DUO_IKEY", Flag: "ikey"}
-	skey := secretin.Source{Env: "DUO_SKEY", Flag: "skey"}
+	var ikeyFile, skeyFile string
 	c := &cobra.Command{
 		Use:   "duo [FILE | --ledger L]",
 		Short: "Create hardware tokens through Duo's Admin API and attach them to users",
@@ -165,24 +113,11 @@ The integration key and secret key come from DUO_IKEY and DUO_SKEY, or
 			if host == "" {
 				return usagef("--api-host: the Admin API hostname of your Duo account")
 			}
-			for _, k := range []*secretin.Source{&ikey, &skey} {
-				if k.File != "" {
-					k.Env = "" // the file, not the variable
-				}
-			}
-			ik, err := ikey.Read()
+			ik, sk, err := duo.Keys(ikeyFile, skeyFile)
 			if err != nil {
-				return &secretin.ReadError{What: "integration key", Err: err}
+				return err
 			}
-			sk, err := skey.Read()
-			if err != nil {
-				return &secretin.ReadError{What: "secret key", Err: err}
-			}
-			roots, err := upload.CertPool(u.caFile)
-			if err != nil {
-				return usagef("--ca-file: %v", err)
-			}
-			return u.run(c, f, args, "duo", duo.Check, func(on func(upload.Result)) (uploader, error) {
+			return u.run(c, f, args, "duo", duo.Check, func(roots *x509.CertPool, on func(upload.Result)) (upload.Uploader, error) {
 				cl, err := duo.New(duo.Config{Host: host, IKey: ik, SKey: sk, RootCAs: roots, Replace: replace, DryRun: u.dryRun, OnResult: on})
 				if err != nil {
 					return nil, err
@@ -194,16 +129,15 @@ The integration key and secret key come from DUO_IKEY and DUO_SKEY, or
 	u.add(c)
 	c.Flags().StringVar(&host, "api-host", "", "the Admin API hostname (api-XXXXXXXX.duosecurity.com)")
 	c.Flags().BoolVar(&replace, "replace", false, "delete a token Duo already has with that serial and create it again")
-	c.Flags().StringVar(&ikey.File, "ikey-file", "", "read the integration key from this file (default: DUO_IKEY)")
-	c.Flags().StringVar(&skey.File, "skey-file", "", "read the secret key from this file (default: DUO_SKEY)")
+	c.Flags().StringVar(&ikeyFile, "ikey-file", "", "read the integration key from this file (default: DUO_IKEY)")
+	c.Flags().StringVar(&skeyFile, "skey-file", "", "read the secret key from this file (default: DUO_SKEY)")
 	return c
 }
 
 func newUploadEntraCmd(f *factory) *cobra.Command {
 	var u uploadFlags
-	var base, tenant, clientID, manufacturer, model string
+	var base, tenant, clientID, manufacturer, model, secretFile string
 	var activate bool
-	secret := secretin.Source{Env: "AZURE_CLIENT_SECRET", Flag: "client-secret"}
 	c := &cobra.Command{
 		Use:   "entra [FILE | --ledger L]",
 		Short: "Create hardware OATH tokens through Microsoft Graph, assign and activate them",
@@ -219,32 +153,11 @@ TOKENCTL_GRAPH_TOKEN; or --tenant and --client-id with a client secret
   tokenctl upload entra --tenant contoso.onmicrosoft.com --client-id 00000000-0000-0000-0000-000000000000 --activate tokens.csv`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			auth, ok := entra.EnvToken()
-			var err error
-			switch {
-			case ok:
-			case tenant == "" || clientID == "":
-				return usagef("sign in: set TOKENCTL_GRAPH_TOKEN, or give --tenant and --client-id")
-			case secret.File != "" || os.Getenv(secret.Env) != "":
-				if secret.File != "" {
-					secret.Env = ""
-				}
-				s, rerr := secret.Read()
-				if rerr != nil {
-					return &secretin.ReadError{What: "client secret", Err: rerr}
-				}
-				auth, err = entra.ClientSecret(tenant, clientID, s)
-			default:
-				auth, err = entra.DeviceCode(tenant, clientID, func(msg string) { f.prompt(msg) })
-			}
+			auth, err := entra.SignIn(tenant, clientID, secretFile, f.prompt)
 			if err != nil {
 				return err
 			}
-			roots, err := upload.CertPool(u.caFile)
-			if err != nil {
-				return usagef("--ca-file: %v", err)
-			}
-			return u.run(c, f, args, "entra", entra.CheckFill(manufacturer, model), func(on func(upload.Result)) (uploader, error) {
+			return u.run(c, f, args, "entra", entra.CheckFill(manufacturer, model), func(roots *x509.CertPool, on func(upload.Result)) (upload.Uploader, error) {
 				cl, err := entra.New(entra.Config{BaseURL: base, Auth: auth, RootCAs: roots, Activate: activate, DryRun: u.dryRun, Manufacturer: manufacturer, Model: model, OnResult: on})
 				if err != nil {
 					return nil, err
@@ -257,7 +170,7 @@ TOKENCTL_GRAPH_TOKEN; or --tenant and --client-id with a client secret
 	c.Flags().StringVar(&base, "graph-url", "", "Graph's root (default "+entra.DefaultBaseURL+")")
 	c.Flags().StringVar(&tenant, "tenant", "", "tenant ID or domain, for a client-secret or device-code sign-in")
 	c.Flags().StringVar(&clientID, "client-id", "", "the application (client) ID to sign in with")
-	c.Flags().StringVar(&secret.File, "client-secret-file", "", "read the client secret from this file (default: AZURE_CLIENT_SECRET)")
+	c.Flags().StringVar(&secretFile, "client-secret-file", "", "read the client secret from this file (default: AZURE_CLIENT_SECRET)")
 	c.Flags().StringVar(&manufacturer, "manufacturer", "", "manufacturer for tokens without one (Graph requires it)")
 	c.Flags().StringVar(&model, "model", "", "model for tokens without one")
 	c.Flags().BoolVar(&activate, "activate", false, "activate each assigned token with the code its seed gives now")

@@ -11,6 +11,9 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+
+	"github.com/tokenctl/tokenctl/convert"
+	"github.com/tokenctl/tokenctl/internal/secretin"
 )
 
 // TokenSource gives the bearer token for each Graph request. It is asked
@@ -126,4 +129,35 @@ func ClientCertificate(tenantID, clientID string, certData, password []byte) (To
 		return nil, err
 	}
 	return &Credential{Cred: cred}, nil
+}
+
+// ClientSecretVar is the environment variable SignIn reads a client
+// secret from when no file is given.
+const ClientSecretVar = "AZURE_CLIENT_SECRET"
+
+// SignIn chooses how to sign in, as tokenctl upload entra does: the
+// bearer token in TOKENCTL_GRAPH_TOKEN (EnvToken); else, with tenantID
+// and clientID, a client secret read from secretFile ("-": standard
+// input) or AZURE_CLIENT_SECRET (ClientSecret), or a device-code sign-in
+// whose instructions go to prompt (DeviceCode). Neither a token nor a
+// tenant and client is a usage error.
+func SignIn(tenantID, clientID, secretFile string, prompt func(message string)) (TokenSource, error) {
+	if ts, ok := EnvToken(); ok {
+		return ts, nil
+	}
+	if tenantID == "" || clientID == "" {
+		return nil, &convert.UsageError{Err: errors.New("sign in: set " + EnvTokenVar + ", or give --tenant and --client-id")}
+	}
+	if secretFile == "" && os.Getenv(ClientSecretVar) == "" {
+		return DeviceCode(tenantID, clientID, prompt)
+	}
+	src := secretin.Source{File: secretFile, Flag: "client-secret"}
+	if secretFile == "" {
+		src.Env = ClientSecretVar
+	}
+	s, err := src.Read()
+	if err != nil {
+		return nil, &secretin.ReadError{What: "client secret", Err: err}
+	}
+	return ClientSecret(tenantID, clientID, s)
 }

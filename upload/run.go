@@ -1,0 +1,94 @@
+package upload
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/tokenctl/tokenctl/convert"
+	"github.com/tokenctl/tokenctl/ledger"
+	"github.com/tokenctl/tokenctl/seed"
+)
+
+// Uploader is a server's client: duo.Client.Upload, entra.Client.Upload.
+type Uploader func(context.Context, []*seed.Token) (*Report, error)
+
+// Job is one upload run: the tokens of a seed file, or of a ledger, sent
+// to a server (tokenctl upload duo|entra).
+type Job struct {
+	// File ("-": Options.Stdin) in format From ("" detects it), read
+	// with Options (Load); or, with no File, the tokens of Ledger that
+	// Filter selects, named LedgerName in errors.
+	File, From string
+	Options    *convert.Options
+	Ledger     *ledger.Ledger
+	LedgerName string
+	Filter     ledger.Filter
+	// Rules are the server's (duo.Check, entra.CheckFill...); Server is
+	// its name in the ledger ("duo", "entra"); Operator, who ran it.
+	Rules    func(*seed.Token) []*seed.FieldError
+	Server   string
+	Operator string
+	// DryRun: nothing is recorded in the ledger.
+	DryRun bool
+}
+
+// Run loads the tokens, checks them against Rules (nothing is sent unless
+// all pass), and uploads them with the client newClient makes. With a
+// ledger, every token the server holds after the run (created or found,
+// even when a later step failed or the run stopped after making it) is
+// recorded there (Ledger.MarkUploaded: label uploaded.SERVER, its object
+// id and the time). The report is nil when nothing was sent; the error
+// is the upload's, else the ledger's, else Report.Err.
+func (j *Job) Run(ctx context.Context, newClient func(onResult func(Result)) (Uploader, error)) (*Report, error) {
+	toks, err := j.tokens(ctx)
+	defer func() {
+		for _, t := range toks {
+			t.Wipe()
+		}
+	}()
+	if err != nil {
+		return nil, err
+	}
+	var recErr error
+	up, err := newClient(func(r Result) {
+		if j.File != "" || j.Ledger == nil || j.DryRun || r.ObjectID == "" {
+			return
+		}
+		if _, err := j.Ledger.MarkUploaded(ctx, r.Serial, j.Server, r.ObjectID, r.At, j.Operator); err != nil && recErr == nil {
+			recErr = fmt.Errorf("serial %s is on %s but the ledger could not record it: %w", r.Serial, j.Server, err)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	rep, err := up(ctx, toks)
+	switch {
+	case err != nil:
+	case recErr != nil:
+		err = recErr
+	default:
+		err = rep.Err()
+	}
+	return rep, err
+}
+
+// tokens are the File's, or copies of the Ledger's selection, checked.
+func (j *Job) tokens(ctx context.Context) (toks []*seed.Token, err error) {
+	if j.File != "" {
+		o := j.Options
+		if o == nil {
+			o = &convert.Options{}
+		}
+		return Load(j.File, j.From, o, j.Rules)
+	}
+	err = j.Ledger.Export(ctx, j.Filter, func(_ *ledger.Record, t *seed.Token) error {
+		c := *t
+		c.Secret, c.PrivateID = append([]byte(nil), t.Secret...), append([]byte(nil), t.PrivateID...)
+		toks = append(toks, &c)
+		return nil
+	})
+	if err == nil {
+		err = Check(j.LedgerName, toks, j.Rules)
+	}
+	return toks, err
+}
