@@ -1,10 +1,12 @@
 package batch
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
+	"time"
 )
 
 // String is the result's line for an operator: serial, outcome, then the
@@ -72,4 +74,23 @@ func (k Console) Finish(s Summary) {
 		json.NewEncoder(k.Out).Encode(map[string]any{"summary": s})
 	}
 	fmt.Fprintln(k.Err, s)
+}
+
+// Run runs c shown on k: a first line naming the batch and where it is
+// recorded (c.Batch defaults to FAMILY-YYYYMMDD-HHMMSS), each token, and
+// the summary however the batch ends. where names the ledger for the
+// operator (without a password).
+func (k Console) Run(ctx context.Context, c Config, where string) (Summary, error) {
+	if c.Batch == "" && c.Station != nil {
+		c.Batch = string(c.Station.Family()) + "-" + time.Now().Format("20060102-150405")
+	}
+	k.Attach(&c)
+	fmt.Fprintf(k.Err, "batch %s on ledger %s", c.Batch, where)
+	if c.Ledger != nil && !c.Ledger.Unlocked() {
+		fmt.Fprint(k.Err, " (no key given: tokens left pending by an earlier run will be skipped)")
+	}
+	fmt.Fprintln(k.Err)
+	sum, err := Run(ctx, c)
+	k.Finish(sum)
+	return sum, err
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"strconv"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -77,41 +76,22 @@ func (bf *batchFlags) add(c *cobra.Command) {
 	c.Flags().StringVar(&bf.station, "station", "", "this station's name in the ledger (default: the host name)")
 }
 
-// runBatch runs cfg with the CLI's output conventions.
-func (bf *batchFlags) runBatch(f *factory, cmd *cobra.Command, l *ledger.Ledger, cfg batch.Config, family string) error {
-	if bf.count < 0 {
-		return usagef("--count %d: want a positive number", bf.count)
-	}
-	errw := f.Err
+// runBatch runs cfg with the CLI's output conventions; Ctrl-C ends it
+// without error.
+func (bf *batchFlags) runBatch(f *factory, cmd *cobra.Command, l *ledger.Ledger, cfg batch.Config) error {
 	if err := l.CanWrite(); err != nil {
 		return err
 	}
-	cfg.Ledger, cfg.Count, cfg.Reprogram, cfg.NoResume = l, bf.count, bf.reprogram, bf.noResume
-	cfg.Batch = bf.name
-	if cfg.Batch == "" {
-		cfg.Batch = family + "-" + time.Now().Format("20060102-150405")
-	}
+	cfg.Ledger, cfg.Count, cfg.Reprogram, cfg.NoResume, cfg.Batch = l, bf.count, bf.reprogram, bf.noResume, bf.name
 	cfg.Operator = bf.lf.operatorName()
 	if bf.station != "" {
 		l.Station = bf.station
 	}
-	con := batch.Console{Out: f.Out, Err: f.Err, JSON: f.JSON, Progress: f.ErrTTY}
-	con.Attach(&cfg)
 	ctx, stop := interruptible(cmd.Context())
 	defer stop()
-	fmt.Fprintf(errw, "batch %s on ledger %s", cfg.Batch, ledger.SpecName(bf.lf.path))
-	if !l.Unlocked() {
-		fmt.Fprint(errw, " (no key given: tokens left pending by an earlier run will be skipped)")
-	}
-	fmt.Fprintln(errw)
-	sum, err := batch.Run(ctx, cfg)
-	interrupted := err != nil && ctx.Err() != nil && cmd.Context().Err() == nil
-	con.Finish(sum)
-	switch {
-	case err == nil:
-		return nil
-	case interrupted:
-		fmt.Fprintln(errw, "interrupted")
+	_, err := batch.Console{Out: f.Out, Err: f.Err, JSON: f.JSON, Progress: f.ErrTTY}.Run(ctx, cfg, ledger.SpecName(bf.lf.path))
+	if err != nil && ctx.Err() != nil && cmd.Context().Err() == nil {
+		fmt.Fprintln(f.Err, "interrupted")
 		return nil
 	}
 	return err
@@ -164,7 +144,7 @@ then shows, and the token is recorded as verified when it matches.`,
 		if bf.verify {
 			cfg.Verify = &batch.CodeVerifier{Prompt: batch.NewLinePrompter(f.In, f.Err)}
 		}
-		return bf.runBatch(f, cmd, l, cfg, "token2")
+		return bf.runBatch(f, cmd, l, cfg)
 	}
 	return c
 }
@@ -252,7 +232,7 @@ and written to Yubico-format exports.`,
 		if bf.verify {
 			cfg.Verify = &batch.TouchVerifier{Prompt: batch.NewLinePrompter(f.In, f.Err)}
 		}
-		return bf.runBatch(f, cmd, l, cfg, "yubikey")
+		return bf.runBatch(f, cmd, l, cfg)
 	}
 	return c
 }

@@ -58,7 +58,7 @@ printed on each key). Export to Duo with 'ledger export --to duo-hotp'.`,
 			Station: &batch.FIDOStation{PCSC: pc, Reader: reader, Serial: next, Options: opts},
 			Recipe:  batch.FIDORecipe{Digits: digits},
 		}
-		return bf.runBatch(f, cmd, l, cfg, "fido")
+		return bf.runBatch(f, cmd, l, cfg)
 	}
 	return c
 }
@@ -152,7 +152,7 @@ or with generated TOTP seeds (--hash, --digits, --period) titled from
 		}
 		defer m.Close()
 		cfg := batch.Config{Station: &batch.Molto2Station{Session: m.Session, Serial: m.Info.Serial, First: first, End: end, Display: d}, Recipe: r}
-		err = bf.runBatch(f, cmd, l, cfg, "molto2")
+		err = bf.runBatch(f, cmd, l, cfg)
 		if errors.Is(err, batch.ErrNoMore) {
 			return nil
 		}
