@@ -127,8 +127,9 @@ type Molto2Station struct {
 // Family implements Station.
 func (s *Molto2Station) Family() ledger.Family { return ledger.Molto2 }
 
-// ProfileSerial is the serial a Molto2's profile is recorded under.
-func ProfileSerial(device string, profile int) string { return fmt.Sprintf("%s-%02d", device, profile) }
+// ProfileSerial is the serial a Molto2's profile is recorded under
+// (molto2.ProfileSerial).
+func ProfileSerial(device string, profile int) string { return molto2.ProfileSerial(device, profile) }
 
 // Next presents the next profile; past the last one the batch is over
 // (ErrNoMore).
@@ -187,8 +188,7 @@ func (d *moltoDevice) Check(tok *seed.Token, overwrite bool) error {
 }
 
 func (d *moltoDevice) burn(tok *seed.Token, replace bool) molto2.Burn {
-	return molto2.Burn{Profile: d.profile, Secret: tok.Secret, Title: tok.Label("title"), Replace: replace,
-		Config: molto2.Config{Display: d.st.Display, Hash: tok.Hash, Digits: tok.EffectiveDigits(), Period: tok.EffectivePeriod()}}
+	return molto2.TokenBurn(tok, d.profile, tok.Label("title"), replace, d.st.Display)
 }
 
 // Program burns the profile. A resumed burn replaces what an interrupted
