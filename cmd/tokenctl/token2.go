@@ -329,18 +329,28 @@ func t2Now(p token2.Params) token2.Params {
 
 // --- burn ---
 
-type token2BurnReport struct {
+// token2Report is what burn and sync report (sync: no display, output
+// or format; burn: no reburned).
+type token2Report struct {
 	Serial     string    `json:"serial"`
 	Model      string    `json:"model"`
 	Sync       string    `json:"time_sync"`
 	Hash       string    `json:"hash"`
 	Period     int       `json:"period"`
-	Display    int       `json:"display"`
+	Display    int       `json:"display,omitempty"`
 	Clock      time.Time `json:"clock_set"`
 	PrevOffset int64     `json:"previous_offset_seconds"`
+	Reburned   *bool     `json:"reburned,omitempty"`
 	Reader     string    `json:"reader"`
 	Output     string    `json:"output,omitempty"`
 	Format     string    `json:"format,omitempty"`
+}
+
+// t2Report is the report of a write of p to t.
+func t2Report(t *device.Token2, p token2.Params) token2Report {
+	r := token2Report{Hash: p.Hash.String(), Period: p.Period, Clock: p.Time.UTC().Truncate(time.Second), Reader: t.Reader}
+	r.Serial, r.Model, r.Sync, r.PrevOffset = t2Clock(t)
+	return r
 }
 
 func newToken2BurnCmd(f *factory) *cobra.Command {
@@ -376,13 +386,12 @@ not. The serial is printed on standard output.`,
 			if err != nil {
 				return err
 			}
-			if sd.generate == sd.src.IsSet() {
+			switch {
+			case sd.generate == sd.src.IsSet():
 				return usagef("give the seed with --secret-file or --secret-env, or --generate (exactly one)")
-			}
-			if c.Flags().Changed("length") && !sd.generate {
+			case c.Flags().Changed("length") && !sd.generate:
 				return usagef("--length goes with --generate")
-			}
-			if sd.generate && (sd.length < token2.MinSeedLen || sd.length > token2.MaxSeedLen) {
+			case sd.generate && (sd.length < token2.MinSeedLen || sd.length > token2.MaxSeedLen):
 				return usagef("--length %d: Token2 tokens take %d to %d bytes", sd.length, token2.MinSeedLen, token2.MaxSeedLen)
 			}
 			// burn prints no seed (only the serial and settings), and the token cannot give it back.
@@ -413,9 +422,8 @@ not. The serial is printed on standard output.`,
 				return err
 			}
 			t2.Close()
-			r := token2BurnReport{Hash: p.Hash.String(), Period: p.Period, Display: int(p.Display), Clock: p.Time.UTC().Truncate(time.Second),
-				Reader: t2.Reader, Output: sd.out.path, Format: sd.out.format}
-			r.Serial, r.Model, r.Sync, r.PrevOffset = t2Clock(t2)
+			r := t2Report(t2, p)
+			r.Display, r.Output, r.Format = int(p.Display), sd.out.path, sd.out.format
 			if r.Display == 0 {
 				r.Display = 30
 			}
@@ -438,18 +446,6 @@ not. The serial is printed on standard output.`,
 }
 
 // --- sync ---
-
-type token2SyncReport struct {
-	Serial     string    `json:"serial"`
-	Model      string    `json:"model"`
-	Sync       string    `json:"time_sync"`
-	Hash       string    `json:"hash"`
-	Period     int       `json:"period"`
-	Clock      time.Time `json:"clock_set"`
-	PrevOffset int64     `json:"previous_offset_seconds"`
-	Reburned   bool      `json:"reburned"`
-	Reader     string    `json:"reader"`
-}
 
 func newToken2SyncCmd(f *factory) *cobra.Command {
 	var (
@@ -545,9 +541,9 @@ seed again right after, from --secret-file/--secret-env or from the
 			if _, err := t2.Session.Sync(p, secret); err != nil {
 				return err
 			}
-			r := token2SyncReport{Hash: p.Hash.String(), Period: p.Period, Clock: p.Time.UTC().Truncate(time.Second), Reburned: plan.Reburn, Reader: t2.Reader}
-			r.Serial, r.Model, r.Sync, r.PrevOffset = t2Clock(t2)
-			what := map[bool]string{false: "synced", true: "synced and re-burned"}[r.Reburned]
+			r := t2Report(t2, p)
+			r.Reburned = &plan.Reburn
+			what := map[bool]string{false: "synced", true: "synced and re-burned"}[plan.Reburn]
 			return f.emit(r, f.Out, "%s %s (%s): clock set to %s (was %s), TOTP %s/%d s\n", what, r.Serial, r.Model, r.Clock.Format(time.RFC3339), t2Offset(r.PrevOffset), r.Hash, r.Period)
 		},
 	}

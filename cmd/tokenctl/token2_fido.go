@@ -103,10 +103,10 @@ file is checked before the key is written.`,
 				return err
 			}
 			defer seed.Zero(secret)
-			if len(secret) == 0 || len(secret) > fido.MaxSeed {
-				return fmt.Errorf("seed: %d bytes, the key takes 1 to %d", len(secret), fido.MaxSeed)
+			tok := fido.Credential(serial, digits, secret)
+			if err := fido.CheckCredential(tok); err != nil {
+				return err
 			}
-			tok := &seed.Token{Serial: serial, Kind: seed.HOTP, Hash: seed.SHA1, Digits: digits, Manufacturer: "Token2", Model: "FIDO2", Secret: secret}
 			defer sd.out.close()
 			if err := sd.out.preflight(tok); err != nil {
 				return err
@@ -119,11 +119,8 @@ file is checked before the key is written.`,
 				return err
 			}
 			defer k.Close()
-			if err := k.Session.SetButtonHOTP(digits, secret); err != nil {
+			if err := k.Session.Program(tok, fido.Options{NoEnter: noEnter, LongPress: long, Keypad: kp}); err != nil {
 				return err
-			}
-			if err := k.Session.SetOptions(fido.Options{NoEnter: noEnter, LongPress: long, Keypad: kp}); err != nil {
-				return fmt.Errorf("key %s holds its new seed, but its options were not all set: %w", serial, err)
 			}
 			if err := sd.record(f, "key "+serial); err != nil {
 				return err

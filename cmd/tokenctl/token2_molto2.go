@@ -81,6 +81,15 @@ type moltoProfile struct {
 	Period  int    `json:"period,omitempty"`
 }
 
+// moltoProfileOf reports p: its settings when it is in use.
+func moltoProfileOf(p *molto2.Public) moltoProfile {
+	r := moltoProfile{Profile: p.Profile, Title: p.Title, InUse: p.InUse}
+	if p.InUse {
+		r.Hash, r.Digits, r.Period = p.Hash.String(), p.Digits, p.Period
+	}
+	return r
+}
+
 func newMoltoListCmd(f *factory) *cobra.Command {
 	var conn moltoConn
 	c := &cobra.Command{
@@ -99,11 +108,7 @@ func newMoltoListCmd(f *factory) *cobra.Command {
 			}
 			out := make([]moltoProfile, 0, len(pubs))
 			for _, p := range pubs {
-				r := moltoProfile{Profile: p.Profile, Title: p.Title, InUse: p.InUse}
-				if p.InUse {
-					r.Hash, r.Digits, r.Period = p.Hash.String(), p.Digits, p.Period
-				}
-				out = append(out, r)
+				out = append(out, moltoProfileOf(p))
 			}
 			if f.JSON {
 				return writeJSON(f.Out, map[string]any{"serial": m.Info.Serial, "profiles": out})
@@ -214,7 +219,7 @@ profile's clock is set to the host's. A profile in use is refused unless
 				if err != nil {
 					return fmt.Errorf("%w (%d profiles burned before it)", err, len(done))
 				}
-				done = append(done, moltoProfile{Profile: pub.Profile, Title: pub.Title, InUse: pub.InUse, Hash: pub.Hash.String(), Digits: pub.Digits, Period: pub.Period})
+				done = append(done, moltoProfileOf(pub))
 			}
 			if f.JSON {
 				return writeJSON(f.Out, map[string]any{"serial": m.Info.Serial, "burned": done})
