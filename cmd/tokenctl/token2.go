@@ -36,6 +36,11 @@ again right after (--reburn).`,
 	return c
 }
 
+const (
+	t2ReaderHelp = "PC/SC reader name or part of it (default: the only reader, or the only one with a card)"
+	t2WaitHelp   = "wait for a token to be presented: --wait for as long as it takes (Ctrl-C to give up), --wait=30s at most that long"
+)
+
 // t2Conn holds the flags that choose and reach a token, key or Molto2.
 type t2Conn struct{ reader, wait string }
 
@@ -133,11 +138,9 @@ is the device clock minus the host clock, to the second.`,
 				r.Serial, model, r.DeviceTime.Format(time.RFC3339), r.HostTime.Format(time.RFC3339), t2Offset(r.Offset), r.Reader)
 		},
 	}
-	conn.add(c, "PC/SC reader name or part of it (default: the only reader, or the only one with a card)", t2WaitHelp)
+	conn.add(c, t2ReaderHelp, t2WaitHelp)
 	return c
 }
-
-const t2WaitHelp = "wait for a token to be presented: --wait for as long as it takes (Ctrl-C to give up), --wait=30s at most that long"
 
 func t2Offset(s int64) string {
 	switch {
@@ -184,14 +187,18 @@ func settingsFlags(p token2.Params, err error) (token2.Params, error) {
 
 // t2Seed is how a command gets the seed it writes: --secret-file or
 // --secret-env, or --generate (which needs -o FILE --to FORMAT, the
-// device never giving a seed back); and where it records the device.
+// device never giving a seed back); and where it records the device:
+// -o FILE --to FORMAT, a convert.Output checked before the device is
+// written and committed after.
 type t2Seed struct {
-	src      *secretin.Source
-	encoding string
-	generate bool
-	length   int
-	seeds    string // a seed file giving the seeds instead (molto2 burn)
-	out      t2Output
+	src          *secretin.Source
+	encoding     string
+	generate     bool
+	length       int
+	seeds        string // a seed file giving the seeds instead (molto2 burn)
+	path, format string
+	pskc         func(o *convert.Options) error
+	out          *convert.Output
 }
 
 // add adds the flags; length, when not 0, is --length's default.
@@ -201,7 +208,9 @@ func (o *t2Seed) add(c *cobra.Command, what, generate string, length int, length
 	if length != 0 {
 		c.Flags().IntVar(&o.length, "length", length, lengthHelp)
 	}
-	o.out.add(c)
+	c.Flags().StringVarP(&o.path, "output", "o", "", "append the burned token to this seed file (0600; created with its header when new)")
+	c.Flags().StringVar(&o.format, "to", "", "format of the -o file: duo, entra, privacyidea, pskc... (see tokenctl formats)")
+	o.pskc = pskcFlags(c)
 }
 
 // one refuses no seed or two (msg); keptNowhere, --generate without -o.
@@ -209,7 +218,7 @@ func (o *t2Seed) one(msg, keptNowhere string) error {
 	if o.generate == o.src.IsSet() {
 		return usagef("%s", msg)
 	}
-	if o.generate && o.out.path == "" {
+	if o.generate && o.path == "" {
 		return usagef("--generate without -o FILE --to FORMAT would %s", keptNowhere)
 	}
 	return nil
@@ -229,46 +238,17 @@ func (o *t2Seed) read() ([]byte, error) {
 	if err != nil {
 		return nil, exitcode.DataErr(fmt.Errorf("seed: %w", err))
 	}
-	enc := seed.EncodingUnknown
-	if o.encoding != "" {
-		if enc, err = seed.ParseEncoding(o.encoding); err != nil || enc == seed.Base64 {
-			return nil, usagef("--encoding %q: want base32 or hex", o.encoding)
-		}
+	b, err := token2.DecodeSeed(text, o.encoding)
+	var se *token2.SettingsError
+	if errors.As(err, &se) {
+		return nil, usagef("--encoding %q: %s", o.encoding, se.Want)
 	}
-	return token2.DecodeSeed(text, enc)
-}
-
-// record appends the device written to the -o file, if any (factory.record).
-func (o *t2Seed) record(f *factory, what string) error {
-	if o.out.out == nil {
-		return nil
-	}
-	given := ""
-	switch {
-	case o.seeds != "":
-		given = "--seeds " + o.seeds
-	case !o.generate:
-		given = o.src.Name()
-	}
-	return f.record(o.out.out, what, given)
-}
-
-// t2Output is -o FILE --to FORMAT: where a burned token is appended.
-type t2Output struct {
-	path, format string
-	pskc         func(o *convert.Options) error
-	out          *convert.Output
-}
-
-func (o *t2Output) add(c *cobra.Command) {
-	c.Flags().StringVarP(&o.path, "output", "o", "", "append the burned token to this seed file (0600; created with its header when new)")
-	c.Flags().StringVar(&o.format, "to", "", "format of the -o file: duo, entra, privacyidea, pskc... (see tokenctl formats)")
-	o.pskc = pskcFlags(c)
+	return b, err
 }
 
 // preflight opens the output (convert.Output) and checks, before the
-// token is touched, that it can take a token like t.
-func (o *t2Output) preflight(t *seed.Token) error {
+// device is touched, that it can take a token like t.
+func (o *t2Seed) preflight(t *seed.Token) error {
 	if o.path == "" {
 		if o.format != "" {
 			return usagef("--to %s without -o FILE", o.format)
@@ -294,7 +274,7 @@ func (o *t2Output) preflight(t *seed.Token) error {
 }
 
 // prepare checks the token's serial against the output and encodes it.
-func (o *t2Output) prepare(t *seed.Token) error {
+func (o *t2Seed) prepare(t *seed.Token) error {
 	if o.out == nil {
 		return nil
 	}
@@ -304,14 +284,29 @@ func (o *t2Output) prepare(t *seed.Token) error {
 	return nil
 }
 
-func (o *t2Output) close() {
+// record appends the device written to the -o file, if any (factory.record).
+func (o *t2Seed) record(f *factory, what string) error {
+	if o.out == nil {
+		return nil
+	}
+	given := ""
+	switch {
+	case o.seeds != "":
+		given = "--seeds " + o.seeds
+	case !o.generate:
+		given = o.src.Name()
+	}
+	return f.record(o.out, what, given)
+}
+
+func (o *t2Seed) close() {
 	if o.out != nil {
 		o.out.Close()
 	}
 }
 
 // appended says where a token was appended, for messages.
-func (o *t2Output) appended() string {
+func (o *t2Seed) appended() string {
 	if o.path == "" {
 		return ""
 	}
@@ -364,19 +359,17 @@ func newToken2BurnCmd(f *factory) *cobra.Command {
 		Short: "Write a seed, TOTP settings and the clock into a token, and record it in a seed file",
 		Long: `Burn one token: read its serial, check the model, authenticate, write the
 configuration (clock, hash, period, display timeout), then the seed: five
-APDUs in all. The seed comes from --secret-file (or '-' for standard input)
-or --secret-env as base32 or hex, or is generated (--generate, 20 bytes
-unless --length). The clock is the host's, or --time.
+APDUs in all. The seed is base32 or hex, or generated (20 bytes unless
+--length); the clock is the host's, or --time.
 
 With -o FILE --to FORMAT the token is appended to a seed file in any
-writable format (Duo, Entra, privacyIDEA, PSKC...) once the token has
-confirmed both writes. --generate needs -o: burn never prints a seed, and
-the token cannot give it back. Everything about the file is checked before
-the first write to the token (format rules, a 0600 file we can append to,
-a trial append with the token's serial); if the file still cannot be
-written afterwards, a generated seed is saved to a 0600 rescue file, its
-name printed, and the exit code is 3: the token holds a seed the file does
-not. The serial is printed on standard output.`,
+writable format once it has confirmed both writes; --generate needs -o, as
+burn never prints a seed and the token cannot give it back. The file is
+checked before the first write to the token (format rules, a 0600 file we
+can append to, a trial append with the token's serial); if it still cannot
+be written afterwards, a generated seed is saved to a 0600 rescue file, its
+name printed, and the exit code is 3. The serial is printed on standard
+output.`,
 		Example: `  tokenctl token2 burn --generate -o duo.csv --to duo
   tokenctl token2 burn --secret-file seed.b32 --period 60 -o entra.csv --to entra
   tokenctl token2 burn --wait=60s --generate --length 32 --hash sha256 --period 60 -o tokens.pskc --to pskc --json`,
@@ -404,8 +397,8 @@ not. The serial is printed on standard output.`,
 			}
 			defer seed.Zero(secret)
 			tok := &seed.Token{Kind: seed.TOTP, Hash: p.Hash, Digits: 6, Period: p.Period, Manufacturer: "Token2", Model: "Token2", Serial: token2.Models[0].Prefix + "0000", Secret: secret}
-			defer sd.out.close()
-			if err := sd.out.preflight(tok); err != nil {
+			defer sd.close()
+			if err := sd.preflight(tok); err != nil {
 				return err
 			}
 			t2, done, err := conn.open(c, f, true)
@@ -414,7 +407,7 @@ not. The serial is printed on standard output.`,
 			}
 			defer done()
 			tok.Serial, tok.Model = t2.Info.Serial, t2.Info.Model.Name
-			if err := sd.out.prepare(tok); err != nil {
+			if err := sd.prepare(tok); err != nil {
 				return err
 			}
 			p = t2Now(p)
@@ -423,7 +416,7 @@ not. The serial is printed on standard output.`,
 			}
 			t2.Close()
 			r := t2Report(t2, p)
-			r.Display, r.Output, r.Format = int(p.Display), sd.out.path, sd.out.format
+			r.Display, r.Output, r.Format = int(p.Display), sd.path, sd.format
 			if r.Display == 0 {
 				r.Display = 30
 			}
@@ -434,11 +427,11 @@ not. The serial is printed on standard output.`,
 				return err
 			}
 			fmt.Fprintf(f.Err, "burned %s (%s, %s): TOTP %s/%d s, 6 digits, display %d s, clock set to %s (was %s)%s\n",
-				r.Serial, r.Model, r.Sync, r.Hash, r.Period, r.Display, r.Clock.Format(time.RFC3339), t2Offset(r.PrevOffset), sd.out.appended())
+				r.Serial, r.Model, r.Sync, r.Hash, r.Period, r.Display, r.Clock.Format(time.RFC3339), t2Offset(r.PrevOffset), sd.appended())
 			return nil
 		},
 	}
-	conn.add(c, "PC/SC reader name or part of it (default: the only reader, or the only one with a card)", t2WaitHelp)
+	conn.add(c, t2ReaderHelp, t2WaitHelp)
 	settings.add(c, false)
 	sd.add(c, "the seed (base32 or hex)", "generate a random seed", 20, "seed length in bytes with --generate (10..63)")
 	c.Flags().StringVar(&sd.encoding, "encoding", "", "encoding of the seed text: base32 or hex (needed when the text reads as both)")
@@ -547,7 +540,7 @@ seed again right after, from --secret-file/--secret-env or from the
 			return f.emit(r, f.Out, "%s %s (%s): clock set to %s (was %s), TOTP %s/%d s\n", what, r.Serial, r.Model, r.Clock.Format(time.RFC3339), t2Offset(r.PrevOffset), r.Hash, r.Period)
 		},
 	}
-	conn.add(c, "PC/SC reader name or part of it (default: the only reader, or the only one with a card)", t2WaitHelp)
+	conn.add(c, t2ReaderHelp, t2WaitHelp)
 	settings.add(c, true)
 	sd.src = secretFlags(c, "", "the seed (base32 or hex)")
 	c.Flags().StringVar(&sd.encoding, "encoding", "", "encoding of the seed text: base32 or hex (needed when the text reads as both)")

@@ -107,11 +107,11 @@ file is checked before the key is written.`,
 			if err := fido.CheckCredential(tok); err != nil {
 				return err
 			}
-			defer sd.out.close()
-			if err := sd.out.preflight(tok); err != nil {
+			defer sd.close()
+			if err := sd.preflight(tok); err != nil {
 				return err
 			}
-			if err := sd.out.prepare(tok); err != nil {
+			if err := sd.prepare(tok); err != nil {
 				return err
 			}
 			k, err := fidoOpen(c, f, &conn)
@@ -125,11 +125,11 @@ file is checked before the key is written.`,
 			if err := sd.record(f, "key "+serial); err != nil {
 				return err
 			}
-			r := fidoHOTPReport{Serial: serial, Digits: digits, Reader: k.Reader, Output: sd.out.path, Format: sd.out.format}
+			r := fidoHOTPReport{Serial: serial, Digits: digits, Reader: k.Reader, Output: sd.path, Format: sd.format}
 			if err := f.emit(r, f.Out, "%s\n", serial); err != nil || f.JSON {
 				return err
 			}
-			fmt.Fprintf(f.Err, "key %s: button HOTP set (%d digits, counter 0)%s\n", serial, digits, sd.out.appended())
+			fmt.Fprintf(f.Err, "key %s: button HOTP set (%d digits, counter 0)%s\n", serial, digits, sd.appended())
 			return nil
 		},
 	}

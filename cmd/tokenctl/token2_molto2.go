@@ -196,7 +196,7 @@ profile's clock is set to the host's. A profile in use is refused unless
 				return err
 			}
 			defer m.Close()
-			defer sd.out.close()
+			defer sd.close()
 			var done []moltoProfile
 			for i, t := range toks {
 				b := burns[i]
@@ -205,11 +205,11 @@ profile's clock is set to the host's. A profile in use is refused unless
 				}
 				t.Manufacturer, t.Model = "Token2", "Molto2"
 				if i == 0 {
-					if err := sd.out.preflight(t); err != nil {
+					if err := sd.preflight(t); err != nil {
 						return err
 					}
 				}
-				if err := sd.out.prepare(t); err != nil {
+				if err := sd.prepare(t); err != nil {
 					return err
 				}
 				pub, err := m.Session.Burn(b)
