@@ -122,3 +122,19 @@ func TestSyncPlanForToken(t *testing.T) {
 		t.Fatalf("no seed: %v", err)
 	}
 }
+
+// TestCredential: a burn's credential is TOTP-6 with the burn's hash and
+// step; credentials a token cannot hold are refused.
+func TestCredential(t *testing.T) {
+	sec := []byte("0123456789abcdefghij")
+	tok := Credential("86596120077", "OTPC-P1-i", Params{Hash: seed.SHA256, Period: 60}, sec)
+	if tok.Kind != seed.TOTP || tok.Digits != 6 || tok.Hash != seed.SHA256 || tok.Period != 60 || tok.Manufacturer != "Token2" || tok.Model != "OTPC-P1-i" || CheckCredential(tok) != nil {
+		t.Fatalf("%+v", tok)
+	}
+	if err := CheckCredential(&seed.Token{Kind: seed.HOTP, Secret: sec}); err == nil || !strings.Contains(err.Error(), "holds TOTP, not hotp") {
+		t.Fatalf("HOTP: %v", err)
+	}
+	if err := CheckCredential(&seed.Token{Kind: seed.TOTP, Secret: sec[:9]}); err == nil {
+		t.Fatal("9-byte seed accepted")
+	}
+}

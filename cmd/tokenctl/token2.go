@@ -396,7 +396,7 @@ output.`,
 				return err
 			}
 			defer seed.Zero(secret)
-			tok := &seed.Token{Kind: seed.TOTP, Hash: p.Hash, Digits: 6, Period: p.Period, Manufacturer: "Token2", Model: "Token2", Serial: token2.Models[0].Prefix + "0000", Secret: secret}
+			tok := token2.Credential(token2.Models[0].Prefix+"0000", "Token2", p, secret) // the token's, once read
 			defer sd.close()
 			if err := sd.preflight(tok); err != nil {
 				return err
