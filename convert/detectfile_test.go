@@ -10,7 +10,8 @@ import (
 
 // TestDetectFile: a file's format is told from its head, past which
 // nothing is read; an unknown file wraps ErrUnknownFormat; a missing one
-// is the open error; a directory is a read error.
+// is the open error; a directory is a read error; a head several
+// formats claim is a *UsageError.
 func TestDetectFile(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, content string) string {
@@ -29,6 +30,11 @@ func TestDetectFile(t *testing.T) {
 	}
 	if _, err := DetectFile(write("junk.txt", "hello there\n")); !errors.Is(err, ErrUnknownFormat) {
 		t.Fatalf("junk: %v, want ErrUnknownFormat", err)
+	}
+	// duo-hotp and duo-totp lines look alike: only the user can say
+	var ue *UsageError
+	if _, err := DetectFile(write("duo.csv", "1000,3132333435363738393031323334353637383930,30\n")); !errors.As(err, &ue) || !strings.Contains(err.Error(), "duo-hotp or duo-totp") {
+		t.Fatalf("ambiguous: %v, want a *UsageError naming both", err)
 	}
 	if _, err := DetectFile(filepath.Join(dir, "missing")); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("missing: %v", err)
