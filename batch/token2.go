@@ -77,10 +77,7 @@ func (d *token2Device) Check(tok *seed.Token, overwrite bool) error {
 		}
 		return err
 	}
-	if tok.Kind != seed.TOTP {
-		return fmt.Errorf("a Token2 token holds TOTP, not %s", tok.Kind)
-	}
-	return token2.CheckSeed(tok.Secret)
+	return token2.CheckCredential(tok)
 }
 
 // Program burns tok: get info, challenge, authenticate, configuration
@@ -120,12 +117,11 @@ func (r Token2Recipe) New(d Device) (*seed.Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	period := r.Period
-	if period == 0 {
-		period = 30
+	p := token2.Params{Hash: r.Hash, Period: r.Period}
+	if p.Period == 0 {
+		p.Period = 30
 	}
-	return &seed.Token{Serial: d.Serial(), Kind: seed.TOTP, Hash: r.Hash, Digits: 6, Period: period,
-		Manufacturer: "Token2", Model: d.Model(), Secret: secret}, nil
+	return token2.Credential(d.Serial(), d.Model(), p, secret), nil
 }
 
 // waitConnect waits for a card on reader and connects to it

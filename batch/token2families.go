@@ -69,28 +69,11 @@ func (d *fidoDevice) Serial() string { return d.serial }
 func (d *fidoDevice) Model() string  { return "FIDO2" }
 func (d *fidoDevice) Close() error   { return d.close() }
 
-// Check refuses credentials the button cannot hold.
-func (d *fidoDevice) Check(tok *seed.Token, _ bool) error {
-	switch {
-	case tok.Kind != seed.HOTP || tok.Hash != seed.SHA1:
-		return fmt.Errorf("a FIDO2 key's button holds HOTP-SHA1, not %s-%s", tok.Kind, tok.Hash)
-	case tok.EffectiveDigits() != 6 && tok.EffectiveDigits() != 8:
-		return fmt.Errorf("a FIDO2 key's button types 6 or 8 digits, not %d", tok.EffectiveDigits())
-	case tok.Counter != 0:
-		return errors.New("a FIDO2 key's button HOTP starts at counter 0")
-	case len(tok.Secret) == 0 || len(tok.Secret) > fido.MaxSeed:
-		return fmt.Errorf("a FIDO2 key's button takes a seed of 1 to %d bytes", fido.MaxSeed)
-	}
-	return nil
-}
+// Check refuses credentials the button cannot hold (fido.CheckCredential).
+func (d *fidoDevice) Check(tok *seed.Token, _ bool) error { return fido.CheckCredential(tok) }
 
 // Program seals the seed into the button and sets the options.
-func (d *fidoDevice) Program(tok *seed.Token, _ bool) error {
-	if err := d.sess.SetButtonHOTP(tok.EffectiveDigits(), tok.Secret); err != nil {
-		return err
-	}
-	return d.sess.SetOptions(d.opts)
-}
+func (d *fidoDevice) Program(tok *seed.Token, _ bool) error { return d.sess.Program(tok, d.opts) }
 
 // FIDORecipe makes HOTP-SHA1 credentials for FIDO2 keys' buttons.
 type FIDORecipe struct {
@@ -108,7 +91,7 @@ func (r FIDORecipe) New(d Device) (*seed.Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &seed.Token{Serial: d.Serial(), Kind: seed.HOTP, Hash: seed.SHA1, Digits: r.Digits, Manufacturer: "Token2", Model: d.Model(), Secret: secret}, nil
+	return fido.Credential(d.Serial(), r.Digits, secret), nil
 }
 
 // Molto2Station presents the profiles of one Molto2, one after another,
@@ -127,8 +110,9 @@ type Molto2Station struct {
 // Family implements Station.
 func (s *Molto2Station) Family() ledger.Family { return ledger.Molto2 }
 
-// ProfileSerial is the serial a Molto2's profile is recorded under.
-func ProfileSerial(device string, profile int) string { return fmt.Sprintf("%s-%02d", device, profile) }
+// ProfileSerial is the serial a Molto2's profile is recorded under
+// (molto2.ProfileSerial).
+func ProfileSerial(device string, profile int) string { return molto2.ProfileSerial(device, profile) }
 
 // Next presents the next profile; past the last one the batch is over
 // (ErrNoMore).
@@ -187,8 +171,7 @@ func (d *moltoDevice) Check(tok *seed.Token, overwrite bool) error {
 }
 
 func (d *moltoDevice) burn(tok *seed.Token, replace bool) molto2.Burn {
-	return molto2.Burn{Profile: d.profile, Secret: tok.Secret, Title: tok.Label("title"), Replace: replace,
-		Config: molto2.Config{Display: d.st.Display, Hash: tok.Hash, Digits: tok.EffectiveDigits(), Period: tok.EffectivePeriod()}}
+	return molto2.TokenBurn(tok, d.profile, tok.Label("title"), replace, d.st.Display)
 }
 
 // Program burns the profile. A resumed burn replaces what an interrupted

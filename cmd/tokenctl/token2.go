@@ -1,13 +1,8 @@
 package main
 
 import (
-	"bufio"
-	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -41,27 +36,43 @@ again right after (--reburn).`,
 	return c
 }
 
-// t2Conn holds the flags that choose and reach the token.
-type t2Conn struct {
-	reader string
-	wait   string
+const (
+	t2ReaderHelp = "PC/SC reader name or part of it (default: the only reader, or the only one with a card)"
+	t2WaitHelp   = "wait for a token to be presented: --wait for as long as it takes (Ctrl-C to give up), --wait=30s at most that long"
+)
+
+// t2Conn holds the flags that choose and reach a token, key or Molto2.
+type t2Conn struct{ reader, wait string }
+
+func (o *t2Conn) add(c *cobra.Command, reader, wait string) {
+	c.Flags().StringVar(&o.reader, "reader", "", reader)
+	c.Flags().StringVar(&o.wait, "wait", "", wait)
+	c.Flags().Lookup("wait").NoOptDefVal = "forever"
 }
 
-func (o *t2Conn) add(c *cobra.Command) {
-	c.Flags().StringVar(&o.reader, "reader", "", "PC/SC reader name or part of it (default: the only reader, or the only one with a card)")
-	c.Flags().StringVar(&o.wait, "wait", "", "wait for a token to be presented: --wait for as long as it takes (Ctrl-C to give up), --wait=30s at most that long")
-	c.Flags().Lookup("wait").NoOptDefVal = "forever"
+// card is the device.CardOptions of the flags; what names the device.
+func (o *t2Conn) card(what string) (device.CardOptions, error) {
+	w, err := device.ParseWait(o.wait)
+	if err != nil {
+		return device.CardOptions{}, usagef("--wait=%s: %v", o.wait, err)
+	}
+	return device.CardOptions{Reader: o.reader, Wait: w, What: what}, nil
 }
 
 // open reaches the token (device.OpenToken2) and reads its get-info
 // answer; known refuses a model that is not a programmable one before
 // anything is written. The caller closes the token.
-func (o *t2Conn) open(ctx context.Context, f *factory, known bool) (*device.Token2, error) {
-	w, err := device.ParseWait(o.wait)
-	if err != nil {
-		return nil, usagef("--wait=%s: %v", o.wait, err)
+func (o *t2Conn) open(c *cobra.Command, f *factory, known bool) (*device.Token2, func(), error) {
+	ctx, stop := interruptible(c.Context())
+	co, err := o.card("")
+	if err == nil {
+		var t *device.Token2
+		if t, err = f.Devices.OpenToken2(ctx, device.Token2Options{Reader: co.Reader, Wait: co.Wait, Known: known}); err == nil {
+			return t, func() { t.Close(); stop() }, nil
+		}
 	}
-	return f.Devices.OpenToken2(ctx, device.Token2Options{Reader: o.reader, Wait: w, Known: known})
+	stop()
+	return nil, nil, err
 }
 
 // t2NoArgs refuses arguments, pointing at --wait=D for a stray duration
@@ -74,6 +85,11 @@ func t2NoArgs(c *cobra.Command, args []string) error {
 		return usagef("unexpected argument %q: write --wait=%s for a time limit", args[0], args[0])
 	}
 	return usagef("unexpected argument %q (%s takes flags only)", args[0], c.CommandPath())
+}
+
+// t2Clock is what every token2 report says of the token and its clock.
+func t2Clock(t *device.Token2) (serial, model, sync string, prev int64) {
+	return t.Info.Serial, t.Info.Model.Name, t.Info.Model.SyncClass(), t.Info.Clock.Unix() - t.HostTime.Unix()
 }
 
 // --- info ---
@@ -103,44 +119,26 @@ is the device clock minus the host clock, to the second.`,
   tokenctl token2 info --reader 'Virtual PCD 00 00' --json`,
 		Args: t2NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			ctx, stop := interruptible(c.Context())
-			defer stop()
-			tok, err := conn.open(ctx, f, false)
+			tok, done, err := conn.open(c, f, false)
 			if err != nil {
 				return err
 			}
-			defer tok.Close()
-			info, host, s := tok.Info, tok.HostTime, tok
-			r := token2InfoReport{
-				Serial: info.Serial, Known: info.Known, DeviceTime: info.Clock, HostTime: host.UTC().Truncate(time.Second),
-				Offset: info.Clock.Unix() - host.Unix(), Reader: s.Reader,
-			}
+			defer done()
+			info := tok.Info
+			r := token2InfoReport{Known: info.Known, DeviceTime: info.Clock, HostTime: tok.HostTime.UTC().Truncate(time.Second), Reader: tok.Reader}
+			r.Serial, r.Model, r.Sync, r.Offset = t2Clock(tok)
+			r.Restricted = info.Model.Restricted
+			model := "unknown: not a programmable Token2 model, tokenctl will not write to it"
 			if info.Known {
-				r.Model, r.Sync, r.Restricted = info.Model.Name, info.Model.SyncClass(), info.Model.Restricted
-			}
-			if f.JSON {
-				return writeJSON(f.Out, r)
-			}
-			w := c.OutOrStdout()
-			fmt.Fprintf(w, "serial:       %s\n", r.Serial)
-			if info.Known {
-				fmt.Fprintf(w, "model:        %s\n", r.Model)
-				if r.Restricted {
-					fmt.Fprintf(w, "time sync:    restricted (a time sync erases the seed)\n")
-				} else {
-					fmt.Fprintf(w, "time sync:    unrestricted (a time sync keeps the seed)\n")
-				}
+				model = fmt.Sprintf("%s\ntime sync:    %s (a time sync %s the seed)", r.Model, r.Sync, map[bool]string{true: "erases", false: "keeps"}[r.Restricted])
 			} else {
-				fmt.Fprintf(w, "model:        unknown: not a programmable Token2 model, tokenctl will not write to it\n")
+				r.Model, r.Sync = "", ""
 			}
-			fmt.Fprintf(w, "device clock: %s\n", r.DeviceTime.Format(time.RFC3339))
-			fmt.Fprintf(w, "host clock:   %s\n", r.HostTime.Format(time.RFC3339))
-			fmt.Fprintf(w, "offset:       %s\n", t2Offset(r.Offset))
-			fmt.Fprintf(w, "reader:       %s\n", r.Reader)
-			return nil
+			return f.emit(r, f.Out, "serial:       %s\nmodel:        %s\ndevice clock: %s\nhost clock:   %s\noffset:       %s\nreader:       %s\n",
+				r.Serial, model, r.DeviceTime.Format(time.RFC3339), r.HostTime.Format(time.RFC3339), t2Offset(r.Offset), r.Reader)
 		},
 	}
-	conn.add(c)
+	conn.add(c, t2ReaderHelp, t2WaitHelp)
 	return c
 }
 
@@ -154,7 +152,7 @@ func t2Offset(s int64) string {
 	return fmt.Sprintf("%d s (device behind)", s)
 }
 
-// --- shared settings ---
+// --- shared settings, seed and output ---
 
 // t2Settings are the flags of a configuration write.
 type t2Settings struct {
@@ -187,81 +185,70 @@ func settingsFlags(p token2.Params, err error) (token2.Params, error) {
 	return p, err
 }
 
-// t2Secret holds the flags that give a seed.
-type t2Secret struct {
-	src      *secretin.Source
-	encoding string
-}
-
-func (o *t2Secret) add(c *cobra.Command) {
-	o.src = secretFlags(c, "", "the seed (base32 or hex)")
-	c.Flags().StringVar(&o.encoding, "encoding", "", "encoding of the seed text: base32 or hex (needed when the text reads as both)")
-}
-
-// read returns the raw seed, checked for the token's length limits.
-func (o *t2Secret) read() ([]byte, error) {
-	text, err := o.src.Read()
-	if err != nil {
-		return nil, exitcode.DataErr(fmt.Errorf("seed: %w", err))
-	}
-	var enc seed.Encoding
-	if o.encoding != "" {
-		if enc, err = seed.ParseEncoding(o.encoding); err != nil || enc == seed.Base64 {
-			return nil, usagef("--encoding %q: want base32 or hex", o.encoding)
-		}
-	} else {
-		switch v := seed.ValidIn(text); len(v) {
-		case 0:
-			return nil, exitcode.DataErr(errors.New("seed: neither valid base32 nor valid hex"))
-		case 1:
-			enc = v[0]
-		default:
-			return nil, exitcode.DataErr(errors.New("seed: the text reads as both hex and base32: give --encoding hex or --encoding base32"))
-		}
-	}
-	b, err := enc.Decode(text)
-	if err != nil {
-		return nil, exitcode.DataErr(fmt.Errorf("seed: %w", err))
-	}
-	if err := token2.CheckSeed(b); err != nil {
-		seed.Zero(b)
-		return nil, exitcode.DataErr(err)
-	}
-	return b, nil
-}
-
-// --- burn ---
-
-type token2BurnReport struct {
-	Serial     string    `json:"serial"`
-	Model      string    `json:"model"`
-	Sync       string    `json:"time_sync"`
-	Hash       string    `json:"hash"`
-	Period     int       `json:"period"`
-	Display    int       `json:"display"`
-	Clock      time.Time `json:"clock_set"`
-	PrevOffset int64     `json:"previous_offset_seconds"`
-	Reader     string    `json:"reader"`
-	Output     string    `json:"output,omitempty"`
-	Format     string    `json:"format,omitempty"`
-}
-
-// t2Output is -o FILE --to FORMAT: where a burned token is appended.
-type t2Output struct {
+// t2Seed is how a command gets the seed it writes: --secret-file or
+// --secret-env, or --generate (which needs -o FILE --to FORMAT, the
+// device never giving a seed back); and where it records the device:
+// -o FILE --to FORMAT, a convert.Output checked before the device is
+// written and committed after.
+type t2Seed struct {
+	src          *secretin.Source
+	encoding     string
+	generate     bool
+	length       int
+	seeds        string // a seed file giving the seeds instead (molto2 burn)
 	path, format string
 	pskc         func(o *convert.Options) error
 	out          *convert.Output
 }
 
-func (o *t2Output) add(c *cobra.Command) {
+// add adds the flags; length, when not 0, is --length's default.
+func (o *t2Seed) add(c *cobra.Command, what, generate string, length int, lengthHelp string) {
+	o.src = secretFlags(c, "", what)
+	c.Flags().BoolVar(&o.generate, "generate", false, generate)
+	if length != 0 {
+		c.Flags().IntVar(&o.length, "length", length, lengthHelp)
+	}
 	c.Flags().StringVarP(&o.path, "output", "o", "", "append the burned token to this seed file (0600; created with its header when new)")
 	c.Flags().StringVar(&o.format, "to", "", "format of the -o file: duo, entra, privacyidea, pskc... (see tokenctl formats)")
 	o.pskc = pskcFlags(c)
 }
 
+// one refuses no seed or two (msg); keptNowhere, --generate without -o.
+func (o *t2Seed) one(msg, keptNowhere string) error {
+	if o.generate == o.src.IsSet() {
+		return usagef("%s", msg)
+	}
+	if o.generate && o.path == "" {
+		return usagef("--generate without -o FILE --to FORMAT would %s", keptNowhere)
+	}
+	return nil
+}
+
+// secret is a generated seed of n bytes, or the one read.
+func (o *t2Seed) secret(n int, read func() ([]byte, error)) ([]byte, error) {
+	if o.generate {
+		return seed.Generate(n)
+	}
+	return read()
+}
+
+// read reads a Token2 seed (token2.DecodeSeed), as --encoding says.
+func (o *t2Seed) read() ([]byte, error) {
+	text, err := o.src.Read()
+	if err != nil {
+		return nil, exitcode.DataErr(fmt.Errorf("seed: %w", err))
+	}
+	b, err := token2.DecodeSeed(text, o.encoding)
+	var se *token2.SettingsError
+	if errors.As(err, &se) {
+		return nil, usagef("--encoding %q: %s", o.encoding, se.Want)
+	}
+	return b, err
+}
+
 // preflight opens the output (convert.Output) and checks, before the
-// token is touched, that it can take a token like t.
-func (o *t2Output) preflight(t *seed.Token) error {
+// device is touched, that it can take a token like t.
+func (o *t2Seed) preflight(t *seed.Token) error {
 	if o.path == "" {
 		if o.format != "" {
 			return usagef("--to %s without -o FILE", o.format)
@@ -287,7 +274,7 @@ func (o *t2Output) preflight(t *seed.Token) error {
 }
 
 // prepare checks the token's serial against the output and encodes it.
-func (o *t2Output) prepare(t *seed.Token) error {
+func (o *t2Seed) prepare(t *seed.Token) error {
 	if o.out == nil {
 		return nil
 	}
@@ -297,39 +284,92 @@ func (o *t2Output) prepare(t *seed.Token) error {
 	return nil
 }
 
-func (o *t2Output) close() {
+// record appends the device written to the -o file, if any (factory.record).
+func (o *t2Seed) record(f *factory, what string) error {
+	if o.out == nil {
+		return nil
+	}
+	given := ""
+	switch {
+	case o.seeds != "":
+		given = "--seeds " + o.seeds
+	case !o.generate:
+		given = o.src.Name()
+	}
+	return f.record(o.out, what, given)
+}
+
+func (o *t2Seed) close() {
 	if o.out != nil {
 		o.out.Close()
 	}
+}
+
+// appended says where a token was appended, for messages.
+func (o *t2Seed) appended() string {
+	if o.path == "" {
+		return ""
+	}
+	return fmt.Sprintf("; appended to %s (%s)", o.path, o.format)
+}
+
+// t2Now is p with the clock to set: the nearest whole second (the token
+// keeps no less) unless --time gave one.
+func t2Now(p token2.Params) token2.Params {
+	if p.Time.IsZero() {
+		p.Time = time.Now().Round(time.Second)
+	}
+	return p
+}
+
+// --- burn ---
+
+// token2Report is what burn and sync report (sync: no display, output
+// or format; burn: no reburned).
+type token2Report struct {
+	Serial     string    `json:"serial"`
+	Model      string    `json:"model"`
+	Sync       string    `json:"time_sync"`
+	Hash       string    `json:"hash"`
+	Period     int       `json:"period"`
+	Display    int       `json:"display,omitempty"`
+	Clock      time.Time `json:"clock_set"`
+	PrevOffset int64     `json:"previous_offset_seconds"`
+	Reburned   *bool     `json:"reburned,omitempty"`
+	Reader     string    `json:"reader"`
+	Output     string    `json:"output,omitempty"`
+	Format     string    `json:"format,omitempty"`
+}
+
+// t2Report is the report of a write of p to t.
+func t2Report(t *device.Token2, p token2.Params) token2Report {
+	r := token2Report{Hash: p.Hash.String(), Period: p.Period, Clock: p.Time.UTC().Truncate(time.Second), Reader: t.Reader}
+	r.Serial, r.Model, r.Sync, r.PrevOffset = t2Clock(t)
+	return r
 }
 
 func newToken2BurnCmd(f *factory) *cobra.Command {
 	var (
 		conn     t2Conn
 		settings t2Settings
-		sec      t2Secret
-		out      t2Output
-		generate bool
-		length   int
+		sd       t2Seed
 	)
 	c := &cobra.Command{
 		Use:   "burn",
 		Short: "Write a seed, TOTP settings and the clock into a token, and record it in a seed file",
 		Long: `Burn one token: read its serial, check the model, authenticate, write the
 configuration (clock, hash, period, display timeout), then the seed: five
-APDUs in all. The seed comes from --secret-file (or '-' for standard input)
-or --secret-env as base32 or hex, or is generated (--generate, 20 bytes
-unless --length). The clock is the host's, or --time.
+APDUs in all. The seed is base32 or hex, or generated (20 bytes unless
+--length); the clock is the host's, or --time.
 
 With -o FILE --to FORMAT the token is appended to a seed file in any
-writable format (Duo, Entra, privacyIDEA, PSKC...) once the token has
-confirmed both writes. --generate needs -o: burn never prints a seed, and
-the token cannot give it back. Everything about the file is checked before
-the first write to the token (format rules, a 0600 file we can append to,
-a trial append with the token's serial); if the file still cannot be
-written afterwards, a generated seed is saved to a 0600 rescue file, its
-name printed, and the exit code is 3: the token holds a seed the file does
-not. The serial is printed on standard output.`,
+writable format once it has confirmed both writes; --generate needs -o, as
+burn never prints a seed and the token cannot give it back. The file is
+checked before the first write to the token (format rules, a 0600 file we
+can append to, a trial append with the token's serial); if it still cannot
+be written afterwards, a generated seed is saved to a 0600 rescue file, its
+name printed, and the exit code is 3. The serial is printed on standard
+output.`,
 		Example: `  tokenctl token2 burn --generate -o duo.csv --to duo
   tokenctl token2 burn --secret-file seed.b32 --period 60 -o entra.csv --to entra
   tokenctl token2 burn --wait=60s --generate --length 32 --hash sha256 --period 60 -o tokens.pskc --to pskc --json`,
@@ -339,118 +379,75 @@ not. The serial is printed on standard output.`,
 			if err != nil {
 				return err
 			}
-			if generate == sec.src.IsSet() {
+			switch {
+			case sd.generate == sd.src.IsSet():
 				return usagef("give the seed with --secret-file or --secret-env, or --generate (exactly one)")
-			}
-			if c.Flags().Changed("length") && !generate {
+			case c.Flags().Changed("length") && !sd.generate:
 				return usagef("--length goes with --generate")
+			case sd.generate && (sd.length < token2.MinSeedLen || sd.length > token2.MaxSeedLen):
+				return usagef("--length %d: Token2 tokens take %d to %d bytes", sd.length, token2.MinSeedLen, token2.MaxSeedLen)
 			}
-			var secret []byte
-			if generate {
-				if length < token2.MinSeedLen || length > token2.MaxSeedLen {
-					return usagef("--length %d: Token2 tokens take %d to %d bytes", length, token2.MinSeedLen, token2.MaxSeedLen)
-				}
-				if out.path == "" {
-					// burn prints no seed (only the serial and settings),
-					// and the token cannot give it back.
-					return usagef("--generate without -o FILE --to FORMAT would burn a seed that is kept nowhere: record it with -o FILE --to FORMAT, or make it first (tokenctl seed generate ... -o F) and burn it with --secret-file")
-				}
-				if secret, err = seed.Generate(length); err != nil {
-					return err
-				}
-			} else if secret, err = sec.read(); err != nil {
+			// burn prints no seed (only the serial and settings), and the token cannot give it back.
+			if err := sd.one("", "burn a seed that is kept nowhere: record it with -o FILE --to FORMAT, or make it first (tokenctl seed generate ... -o F) and burn it with --secret-file"); err != nil {
 				return err
 			}
-			defer seed.Zero(secret)
-			tok := &seed.Token{Kind: seed.TOTP, Hash: p.Hash, Digits: 6, Period: p.Period, Manufacturer: "Token2", Model: "Token2", Serial: token2.Models[0].Prefix + "0000", Secret: secret}
-			defer out.close()
-			if err := out.preflight(tok); err != nil {
-				return err
-			}
-
-			ctx, stop := interruptible(c.Context())
-			defer stop()
-			t2, err := conn.open(ctx, f, true)
+			secret, err := sd.secret(sd.length, sd.read)
 			if err != nil {
 				return err
 			}
-			defer t2.Close()
-			info, host := t2.Info, t2.HostTime
-			tok.Serial, tok.Model = info.Serial, info.Model.Name
-			if err := out.prepare(tok); err != nil {
+			defer seed.Zero(secret)
+			tok := token2.Credential(token2.Models[0].Prefix+"0000", "Token2", p, secret) // the token's, once read
+			defer sd.close()
+			if err := sd.preflight(tok); err != nil {
 				return err
 			}
-			if p.Time.IsZero() {
-				// The token keeps whole seconds: the nearest one.
-				p.Time = time.Now().Round(time.Second)
+			t2, done, err := conn.open(c, f, true)
+			if err != nil {
+				return err
 			}
+			defer done()
+			tok.Serial, tok.Model = t2.Info.Serial, t2.Info.Model.Name
+			if err := sd.prepare(tok); err != nil {
+				return err
+			}
+			p = t2Now(p)
 			if _, err := t2.Session.Burn(secret, p); err != nil {
 				return err
 			}
 			t2.Close()
-
-			r := token2BurnReport{
-				Serial: info.Serial, Model: info.Model.Name, Sync: info.Model.SyncClass(), Hash: p.Hash.String(),
-				Period: p.Period, Display: int(p.Display), Clock: p.Time.UTC().Truncate(time.Second),
-				PrevOffset: info.Clock.Unix() - host.Unix(), Reader: t2.Reader, Output: out.path, Format: out.format,
-			}
+			r := t2Report(t2, p)
+			r.Display, r.Output, r.Format = int(p.Display), sd.path, sd.format
 			if r.Display == 0 {
 				r.Display = 30
 			}
-			if out.out != nil {
-				given := ""
-				if !generate {
-					given = sec.src.Name()
-				}
-				if err := f.record(out.out, "token "+info.Serial, given); err != nil {
-					return err
-				}
+			if err := sd.record(f, "token "+r.Serial); err != nil {
+				return err
 			}
-			if f.JSON {
-				return writeJSON(f.Out, r)
+			if err := f.emit(r, f.Out, "%s\n", r.Serial); err != nil || f.JSON {
+				return err
 			}
-			fmt.Fprintln(c.OutOrStdout(), info.Serial)
-			summary := fmt.Sprintf("burned %s (%s, %s): TOTP %s/%d s, 6 digits, display %d s, clock set to %s (was %s)",
-				info.Serial, info.Model.Name, r.Sync, r.Hash, r.Period, r.Display, r.Clock.Format(time.RFC3339), t2Offset(r.PrevOffset))
-			if out.path != "" {
-				summary += fmt.Sprintf("; appended to %s (%s)", out.path, out.format)
-			}
-			fmt.Fprintln(c.ErrOrStderr(), summary)
+			fmt.Fprintf(f.Err, "burned %s (%s, %s): TOTP %s/%d s, 6 digits, display %d s, clock set to %s (was %s)%s\n",
+				r.Serial, r.Model, r.Sync, r.Hash, r.Period, r.Display, r.Clock.Format(time.RFC3339), t2Offset(r.PrevOffset), sd.appended())
 			return nil
 		},
 	}
-	conn.add(c)
+	conn.add(c, t2ReaderHelp, t2WaitHelp)
 	settings.add(c, false)
-	sec.add(c)
-	out.add(c)
-	c.Flags().BoolVar(&generate, "generate", false, "generate a random seed")
-	c.Flags().IntVar(&length, "length", 20, "seed length in bytes with --generate (10..63)")
+	sd.add(c, "the seed (base32 or hex)", "generate a random seed", 20, "seed length in bytes with --generate (10..63)")
+	c.Flags().StringVar(&sd.encoding, "encoding", "", "encoding of the seed text: base32 or hex (needed when the text reads as both)")
 	return c
 }
 
 // --- sync ---
 
-type token2SyncReport struct {
-	Serial     string    `json:"serial"`
-	Model      string    `json:"model"`
-	Sync       string    `json:"time_sync"`
-	Hash       string    `json:"hash"`
-	Period     int       `json:"period"`
-	Clock      time.Time `json:"clock_set"`
-	PrevOffset int64     `json:"previous_offset_seconds"`
-	Reburned   bool      `json:"reburned"`
-	Reader     string    `json:"reader"`
-}
-
 func newToken2SyncCmd(f *factory) *cobra.Command {
 	var (
 		conn        t2Conn
 		settings    t2Settings
-		sec         t2Secret
-		seeds       string
-		seedsFormat string
-		reburn      bool
+		sd          t2Seed
+		plan        token2.SyncPlan
 		pskc        func(o *convert.Options) error
+		seedsFormat string
 	)
 	c := &cobra.Command{
 		Use:   "sync",
@@ -475,163 +472,96 @@ seed again right after, from --secret-file/--secret-env or from the
   tokenctl token2 sync --reburn --secret-file seed.b32 --hash sha256 --period 60`,
 		Args: t2NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			p, err := settings.params()
-			if err != nil {
+			var err error
+			if plan.Params, err = settings.params(); err != nil {
 				return err
 			}
-			if seeds == "" && (p.Period == 0 || settings.hash == "") {
-				return usagef("give --hash and --period (the token cannot report them, and a wrong guess breaks it), or --seeds FILE listing the token")
+			plan.HashGiven, plan.SecretGiven = settings.hash != "", sd.src.IsSet()
+			if err := plan.Check(); err != nil {
+				return err
 			}
-			if sec.src.IsSet() && !reburn {
-				return usagef("--secret-file/--secret-env go with --reburn")
-			}
-			if reburn && !sec.src.IsSet() && seeds == "" {
-				return usagef("--reburn needs the seed: --secret-file, --secret-env or --seeds FILE")
-			}
-			var secret []byte
-			if reburn && sec.src.IsSet() {
-				if secret, err = sec.read(); err != nil {
+			if plan.Reburn && plan.SecretGiven {
+				if plan.Secret, err = sd.read(); err != nil {
 					return err
 				}
-				defer seed.Zero(secret)
+				defer seed.Zero(plan.Secret)
 			}
-			var seedOpts *convert.Options
-			keeps := false // the --seeds file records hash and step
-			format := seedsFormat
-			if seeds != "" {
-				seedOpts = &convert.Options{Kind: seed.TOTP}
+			seedOpts := &convert.Options{Kind: seed.TOTP}
+			if plan.Seeds != "" {
 				if err := pskc(seedOpts); err != nil {
 					return err
 				}
-				if format == "" {
-					if format, err = t2DetectFormat(seeds); err != nil {
+				if plan.SeedsFormat = seedsFormat; seedsFormat == "" {
+					if plan.SeedsFormat, err = t2DetectFormat(plan.Seeds); err != nil {
 						return err
 					}
 				}
-				if f, ok := convert.Lookup(format); ok {
-					format, keeps = f.Name, f.TOTPSettings
+				if ff, ok := convert.Lookup(plan.SeedsFormat); ok {
+					plan.SeedsFormat, plan.Records = ff.Name, ff.TOTPSettings
 				}
-				var need []string
-				if !keeps && settings.hash == "" {
-					need = append(need, "--hash")
-				}
-				if !keeps && settings.period == "" {
-					need = append(need, "--period")
-				}
-				if len(need) > 0 {
-					return usagef("--seeds %s is a %s file, which does not record a token's hash and time step: give %s (nothing was sent to the token)", seeds, format, strings.Join(need, " and "))
+				if err := plan.Check(); err != nil {
+					return err
 				}
 				// Read it now: a bad file stops us before the token is touched.
-				all, err := convert.ReadAll(seeds, format, seedOpts)
+				all, err := convert.ReadAll(plan.Seeds, plan.SeedsFormat, seedOpts)
 				if err != nil {
-					return fmt.Errorf("--seeds %s: %w", seeds, err)
+					return fmt.Errorf("--seeds %s: %w", plan.Seeds, err)
 				}
 				for _, t := range all {
 					t.Wipe()
 				}
 			}
-
-			ctx, stop := interruptible(c.Context())
-			defer stop()
-			t2, err := conn.open(ctx, f, true)
+			t2, done, err := conn.open(c, f, true)
 			if err != nil {
 				return err
 			}
-			defer t2.Close()
-			info, host := t2.Info, t2.HostTime
-			if info.Model.Restricted && !reburn {
-				return exitcode.DataErr(fmt.Errorf("token %s is an %s, a restricted model: a time sync erases its seed, so nothing was written; to sync it anyway, write the seed again with --reburn --secret-file F (or --reburn --seeds FILE)", info.Serial, info.Model.Name))
-			}
-			if seeds != "" {
-				rec, err := convert.FindSerial(seeds, format, seedOpts, info.Serial)
+			defer done()
+			p, secret, err := plan.ForToken(t2.Info, func(serial string) (*seed.Token, error) {
+				rec, err := convert.FindSerial(plan.Seeds, plan.SeedsFormat, seedOpts, serial)
 				switch {
 				case errors.Is(err, convert.ErrNotFound):
-					return fmt.Errorf("--seeds %s does not list serial %s: give --hash and --period; nothing was written", seeds, info.Serial)
+					return nil, fmt.Errorf("--seeds %s does not list serial %s: give --hash and --period; nothing was written", plan.Seeds, serial)
 				case err != nil:
-					return fmt.Errorf("--seeds: %w; nothing was written", err)
+					return nil, fmt.Errorf("--seeds: %w; nothing was written", err)
 				}
-				defer rec.Wipe()
-				if rec.Kind != seed.TOTP {
-					return exitcode.DataErr(fmt.Errorf("--seeds %s: serial %s is a %s token, not TOTP; nothing was written", seeds, info.Serial, rec.Kind))
-				}
-				// Hash and period come from the file only when its format
-				// records them; otherwise from --hash and --period, which
-				// were then required above.
-				if keeps {
-					if settings.hash != "" && p.Hash != rec.Hash {
-						return exitcode.DataErr(fmt.Errorf("--hash %s but %s lists serial %s as %s; nothing was written", p.Hash, seeds, info.Serial, rec.Hash))
-					}
-					if rec.Hash != seed.SHA1 && rec.Hash != seed.SHA256 {
-						return exitcode.DataErr(fmt.Errorf("--seeds %s lists serial %s as %s, which Token2 tokens cannot do (SHA-1 or SHA-256); nothing was written", seeds, info.Serial, rec.Hash))
-					}
-					p.Hash = rec.Hash
-					if p.Period != 0 && p.Period != rec.EffectivePeriod() {
-						return exitcode.DataErr(fmt.Errorf("--period %d but %s lists serial %s with %d s; nothing was written", p.Period, seeds, info.Serial, rec.EffectivePeriod()))
-					}
-					if n := rec.EffectivePeriod(); n != 30 && n != 60 {
-						return exitcode.DataErr(fmt.Errorf("--seeds %s lists serial %s with a %d s step, which Token2 tokens cannot do (30 or 60 s); nothing was written", seeds, info.Serial, n))
-					}
-					p.Period = rec.EffectivePeriod()
-				}
-				if reburn && secret == nil {
-					secret = append([]byte(nil), rec.Secret...)
-					defer seed.Zero(secret)
-				}
-			}
-			if reburn && secret == nil {
-				return usagef("--reburn: no seed for serial %s", info.Serial)
-			}
-			if p.Time.IsZero() {
-				// The token keeps whole seconds: the nearest one.
-				p.Time = time.Now().Round(time.Second)
-			}
-			var reburnSeed []byte
-			if reburn {
-				reburnSeed = secret
-			}
-			if _, err := t2.Session.Sync(p, reburnSeed); err != nil {
+				return rec, nil
+			})
+			if err != nil {
 				return err
 			}
-			r := token2SyncReport{
-				Serial: info.Serial, Model: info.Model.Name, Sync: info.Model.SyncClass(), Hash: p.Hash.String(), Period: p.Period,
-				Clock: p.Time.UTC().Truncate(time.Second), PrevOffset: info.Clock.Unix() - host.Unix(), Reburned: reburn, Reader: t2.Reader,
+			defer seed.Zero(secret)
+			p = t2Now(p)
+			if _, err := t2.Session.Sync(p, secret); err != nil {
+				return err
 			}
-			if f.JSON {
-				return writeJSON(f.Out, r)
-			}
-			what := "synced"
-			if reburn {
-				what = "synced and re-burned"
-			}
-			fmt.Fprintf(c.OutOrStdout(), "%s %s (%s): clock set to %s (was %s), TOTP %s/%d s\n", what, info.Serial, info.Model.Name, r.Clock.Format(time.RFC3339), t2Offset(r.PrevOffset), r.Hash, r.Period)
-			return nil
+			r := t2Report(t2, p)
+			r.Reburned = &plan.Reburn
+			what := map[bool]string{false: "synced", true: "synced and re-burned"}[plan.Reburn]
+			return f.emit(r, f.Out, "%s %s (%s): clock set to %s (was %s), TOTP %s/%d s\n", what, r.Serial, r.Model, r.Clock.Format(time.RFC3339), t2Offset(r.PrevOffset), r.Hash, r.Period)
 		},
 	}
-	conn.add(c)
+	conn.add(c, t2ReaderHelp, t2WaitHelp)
 	settings.add(c, true)
-	sec.add(c)
-	c.Flags().StringVar(&seeds, "seeds", "", "seed file listing the token: its hash and period (and seed, with --reburn) are taken from there")
+	sd.src = secretFlags(c, "", "the seed (base32 or hex)")
+	c.Flags().StringVar(&sd.encoding, "encoding", "", "encoding of the seed text: base32 or hex (needed when the text reads as both)")
+	c.Flags().StringVar(&plan.Seeds, "seeds", "", "seed file listing the token: its hash and period (and seed, with --reburn) are taken from there")
 	c.Flags().StringVar(&seedsFormat, "seeds-format", "", "format of the --seeds file (default: detected)")
-	c.Flags().BoolVar(&reburn, "reburn", false, "write the seed again right after the clock (required on restricted models)")
+	c.Flags().BoolVar(&plan.Reburn, "reburn", false, "write the seed again right after the clock (required on restricted models)")
 	pskc = pskcFlags(c)
 	return c
 }
 
-// t2DetectFormat names the format of a seed file from its first bytes.
+// t2DetectFormat names the format of a --seeds file (convert.DetectFile).
 func t2DetectFormat(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", exitcode.DataErr(err)
-	}
-	defer f.Close()
-	head := make([]byte, 4096)
-	n, _ := io.ReadFull(bufio.NewReader(f), head)
-	ff, err := convert.Detect(head[:n])
+	ff, err := convert.DetectFile(path)
+	var ue *convert.UsageError
 	switch {
 	case errors.Is(err, convert.ErrUnknownFormat):
-		return "", exitcode.DataErr(fmt.Errorf("--seeds %s: not a seed file format tokenctl recognises (if it is one, give --seeds-format)", path))
-	case err != nil:
+		return "", fmt.Errorf("--seeds %s: not a seed file format tokenctl recognises (if it is one, give --seeds-format)", path)
+	case errors.As(err, &ue):
 		return "", usagef("--seeds %s: %v: give --seeds-format (duo-totp, entra, pskc...)", path, err)
+	case err != nil:
+		return "", exitcode.DataErr(err)
 	}
 	return ff.Name, nil
 }

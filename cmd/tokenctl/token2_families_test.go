@@ -181,3 +181,25 @@ func TestToken2FamilyHelpExamplesRun(t *testing.T) {
 		})
 	})
 }
+
+// TestToken2Molto2GeneratedRecordedAsProfileSerial: a generated seed
+// burned into profile 3 is recorded under DEVICE-03, the serial batch
+// molto2 gives the same profile (molto2.ProfileSerial), with the seed the
+// profile holds.
+func TestToken2Molto2GeneratedRecordedAsProfileSerial(t *testing.T) {
+	dev := simmolto.New(simmolto.Options{Profiles: 50, Serial: "7654321"})
+	reader := cardInReader(t, func(ctx context.Context) (*vpcd.Conn, <-chan error, error) {
+		return simmolto.Insert(ctx, vpcd.Port0, dev, pcsctest.Host(t, vpcd.Port0))
+	})
+	out := filepath.Join(t.TempDir(), "duo.csv")
+	code, stdout, errs := runCLI(t, "token2", "molto2", "burn", "--reader", reader, "--profile", "3", "--period", "60", "--generate", "-o", out, "--to", "duo-totp")
+	if code != 0 {
+		t.Fatalf("burn: exit %d\n%s%s", code, stdout, errs)
+	}
+	p := dev.State().Profiles[3]
+	b, _ := os.ReadFile(out)
+	if want := fmt.Sprintf("7654321-03,%s,60", strings.ToUpper(hex.EncodeToString(p.Seed))); len(p.Seed) != 20 || !strings.Contains(string(b), want) {
+		t.Fatalf("profile 3 holds %d bytes; duo.csv:\n%s", len(p.Seed), b)
+	}
+	noSecret(t, p.Seed, stdout, errs)
+}

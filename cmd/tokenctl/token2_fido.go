@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/device"
-	"github.com/tokenctl/tokenctl/internal/secretin"
 	"github.com/tokenctl/tokenctl/seed"
 	"github.com/tokenctl/tokenctl/token2/fido"
 )
@@ -29,23 +28,6 @@ The applet has no serial number to read: give the one printed on the key
 	return c
 }
 
-type fidoConn struct{ reader, wait string }
-
-func (o *fidoConn) add(c *cobra.Command) {
-	c.Flags().StringVar(&o.reader, "reader", "", "PC/SC reader name or part of it")
-	c.Flags().StringVar(&o.wait, "wait", "", "wait for a key: --wait for as long as it takes, --wait=30s at most that long")
-	c.Flags().Lookup("wait").NoOptDefVal = "forever"
-}
-
-// open reaches the key and selects the applet (device.OpenFIDO).
-func (o *fidoConn) open(c *cobra.Command, f *factory) (*device.FIDO, error) {
-	w, err := device.ParseWait(o.wait)
-	if err != nil {
-		return nil, usagef("--wait=%s: %v", o.wait, err)
-	}
-	return f.Devices.OpenFIDO(c.Context(), device.CardOptions{Reader: o.reader, Wait: w, What: "a FIDO2 key"})
-}
-
 type fidoInfo struct {
 	Reader      string `json:"reader"`
 	PublicKey   string `json:"public_key_sha256"`
@@ -53,14 +35,14 @@ type fidoInfo struct {
 }
 
 func newToken2FIDOInfoCmd(f *factory) *cobra.Command {
-	var conn fidoConn
+	var conn t2Conn
 	c := &cobra.Command{
 		Use:     "info",
 		Short:   "Check that a key has the OTP applet, and show its public key's fingerprint",
 		Example: "  tokenctl token2 fido info --reader 'Virtual PCD 00 00' --json",
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			k, err := conn.open(c, f)
+			k, err := fidoOpen(c, f, &conn)
 			if err != nil {
 				return err
 			}
@@ -71,14 +53,10 @@ func newToken2FIDOInfoCmd(f *factory) *cobra.Command {
 			}
 			sum := sha256.Sum256(pub.Bytes())
 			r := fidoInfo{Reader: k.Reader, PublicKey: hex.EncodeToString(sum[:]), Transmitter: "pcsc"}
-			if f.JSON {
-				return writeJSON(f.Out, r)
-			}
-			fmt.Fprintf(f.Out, "reader:     %s\napplet:     Token2 OTP\npublic key: SHA-256 %s\n", r.Reader, r.PublicKey)
-			return nil
+			return f.emit(r, f.Out, "reader:     %s\napplet:     Token2 OTP\npublic key: SHA-256 %s\n", r.Reader, r.PublicKey)
 		},
 	}
-	conn.add(c)
+	fidoConnFlags(c, &conn)
 	return c
 }
 
@@ -92,12 +70,11 @@ type fidoHOTPReport struct {
 
 func newToken2FIDOHOTPCmd(f *factory) *cobra.Command {
 	var (
-		conn                        fidoConn
-		out                         t2Output
-		src                         *secretin.Source
-		serial                      string
-		digits, length              int
-		generate, noEnter, long, kp bool
+		conn              t2Conn
+		sd                t2Seed
+		serial            string
+		digits            int
+		noEnter, long, kp bool
 	)
 	c := &cobra.Command{
 		Use:   "hotp",
@@ -118,80 +95,63 @@ file is checked before the key is written.`,
 			if digits != 6 && digits != 8 {
 				return usagef("--digits %d: want 6 or 8", digits)
 			}
-			if generate == src.IsSet() {
-				return usagef("give the seed with --secret-file or --secret-env, or --generate (exactly one)")
+			if err := sd.one("give the seed with --secret-file or --secret-env, or --generate (exactly one)", "seal a seed that is kept nowhere"); err != nil {
+				return err
 			}
-			if generate && out.path == "" {
-				return usagef("--generate without -o FILE --to FORMAT would seal a seed that is kept nowhere")
-			}
-			var secret []byte
-			var err error
-			if generate {
-				secret, err = seed.Generate(length)
-			} else {
-				secret, err = src.Bytes("seed", seed.Hex, seed.Base32)
-			}
+			secret, err := sd.secret(sd.length, func() ([]byte, error) { return sd.src.Bytes("seed", seed.Hex, seed.Base32) })
 			if err != nil {
 				return err
 			}
 			defer seed.Zero(secret)
-			if len(secret) == 0 || len(secret) > fido.MaxSeed {
-				return fmt.Errorf("seed: %d bytes, the key takes 1 to %d", len(secret), fido.MaxSeed)
-			}
-			tok := &seed.Token{Serial: serial, Kind: seed.HOTP, Hash: seed.SHA1, Digits: digits, Manufacturer: "Token2", Model: "FIDO2", Secret: secret}
-			defer out.close()
-			if err := out.preflight(tok); err != nil {
+			tok := fido.Credential(serial, digits, secret)
+			if err := fido.CheckCredential(tok); err != nil {
 				return err
 			}
-			if err := out.prepare(tok); err != nil {
+			defer sd.close()
+			if err := sd.preflight(tok); err != nil {
 				return err
 			}
-			k, err := conn.open(c, f)
+			if err := sd.prepare(tok); err != nil {
+				return err
+			}
+			k, err := fidoOpen(c, f, &conn)
 			if err != nil {
 				return err
 			}
 			defer k.Close()
-			if err := k.Session.SetButtonHOTP(digits, secret); err != nil {
+			if err := k.Session.Program(tok, fido.Options{NoEnter: noEnter, LongPress: long, Keypad: kp}); err != nil {
 				return err
 			}
-			if err := k.Session.SetOptions(fido.Options{NoEnter: noEnter, LongPress: long, Keypad: kp}); err != nil {
-				return fmt.Errorf("key %s holds its new seed, but its options were not all set: %w", serial, err)
+			if err := sd.record(f, "key "+serial); err != nil {
+				return err
 			}
-			if out.out != nil {
-				given := ""
-				if !generate {
-					given = src.Name()
-				}
-				if err := f.record(out.out, "key "+serial, given); err != nil {
-					return err
-				}
+			r := fidoHOTPReport{Serial: serial, Digits: digits, Reader: k.Reader, Output: sd.path, Format: sd.format}
+			if err := f.emit(r, f.Out, "%s\n", serial); err != nil || f.JSON {
+				return err
 			}
-			r := fidoHOTPReport{Serial: serial, Digits: digits, Reader: k.Reader, Output: out.path, Format: out.format}
-			if f.JSON {
-				return writeJSON(f.Out, r)
-			}
-			fmt.Fprintln(f.Out, serial)
-			fmt.Fprintf(f.Err, "key %s: button HOTP set (%d digits, counter 0)%s\n", serial, digits, appended(out.path, out.format))
+			fmt.Fprintf(f.Err, "key %s: button HOTP set (%d digits, counter 0)%s\n", serial, digits, sd.appended())
 			return nil
 		},
 	}
-	conn.add(c)
-	out.add(c)
-	src = secretFlags(c, "", "the seed (hex or base32)")
+	fidoConnFlags(c, &conn)
+	sd.add(c, "the seed (hex or base32)", "generate a random seed (needs -o)", 20, "seed length in bytes with --generate")
 	c.Flags().StringVar(&serial, "serial", "", "the serial printed on the key (recorded in the output)")
 	c.Flags().IntVar(&digits, "digits", 6, "code length: 6 or 8")
-	c.Flags().IntVar(&length, "length", 20, "seed length in bytes with --generate")
-	c.Flags().BoolVar(&generate, "generate", false, "generate a random seed (needs -o)")
 	c.Flags().BoolVar(&noEnter, "no-enter", false, "do not type Enter after the code")
 	c.Flags().BoolVar(&long, "long-press", false, "type the code on a long press only")
 	c.Flags().BoolVar(&kp, "keypad", false, "type with keypad scan codes (works with any keyboard layout)")
 	return c
 }
 
-// appended says where a token was appended, for messages.
-func appended(path, format string) string {
-	if path == "" {
-		return ""
+func fidoConnFlags(c *cobra.Command, conn *t2Conn) {
+	conn.add(c, "PC/SC reader name or part of it", "wait for a key: --wait for as long as it takes, --wait=30s at most that long")
+}
+
+// fidoOpen reaches the key and selects the applet (device.OpenFIDO).
+func fidoOpen(c *cobra.Command, f *factory, conn *t2Conn) (*device.FIDO, error) {
+	o, err := conn.card("a FIDO2 key")
+	if err != nil {
+		return nil, err
 	}
-	return fmt.Sprintf("; appended to %s (%s)", path, format)
+	return f.Devices.OpenFIDO(c.Context(), o)
 }

@@ -36,8 +36,9 @@ put secrets in titles.`,
 
 // moltoConn are the flags that reach the device and its key.
 type moltoConn struct {
-	reader, wait, firmware string
-	key                    *secretin.Source
+	t2Conn
+	firmware string
+	key      *secretin.Source
 }
 
 func (o *moltoConn) add(c *cobra.Command) {
@@ -55,9 +56,9 @@ func (o *moltoConn) addKey(c *cobra.Command) {
 
 // open reaches the device (device.OpenMolto2) with the customer key.
 func (o *moltoConn) open(c *cobra.Command, f *factory) (*device.Molto2, error) {
-	w, err := device.ParseWait(o.wait)
+	co, err := o.card("a Molto2")
 	if err != nil {
-		return nil, usagef("--wait=%s: %v", o.wait, err)
+		return nil, err
 	}
 	var key []byte
 	if o.key.IsSet() {
@@ -68,8 +69,7 @@ func (o *moltoConn) open(c *cobra.Command, f *factory) (*device.Molto2, error) {
 		key = []byte(text)
 		defer seed.Zero(key)
 	}
-	return f.Devices.OpenMolto2(c.Context(), device.CardOptions{Reader: o.reader, Wait: w, What: "a Molto2"},
-		molto2.Options{CustomerKey: key, Firmware: o.firmware})
+	return f.Devices.OpenMolto2(c.Context(), co, molto2.Options{CustomerKey: key, Firmware: o.firmware})
 }
 
 type moltoProfile struct {
@@ -79,6 +79,15 @@ type moltoProfile struct {
 	Hash    string `json:"hash,omitempty"`
 	Digits  int    `json:"digits,omitempty"`
 	Period  int    `json:"period,omitempty"`
+}
+
+// moltoProfileOf reports p: its settings when it is in use.
+func moltoProfileOf(p *molto2.Public) moltoProfile {
+	r := moltoProfile{Profile: p.Profile, Title: p.Title, InUse: p.InUse}
+	if p.InUse {
+		r.Hash, r.Digits, r.Period = p.Hash.String(), p.Digits, p.Period
+	}
+	return r
 }
 
 func newMoltoListCmd(f *factory) *cobra.Command {
@@ -99,11 +108,7 @@ func newMoltoListCmd(f *factory) *cobra.Command {
 			}
 			out := make([]moltoProfile, 0, len(pubs))
 			for _, p := range pubs {
-				r := moltoProfile{Profile: p.Profile, Title: p.Title, InUse: p.InUse}
-				if p.InUse {
-					r.Hash, r.Digits, r.Period = p.Hash.String(), p.Digits, p.Period
-				}
-				out = append(out, r)
+				out = append(out, moltoProfileOf(p))
 			}
 			if f.JSON {
 				return writeJSON(f.Out, map[string]any{"serial": m.Info.Serial, "profiles": out})
@@ -125,14 +130,13 @@ func newMoltoListCmd(f *factory) *cobra.Command {
 
 func newMoltoBurnCmd(f *factory) *cobra.Command {
 	var (
-		conn                  moltoConn
-		src                   *secretin.Source
-		seeds, from, title    string
-		hash                  string
-		profile, digits, step int
-		display               int
-		replace, generate     bool
-		out                   t2Output
+		conn            moltoConn
+		sd              t2Seed
+		from, title     string
+		hash            string
+		profile, digits int
+		step, display   int
+		replace         bool
 	)
 	c := &cobra.Command{
 		Use:   "burn",
@@ -157,29 +161,22 @@ profile's clock is set to the host's. A profile in use is refused unless
 			}
 			var toks []*seed.Token
 			switch {
-			case seeds != "" && (src.IsSet() || generate):
+			case sd.seeds != "" && (sd.src.IsSet() || sd.generate):
 				return usagef("--seeds conflicts with --secret-file/--secret-env/--generate")
-			case seeds != "":
+			case sd.seeds != "":
 				if from == "" {
-					if from, err = t2DetectFormat(seeds); err != nil {
+					if from, err = t2DetectFormat(sd.seeds); err != nil {
 						return err
 					}
 				}
-				if toks, err = convert.ReadAll(seeds, from, &convert.Options{Kind: seed.TOTP}); err != nil {
-					return fmt.Errorf("--seeds %s: %w", seeds, err)
+				if toks, err = convert.ReadAll(sd.seeds, from, &convert.Options{Kind: seed.TOTP}); err != nil {
+					return fmt.Errorf("--seeds %s: %w", sd.seeds, err)
 				}
-			case generate == src.IsSet():
-				return usagef("give the seed with --secret-file or --secret-env, --generate, or --seeds FILE")
 			default:
-				var secret []byte
-				if generate {
-					if out.path == "" {
-						return usagef("--generate without -o FILE --to FORMAT would burn a seed that is kept nowhere")
-					}
-					secret, err = seed.Generate(h.DefaultSecretLen())
-				} else {
-					secret, err = src.Bytes("seed", seed.Base32, seed.Hex)
+				if err := sd.one("give the seed with --secret-file or --secret-env, --generate, or --seeds FILE", "burn a seed that is kept nowhere"); err != nil {
+					return err
 				}
+				secret, err := sd.secret(h.DefaultSecretLen(), func() ([]byte, error) { return sd.src.Bytes("seed", seed.Base32, seed.Hex) })
 				if err != nil {
 					return err
 				}
@@ -190,56 +187,39 @@ profile's clock is set to the host's. A profile in use is refused unless
 					t.Wipe()
 				}
 			}()
-			burns := make([]molto2.Burn, len(toks))
-			for i, t := range toks {
-				name := title
-				if name == "" && seeds != "" {
-					name = t.Serial
-				}
-				burns[i] = molto2.Burn{Profile: profile + i, Secret: t.Secret, Title: name, Replace: replace,
-					Config: molto2.Config{Display: disp, Hash: t.Hash, Digits: t.EffectiveDigits(), Period: t.EffectivePeriod()}}
-				if err := burns[i].Check(); err != nil { // before the device is opened
-					return usagef("%v", err)
-				}
+			burns, err := molto2.Plan(toks, profile, title, replace, disp)
+			if err != nil { // before the device is opened
+				return usagef("%v", err)
 			}
 			m, err := conn.open(c, f)
 			if err != nil {
 				return err
 			}
 			defer m.Close()
+			defer sd.close()
 			var done []moltoProfile
 			for i, t := range toks {
 				b := burns[i]
 				if t.Serial == "" {
-					t.Serial = fmt.Sprintf("%s-%d", m.Info.Serial, b.Profile)
+					t.Serial = molto2.ProfileSerial(m.Info.Serial, b.Profile)
 				}
 				t.Manufacturer, t.Model = "Token2", "Molto2"
 				if i == 0 {
-					defer out.close()
-					if err := out.preflight(t); err != nil {
+					if err := sd.preflight(t); err != nil {
 						return err
 					}
 				}
-				if err := out.prepare(t); err != nil {
+				if err := sd.prepare(t); err != nil {
 					return err
 				}
 				pub, err := m.Session.Burn(b)
+				if err == nil {
+					err = sd.record(f, fmt.Sprintf("Molto2 %s profile %d", m.Info.Serial, b.Profile))
+				}
 				if err != nil {
 					return fmt.Errorf("%w (%d profiles burned before it)", err, len(done))
 				}
-				if out.out != nil {
-					given := ""
-					if !generate {
-						given = "--seeds " + seeds
-						if seeds == "" {
-							given = src.Name()
-						}
-					}
-					if err := f.record(out.out, fmt.Sprintf("Molto2 %s profile %d", m.Info.Serial, b.Profile), given); err != nil {
-						return fmt.Errorf("%w (%d profiles burned before it)", err, len(done))
-					}
-				}
-				done = append(done, moltoProfile{Profile: pub.Profile, Title: pub.Title, InUse: pub.InUse, Hash: pub.Hash.String(), Digits: pub.Digits, Period: pub.Period})
+				done = append(done, moltoProfileOf(pub))
 			}
 			if f.JSON {
 				return writeJSON(f.Out, map[string]any{"serial": m.Info.Serial, "burned": done})
@@ -251,9 +231,8 @@ profile's clock is set to the host's. A profile in use is refused unless
 		},
 	}
 	conn.add(c)
-	out.add(c)
-	src = secretFlags(c, "", "the seed (base32 or hex)")
-	c.Flags().StringVar(&seeds, "seeds", "", "fill consecutive profiles from this seed file")
+	sd.add(c, "the seed (base32 or hex)", "generate the seed (needs -o)", 0, "")
+	c.Flags().StringVar(&sd.seeds, "seeds", "", "fill consecutive profiles from this seed file")
 	c.Flags().StringVar(&from, "from", "", "format of --seeds (default: detected)")
 	c.Flags().StringVar(&title, "title", "", "profile title, at most 12 UTF-8 bytes (with --seeds: default each serial)")
 	c.Flags().IntVar(&profile, "profile", 0, "the profile (or the first, with --seeds), from 0")
@@ -262,7 +241,6 @@ profile's clock is set to the host's. A profile in use is refused unless
 	c.Flags().IntVar(&step, "period", 30, "30 or 60 seconds")
 	c.Flags().IntVar(&display, "display", 30, "display timeout: 15, 30, 60 or 120 seconds")
 	c.Flags().BoolVar(&replace, "replace", false, "delete the seed of a profile in use first")
-	c.Flags().BoolVar(&generate, "generate", false, "generate the seed (needs -o)")
 	return c
 }
 
