@@ -1,36 +1,26 @@
 package main
 
 import (
-	"bufio"
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/convert"
-	"github.com/tokenctl/tokenctl/internal/exitcode"
 	"github.com/tokenctl/tokenctl/internal/secretin"
 	"github.com/tokenctl/tokenctl/ledger"
-	"github.com/tokenctl/tokenctl/ledger/pgstore"
-	"github.com/tokenctl/tokenctl/seed"
+	_ "github.com/tokenctl/tokenctl/ledger/pgstore" // ledgers in PostgreSQL
 )
 
 // ledgerFlags are the options every command on a ledger shares: where it
-// is, and the key that opens its secrets.
+// is, and the key that opens its secrets (ledger.Access).
 type ledgerFlags struct {
-	path       string
-	stationKey string
-	identity   []string
-	pass       secretin.Source
-	operator   string
-	keyNeeded  bool
+	path, stationKey, operator string
+	identity                   []string
+	pass                       secretin.Source
+	keyNeeded                  bool
 }
 
 func (f *ledgerFlags) add(c *cobra.Command, keyNeeded bool) {
@@ -50,78 +40,65 @@ func (f *ledgerFlags) addOperator(c *cobra.Command) {
 	c.Flags().StringVar(&f.operator, "operator", "", "who is doing this, for the ledger's history (default: $TOKENCTL_OPERATOR or the login name)")
 }
 
-func (f *ledgerFlags) ledgerPath() (string, error) {
-	f.path = cmp.Or(f.path, os.Getenv("TOKENCTL_LEDGER"))
-	if f.path == "" {
-		def, err := ledger.DefaultPath()
-		if err != nil {
-			return "", usagef("no ledger: give --ledger FILE or set TOKENCTL_LEDGER (%v)", err)
-		}
-		if _, err := os.Stat(def); err != nil {
-			return "", usagef("no ledger: give --ledger FILE, set TOKENCTL_LEDGER, or create %s with 'tokenctl ledger init'", def)
-		}
-		f.path = def
-	}
-	return f.path, nil
-}
-
 func (f *ledgerFlags) operatorName() string { return cmp.Or(f.operator, ledger.DefaultOperator()) }
 
-// open opens the ledger with the keys given: one is required when
-// keyNeeded.
+// open opens the ledger with the keys given (one is required when
+// keyNeeded); f.path is then the ledger opened.
 func (f *ledgerFlags) open(ctx context.Context) (*ledger.Ledger, error) {
-	path, err := f.ledgerPath()
+	a := ledger.Access{Path: f.path, Keys: ledger.Keys{IdentityFiles: f.identity, StationKeyFile: f.stationKey}, NeedSecrets: f.keyNeeded, ReadPassphrase: passphrase(&f.pass)}
+	l, err := a.Open(ctx)
+	f.path = a.Path
+	return l, err
+}
+
+// passphrase reads s, for ledger.Access and ledger.InitOptions: nil when
+// s was not given.
+func passphrase(s *secretin.Source) func() ([]byte, error) {
+	if !s.IsSet() {
+		return nil
+	}
+	return func() ([]byte, error) { p, err := s.Read(); return []byte(p), err }
+}
+
+// with runs fn on the ledger, opened, and closes it.
+func (f *ledgerFlags) with(ctx context.Context, fn func(*ledger.Ledger) error) error {
+	l, err := f.open(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if len(f.identity) > 0 && f.pass.IsSet() {
-		return nil, usagef("give the ledger's identity file or its passphrase, not both")
-	}
-	if f.keyNeeded && len(f.identity) == 0 && !f.pass.IsSet() {
-		return nil, usagef("this needs the ledger's key: give --identity-file FILE or --passphrase-file/--passphrase-env")
-	}
-	k := ledger.Keys{IdentityFiles: f.identity, StationKeyFile: cmp.Or(f.stationKey, os.Getenv("TOKENCTL_STATION_KEY_FILE"))}
-	if f.pass.IsSet() {
-		p, err := f.pass.Read()
-		if err != nil {
-			return nil, usagef("passphrase: %v", err)
-		}
-		k.Passphrase = []byte(p)
-		defer seed.Zero(k.Passphrase)
-	}
-	l, err := ledger.OpenFileWith(ctx, path, k)
-	if err != nil {
-		return nil, exitcode.DataErr(err)
-	}
-	return l, nil
+	defer l.Close()
+	return fn(l)
 }
 
 // dash is s, or "-" for nothing (batch.go's result lines).
 func dash(s string) string { return cmp.Or(s, "-") }
 
-// filterFlags select ledger records.
-type filterFlags struct {
-	batch, family   string
-	station         string
-	states, serials []string
-	history         bool
+// problems prints each problem of a *ledger.ProblemsError on standard
+// error, and returns err.
+func problems(f *factory, err error) error {
+	if pe, ok := err.(*ledger.ProblemsError); ok {
+		fmt.Fprintln(f.Err, strings.Join(pe.Problems, "\n"))
+	}
+	return err
 }
 
+// filterFlags select ledger records.
+type filterFlags struct{ ledger.Selection }
+
 func (f *filterFlags) add(c *cobra.Command) {
-	c.Flags().StringVar(&f.batch, "batch", "", "only this batch")
-	c.Flags().StringVar(&f.family, "family", "", "only this family: token2, yubikey or imported")
-	c.Flags().StringSliceVar(&f.states, "state", nil, "only these states (pending, programmed, verified, failed; comma-separated or repeated)")
-	c.Flags().StringSliceVar(&f.serials, "serial", nil, "only these serials (comma-separated or repeated)")
-	c.Flags().BoolVar(&f.history, "history", false, "include records replaced by a reprogram")
-	c.Flags().StringVar(&f.station, "station", "", "only the records of this station")
+	c.Flags().StringVar(&f.Batch, "batch", "", "only this batch")
+	c.Flags().StringVar(&f.Family, "family", "", "only this family: token2, yubikey or imported")
+	c.Flags().StringSliceVar(&f.States, "state", nil, "only these states (pending, programmed, verified, failed; comma-separated or repeated)")
+	c.Flags().StringSliceVar(&f.Serials, "serial", nil, "only these serials (comma-separated or repeated)")
+	c.Flags().BoolVar(&f.History, "history", false, "include records replaced by a reprogram")
+	c.Flags().StringVar(&f.Station, "station", "", "only the records of this station")
 }
 
 func (f *filterFlags) filter() (ledger.Filter, error) {
-	lf, err := ledger.ParseFilter(f.batch, f.family, f.states, f.serials, f.history)
+	lf, err := f.Filter()
 	if err != nil {
 		return lf, usagef("--%v", err)
 	}
-	lf.Station = f.station
 	return lf, nil
 }
 
@@ -150,11 +127,8 @@ token, so a crash never loses a seed that reached a token.`,
 }
 
 type ledgerInitOptions struct {
-	path, identityOut string
-	pass              secretin.Source
-	pq, grants        bool
-	stationRole       string
-	operatorRole      string
+	ledger.InitOptions
+	pass secretin.Source
 }
 
 func newLedgerInitCmd(f *factory) *cobra.Command {
@@ -185,122 +159,67 @@ station-key') to record tokens, and opens no seed with it.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return o.run(cmd.Context(), f, args) },
 	}
-	c.Flags().StringVar(&o.path, "ledger", "", "ledger file to create (or give it as the argument; default $TOKENCTL_LEDGER)")
-	c.Flags().StringVar(&o.identityOut, "identity-out", "", "write the ledger's private key (age identity) to this new file, mode 0600")
+	c.Flags().StringVar(&o.Path, "ledger", "", "ledger file to create (or give it as the argument; default $TOKENCTL_LEDGER)")
+	c.Flags().StringVar(&o.IdentityOut, "identity-out", "", "write the ledger's private key (age identity) to this new file, mode 0600")
 	c.Flags().StringVar(&o.pass.File, "passphrase-file", "", "wrap the key in the ledger under the passphrase in this file ('-' for standard input)")
 	c.Flags().StringVar(&o.pass.Env, "passphrase-env", "", "wrap the key in the ledger under the passphrase in this environment variable")
-	c.Flags().BoolVar(&o.pq, "post-quantum", false, "use a hybrid ML-KEM-768 + X25519 key (age1pq...) instead of X25519")
-	c.Flags().BoolVar(&o.grants, "grants", false, "PostgreSQL: grant the station and operator roles what they need (see docs/postgres.md)")
-	c.Flags().StringVar(&o.stationRole, "station-role", "tokenctl_station", "PostgreSQL: the (existing) role stations log in as")
-	c.Flags().StringVar(&o.operatorRole, "operator-role", "tokenctl_operator", "PostgreSQL: the (existing) role that exports")
+	c.Flags().BoolVar(&o.PostQuantum, "post-quantum", false, "use a hybrid ML-KEM-768 + X25519 key (age1pq...) instead of X25519")
+	c.Flags().BoolVar(&o.Grants, "grants", false, "PostgreSQL: grant the station and operator roles what they need (see docs/postgres.md)")
+	c.Flags().StringVar(&o.StationRole, "station-role", "tokenctl_station", "PostgreSQL: the (existing) role stations log in as")
+	c.Flags().StringVar(&o.OperatorRole, "operator-role", "tokenctl_operator", "PostgreSQL: the (existing) role that exports")
 	return c
 }
 
 func (o *ledgerInitOptions) run(ctx context.Context, f *factory, args []string) error {
-	if len(args) == 1 {
-		if o.path != "" && o.path != args[0] {
-			return usagef("give the ledger as the argument or as --ledger, not both")
-		}
-		o.path = args[0]
+	if len(args) == 1 && o.Path != "" && o.Path != args[0] {
+		return usagef("give the ledger as the argument or as --ledger, not both")
 	}
-	if o.path == "" && os.Getenv("TOKENCTL_LEDGER") == "" {
-		// The default place: created, private, on first use.
-		def, err := ledger.DefaultPath()
-		if err != nil {
-			return usagef("give the ledger to create (%v)", err)
-		}
-		if err := os.MkdirAll(filepath.Dir(def), 0o700); err != nil {
-			return exitcode.DataErr(err)
-		}
-		o.path = def
+	o.Path, o.ReadPassphrase = cmp.Or(o.Path, strings.Join(args, "")), passphrase(&o.pass)
+	l, rep, err := ledger.Init(ctx, &o.InitOptions)
+	if l != nil {
+		defer l.Close()
 	}
-	path := cmp.Or(o.path, os.Getenv("TOKENCTL_LEDGER"))
-	if o.identityOut == "" && !o.pass.IsSet() {
-		return usagef("give --identity-out FILE, a passphrase (--passphrase-file/--passphrase-env), or both: otherwise no one could read the ledger's secrets")
-	}
-	co := ledger.CreateOptions{PostQuantum: o.pq}
-	if o.pass.IsSet() {
-		p, err := o.pass.Read()
-		if err != nil {
-			return usagef("passphrase: %v", err)
-		}
-		co.Passphrase = []byte(p)
-		defer seed.Zero(co.Passphrase)
-	}
-	if o.grants && ledger.SpecScheme(path) != "postgres" {
-		return usagef("--grants is for a PostgreSQL ledger")
-	}
-	l, err := ledger.CreateFiles(ctx, path, o.identityOut, co)
 	if err != nil {
 		return err
 	}
-	defer l.Close()
-	if o.grants {
-		if err := l.Store().(*pgstore.Store).Grant(ctx, o.stationRole, o.operatorRole); err != nil {
-			return fmt.Errorf("ledger created, but the grants failed: %w", err)
-		}
-	}
-	path = ledger.SpecName(path)
-	if f.JSON {
-		return writeJSON(f.Out, map[string]any{
-			"ledger": path, "id": l.ID(), "recipient": l.Recipient(),
-			"identity_file": o.identityOut, "passphrase": o.pass.IsSet(),
-		})
-	}
-	fmt.Fprintf(f.Out, "ledger %s created\npublic key: %s\n", path, l.Recipient())
-	if o.identityOut != "" {
-		fmt.Fprintf(f.Out, "private key: %s (keep it safe and apart from the ledger)\n", o.identityOut)
-	}
-	if o.pass.IsSet() {
-		fmt.Fprintln(f.Out, "private key also wrapped in the ledger under the passphrase")
-	}
-	return nil
-}
-
-type ledgerListOptions struct {
-	lf ledgerFlags
-	ff filterFlags
+	return f.emit(rep, f.Out, "%v", rep)
 }
 
 func newLedgerListCmd(f *factory) *cobra.Command {
-	var o ledgerListOptions
+	var lf ledgerFlags
+	var ff filterFlags
 	c := &cobra.Command{
 		Use:   "list [--batch B] [--state S] [--serial S] [--family F]",
 		Short: "List the tokens in a ledger (no secrets)",
 		Example: `  tokenctl ledger list --ledger tokens.ledger --batch box-17
   tokenctl ledger list --state pending,failed --json`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd.Context(), f) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			filter, err := ff.filter()
+			if err != nil {
+				return err
+			}
+			return lf.with(cmd.Context(), func(l *ledger.Ledger) error {
+				if f.JSON {
+					recs, err := l.Records(cmd.Context(), filter)
+					if err != nil {
+						return err
+					}
+					return writeJSON(f.Out, recs)
+				}
+				t := ledger.NewTable(f.Out)
+				if err := l.List(cmd.Context(), filter, t.Add); err != nil {
+					return err
+				}
+				t.Flush()
+				fmt.Fprintf(f.Err, "%d %s\n", t.Len, plural(t.Len, "token"))
+				return nil
+			})
+		},
 	}
-	o.lf.add(c, false)
-	o.ff.add(c)
+	lf.add(c, false)
+	ff.add(c)
 	return c
-}
-
-func (o *ledgerListOptions) run(ctx context.Context, f *factory) error {
-	filter, err := o.ff.filter()
-	if err != nil {
-		return err
-	}
-	l, err := o.lf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer l.Close()
-	if f.JSON {
-		recs, err := l.Records(ctx, filter)
-		if err != nil {
-			return err
-		}
-		return writeJSON(f.Out, recs)
-	}
-	t := ledger.NewTable(f.Out)
-	if err := l.List(ctx, filter, t.Add); err != nil {
-		return err
-	}
-	t.Flush()
-	fmt.Fprintf(f.Err, "%d %s\n", t.Len, plural(t.Len, "token"))
-	return nil
 }
 
 func newLedgerShowCmd(f *factory) *cobra.Command {
@@ -311,47 +230,18 @@ func newLedgerShowCmd(f *factory) *cobra.Command {
 		Example: `  tokenctl ledger show --ledger tokens.ledger 86596120001
   tokenctl ledger show 86596120001 86596120002 --json`,
 		Args: cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error { return runLedgerShow(cmd.Context(), f, &lf, args) },
+		RunE: func(cmd *cobra.Command, serials []string) error {
+			return lf.with(cmd.Context(), func(l *ledger.Ledger) error {
+				hs, err := l.Histories(cmd.Context(), serials)
+				if hs == nil {
+					return err
+				}
+				return cmp.Or(f.emit(hs, f.Out, "%v", hs), err)
+			})
+		},
 	}
 	lf.add(c, false)
 	return c
-}
-
-func runLedgerShow(ctx context.Context, f *factory, lf *ledgerFlags, serials []string) error {
-	l, err := lf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer l.Close()
-	all := []*ledger.TokenHistory{}
-	var missing []string
-	for _, s := range serials {
-		h, err := l.TokenHistory(ctx, s)
-		switch {
-		case errors.Is(err, ledger.ErrNotFound):
-			missing = append(missing, s)
-		case err != nil:
-			return err
-		default:
-			all = append(all, h)
-		}
-	}
-	if f.JSON {
-		if err := writeJSON(f.Out, all); err != nil {
-			return err
-		}
-	} else {
-		for i, h := range all {
-			if i > 0 {
-				fmt.Fprintln(f.Out)
-			}
-			h.Describe(f.Out)
-		}
-	}
-	if len(missing) > 0 {
-		return exitcode.DataErr(fmt.Errorf("not in the ledger: %s", strings.Join(missing, ", ")))
-	}
-	return nil
 }
 
 type ledgerExportOptions struct {
@@ -404,9 +294,6 @@ func (o *ledgerExportOptions) run(ctx context.Context, f *factory) error {
 	if err != nil {
 		return err
 	}
-	if len(filter.States) == 0 {
-		filter.States = []ledger.State{ledger.Programmed, ledger.Verified}
-	}
 	if _, ok := convert.Lookup(o.to); !ok {
 		return usagef("--to %q: unknown format (see tokenctl formats)", o.to)
 	}
@@ -414,41 +301,26 @@ func (o *ledgerExportOptions) run(ctx context.Context, f *factory) error {
 	if err := o.pskc(co); err != nil {
 		return err
 	}
-	if o.out == "" || o.out == "-" {
-		if f.JSON {
-			return usagef("--json prints the report on standard output: give -o for the exported file")
-		}
-		if f.OutTTY && !o.force {
-			return usagef("not printing secrets on a terminal: give -o FILE (or --force)")
-		}
+	toFile := o.out != "" && o.out != "-"
+	switch {
+	case !toFile && f.JSON:
+		return usagef("--json prints the report on standard output: give -o for the exported file")
+	case !toFile && f.OutTTY && !o.force:
+		return usagef("not printing secrets on a terminal: give -o FILE (or --force)")
 	}
-	l, err := o.lf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer l.Close()
 	var skip func(r *ledger.Record, err error)
 	if o.skipBad {
 		skip = func(r *ledger.Record, err error) {
 			fmt.Fprintf(f.Err, "%s: %v: left out (--skip-bad-records)\n", o.lf.path, err)
 		}
 	}
-	rd, recs, err := l.ReaderSkipping(ctx, filter, skip)
-	if err != nil {
-		return err
-	}
-	if len(recs) == 0 {
-		return exitcode.DataErr(errors.New("no token in the ledger matches the selection; nothing written"))
-	}
-	rep, err := convert.WriteStream(o.out, o.to, rd, "ledger record", co)
-	if rep != nil && f.JSON {
-		if jerr := writeJSON(f.Out, rep); jerr != nil && err == nil {
-			err = jerr
+	return o.lf.with(ctx, func(l *ledger.Ledger) error {
+		rep, err := l.ExportTo(ctx, filter, o.out, o.to, co, skip)
+		if rep != nil && (f.JSON || err == nil && toFile) {
+			err = cmp.Or(err, f.emit(rep, f.Err, "%d %s exported to %s\n", rep.Written, plural(rep.Written, "token"), strings.Join(rep.Outputs, ", ")))
 		}
-	} else if rep != nil && err == nil && o.out != "" && o.out != "-" {
-		fmt.Fprintf(f.Err, "%d %s exported to %s\n", rep.Written, plural(rep.Written, "token"), strings.Join(rep.Outputs, ", "))
-	}
-	return err
+		return err
+	})
 }
 
 type ledgerImportOptions struct {
@@ -502,55 +374,17 @@ func (o *ledgerImportOptions) run(ctx context.Context, f *factory, files []strin
 	if err := o.pskc(co); err != nil {
 		return err
 	}
-	batch := cmp.Or(o.batch, "import-"+time.Now().Format("20060102-150405"))
-	l, err := o.lf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer l.Close()
-	if err := l.CanWrite(); err != nil {
-		return err
-	}
-	var srcs []ledger.Source
-	for _, name := range files {
-		var r io.Reader = f.In
-		display := "<stdin>"
-		if name != "-" {
-			file, err := os.Open(name)
-			if err != nil {
-				return exitcode.DataErr(err)
-			}
-			defer file.Close()
-			r, display = file, name
-		}
-		br := bufio.NewReaderSize(r, 64<<10)
-		format, err := convert.InputFormat(o.in.from, br, display)
-		if err != nil {
+	return o.lf.with(ctx, func(l *ledger.Ledger) error {
+		rep, err := l.ImportFiles(ctx, files, o.in.from, co, ledger.Entry{Family: fam, Batch: o.batch, Operator: o.lf.operatorName(), Reprogram: o.reprogram})
+		if rep == nil {
 			return err
 		}
-		rd, err := format.Open(br, display, co)
+		for _, w := range rep.Warnings {
+			fmt.Fprintln(f.Err, w)
+		}
 		if err != nil {
-			return exitcode.DataErr(err)
+			return problems(f, err)
 		}
-		srcs = append(srcs, ledger.Source{Name: display, R: rd})
-	}
-	res, errs := l.Import(ctx, srcs, ledger.Entry{Family: fam, Batch: batch, Operator: o.lf.operatorName(), Reprogram: o.reprogram, Manufacturer: co.Manufacturer, ModelFill: co.Model})
-	for _, w := range res.WarningTexts() {
-		fmt.Fprintln(f.Err, w)
-	}
-	if len(errs) > 0 {
-		for _, e := range errs {
-			fmt.Fprintln(f.Err, e)
-		}
-		return exitcode.DataErr(fmt.Errorf("%d %s: nothing recorded", len(errs), plural(len(errs), "problem")))
-	}
-	if f.JSON {
-		return writeJSON(f.Out, map[string]any{"imported": res.Imported, "replaced": res.Replaced, "batch": batch, "warnings": res.WarningTexts()})
-	}
-	fmt.Fprintf(f.Err, "%d %s recorded in batch %s", res.Imported, plural(res.Imported, "token"), batch)
-	if res.Replaced > 0 {
-		fmt.Fprintf(f.Err, " (%d replacing earlier records)", res.Replaced)
-	}
-	fmt.Fprintln(f.Err)
-	return nil
+		return f.emit(rep, f.Err, "%v", rep)
+	})
 }

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
-	"github.com/tokenctl/tokenctl/internal/exitcode"
 	"github.com/tokenctl/tokenctl/ledger"
 )
 
@@ -25,34 +23,23 @@ Needs the station key or the ledger's identity.`,
 		Example: `  tokenctl ledger verify --ledger tokens.ledger
   tokenctl --json ledger verify --ledger tokens.ledger --identity-file tokens.age`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runLedgerVerify(cmd.Context(), f, &lf) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return lf.with(cmd.Context(), func(l *ledger.Ledger) error {
+				rep, err := l.VerifyAll(cmd.Context())
+				for _, p := range rep.Problems {
+					fmt.Fprintf(f.Err, "%s: %s\n", lf.path, p)
+				}
+				if f.JSON {
+					json.NewEncoder(f.Out).Encode(rep)
+				} else if err == nil {
+					fmt.Fprint(f.Out, rep)
+				}
+				return err
+			})
+		},
 	}
 	lf.add(c, false)
 	return c
-}
-
-func runLedgerVerify(ctx context.Context, f *factory, lf *ledgerFlags) error {
-	l, err := lf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer l.Close()
-	var bad []string
-	h, err := l.Verify(ctx, func(r *ledger.Record, err error) {
-		bad = append(bad, err.Error())
-	})
-	for _, b := range bad {
-		fmt.Fprintf(f.Err, "%s: %s\n", lf.path, b)
-	}
-	if f.JSON {
-		json.NewEncoder(f.Out).Encode(map[string]any{"head": h, "failed": len(bad)})
-	} else if err == nil {
-		fmt.Fprintf(f.Out, "%d records authentic; head #%d, digest %s\n", h.Records, h.MaxID, h.Digest)
-	}
-	if err != nil && len(bad) > 0 {
-		return exitcode.DataErr(fmt.Errorf("%d of %d records fail authentication", len(bad), h.Records))
-	}
-	return err
 }
 
 func newLedgerUpgradeCmd(f *factory) *cobra.Command {
@@ -69,34 +56,24 @@ record. Check the ledger came from a trusted copy first: what it holds now
 is what gets signed.`,
 		Example: `  tokenctl ledger upgrade --ledger tokens.ledger --identity-file tokens.age`,
 		Args:    cobra.NoArgs,
-		RunE:    func(cmd *cobra.Command, _ []string) error { return runLedgerUpgrade(cmd.Context(), f, &lf) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return lf.with(cmd.Context(), func(l *ledger.Ledger) error {
+				n, err := l.Upgrade(cmd.Context(), lf.operatorName())
+				if err == nil {
+					fmt.Fprintf(f.Out, "%d records authenticated\n", n)
+				}
+				return err
+			})
+		},
 	}
 	lf.add(c, true)
 	lf.addOperator(c)
 	return c
 }
 
-func runLedgerUpgrade(ctx context.Context, f *factory, lf *ledgerFlags) error {
-	l, err := lf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer l.Close()
-	n, err := l.Upgrade(ctx, lf.operatorName())
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(f.Out, "%d records authenticated\n", n)
-	return nil
-}
-
-type ledgerStationKeyOptions struct {
-	lf  ledgerFlags
-	out string
-}
-
 func newLedgerStationKeyCmd(f *factory) *cobra.Command {
-	var o ledgerStationKeyOptions
+	var lf ledgerFlags
+	var out string
 	c := &cobra.Command{
 		Use:   "station-key -o FILE",
 		Short: "Write the key another station needs to record tokens in this ledger",
@@ -108,25 +85,20 @@ never printed.`,
 		Example: `  tokenctl ledger station-key --ledger tokens.ledger --identity-file tokens.age -o station.key
   tokenctl batch token2 --ledger tokens.ledger --station-key station.key --count 10`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd.Context(), f) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if out == "" {
+				return usagef("give -o FILE: the station key is never printed")
+			}
+			return lf.with(cmd.Context(), func(l *ledger.Ledger) error {
+				if err := l.WriteStationKey(out); err != nil {
+					return err
+				}
+				fmt.Fprintf(f.Err, "station key for ledger %s written to %s\n", l.ID(), out)
+				return nil
+			})
+		},
 	}
-	o.lf.add(c, false)
-	c.Flags().StringVarP(&o.out, "output", "o", "", "station key file to create (must not exist)")
+	lf.add(c, false)
+	c.Flags().StringVarP(&out, "output", "o", "", "station key file to create (must not exist)")
 	return c
-}
-
-func (o *ledgerStationKeyOptions) run(ctx context.Context, f *factory) error {
-	if o.out == "" {
-		return usagef("give -o FILE: the station key is never printed")
-	}
-	l, err := o.lf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer l.Close()
-	if err := l.WriteStationKey(o.out); err != nil {
-		return err
-	}
-	fmt.Fprintf(f.Err, "station key for ledger %s written to %s\n", l.ID(), o.out)
-	return nil
 }

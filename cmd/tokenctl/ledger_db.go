@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -27,21 +26,13 @@ ledger. Stop the stations while copying.`,
 			if err != nil {
 				return err
 			}
-			if f.JSON {
-				return writeJSON(f.Out, res)
-			}
-			how := "compared field by field with the source (this machine does not know the ledger's key)"
-			if res.Authenticated {
-				how = "every record's authentication checked"
-			}
-			fmt.Fprintf(f.Out, "copied %d records, %d events and the metadata to %s; %s\n", res.Records, res.Events, ledger.SpecName(args[1]), how)
-			return nil
+			return f.emit(res, f.Out, "%s", res.Summary(args[1]))
 		},
 	}
 }
 
 func newLedgerMigrateCmd(f *factory) *cobra.Command {
-	var lf ledgerFlags
+	var path string
 	c := &cobra.Command{
 		Use:   "migrate",
 		Short: "Bring a ledger database's schema up to this version of tokenctl",
@@ -52,27 +43,17 @@ this (station logins cannot change the schema).`,
 		Example: "  tokenctl ledger migrate --ledger 'postgres://admin@db.example.com/tokens?sslmode=verify-full'",
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			path, err := lf.ledgerPath()
-			if err != nil {
-				return err
+			path, err := ledger.ResolvePath(path)
+			if err == nil {
+				err = ledger.MigrateSpec(c.Context(), path)
 			}
-			s, err := ledger.OpenStore(c.Context(), path, false)
-			if err != nil {
-				return err
+			if err == nil {
+				fmt.Fprintf(f.Err, "ledger %s: schema up to date\n", ledger.SpecName(path))
 			}
-			defer s.Close()
-			m, ok := s.(ledger.Migrator)
-			if !ok {
-				return usagef("this ledger's store does not migrate")
-			}
-			if err := m.Migrate(c.Context()); err != nil {
-				return err
-			}
-			fmt.Fprintf(f.Err, "ledger %s: schema up to date\n", ledger.SpecName(path))
-			return nil
+			return err
 		},
 	}
-	c.Flags().StringVar(&lf.path, "ledger", "", "ledger file or database (default: $TOKENCTL_LEDGER)")
+	c.Flags().StringVar(&path, "ledger", "", "ledger file or database (default: $TOKENCTL_LEDGER)")
 	return c
 }
 
@@ -89,30 +70,13 @@ presented again to a batch.`,
 		Example: "  tokenctl ledger status --ledger tokens.ledger --stale 15m",
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			l, err := lf.open(c.Context())
-			if err != nil {
-				return err
-			}
-			defer l.Close()
-			st, err := l.Status(c.Context(), stale)
-			if err != nil {
-				return err
-			}
-			if f.JSON {
-				return writeJSON(f.Out, st)
-			}
-			for _, s := range st.Stations {
-				var states []string
-				for k, n := range s.States {
-					states = append(states, fmt.Sprintf("%s %d", k, n))
+			return lf.with(c.Context(), func(l *ledger.Ledger) error {
+				st, err := l.Status(c.Context(), stale)
+				if err != nil {
+					return err
 				}
-				sort.Strings(states)
-				fmt.Fprintf(f.Out, "%-20s %5d  %v\n", dash(s.Station), s.Total, states)
-			}
-			for _, r := range st.Stale {
-				fmt.Fprintf(f.Out, "stale: %s pending since %s on %s\n", r.Serial, r.Updated.Format(time.RFC3339), dash(r.Station))
-			}
-			return nil
+				return f.emit(st, f.Out, "%v", st)
+			})
 		},
 	}
 	lf.add(c, false)
