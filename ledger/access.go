@@ -138,6 +138,16 @@ func (l *Ledger) Grant(ctx context.Context, stationRole, operatorRole string) er
 	return g.Grant(ctx, stationRole, operatorRole)
 }
 
+// Migrate takes the schema of the ledger given (see ResolvePath) forward
+// (MigrateSpec), and returns the spec it resolved.
+func Migrate(ctx context.Context, given string) (string, error) {
+	spec, err := ResolvePath(given)
+	if err != nil {
+		return "", err
+	}
+	return spec, MigrateSpec(ctx, spec)
+}
+
 // MigrateSpec takes the schema of the store spec names forward (Migrator).
 func MigrateSpec(ctx context.Context, spec string) error {
 	s, err := OpenStore(ctx, spec, false)
@@ -173,36 +183,37 @@ type InitOptions struct {
 // Init makes a new ledger as o says: where (InitPath), with an identity
 // file, a passphrase or both (one is required: a ledger nobody can open
 // would keep secrets no one can export), and the grants. A problem with
-// what was given is a usage error. It returns the ledger, open, and its
-// description; when only the grants fail the ledger is made and returned.
-func Init(ctx context.Context, o *InitOptions) (*Ledger, *Created, error) {
+// what was given is a usage error. It returns the new ledger's
+// description; when only the grants fail, the ledger is made.
+func Init(ctx context.Context, o *InitOptions) (*Created, error) {
 	path, err := InitPath(o.Path)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	o.Path = path
 	if o.IdentityOut == "" && o.ReadPassphrase == nil {
-		return nil, nil, &usageError{"give --identity-out FILE, a passphrase (--passphrase-file/--passphrase-env), or both: otherwise no one could read the ledger's secrets"}
+		return nil, &usageError{"give --identity-out FILE, a passphrase (--passphrase-file/--passphrase-env), or both: otherwise no one could read the ledger's secrets"}
 	}
 	co := CreateOptions{PostQuantum: o.PostQuantum}
 	if o.ReadPassphrase != nil {
 		if co.Passphrase, err = o.ReadPassphrase(); err != nil {
-			return nil, nil, &usageError{fmt.Sprintf("passphrase: %v", err)}
+			return nil, &usageError{fmt.Sprintf("passphrase: %v", err)}
 		}
 		defer seed.Zero(co.Passphrase)
 	}
 	if o.Grants && SpecScheme(path) != "postgres" {
-		return nil, nil, &usageError{"--grants is for a PostgreSQL ledger"}
+		return nil, &usageError{"--grants is for a PostgreSQL ledger"}
 	}
 	l, err := CreateFiles(ctx, path, o.IdentityOut, co)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
+	defer l.Close()
 	c := &Created{ID: l.ID(), IdentityFile: o.IdentityOut, Ledger: SpecName(path), Passphrase: o.ReadPassphrase != nil, Recipient: l.Recipient()}
 	if o.Grants {
 		if err := l.Grant(ctx, o.StationRole, o.OperatorRole); err != nil {
-			return l, c, fmt.Errorf("ledger created, but the grants failed: %w", err)
+			return c, fmt.Errorf("ledger created, but the grants failed: %w", err)
 		}
 	}
-	return l, c, nil
+	return c, nil
 }

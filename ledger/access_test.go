@@ -133,7 +133,7 @@ func TestInit(t *testing.T) {
 		{Path: led},
 		{Path: led, IdentityOut: filepath.Join(dir, "k.age"), Grants: true},
 	} {
-		if _, _, err := Init(ctx, &o); !usage(err) {
+		if _, err := Init(ctx, &o); !usage(err) {
 			t.Errorf("%+v: %v, want a usage error", o, err)
 		}
 		if _, err := os.Stat(led); err == nil {
@@ -141,9 +141,13 @@ func TestInit(t *testing.T) {
 		}
 	}
 	o := InitOptions{Path: led, IdentityOut: filepath.Join(dir, "k.age"), ReadPassphrase: func() ([]byte, error) { return []byte("a long passphrase"), nil }}
-	l, c, err := Init(ctx, &o)
+	c, err := Init(ctx, &o)
 	if err != nil {
 		t.Fatal(err)
+	}
+	l, err := OpenFileWith(ctx, led, Keys{IdentityFiles: []string{o.IdentityOut}})
+	if err != nil || !l.Unlocked() {
+		t.Fatalf("open with the identity written: %v", err)
 	}
 	defer l.Close()
 	want := Created{ID: l.ID(), IdentityFile: o.IdentityOut, Ledger: led, Passphrase: true, Recipient: l.Recipient()}

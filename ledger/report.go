@@ -155,6 +155,8 @@ func (l *Ledger) VerifyAll(ctx context.Context) (*VerifyReport, error) {
 // in args (trimmed, Where "argument").
 func Assignments(name string, stdin io.Reader, args ...string) ([]Assignment, error) {
 	switch {
+	case name != "" && len(args) != 0:
+		return nil, &usageError{"give SERIAL USER or --file, not both"}
 	case name == "" && len(args) == 2:
 		return []Assignment{{Serial: strings.TrimSpace(args[0]), User: strings.TrimSpace(args[1]), Where: "argument"}}, nil
 	case name == "":

@@ -101,6 +101,9 @@ func TestAssignChecked(t *testing.T) {
 	if _, err := Assignments("", nil, "1001"); !usage(err) {
 		t.Fatalf("one argument: %v", err)
 	}
+	if _, err := Assignments("a.csv", nil, "1001", "bob"); !usage(err) || !strings.Contains(err.Error(), "not both") {
+		t.Fatalf("file and arguments: %v", err)
+	}
 	file := filepath.Join(t.TempDir(), "a.csv")
 	os.WriteFile(file, []byte("serial,user\n1001,bob\n9,carol\n"), 0o600)
 	bad, err := Assignments(file, nil)
@@ -172,5 +175,21 @@ func TestImportFilesExportTo(t *testing.T) {
 	b, _ := os.ReadFile(out)
 	if s := string(b); !strings.Contains(s, "86596120001,48656C6C6F21DEADBEEF48656C6C6F21DEADBEEF,30") || strings.Contains(s, "1003") {
 		t.Fatalf("exported %q", s)
+	}
+}
+
+func TestWriteTable(t *testing.T) {
+	t.Parallel()
+	l, _, _ := newLedger(t, CreateOptions{})
+	for _, s := range []string{"1001", "1002"} {
+		if _, err := l.Reserve(ctx, totp(s), Entry{Family: Token2, Batch: "b" + s}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var b strings.Builder
+	n, err := l.WriteTable(ctx, Filter{Batch: "b1002"}, &b)
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	if err != nil || n != 1 || len(lines) != 2 || !strings.HasPrefix(lines[0], "SERIAL ") || !strings.HasPrefix(lines[1], "1002 ") {
+		t.Fatalf("%d %v\n%s", n, err, b.String())
 	}
 }
