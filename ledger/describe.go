@@ -196,3 +196,13 @@ func (e *errWriter) printf(format string, a ...any) {
 		_, e.err = fmt.Fprintf(e.w, format, a...)
 	}
 }
+
+// WriteTable writes the records f selects to w as a Table (nothing on an
+// error) and returns how many there were.
+func (l *Ledger) WriteTable(ctx context.Context, f Filter, w io.Writer) (int, error) {
+	t := NewTable(w)
+	if err := l.List(ctx, f, t.Add); err != nil {
+		return 0, err
+	}
+	return t.Len, t.Flush()
+}

@@ -84,11 +84,18 @@
 // CreateFiles makes a ledger file with its identity file, all or nothing;
 // OpenFileWith opens one with the keys a user gave (identity files or
 // passphrase, station key file); DefaultPath is where it lives when none
-// is named. What a person reads (no secret in any of it) is written by
-// Record.Describe, TokenHistory.Describe and Table; ParseFilter and
-// ReadAssignments take what a person types. Errors the caller fixes by
-// asking differently (ErrLocked, ErrNoAuthKey, ErrLegacy) say so with a
-// UsageError method.
+// is named. A program acting for a user (tokenctl's commands) goes
+// through Init and Access.Open, which also find the ledger (ResolvePath,
+// InitPath: flag, $TOKENCTL_LEDGER, default place) and check what was
+// given; ImportFiles and ExportTo take seed files in and out through
+// convert's formats. What a person reads (no secret in any of it) is
+// written by Record.Describe, TokenHistory.Describe, Histories, Table and
+// the reports (Created, ImportReport, VerifyReport, Status, CopyResult),
+// each also JSON; Selection, ParseFilter and Assignments take what a
+// person types. Errors the caller fixes by asking differently (ErrLocked,
+// ErrNoAuthKey, ErrLegacy, what Access.Open and Init refuse) say so with
+// a UsageError method; DataError marks the data at fault whatever it
+// wraps, and ProblemsError lists every problem of an input refused whole.
 //
 // # Stores
 //

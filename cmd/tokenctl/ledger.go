@@ -1,36 +1,32 @@
 package main
 
 import (
-	"bufio"
 	"cmp"
 	"context"
-	"errors"
+	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/convert"
-	"github.com/tokenctl/tokenctl/internal/exitcode"
 	"github.com/tokenctl/tokenctl/internal/secretin"
 	"github.com/tokenctl/tokenctl/ledger"
-	"github.com/tokenctl/tokenctl/ledger/pgstore"
-	"github.com/tokenctl/tokenctl/seed"
+	_ "github.com/tokenctl/tokenctl/ledger/pgstore" // ledgers in PostgreSQL
 )
 
-// ledgerFlags are the options every command on a ledger shares: where it
-// is, and the key that opens its secrets.
+// The ledger commands: flags into the ledger package's options (Access,
+// Selection, InitOptions), one call, the report printed (f.emit).
+
+// ledgerFlags are the options every command on a ledger shares (batch and
+// upload too): where it is, and the keys that open it (ledger.Access).
 type ledgerFlags struct {
-	path       string
-	stationKey string
-	identity   []string
-	pass       secretin.Source
-	operator   string
-	keyNeeded  bool
+	path, stationKey, operator string
+	identity                   []string
+	pass                       secretin.Source
+	keyNeeded                  bool
 }
 
 func (f *ledgerFlags) add(c *cobra.Command, keyNeeded bool) {
@@ -50,78 +46,90 @@ func (f *ledgerFlags) addOperator(c *cobra.Command) {
 	c.Flags().StringVar(&f.operator, "operator", "", "who is doing this, for the ledger's history (default: $TOKENCTL_OPERATOR or the login name)")
 }
 
-func (f *ledgerFlags) ledgerPath() (string, error) {
-	f.path = cmp.Or(f.path, os.Getenv("TOKENCTL_LEDGER"))
-	if f.path == "" {
-		def, err := ledger.DefaultPath()
-		if err != nil {
-			return "", usagef("no ledger: give --ledger FILE or set TOKENCTL_LEDGER (%v)", err)
-		}
-		if _, err := os.Stat(def); err != nil {
-			return "", usagef("no ledger: give --ledger FILE, set TOKENCTL_LEDGER, or create %s with 'tokenctl ledger init'", def)
-		}
-		f.path = def
-	}
-	return f.path, nil
-}
-
 func (f *ledgerFlags) operatorName() string { return cmp.Or(f.operator, ledger.DefaultOperator()) }
 
-// open opens the ledger with the keys given: one is required when
-// keyNeeded.
+// open opens the ledger with the keys given (one that opens secrets when
+// keyNeeded); f.path is then the ledger opened.
 func (f *ledgerFlags) open(ctx context.Context) (*ledger.Ledger, error) {
-	path, err := f.ledgerPath()
-	if err != nil {
-		return nil, err
-	}
-	if len(f.identity) > 0 && f.pass.IsSet() {
-		return nil, usagef("give the ledger's identity file or its passphrase, not both")
-	}
-	if f.keyNeeded && len(f.identity) == 0 && !f.pass.IsSet() {
-		return nil, usagef("this needs the ledger's key: give --identity-file FILE or --passphrase-file/--passphrase-env")
-	}
-	k := ledger.Keys{IdentityFiles: f.identity, StationKeyFile: cmp.Or(f.stationKey, os.Getenv("TOKENCTL_STATION_KEY_FILE"))}
-	if f.pass.IsSet() {
-		p, err := f.pass.Read()
-		if err != nil {
-			return nil, usagef("passphrase: %v", err)
+	a := ledger.Access{Path: f.path, Keys: ledger.Keys{IdentityFiles: f.identity, StationKeyFile: f.stationKey}, NeedSecrets: f.keyNeeded, ReadPassphrase: passphrase(&f.pass)}
+	l, err := a.Open(ctx)
+	f.path = a.Path
+	return l, err
+}
+
+// command adds f's flags to c (see add) and makes its RunE run c.PreRunE
+// (which checks the request, when there is one) and then fn on the
+// ledger, opened.
+func (f *ledgerFlags) command(c *cobra.Command, keyNeeded bool, fn func(ctx context.Context, l *ledger.Ledger, args []string) error) *cobra.Command {
+	f.add(c, keyNeeded)
+	pre := c.PreRunE
+	c.PreRunE, c.RunE = nil, func(c *cobra.Command, args []string) error {
+		if pre != nil {
+			if err := pre(c, args); err != nil {
+				return err
+			}
 		}
-		k.Passphrase = []byte(p)
-		defer seed.Zero(k.Passphrase)
+		l, err := f.open(c.Context())
+		if err != nil {
+			return err
+		}
+		defer l.Close()
+		return fn(c.Context(), l, args)
 	}
-	l, err := ledger.OpenFileWith(ctx, path, k)
-	if err != nil {
-		return nil, exitcode.DataErr(err)
+	return c
+}
+
+// done prints v (f.emit; text only when v is nil) unless err, and returns
+// err.
+func done(f *factory, err error, v any, w io.Writer, format string, a ...any) error {
+	switch {
+	case err != nil:
+		return err
+	case v == nil:
+		_, err = fmt.Fprintf(w, format, a...)
+		return err
 	}
-	return l, nil
+	return f.emit(v, w, format, a...)
+}
+
+// passphrase reads s, for ledger.Access and ledger.InitOptions: nil when
+// s was not given.
+func passphrase(s *secretin.Source) func() ([]byte, error) {
+	if !s.IsSet() {
+		return nil
+	}
+	return func() ([]byte, error) { p, err := s.Read(); return []byte(p), err }
 }
 
 // dash is s, or "-" for nothing (batch.go's result lines).
 func dash(s string) string { return cmp.Or(s, "-") }
 
-// filterFlags select ledger records.
-type filterFlags struct {
-	batch, family   string
-	station         string
-	states, serials []string
-	history         bool
+// problems prints the problems of a *ledger.ProblemsError on standard
+// error, and returns err.
+func problems(f *factory, err error) error {
+	if pe, ok := err.(*ledger.ProblemsError); ok {
+		fmt.Fprintln(f.Err, strings.Join(pe.Problems, "\n"))
+	}
+	return err
 }
 
+// filterFlags select ledger records (list, export, upload).
+type filterFlags struct{ ledger.Selection }
+
 func (f *filterFlags) add(c *cobra.Command) {
-	c.Flags().StringVar(&f.batch, "batch", "", "only this batch")
-	c.Flags().StringVar(&f.family, "family", "", "only this family: token2, yubikey or imported")
-	c.Flags().StringSliceVar(&f.states, "state", nil, "only these states (pending, programmed, verified, failed; comma-separated or repeated)")
-	c.Flags().StringSliceVar(&f.serials, "serial", nil, "only these serials (comma-separated or repeated)")
-	c.Flags().BoolVar(&f.history, "history", false, "include records replaced by a reprogram")
-	c.Flags().StringVar(&f.station, "station", "", "only the records of this station")
+	c.Flags().StringVar(&f.Batch, "batch", "", "only this batch")
+	c.Flags().StringVar(&f.Family, "family", "", "only this family: token2, yubikey or imported")
+	c.Flags().StringSliceVar(&f.States, "state", nil, "only these states (pending, programmed, verified, failed; comma-separated or repeated)")
+	c.Flags().StringSliceVar(&f.Serials, "serial", nil, "only these serials (comma-separated or repeated)")
+	c.Flags().BoolVar(&f.History, "history", false, "include records replaced by a reprogram")
+	c.Flags().StringVar(&f.Station, "station", "", "only the records of this station")
 }
 
 func (f *filterFlags) filter() (ledger.Filter, error) {
-	lf, err := ledger.ParseFilter(f.batch, f.family, f.states, f.serials, f.history)
+	lf, err := f.Filter()
 	if err != nil {
 		return lf, usagef("--%v", err)
 	}
-	lf.Station = f.station
 	return lf, nil
 }
 
@@ -149,245 +157,135 @@ token, so a crash never loses a seed that reached a token.`,
 	return c
 }
 
-type ledgerInitOptions struct {
-	path, identityOut string
-	pass              secretin.Source
-	pq, grants        bool
-	stationRole       string
-	operatorRole      string
-}
-
 func newLedgerInitCmd(f *factory) *cobra.Command {
-	var o ledgerInitOptions
+	var o ledger.InitOptions
+	var pass secretin.Source
 	c := &cobra.Command{
 		Use:   "init [--identity-out FILE] [--passphrase-file F | --passphrase-env VAR] [LEDGER]",
 		Short: "Create a ledger and its key",
-		Long: `Create a new, empty ledger file (mode 0600) and the age key its secrets are
-sealed to. The private key goes to an identity file (--identity-out, mode
-0600, never overwritten: keep it away from the ledger, it is what opens
-every secret), or is wrapped inside the ledger under a passphrase
-(--passphrase-file or --passphrase-env; scrypt, so opening takes about a
-second), or both. Without either, init refuses: a ledger nobody can open
-would keep secrets no one can export.
+		Long: `Create a new, empty ledger (a file, mode 0600, or a PostgreSQL database) and
+the age key its secrets are sealed to, whose public half is printed. The
+private key goes to an identity file (--identity-out: keep it apart from the
+ledger, it opens every secret), or is wrapped in the ledger under a
+passphrase (scrypt: opening takes about a second), or both; with neither,
+init refuses: no one could export the secrets.
 
 Without LEDGER (nor --ledger, nor $TOKENCTL_LEDGER) the ledger is made in the
 default place, which every ledger command then opens when none is named:
 %LOCALAPPDATA%\tokenctl\tokens.ledger on Windows, ~/.local/share/tokenctl
 (or $XDG_DATA_HOME/tokenctl) on Linux, ~/Library/Application Support/tokenctl
-on macOS.
-
-The ledger's public key is printed. This machine remembers the ledger's
-station key; another provisioning station needs it ('tokenctl ledger
-station-key') to record tokens, and opens no seed with it.`,
+on macOS. This machine remembers the ledger's station key; another station
+needs it ('tokenctl ledger station-key') to record tokens, and opens no seed
+with it.`,
 		Example: `  tokenctl ledger init --identity-out /secure/tokens.age tokens.ledger
   tokenctl ledger init --passphrase-file - tokens.ledger < passphrase.txt
   TOKENCTL_LEDGER_PASS=... tokenctl ledger init --passphrase-env TOKENCTL_LEDGER_PASS --identity-out backup.age tokens.ledger`,
 		Args: cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error { return o.run(cmd.Context(), f, args) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 && o.Path != "" && o.Path != args[0] {
+				return usagef("give the ledger as the argument or as --ledger, not both")
+			}
+			o.Path, o.ReadPassphrase = cmp.Or(o.Path, strings.Join(args, "")), passphrase(&pass)
+			rep, err := ledger.Init(cmd.Context(), &o)
+			return done(f, err, rep, f.Out, "%v", rep)
+		},
 	}
-	c.Flags().StringVar(&o.path, "ledger", "", "ledger file to create (or give it as the argument; default $TOKENCTL_LEDGER)")
-	c.Flags().StringVar(&o.identityOut, "identity-out", "", "write the ledger's private key (age identity) to this new file, mode 0600")
-	c.Flags().StringVar(&o.pass.File, "passphrase-file", "", "wrap the key in the ledger under the passphrase in this file ('-' for standard input)")
-	c.Flags().StringVar(&o.pass.Env, "passphrase-env", "", "wrap the key in the ledger under the passphrase in this environment variable")
-	c.Flags().BoolVar(&o.pq, "post-quantum", false, "use a hybrid ML-KEM-768 + X25519 key (age1pq...) instead of X25519")
-	c.Flags().BoolVar(&o.grants, "grants", false, "PostgreSQL: grant the station and operator roles what they need (see docs/postgres.md)")
-	c.Flags().StringVar(&o.stationRole, "station-role", "tokenctl_station", "PostgreSQL: the (existing) role stations log in as")
-	c.Flags().StringVar(&o.operatorRole, "operator-role", "tokenctl_operator", "PostgreSQL: the (existing) role that exports")
+	c.Flags().StringVar(&o.Path, "ledger", "", "ledger file to create (or give it as the argument; default $TOKENCTL_LEDGER)")
+	c.Flags().StringVar(&o.IdentityOut, "identity-out", "", "write the ledger's private key (age identity) to this new file, mode 0600")
+	c.Flags().StringVar(&pass.File, "passphrase-file", "", "wrap the key in the ledger under the passphrase in this file ('-' for standard input)")
+	c.Flags().StringVar(&pass.Env, "passphrase-env", "", "wrap the key in the ledger under the passphrase in this environment variable")
+	c.Flags().BoolVar(&o.PostQuantum, "post-quantum", false, "use a hybrid ML-KEM-768 + X25519 key (age1pq...) instead of X25519")
+	c.Flags().BoolVar(&o.Grants, "grants", false, "PostgreSQL: grant the station and operator roles what they need (see docs/postgres.md)")
+	c.Flags().StringVar(&o.StationRole, "station-role", "tokenctl_station", "PostgreSQL: the (existing) role stations log in as")
+	c.Flags().StringVar(&o.OperatorRole, "operator-role", "tokenctl_operator", "PostgreSQL: the (existing) role that exports")
 	return c
 }
 
-func (o *ledgerInitOptions) run(ctx context.Context, f *factory, args []string) error {
-	if len(args) == 1 {
-		if o.path != "" && o.path != args[0] {
-			return usagef("give the ledger as the argument or as --ledger, not both")
-		}
-		o.path = args[0]
-	}
-	if o.path == "" && os.Getenv("TOKENCTL_LEDGER") == "" {
-		// The default place: created, private, on first use.
-		def, err := ledger.DefaultPath()
-		if err != nil {
-			return usagef("give the ledger to create (%v)", err)
-		}
-		if err := os.MkdirAll(filepath.Dir(def), 0o700); err != nil {
-			return exitcode.DataErr(err)
-		}
-		o.path = def
-	}
-	path := cmp.Or(o.path, os.Getenv("TOKENCTL_LEDGER"))
-	if o.identityOut == "" && !o.pass.IsSet() {
-		return usagef("give --identity-out FILE, a passphrase (--passphrase-file/--passphrase-env), or both: otherwise no one could read the ledger's secrets")
-	}
-	co := ledger.CreateOptions{PostQuantum: o.pq}
-	if o.pass.IsSet() {
-		p, err := o.pass.Read()
-		if err != nil {
-			return usagef("passphrase: %v", err)
-		}
-		co.Passphrase = []byte(p)
-		defer seed.Zero(co.Passphrase)
-	}
-	if o.grants && ledger.SpecScheme(path) != "postgres" {
-		return usagef("--grants is for a PostgreSQL ledger")
-	}
-	l, err := ledger.CreateFiles(ctx, path, o.identityOut, co)
-	if err != nil {
-		return err
-	}
-	defer l.Close()
-	if o.grants {
-		if err := l.Store().(*pgstore.Store).Grant(ctx, o.stationRole, o.operatorRole); err != nil {
-			return fmt.Errorf("ledger created, but the grants failed: %w", err)
-		}
-	}
-	path = ledger.SpecName(path)
-	if f.JSON {
-		return writeJSON(f.Out, map[string]any{
-			"ledger": path, "id": l.ID(), "recipient": l.Recipient(),
-			"identity_file": o.identityOut, "passphrase": o.pass.IsSet(),
-		})
-	}
-	fmt.Fprintf(f.Out, "ledger %s created\npublic key: %s\n", path, l.Recipient())
-	if o.identityOut != "" {
-		fmt.Fprintf(f.Out, "private key: %s (keep it safe and apart from the ledger)\n", o.identityOut)
-	}
-	if o.pass.IsSet() {
-		fmt.Fprintln(f.Out, "private key also wrapped in the ledger under the passphrase")
-	}
-	return nil
-}
-
-type ledgerListOptions struct {
-	lf ledgerFlags
-	ff filterFlags
-}
-
 func newLedgerListCmd(f *factory) *cobra.Command {
-	var o ledgerListOptions
-	c := &cobra.Command{
+	var lf ledgerFlags
+	var ff filterFlags
+	var filter ledger.Filter
+	c := lf.command(&cobra.Command{
 		Use:   "list [--batch B] [--state S] [--serial S] [--family F]",
 		Short: "List the tokens in a ledger (no secrets)",
 		Example: `  tokenctl ledger list --ledger tokens.ledger --batch box-17
   tokenctl ledger list --state pending,failed --json`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd.Context(), f) },
-	}
-	o.lf.add(c, false)
-	o.ff.add(c)
-	return c
-}
-
-func (o *ledgerListOptions) run(ctx context.Context, f *factory) error {
-	filter, err := o.ff.filter()
-	if err != nil {
-		return err
-	}
-	l, err := o.lf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer l.Close()
-	if f.JSON {
-		recs, err := l.Records(ctx, filter)
-		if err != nil {
-			return err
+		Args:    cobra.NoArgs,
+		PreRunE: func(*cobra.Command, []string) (err error) { filter, err = ff.filter(); return err },
+	}, false, func(ctx context.Context, l *ledger.Ledger, _ []string) error {
+		if f.JSON {
+			recs, err := l.Records(ctx, filter)
+			return done(f, err, recs, f.Out, "")
 		}
-		return writeJSON(f.Out, recs)
-	}
-	t := ledger.NewTable(f.Out)
-	if err := l.List(ctx, filter, t.Add); err != nil {
-		return err
-	}
-	t.Flush()
-	fmt.Fprintf(f.Err, "%d %s\n", t.Len, plural(t.Len, "token"))
-	return nil
+		n, err := l.WriteTable(ctx, filter, f.Out)
+		return done(f, err, nil, f.Err, "%d %s\n", n, plural(n, "token"))
+	})
+	ff.add(c)
+	return c
 }
 
 func newLedgerShowCmd(f *factory) *cobra.Command {
 	var lf ledgerFlags
-	c := &cobra.Command{
+	return lf.command(&cobra.Command{
 		Use:   "show SERIAL...",
 		Short: "Show a token's record and history (no secrets)",
 		Example: `  tokenctl ledger show --ledger tokens.ledger 86596120001
   tokenctl ledger show 86596120001 86596120002 --json`,
 		Args: cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error { return runLedgerShow(cmd.Context(), f, &lf, args) },
-	}
-	lf.add(c, false)
-	return c
-}
-
-func runLedgerShow(ctx context.Context, f *factory, lf *ledgerFlags, serials []string) error {
-	l, err := lf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer l.Close()
-	all := []*ledger.TokenHistory{}
-	var missing []string
-	for _, s := range serials {
-		h, err := l.TokenHistory(ctx, s)
-		switch {
-		case errors.Is(err, ledger.ErrNotFound):
-			missing = append(missing, s)
-		case err != nil:
-			return err
-		default:
-			all = append(all, h)
-		}
-	}
-	if f.JSON {
-		if err := writeJSON(f.Out, all); err != nil {
+	}, false, func(ctx context.Context, l *ledger.Ledger, serials []string) error {
+		hs, err := l.Histories(ctx, serials)
+		if hs == nil {
 			return err
 		}
-	} else {
-		for i, h := range all {
-			if i > 0 {
-				fmt.Fprintln(f.Out)
-			}
-			h.Describe(f.Out)
-		}
-	}
-	if len(missing) > 0 {
-		return exitcode.DataErr(fmt.Errorf("not in the ledger: %s", strings.Join(missing, ", ")))
-	}
-	return nil
+		return cmp.Or(f.emit(hs, f.Out, "%v", hs), err)
+	})
 }
 
+// ledgerExportOptions are export's flags, checked by check.
 type ledgerExportOptions struct {
 	lf                    ledgerFlags
 	ff                    filterFlags
 	to, out               string
 	split, force, skipBad bool
 	pskc                  func(*convert.Options) error
+	filter                ledger.Filter
+	co                    *convert.Options
 }
 
 func newLedgerExportCmd(f *factory) *cobra.Command {
 	var o ledgerExportOptions
-	c := &cobra.Command{
+	c := o.lf.command(&cobra.Command{
 		Use:   "export --to FORMAT [-o OUT] [--batch B] [--state S] [--serial S]",
 		Short: "Write a selection of the ledger's tokens, secrets included, as a seed file",
-		Long: `Write the tokens of a ledger selection in any writable seed-file format
-(see 'tokenctl formats'): Duo, Entra, Okta/Yubico log, privacyIDEA, PSKC
-(encrypted with --pskc-key-file or --pskc-password-file)... This opens the
-secrets, so it needs the ledger's identity file or passphrase.
+		Long: `Write the tokens of a ledger selection in any writable seed-file format (see
+'tokenctl formats'; PSKC encrypted with --pskc-key-file or --pskc-password-file),
+opening their secrets with the ledger's identity file or passphrase.
 
 By default the selection is every current token that is programmed or
 verified; --state pending,failed selects the others. Every token is checked
 against the target's rules first and nothing is written when one breaks
-them. The output is created 0600 through a temporary file and a rename, and
-is not printed on a terminal without --force.
-
-A record that fails authentication (written by someone without the
-ledger's key) stops the export, named, with nothing written; with
---skip-bad-records each is named and left out, and the rest is exported.`,
+them. The output is created 0600 through a temporary file and a rename. A
+record that fails authentication (written by someone without the ledger's
+key) stops the export, named, with nothing written; with --skip-bad-records
+each is named and left out, and the rest is exported.`,
 		Example: `  tokenctl ledger export --batch box-17 --to duo -o duo-totp.csv --identity-file ~/keys/tokens.age
   tokenctl ledger export --to pskc --pskc-password-file pw.txt -o tokens.pskcxml --passphrase-env LEDGER_PASS
   tokenctl ledger export --serial 86596120001,86596120002 --to entra -o entra.csv --identity-file k.age`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd.Context(), f) },
-	}
-	o.lf.add(c, true)
+		Args:    cobra.NoArgs,
+		PreRunE: func(*cobra.Command, []string) error { return o.check(f) },
+	}, true, func(ctx context.Context, l *ledger.Ledger, _ []string) error {
+		var skip func(r *ledger.Record, err error)
+		if o.skipBad {
+			skip = func(_ *ledger.Record, err error) {
+				fmt.Fprintf(f.Err, "%s: %v: left out (--skip-bad-records)\n", o.lf.path, err)
+			}
+		}
+		rep, err := l.ExportTo(ctx, o.filter, o.out, o.to, o.co, skip)
+		if rep != nil && (f.JSON || err == nil && o.out != "" && o.out != "-") {
+			err = cmp.Or(err, f.emit(rep, f.Err, "%d %s exported to %s\n", rep.Written, plural(rep.Written, "token"), strings.Join(rep.Outputs, ", ")))
+		}
+		return err
+	})
 	o.ff.add(c)
 	c.Flags().StringVar(&o.to, "to", "", "output format (required; see 'tokenctl formats')")
 	c.Flags().StringVarP(&o.out, "output", "o", "", "output file (default: standard output, not a terminal)")
@@ -399,158 +297,236 @@ ledger's key) stops the export, named, with nothing written; with
 	return c
 }
 
-func (o *ledgerExportOptions) run(ctx context.Context, f *factory) error {
-	filter, err := o.ff.filter()
-	if err != nil {
+// check checks the request before the ledger is opened: the selection,
+// the format, its options, where the secrets go.
+func (o *ledgerExportOptions) check(f *factory) (err error) {
+	if o.filter, err = o.ff.filter(); err != nil {
 		return err
-	}
-	if len(filter.States) == 0 {
-		filter.States = []ledger.State{ledger.Programmed, ledger.Verified}
 	}
 	if _, ok := convert.Lookup(o.to); !ok {
 		return usagef("--to %q: unknown format (see tokenctl formats)", o.to)
 	}
-	co := &convert.Options{Split: o.split, Stdout: f.Out, OnProblem: problemPrinter(f)}
-	if err := o.pskc(co); err != nil {
+	o.co = &convert.Options{Split: o.split, Stdout: f.Out, OnProblem: problemPrinter(f)}
+	if err := o.pskc(o.co); err != nil {
 		return err
 	}
-	if o.out == "" || o.out == "-" {
-		if f.JSON {
-			return usagef("--json prints the report on standard output: give -o for the exported file")
-		}
-		if f.OutTTY && !o.force {
-			return usagef("not printing secrets on a terminal: give -o FILE (or --force)")
-		}
+	switch toStdout := o.out == "" || o.out == "-"; {
+	case toStdout && f.JSON:
+		return usagef("--json prints the report on standard output: give -o for the exported file")
+	case toStdout && f.OutTTY && !o.force:
+		return usagef("not printing secrets on a terminal: give -o FILE (or --force)")
 	}
-	l, err := o.lf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer l.Close()
-	var skip func(r *ledger.Record, err error)
-	if o.skipBad {
-		skip = func(r *ledger.Record, err error) {
-			fmt.Fprintf(f.Err, "%s: %v: left out (--skip-bad-records)\n", o.lf.path, err)
-		}
-	}
-	rd, recs, err := l.ReaderSkipping(ctx, filter, skip)
-	if err != nil {
-		return err
-	}
-	if len(recs) == 0 {
-		return exitcode.DataErr(errors.New("no token in the ledger matches the selection; nothing written"))
-	}
-	rep, err := convert.WriteStream(o.out, o.to, rd, "ledger record", co)
-	if rep != nil && f.JSON {
-		if jerr := writeJSON(f.Out, rep); jerr != nil && err == nil {
-			err = jerr
-		}
-	} else if rep != nil && err == nil && o.out != "" && o.out != "-" {
-		fmt.Fprintf(f.Err, "%d %s exported to %s\n", rep.Written, plural(rep.Written, "token"), strings.Join(rep.Outputs, ", "))
-	}
-	return err
-}
-
-type ledgerImportOptions struct {
-	lf            ledgerFlags
-	in            inputFlags
-	family, batch string
-	reprogram     bool
-	pskc          func(*convert.Options) error
+	return nil
 }
 
 func newLedgerImportCmd(f *factory) *cobra.Command {
-	var o ledgerImportOptions
-	c := &cobra.Command{
+	var lf ledgerFlags
+	var in inputFlags
+	var family string
+	var pskc func(*convert.Options) error
+	e, co := ledger.Entry{}, &convert.Options{Stdin: f.In}
+	c := lf.command(&cobra.Command{
 		Use:   "import [--from FORMAT] [--batch B] FILE...",
 		Short: "Record factory-seeded tokens from vendor seed files",
-		Long: `Record the tokens of vendor seed files (factory seeds: the tokens already
-hold them) in the ledger as programmed, so that they take part in the
-uniqueness checks and in exports. Any format tokenctl reads is accepted
-(--from, detected when only one format fits).
-
-Import is all or nothing: every problem (unreadable row, serial twice in
-the input, serial already in the ledger) is printed as file:line: field:
-what is wrong, the exit code is 1 and nothing is recorded. --reprogram
-replaces the ledger's records of serials already there (they stay in the
-history). Recording needs the station key (this machine's, or --station-key),
-not the identity.`,
+		Long: `Record the tokens of vendor seed files in any format tokenctl reads (--from,
+or detected when only one format fits) in the ledger as programmed (factory
+seeds: the tokens already hold them), so that they take part in the
+uniqueness checks and in exports. All or nothing: every problem (unreadable
+row, serial twice in the input or already in the ledger) is printed as
+file:line: field: what is wrong, the exit code is 1 and nothing is recorded.
+Recording needs the station key (this machine's, or --station-key), not the
+identity.`,
 		Example: `  tokenctl ledger import --ledger tokens.ledger --batch po-4711 token2-seeds.csv
   tokenctl ledger import --from duo-totp --model c202 --batch old-duo duo-export.csv`,
 		Args: cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error { return o.run(cmd.Context(), f, args) },
-	}
-	o.lf.add(c, false)
-	o.lf.addOperator(c)
-	o.in.add(c)
-	c.Flags().StringVar(&o.family, "family", "imported", "family to record: imported, token2 or yubikey")
-	c.Flags().StringVar(&o.batch, "batch", "", "batch name to record (default: import-DATE)")
-	c.Flags().BoolVar(&o.reprogram, "reprogram", false, "replace the records of serials already in the ledger")
-	o.pskc = pskcFlags(c)
+		PreRunE: func(*cobra.Command, []string) (err error) {
+			if e.Family, err = ledger.ParseFamily(family); err != nil {
+				return usagef("--family: %v", err)
+			}
+			if err := in.options(co); err != nil {
+				return err
+			}
+			return pskc(co)
+		},
+	}, false, func(ctx context.Context, l *ledger.Ledger, files []string) error {
+		e.Operator = lf.operatorName()
+		rep, err := l.ImportFiles(ctx, files, in.from, co, e)
+		if rep != nil && len(rep.Warnings) > 0 {
+			fmt.Fprintln(f.Err, strings.Join(rep.Warnings, "\n"))
+		}
+		return done(f, problems(f, err), rep, f.Err, "%v", rep)
+	})
+	lf.addOperator(c)
+	in.add(c)
+	c.Flags().StringVar(&family, "family", "imported", "family to record: imported, token2 or yubikey")
+	c.Flags().StringVar(&e.Batch, "batch", "", "batch name to record (default: import-DATE)")
+	c.Flags().BoolVar(&e.Reprogram, "reprogram", false, "replace the records of serials already in the ledger (they stay in the history)")
+	pskc = pskcFlags(c)
 	return c
 }
 
-func (o *ledgerImportOptions) run(ctx context.Context, f *factory, files []string) error {
-	fam, err := ledger.ParseFamily(o.family)
-	if err != nil {
-		return usagef("--family: %v", err)
-	}
-	co := &convert.Options{Stdin: f.In}
-	if err := o.in.options(co); err != nil {
-		return err
-	}
-	if err := o.pskc(co); err != nil {
-		return err
-	}
-	batch := cmp.Or(o.batch, "import-"+time.Now().Format("20060102-150405"))
-	l, err := o.lf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer l.Close()
-	if err := l.CanWrite(); err != nil {
-		return err
-	}
-	var srcs []ledger.Source
-	for _, name := range files {
-		var r io.Reader = f.In
-		display := "<stdin>"
-		if name != "-" {
-			file, err := os.Open(name)
-			if err != nil {
-				return exitcode.DataErr(err)
-			}
-			defer file.Close()
-			r, display = file, name
-		}
-		br := bufio.NewReaderSize(r, 64<<10)
-		format, err := convert.InputFormat(o.in.from, br, display)
-		if err != nil {
+func newLedgerAssignCmd(f *factory) *cobra.Command {
+	var lf ledgerFlags
+	var file string
+	var as []ledger.Assignment
+	c := lf.command(&cobra.Command{
+		Use:   "assign (SERIAL USER | --file FILE)",
+		Short: "Record which user each token is given to",
+		Long: `Record the user a token is handed out to (for Entra, the UPN that its export
+carries): one SERIAL and USER, or --file with one "serial,user" line per
+token (a first line starting "serial" is a header; blank lines and lines
+starting with # are skipped). Every line is checked first (serial in the
+ledger, given once, a user name without control characters) and any problem
+is printed as file:line: field: what is wrong, with exit 1 and nothing
+assigned. Each assignment is an event in the token's history. Needs the
+station key, not the identity.`,
+		Example: `  tokenctl ledger assign --ledger tokens.ledger 86596120001 alice@example.com
+  tokenctl ledger assign --ledger tokens.ledger --file handed-out.csv
+  tokenctl ledger export --ledger tokens.ledger --identity-file tokens.age --to entra -o entra.csv`,
+		PreRunE: func(_ *cobra.Command, args []string) (err error) {
+			as, err = ledger.Assignments(file, f.In, args...)
 			return err
+		},
+	}, false, func(ctx context.Context, l *ledger.Ledger, _ []string) error {
+		made, err := l.AssignChecked(ctx, as, lf.operatorName())
+		return done(f, problems(f, err), map[string]any{"assigned": made}, f.Out, "%d %s assigned\n", len(made), plural(len(made), "token"))
+	})
+	lf.addOperator(c)
+	c.Flags().StringVar(&file, "file", "", `"serial,user" lines ('-' for standard input)`)
+	return c
+}
+
+func newLedgerVerifyCmd(f *factory) *cobra.Command {
+	var lf ledgerFlags
+	return lf.command(&cobra.Command{
+		Use:   "verify",
+		Short: "Check every record's authentication and print the ledger's head",
+		Long: `Check that every record carries a valid MAC under the ledger's authentication
+key (so nobody without it planted or edited one) and that the ledger is not
+older than the copy this machine last saw (rolled back). Each record that
+fails is named (serial, record number), exit 1. The head printed (records,
+highest record number, digest) can be compared with another machine's.
+Needs the station key or the ledger's identity.`,
+		Example: `  tokenctl ledger verify --ledger tokens.ledger
+  tokenctl --json ledger verify --ledger tokens.ledger --identity-file tokens.age`,
+		Args: cobra.NoArgs,
+	}, false, func(ctx context.Context, l *ledger.Ledger, _ []string) error {
+		rep, err := l.VerifyAll(ctx)
+		for _, p := range rep.Problems {
+			fmt.Fprintf(f.Err, "%s: %s\n", lf.path, p)
 		}
-		rd, err := format.Open(br, display, co)
-		if err != nil {
-			return exitcode.DataErr(err)
+		if f.JSON {
+			json.NewEncoder(f.Out).Encode(rep)
+		} else if err == nil {
+			fmt.Fprint(f.Out, rep)
 		}
-		srcs = append(srcs, ledger.Source{Name: display, R: rd})
+		return err
+	})
+}
+
+func newLedgerUpgradeCmd(f *factory) *cobra.Command {
+	var lf ledgerFlags
+	c := lf.command(&cobra.Command{
+		Use:   "upgrade",
+		Short: "Authenticate a ledger written before records carried MACs (key holder only)",
+		Long: `A ledger written by an earlier tokenctl has no authentication: it is neither
+read nor written until its key holder upgrades it, which opens every sealed
+secret with the ledger's identity (one that does not open, or belongs to
+another serial, stops it with nothing changed), then makes the ledger's
+authentication key and signs its metadata and every record. Check the ledger
+came from a trusted copy first: what it holds now is what gets signed.`,
+		Example: `  tokenctl ledger upgrade --ledger tokens.ledger --identity-file tokens.age`,
+		Args:    cobra.NoArgs,
+	}, true, func(ctx context.Context, l *ledger.Ledger, _ []string) error {
+		n, err := l.Upgrade(ctx, lf.operatorName())
+		return done(f, err, nil, f.Out, "%d records authenticated\n", n)
+	})
+	lf.addOperator(c)
+	return c
+}
+
+func newLedgerStationKeyCmd(f *factory) *cobra.Command {
+	var lf ledgerFlags
+	var out string
+	c := lf.command(&cobra.Command{
+		Use:   "station-key -o FILE",
+		Short: "Write the key another station needs to record tokens in this ledger",
+		Long: `Write the ledger's station key: with it (--station-key FILE, once; it is then
+remembered) a burning station records authenticated tokens, but it cannot
+open any seed (that takes the identity). Keep it private: whoever holds it
+can add records the ledger accepts. The file is created private; it is
+never printed.`,
+		Example: `  tokenctl ledger station-key --ledger tokens.ledger --identity-file tokens.age -o station.key
+  tokenctl batch token2 --ledger tokens.ledger --station-key station.key --count 10`,
+		Args: cobra.NoArgs,
+		PreRunE: func(*cobra.Command, []string) error {
+			if out == "" {
+				return usagef("give -o FILE: the station key is never printed")
+			}
+			return nil
+		},
+	}, false, func(ctx context.Context, l *ledger.Ledger, _ []string) error {
+		return done(f, l.WriteStationKey(out), nil, f.Err, "station key for ledger %s written to %s\n", l.ID(), out)
+	})
+	c.Flags().StringVarP(&out, "output", "o", "", "station key file to create (must not exist)")
+	return c
+}
+
+func newLedgerCopyCmd(f *factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "copy SRC DST",
+		Short: "Copy a ledger between a file and a PostgreSQL database, every record and its history intact",
+		Long: `Copy every record (replaced ones too), its authentication, its history and
+the ledger's metadata from SRC to DST, then check the copy: with the
+ledger's key known on this machine every record's MAC, else field by field
+against the source. A file DST must not exist; a database DST must hold no
+ledger. Stop the stations while copying.`,
+		Example: `  tokenctl ledger copy tokens.ledger 'postgres://admin@db.example.com/tokens?sslmode=verify-full'
+  tokenctl ledger copy 'postgres://admin@db.example.com/tokens' back.ledger`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(c *cobra.Command, args []string) error {
+			res, err := ledger.CopySpec(c.Context(), args[0], args[1])
+			return done(f, err, res, f.Out, "%s", res.Summary(args[1]))
+		},
 	}
-	res, errs := l.Import(ctx, srcs, ledger.Entry{Family: fam, Batch: batch, Operator: o.lf.operatorName(), Reprogram: o.reprogram, Manufacturer: co.Manufacturer, ModelFill: co.Model})
-	for _, w := range res.WarningTexts() {
-		fmt.Fprintln(f.Err, w)
+}
+
+func newLedgerMigrateCmd(f *factory) *cobra.Command {
+	var path string
+	c := &cobra.Command{
+		Use:   "migrate",
+		Short: "Bring a ledger database's schema up to this version of tokenctl",
+		Long: `Take the ledger's schema forward to what this tokenctl uses, each step in a
+transaction; a schema newer than this tokenctl knows is refused. A SQLite
+file migrates by itself when opened; a database only when its owner runs
+this (station logins cannot change the schema).`,
+		Example: "  tokenctl ledger migrate --ledger 'postgres://admin@db.example.com/tokens?sslmode=verify-full'",
+		Args:    cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			path, err := ledger.Migrate(c.Context(), path)
+			return done(f, err, nil, f.Err, "ledger %s: schema up to date\n", ledger.SpecName(path))
+		},
 	}
-	if len(errs) > 0 {
-		for _, e := range errs {
-			fmt.Fprintln(f.Err, e)
-		}
-		return exitcode.DataErr(fmt.Errorf("%d %s: nothing recorded", len(errs), plural(len(errs), "problem")))
-	}
-	if f.JSON {
-		return writeJSON(f.Out, map[string]any{"imported": res.Imported, "replaced": res.Replaced, "batch": batch, "warnings": res.WarningTexts()})
-	}
-	fmt.Fprintf(f.Err, "%d %s recorded in batch %s", res.Imported, plural(res.Imported, "token"), batch)
-	if res.Replaced > 0 {
-		fmt.Fprintf(f.Err, " (%d replacing earlier records)", res.Replaced)
-	}
-	fmt.Fprintln(f.Err)
-	return nil
+	c.Flags().StringVar(&path, "ledger", "", "ledger file or database (default: $TOKENCTL_LEDGER)")
+	return c
+}
+
+func newLedgerStatusCmd(f *factory) *cobra.Command {
+	var lf ledgerFlags
+	var stale time.Duration
+	c := lf.command(&cobra.Command{
+		Use:   "status",
+		Short: "Per-station counts, and pending records older than --stale (a station that crashed)",
+		Long: `Count the current records of each station by state, and list the records
+still pending after --stale: a station that crashed or lost its connection
+mid-token. Such a token is re-burned with its recorded seed when it is
+presented again to a batch.`,
+		Example: "  tokenctl ledger status --ledger tokens.ledger --stale 15m",
+		Args:    cobra.NoArgs,
+	}, false, func(ctx context.Context, l *ledger.Ledger, _ []string) error {
+		st, err := l.Status(ctx, stale)
+		return done(f, err, st, f.Out, "%v", st)
+	})
+	c.Flags().DurationVar(&stale, "stale", 30*time.Minute, "list pending records not updated for this long")
+	return c
 }

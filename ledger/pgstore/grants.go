@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/tokenctl/tokenctl/ledger"
 )
 
 // stationColumns are the tokens columns a station may change: the state
@@ -36,6 +38,9 @@ func GrantStatements(station, operator string) []string {
 	}
 	return out
 }
+
+// The store is what Ledger.Grant ('ledger init --grants') needs.
+var _ ledger.Granter = (*Store)(nil)
 
 // Grant runs GrantStatements in one transaction (as the owner of the
 // ledger's tables, after Init).
