@@ -320,3 +320,17 @@ func LogFormat(name string, kind seed.Kind) string {
 	}
 	return name
 }
+
+// ParseTransport reads a transport as the commands take it: "hid", or
+// "ccid" (also "nfc", "pcsc"); "" is none chosen.
+func ParseTransport(s string) (Transport, error) {
+	switch s {
+	case "":
+		return "", nil
+	case "hid":
+		return TransportHID, nil
+	case "ccid", "nfc", "pcsc":
+		return TransportCCID, nil
+	}
+	return "", errors.New("want hid or ccid")
+}
