@@ -78,17 +78,15 @@ func (o *ykConn) open(c *cobra.Command, f *factory) (*device.YubiKey, error) {
 	return f.Devices.OpenYubiKey(c.Context(), opts)
 }
 
-// ykWrite are the flags of every command that writes a slot, and the
-// credential (cred) otp, hotp and chalresp fill from theirs.
+// ykWrite are the flags of the commands that write a slot, and the
+// credential (cred) otp, hotp and chalresp build from theirs.
 type ykWrite struct {
-	conn               ykConn
-	force, clearCode   bool
-	curCode, newCode   *secretin.Source
-	logFile, logFormat string
-	pskc               func(o *convert.Options) error
-	cred               yubikey.Credential
-	key                *secretin.Source // --secret-file/-env
-	generate           bool
+	conn                       ykConn
+	force, clearCode, generate bool
+	curCode, newCode, key      *secretin.Source
+	logFile, logFormat         string
+	pskc                       func(o *convert.Options) error
+	cred                       yubikey.Credential
 	// given names where a supplied secret came from ("" when generated),
 	// for the message if the log cannot be written after the key was.
 	given string
@@ -110,17 +108,20 @@ func (w *ykWrite) addNewCode(c *cobra.Command, newHelp, clearHelp string) {
 	c.Flags().BoolVar(&w.clearCode, "clear-access-code", false, clearHelp)
 }
 
-// addCred adds the flags of otp, hotp and chalresp: the access codes,
-// --log and its format, the key's, --generate, --no-serial-api-visible.
-func (w *ykWrite) addCred(c *cobra.Command, keyHelp, generateHelp, serialHelp string) {
+// credCmd completes otp, hotp and chalresp: their common flags, and a run
+// that has prep read the command's secrets into w.cred, then programs.
+func (w *ykWrite) credCmd(f *factory, c *cobra.Command, mode yubikey.Mode, keyHelp, genHelp, serialHelp string, prep func() error) *cobra.Command {
+	c.Args = cobra.ExactArgs(1)
+	c.RunE = func(c *cobra.Command, args []string) error { return w.program(c, f, args[0], mode, prep) }
 	w.add(c, "overwrite a programmed slot without asking", true)
 	w.addNewCode(c, "the access code to protect the slot with (12 hex digits; default: keep the current one)", "leave the slot without access code")
 	c.Flags().StringVar(&w.logFile, "log", "", "append the programmed credential to this file (0600)")
 	c.Flags().StringVar(&w.logFormat, "log-format", "yubico", "log format: yubico (Personalization Tool, Okta), traditional, duo, pskc, entra, or any writable format")
 	w.pskc = pskcFlags(c)
 	w.key = secretFlags(c, "", keyHelp)
-	c.Flags().BoolVar(&w.generate, "generate", false, generateHelp)
+	c.Flags().BoolVar(&w.generate, "generate", false, genHelp)
 	c.Flags().BoolVar(&w.cred.HideSerial, "no-serial-api-visible", false, serialHelp)
+	return c
 }
 
 // readCode reads an access code (12 hex digits) from src, if given.
@@ -139,45 +140,29 @@ func readCode(src *secretin.Source, what string) (yubikey.AccessCode, error) {
 	return code, nil
 }
 
-// open reads the current and the new access code (like ykman, the new
-// code defaults to the current one) into w.cred, then opens the key.
-func (w *ykWrite) open(c *cobra.Command, f *factory) (key *device.YubiKey, err error) {
+// onKey reads the current and the new access code into w.cred (like
+// ykman, the new code defaults to the current one), opens the key and
+// runs op; then it closes the key and wipes the codes.
+func (w *ykWrite) onKey(c *cobra.Command, f *factory, op func(k *device.YubiKey) error) (err error) {
+	defer w.cred.Wipe()
 	if w.cred.CurrentAccessCode, err = readCode(w.curCode, "access code"); err != nil {
-		return nil, err
+		return err
 	}
 	if w.clearCode && w.newCode.IsSet() {
-		return nil, usagef("--clear-access-code conflicts with --new-access-code-file/-env")
+		return usagef("--clear-access-code conflicts with --new-access-code-file/-env")
 	}
 	if w.cred.AccessCode, err = readCode(w.newCode, "new access code"); err != nil {
-		return nil, err
+		return err
 	}
 	if w.cred.AccessCode == nil && !w.clearCode {
 		w.cred.AccessCode = w.cred.CurrentAccessCode
 	}
-	return w.conn.open(c, f)
-}
-
-// log opens --log as a convert.Output and prepares t's line.
-func (w *ykWrite) log(t *seed.Token) (*convert.Output, error) {
-	if w.logFile == "" {
-		return nil, nil
-	}
-	opts := &convert.Options{Manufacturer: "Yubico", Model: "YubiKey"}
-	if err := w.pskc(opts); err != nil {
-		return nil, err
-	}
-	out, err := convert.OpenOutput(w.logFile, yubikey.LogFormat(w.logFormat, t.Kind), opts)
+	key, err := w.conn.open(c, f)
 	if err != nil {
-		return nil, usagef("--log-format %q: %v", w.logFormat, err)
+		return err
 	}
-	if err = out.Preflight(t); err == nil {
-		err = out.Prepare(t)
-	}
-	if err != nil {
-		out.Close()
-		return nil, fmt.Errorf("log: %w", err)
-	}
-	return out, nil
+	defer key.Close()
+	return op(key)
 }
 
 // confirm asks before a programmed slot is replaced, unless --force.
@@ -225,48 +210,42 @@ type ykResult struct {
 	Unconfirmed bool `json:"unconfirmed,omitempty"`
 }
 
-// done warns, on standard error (with --json too), when the write of what
-// could not be confirmed (check says how to check the key), and reports
-// res: as JSON on standard output with --json, else msg on standard error.
-func done(f *factory, k *device.YubiKey, res ykResult, what, check, msg string) error {
+// done ends a write of k: its error (writeErr), or a warning on standard
+// error (with --json too) when the write of what could not be confirmed
+// (check says how to check the key), and the report: res as JSON on
+// standard output with --json, else msg on standard error.
+func done(f *factory, k *device.YubiKey, err error, res ykResult, what, check, msg string) error {
+	if err != nil {
+		return writeErr(err)
+	}
 	res.Serial, res.Transport, res.Device, res.Firmware = k.Serial, string(k.Transport), k.Where, k.Session.Version().String()
 	if res.Unconfirmed = k.Session.Unconfirmed(); res.Unconfirmed {
 		fmt.Fprintf(f.Err, "WARNING: YubiKey %d could not confirm %s: firmware %s does not report over %s whether a write took, and the slot state cannot tell. A wrong or missing access code answers the same way: the slot may still hold its previous configuration. %s (Over USB HID the key does report it.)\n",
 			k.Serial, what, k.Session.Version(), strings.ToUpper(string(k.Transport)), check)
+		msg = strings.Replace(msg, " programmed with ", " written (UNCONFIRMED) with ", 1)
 	}
 	return f.emit(res, f.Err, "%s\n", msg)
 }
 
-// onSlot runs delete, settings and swap (no SLOT argument): it reads the
-// access codes, opens the key, runs op and wipes the codes.
-func (w *ykWrite) onSlot(c *cobra.Command, f *factory, args []string, op func(k *device.YubiKey, slot yubikey.Slot) error) error {
-	var slot yubikey.Slot
-	if len(args) == 1 {
-		var err error
-		if slot, err = yubikey.ParseSlot(args[0]); err != nil {
-			return usagef("%v", err)
-		}
-	}
-	defer w.cred.Wipe()
-	key, err := w.open(c, f)
+// slotArg reads the SLOT argument.
+func slotArg(arg string) (yubikey.Slot, error) {
+	slot, err := yubikey.ParseSlot(arg)
 	if err != nil {
-		return err
+		return 0, usagef("%v", err)
 	}
-	defer key.Close()
-	return op(key, slot)
+	return slot, nil
 }
 
 // program runs otp, hotp and chalresp: prep reads the command's secrets
 // into w.cred, which is checked before the key is opened, then built for
-// its serial, logged (prepared), confirmed, written and recorded.
-func (w *ykWrite) program(c *cobra.Command, f *factory, arg string, mode yubikey.Mode, prep func() error) error {
-	slot, err := yubikey.ParseSlot(arg)
-	if err != nil {
-		return usagef("%v", err)
-	}
+// its serial, prepared in the log, confirmed, written and logged.
+func (w *ykWrite) program(c *cobra.Command, f *factory, arg string, mode yubikey.Mode, prep func() error) (err error) {
 	cr := &w.cred
-	cr.Mode, cr.Slot = mode, slot
 	defer cr.Wipe() // also when the key is never reached
+	if cr.Slot, err = slotArg(arg); err != nil {
+		return err
+	}
+	cr.Mode = mode
 	if err := prep(); err != nil {
 		return err
 	}
@@ -278,54 +257,71 @@ func (w *ykWrite) program(c *cobra.Command, f *factory, arg string, mode yubikey
 	if err := cr.Check(); err != nil {
 		return settingErr(err)
 	}
-	key, err := w.open(c, f)
-	if err != nil {
-		return err
-	}
-	defer key.Close()
-	cr.Time = time.Now()
-	cfg, tok, err := cr.Build(key.Serial)
-	if err != nil {
-		return settingErr(err)
-	}
-	defer cfg.Wipe()
-	defer tok.Wipe()
-	log, err := w.log(tok)
-	if err != nil {
-		return err
-	}
-	if log != nil {
-		defer log.Close()
-	}
-	if key.Session.Configured(slot) {
-		if err := w.confirm(f, "slot %d of YubiKey %d is programmed", slot, key.Serial); err != nil {
+	return w.onKey(c, f, func(key *device.YubiKey) error {
+		cr.Time = time.Now()
+		cfg, tok, err := cr.Build(key.Serial)
+		if err != nil {
+			return settingErr(err)
+		}
+		defer cfg.Wipe()
+		defer tok.Wipe()
+		log, err := w.log(tok)
+		if err != nil {
 			return err
 		}
-	}
-	if err := key.Session.Put(slot, cfg, cr.CurrentAccessCode); err != nil {
-		return writeErr(err)
-	}
-	res := ykResult{Slot: slot, Mode: mode.String(), AccessCode: cr.AccessCode != nil}
-	msg := fmt.Sprintf("YubiKey %d: slot %d programmed with %s", key.Serial, slot, mode)
-	if mode == yubikey.ModeYubicoOTP {
-		res.PublicID = yubikey.Modhex(cfg.Fixed)
-		msg += " (public ID " + res.PublicID + ")"
-	}
-	check := "Check the key before it is handed out" + map[yubikey.Mode]string{
-		yubikey.ModeYubicoOTP: ": touch it and check what it types with 'tokenctl yubikey verify-otp'",
-		yubikey.ModeHOTP:      ": touch it and compare the code with 'tokenctl code'"}[mode] + "."
-	if log != nil {
-		if err := f.record(log, fmt.Sprintf("YubiKey %d slot %d", key.Serial, slot), w.given); err != nil {
+		if log != nil {
+			defer log.Close()
+		}
+		if key.Session.Configured(cr.Slot) {
+			if err := w.confirm(f, "slot %d of YubiKey %d is programmed", cr.Slot, key.Serial); err != nil {
+				return err
+			}
+		}
+		if err := key.Session.Put(cr.Slot, cfg, cr.CurrentAccessCode); err != nil {
+			return writeErr(err)
+		}
+		res := ykResult{Slot: cr.Slot, Mode: mode.String(), AccessCode: cr.AccessCode != nil}
+		msg := fmt.Sprintf("YubiKey %d: slot %d programmed with %s", key.Serial, cr.Slot, mode)
+		if mode == yubikey.ModeYubicoOTP {
+			res.PublicID = yubikey.Modhex(cfg.Fixed)
+			msg += " (public ID " + res.PublicID + ")"
+		}
+		check := "Check the key before it is handed out" + map[yubikey.Mode]string{
+			yubikey.ModeYubicoOTP: ": touch it and check what it types with 'tokenctl yubikey verify-otp'",
+			yubikey.ModeHOTP:      ": touch it and compare the code with 'tokenctl code'"}[mode]
+		if log == nil {
+			return done(f, key, nil, res, fmt.Sprintf("the write of slot %d", cr.Slot), check+".", msg)
+		}
+		if err := f.record(log, fmt.Sprintf("YubiKey %d slot %d", key.Serial, cr.Slot), w.given); err != nil {
 			return err
 		}
 		res.Log, res.LogFormat = w.logFile, log.Format.Name
 		msg += fmt.Sprintf(", logged to %s (%s)", w.logFile, log.Format.Name)
-		check = strings.TrimSuffix(check, ".") + "; the credential was logged, since the key may hold it."
+		return done(f, key, nil, res, fmt.Sprintf("the write of slot %d", cr.Slot), check+"; the credential was logged, since the key may hold it.", msg)
+	})
+}
+
+// log opens --log as a convert.Output and prepares t's line.
+func (w *ykWrite) log(t *seed.Token) (*convert.Output, error) {
+	if w.logFile == "" {
+		return nil, nil
 	}
-	if key.Session.Unconfirmed() {
-		msg = strings.Replace(msg, " programmed with ", " written (UNCONFIRMED) with ", 1)
+	opts := &convert.Options{Manufacturer: "Yubico", Model: "YubiKey"}
+	if err := w.pskc(opts); err != nil {
+		return nil, err
 	}
-	return done(f, key, res, fmt.Sprintf("the write of slot %d", slot), check, msg)
+	out, err := convert.OpenOutput(w.logFile, yubikey.LogFormat(w.logFormat, t.Kind), opts)
+	if err != nil {
+		return nil, usagef("--log-format %q: %v", w.logFormat, err)
+	}
+	if err = out.Preflight(t); err == nil {
+		err = out.Prepare(t)
+	}
+	if err != nil {
+		out.Close()
+		return nil, fmt.Errorf("log: %w", err)
+	}
+	return out, nil
 }
 
 // settingErr names a setting a slot cannot hold by its flag.
@@ -337,38 +333,36 @@ func settingErr(err error) error {
 	return err
 }
 
-// readKey reads the key unless --generate. one is the usage error when
-// neither or both are given.
-func (w *ykWrite) readKey(what, one string, dec ...secretin.Decoder) (err error) {
+// readKey reads the key, after refusing, before the key is touched, a
+// generated secret (kept names it) that nothing would keep: the key never
+// gives a secret back, so without --log nobody (no server, no backup key)
+// could ever be told it; then neither the key nor --generate, or both
+// (one is the error).
+func (w *ykWrite) readKey(what, kept, one string, dec ...secretin.Decoder) (err error) {
+	if w.generate && kept != "" && w.logFile == "" {
+		return usagef("--generate without --log: the generated %s would be written to the key and kept nowhere; give --log FILE, or bring the secret with --secret-file/--secret-env", kept)
+	}
 	if w.generate == w.key.IsSet() {
 		return usagef("%s", one)
 	}
 	if !w.generate {
+		w.given = w.key.Name()
 		w.cred.Key, err = w.key.Bytes(what, dec...)
 	}
 	return err
 }
 
-// keepGenerated refuses, before the key is touched, a generated secret
-// that nothing would keep: the key never gives a secret back, so without
-// --log nobody (no server, no backup key) could ever be told it.
-func (w *ykWrite) keepGenerated(what string) error {
-	if !w.generate {
-		w.given = w.key.Name()
-	} else if w.logFile == "" {
-		return usagef("--generate without --log: the generated %s would be written to the key and kept nowhere; give --log FILE, or bring the secret with --secret-file/--secret-env", what)
-	}
-	return nil
-}
-
-const ykKeyOrGenerate = "give the key with --secret-file or --secret-env, or --generate (one of them)"
+const (
+	ykKeyOrGenerate = "give the key with --secret-file or --secret-env, or --generate (one of them)"
+	ykHideSerial    = "hide the serial number from the API (breaks serial-keyed inventories)"
+)
 
 func newYKOTPCmd(f *factory) *cobra.Command {
 	var w ykWrite
 	var publicID string
 	var randomID bool
 	var priv *secretin.Source
-	c := &cobra.Command{
+	c := w.credCmd(f, &cobra.Command{
 		Use:   "otp SLOT",
 		Short: "Program a Yubico OTP credential (AES-128) into slot 1 or 2",
 		Long: `Program a Yubico OTP credential. The public ID is, by default, ykman's
@@ -380,38 +374,32 @@ required: it is the only place the generated credential is kept).`,
 		Example: `  tokenctl yubikey otp 1 --generate --log okta.csv --log-format yubico
   tokenctl yubikey otp 2 --generate --random-public-id --log duo.csv --log-format duo
   tokenctl yubikey otp 1 --secret-file aes.hex --private-id-file pid.hex --public-id vvcccccccccb`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			return w.program(c, f, args[0], yubikey.ModeYubicoOTP, func() (err error) {
-				switch {
-				case publicID != "" && randomID:
-					return usagef("--public-id conflicts with --random-public-id")
-				case w.generate && w.key.IsSet():
-					return usagef("--generate conflicts with --secret-file/--secret-env")
-				}
-				if err := w.keepGenerated("AES key and private ID"); err != nil {
-					return err
-				}
-				if publicID != "" {
-					if w.cred.PublicID, err = yubikey.ParseModhex(publicID); err != nil || len(w.cred.PublicID) > yubikey.FixedSize {
-						return exitcode.DataErr(fmt.Errorf("--public-id %q: want modhex of at most 16 bytes", publicID))
-					}
-				} else if randomID {
-					w.cred.PublicID, _ = yubikey.RandomPublicID()
-				}
-				if err := w.readKey("AES key", "give the AES key with --secret-file or --secret-env, or --generate", seed.Hex); err != nil {
-					return err
-				}
-				if priv.IsSet() {
-					w.cred.PrivateID, err = priv.Bytes("private ID", seed.Hex)
-				} else if !w.generate {
-					err = usagef("give the private ID with --private-id-file or --private-id-env, or --generate")
-				}
-				return err
-			})
-		},
-	}
-	w.addCred(c, "the AES key (32 hex digits)", "generate the AES key and the private ID (needs --log, which keeps them)", "hide the serial number from the API (breaks serial-keyed inventories)")
+	}, yubikey.ModeYubicoOTP, "the AES key (32 hex digits)", "generate the AES key and the private ID (needs --log, which keeps them)", ykHideSerial, func() (err error) {
+		switch {
+		case publicID != "" && randomID:
+			return usagef("--public-id conflicts with --random-public-id")
+		case w.generate && w.key.IsSet():
+			return usagef("--generate conflicts with --secret-file/--secret-env")
+		case !w.generate && !w.key.IsSet():
+			return usagef("give the AES key with --secret-file or --secret-env, or --generate")
+		}
+		if err := w.readKey("AES key", "AES key and private ID", ykKeyOrGenerate, seed.Hex); err != nil {
+			return err
+		}
+		if publicID != "" {
+			if w.cred.PublicID, err = yubikey.ParseModhex(publicID); err != nil || len(w.cred.PublicID) > yubikey.FixedSize {
+				return exitcode.DataErr(fmt.Errorf("--public-id %q: want modhex of at most 16 bytes", publicID))
+			}
+		} else if randomID {
+			w.cred.PublicID, _ = yubikey.RandomPublicID()
+		}
+		if priv.IsSet() {
+			w.cred.PrivateID, err = priv.Bytes("private ID", seed.Hex)
+		} else if !w.generate {
+			err = usagef("give the private ID with --private-id-file or --private-id-env, or --generate")
+		}
+		return err
+	})
 	priv = secretFlags(c, "private-id", "the private ID (12 hex digits)")
 	c.Flags().StringVar(&publicID, "public-id", "", "public ID in modhex (default: from the serial, vv...)")
 	c.Flags().BoolVar(&randomID, "random-public-id", false, "a random public ID with the vv prefix")
@@ -421,7 +409,7 @@ required: it is the only place the generated credential is kept).`,
 
 func newYKHOTPCmd(f *factory) *cobra.Command {
 	var w ykWrite
-	c := &cobra.Command{
+	c := w.credCmd(f, &cobra.Command{
 		Use:   "hotp SLOT",
 		Short: "Program an OATH-HOTP credential (HMAC-SHA1) into slot 1 or 2",
 		Long: `Program an OATH-HOTP credential: a key of up to 20 bytes (hex or base32)
@@ -432,17 +420,9 @@ before the code (ykman's --identifier: "-" or 4 characters = OMP TT and
 the serial, 8 = MUI after "ubhe", 12 = all).`,
 		Example: `  tokenctl yubikey hotp 2 --generate --log duo.csv --log-format duo
   tokenctl yubikey hotp 1 --secret-file seed.b32 --digits 8 --counter 32 --identifier -`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			return w.program(c, f, args[0], yubikey.ModeHOTP, func() error {
-				if err := w.keepGenerated("HOTP key"); err != nil {
-					return err
-				}
-				return w.readKey("HOTP key", ykKeyOrGenerate, seed.Hex, seed.Base32)
-			})
-		},
-	}
-	w.addCred(c, "the HOTP key (hex or base32)", "generate a 20-byte key (needs --log, which keeps it)", "hide the serial number from the API (breaks serial-keyed inventories)")
+	}, yubikey.ModeHOTP, "the HOTP key (hex or base32)", "generate a 20-byte key (needs --log, which keeps it)", ykHideSerial, func() error {
+		return w.readKey("HOTP key", "HOTP key", ykKeyOrGenerate, seed.Hex, seed.Base32)
+	})
 	c.Flags().IntVar(&w.cred.Digits, "digits", 6, "code length: 6 or 8")
 	c.Flags().Uint32Var(&w.cred.Counter, "counter", 0, "initial counter (moving factor seed): a multiple of 16")
 	c.Flags().StringVar(&w.cred.Identifier, "identifier", "", "token identifier typed before the code (OMP TT MUI; '-' = ubhe + serial)")
@@ -453,7 +433,7 @@ the serial, 8 = MUI after "ubhe", 12 = all).`,
 func newYKChalRespCmd(f *factory) *cobra.Command {
 	var w ykWrite
 	var discard bool
-	c := &cobra.Command{
+	c := w.credCmd(f, &cobra.Command{
 		Use:   "chalresp SLOT",
 		Short: "Program an HMAC-SHA1 challenge-response credential into slot 1 or 2",
 		Long: `Program an HMAC-SHA1 challenge-response credential: a key of up to 20
@@ -464,24 +444,17 @@ is a generated key kept nowhere (this key alone will ever answer its
 challenges: lose it and whatever it unlocks is lost too).`,
 		Example: `  tokenctl yubikey chalresp 2 --generate --touch --log keys.csv --log-format yubico
   tokenctl yubikey chalresp 2 --secret-file hmac.hex --force`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			return w.program(c, f, args[0], yubikey.ModeChalRespHMAC, func() error {
-				switch {
-				case discard && !w.generate:
-					return usagef("--discard-secret goes with --generate")
-				case discard && w.logFile != "":
-					return usagef("--discard-secret conflicts with --log")
-				case !discard:
-					if err := w.keepGenerated("HMAC key"); err != nil {
-						return err
-					}
-				}
-				return w.readKey("HMAC key", ykKeyOrGenerate, seed.Hex)
-			})
-		},
-	}
-	w.addCred(c, "the HMAC-SHA1 key (hex, up to 20 bytes)", "generate a 20-byte key (kept in --log)", "hide the serial number from the API")
+	}, yubikey.ModeChalRespHMAC, "the HMAC-SHA1 key (hex, up to 20 bytes)", "generate a 20-byte key (kept in --log)", "hide the serial number from the API", func() error {
+		switch {
+		case discard && !w.generate:
+			return usagef("--discard-secret goes with --generate")
+		case discard && w.logFile != "":
+			return usagef("--discard-secret conflicts with --log")
+		case discard:
+			return w.readKey("HMAC key", "", ykKeyOrGenerate)
+		}
+		return w.readKey("HMAC key", "HMAC key", ykKeyOrGenerate, seed.Hex)
+	})
 	c.Flags().BoolVar(&discard, "discard-secret", false, "with --generate and no --log: keep the generated key nowhere (no backup key can ever be made)")
 	c.Flags().BoolVar(&w.cred.Touch, "touch", false, "require a touch for each response")
 	c.Flags().BoolVar(&w.cred.NoLT64, "no-lt64", false, "challenges are always 64 bytes (clears HMAC_LT64)")
@@ -496,7 +469,11 @@ func newYKDeleteCmd(f *factory) *cobra.Command {
 		Example: "  tokenctl yubikey delete 2 --force\n  tokenctl yubikey delete 1 --access-code-env YK_ACCESS --force",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			return w.onSlot(c, f, args, func(key *device.YubiKey, slot yubikey.Slot) error {
+			slot, err := slotArg(args[0])
+			if err != nil {
+				return err
+			}
+			return w.onKey(c, f, func(key *device.YubiKey) error {
 				if !key.Session.Configured(slot) {
 					if !w.force {
 						return exitcode.DataErr(fmt.Errorf("slot %d of YubiKey %d is empty: nothing to delete", slot, key.Serial))
@@ -504,11 +481,8 @@ func newYKDeleteCmd(f *factory) *cobra.Command {
 				} else if err := w.confirm(f, "slot %d of YubiKey %d is programmed; deleting it", slot, key.Serial); err != nil {
 					return err
 				}
-				if err := key.Session.Delete(slot, w.cred.CurrentAccessCode); err != nil {
-					return writeErr(err)
-				}
-				return done(f, key, ykResult{Slot: slot, Mode: "deleted"}, fmt.Sprintf("the deletion of slot %d", slot), "Check it with 'tokenctl yubikey info'.",
-					fmt.Sprintf("YubiKey %d: slot %d deleted", key.Serial, slot))
+				return done(f, key, key.Session.Delete(slot, w.cred.CurrentAccessCode), ykResult{Slot: slot, Mode: "deleted"}, fmt.Sprintf("the deletion of slot %d", slot),
+					"Check it with 'tokenctl yubikey info'.", fmt.Sprintf("YubiKey %d: slot %d deleted", key.Serial, slot))
 			})
 		},
 	}
@@ -531,22 +505,22 @@ current access code, if any, is needed.`,
   tokenctl yubikey settings 2 --access-code-env OLD --clear-access-code --force`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			return w.onSlot(c, f, args, func(key *device.YubiKey, slot yubikey.Slot) error {
+			slot, err := slotArg(args[0])
+			if err != nil {
+				return err
+			}
+			return w.onKey(c, f, func(key *device.YubiKey) error {
 				if !key.Session.Configured(slot) {
 					return exitcode.DataErr(fmt.Errorf("slot %d of YubiKey %d is empty: nothing to update", slot, key.Serial))
 				}
 				if err := w.confirm(f, "slot %d of YubiKey %d: its settings will be rewritten", slot, key.Serial); err != nil {
 					return err
 				}
-				next := w.cred.AccessCode
-				cfg := yubikey.UpdateConfig(!noEnter)
+				next, cfg := w.cred.AccessCode, yubikey.UpdateConfig(!noEnter)
 				if err := cfg.SetAccessCode(next); err != nil {
 					return exitcode.DataErr(err)
 				}
-				if err := key.Session.Update(slot, cfg, w.cred.CurrentAccessCode); err != nil {
-					return writeErr(err)
-				}
-				return done(f, key, ykResult{Slot: slot, Mode: "updated", AccessCode: next != nil}, fmt.Sprintf("the settings update of slot %d", slot),
+				return done(f, key, key.Session.Update(slot, cfg, w.cred.CurrentAccessCode), ykResult{Slot: slot, Mode: "updated", AccessCode: next != nil}, fmt.Sprintf("the settings update of slot %d", slot),
 					"If the access code was to change, the old one may still hold.", fmt.Sprintf("YubiKey %d: slot %d settings updated (access code: %v)", key.Serial, slot, next != nil))
 			})
 		},
@@ -565,16 +539,13 @@ func newYKSwapCmd(f *factory) *cobra.Command {
 		Example: "  tokenctl yubikey swap --force",
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
-			return w.onSlot(c, f, nil, func(key *device.YubiKey, _ yubikey.Slot) error {
+			return w.onKey(c, f, func(key *device.YubiKey) error {
 				if key.Session.Configured(1) || key.Session.Configured(2) {
 					if err := w.confirm(f, "YubiKey %d: swapping its slots", key.Serial); err != nil {
 						return err
 					}
 				}
-				if err := key.Session.Swap(); err != nil {
-					return writeErr(err)
-				}
-				return done(f, key, ykResult{Mode: "swapped"}, "the swap of its slots", "Check what each slot does before relying on it.", fmt.Sprintf("YubiKey %d: slots swapped", key.Serial))
+				return done(f, key, key.Session.Swap(), ykResult{Mode: "swapped"}, "the swap of its slots", "Check what each slot does before relying on it.", fmt.Sprintf("YubiKey %d: slots swapped", key.Serial))
 			})
 		},
 	}
@@ -605,22 +576,9 @@ func newYKInfoCmd(f *factory) *cobra.Command {
 			}
 			defer key.Close()
 			st := key.Session.Status()
-			state := func(n yubikey.Slot) string {
-				if !st.Configured(n) {
-					return "empty"
-				}
-				if st.Touch&(yubikey.StatusSlot1Touch<<(n-1)) != 0 {
-					return "programmed (touch-triggered)"
-				}
-				return "programmed"
-			}
-			info := ykInfo{Serial: key.Serial, Firmware: st.Version.String(), Transport: string(key.Transport), Device: key.Where, Slot1: state(1), Slot2: state(2)}
-			if f.JSON {
-				return writeJSON(f.Out, info)
-			}
-			fmt.Fprintf(c.OutOrStdout(), "Serial:    %d\nFirmware:  %s\nTransport: %s (%s)\nSlot 1:    %s\nSlot 2:    %s\n",
-				info.Serial, info.Firmware, info.Transport, info.Device, info.Slot1, info.Slot2)
-			return nil
+			i := ykInfo{Serial: key.Serial, Firmware: st.Version.String(), Transport: string(key.Transport), Device: key.Where, Slot1: st.SlotState(1), Slot2: st.SlotState(2)}
+			return f.emit(i, c.OutOrStdout(), "Serial:    %d\nFirmware:  %s\nTransport: %s (%s)\nSlot 1:    %s\nSlot 2:    %s\n",
+				i.Serial, i.Firmware, i.Transport, i.Device, i.Slot1, i.Slot2)
 		},
 	}
 	conn.add(c)
@@ -654,27 +612,22 @@ input when not given. Exit code 1 when it does not verify.`,
   echo "$OTP" | tokenctl yubikey verify-otp --secret-file aes.hex --private-id-env PID`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			var otp string
-			if len(args) == 1 {
-				otp = args[0]
-			} else {
+			otp := strings.Join(args, "")
+			if len(args) == 0 {
 				line, err := bufio.NewReader(io.LimitReader(c.InOrStdin(), 4096)).ReadString('\n')
 				if err != nil && err != io.EOF {
 					return usagef("reading the OTP: %v", err)
 				}
 				otp = line
 			}
-			otp = strings.TrimSpace(otp)
-			if len(otp) < 32 {
+			if otp = strings.TrimSpace(otp); len(otp) < 32 {
 				return exitcode.DataErr(fmt.Errorf("%q is not a Yubico OTP (at least 32 modhex characters)", otp))
 			}
-			var aes, pid []byte
-			serial := ""
+			cred := &seed.Token{}
 			switch {
+			case logFile != "" && key.IsSet():
+				return usagef("--log conflicts with --secret-file/--secret-env")
 			case logFile != "":
-				if key.IsSet() {
-					return usagef("--log conflicts with --secret-file/--secret-env")
-				}
 				opts := &convert.Options{Kind: seed.YubicoOTP}
 				if err := pskc(opts); err != nil {
 					return err
@@ -683,49 +636,40 @@ input when not given. Exit code 1 when it does not verify.`,
 				if err != nil {
 					return err
 				}
-				defer func() {
-					for _, t := range toks {
-						t.Wipe()
-					}
-				}()
-				t := yubikey.FindCredential(toks, otp)
-				if t == nil {
+				for _, t := range toks {
+					defer t.Wipe()
+				}
+				if cred = yubikey.FindCredential(toks, otp); cred == nil {
 					return fmt.Errorf("no Yubico OTP credential in %s verifies public ID %s", logFile, strings.ToLower(otp[:len(otp)-32]))
 				}
-				aes, pid, serial = t.Secret, t.PrivateID, t.Serial
 			case key.IsSet():
+				defer cred.Wipe()
 				var err error
-				if aes, err = key.Bytes("AES key", seed.Hex); err != nil {
+				if cred.Secret, err = key.Bytes("AES key", seed.Hex); err != nil {
 					return err
 				}
-				defer seed.Zero(aes)
 				if !priv.IsSet() {
 					return usagef("give the private ID with --private-id-file or --private-id-env")
 				}
-				if pid, err = priv.Bytes("private ID", seed.Hex); err != nil {
+				if cred.PrivateID, err = priv.Bytes("private ID", seed.Hex); err != nil {
 					return err
 				}
-				defer seed.Zero(pid)
 			default:
 				return usagef("give the credential: --log FILE, or --secret-file/--secret-env with --private-id-file/--private-id-env")
 			}
-			o, err := yubikey.DecodeOTP(otp, aes, pid)
+			o, err := yubikey.DecodeOTP(otp, cred.Secret, cred.PrivateID)
 			if err != nil {
 				return exitcode.DataErr(fmt.Errorf("OTP does not verify: %w", err))
 			}
 			if o.Counter() < minCounter {
 				return exitcode.DataErr(fmt.Errorf("OTP counter %d is below --min-counter %d: replayed?", o.Counter(), minCounter))
 			}
-			res := ykVerifyResult{Valid: true, PublicID: yubikey.Modhex(o.PublicID), Serial: serial, UseCounter: o.UseCounter, SessionCounter: o.SessionCounter, Timestamp: o.Timestamp}
-			if f.JSON {
-				return writeJSON(f.Out, res)
-			}
+			res := ykVerifyResult{Valid: true, PublicID: yubikey.Modhex(o.PublicID), Serial: cred.Serial, UseCounter: o.UseCounter, SessionCounter: o.SessionCounter, Timestamp: o.Timestamp}
 			who := res.PublicID
-			if serial != "" {
-				who += " (YubiKey " + serial + ")"
+			if cred.Serial != "" {
+				who += " (YubiKey " + cred.Serial + ")"
 			}
-			fmt.Fprintf(c.OutOrStdout(), "OTP valid: %s, use counter %d, session counter %d\n", who, o.UseCounter, o.SessionCounter)
-			return nil
+			return f.emit(res, c.OutOrStdout(), "OTP valid: %s, use counter %d, session counter %d\n", who, o.UseCounter, o.SessionCounter)
 		},
 	}
 	key = secretFlags(c, "", "the AES key (32 hex digits)")
