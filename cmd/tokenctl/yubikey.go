@@ -29,11 +29,9 @@ and log each programmed key to the Personalization Tool's formats (Okta's
 
 The serial number is read before any write and keys every log line.
 A programmed slot is never overwritten without a confirmation on the
-terminal or --force. Secrets come from files, standard input or
-environment variables, or are generated (--generate, which needs --log:
-a key never gives a secret back); access codes from
---access-code-file/--access-code-env (the slot's current code) and
---new-access-code-file/--new-access-code-env.`,
+terminal or --force. Secrets and access codes come from files, standard
+input or environment variables; secrets may be generated (--generate,
+which needs --log: a key never gives a secret back).`,
 		Example: `  tokenctl yubikey info
   tokenctl yubikey otp 1 --generate --log okta.csv --log-format yubico
   tokenctl yubikey hotp 2 --secret-file seed.b32 --digits 8 --log duo.csv --log-format duo
@@ -204,9 +202,7 @@ type ykResult struct {
 	AccessCode bool           `json:"access_code"`
 	Log        string         `json:"log,omitempty"`
 	LogFormat  string         `json:"log_format,omitempty"`
-	// Unconfirmed: the key answered 90 00 but could not confirm the write
-	// (firmware 5.0.0-5.4.2 over CCID); the slot may hold the old
-	// configuration still.
+	// Unconfirmed: the key could not confirm the write (yubikey.Session.Unconfirmed).
 	Unconfirmed bool `json:"unconfirmed,omitempty"`
 }
 
@@ -366,11 +362,8 @@ func newYKOTPCmd(f *factory) *cobra.Command {
 		Use:   "otp SLOT",
 		Short: "Program a Yubico OTP credential (AES-128) into slot 1 or 2",
 		Long: `Program a Yubico OTP credential. The public ID is, by default, ykman's
-serial-based one (FF 00 + the serial: "vvcc..."); --public-id gives one in
-modhex, --random-public-id draws a random one starting with "vv". The AES
-key (32 hex digits) and the private ID (12 hex digits) come from files or
-environment variables, or are generated with --generate (then --log is
-required: it is the only place the generated credential is kept).`,
+serial-based one (FF 00 + the serial: "vvcc..."). A generated AES key and
+private ID (--generate) are kept only in --log, which --generate requires.`,
 		Example: `  tokenctl yubikey otp 1 --generate --log okta.csv --log-format yubico
   tokenctl yubikey otp 2 --generate --random-public-id --log duo.csv --log-format duo
   tokenctl yubikey otp 1 --secret-file aes.hex --private-id-file pid.hex --public-id vvcccccccccb`,
@@ -412,12 +405,10 @@ func newYKHOTPCmd(f *factory) *cobra.Command {
 	c := w.credCmd(f, &cobra.Command{
 		Use:   "hotp SLOT",
 		Short: "Program an OATH-HOTP credential (HMAC-SHA1) into slot 1 or 2",
-		Long: `Program an OATH-HOTP credential: a key of up to 20 bytes (hex or base32)
-from a file or environment variable, or generated (20 bytes, kept in
---log, which --generate requires); 6 or 8 digits; an initial counter that
-is a multiple of 16 (at most 1048560); an optional token identifier typed
-before the code (ykman's --identifier: "-" or 4 characters = OMP TT and
-the serial, 8 = MUI after "ubhe", 12 = all).`,
+		Long: `Program an OATH-HOTP credential (a key of up to 20 bytes; an initial
+counter of at most 1048560), with an optional token identifier typed before
+the code (ykman's --identifier: "-" or 4 characters = OMP TT and the
+serial, 8 = MUI after "ubhe", 12 = all).`,
 		Example: `  tokenctl yubikey hotp 2 --generate --log duo.csv --log-format duo
   tokenctl yubikey hotp 1 --secret-file seed.b32 --digits 8 --counter 32 --identifier -`,
 	}, yubikey.ModeHOTP, "the HOTP key (hex or base32)", "generate a 20-byte key (needs --log, which keeps it)", ykHideSerial, func() error {
@@ -603,11 +594,10 @@ func newYKVerifyCmd(f *factory) *cobra.Command {
 		Use:   "verify-otp [OTP]",
 		Short: "Check a Yubico OTP against its AES key and private ID (from a log, or given)",
 		Long: `Decrypt a Yubico OTP (as a key types it: public ID and 32 modhex
-characters) with its AES key, check its CRC and private ID, and print its
-counters. The credential comes from a log written by 'tokenctl yubikey otp
---log' (looked up by public ID), or from --secret-file/--secret-env (AES key)
-and --private-id-file/--private-id-env. The OTP is read from standard
-input when not given. Exit code 1 when it does not verify.`,
+characters; read from standard input when not given) with its AES key,
+check its CRC and private ID, and print its counters. The credential is
+looked up by public ID in a log written by 'tokenctl yubikey otp --log',
+or given. Exit code 1 when it does not verify.`,
 		Example: `  tokenctl yubikey verify-otp --log okta.csv   # then touch the key: it types the OTP
   echo "$OTP" | tokenctl yubikey verify-otp --secret-file aes.hex --private-id-env PID`,
 		Args: cobra.MaximumNArgs(1),
