@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokenctl/tokenctl/csvfmt"
 	"github.com/tokenctl/tokenctl/seed"
 	"github.com/tokenctl/tokenctl/yubikey"
 )
@@ -240,5 +241,48 @@ func TestLogFormat(t *testing.T) {
 	}
 	if _, err := yubikey.ParseTransport("usb"); err == nil {
 		t.Error("usb accepted")
+	}
+}
+
+// TestCredentialThroughTraditionalLog: a credential logged in the
+// Personalization Tool's traditional format (csvfmt, which uses the labels
+// Build sets) and read back programs the same configuration.
+func TestCredentialThroughTraditionalLog(t *testing.T) {
+	key := unhex(t, "303132333435363738393a3b3c3d3e3f40414243")
+	for _, c := range []yubikey.Credential{
+		{Mode: yubikey.ModeYubicoOTP, Key: key[:16], PrivateID: key[:6], AccessCode: yubikey.AccessCode(unhex(t, "a1a2a3a4a5a6")), Slot: 1},
+		{Mode: yubikey.ModeHOTP, Key: key, Digits: 8, Counter: 32, Identifier: "-", Slot: 2},
+		{Mode: yubikey.ModeHOTP, Key: key, Identifier: "cccccccccccb", Slot: 1},
+		{Mode: yubikey.ModeChalRespHMAC, Key: key, Touch: true, Slot: 2},
+		{Mode: yubikey.ModeChalRespHMAC, Key: key, NoLT64: true, Slot: 1},
+	} {
+		c.Time = time.Date(2026, 12, 5, 12, 0, 0, 0, time.Local)
+		cfg, tok, err := c.Build(12345678)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var log bytes.Buffer
+		w := csvfmt.NewTraditionalLogWriter(&log)
+		if err := w.Write(tok); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		back, _, err := csvfmt.NewTraditionalLogReader(&log, "log").Read()
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", c.Mode, err, log.String())
+		}
+		bc, err := yubikey.CredentialOf(back)
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", c.Mode, err, log.String())
+		}
+		cfg2, _, err := bc.Build(1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(cfg.Bytes(), cfg2.Bytes()) || bc.Slot != c.Slot {
+			t.Errorf("%s: through the log\n got %x (slot %d)\nwant %x (slot %d)\n%s", c.Mode, cfg2.Bytes(), bc.Slot, cfg.Bytes(), c.Slot, log.String())
+		}
 	}
 }
