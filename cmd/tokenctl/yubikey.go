@@ -138,11 +138,17 @@ func readCode(src *secretin.Source, what string) (yubikey.AccessCode, error) {
 	return code, nil
 }
 
-// onKey reads the current and the new access code into w.cred (like
-// ykman, the new code defaults to the current one), opens the key and
-// runs op; then it closes the key and wipes the codes.
-func (w *ykWrite) onKey(c *cobra.Command, f *factory, op func(k *device.YubiKey) error) (err error) {
+// onKey reads the SLOT argument (if any), the current and the new access
+// code into w.cred (like ykman, the new code defaults to the current one),
+// opens the key and runs op; then it closes the key and wipes the codes.
+func (w *ykWrite) onKey(c *cobra.Command, f *factory, args []string, op func(k *device.YubiKey, slot yubikey.Slot) error) (err error) {
 	defer w.cred.Wipe()
+	var slot yubikey.Slot
+	if len(args) == 1 {
+		if slot, err = slotArg(args[0]); err != nil {
+			return err
+		}
+	}
 	if w.cred.CurrentAccessCode, err = readCode(w.curCode, "access code"); err != nil {
 		return err
 	}
@@ -160,7 +166,7 @@ func (w *ykWrite) onKey(c *cobra.Command, f *factory, op func(k *device.YubiKey)
 		return err
 	}
 	defer key.Close()
-	return op(key)
+	return op(key, slot)
 }
 
 // confirm asks before a programmed slot is replaced, unless --force.
@@ -253,7 +259,7 @@ func (w *ykWrite) program(c *cobra.Command, f *factory, arg string, mode yubikey
 	if err := cr.Check(); err != nil {
 		return settingErr(err)
 	}
-	return w.onKey(c, f, func(key *device.YubiKey) error {
+	return w.onKey(c, f, nil, func(key *device.YubiKey, _ yubikey.Slot) error {
 		cr.Time = time.Now()
 		cfg, tok, err := cr.Build(key.Serial)
 		if err != nil {
@@ -460,11 +466,7 @@ func newYKDeleteCmd(f *factory) *cobra.Command {
 		Example: "  tokenctl yubikey delete 2 --force\n  tokenctl yubikey delete 1 --access-code-env YK_ACCESS --force",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			slot, err := slotArg(args[0])
-			if err != nil {
-				return err
-			}
-			return w.onKey(c, f, func(key *device.YubiKey) error {
+			return w.onKey(c, f, args, func(key *device.YubiKey, slot yubikey.Slot) error {
 				if !key.Session.Configured(slot) {
 					if !w.force {
 						return exitcode.DataErr(fmt.Errorf("slot %d of YubiKey %d is empty: nothing to delete", slot, key.Serial))
@@ -496,11 +498,7 @@ current access code, if any, is needed.`,
   tokenctl yubikey settings 2 --access-code-env OLD --clear-access-code --force`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			slot, err := slotArg(args[0])
-			if err != nil {
-				return err
-			}
-			return w.onKey(c, f, func(key *device.YubiKey) error {
+			return w.onKey(c, f, args, func(key *device.YubiKey, slot yubikey.Slot) error {
 				if !key.Session.Configured(slot) {
 					return exitcode.DataErr(fmt.Errorf("slot %d of YubiKey %d is empty: nothing to update", slot, key.Serial))
 				}
@@ -530,7 +528,7 @@ func newYKSwapCmd(f *factory) *cobra.Command {
 		Example: "  tokenctl yubikey swap --force",
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
-			return w.onKey(c, f, func(key *device.YubiKey) error {
+			return w.onKey(c, f, nil, func(key *device.YubiKey, _ yubikey.Slot) error {
 				if key.Session.Configured(1) || key.Session.Configured(2) {
 					if err := w.confirm(f, "YubiKey %d: swapping its slots", key.Serial); err != nil {
 						return err
