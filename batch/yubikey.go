@@ -214,6 +214,7 @@ func yubiKeyConfig(tok *seed.Token) (*yubikey.Config, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer c.AccessCode.Wipe() // a copy; the secrets are tok's
 	cfg, t, err := c.Build(0)
 	if err != nil {
 		return nil, err
@@ -232,6 +233,7 @@ func (d *yubiKeyDevice) Program(tok *seed.Token, resumed bool) error {
 	if err != nil {
 		return err
 	}
+	defer c.AccessCode.Wipe() // a copy; the secrets are tok's
 	cfg, t, err := c.Build(yubikey.Serial(d.serial))
 	if err != nil {
 		return err

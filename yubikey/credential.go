@@ -248,8 +248,9 @@ func (c *Credential) Wipe() {
 // batch ledger makes them) puts into a slot: Yubico OTP, OATH-HOTP
 // (SHA-1) or HMAC-SHA1 challenge-response (LabelMode), with its public ID
 // or token identifier, the flags its labels record and its access code
-// (LabelAccessCode). A challenge-response token without LabelHMACLT64 "1"
-// gets NoLT64, as Build records it. The result shares the token's secrets.
+// (LabelAccessCode, a copy to wipe). A challenge-response token without
+// LabelHMACLT64 "1" gets NoLT64, as Build records it. The result shares
+// the token's other secrets: wipe the token, not the result.
 func CredentialOf(t *seed.Token) (*Credential, error) {
 	c := &Credential{Key: t.Secret, Touch: t.Label(LabelChalBtnTrig) == "1"}
 	switch {
