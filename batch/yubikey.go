@@ -2,7 +2,6 @@ package batch
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -201,22 +200,27 @@ func (d *yubiKeyDevice) Check(tok *seed.Token, overwrite bool) error {
 	if d.sess.Configured(slot) && !overwrite {
 		return fmt.Errorf("slot %d is already programmed: not overwritten (force to overwrite)", slot)
 	}
-	_, err := yubiKeyConfig(tok)
+	cfg, err := yubiKeyConfig(tok)
+	if err == nil {
+		cfg.Wipe()
+	}
 	return err
 }
 
-// yubiKeyConfig builds the slot configuration for tok.
+// yubiKeyConfig builds the slot configuration for tok, its access code
+// included (yubikey.CredentialOf).
 func yubiKeyConfig(tok *seed.Token) (*yubikey.Config, error) {
-	switch tok.Kind {
-	case seed.YubicoOTP:
-		return yubikey.YubicoOTPConfig(tok.PublicID, tok.PrivateID, tok.Secret)
-	case seed.HOTP:
-		if tok.Hash != seed.SHA1 {
-			return nil, errors.New("a YubiKey slot does HOTP with SHA-1 only")
-		}
-		return yubikey.HOTPConfig(tok.Secret, yubikey.HOTPOptions{Digits: tok.EffectiveDigits(), Counter: uint32(tok.Counter)})
+	c, err := yubikey.CredentialOf(tok)
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("a YubiKey slot cannot hold a %s credential here", tok.Kind)
+	defer c.AccessCode.Wipe() // a copy; the secrets are tok's
+	cfg, t, err := c.Build(0)
+	if err != nil {
+		return nil, err
+	}
+	t.Wipe()
+	return cfg, nil
 }
 
 // Program writes the slot. A slot protected by an access code refuses a
@@ -225,26 +229,22 @@ func yubiKeyConfig(tok *seed.Token) (*yubikey.Config, error) {
 // slot protected by that very code. Any other refusal is reported, never
 // retried.
 func (d *yubiKeyDevice) Program(tok *seed.Token, resumed bool) error {
-	cfg, err := yubiKeyConfig(tok)
+	c, err := yubikey.CredentialOf(tok)
+	if err != nil {
+		return err
+	}
+	defer c.AccessCode.Wipe() // a copy; the secrets are tok's
+	cfg, t, err := c.Build(yubikey.Serial(d.serial))
 	if err != nil {
 		return err
 	}
 	defer cfg.Wipe()
-	var code []byte
-	if a := tok.Label(ledger.LabelAccessCode); a != "" {
-		if code, err = hex.DecodeString(a); err != nil || len(code) != yubikey.AccessCodeSize {
-			return errors.New("access code must be 12 hex digits")
-		}
-		defer seed.Zero(code)
-		if err := cfg.SetAccessCode(code); err != nil {
-			return err
-		}
-	}
+	t.Wipe()
 	t0 := time.Now()
 	slot := d.slotOf(tok)
 	err = d.sess.Put(slot, cfg, nil)
-	if errors.Is(err, yubikey.ErrAccessCode) && code != nil && resumed {
-		err = d.sess.Put(slot, cfg, code)
+	if errors.Is(err, yubikey.ErrAccessCode) && c.AccessCode != nil && resumed {
+		err = d.sess.Put(slot, cfg, c.AccessCode)
 	}
 	if err == nil && d.sess.Unconfirmed() {
 		err = fmt.Errorf("slot %d: %w (YubiKey firmware %s: run the batch with --verify to check it by touch)", slot, ErrUnconfirmed, d.sess.Version())
@@ -272,48 +272,40 @@ type YubiKeyRecipe struct {
 	AccessCode bool
 }
 
-// New implements Recipe.
+// New implements Recipe: a yubikey.Credential generated for d, as a token.
 func (r YubiKeyRecipe) New(d Device) (*seed.Token, error) {
-	serial, err := strconv.ParseUint(d.Serial(), 10, 32)
+	serial, err := yubikey.ParseSerial(d.Serial())
 	if err != nil {
 		return nil, fmt.Errorf("serial %q is not a YubiKey serial", d.Serial())
 	}
-	tok := &seed.Token{Serial: d.Serial(), Kind: r.Kind, Manufacturer: "Yubico", Model: d.Model()}
+	c := yubikey.Credential{Digits: r.Digits}
+	defer c.Wipe()
 	switch r.Kind {
 	case seed.YubicoOTP:
+		c.Mode = yubikey.ModeYubicoOTP
 		if r.RandomPublicID {
-			b, err := seed.Generate(5)
-			if err != nil {
+			if c.PublicID, err = yubikey.RandomPublicID(); err != nil {
 				return nil, err
 			}
-			tok.PublicID = append([]byte{0xFF}, b...)
-		} else {
-			tok.PublicID = yubikey.SerialPublicID(uint32(serial))
-		}
-		if tok.PrivateID, err = seed.Generate(yubikey.UIDSize); err != nil {
-			return nil, err
-		}
-		if tok.Secret, err = seed.Generate(yubikey.KeySize); err != nil {
-			return nil, err
 		}
 	case seed.HOTP:
-		tok.Hash, tok.Digits = seed.SHA1, r.Digits
-		if tok.Digits == 0 {
-			tok.Digits = 6
-		}
-		if tok.Secret, err = seed.Generate(yubikey.HMACKeySize); err != nil {
-			return nil, err
-		}
+		c.Mode = yubikey.ModeHOTP
 	default:
 		return nil, fmt.Errorf("YubiKey batches write yubico-otp or hotp, not %s", r.Kind)
 	}
 	if r.AccessCode {
-		code, err := seed.Generate(yubikey.AccessCodeSize)
-		if err != nil {
+		if c.AccessCode, err = seed.Generate(yubikey.AccessCodeSize); err != nil {
 			return nil, err
 		}
-		tok.SetLabel(ledger.LabelAccessCode, hex.EncodeToString(code))
-		seed.Zero(code)
 	}
+	if err := c.Generate(); err != nil {
+		return nil, err
+	}
+	cfg, tok, err := c.Build(serial)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Wipe()
+	tok.Model = d.Model()
 	return tok, nil
 }

@@ -35,24 +35,25 @@ import (
 	"github.com/tokenctl/tokenctl/yubikey"
 )
 
-// Labels the YubiKey logs read and write.
+// Labels the YubiKey logs read and write (yubikey's, which builds the
+// tokens these logs record).
 const (
-	YubicoLabelSlot          = "slot"
-	YubicoLabelAccessCode    = "access_code"         // new access code, 12 hex digits
-	YubicoLabelCurrentAccess = "current_access_code" // traditional format only
-	YubicoLabelTimestamp     = "timestamp"           // yyyy-MM-ddThh:mm:ss, local time
-	YubicoLabelMode          = "yubikey_mode"        // "chalresp" for HMAC-SHA1 challenge-response
-	YubicoModeChalResp       = "chalresp"
+	YubicoLabelSlot          = yubikey.LabelSlot
+	YubicoLabelAccessCode    = yubikey.LabelAccessCode    // new access code, 12 hex digits
+	YubicoLabelCurrentAccess = yubikey.LabelCurrentAccess // traditional format only
+	YubicoLabelTimestamp     = yubikey.LabelTimestamp     // yyyy-MM-ddThh:mm:ss, local time
+	YubicoLabelMode          = yubikey.LabelMode          // "chalresp" for HMAC-SHA1 challenge-response
+	YubicoModeChalResp       = yubikey.ModeChalRespLabel
 	// Traditional-format flags, "1" or "0".
-	YubicoLabelFixedModhex1 = "oath_fixed_modhex1"
-	YubicoLabelFixedModhex2 = "oath_fixed_modhex2"
-	YubicoLabelFixedModhex  = "oath_fixed_modhex"
-	YubicoLabelChalBtnTrig  = "chal_btn_trig"
-	YubicoLabelHMACLT64     = "hmac_lt64"
+	YubicoLabelFixedModhex1 = yubikey.LabelFixedModhex1
+	YubicoLabelFixedModhex2 = yubikey.LabelFixedModhex2
+	YubicoLabelFixedModhex  = yubikey.LabelFixedModhex
+	YubicoLabelChalBtnTrig  = yubikey.LabelChalBtnTrig
+	YubicoLabelHMACLT64     = yubikey.LabelHMACLT64
 )
 
 // YubicoTimeLayout is the Personalization Tool's fixed timestamp.
-const YubicoTimeLayout = "2006-01-02T15:04:05"
+const YubicoTimeLayout = yubikey.TimeLayout
 
 // yubicoIsChalResp says whether a token is a challenge-response credential.
 func yubicoIsChalResp(t *seed.Token) bool { return t.Label(YubicoLabelMode) == YubicoModeChalResp }

@@ -92,6 +92,18 @@ func (s Status) Configured(slot Slot) bool {
 	return false
 }
 
+// SlotState describes a slot for people: "empty",
+// "programmed" or "programmed (touch-triggered)".
+func (s Status) SlotState(slot Slot) string {
+	switch {
+	case !s.Configured(slot):
+		return "empty"
+	case s.Touch&(StatusSlot1Touch<<(slot-1)) != 0:
+		return "programmed (touch-triggered)"
+	}
+	return "programmed"
+}
+
 // Transport names the kind of backend.
 type Transport string
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -12,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/convert"
-	"github.com/tokenctl/tokenctl/csvfmt"
 	"github.com/tokenctl/tokenctl/device"
 	"github.com/tokenctl/tokenctl/internal/exitcode"
 	"github.com/tokenctl/tokenctl/internal/secretin"
@@ -31,11 +29,9 @@ and log each programmed key to the Personalization Tool's formats (Okta's
 
 The serial number is read before any write and keys every log line.
 A programmed slot is never overwritten without a confirmation on the
-terminal or --force. Secrets come from files, standard input or
-environment variables, or are generated (--generate, which needs --log:
-a key never gives a secret back); access codes from
---access-code-file/--access-code-env (the slot's current code) and
---new-access-code-file/--new-access-code-env.`,
+terminal or --force. Secrets and access codes come from files, standard
+input or environment variables; secrets may be generated (--generate,
+which needs --log: a key never gives a secret back).`,
 		Example: `  tokenctl yubikey info
   tokenctl yubikey otp 1 --generate --log okta.csv --log-format yubico
   tokenctl yubikey hotp 2 --secret-file seed.b32 --digits 8 --log duo.csv --log-format duo
@@ -50,10 +46,8 @@ a key never gives a secret back); access codes from
 
 // ykConn are the flags that choose a key.
 type ykConn struct {
-	transport string
-	reader    string
-	serial    string
-	wait      time.Duration
+	transport, reader, serial string
+	wait                      time.Duration
 }
 
 func (o *ykConn) add(c *cobra.Command) {
@@ -65,56 +59,67 @@ func (o *ykConn) add(c *cobra.Command) {
 
 // open finds the key (device.OpenYubiKey), opens the OTP application and
 // reads its serial.
-func (o *ykConn) open(ctx context.Context, f *factory) (*device.YubiKey, error) {
+func (o *ykConn) open(c *cobra.Command, f *factory) (*device.YubiKey, error) {
 	opts := device.YubiKeyOptions{Reader: o.reader, Wait: o.wait}
-	switch o.transport {
-	case "":
-	case "hid":
-		opts.Transport = yubikey.TransportHID
-	case "ccid", "nfc", "pcsc":
-		opts.Transport = yubikey.TransportCCID
-	default:
-		return nil, usagef("--transport %q: want hid or ccid", o.transport)
+	var err error
+	if opts.Transport, err = yubikey.ParseTransport(o.transport); err != nil {
+		return nil, usagef("--transport %q: %v", o.transport, err)
 	}
 	if opts.Transport == yubikey.TransportHID && o.reader != "" {
 		return nil, usagef("--reader names a PC/SC reader: it goes with --transport ccid, not hid")
 	}
 	if o.serial != "" {
-		s, err := yubikey.ParseSerial(o.serial)
-		if err != nil {
+		if opts.Serial, err = yubikey.ParseSerial(o.serial); err != nil {
 			return nil, usagef("--serial %v", err)
 		}
-		opts.Serial = s
 	}
-	return f.Devices.OpenYubiKey(ctx, opts)
+	return f.Devices.OpenYubiKey(c.Context(), opts)
 }
 
-// ykWrite are the flags of every command that writes a slot.
+// ykWrite are the flags of the commands that write a slot, and the
+// credential (cred) otp, hotp and chalresp build from theirs.
 type ykWrite struct {
-	conn      ykConn
-	force     bool
-	curCode   *secretin.Source
-	newCode   *secretin.Source
-	clearCode bool
-	logFile   string
-	logFormat string
-	pskc      func(o *convert.Options) error
+	conn                       ykConn
+	force, clearCode, generate bool
+	curCode, newCode, key      *secretin.Source
+	logFile, logFormat         string
+	pskc                       func(o *convert.Options) error
+	cred                       yubikey.Credential
 	// given names where a supplied secret came from ("" when generated),
 	// for the message if the log cannot be written after the key was.
 	given string
 }
 
-func (w *ykWrite) add(c *cobra.Command, withLog bool) {
+// add adds the flags that choose the key, --force and, with codes, the
+// slot's current access code.
+func (w *ykWrite) add(c *cobra.Command, forceHelp string, codes bool) {
 	w.conn.add(c)
-	c.Flags().BoolVarP(&w.force, "force", "f", false, "overwrite a programmed slot without asking")
-	w.curCode = secretFlags(c, "access-code", "the slot's current access code (12 hex digits)")
-	if withLog {
-		w.newCode = secretFlags(c, "new-access-code", "the access code to protect the slot with (12 hex digits; default: keep the current one)")
-		c.Flags().BoolVar(&w.clearCode, "clear-access-code", false, "leave the slot without access code")
-		c.Flags().StringVar(&w.logFile, "log", "", "append the programmed credential to this file (0600)")
-		c.Flags().StringVar(&w.logFormat, "log-format", "yubico", "log format: yubico (Personalization Tool, Okta), traditional, duo, pskc, entra, or any writable format")
-		w.pskc = pskcFlags(c)
+	c.Flags().BoolVarP(&w.force, "force", "f", false, forceHelp)
+	if codes {
+		w.curCode = secretFlags(c, "access-code", "the slot's current access code (12 hex digits)")
 	}
+}
+
+// addNewCode adds the flags of the new access code.
+func (w *ykWrite) addNewCode(c *cobra.Command, newHelp, clearHelp string) {
+	w.newCode = secretFlags(c, "new-access-code", newHelp)
+	c.Flags().BoolVar(&w.clearCode, "clear-access-code", false, clearHelp)
+}
+
+// credCmd completes otp, hotp and chalresp: their common flags, and a run
+// that has prep read the command's secrets into w.cred, then programs.
+func (w *ykWrite) credCmd(f *factory, c *cobra.Command, mode yubikey.Mode, keyHelp, genHelp, serialHelp string, prep func() error) *cobra.Command {
+	c.Args = cobra.ExactArgs(1)
+	c.RunE = func(c *cobra.Command, args []string) error { return w.program(c, f, args[0], mode, prep) }
+	w.add(c, "overwrite a programmed slot without asking", true)
+	w.addNewCode(c, "the access code to protect the slot with (12 hex digits; default: keep the current one)", "leave the slot without access code")
+	c.Flags().StringVar(&w.logFile, "log", "", "append the programmed credential to this file (0600)")
+	c.Flags().StringVar(&w.logFormat, "log-format", "yubico", "log format: yubico (Personalization Tool, Okta), traditional, duo, pskc, entra, or any writable format")
+	w.pskc = pskcFlags(c)
+	w.key = secretFlags(c, "", keyHelp)
+	c.Flags().BoolVar(&w.generate, "generate", false, genHelp)
+	c.Flags().BoolVar(&w.cred.HideSerial, "no-serial-api-visible", false, serialHelp)
+	return c
 }
 
 // readCode reads an access code (12 hex digits) from src, if given.
@@ -133,64 +138,43 @@ func readCode(src *secretin.Source, what string) (yubikey.AccessCode, error) {
 	return code, nil
 }
 
-// codes reads the current and the new access code. Like ykman, the new
-// code defaults to the current one.
-func (w *ykWrite) codes() (cur, next yubikey.AccessCode, err error) {
-	if cur, err = readCode(w.curCode, "access code"); err != nil {
-		return nil, nil, err
-	}
-	if w.newCode != nil {
-		if w.clearCode && w.newCode.IsSet() {
-			return nil, nil, usagef("--clear-access-code conflicts with --new-access-code-file/-env")
-		}
-		if next, err = readCode(w.newCode, "new access code"); err != nil {
-			return nil, nil, err
+// onKey reads the SLOT argument (if any), the current and the new access
+// code into w.cred (like ykman, the new code defaults to the current one),
+// opens the key and runs op; then it closes the key and wipes the codes.
+func (w *ykWrite) onKey(c *cobra.Command, f *factory, args []string, op func(k *device.YubiKey, slot yubikey.Slot) error) (err error) {
+	defer w.cred.Wipe()
+	var slot yubikey.Slot
+	if len(args) == 1 {
+		if slot, err = slotArg(args[0]); err != nil {
+			return err
 		}
 	}
-	if next == nil && !w.clearCode {
-		next = cur
+	if w.cred.CurrentAccessCode, err = readCode(w.curCode, "access code"); err != nil {
+		return err
 	}
-	return cur, next, nil
-}
-
-// log opens --log as a convert.Output for a token of this kind.
-func (w *ykWrite) log(t *seed.Token) (*convert.Output, error) {
-	if w.logFile == "" {
-		return nil, nil
+	if w.clearCode && w.newCode.IsSet() {
+		return usagef("--clear-access-code conflicts with --new-access-code-file/-env")
 	}
-	format := strings.ToLower(w.logFormat)
-	switch format {
-	case "okta":
-		format = "yubico"
-	case "traditional":
-		format = "yubico-traditional"
-	case "duo":
-		if t.Kind == seed.YubicoOTP {
-			format = "duo-yubikey"
-		}
+	if w.cred.AccessCode, err = readCode(w.newCode, "new access code"); err != nil {
+		return err
 	}
-	opts := &convert.Options{Manufacturer: "Yubico", Model: "YubiKey"}
-	if w.pskc != nil {
-		if err := w.pskc(opts); err != nil {
-			return nil, err
-		}
+	if w.cred.AccessCode == nil && !w.clearCode {
+		w.cred.AccessCode = w.cred.CurrentAccessCode
 	}
-	out, err := convert.OpenOutput(w.logFile, format, opts)
+	key, err := w.conn.open(c, f)
 	if err != nil {
-		return nil, usagef("--log-format %q: %v", w.logFormat, err)
+		return err
 	}
-	if err := out.Preflight(t); err != nil {
-		out.Close()
-		return nil, fmt.Errorf("log: %w", err)
-	}
-	return out, nil
+	defer key.Close()
+	return op(key, slot)
 }
 
-// confirmOverwrite asks before a programmed slot is replaced.
-func confirmOverwrite(f *factory, force bool, what string) error {
-	if force {
+// confirm asks before a programmed slot is replaced, unless --force.
+func (w *ykWrite) confirm(f *factory, format string, a ...any) error {
+	if w.force {
 		return nil
 	}
+	what := fmt.Sprintf(format, a...)
 	if !f.InTTY || !f.ErrTTY {
 		return usagef("%s: not overwriting without --force (no terminal to ask on)", what)
 	}
@@ -224,367 +208,229 @@ type ykResult struct {
 	AccessCode bool           `json:"access_code"`
 	Log        string         `json:"log,omitempty"`
 	LogFormat  string         `json:"log_format,omitempty"`
-	// Unconfirmed: the key answered 90 00 but could not confirm the write
-	// (firmware 5.0.0-5.4.2 over CCID); the slot may hold the old
-	// configuration still.
+	// Unconfirmed: the key could not confirm the write (yubikey.Session.Unconfirmed).
 	Unconfirmed bool `json:"unconfirmed,omitempty"`
 }
 
-func result(k *device.YubiKey, slot yubikey.Slot, mode string) ykResult {
-	return ykResult{Serial: k.Serial, Slot: slot, Mode: mode, Transport: string(k.Transport), Device: k.Where, Firmware: k.Session.Version().String(), Unconfirmed: k.Session.Unconfirmed()}
-}
-
-// warnUnconfirmed tells, on standard error (with --json too), that the
-// last write could not be confirmed; check says how to check the key.
-func warnUnconfirmed(f *factory, k *device.YubiKey, what, check string) {
-	if !k.Session.Unconfirmed() {
-		return
+// done ends a write of k: its error (writeErr), or a warning on standard
+// error (with --json too) when the write of what could not be confirmed
+// (check says how to check the key), and the report: res as JSON on
+// standard output with --json, else msg on standard error.
+func done(f *factory, k *device.YubiKey, err error, res ykResult, what, check, msg string) error {
+	if err != nil {
+		return writeErr(err)
 	}
-	fmt.Fprintf(f.Err, "WARNING: YubiKey %d could not confirm %s: firmware %s does not report over %s whether a write took, and the slot state cannot tell. A wrong or missing access code answers the same way: the slot may still hold its previous configuration. %s (Over USB HID the key does report it.)\n",
-		k.Serial, what, k.Session.Version(), strings.ToUpper(string(k.Transport)), check)
-}
-
-// report prints res as JSON on standard output with --json, or msg on
-// standard error.
-func report(f *factory, res ykResult, msg string) error {
-	if f.JSON {
-		return writeJSON(f.Out, res)
+	res.Serial, res.Transport, res.Device, res.Firmware = k.Serial, string(k.Transport), k.Where, k.Session.Version().String()
+	if res.Unconfirmed = k.Session.Unconfirmed(); res.Unconfirmed {
+		fmt.Fprintf(f.Err, "WARNING: YubiKey %d could not confirm %s: firmware %s does not report over %s whether a write took, and the slot state cannot tell. A wrong or missing access code answers the same way: the slot may still hold its previous configuration. %s (Over USB HID the key does report it.)\n",
+			k.Serial, what, k.Session.Version(), strings.ToUpper(string(k.Transport)), check)
+		msg = strings.Replace(msg, " programmed with ", " written (UNCONFIRMED) with ", 1)
 	}
-	fmt.Fprintln(f.Err, msg)
-	return nil
+	return f.emit(res, f.Err, "%s\n", msg)
 }
 
-// slotOp is what delete and settings work on: a slot of an open key and
-// the access codes given.
-type slotOp struct {
-	slot      yubikey.Slot
-	cur, next yubikey.AccessCode
-	key       *device.YubiKey
-}
-
-// openSlot parses the slot argument, reads the access codes and opens the
-// key.
-func (w *ykWrite) openSlot(c *cobra.Command, f *factory, arg string) (*slotOp, error) {
+// slotArg reads the SLOT argument.
+func slotArg(arg string) (yubikey.Slot, error) {
 	slot, err := yubikey.ParseSlot(arg)
 	if err != nil {
-		return nil, usagef("%v", err)
+		return 0, usagef("%v", err)
 	}
-	o := &slotOp{slot: slot}
-	if o.cur, o.next, err = w.codes(); err != nil {
-		return nil, err
-	}
-	if o.key, err = w.conn.open(c.Context(), f); err != nil {
-		o.close()
-		return nil, err
-	}
-	return o, nil
+	return slot, nil
 }
 
-// close closes the key and wipes the access codes.
-func (o *slotOp) close() {
-	if o.key != nil {
-		o.key.Close()
-	}
-	o.cur.Wipe()
-	o.next.Wipe()
-}
-
-// program runs the common part of otp, hotp and chalresp: open, check,
-// confirm, write, log.
-func (w *ykWrite) program(c *cobra.Command, f *factory, slot yubikey.Slot, mode string, build func(serial yubikey.Serial) (*yubikey.Config, *seed.Token, error)) error {
-	cur, next, err := w.codes()
-	if err != nil {
+// program runs otp, hotp and chalresp: prep reads the command's secrets
+// into w.cred, which is checked before the key is opened, then built for
+// its serial, prepared in the log, confirmed, written and logged.
+func (w *ykWrite) program(c *cobra.Command, f *factory, arg string, mode yubikey.Mode, prep func() error) (err error) {
+	cr := &w.cred
+	defer cr.Wipe() // also when the key is never reached
+	if cr.Slot, err = slotArg(arg); err != nil {
 		return err
 	}
-	defer cur.Wipe()
-	defer next.Wipe()
-	key, err := w.conn.open(c.Context(), f)
-	if err != nil {
+	cr.Mode = mode
+	if err := prep(); err != nil {
 		return err
 	}
-	defer key.Close()
-	cfg, tok, err := build(key.Serial)
-	if err != nil {
-		return err
-	}
-	defer cfg.Wipe()
-	defer tok.Wipe()
-	if err := cfg.SetAccessCode(next); err != nil {
-		return err
-	}
-	tok.Serial = key.Serial.String()
-	tok.Manufacturer, tok.Model = "Yubico", "YubiKey"
-	tok.SetLabel(csvfmt.YubicoLabelSlot, fmt.Sprint(slot))
-	tok.SetLabel(csvfmt.YubicoLabelTimestamp, time.Now().Format(csvfmt.YubicoTimeLayout))
-	if next != nil {
-		tok.SetLabel(csvfmt.YubicoLabelAccessCode, next.Hex())
-	}
-	if cur != nil {
-		tok.SetLabel(csvfmt.YubicoLabelCurrentAccess, cur.Hex())
-	}
-	log, err := w.log(tok)
-	if err != nil {
-		return err
-	}
-	if log != nil {
-		defer log.Close()
-		if err := log.Prepare(tok); err != nil {
-			return fmt.Errorf("log: %w", err)
-		}
-	}
-	if key.Session.Configured(slot) {
-		if err := confirmOverwrite(f, w.force, fmt.Sprintf("slot %d of YubiKey %d is programmed", slot, key.Serial)); err != nil {
+	if w.generate {
+		if err := cr.Generate(); err != nil {
 			return err
 		}
 	}
-	if err := key.Session.Put(slot, cfg, cur); err != nil {
-		return writeErr(err)
+	if err := cr.Check(); err != nil {
+		return settingErr(err)
 	}
-	res := result(key, slot, mode)
-	res.AccessCode = next != nil
-	if mode == "yubico-otp" {
-		res.PublicID = yubikey.Modhex(cfg.Fixed)
-	}
-	msg := fmt.Sprintf("YubiKey %d: slot %d programmed with %s", key.Serial, slot, mode)
-	if res.PublicID != "" {
-		msg += " (public ID " + res.PublicID + ")"
-	}
-	if log != nil {
-		if err := f.record(log, fmt.Sprintf("YubiKey %d slot %d", key.Serial, slot), w.given); err != nil {
+	return w.onKey(c, f, nil, func(key *device.YubiKey, _ yubikey.Slot) error {
+		cr.Time = time.Now()
+		cfg, tok, err := cr.Build(key.Serial)
+		if err != nil {
+			return settingErr(err)
+		}
+		defer cfg.Wipe()
+		defer tok.Wipe()
+		log, err := w.log(tok)
+		if err != nil {
+			return err
+		}
+		if log != nil {
+			defer log.Close()
+		}
+		if key.Session.Configured(cr.Slot) {
+			if err := w.confirm(f, "slot %d of YubiKey %d is programmed", cr.Slot, key.Serial); err != nil {
+				return err
+			}
+		}
+		if err := key.Session.Put(cr.Slot, cfg, cr.CurrentAccessCode); err != nil {
+			return writeErr(err)
+		}
+		res := ykResult{Slot: cr.Slot, Mode: mode.String(), AccessCode: cr.AccessCode != nil}
+		msg := fmt.Sprintf("YubiKey %d: slot %d programmed with %s", key.Serial, cr.Slot, mode)
+		if mode == yubikey.ModeYubicoOTP {
+			res.PublicID = yubikey.Modhex(cfg.Fixed)
+			msg += " (public ID " + res.PublicID + ")"
+		}
+		check := "Check the key before it is handed out" + map[yubikey.Mode]string{
+			yubikey.ModeYubicoOTP: ": touch it and check what it types with 'tokenctl yubikey verify-otp'",
+			yubikey.ModeHOTP:      ": touch it and compare the code with 'tokenctl code'"}[mode]
+		if log == nil {
+			return done(f, key, nil, res, fmt.Sprintf("the write of slot %d", cr.Slot), check+".", msg)
+		}
+		if err := f.record(log, fmt.Sprintf("YubiKey %d slot %d", key.Serial, cr.Slot), w.given); err != nil {
 			return err
 		}
 		res.Log, res.LogFormat = w.logFile, log.Format.Name
 		msg += fmt.Sprintf(", logged to %s (%s)", w.logFile, log.Format.Name)
-	}
-	if res.Unconfirmed {
-		msg = strings.Replace(msg, " programmed with ", " written (UNCONFIRMED) with ", 1)
-		check := "Check the key before it is handed out"
-		switch mode {
-		case "yubico-otp":
-			check += ": touch it and check what it types with 'tokenctl yubikey verify-otp'"
-		case "oath-hotp":
-			check += ": touch it and compare the code with 'tokenctl code'"
-		}
-		if log != nil {
-			check += "; the credential was logged, since the key may hold it."
-		} else {
-			check += "."
-		}
-		warnUnconfirmed(f, key, fmt.Sprintf("the write of slot %d", slot), check)
-	}
-	return report(f, res, msg)
+		return done(f, key, nil, res, fmt.Sprintf("the write of slot %d", cr.Slot), check+"; the credential was logged, since the key may hold it.", msg)
+	})
 }
 
-// hmacKey is the key of a HOTP or challenge-response slot: generated (20
-// bytes) or read as hex (or base32 when b32), 1 to 20 bytes.
-func hmacKey(generate bool, src *secretin.Source, what string, b32 bool) ([]byte, error) {
-	if generate == src.IsSet() {
-		return nil, usagef("give the key with --secret-file or --secret-env, or --generate (one of them)")
+// log opens --log as a convert.Output and prepares t's line.
+func (w *ykWrite) log(t *seed.Token) (*convert.Output, error) {
+	if w.logFile == "" {
+		return nil, nil
 	}
-	if generate {
-		return seed.Generate(yubikey.HMACKeySize)
-	}
-	decoders := []secretin.Decoder{seed.Hex}
-	if b32 {
-		decoders = append(decoders, seed.Base32)
-	}
-	k, err := src.Bytes(what, decoders...)
-	if err != nil {
+	opts := &convert.Options{Manufacturer: "Yubico", Model: "YubiKey"}
+	if err := w.pskc(opts); err != nil {
 		return nil, err
 	}
-	if len(k) > yubikey.HMACKeySize || len(k) == 0 {
-		seed.Zero(k)
-		return nil, fmt.Errorf("%s: %d bytes, a YubiKey slot takes 1 to %d", what, len(k), yubikey.HMACKeySize)
+	out, err := convert.OpenOutput(w.logFile, yubikey.LogFormat(w.logFormat, t.Kind), opts)
+	if err != nil {
+		return nil, usagef("--log-format %q: %v", w.logFormat, err)
 	}
-	return k, nil
+	if err = out.Preflight(t); err == nil {
+		err = out.Prepare(t)
+	}
+	if err != nil {
+		out.Close()
+		return nil, fmt.Errorf("log: %w", err)
+	}
+	return out, nil
 }
 
-// keepGenerated refuses, before the key is touched, a generated secret
-// that nothing would keep: the key never gives a secret back, so without
-// --log nobody (no server, no backup key) could ever be told it.
-func (w *ykWrite) keepGenerated(generate bool, what string, src *secretin.Source) error {
-	if !generate {
-		w.given = src.Name()
+// settingErr names a setting a slot cannot hold by its flag.
+func settingErr(err error) error {
+	var se *yubikey.SettingError
+	if errors.As(err, &se) {
+		return usagef("--%v", se)
 	}
-	if generate && w.logFile == "" {
-		return usagef("--generate without --log: the generated %s would be written to the key and kept nowhere; give --log FILE, or bring the secret with --secret-file/--secret-env", what)
-	}
-	return nil
+	return err
 }
+
+// readKey reads the key, after refusing, before the key is touched, a
+// generated secret (kept names it) that nothing would keep: the key never
+// gives a secret back, so without --log nobody (no server, no backup key)
+// could ever be told it; then neither the key nor --generate, or both
+// (one is the error).
+func (w *ykWrite) readKey(what, kept, one string, dec ...secretin.Decoder) (err error) {
+	if w.generate && kept != "" && w.logFile == "" {
+		return usagef("--generate without --log: the generated %s would be written to the key and kept nowhere; give --log FILE, or bring the secret with --secret-file/--secret-env", kept)
+	}
+	if w.generate == w.key.IsSet() {
+		return usagef("%s", one)
+	}
+	if !w.generate {
+		w.given = w.key.Name()
+		w.cred.Key, err = w.key.Bytes(what, dec...)
+	}
+	return err
+}
+
+const (
+	ykKeyOrGenerate = "give the key with --secret-file or --secret-env, or --generate (one of them)"
+	ykHideSerial    = "hide the serial number from the API (breaks serial-keyed inventories)"
+)
 
 func newYKOTPCmd(f *factory) *cobra.Command {
 	var w ykWrite
 	var publicID string
-	var randomID, noEnter, noSerialAPI, generate bool
-	var key, priv *secretin.Source
-	c := &cobra.Command{
+	var randomID bool
+	var priv *secretin.Source
+	c := w.credCmd(f, &cobra.Command{
 		Use:   "otp SLOT",
 		Short: "Program a Yubico OTP credential (AES-128) into slot 1 or 2",
 		Long: `Program a Yubico OTP credential. The public ID is, by default, ykman's
-serial-based one (FF 00 + the serial: "vvcc..."); --public-id gives one in
-modhex, --random-public-id draws a random one starting with "vv". The AES
-key (32 hex digits) and the private ID (12 hex digits) come from files or
-environment variables, or are generated with --generate (then --log is
-required: it is the only place the generated credential is kept).`,
+serial-based one (FF 00 + the serial: "vvcc..."). A generated AES key and
+private ID (--generate) are kept only in --log, which --generate requires.`,
 		Example: `  tokenctl yubikey otp 1 --generate --log okta.csv --log-format yubico
   tokenctl yubikey otp 2 --generate --random-public-id --log duo.csv --log-format duo
   tokenctl yubikey otp 1 --secret-file aes.hex --private-id-file pid.hex --public-id vvcccccccccb`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			slot, err := yubikey.ParseSlot(args[0])
-			if err != nil {
-				return usagef("%v", err)
+	}, yubikey.ModeYubicoOTP, "the AES key (32 hex digits)", "generate the AES key and the private ID (needs --log, which keeps them)", ykHideSerial, func() (err error) {
+		switch {
+		case publicID != "" && randomID:
+			return usagef("--public-id conflicts with --random-public-id")
+		case w.generate && w.key.IsSet():
+			return usagef("--generate conflicts with --secret-file/--secret-env")
+		case !w.generate && !w.key.IsSet():
+			return usagef("give the AES key with --secret-file or --secret-env, or --generate")
+		}
+		if err := w.readKey("AES key", "AES key and private ID", ykKeyOrGenerate, seed.Hex); err != nil {
+			return err
+		}
+		if publicID != "" {
+			if w.cred.PublicID, err = yubikey.ParseModhex(publicID); err != nil || len(w.cred.PublicID) > yubikey.FixedSize {
+				return exitcode.DataErr(fmt.Errorf("--public-id %q: want modhex of at most 16 bytes", publicID))
 			}
-			if publicID != "" && randomID {
-				return usagef("--public-id conflicts with --random-public-id")
-			}
-			if generate && key.IsSet() {
-				return usagef("--generate conflicts with --secret-file/--secret-env")
-			}
-			if !generate && !key.IsSet() {
-				return usagef("give the AES key with --secret-file or --secret-env, or --generate")
-			}
-			if err := w.keepGenerated(generate, "AES key and private ID", key); err != nil {
-				return err
-			}
-			var pub []byte
-			if publicID != "" {
-				if pub, err = yubikey.ParseModhex(publicID); err != nil || len(pub) > yubikey.FixedSize {
-					return exitcode.DataErr(fmt.Errorf("--public-id %q: want modhex of at most 16 bytes", publicID))
-				}
-			}
-			var aes, pid []byte
-			if generate {
-				aes, _ = seed.Generate(16)
-			} else if aes, err = key.Bytes("AES key", seed.Hex); err != nil {
-				return err
-			}
-			defer seed.Zero(aes) // also when the key is never reached
-			if len(aes) != 16 {
-				return exitcode.DataErr(fmt.Errorf("AES key: %d bytes, want 16", len(aes)))
-			}
-			if priv.IsSet() {
-				if pid, err = priv.Bytes("private ID", seed.Hex); err != nil {
-					return err
-				}
-			} else if generate {
-				pid, _ = seed.Generate(6)
-			} else {
-				return usagef("give the private ID with --private-id-file or --private-id-env, or --generate")
-			}
-			defer seed.Zero(pid)
-			if len(pid) != 6 {
-				return exitcode.DataErr(fmt.Errorf("private ID: %d bytes, want 6", len(pid)))
-			}
-			if randomID {
-				r, _ := seed.Generate(5)
-				pub = append([]byte{0xFF}, r...)
-			}
-			return w.program(c, f, slot, "yubico-otp", func(serial yubikey.Serial) (*yubikey.Config, *seed.Token, error) {
-				p := pub
-				if p == nil {
-					p = yubikey.SerialPublicID(uint32(serial))
-				}
-				cfg, err := yubikey.YubicoOTPConfig(p, pid, aes)
-				if err != nil {
-					return nil, nil, exitcode.DataErr(err)
-				}
-				cfg.SetAppendCR(!noEnter).SetSerialAPIVisible(!noSerialAPI)
-				tok := &seed.Token{Kind: seed.YubicoOTP, PublicID: p, PrivateID: pid, Secret: aes}
-				return cfg, tok, nil
-			})
-		},
-	}
-	w.add(c, true)
-	key = secretFlags(c, "", "the AES key (32 hex digits)")
+		} else if randomID {
+			w.cred.PublicID, _ = yubikey.RandomPublicID()
+		}
+		if priv.IsSet() {
+			w.cred.PrivateID, err = priv.Bytes("private ID", seed.Hex)
+		} else if !w.generate {
+			err = usagef("give the private ID with --private-id-file or --private-id-env, or --generate")
+		}
+		return err
+	})
 	priv = secretFlags(c, "private-id", "the private ID (12 hex digits)")
-	c.Flags().BoolVar(&generate, "generate", false, "generate the AES key and the private ID (needs --log, which keeps them)")
 	c.Flags().StringVar(&publicID, "public-id", "", "public ID in modhex (default: from the serial, vv...)")
 	c.Flags().BoolVar(&randomID, "random-public-id", false, "a random public ID with the vv prefix")
-	c.Flags().BoolVar(&noEnter, "no-enter", false, "do not send Enter after the OTP")
-	c.Flags().BoolVar(&noSerialAPI, "no-serial-api-visible", false, "hide the serial number from the API (breaks serial-keyed inventories)")
+	c.Flags().BoolVar(&w.cred.NoEnter, "no-enter", false, "do not send Enter after the OTP")
 	return c
 }
 
 func newYKHOTPCmd(f *factory) *cobra.Command {
 	var w ykWrite
-	var digits int
-	var counter uint32
-	var identifier string
-	var noEnter, noSerialAPI, generate bool
-	var key *secretin.Source
-	c := &cobra.Command{
+	c := w.credCmd(f, &cobra.Command{
 		Use:   "hotp SLOT",
 		Short: "Program an OATH-HOTP credential (HMAC-SHA1) into slot 1 or 2",
-		Long: `Program an OATH-HOTP credential: a key of up to 20 bytes (hex or base32)
-from a file or environment variable, or generated (20 bytes, kept in
---log, which --generate requires); 6 or 8 digits; an initial counter that
-is a multiple of 16 (at most 1048560); an optional token identifier typed
-before the code (ykman's --identifier: "-" or 4 characters = OMP TT and
-the serial, 8 = MUI after "ubhe", 12 = all).`,
+		Long: `Program an OATH-HOTP credential (a key of up to 20 bytes; an initial
+counter of at most 1048560), with an optional token identifier typed before
+the code (ykman's --identifier: "-" or 4 characters = OMP TT and the
+serial, 8 = MUI after "ubhe", 12 = all).`,
 		Example: `  tokenctl yubikey hotp 2 --generate --log duo.csv --log-format duo
   tokenctl yubikey hotp 1 --secret-file seed.b32 --digits 8 --counter 32 --identifier -`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			slot, err := yubikey.ParseSlot(args[0])
-			if err != nil {
-				return usagef("%v", err)
-			}
-			if err := w.keepGenerated(generate, "HOTP key", key); err != nil {
-				return err
-			}
-			k, err := hmacKey(generate, key, "HOTP key", true)
-			if err != nil {
-				return err
-			}
-			defer seed.Zero(k) // also when the key is never reached
-			if digits != 6 && digits != 8 {
-				return usagef("--digits %d: want 6 or 8", digits)
-			}
-			if counter%16 != 0 || counter > yubikey.MaxHOTPCounter {
-				return usagef("--counter %d: want a multiple of 16 from 0 to %d", counter, yubikey.MaxHOTPCounter)
-			}
-			return w.program(c, f, slot, "oath-hotp", func(serial yubikey.Serial) (*yubikey.Config, *seed.Token, error) {
-				o := yubikey.HOTPOptions{Digits: digits, Counter: counter}
-				if identifier != "" {
-					var err error
-					o.TokenID, o.FixedModhex1, o.FixedModhex2, err = yubikey.ParseTokenID(identifier, uint32(serial))
-					if err != nil {
-						return nil, nil, usagef("--identifier: %v", err)
-					}
-				}
-				cfg, err := yubikey.HOTPConfig(k, o)
-				if err != nil {
-					return nil, nil, exitcode.DataErr(err)
-				}
-				cfg.SetAppendCR(!noEnter).SetSerialAPIVisible(!noSerialAPI)
-				tok := &seed.Token{Kind: seed.HOTP, Hash: seed.SHA1, Digits: digits, Counter: uint64(counter), PublicID: o.TokenID, Secret: k}
-				if o.FixedModhex1 {
-					tok.SetLabel(csvfmt.YubicoLabelFixedModhex1, "1")
-				}
-				if o.FixedModhex2 {
-					tok.SetLabel(csvfmt.YubicoLabelFixedModhex2, "1")
-				}
-				return cfg, tok, nil
-			})
-		},
-	}
-	w.add(c, true)
-	key = secretFlags(c, "", "the HOTP key (hex or base32)")
-	c.Flags().BoolVar(&generate, "generate", false, "generate a 20-byte key (needs --log, which keeps it)")
-	c.Flags().IntVar(&digits, "digits", 6, "code length: 6 or 8")
-	c.Flags().Uint32Var(&counter, "counter", 0, "initial counter (moving factor seed): a multiple of 16")
-	c.Flags().StringVar(&identifier, "identifier", "", "token identifier typed before the code (OMP TT MUI; '-' = ubhe + serial)")
-	c.Flags().BoolVar(&noEnter, "no-enter", false, "do not send Enter after the code")
-	c.Flags().BoolVar(&noSerialAPI, "no-serial-api-visible", false, "hide the serial number from the API (breaks serial-keyed inventories)")
+	}, yubikey.ModeHOTP, "the HOTP key (hex or base32)", "generate a 20-byte key (needs --log, which keeps it)", ykHideSerial, func() error {
+		return w.readKey("HOTP key", "HOTP key", ykKeyOrGenerate, seed.Hex, seed.Base32)
+	})
+	c.Flags().IntVar(&w.cred.Digits, "digits", 6, "code length: 6 or 8")
+	c.Flags().Uint32Var(&w.cred.Counter, "counter", 0, "initial counter (moving factor seed): a multiple of 16")
+	c.Flags().StringVar(&w.cred.Identifier, "identifier", "", "token identifier typed before the code (OMP TT MUI; '-' = ubhe + serial)")
+	c.Flags().BoolVar(&w.cred.NoEnter, "no-enter", false, "do not send Enter after the code")
 	return c
 }
 
 func newYKChalRespCmd(f *factory) *cobra.Command {
 	var w ykWrite
-	var touch, noLT64, noSerialAPI, generate, discard bool
-	var key *secretin.Source
-	c := &cobra.Command{
+	var discard bool
+	c := w.credCmd(f, &cobra.Command{
 		Use:   "chalresp SLOT",
 		Short: "Program an HMAC-SHA1 challenge-response credential into slot 1 or 2",
 		Long: `Program an HMAC-SHA1 challenge-response credential: a key of up to 20
@@ -595,52 +441,20 @@ is a generated key kept nowhere (this key alone will ever answer its
 challenges: lose it and whatever it unlocks is lost too).`,
 		Example: `  tokenctl yubikey chalresp 2 --generate --touch --log keys.csv --log-format yubico
   tokenctl yubikey chalresp 2 --secret-file hmac.hex --force`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			slot, err := yubikey.ParseSlot(args[0])
-			if err != nil {
-				return usagef("%v", err)
-			}
-			switch {
-			case discard && !generate:
-				return usagef("--discard-secret goes with --generate")
-			case discard && w.logFile != "":
-				return usagef("--discard-secret conflicts with --log")
-			case !discard:
-				if err := w.keepGenerated(generate, "HMAC key", key); err != nil {
-					return err
-				}
-			}
-			k, err := hmacKey(generate, key, "HMAC key", false)
-			if err != nil {
-				return err
-			}
-			defer seed.Zero(k) // also when the key is never reached
-			return w.program(c, f, slot, "chalresp-hmac", func(serial yubikey.Serial) (*yubikey.Config, *seed.Token, error) {
-				cfg, err := yubikey.ChalRespConfig(k, touch)
-				if err != nil {
-					return nil, nil, exitcode.DataErr(err)
-				}
-				cfg.SetLT64(!noLT64).SetSerialAPIVisible(!noSerialAPI)
-				tok := &seed.Token{Hash: seed.SHA1, Secret: k}
-				tok.SetLabel(csvfmt.YubicoLabelMode, csvfmt.YubicoModeChalResp)
-				if touch {
-					tok.SetLabel(csvfmt.YubicoLabelChalBtnTrig, "1")
-				}
-				if !noLT64 {
-					tok.SetLabel(csvfmt.YubicoLabelHMACLT64, "1")
-				}
-				return cfg, tok, nil
-			})
-		},
-	}
-	w.add(c, true)
-	key = secretFlags(c, "", "the HMAC-SHA1 key (hex, up to 20 bytes)")
-	c.Flags().BoolVar(&generate, "generate", false, "generate a 20-byte key (kept in --log)")
+	}, yubikey.ModeChalRespHMAC, "the HMAC-SHA1 key (hex, up to 20 bytes)", "generate a 20-byte key (kept in --log)", "hide the serial number from the API", func() error {
+		switch {
+		case discard && !w.generate:
+			return usagef("--discard-secret goes with --generate")
+		case discard && w.logFile != "":
+			return usagef("--discard-secret conflicts with --log")
+		case discard:
+			return w.readKey("HMAC key", "", ykKeyOrGenerate)
+		}
+		return w.readKey("HMAC key", "HMAC key", ykKeyOrGenerate, seed.Hex)
+	})
 	c.Flags().BoolVar(&discard, "discard-secret", false, "with --generate and no --log: keep the generated key nowhere (no backup key can ever be made)")
-	c.Flags().BoolVar(&touch, "touch", false, "require a touch for each response")
-	c.Flags().BoolVar(&noLT64, "no-lt64", false, "challenges are always 64 bytes (clears HMAC_LT64)")
-	c.Flags().BoolVar(&noSerialAPI, "no-serial-api-visible", false, "hide the serial number from the API")
+	c.Flags().BoolVar(&w.cred.Touch, "touch", false, "require a touch for each response")
+	c.Flags().BoolVar(&w.cred.NoLT64, "no-lt64", false, "challenges are always 64 bytes (clears HMAC_LT64)")
 	return c
 }
 
@@ -652,27 +466,20 @@ func newYKDeleteCmd(f *factory) *cobra.Command {
 		Example: "  tokenctl yubikey delete 2 --force\n  tokenctl yubikey delete 1 --access-code-env YK_ACCESS --force",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			o, err := w.openSlot(c, f, args[0])
-			if err != nil {
-				return err
-			}
-			defer o.close()
-			slot, cur, key := o.slot, o.cur, o.key
-			if !key.Session.Configured(slot) {
-				if !w.force {
-					return exitcode.DataErr(fmt.Errorf("slot %d of YubiKey %d is empty: nothing to delete", slot, key.Serial))
+			return w.onKey(c, f, args, func(key *device.YubiKey, slot yubikey.Slot) error {
+				if !key.Session.Configured(slot) {
+					if !w.force {
+						return exitcode.DataErr(fmt.Errorf("slot %d of YubiKey %d is empty: nothing to delete", slot, key.Serial))
+					}
+				} else if err := w.confirm(f, "slot %d of YubiKey %d is programmed; deleting it", slot, key.Serial); err != nil {
+					return err
 				}
-			} else if err := confirmOverwrite(f, w.force, fmt.Sprintf("slot %d of YubiKey %d is programmed; deleting it", slot, key.Serial)); err != nil {
-				return err
-			}
-			if err := key.Session.Delete(slot, cur); err != nil {
-				return writeErr(err)
-			}
-			warnUnconfirmed(f, key, fmt.Sprintf("the deletion of slot %d", slot), "Check it with 'tokenctl yubikey info'.")
-			return report(f, result(key, slot, "deleted"), fmt.Sprintf("YubiKey %d: slot %d deleted", key.Serial, slot))
+				return done(f, key, key.Session.Delete(slot, w.cred.CurrentAccessCode), ykResult{Slot: slot, Mode: "deleted"}, fmt.Sprintf("the deletion of slot %d", slot),
+					"Check it with 'tokenctl yubikey info'.", fmt.Sprintf("YubiKey %d: slot %d deleted", key.Serial, slot))
+			})
 		},
 	}
-	w.add(c, false)
+	w.add(c, "overwrite a programmed slot without asking", true)
 	return c
 }
 
@@ -691,36 +498,24 @@ current access code, if any, is needed.`,
   tokenctl yubikey settings 2 --access-code-env OLD --clear-access-code --force`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			o, err := w.openSlot(c, f, args[0])
-			if err != nil {
-				return err
-			}
-			defer o.close()
-			slot, cur, next, key := o.slot, o.cur, o.next, o.key
-			if !key.Session.Configured(slot) {
-				return exitcode.DataErr(fmt.Errorf("slot %d of YubiKey %d is empty: nothing to update", slot, key.Serial))
-			}
-			if err := confirmOverwrite(f, w.force, fmt.Sprintf("slot %d of YubiKey %d: its settings will be rewritten", slot, key.Serial)); err != nil {
-				return err
-			}
-			cfg := yubikey.UpdateConfig(!noEnter)
-			if err := cfg.SetAccessCode(next); err != nil {
-				return exitcode.DataErr(err)
-			}
-			if err := key.Session.Update(slot, cfg, cur); err != nil {
-				return writeErr(err)
-			}
-			warnUnconfirmed(f, key, fmt.Sprintf("the settings update of slot %d", slot), "If the access code was to change, the old one may still hold.")
-			res := result(key, slot, "updated")
-			res.AccessCode = next != nil
-			return report(f, res, fmt.Sprintf("YubiKey %d: slot %d settings updated (access code: %v)", key.Serial, slot, next != nil))
+			return w.onKey(c, f, args, func(key *device.YubiKey, slot yubikey.Slot) error {
+				if !key.Session.Configured(slot) {
+					return exitcode.DataErr(fmt.Errorf("slot %d of YubiKey %d is empty: nothing to update", slot, key.Serial))
+				}
+				if err := w.confirm(f, "slot %d of YubiKey %d: its settings will be rewritten", slot, key.Serial); err != nil {
+					return err
+				}
+				next, cfg := w.cred.AccessCode, yubikey.UpdateConfig(!noEnter)
+				if err := cfg.SetAccessCode(next); err != nil {
+					return exitcode.DataErr(err)
+				}
+				return done(f, key, key.Session.Update(slot, cfg, w.cred.CurrentAccessCode), ykResult{Slot: slot, Mode: "updated", AccessCode: next != nil}, fmt.Sprintf("the settings update of slot %d", slot),
+					"If the access code was to change, the old one may still hold.", fmt.Sprintf("YubiKey %d: slot %d settings updated (access code: %v)", key.Serial, slot, next != nil))
+			})
 		},
 	}
-	w.conn.add(c)
-	c.Flags().BoolVarP(&w.force, "force", "f", false, "update without asking")
-	w.curCode = secretFlags(c, "access-code", "the slot's current access code (12 hex digits)")
-	w.newCode = secretFlags(c, "new-access-code", "the new access code (12 hex digits; default: keep the current one)")
-	c.Flags().BoolVar(&w.clearCode, "clear-access-code", false, "remove the access code")
+	w.add(c, "update without asking", true)
+	w.addNewCode(c, "the new access code (12 hex digits; default: keep the current one)", "remove the access code")
 	c.Flags().BoolVar(&noEnter, "no-enter", false, "do not send Enter after the output")
 	return c
 }
@@ -733,25 +528,17 @@ func newYKSwapCmd(f *factory) *cobra.Command {
 		Example: "  tokenctl yubikey swap --force",
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
-			key, err := w.conn.open(c.Context(), f)
-			if err != nil {
-				return err
-			}
-			defer key.Close()
-			if key.Session.Configured(1) || key.Session.Configured(2) {
-				if err := confirmOverwrite(f, w.force, fmt.Sprintf("YubiKey %d: swapping its slots", key.Serial)); err != nil {
-					return err
+			return w.onKey(c, f, nil, func(key *device.YubiKey, _ yubikey.Slot) error {
+				if key.Session.Configured(1) || key.Session.Configured(2) {
+					if err := w.confirm(f, "YubiKey %d: swapping its slots", key.Serial); err != nil {
+						return err
+					}
 				}
-			}
-			if err := key.Session.Swap(); err != nil {
-				return writeErr(err)
-			}
-			warnUnconfirmed(f, key, "the swap of its slots", "Check what each slot does before relying on it.")
-			return report(f, result(key, 0, "swapped"), fmt.Sprintf("YubiKey %d: slots swapped", key.Serial))
+				return done(f, key, key.Session.Swap(), ykResult{Mode: "swapped"}, "the swap of its slots", "Check what each slot does before relying on it.", fmt.Sprintf("YubiKey %d: slots swapped", key.Serial))
+			})
 		},
 	}
-	w.conn.add(c)
-	c.Flags().BoolVarP(&w.force, "force", "f", false, "swap without asking")
+	w.add(c, "swap without asking", false)
 	return c
 }
 
@@ -772,28 +559,15 @@ func newYKInfoCmd(f *factory) *cobra.Command {
 		Example: "  tokenctl yubikey info\n  tokenctl yubikey info --transport ccid --reader 'Virtual PCD 00 01' --json",
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
-			key, err := conn.open(c.Context(), f)
+			key, err := conn.open(c, f)
 			if err != nil {
 				return err
 			}
 			defer key.Close()
 			st := key.Session.Status()
-			state := func(n yubikey.Slot) string {
-				if !st.Configured(n) {
-					return "empty"
-				}
-				if st.Touch&(yubikey.StatusSlot1Touch<<(n-1)) != 0 {
-					return "programmed (touch-triggered)"
-				}
-				return "programmed"
-			}
-			info := ykInfo{Serial: key.Serial, Firmware: st.Version.String(), Transport: string(key.Transport), Device: key.Where, Slot1: state(1), Slot2: state(2)}
-			if f.JSON {
-				return writeJSON(f.Out, info)
-			}
-			fmt.Fprintf(c.OutOrStdout(), "Serial:    %d\nFirmware:  %s\nTransport: %s (%s)\nSlot 1:    %s\nSlot 2:    %s\n",
-				info.Serial, info.Firmware, info.Transport, info.Device, info.Slot1, info.Slot2)
-			return nil
+			i := ykInfo{Serial: key.Serial, Firmware: st.Version.String(), Transport: string(key.Transport), Device: key.Where, Slot1: st.SlotState(1), Slot2: st.SlotState(2)}
+			return f.emit(i, c.OutOrStdout(), "Serial:    %d\nFirmware:  %s\nTransport: %s (%s)\nSlot 1:    %s\nSlot 2:    %s\n",
+				i.Serial, i.Firmware, i.Transport, i.Device, i.Slot1, i.Slot2)
 		},
 	}
 	conn.add(c)
@@ -818,94 +592,72 @@ func newYKVerifyCmd(f *factory) *cobra.Command {
 		Use:   "verify-otp [OTP]",
 		Short: "Check a Yubico OTP against its AES key and private ID (from a log, or given)",
 		Long: `Decrypt a Yubico OTP (as a key types it: public ID and 32 modhex
-characters) with its AES key, check its CRC and private ID, and print its
-counters. The credential comes from a log written by 'tokenctl yubikey otp
---log' (looked up by public ID), or from --secret-file/--secret-env (AES key)
-and --private-id-file/--private-id-env. The OTP is read from standard
-input when not given. Exit code 1 when it does not verify.`,
+characters; read from standard input when not given) with its AES key,
+check its CRC and private ID, and print its counters. The credential is
+looked up by public ID in a log written by 'tokenctl yubikey otp --log',
+or given. Exit code 1 when it does not verify.`,
 		Example: `  tokenctl yubikey verify-otp --log okta.csv   # then touch the key: it types the OTP
   echo "$OTP" | tokenctl yubikey verify-otp --secret-file aes.hex --private-id-env PID`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			var otp string
-			if len(args) == 1 {
-				otp = args[0]
-			} else {
+			otp := strings.Join(args, "")
+			if len(args) == 0 {
 				line, err := bufio.NewReader(io.LimitReader(c.InOrStdin(), 4096)).ReadString('\n')
 				if err != nil && err != io.EOF {
 					return usagef("reading the OTP: %v", err)
 				}
 				otp = line
 			}
-			otp = strings.TrimSpace(otp)
-			if len(otp) < 32 {
+			if otp = strings.TrimSpace(otp); len(otp) < 32 {
 				return exitcode.DataErr(fmt.Errorf("%q is not a Yubico OTP (at least 32 modhex characters)", otp))
 			}
-			var aes, pid []byte
-			serial := ""
+			cred := &seed.Token{}
 			switch {
+			case logFile != "" && key.IsSet():
+				return usagef("--log conflicts with --secret-file/--secret-env")
 			case logFile != "":
-				if key.IsSet() {
-					return usagef("--log conflicts with --secret-file/--secret-env")
-				}
-				format := logFormat
-				switch format {
-				case "traditional":
-					format = "yubico-traditional"
-				case "duo":
-					format = "duo-yubikey"
-				}
 				opts := &convert.Options{Kind: seed.YubicoOTP}
 				if err := pskc(opts); err != nil {
 					return err
 				}
-				toks, err := convert.ReadAll(logFile, format, opts)
+				toks, err := convert.ReadAll(logFile, yubikey.LogFormat(logFormat, seed.YubicoOTP), opts)
 				if err != nil {
 					return err
 				}
-				defer func() {
-					for _, t := range toks {
-						t.Wipe()
-					}
-				}()
-				t := yubikey.FindCredential(toks, otp)
-				if t == nil {
+				for _, t := range toks {
+					defer t.Wipe()
+				}
+				if cred = yubikey.FindCredential(toks, otp); cred == nil {
 					return fmt.Errorf("no Yubico OTP credential in %s verifies public ID %s", logFile, strings.ToLower(otp[:len(otp)-32]))
 				}
-				aes, pid, serial = t.Secret, t.PrivateID, t.Serial
 			case key.IsSet():
+				defer cred.Wipe()
 				var err error
-				if aes, err = key.Bytes("AES key", seed.Hex); err != nil {
+				if cred.Secret, err = key.Bytes("AES key", seed.Hex); err != nil {
 					return err
 				}
-				defer seed.Zero(aes)
 				if !priv.IsSet() {
 					return usagef("give the private ID with --private-id-file or --private-id-env")
 				}
-				if pid, err = priv.Bytes("private ID", seed.Hex); err != nil {
+				if cred.PrivateID, err = priv.Bytes("private ID", seed.Hex); err != nil {
 					return err
 				}
-				defer seed.Zero(pid)
 			default:
 				return usagef("give the credential: --log FILE, or --secret-file/--secret-env with --private-id-file/--private-id-env")
 			}
-			o, err := yubikey.DecodeOTP(otp, aes, pid)
+			o, err := yubikey.DecodeOTP(otp, cred.Secret, cred.PrivateID)
 			if err != nil {
 				return exitcode.DataErr(fmt.Errorf("OTP does not verify: %w", err))
 			}
 			if o.Counter() < minCounter {
 				return exitcode.DataErr(fmt.Errorf("OTP counter %d is below --min-counter %d: replayed?", o.Counter(), minCounter))
 			}
-			res := ykVerifyResult{Valid: true, PublicID: yubikey.Modhex(o.PublicID), Serial: serial, UseCounter: o.UseCounter, SessionCounter: o.SessionCounter, Timestamp: o.Timestamp}
-			if f.JSON {
-				return writeJSON(f.Out, res)
-			}
+			res := ykVerifyResult{Valid: true, PublicID: yubikey.Modhex(o.PublicID), Serial: cred.Serial, UseCounter: o.UseCounter, SessionCounter: o.SessionCounter, Timestamp: o.Timestamp}
 			who := res.PublicID
-			if serial != "" {
-				who += " (YubiKey " + serial + ")"
+			if cred.Serial != "" {
+				who += " (YubiKey " + cred.Serial + ")"
 			}
-			fmt.Fprintf(c.OutOrStdout(), "OTP valid: %s, use counter %d, session counter %d\n", who, o.UseCounter, o.SessionCounter)
-			return nil
+			return f.emit(res, c.OutOrStdout(), "OTP valid: %s, use counter %d, session counter %d\n", who, o.UseCounter, o.SessionCounter)
 		},
 	}
 	key = secretFlags(c, "", "the AES key (32 hex digits)")
