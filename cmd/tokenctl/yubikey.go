@@ -212,11 +212,11 @@ type ykResult struct {
 	Unconfirmed bool `json:"unconfirmed,omitempty"`
 }
 
-// done ends a write of k: its error (writeErr), or a warning on standard
+// ykDone ends a write of k: its error (writeErr), or a warning on standard
 // error (with --json too) when the write of what could not be confirmed
 // (check says how to check the key), and the report: res as JSON on
 // standard output with --json, else msg on standard error.
-func done(f *factory, k *device.YubiKey, err error, res ykResult, what, check, msg string) error {
+func ykDone(f *factory, k *device.YubiKey, err error, res ykResult, what, check, msg string) error {
 	if err != nil {
 		return writeErr(err)
 	}
@@ -292,14 +292,14 @@ func (w *ykWrite) program(c *cobra.Command, f *factory, arg string, mode yubikey
 			yubikey.ModeYubicoOTP: ": touch it and check what it types with 'tokenctl yubikey verify-otp'",
 			yubikey.ModeHOTP:      ": touch it and compare the code with 'tokenctl code'"}[mode]
 		if log == nil {
-			return done(f, key, nil, res, fmt.Sprintf("the write of slot %d", cr.Slot), check+".", msg)
+			return ykDone(f, key, nil, res, fmt.Sprintf("the write of slot %d", cr.Slot), check+".", msg)
 		}
 		if err := f.record(log, fmt.Sprintf("YubiKey %d slot %d", key.Serial, cr.Slot), w.given); err != nil {
 			return err
 		}
 		res.Log, res.LogFormat = w.logFile, log.Format.Name
 		msg += fmt.Sprintf(", logged to %s (%s)", w.logFile, log.Format.Name)
-		return done(f, key, nil, res, fmt.Sprintf("the write of slot %d", cr.Slot), check+"; the credential was logged, since the key may hold it.", msg)
+		return ykDone(f, key, nil, res, fmt.Sprintf("the write of slot %d", cr.Slot), check+"; the credential was logged, since the key may hold it.", msg)
 	})
 }
 
@@ -474,7 +474,7 @@ func newYKDeleteCmd(f *factory) *cobra.Command {
 				} else if err := w.confirm(f, "slot %d of YubiKey %d is programmed; deleting it", slot, key.Serial); err != nil {
 					return err
 				}
-				return done(f, key, key.Session.Delete(slot, w.cred.CurrentAccessCode), ykResult{Slot: slot, Mode: "deleted"}, fmt.Sprintf("the deletion of slot %d", slot),
+				return ykDone(f, key, key.Session.Delete(slot, w.cred.CurrentAccessCode), ykResult{Slot: slot, Mode: "deleted"}, fmt.Sprintf("the deletion of slot %d", slot),
 					"Check it with 'tokenctl yubikey info'.", fmt.Sprintf("YubiKey %d: slot %d deleted", key.Serial, slot))
 			})
 		},
@@ -509,7 +509,7 @@ current access code, if any, is needed.`,
 				if err := cfg.SetAccessCode(next); err != nil {
 					return exitcode.DataErr(err)
 				}
-				return done(f, key, key.Session.Update(slot, cfg, w.cred.CurrentAccessCode), ykResult{Slot: slot, Mode: "updated", AccessCode: next != nil}, fmt.Sprintf("the settings update of slot %d", slot),
+				return ykDone(f, key, key.Session.Update(slot, cfg, w.cred.CurrentAccessCode), ykResult{Slot: slot, Mode: "updated", AccessCode: next != nil}, fmt.Sprintf("the settings update of slot %d", slot),
 					"If the access code was to change, the old one may still hold.", fmt.Sprintf("YubiKey %d: slot %d settings updated (access code: %v)", key.Serial, slot, next != nil))
 			})
 		},
@@ -534,7 +534,7 @@ func newYKSwapCmd(f *factory) *cobra.Command {
 						return err
 					}
 				}
-				return done(f, key, key.Session.Swap(), ykResult{Mode: "swapped"}, "the swap of its slots", "Check what each slot does before relying on it.", fmt.Sprintf("YubiKey %d: slots swapped", key.Serial))
+				return ykDone(f, key, key.Session.Swap(), ykResult{Mode: "swapped"}, "the swap of its slots", "Check what each slot does before relying on it.", fmt.Sprintf("YubiKey %d: slots swapped", key.Serial))
 			})
 		},
 	}
