@@ -101,9 +101,6 @@ func passphrase(s *secretin.Source) func() ([]byte, error) {
 	return func() ([]byte, error) { p, err := s.Read(); return []byte(p), err }
 }
 
-// dash is s, or "-" for nothing (batch.go's result lines).
-func dash(s string) string { return cmp.Or(s, "-") }
-
 // problems prints the problems of a *ledger.ProblemsError on standard
 // error, and returns err.
 func problems(f *factory, err error) error {
