@@ -11,7 +11,8 @@ APT_PKGS  := pcscd vsmartcard-vpcd libpcsclite-dev yubikey-manager python3-pskc 
 VERSION   := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT    := $(shell git rev-parse HEAD 2>/dev/null)
 DATE      := $(shell TZ=UTC git log -1 --date=format-local:%Y-%m-%d --format=%cd 2>/dev/null)
-LDFLAGS   := -buildid= -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
+BUILDINFO := github.com/tokenctl/tokenctl/internal/buildinfo
+LDFLAGS   := -buildid= -X $(BUILDINFO).version=$(VERSION) -X $(BUILDINFO).commit=$(COMMIT) -X $(BUILDINFO).date=$(DATE)
 # staticcheck 2026.2.2: the module proxy serves it by its module version only.
 STATICCHECK_VERSION := v0.8.2
 # make fuzz runs each target at length; make test runs each briefly.

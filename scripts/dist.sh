@@ -20,7 +20,8 @@ version=$(git describe --tags --always --dirty 2>/dev/null || echo dev)
 commit=$(git rev-parse HEAD 2>/dev/null || echo unknown)
 epoch=$(git log -1 --format=%ct 2>/dev/null || echo 315532800) # else 1980-01-01, zip's epoch
 date=$(TZ=UTC git log -1 --date=format-local:%Y-%m-%d --format=%cd 2>/dev/null || true)
-ldflags="-s -w -buildid= -X main.version=$version -X main.commit=$commit -X main.date=$date"
+bi=github.com/tokenctl/tokenctl/internal/buildinfo
+ldflags="-s -w -buildid= -X $bi.version=$version -X $bi.commit=$commit -X $bi.date=$date"
 build=(build -trimpath -buildvcs=false)
 
 stage=build/dist

@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tokenctl/tokenctl/internal/buildinfo"
 	"github.com/tokenctl/tokenctl/internal/exitcode"
 	"github.com/tokenctl/tokenctl/nfc"
 	"github.com/tokenctl/tokenctl/sim/vpcd"
@@ -41,6 +42,7 @@ through the real pcscd. Runs until interrupted.`,
 	for _, f := range commands {
 		root.AddCommand(f())
 	}
+	buildinfo.SetVersion(root)
 	exitcode.MarkUsage(root)
 	return root
 }

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tokenctl/tokenctl/internal/buildinfo"
 	"time"
 
 	"github.com/tokenctl/tokenctl/internal/pcsctest"
@@ -105,5 +107,15 @@ func noSecret(t *testing.T, secret []byte, outputs ...string) {
 		if strings.Contains(o, string(secret)) {
 			t.Fatal("raw secret appears in output")
 		}
+	}
+}
+
+// TestVersion: the emulator binary answers --version as tokenctl does,
+// under its own name.
+func TestVersion(t *testing.T) {
+	defer buildinfo.Stamp("v1.2.0", "0123abc", "2026-12-01")()
+	var out, errw strings.Builder
+	if code := run([]string{"--version"}, &out, &errw); code != 0 || !strings.HasPrefix(out.String(), "tokenctl-sim version v1.2.0 (2026-12-01)\ncommit 0123abc\n") {
+		t.Fatalf("exit %d: %q %q", code, out.String(), errw.String())
 	}
 }

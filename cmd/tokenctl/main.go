@@ -17,6 +17,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tokenctl/tokenctl/internal/buildinfo"
 	"github.com/tokenctl/tokenctl/internal/exitcode"
 )
 
@@ -47,7 +48,7 @@ written), 2 usage, 3 device or transport error.`,
 	} {
 		root.AddCommand(cmd(f))
 	}
-	setVersion(root)
+	buildinfo.SetVersion(root)
 	refuseUnknownSubcommands(root)
 	exitcode.MarkUsage(root)
 	return root

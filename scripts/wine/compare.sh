@@ -19,7 +19,7 @@ rm -rf "$out"; mkdir -p "$out/in"
 out=$(cd "$out" && pwd)
 
 version=$(git describe --tags --always --dirty 2>/dev/null || echo dev)
-ldflags="-buildid= -X main.version=$version -X main.commit=$(git rev-parse HEAD 2>/dev/null || echo unknown)"
+ldflags="-buildid= -X github.com/tokenctl/tokenctl/internal/buildinfo.version=$version -X github.com/tokenctl/tokenctl/internal/buildinfo.commit=$(git rev-parse HEAD 2>/dev/null || echo unknown)"
 CGO_ENABLED=1 "$GO" build -trimpath -ldflags "$ldflags" -o "$out/tokenctl" ./cmd/tokenctl
 CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=x86_64-w64-mingw32-gcc "$GO" build -trimpath \
   -ldflags "$ldflags -extldflags=-Wl,--no-insert-timestamp" -o "$out/tokenctl.exe" ./cmd/tokenctl
