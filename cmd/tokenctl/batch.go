@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/batch"
-	"github.com/tokenctl/tokenctl/hid"
 	"github.com/tokenctl/tokenctl/ledger"
 	"github.com/tokenctl/tokenctl/seed"
 	"github.com/tokenctl/tokenctl/token2"
@@ -200,35 +199,17 @@ and written to Yubico-format exports.`,
 		if slot != 1 && slot != 2 {
 			return usagef("--slot %d: want 1 or 2", slot)
 		}
-		switch transport {
-		case "":
-			transport = "ccid"
-			if bf.reader == "" && hid.Supported() {
-				transport = "hid"
-			}
-		case "hid", "ccid":
-		default:
-			return usagef("--transport %q: want hid or ccid", transport)
+		st, release, err := batch.NewYubiKeyStation(f.Devices, transport, bf.reader, yubikey.Slot(slot))
+		if err != nil {
+			return err
 		}
-		if transport == "hid" && !hid.Supported() {
-			return usagef("USB HID is not available in this build: use --transport ccid")
-		}
+		defer release()
 		l, err := bf.lf.open(cmd.Context())
 		if err != nil {
 			return err
 		}
 		defer l.Close()
-		cfg := batch.Config{Recipe: r, Slot: slot, Force: force}
-		if transport == "ccid" {
-			pc, reader, err := f.Devices.Reader(bf.reader)
-			if err != nil {
-				return err
-			}
-			defer pc.Release()
-			cfg.Station = &batch.YubiKeyCCIDStation{PCSC: pc, Reader: reader, Slot: yubikey.Slot(slot)}
-		} else {
-			cfg.Station = &batch.YubiKeyHIDStation{Slot: yubikey.Slot(slot), List: f.Devices.USB}
-		}
+		cfg := batch.Config{Station: st, Recipe: r, Slot: slot, Force: force}
 		if bf.verify {
 			cfg.Verify = &batch.TouchVerifier{Prompt: batch.NewLinePrompter(f.In, f.Err)}
 		}
