@@ -49,28 +49,8 @@ written), 2 usage, 3 device or transport error.`,
 		root.AddCommand(cmd(f))
 	}
 	buildinfo.SetVersion(root)
-	refuseUnknownSubcommands(root)
 	exitcode.MarkUsage(root)
 	return root
-}
-
-// refuseUnknownSubcommands makes a command group given an argument it has
-// no subcommand for ('tokenctl ledger nosuch') a usage error, as at the
-// top level; alone, a group prints its help.
-func refuseUnknownSubcommands(c *cobra.Command) {
-	for _, sub := range c.Commands() {
-		refuseUnknownSubcommands(sub)
-	}
-	if !c.HasSubCommands() || c.Run != nil || c.RunE != nil || !c.HasParent() {
-		return
-	}
-	c.Args = cobra.ArbitraryArgs
-	c.RunE = func(c *cobra.Command, args []string) error {
-		if len(args) > 0 {
-			return exitcode.UsageErr(fmt.Errorf("unknown command %q for %q\nsee '%s --help'", args[0], c.CommandPath(), c.CommandPath()))
-		}
-		return c.Help()
-	}
 }
 
 // runWith executes the command line with f and returns the exit code.

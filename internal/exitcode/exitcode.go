@@ -19,6 +19,7 @@ package exitcode
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/spf13/cobra"
 )
@@ -82,8 +83,19 @@ func (r *ranError) Unwrap() error { return r.err }
 
 // MarkUsage wraps the RunE of every command under root so that Classify
 // can tell an error the command returned from one cobra returned before
-// running it (a usage error, whatever its text).
+// running it (a usage error, whatever its text). A command group given an
+// argument it has no subcommand for ('tokenctl ledger nosuch') is a usage
+// error too, as at the top level; alone, a group prints its help.
 func MarkUsage(root *cobra.Command) {
+	if root.HasSubCommands() && root.HasParent() && root.Run == nil && root.RunE == nil {
+		root.Args = cobra.ArbitraryArgs
+		root.RunE = func(c *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return UsageErr(fmt.Errorf("unknown command %q for %q\nsee '%s --help'", args[0], c.CommandPath(), c.CommandPath()))
+			}
+			return c.Help()
+		}
+	}
 	if run := root.RunE; run != nil {
 		root.RunE = func(c *cobra.Command, args []string) error {
 			if err := run(c, args); err != nil {
