@@ -14,7 +14,6 @@ import (
 	"github.com/tokenctl/tokenctl/internal/pcsctest"
 	"github.com/tokenctl/tokenctl/nfc"
 	"github.com/tokenctl/tokenctl/seed"
-	simt2 "github.com/tokenctl/tokenctl/sim/token2"
 	"github.com/tokenctl/tokenctl/sim/vpcd"
 	"github.com/tokenctl/tokenctl/token2"
 )
@@ -76,7 +75,8 @@ func TestSimToken2Command(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("sim token2 --count 2 did not end")
 	}
-	time.Sleep(simt2.DefaultSettle)
+	// No pause for the next test on this reader: pcscd has already seen
+	// the last token leave (WaitForRemoval above).
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
