@@ -17,7 +17,9 @@ type Uploader func(context.Context, []*seed.Token) (*Report, error)
 type Job struct {
 	// File ("-": Options.Stdin) in format From ("" detects it), read
 	// with Options (Load); or, with no File, the tokens of Ledger that
-	// Filter selects, named LedgerName in errors.
+	// Filter selects as for an export (Ledger.ExportTokens: with no
+	// state, the programmed and verified ones), named LedgerName in
+	// errors.
 	File, From string
 	Options    *convert.Options
 	Ledger     *ledger.Ledger
@@ -72,7 +74,9 @@ func (j *Job) Run(ctx context.Context, newClient func(onResult func(Result)) (Up
 	return rep, err
 }
 
-// tokens are the File's, or copies of the Ledger's selection, checked.
+// tokens are the File's, or the Ledger's export selection
+// (Ledger.ExportTokens: by default its programmed and verified tokens),
+// checked.
 func (j *Job) tokens(ctx context.Context) (toks []*seed.Token, err error) {
 	if j.File != "" {
 		o := j.Options
@@ -81,14 +85,8 @@ func (j *Job) tokens(ctx context.Context) (toks []*seed.Token, err error) {
 		}
 		return Load(j.File, j.From, o, j.Rules)
 	}
-	err = j.Ledger.Export(ctx, j.Filter, func(_ *ledger.Record, t *seed.Token) error {
-		c := *t
-		c.Secret, c.PrivateID = append([]byte(nil), t.Secret...), append([]byte(nil), t.PrivateID...)
-		toks = append(toks, &c)
-		return nil
-	})
-	if err == nil {
-		err = Check(j.LedgerName, toks, j.Rules)
+	if toks, err = j.Ledger.ExportTokens(ctx, j.Filter, nil); err != nil {
+		return nil, err
 	}
-	return toks, err
+	return toks, Check(j.LedgerName, toks, j.Rules)
 }
