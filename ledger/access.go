@@ -114,12 +114,15 @@ type Selection struct {
 	History bool
 }
 
-// Filter parses s; an unknown name is an error that starts with the field
-// ("family: ...", "state: ...").
+// Filter parses s; an unknown name is a usage error that starts with the
+// flag that sets the field ("--family: ...", "--state: ...").
 func (s Selection) Filter() (Filter, error) {
 	f, err := ParseFilter(s.Batch, s.Family, s.States, s.Serials, s.History)
 	f.Station = s.Station
-	return f, err
+	if err != nil {
+		return f, &usageError{"--" + err.Error()}
+	}
+	return f, nil
 }
 
 // Granter is a store that grants database roles what a station and an

@@ -118,7 +118,7 @@ func TestSelectionFilter(t *testing.T) {
 	if err != nil || f.Batch != "b" || f.Family != YubiKey || f.Station != "s1" || len(f.States) != 1 || f.States[0] != Pending || f.Serials[0] != "1" || !f.History {
 		t.Fatalf("%+v %v", f, err)
 	}
-	if _, err := (Selection{States: []string{"lost"}}).Filter(); err == nil || !strings.HasPrefix(err.Error(), "state: ") {
+	if _, err := (Selection{States: []string{"lost"}}).Filter(); err == nil || !strings.HasPrefix(err.Error(), "--state: ") || !usage(err) {
 		t.Fatalf("unknown state: %v", err)
 	}
 }

@@ -48,20 +48,28 @@ func (f *ledgerFlags) addOperator(c *cobra.Command) {
 
 func (f *ledgerFlags) operatorName() string { return cmp.Or(f.operator, ledger.DefaultOperator()) }
 
-// open opens the ledger with the keys given (one that opens secrets when
-// keyNeeded); f.path is then the ledger opened.
+// access is what the flags give to open the ledger (one key that opens
+// secrets when keyNeeded).
+func (f *ledgerFlags) access() *ledger.Access {
+	return &ledger.Access{Path: f.path, Keys: ledger.Keys{IdentityFiles: f.identity, StationKeyFile: f.stationKey}, NeedSecrets: f.keyNeeded, ReadPassphrase: passphrase(&f.pass)}
+}
+
+// open opens the ledger (access); f.path is then the ledger opened.
 func (f *ledgerFlags) open(ctx context.Context) (*ledger.Ledger, error) {
-	a := ledger.Access{Path: f.path, Keys: ledger.Keys{IdentityFiles: f.identity, StationKeyFile: f.stationKey}, NeedSecrets: f.keyNeeded, ReadPassphrase: passphrase(&f.pass)}
+	a := f.access()
 	l, err := a.Open(ctx)
 	f.path = a.Path
 	return l, err
 }
 
-// command adds f's flags to c (see add) and makes its RunE run c.PreRunE
-// (which checks the request, when there is one) and then fn on the
-// ledger, opened.
-func (f *ledgerFlags) command(c *cobra.Command, keyNeeded bool, fn func(ctx context.Context, l *ledger.Ledger, args []string) error) *cobra.Command {
-	f.add(c, keyNeeded)
+// command adds f's flags to c (add; --operator too with operator) and
+// makes its RunE run c.PreRunE (which checks the request before any key
+// is read; in RunE, after cobra's check of required flags) and then fn
+// on the ledger, opened.
+func (f *ledgerFlags) command(c *cobra.Command, keyNeeded, operator bool, fn func(ctx context.Context, l *ledger.Ledger, args []string) error) *cobra.Command {
+	if f.add(c, keyNeeded); operator {
+		f.addOperator(c)
+	}
 	pre := c.PreRunE
 	c.PreRunE, c.RunE = nil, func(c *cobra.Command, args []string) error {
 		if pre != nil {
@@ -80,9 +88,14 @@ func (f *ledgerFlags) command(c *cobra.Command, keyNeeded bool, fn func(ctx cont
 }
 
 // done prints v (f.emit; text only when v is nil) unless err, and returns
-// err.
+// err, after printing the problems of a *ledger.ProblemsError on standard
+// error.
 func done(f *factory, err error, v any, w io.Writer, format string, a ...any) error {
+	pe, ok := err.(*ledger.ProblemsError)
 	switch {
+	case ok:
+		fmt.Fprintln(f.Err, strings.Join(pe.Problems, "\n"))
+		return err
 	case err != nil:
 		return err
 	case v == nil:
@@ -101,16 +114,8 @@ func passphrase(s *secretin.Source) func() ([]byte, error) {
 	return func() ([]byte, error) { p, err := s.Read(); return []byte(p), err }
 }
 
-// problems prints the problems of a *ledger.ProblemsError on standard
-// error, and returns err.
-func problems(f *factory, err error) error {
-	if pe, ok := err.(*ledger.ProblemsError); ok {
-		fmt.Fprintln(f.Err, strings.Join(pe.Problems, "\n"))
-	}
-	return err
-}
-
-// filterFlags select ledger records (list, export, upload).
+// filterFlags select ledger records (list, export, upload); Filter
+// parses them.
 type filterFlags struct{ ledger.Selection }
 
 func (f *filterFlags) add(c *cobra.Command) {
@@ -120,14 +125,6 @@ func (f *filterFlags) add(c *cobra.Command) {
 	c.Flags().StringSliceVar(&f.Serials, "serial", nil, "only these serials (comma-separated or repeated)")
 	c.Flags().BoolVar(&f.History, "history", false, "include records replaced by a reprogram")
 	c.Flags().StringVar(&f.Station, "station", "", "only the records of this station")
-}
-
-func (f *filterFlags) filter() (ledger.Filter, error) {
-	lf, err := f.Filter()
-	if err != nil {
-		return lf, usagef("--%v", err)
-	}
-	return lf, nil
 }
 
 func newLedgerCmd(f *factory) *cobra.Command {
@@ -208,8 +205,8 @@ func newLedgerListCmd(f *factory) *cobra.Command {
 		Example: `  tokenctl ledger list --ledger tokens.ledger --batch box-17
   tokenctl ledger list --state pending,failed --json`,
 		Args:    cobra.NoArgs,
-		PreRunE: func(*cobra.Command, []string) (err error) { filter, err = ff.filter(); return err },
-	}, false, func(ctx context.Context, l *ledger.Ledger, _ []string) error {
+		PreRunE: func(*cobra.Command, []string) (err error) { filter, err = ff.Filter(); return err },
+	}, false, false, func(ctx context.Context, l *ledger.Ledger, _ []string) error {
 		if f.JSON {
 			recs, err := l.Records(ctx, filter)
 			return done(f, err, recs, f.Out, "")
@@ -229,7 +226,7 @@ func newLedgerShowCmd(f *factory) *cobra.Command {
 		Example: `  tokenctl ledger show --ledger tokens.ledger 86596120001
   tokenctl ledger show 86596120001 86596120002 --json`,
 		Args: cobra.MinimumNArgs(1),
-	}, false, func(ctx context.Context, l *ledger.Ledger, serials []string) error {
+	}, false, false, func(ctx context.Context, l *ledger.Ledger, serials []string) error {
 		hs, err := l.Histories(ctx, serials)
 		if hs == nil {
 			return err
@@ -238,24 +235,18 @@ func newLedgerShowCmd(f *factory) *cobra.Command {
 	})
 }
 
-// ledgerExportOptions are export's flags, checked by check.
-type ledgerExportOptions struct {
-	lf                    ledgerFlags
-	ff                    filterFlags
-	to, out               string
-	split, force, skipBad bool
-	pskc                  func(*convert.Options) error
-	filter                ledger.Filter
-	co                    *convert.Options
-}
-
 func newLedgerExportCmd(f *factory) *cobra.Command {
-	var o ledgerExportOptions
-	c := o.lf.command(&cobra.Command{
+	var lf ledgerFlags
+	var ff filterFlags
+	var to, out string
+	var split, force, skipBad bool
+	var filter ledger.Filter
+	var co *convert.Options
+	var pskc func(*convert.Options) error
+	c := lf.command(&cobra.Command{
 		Use:   "export --to FORMAT [-o OUT] [--batch B] [--state S] [--serial S]",
 		Short: "Write a selection of the ledger's tokens, secrets included, as a seed file",
-		Long: `Write the tokens of a ledger selection in any writable seed-file format (see
-'tokenctl formats'; PSKC encrypted with --pskc-key-file or --pskc-password-file),
+		Long: `Write the tokens of a ledger selection in any writable seed-file format,
 opening their secrets with the ledger's identity file or passphrase.
 
 By default the selection is every current token that is programmed or
@@ -263,57 +254,52 @@ verified; --state pending,failed selects the others. Every token is checked
 against the target's rules first and nothing is written when one breaks
 them. The output is created 0600 through a temporary file and a rename. A
 record that fails authentication (written by someone without the ledger's
-key) stops the export, named, with nothing written; with --skip-bad-records
-each is named and left out, and the rest is exported.`,
+key) stops the export, named, with nothing written (see --skip-bad-records).`,
 		Example: `  tokenctl ledger export --batch box-17 --to duo -o duo-totp.csv --identity-file ~/keys/tokens.age
   tokenctl ledger export --to pskc --pskc-password-file pw.txt -o tokens.pskcxml --passphrase-env LEDGER_PASS
   tokenctl ledger export --serial 86596120001,86596120002 --to entra -o entra.csv --identity-file k.age`,
-		Args:    cobra.NoArgs,
-		PreRunE: func(*cobra.Command, []string) error { return o.check(f) },
-	}, true, func(ctx context.Context, l *ledger.Ledger, _ []string) error {
+		Args: cobra.NoArgs,
+		PreRunE: func(*cobra.Command, []string) (err error) {
+			if filter, err = ff.Filter(); err != nil {
+				return err
+			}
+			if _, ok := convert.Lookup(to); !ok {
+				return usagef("--to %q: unknown format (see tokenctl formats)", to)
+			}
+			co = &convert.Options{Split: split, Stdout: f.Out, OnProblem: problemPrinter(f)}
+			if err := pskc(co); err != nil {
+				return err
+			}
+			switch toStdout := out == "" || out == "-"; {
+			case toStdout && f.JSON:
+				return usagef("--json prints the report on standard output: give -o for the exported file")
+			case toStdout && f.OutTTY && !force:
+				return usagef("not printing secrets on a terminal: give -o FILE (or --force)")
+			}
+			return nil
+		},
+	}, true, false, func(ctx context.Context, l *ledger.Ledger, _ []string) error {
 		var skip func(r *ledger.Record, err error)
-		if o.skipBad {
+		if skipBad {
 			skip = func(_ *ledger.Record, err error) {
-				fmt.Fprintf(f.Err, "%s: %v: left out (--skip-bad-records)\n", o.lf.path, err)
+				fmt.Fprintf(f.Err, "%s: %v: left out (--skip-bad-records)\n", lf.path, err)
 			}
 		}
-		rep, err := l.ExportTo(ctx, o.filter, o.out, o.to, o.co, skip)
-		if rep != nil && (f.JSON || err == nil && o.out != "" && o.out != "-") {
+		rep, err := l.ExportTo(ctx, filter, out, to, co, skip)
+		if rep != nil && (f.JSON || err == nil && out != "" && out != "-") {
 			err = cmp.Or(err, f.emit(rep, f.Err, "%d %s exported to %s\n", rep.Written, plural(rep.Written, "token"), strings.Join(rep.Outputs, ", ")))
 		}
 		return err
 	})
-	o.ff.add(c)
-	c.Flags().StringVar(&o.to, "to", "", "output format (required; see 'tokenctl formats')")
-	c.Flags().StringVarP(&o.out, "output", "o", "", "output file (default: standard output, not a terminal)")
-	c.Flags().BoolVar(&o.split, "split", false, "write one file per token type when the target takes one type per file (Duo)")
-	c.Flags().BoolVar(&o.force, "force", false, "print secrets even on a terminal")
-	c.Flags().BoolVar(&o.skipBad, "skip-bad-records", false, "leave out (and name) records that fail authentication instead of exporting nothing")
+	ff.add(c)
+	c.Flags().StringVar(&to, "to", "", "output format (required; see 'tokenctl formats')")
+	c.Flags().StringVarP(&out, "output", "o", "", "output file (default: standard output, not a terminal)")
+	c.Flags().BoolVar(&split, "split", false, "write one file per token type when the target takes one type per file (Duo)")
+	c.Flags().BoolVar(&force, "force", false, "print secrets even on a terminal")
+	c.Flags().BoolVar(&skipBad, "skip-bad-records", false, "leave out (and name) records that fail authentication instead of exporting nothing")
 	c.MarkFlagRequired("to")
-	o.pskc = pskcFlags(c)
+	pskc = pskcFlags(c)
 	return c
-}
-
-// check checks the request before the ledger is opened: the selection,
-// the format, its options, where the secrets go.
-func (o *ledgerExportOptions) check(f *factory) (err error) {
-	if o.filter, err = o.ff.filter(); err != nil {
-		return err
-	}
-	if _, ok := convert.Lookup(o.to); !ok {
-		return usagef("--to %q: unknown format (see tokenctl formats)", o.to)
-	}
-	o.co = &convert.Options{Split: o.split, Stdout: f.Out, OnProblem: problemPrinter(f)}
-	if err := o.pskc(o.co); err != nil {
-		return err
-	}
-	switch toStdout := o.out == "" || o.out == "-"; {
-	case toStdout && f.JSON:
-		return usagef("--json prints the report on standard output: give -o for the exported file")
-	case toStdout && f.OutTTY && !o.force:
-		return usagef("not printing secrets on a terminal: give -o FILE (or --force)")
-	}
-	return nil
 }
 
 func newLedgerImportCmd(f *factory) *cobra.Command {
@@ -345,15 +331,14 @@ identity.`,
 			}
 			return pskc(co)
 		},
-	}, false, func(ctx context.Context, l *ledger.Ledger, files []string) error {
+	}, false, true, func(ctx context.Context, l *ledger.Ledger, files []string) error {
 		e.Operator = lf.operatorName()
 		rep, err := l.ImportFiles(ctx, files, in.from, co, e)
 		if rep != nil && len(rep.Warnings) > 0 {
 			fmt.Fprintln(f.Err, strings.Join(rep.Warnings, "\n"))
 		}
-		return done(f, problems(f, err), rep, f.Err, "%v", rep)
+		return done(f, err, rep, f.Err, "%v", rep)
 	})
-	lf.addOperator(c)
 	in.add(c)
 	c.Flags().StringVar(&family, "family", "imported", "family to record: imported, token2 or yubikey")
 	c.Flags().StringVar(&e.Batch, "batch", "", "batch name to record (default: import-DATE)")
@@ -384,11 +369,10 @@ station key, not the identity.`,
 			as, err = ledger.Assignments(file, f.In, args...)
 			return err
 		},
-	}, false, func(ctx context.Context, l *ledger.Ledger, _ []string) error {
+	}, false, true, func(ctx context.Context, l *ledger.Ledger, _ []string) error {
 		made, err := l.AssignChecked(ctx, as, lf.operatorName())
-		return done(f, problems(f, err), map[string]any{"assigned": made}, f.Out, "%d %s assigned\n", len(made), plural(len(made), "token"))
+		return done(f, err, map[string]any{"assigned": made}, f.Out, "%d %s assigned\n", len(made), plural(len(made), "token"))
 	})
-	lf.addOperator(c)
 	c.Flags().StringVar(&file, "file", "", `"serial,user" lines ('-' for standard input)`)
 	return c
 }
@@ -407,7 +391,7 @@ Needs the station key or the ledger's identity.`,
 		Example: `  tokenctl ledger verify --ledger tokens.ledger
   tokenctl --json ledger verify --ledger tokens.ledger --identity-file tokens.age`,
 		Args: cobra.NoArgs,
-	}, false, func(ctx context.Context, l *ledger.Ledger, _ []string) error {
+	}, false, false, func(ctx context.Context, l *ledger.Ledger, _ []string) error {
 		rep, err := l.VerifyAll(ctx)
 		for _, p := range rep.Problems {
 			fmt.Fprintf(f.Err, "%s: %s\n", lf.path, p)
@@ -423,7 +407,7 @@ Needs the station key or the ledger's identity.`,
 
 func newLedgerUpgradeCmd(f *factory) *cobra.Command {
 	var lf ledgerFlags
-	c := lf.command(&cobra.Command{
+	return lf.command(&cobra.Command{
 		Use:   "upgrade",
 		Short: "Authenticate a ledger written before records carried MACs (key holder only)",
 		Long: `A ledger written by an earlier tokenctl has no authentication: it is neither
@@ -434,12 +418,10 @@ authentication key and signs its metadata and every record. Check the ledger
 came from a trusted copy first: what it holds now is what gets signed.`,
 		Example: `  tokenctl ledger upgrade --ledger tokens.ledger --identity-file tokens.age`,
 		Args:    cobra.NoArgs,
-	}, true, func(ctx context.Context, l *ledger.Ledger, _ []string) error {
+	}, true, true, func(ctx context.Context, l *ledger.Ledger, _ []string) error {
 		n, err := l.Upgrade(ctx, lf.operatorName())
 		return done(f, err, nil, f.Out, "%d records authenticated\n", n)
 	})
-	lf.addOperator(c)
-	return c
 }
 
 func newLedgerStationKeyCmd(f *factory) *cobra.Command {
@@ -462,7 +444,7 @@ never printed.`,
 			}
 			return nil
 		},
-	}, false, func(ctx context.Context, l *ledger.Ledger, _ []string) error {
+	}, false, false, func(ctx context.Context, l *ledger.Ledger, _ []string) error {
 		return done(f, l.WriteStationKey(out), nil, f.Err, "station key for ledger %s written to %s\n", l.ID(), out)
 	})
 	c.Flags().StringVarP(&out, "output", "o", "", "station key file to create (must not exist)")
@@ -520,7 +502,7 @@ mid-token. Such a token is re-burned with its recorded seed when it is
 presented again to a batch.`,
 		Example: "  tokenctl ledger status --ledger tokens.ledger --stale 15m",
 		Args:    cobra.NoArgs,
-	}, false, func(ctx context.Context, l *ledger.Ledger, _ []string) error {
+	}, false, false, func(ctx context.Context, l *ledger.Ledger, _ []string) error {
 		st, err := l.Status(ctx, stale)
 		return done(f, err, st, f.Out, "%v", st)
 	})

@@ -6,7 +6,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/convert"
-	"github.com/tokenctl/tokenctl/ledger"
 	"github.com/tokenctl/tokenctl/seed"
 	"github.com/tokenctl/tokenctl/upload"
 	"github.com/tokenctl/tokenctl/upload/duo"
@@ -74,14 +73,7 @@ func (u *uploadFlags) run(c *cobra.Command, f *factory, args []string, server st
 	case u.lf.path == "":
 		return usagef("give the seed FILE to upload, or --ledger")
 	default:
-		if job.Filter, err = u.ff.filter(); err != nil {
-			return err
-		}
-		if job.Ledger, err = u.lf.open(ctx); err != nil {
-			return err
-		}
-		defer job.Ledger.Close()
-		job.LedgerName = ledger.SpecName(u.lf.path)
+		job.Access, job.Selection = u.lf.access(), u.ff.Selection
 	}
 	rep, err := job.Run(ctx, func(on func(upload.Result)) (upload.Uploader, error) { return newClient(roots, on) })
 	if rep != nil {
@@ -118,11 +110,7 @@ The integration key and secret key come from DUO_IKEY and DUO_SKEY, or
 				return err
 			}
 			return u.run(c, f, args, "duo", duo.Check, func(roots *x509.CertPool, on func(upload.Result)) (upload.Uploader, error) {
-				cl, err := duo.New(duo.Config{Host: host, IKey: ik, SKey: sk, RootCAs: roots, Replace: replace, DryRun: u.dryRun, OnResult: on})
-				if err != nil {
-					return nil, err
-				}
-				return cl.Upload, nil
+				return upload.Client(duo.New(duo.Config{Host: host, IKey: ik, SKey: sk, RootCAs: roots, Replace: replace, DryRun: u.dryRun, OnResult: on}))
 			})
 		},
 	}
@@ -158,11 +146,7 @@ TOKENCTL_GRAPH_TOKEN; or --tenant and --client-id with a client secret
 				return err
 			}
 			return u.run(c, f, args, "entra", entra.CheckFill(manufacturer, model), func(roots *x509.CertPool, on func(upload.Result)) (upload.Uploader, error) {
-				cl, err := entra.New(entra.Config{BaseURL: base, Auth: auth, RootCAs: roots, Activate: activate, DryRun: u.dryRun, Manufacturer: manufacturer, Model: model, OnResult: on})
-				if err != nil {
-					return nil, err
-				}
-				return cl.Upload, nil
+				return upload.Client(entra.New(entra.Config{BaseURL: base, Auth: auth, RootCAs: roots, Activate: activate, DryRun: u.dryRun, Manufacturer: manufacturer, Model: model, OnResult: on}))
 			})
 		},
 	}
