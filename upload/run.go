@@ -2,6 +2,7 @@ package upload
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 
@@ -43,20 +44,28 @@ type Job struct {
 	Operator string
 	// DryRun: nothing is recorded in the ledger.
 	DryRun bool
+	// CAFile: PEM certificates of the CA that signs the server's
+	// certificate, besides the system's (CertPool); "" for the system's.
+	CAFile string
 }
 
 // Run loads the tokens, checks them against Rules (nothing is sent unless
-// all pass), and uploads them with the client newClient makes. With a
+// all pass), and uploads them with the client newClient makes, trusting
+// the roots of CertPool(CAFile) (a bad CAFile is a usage error). With a
 // ledger, every token the server holds after the run (created or found,
 // even when a later step failed or the run stopped after making it) is
 // recorded there (Ledger.MarkUploaded: label uploaded.SERVER, its object
 // id and the time). The report is nil when nothing was sent; the error
 // is the upload's, else the ledger's, else Report.Err.
-func (j *Job) Run(ctx context.Context, newClient func(onResult func(Result)) (Uploader, error)) (*Report, error) {
+func (j *Job) Run(ctx context.Context, newClient func(roots *x509.CertPool, onResult func(Result)) (Uploader, error)) (*Report, error) {
+	roots, err := CertPool(j.CAFile)
+	if err != nil {
+		return nil, &convert.UsageError{Err: fmt.Errorf("--ca-file: %w", err)}
+	}
 	var l *ledger.Ledger
 	var f ledger.Filter
 	if j.File == "" {
-		err := errors.New("upload: no file and no ledger")
+		err = errors.New("upload: no file and no ledger")
 		if j.Access != nil {
 			f, err = j.Selection.Filter()
 		}
@@ -78,7 +87,7 @@ func (j *Job) Run(ctx context.Context, newClient func(onResult func(Result)) (Up
 		return nil, err
 	}
 	var recErr error
-	up, err := newClient(func(r Result) {
+	up, err := newClient(roots, func(r Result) {
 		if l == nil || j.DryRun || r.ObjectID == "" {
 			return
 		}

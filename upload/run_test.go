@@ -2,6 +2,7 @@ package upload
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"path/filepath"
 	"slices"
@@ -26,13 +27,13 @@ func TestJobRun(t *testing.T) {
 		return []*seed.FieldError{{Field: "serial", Msg: "no"}}
 	}
 	j := Job{File: path, Rules: refuse, Server: "entra"}
-	rep, err := j.Run(context.Background(), func(func(Result)) (Uploader, error) { made = true; return nil, nil })
+	rep, err := j.Run(context.Background(), func(*x509.CertPool, func(Result)) (Uploader, error) { made = true; return nil, nil })
 	if !errors.Is(err, convert.ErrInvalid) || rep != nil || made {
 		t.Fatalf("a file breaking the rules: %v %v made=%v", err, rep, made)
 	}
 	var seen []*seed.Token
 	j.Rules = noRules
-	rep, err = j.Run(context.Background(), func(on func(Result)) (Uploader, error) {
+	rep, err = j.Run(context.Background(), func(_ *x509.CertPool, on func(Result)) (Uploader, error) {
 		return func(_ context.Context, toks []*seed.Token) (*Report, error) {
 			seen = toks
 			r := &Report{Server: "entra"}
@@ -56,7 +57,7 @@ func TestJobRun(t *testing.T) {
 		}
 	}
 	want := errors.New("client refused")
-	if _, err = j.Run(context.Background(), func(func(Result)) (Uploader, error) { return nil, want }); err != want {
+	if _, err = j.Run(context.Background(), func(*x509.CertPool, func(Result)) (Uploader, error) { return nil, want }); err != want {
 		t.Errorf("client error: %v", err)
 	}
 }
@@ -86,7 +87,7 @@ func TestJobRunLedger(t *testing.T) {
 	l.Close()
 	j := Job{Access: &ledger.Access{Path: path, Keys: ledger.Keys{IdentityFiles: []string{idf}}, NeedSecrets: true}, Rules: noRules, Server: "duo", Operator: "op"}
 	var sent []string
-	rep, err := j.Run(ctx, func(on func(Result)) (Uploader, error) {
+	rep, err := j.Run(ctx, func(_ *x509.CertPool, on func(Result)) (Uploader, error) {
 		return func(_ context.Context, toks []*seed.Token) (*Report, error) {
 			r := &Report{Server: "duo"}
 			for _, tk := range toks {
@@ -115,5 +116,9 @@ func TestJobRunLedger(t *testing.T) {
 	}
 	if _, err := (&Job{}).Run(ctx, nil); err == nil {
 		t.Fatal("no file and no ledger: no error")
+	}
+	var ue *convert.UsageError
+	if _, err := (&Job{File: "x.csv", CAFile: filepath.Join(dir, "none.pem")}).Run(ctx, nil); !errors.As(err, &ue) || !strings.HasPrefix(err.Error(), "--ca-file: ") {
+		t.Fatalf("bad CA file: %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"crypto/x509"
 
 	"github.com/spf13/cobra"
@@ -33,19 +34,19 @@ TLS is always verified (--ca-file for a private CA).`,
 	return c
 }
 
-// uploadFlags are what both servers take.
+// uploadFlags are what both servers take: the job, where its tokens
+// come from.
 type uploadFlags struct {
-	from, caFile string
-	dryRun       bool
-	pskc         func(o *convert.Options) error
-	lf           ledgerFlags
-	ff           filterFlags
+	upload.Job
+	pskc func(o *convert.Options) error
+	lf   ledgerFlags
+	ff   filterFlags
 }
 
 func (u *uploadFlags) add(c *cobra.Command) {
-	c.Flags().StringVar(&u.from, "from", "", "format of the input file (default: detected)")
-	c.Flags().StringVar(&u.caFile, "ca-file", "", "PEM file of the CA that signs the server's certificate (default: the system's)")
-	c.Flags().BoolVar(&u.dryRun, "dry-run", false, "check the file and look serials and users up; change nothing")
+	c.Flags().StringVar(&u.From, "from", "", "format of the input file (default: detected)")
+	c.Flags().StringVar(&u.CAFile, "ca-file", "", "PEM file of the CA that signs the server's certificate (default: the system's)")
+	c.Flags().BoolVar(&u.DryRun, "dry-run", false, "check the file and look serials and users up; change nothing")
 	u.pskc = pskcFlags(c)
 	u.lf.add(c, true)
 	u.ff.add(c)
@@ -55,37 +56,29 @@ func (u *uploadFlags) add(c *cobra.Command) {
 // run uploads the FILE, or the ledger's selection, with the client
 // newClient makes (upload.Job).
 func (u *uploadFlags) run(c *cobra.Command, f *factory, args []string, server string, rules func(*seed.Token) []*seed.FieldError, newClient func(roots *x509.CertPool, onResult func(upload.Result)) (upload.Uploader, error)) error {
-	roots, err := upload.CertPool(u.caFile)
-	if err != nil {
-		return usagef("--ca-file: %v", err)
-	}
-	ctx, stop := interruptible(c.Context())
-	defer stop()
-	job := upload.Job{From: u.from, Options: &convert.Options{}, Rules: rules, Server: server, Operator: u.lf.operatorName(), DryRun: u.dryRun}
+	u.Options, u.Rules, u.Server, u.Operator = &convert.Options{}, rules, server, u.lf.operatorName()
 	switch {
 	case len(args) == 1 && u.lf.path != "":
 		return usagef("give a FILE or --ledger, not both")
 	case len(args) == 1:
-		job.File = args[0]
-		if err := u.pskc(job.Options); err != nil {
+		u.File = args[0]
+		if err := u.pskc(u.Options); err != nil {
 			return err
 		}
 	case u.lf.path == "":
 		return usagef("give the seed FILE to upload, or --ledger")
 	default:
-		job.Access, job.Selection = u.lf.access(), u.ff.Selection
+		u.Access, u.Selection = u.lf.access(), u.ff.Selection
 	}
-	rep, err := job.Run(ctx, func(on func(upload.Result)) (upload.Uploader, error) { return newClient(roots, on) })
-	if rep != nil {
-		rep.Write(f.Out, f.JSON)
-	}
-	return err
+	ctx, stop := interruptible(c.Context())
+	defer stop()
+	rep, err := u.Run(ctx, newClient)
+	return cmp.Or(err, rep.Write(f.Out, f.JSON))
 }
 
 func newUploadDuoCmd(f *factory) *cobra.Command {
 	var u uploadFlags
-	var host string
-	var replace bool
+	var cfg duo.Config
 	var ikeyFile, skeyFile string
 	c := &cobra.Command{
 		Use:   "duo [FILE | --ledger L]",
@@ -96,27 +89,27 @@ attach it to the user the file names (username or alias). A serial Duo
 already has is kept and reported as existing (Duo cannot give its secret
 back to compare) unless --replace deletes and creates it again. The Admin
 API application needs "Grant write resource" and "Grant read resource".
-The integration key and secret key come from DUO_IKEY and DUO_SKEY, or
---ikey-file and --skey-file; never from the command line.`,
+Its keys never come from the command line (see --ikey-file, --skey-file).`,
 		Example: `  tokenctl upload duo --from entra --api-host api-1234abcd.duosecurity.com --dry-run tokens.csv
   tokenctl upload duo --from duo-hotp --api-host api-1234abcd.duosecurity.com --skey-file duo.skey --json duo-hotp.csv`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			if host == "" {
+			if cfg.Host == "" {
 				return usagef("--api-host: the Admin API hostname of your Duo account")
 			}
-			ik, sk, err := duo.Keys(ikeyFile, skeyFile)
-			if err != nil {
+			var err error
+			if cfg.IKey, cfg.SKey, err = duo.Keys(ikeyFile, skeyFile); err != nil {
 				return err
 			}
 			return u.run(c, f, args, "duo", duo.Check, func(roots *x509.CertPool, on func(upload.Result)) (upload.Uploader, error) {
-				return upload.Client(duo.New(duo.Config{Host: host, IKey: ik, SKey: sk, RootCAs: roots, Replace: replace, DryRun: u.dryRun, OnResult: on}))
+				cfg.RootCAs, cfg.DryRun, cfg.OnResult = roots, u.DryRun, on
+				return upload.Client(duo.New(cfg))
 			})
 		},
 	}
 	u.add(c)
-	c.Flags().StringVar(&host, "api-host", "", "the Admin API hostname (api-XXXXXXXX.duosecurity.com)")
-	c.Flags().BoolVar(&replace, "replace", false, "delete a token Duo already has with that serial and create it again")
+	c.Flags().StringVar(&cfg.Host, "api-host", "", "the Admin API hostname (api-XXXXXXXX.duosecurity.com)")
+	c.Flags().BoolVar(&cfg.Replace, "replace", false, "delete a token Duo already has with that serial and create it again")
 	c.Flags().StringVar(&ikeyFile, "ikey-file", "", "read the integration key from this file (default: DUO_IKEY)")
 	c.Flags().StringVar(&skeyFile, "skey-file", "", "read the secret key from this file (default: DUO_SKEY)")
 	return c
@@ -124,8 +117,8 @@ The integration key and secret key come from DUO_IKEY and DUO_SKEY, or
 
 func newUploadEntraCmd(f *factory) *cobra.Command {
 	var u uploadFlags
-	var base, tenant, clientID, manufacturer, model, secretFile string
-	var activate bool
+	var cfg entra.Config
+	var tenant, clientID, secretFile string
 	c := &cobra.Command{
 		Use:   "entra [FILE | --ledger L]",
 		Short: "Create hardware OATH tokens through Microsoft Graph, assign and activate them",
@@ -141,22 +134,23 @@ TOKENCTL_GRAPH_TOKEN; or --tenant and --client-id with a client secret
   tokenctl upload entra --tenant contoso.onmicrosoft.com --client-id 00000000-0000-0000-0000-000000000000 --activate tokens.csv`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			auth, err := entra.SignIn(tenant, clientID, secretFile, f.prompt)
-			if err != nil {
+			var err error
+			if cfg.Auth, err = entra.SignIn(tenant, clientID, secretFile, f.prompt); err != nil {
 				return err
 			}
-			return u.run(c, f, args, "entra", entra.CheckFill(manufacturer, model), func(roots *x509.CertPool, on func(upload.Result)) (upload.Uploader, error) {
-				return upload.Client(entra.New(entra.Config{BaseURL: base, Auth: auth, RootCAs: roots, Activate: activate, DryRun: u.dryRun, Manufacturer: manufacturer, Model: model, OnResult: on}))
+			return u.run(c, f, args, "entra", entra.CheckFill(cfg.Manufacturer, cfg.Model), func(roots *x509.CertPool, on func(upload.Result)) (upload.Uploader, error) {
+				cfg.RootCAs, cfg.DryRun, cfg.OnResult = roots, u.DryRun, on
+				return upload.Client(entra.New(cfg))
 			})
 		},
 	}
 	u.add(c)
-	c.Flags().StringVar(&base, "graph-url", "", "Graph's root (default "+entra.DefaultBaseURL+")")
+	c.Flags().StringVar(&cfg.BaseURL, "graph-url", "", "Graph's root (default "+entra.DefaultBaseURL+")")
 	c.Flags().StringVar(&tenant, "tenant", "", "tenant ID or domain, for a client-secret or device-code sign-in")
 	c.Flags().StringVar(&clientID, "client-id", "", "the application (client) ID to sign in with")
 	c.Flags().StringVar(&secretFile, "client-secret-file", "", "read the client secret from this file (default: AZURE_CLIENT_SECRET)")
-	c.Flags().StringVar(&manufacturer, "manufacturer", "", "manufacturer for tokens without one (Graph requires it)")
-	c.Flags().StringVar(&model, "model", "", "model for tokens without one")
-	c.Flags().BoolVar(&activate, "activate", false, "activate each assigned token with the code its seed gives now")
+	c.Flags().StringVar(&cfg.Manufacturer, "manufacturer", "", "manufacturer for tokens without one (Graph requires it)")
+	c.Flags().StringVar(&cfg.Model, "model", "", "model for tokens without one")
+	c.Flags().BoolVar(&cfg.Activate, "activate", false, "activate each assigned token with the code its seed gives now")
 	return c
 }
