@@ -311,14 +311,12 @@ func newLedgerImportCmd(f *factory) *cobra.Command {
 	c := lf.command(&cobra.Command{
 		Use:   "import [--from FORMAT] [--batch B] FILE...",
 		Short: "Record factory-seeded tokens from vendor seed files",
-		Long: `Record the tokens of vendor seed files in any format tokenctl reads (--from,
-or detected when only one format fits) in the ledger as programmed (factory
-seeds: the tokens already hold them), so that they take part in the
-uniqueness checks and in exports. All or nothing: every problem (unreadable
-row, serial twice in the input or already in the ledger) is printed as
-file:line: field: what is wrong, the exit code is 1 and nothing is recorded.
-Recording needs the station key (this machine's, or --station-key), not the
-identity.`,
+		Long: `Record the tokens of vendor seed files in any format tokenctl reads in the
+ledger as programmed (factory seeds: the tokens already hold them), so that
+they take part in the uniqueness checks and in exports. All or nothing:
+every problem (unreadable row, serial twice in the input or already in the
+ledger) is printed as file:line: field: what is wrong, the exit code is 1
+and nothing is recorded. Needs the station key, not the identity.`,
 		Example: `  tokenctl ledger import --ledger tokens.ledger --batch po-4711 token2-seeds.csv
   tokenctl ledger import --from duo-totp --model c202 --batch old-duo duo-export.csv`,
 		Args: cobra.MinimumNArgs(1),
@@ -355,13 +353,12 @@ func newLedgerAssignCmd(f *factory) *cobra.Command {
 		Use:   "assign (SERIAL USER | --file FILE)",
 		Short: "Record which user each token is given to",
 		Long: `Record the user a token is handed out to (for Entra, the UPN that its export
-carries): one SERIAL and USER, or --file with one "serial,user" line per
-token (a first line starting "serial" is a header; blank lines and lines
-starting with # are skipped). Every line is checked first (serial in the
-ledger, given once, a user name without control characters) and any problem
-is printed as file:line: field: what is wrong, with exit 1 and nothing
-assigned. Each assignment is an event in the token's history. Needs the
-station key, not the identity.`,
+carries): one SERIAL and USER, or --file (a first line starting "serial" is
+a header; blank lines and lines starting with # are skipped). Every line is
+checked first (serial in the ledger, given once, a user name without control
+characters) and any problem is printed as file:line: field: what is wrong,
+with exit 1 and nothing assigned. Each assignment is an event in the
+token's history. Needs the station key, not the identity.`,
 		Example: `  tokenctl ledger assign --ledger tokens.ledger 86596120001 alice@example.com
   tokenctl ledger assign --ledger tokens.ledger --file handed-out.csv
   tokenctl ledger export --ledger tokens.ledger --identity-file tokens.age --to entra -o entra.csv`,
@@ -430,11 +427,10 @@ func newLedgerStationKeyCmd(f *factory) *cobra.Command {
 	c := lf.command(&cobra.Command{
 		Use:   "station-key -o FILE",
 		Short: "Write the key another station needs to record tokens in this ledger",
-		Long: `Write the ledger's station key: with it (--station-key FILE, once; it is then
-remembered) a burning station records authenticated tokens, but it cannot
-open any seed (that takes the identity). Keep it private: whoever holds it
-can add records the ledger accepts. The file is created private; it is
-never printed.`,
+		Long: `Write the ledger's station key: with it (--station-key) a burning station
+records authenticated tokens, but it cannot open any seed (that takes the
+identity). Keep it private: whoever holds it can add records the ledger
+accepts. The file is created private; it is never printed.`,
 		Example: `  tokenctl ledger station-key --ledger tokens.ledger --identity-file tokens.age -o station.key
   tokenctl batch token2 --ledger tokens.ledger --station-key station.key --count 10`,
 		Args: cobra.NoArgs,
