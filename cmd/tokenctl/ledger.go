@@ -51,7 +51,7 @@ func (f *ledgerFlags) operatorName() string { return cmp.Or(f.operator, ledger.D
 // access is what the flags give to open the ledger (one key that opens
 // secrets when keyNeeded).
 func (f *ledgerFlags) access() *ledger.Access {
-	return &ledger.Access{Path: f.path, Keys: ledger.Keys{IdentityFiles: f.identity, StationKeyFile: f.stationKey}, NeedSecrets: f.keyNeeded, ReadPassphrase: passphrase(&f.pass)}
+	return &ledger.Access{Path: f.path, Keys: ledger.Keys{IdentityFiles: f.identity, StationKeyFile: f.stationKey}, NeedSecrets: f.keyNeeded, PassphraseFrom: f.pass}
 }
 
 // open opens the ledger (access); f.path is then the ledger opened.
@@ -62,11 +62,12 @@ func (f *ledgerFlags) open(ctx context.Context) (*ledger.Ledger, error) {
 	return l, err
 }
 
-// command adds f's flags to c (add; --operator too with operator) and
-// makes its RunE run c.PreRunE (which checks the request before any key
-// is read; in RunE, after cobra's check of required flags) and then fn
-// on the ledger, opened.
-func (f *ledgerFlags) command(c *cobra.Command, keyNeeded, operator bool, fn func(ctx context.Context, l *ledger.Ledger, args []string) error) *cobra.Command {
+// ledgerCommand adds the flags of a ledgerFlags to c (add; --operator too
+// with operator) and makes its RunE run c.PreRunE (which checks the
+// request before any key is read; in RunE, after cobra's check of
+// required flags) and then fn on the ledger, opened with those flags.
+func ledgerCommand(c *cobra.Command, keyNeeded, operator bool, fn func(ctx context.Context, l *ledger.Ledger, lf *ledgerFlags, args []string) error) *cobra.Command {
+	f := &ledgerFlags{}
 	if f.add(c, keyNeeded); operator {
 		f.addOperator(c)
 	}
@@ -82,7 +83,7 @@ func (f *ledgerFlags) command(c *cobra.Command, keyNeeded, operator bool, fn fun
 			return err
 		}
 		defer l.Close()
-		return fn(c.Context(), l, args)
+		return fn(c.Context(), l, f, args)
 	}
 	return c
 }
@@ -103,15 +104,6 @@ func done(f *factory, err error, v any, w io.Writer, format string, a ...any) er
 		return err
 	}
 	return f.emit(v, w, format, a...)
-}
-
-// passphrase reads s, for ledger.Access and ledger.InitOptions: nil when
-// s was not given.
-func passphrase(s *secretin.Source) func() ([]byte, error) {
-	if !s.IsSet() {
-		return nil
-	}
-	return func() ([]byte, error) { p, err := s.Read(); return []byte(p), err }
 }
 
 // filterFlags select ledger records (list, export, upload); Filter
@@ -153,7 +145,6 @@ token, so a crash never loses a seed that reached a token.`,
 
 func newLedgerInitCmd(f *factory) *cobra.Command {
 	var o ledger.InitOptions
-	var pass secretin.Source
 	c := &cobra.Command{
 		Use:   "init [--identity-out FILE] [--passphrase-file F | --passphrase-env VAR] [LEDGER]",
 		Short: "Create a ledger and its key",
@@ -179,15 +170,15 @@ with it.`,
 			if len(args) == 1 && o.Path != "" && o.Path != args[0] {
 				return usagef("give the ledger as the argument or as --ledger, not both")
 			}
-			o.Path, o.ReadPassphrase = cmp.Or(o.Path, strings.Join(args, "")), passphrase(&pass)
+			o.Path = cmp.Or(o.Path, strings.Join(args, ""))
 			rep, err := ledger.Init(cmd.Context(), &o)
 			return done(f, err, rep, f.Out, "%v", rep)
 		},
 	}
 	c.Flags().StringVar(&o.Path, "ledger", "", "ledger file to create (or give it as the argument; default $TOKENCTL_LEDGER)")
 	c.Flags().StringVar(&o.IdentityOut, "identity-out", "", "write the ledger's private key (age identity) to this new file, mode 0600")
-	c.Flags().StringVar(&pass.File, "passphrase-file", "", "wrap the key in the ledger under the passphrase in this file ('-' for standard input)")
-	c.Flags().StringVar(&pass.Env, "passphrase-env", "", "wrap the key in the ledger under the passphrase in this environment variable")
+	c.Flags().StringVar(&o.PassphraseFrom.File, "passphrase-file", "", "wrap the key in the ledger under the passphrase in this file ('-' for standard input)")
+	c.Flags().StringVar(&o.PassphraseFrom.Env, "passphrase-env", "", "wrap the key in the ledger under the passphrase in this environment variable")
 	c.Flags().BoolVar(&o.PostQuantum, "post-quantum", false, "use a hybrid ML-KEM-768 + X25519 key (age1pq...) instead of X25519")
 	c.Flags().BoolVar(&o.Grants, "grants", false, "PostgreSQL: grant the station and operator roles what they need (see docs/postgres.md)")
 	c.Flags().StringVar(&o.StationRole, "station-role", "tokenctl_station", "PostgreSQL: the (existing) role stations log in as")
@@ -196,17 +187,16 @@ with it.`,
 }
 
 func newLedgerListCmd(f *factory) *cobra.Command {
-	var lf ledgerFlags
 	var ff filterFlags
 	var filter ledger.Filter
-	c := lf.command(&cobra.Command{
+	c := ledgerCommand(&cobra.Command{
 		Use:   "list [--batch B] [--state S] [--serial S] [--family F]",
 		Short: "List the tokens in a ledger (no secrets)",
 		Example: `  tokenctl ledger list --ledger tokens.ledger --batch box-17
   tokenctl ledger list --state pending,failed --json`,
 		Args:    cobra.NoArgs,
 		PreRunE: func(*cobra.Command, []string) (err error) { filter, err = ff.Filter(); return err },
-	}, false, false, func(ctx context.Context, l *ledger.Ledger, _ []string) error {
+	}, false, false, func(ctx context.Context, l *ledger.Ledger, lf *ledgerFlags, _ []string) error {
 		if f.JSON {
 			recs, err := l.Records(ctx, filter)
 			return done(f, err, recs, f.Out, "")
@@ -219,14 +209,13 @@ func newLedgerListCmd(f *factory) *cobra.Command {
 }
 
 func newLedgerShowCmd(f *factory) *cobra.Command {
-	var lf ledgerFlags
-	return lf.command(&cobra.Command{
+	return ledgerCommand(&cobra.Command{
 		Use:   "show SERIAL...",
 		Short: "Show a token's record and history (no secrets)",
 		Example: `  tokenctl ledger show --ledger tokens.ledger 86596120001
   tokenctl ledger show 86596120001 86596120002 --json`,
 		Args: cobra.MinimumNArgs(1),
-	}, false, false, func(ctx context.Context, l *ledger.Ledger, serials []string) error {
+	}, false, false, func(ctx context.Context, l *ledger.Ledger, lf *ledgerFlags, serials []string) error {
 		hs, err := l.Histories(ctx, serials)
 		if hs == nil {
 			return err
@@ -236,14 +225,13 @@ func newLedgerShowCmd(f *factory) *cobra.Command {
 }
 
 func newLedgerExportCmd(f *factory) *cobra.Command {
-	var lf ledgerFlags
 	var ff filterFlags
 	var to, out string
 	var split, force, skipBad bool
 	var filter ledger.Filter
 	var co *convert.Options
 	var pskc func(*convert.Options) error
-	c := lf.command(&cobra.Command{
+	c := ledgerCommand(&cobra.Command{
 		Use:   "export --to FORMAT [-o OUT] [--batch B] [--state S] [--serial S]",
 		Short: "Write a selection of the ledger's tokens, secrets included, as a seed file",
 		Long: `Write the tokens of a ledger selection in any writable seed-file format,
@@ -278,7 +266,7 @@ key) stops the export, named, with nothing written (see --skip-bad-records).`,
 			}
 			return nil
 		},
-	}, true, false, func(ctx context.Context, l *ledger.Ledger, _ []string) error {
+	}, true, false, func(ctx context.Context, l *ledger.Ledger, lf *ledgerFlags, _ []string) error {
 		var skip func(r *ledger.Record, err error)
 		if skipBad {
 			skip = func(_ *ledger.Record, err error) {
@@ -303,12 +291,11 @@ key) stops the export, named, with nothing written (see --skip-bad-records).`,
 }
 
 func newLedgerImportCmd(f *factory) *cobra.Command {
-	var lf ledgerFlags
 	var in inputFlags
 	var family string
 	var pskc func(*convert.Options) error
 	e, co := ledger.Entry{}, &convert.Options{Stdin: f.In}
-	c := lf.command(&cobra.Command{
+	c := ledgerCommand(&cobra.Command{
 		Use:   "import [--from FORMAT] [--batch B] FILE...",
 		Short: "Record factory-seeded tokens from vendor seed files",
 		Long: `Record the tokens of vendor seed files in any format tokenctl reads in the
@@ -329,7 +316,7 @@ and nothing is recorded. Needs the station key, not the identity.`,
 			}
 			return pskc(co)
 		},
-	}, false, true, func(ctx context.Context, l *ledger.Ledger, files []string) error {
+	}, false, true, func(ctx context.Context, l *ledger.Ledger, lf *ledgerFlags, files []string) error {
 		e.Operator = lf.operatorName()
 		rep, err := l.ImportFiles(ctx, files, in.from, co, e)
 		if rep != nil && len(rep.Warnings) > 0 {
@@ -346,10 +333,9 @@ and nothing is recorded. Needs the station key, not the identity.`,
 }
 
 func newLedgerAssignCmd(f *factory) *cobra.Command {
-	var lf ledgerFlags
 	var file string
 	var as []ledger.Assignment
-	c := lf.command(&cobra.Command{
+	c := ledgerCommand(&cobra.Command{
 		Use:   "assign (SERIAL USER | --file FILE)",
 		Short: "Record which user each token is given to",
 		Long: `Record the user a token is handed out to (for Entra, the UPN that its export
@@ -366,7 +352,7 @@ token's history. Needs the station key, not the identity.`,
 			as, err = ledger.Assignments(file, f.In, args...)
 			return err
 		},
-	}, false, true, func(ctx context.Context, l *ledger.Ledger, _ []string) error {
+	}, false, true, func(ctx context.Context, l *ledger.Ledger, lf *ledgerFlags, _ []string) error {
 		made, err := l.AssignChecked(ctx, as, lf.operatorName())
 		return done(f, err, map[string]any{"assigned": made}, f.Out, "%d %s assigned\n", len(made), plural(len(made), "token"))
 	})
@@ -375,8 +361,7 @@ token's history. Needs the station key, not the identity.`,
 }
 
 func newLedgerVerifyCmd(f *factory) *cobra.Command {
-	var lf ledgerFlags
-	return lf.command(&cobra.Command{
+	return ledgerCommand(&cobra.Command{
 		Use:   "verify",
 		Short: "Check every record's authentication and print the ledger's head",
 		Long: `Check that every record carries a valid MAC under the ledger's authentication
@@ -388,7 +373,7 @@ Needs the station key or the ledger's identity.`,
 		Example: `  tokenctl ledger verify --ledger tokens.ledger
   tokenctl --json ledger verify --ledger tokens.ledger --identity-file tokens.age`,
 		Args: cobra.NoArgs,
-	}, false, false, func(ctx context.Context, l *ledger.Ledger, _ []string) error {
+	}, false, false, func(ctx context.Context, l *ledger.Ledger, lf *ledgerFlags, _ []string) error {
 		rep, err := l.VerifyAll(ctx)
 		for _, p := range rep.Problems {
 			fmt.Fprintf(f.Err, "%s: %s\n", lf.path, p)
@@ -403,8 +388,7 @@ Needs the station key or the ledger's identity.`,
 }
 
 func newLedgerUpgradeCmd(f *factory) *cobra.Command {
-	var lf ledgerFlags
-	return lf.command(&cobra.Command{
+	return ledgerCommand(&cobra.Command{
 		Use:   "upgrade",
 		Short: "Authenticate a ledger written before records carried MACs (key holder only)",
 		Long: `A ledger written by an earlier tokenctl has no authentication: it is neither
@@ -415,16 +399,15 @@ authentication key and signs its metadata and every record. Check the ledger
 came from a trusted copy first: what it holds now is what gets signed.`,
 		Example: `  tokenctl ledger upgrade --ledger tokens.ledger --identity-file tokens.age`,
 		Args:    cobra.NoArgs,
-	}, true, true, func(ctx context.Context, l *ledger.Ledger, _ []string) error {
+	}, true, true, func(ctx context.Context, l *ledger.Ledger, lf *ledgerFlags, _ []string) error {
 		n, err := l.Upgrade(ctx, lf.operatorName())
 		return done(f, err, nil, f.Out, "%d records authenticated\n", n)
 	})
 }
 
 func newLedgerStationKeyCmd(f *factory) *cobra.Command {
-	var lf ledgerFlags
 	var out string
-	c := lf.command(&cobra.Command{
+	c := ledgerCommand(&cobra.Command{
 		Use:   "station-key -o FILE",
 		Short: "Write the key another station needs to record tokens in this ledger",
 		Long: `Write the ledger's station key: with it (--station-key) a burning station
@@ -440,7 +423,7 @@ accepts. The file is created private; it is never printed.`,
 			}
 			return nil
 		},
-	}, false, false, func(ctx context.Context, l *ledger.Ledger, _ []string) error {
+	}, false, false, func(ctx context.Context, l *ledger.Ledger, lf *ledgerFlags, _ []string) error {
 		return done(f, l.WriteStationKey(out), nil, f.Err, "station key for ledger %s written to %s\n", l.ID(), out)
 	})
 	c.Flags().StringVarP(&out, "output", "o", "", "station key file to create (must not exist)")
@@ -487,9 +470,8 @@ this (station logins cannot change the schema).`,
 }
 
 func newLedgerStatusCmd(f *factory) *cobra.Command {
-	var lf ledgerFlags
 	var stale time.Duration
-	c := lf.command(&cobra.Command{
+	c := ledgerCommand(&cobra.Command{
 		Use:   "status",
 		Short: "Per-station counts, and pending records older than --stale (a station that crashed)",
 		Long: `Count the current records of each station by state, and list the records
@@ -498,7 +480,7 @@ mid-token. Such a token is re-burned with its recorded seed when it is
 presented again to a batch.`,
 		Example: "  tokenctl ledger status --ledger tokens.ledger --stale 15m",
 		Args:    cobra.NoArgs,
-	}, false, false, func(ctx context.Context, l *ledger.Ledger, _ []string) error {
+	}, false, false, func(ctx context.Context, l *ledger.Ledger, lf *ledgerFlags, _ []string) error {
 		st, err := l.Status(ctx, stale)
 		return done(f, err, st, f.Out, "%v", st)
 	})
