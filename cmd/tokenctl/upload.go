@@ -18,13 +18,12 @@ func newUploadCmd(f *factory) *cobra.Command {
 		Use:   "upload",
 		Short: "Create tokens in Duo or Microsoft Entra ID through their APIs, assign and activate them",
 		Long: `Upload seed files (any format tokenctl reads) straight into the identity
-server: each token is looked up first (re-runs create nothing twice),
-created with the right type, attached to the user the file names (a
-missing user is reported, never created), and with Entra activated with a
-code computed from its seed. Rate limits are waited out (Retry-After) and
-the request sent again whole. The file is checked against the server's
-rules before anything is sent; --dry-run stops there and shows the plan.
-TLS is always verified (--ca-file for a private CA).`,
+server: each token is looked up first (re-runs create nothing twice), created
+with the right type, attached to the user the file names (a missing user is
+reported, never created), and with Entra activated with a code computed from
+its seed. Rate limits are waited out (Retry-After) and the request sent again
+whole. The file is checked against the server's rules before anything is sent;
+--dry-run stops there and shows the plan. TLS is always verified.`,
 		Example: `  # DUO_IKEY and DUO_SKEY set
   tokenctl upload duo --from entra --api-host api-1234abcd.duosecurity.com tokens.csv
   # TOKENCTL_GRAPH_TOKEN set
@@ -34,8 +33,7 @@ TLS is always verified (--ca-file for a private CA).`,
 	return c
 }
 
-// uploadFlags are what both servers take: the job, where its tokens
-// come from.
+// uploadFlags are what both servers take: the job, its tokens' source.
 type uploadFlags struct {
 	upload.Job
 	pskc func(o *convert.Options) error
@@ -53,8 +51,7 @@ func (u *uploadFlags) add(c *cobra.Command) {
 	c.Flags().Lookup("ledger").Usage = "upload the ledger's tokens (selected as for 'ledger export') instead of a FILE, and record in it where each went"
 }
 
-// run uploads the FILE, or the ledger's selection, with the client
-// newClient makes (upload.Job).
+// run uploads the FILE, or the ledger's selection (upload.Job.Run).
 func (u *uploadFlags) run(c *cobra.Command, f *factory, args []string, server string, rules func(*seed.Token) []*seed.FieldError, newClient func(roots *x509.CertPool, onResult func(upload.Result)) (upload.Uploader, error)) error {
 	u.Options, u.Rules, u.Server, u.Operator = &convert.Options{}, rules, server, u.lf.operatorName()
 	switch {
@@ -97,12 +94,12 @@ Its keys never come from the command line (see --ikey-file, --skey-file).`,
 			if cfg.Host == "" {
 				return usagef("--api-host: the Admin API hostname of your Duo account")
 			}
-			var err error
-			if cfg.IKey, cfg.SKey, err = duo.Keys(ikeyFile, skeyFile); err != nil {
+			ik, sk, err := duo.Keys(ikeyFile, skeyFile)
+			if err != nil {
 				return err
 			}
 			return u.run(c, f, args, "duo", duo.Check, func(roots *x509.CertPool, on func(upload.Result)) (upload.Uploader, error) {
-				cfg.RootCAs, cfg.DryRun, cfg.OnResult = roots, u.DryRun, on
+				cfg.IKey, cfg.SKey, cfg.RootCAs, cfg.DryRun, cfg.OnResult = ik, sk, roots, u.DryRun, on
 				return upload.Client(duo.New(cfg))
 			})
 		},
@@ -134,12 +131,12 @@ TOKENCTL_GRAPH_TOKEN; or --tenant and --client-id with a client secret
   tokenctl upload entra --tenant contoso.onmicrosoft.com --client-id 00000000-0000-0000-0000-000000000000 --activate tokens.csv`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			var err error
-			if cfg.Auth, err = entra.SignIn(tenant, clientID, secretFile, f.prompt); err != nil {
+			auth, err := entra.SignIn(tenant, clientID, secretFile, f.prompt)
+			if err != nil {
 				return err
 			}
 			return u.run(c, f, args, "entra", entra.CheckFill(cfg.Manufacturer, cfg.Model), func(roots *x509.CertPool, on func(upload.Result)) (upload.Uploader, error) {
-				cfg.RootCAs, cfg.DryRun, cfg.OnResult = roots, u.DryRun, on
+				cfg.Auth, cfg.RootCAs, cfg.DryRun, cfg.OnResult = auth, roots, u.DryRun, on
 				return upload.Client(entra.New(cfg))
 			})
 		},
