@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/tokenctl/tokenctl/internal/secretin"
 	"github.com/tokenctl/tokenctl/seed"
 )
 
@@ -55,9 +56,10 @@ type Access struct {
 	// Keys: identity files or a passphrase open secrets; the station key
 	// file ("": $TOKENCTL_STATION_KEY_FILE) lets this machine record.
 	Keys
-	// ReadPassphrase, when not nil, gives the passphrase: it is called
-	// once the rest was checked, and its result is wiped after opening.
-	ReadPassphrase func() ([]byte, error)
+	// PassphraseFrom, when set, gives the passphrase (a file, standard
+	// input or an environment variable): it is read once the rest was
+	// checked, and wiped after opening.
+	PassphraseFrom secretin.Source
 	// NeedSecrets: an identity file or a passphrase is required.
 	NeedSecrets bool
 }
@@ -72,7 +74,7 @@ func (a *Access) Open(ctx context.Context) (*Ledger, error) {
 		return nil, err
 	}
 	a.Path = path
-	hasPass := a.Passphrase != nil || a.ReadPassphrase != nil
+	hasPass := a.Passphrase != nil || a.PassphraseFrom.IsSet()
 	if len(a.IdentityFiles) > 0 && hasPass {
 		return nil, &usageError{"give the ledger's identity file or its passphrase, not both"}
 	}
@@ -81,9 +83,9 @@ func (a *Access) Open(ctx context.Context) (*Ledger, error) {
 	}
 	k := a.Keys
 	k.StationKeyFile = cmp.Or(k.StationKeyFile, os.Getenv("TOKENCTL_STATION_KEY_FILE"))
-	if a.ReadPassphrase != nil {
-		if k.Passphrase, err = a.ReadPassphrase(); err != nil {
-			return nil, &usageError{fmt.Sprintf("passphrase: %v", err)}
+	if a.PassphraseFrom.IsSet() {
+		if k.Passphrase, err = readPassphrase(a.PassphraseFrom); err != nil {
+			return nil, err
 		}
 		defer seed.Zero(k.Passphrase)
 	}
@@ -114,12 +116,15 @@ type Selection struct {
 	History bool
 }
 
-// Filter parses s; an unknown name is an error that starts with the field
-// ("family: ...", "state: ...").
+// Filter parses s; an unknown name is a usage error that starts with the
+// flag that sets the field ("--family: ...", "--state: ...").
 func (s Selection) Filter() (Filter, error) {
 	f, err := ParseFilter(s.Batch, s.Family, s.States, s.Serials, s.History)
 	f.Station = s.Station
-	return f, err
+	if err != nil {
+		return f, &usageError{"--" + err.Error()}
+	}
+	return f, nil
 }
 
 // Granter is a store that grants database roles what a station and an
@@ -170,14 +175,23 @@ type InitOptions struct {
 	// IdentityOut, when not "", is the identity file to write
 	// (CreateFiles).
 	IdentityOut string
-	// ReadPassphrase, when not nil, gives the passphrase that wraps the
-	// key in the ledger; it is wiped after use.
-	ReadPassphrase func() ([]byte, error)
+	// PassphraseFrom, when set, gives the passphrase that wraps the key
+	// in the ledger; it is wiped after use.
+	PassphraseFrom secretin.Source
 	PostQuantum    bool
 	// Grants: give StationRole and OperatorRole what they need (Grant;
 	// a PostgreSQL ledger only).
 	Grants                    bool
 	StationRole, OperatorRole string
+}
+
+// readPassphrase reads s; failing is a usage error.
+func readPassphrase(s secretin.Source) ([]byte, error) {
+	p, err := s.Read()
+	if err != nil {
+		return nil, &usageError{fmt.Sprintf("passphrase: %v", err)}
+	}
+	return []byte(p), nil
 }
 
 // Init makes a new ledger as o says: where (InitPath), with an identity
@@ -191,13 +205,13 @@ func Init(ctx context.Context, o *InitOptions) (*Created, error) {
 		return nil, err
 	}
 	o.Path = path
-	if o.IdentityOut == "" && o.ReadPassphrase == nil {
+	if o.IdentityOut == "" && !o.PassphraseFrom.IsSet() {
 		return nil, &usageError{"give --identity-out FILE, a passphrase (--passphrase-file/--passphrase-env), or both: otherwise no one could read the ledger's secrets"}
 	}
 	co := CreateOptions{PostQuantum: o.PostQuantum}
-	if o.ReadPassphrase != nil {
-		if co.Passphrase, err = o.ReadPassphrase(); err != nil {
-			return nil, &usageError{fmt.Sprintf("passphrase: %v", err)}
+	if o.PassphraseFrom.IsSet() {
+		if co.Passphrase, err = readPassphrase(o.PassphraseFrom); err != nil {
+			return nil, err
 		}
 		defer seed.Zero(co.Passphrase)
 	}
@@ -209,7 +223,7 @@ func Init(ctx context.Context, o *InitOptions) (*Created, error) {
 		return nil, err
 	}
 	defer l.Close()
-	c := &Created{ID: l.ID(), IdentityFile: o.IdentityOut, Ledger: SpecName(path), Passphrase: o.ReadPassphrase != nil, Recipient: l.Recipient()}
+	c := &Created{ID: l.ID(), IdentityFile: o.IdentityOut, Ledger: SpecName(path), Passphrase: o.PassphraseFrom.IsSet(), Recipient: l.Recipient()}
 	if o.Grants {
 		if err := l.Grant(ctx, o.StationRole, o.OperatorRole); err != nil {
 			return c, fmt.Errorf("ledger created, but the grants failed: %w", err)

@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/tokenctl/tokenctl/internal/secretin"
 )
 
 // TestResolvePath: the flag, else $TOKENCTL_LEDGER, else the default
@@ -67,15 +69,19 @@ func TestAccessOpen(t *testing.T) {
 		t.Fatal(err)
 	}
 	l.Close()
-	read := 0
-	pass := func(p string, err error) func() ([]byte, error) {
-		return func() ([]byte, error) { read++; return []byte(p), err }
+	pass := func(p string) secretin.Source {
+		f := filepath.Join(t.TempDir(), "pass")
+		if p != "" {
+			os.WriteFile(f, []byte(p+"\n"), 0o600)
+		}
+		return secretin.Source{File: f}
 	}
 	for _, c := range []struct {
 		a    Access
 		want string
 	}{
-		{Access{Path: led, Keys: Keys{IdentityFiles: []string{key}}, ReadPassphrase: pass("x", nil)}, "not both"},
+		// (the file does not exist: reading it first would be another error)
+		{Access{Path: led, Keys: Keys{IdentityFiles: []string{key}}, PassphraseFrom: pass("")}, "not both"},
 		{Access{Path: led, Keys: Keys{IdentityFiles: []string{key}, Passphrase: []byte("x")}}, "not both"},
 		{Access{Path: led, NeedSecrets: true}, "this needs the ledger's key"},
 	} {
@@ -83,20 +89,17 @@ func TestAccessOpen(t *testing.T) {
 			t.Errorf("%+v: %v, want a usage error %q", c.a, err, c.want)
 		}
 	}
-	if read != 0 {
-		t.Fatal("passphrase read before the request was checked")
-	}
-	a := Access{Path: led, ReadPassphrase: pass("", errors.New("no such variable"))}
-	if _, err := a.Open(ctx); !usage(err) || err.Error() != "passphrase: no such variable" {
+	a := Access{Path: led, PassphraseFrom: secretin.Source{Env: "TOKENCTL_TEST_NO_SUCH_VARIABLE"}}
+	if _, err := a.Open(ctx); !usage(err) || err.Error() != "passphrase: environment variable TOKENCTL_TEST_NO_SUCH_VARIABLE is not set" {
 		t.Fatalf("unreadable passphrase: %v", err)
 	}
-	a = Access{Path: led, ReadPassphrase: pass("a long passphrase", nil), NeedSecrets: true}
+	a = Access{Path: led, PassphraseFrom: pass("a long passphrase"), NeedSecrets: true}
 	if l, err := a.Open(ctx); err != nil || !l.Unlocked() || a.Path != led {
 		t.Fatalf("passphrase: %v", err)
 	} else {
 		l.Close()
 	}
-	a = Access{Path: led, ReadPassphrase: pass("not the passphrase", nil)}
+	a = Access{Path: led, PassphraseFrom: pass("not the passphrase")}
 	_, err = a.Open(ctx)
 	var de *DataError
 	if !errors.As(err, &de) || !errors.Is(err, ErrWrongKey) || usage(err) {
@@ -118,7 +121,7 @@ func TestSelectionFilter(t *testing.T) {
 	if err != nil || f.Batch != "b" || f.Family != YubiKey || f.Station != "s1" || len(f.States) != 1 || f.States[0] != Pending || f.Serials[0] != "1" || !f.History {
 		t.Fatalf("%+v %v", f, err)
 	}
-	if _, err := (Selection{States: []string{"lost"}}).Filter(); err == nil || !strings.HasPrefix(err.Error(), "state: ") {
+	if _, err := (Selection{States: []string{"lost"}}).Filter(); err == nil || !strings.HasPrefix(err.Error(), "--state: ") || !usage(err) {
 		t.Fatalf("unknown state: %v", err)
 	}
 }
@@ -140,7 +143,9 @@ func TestInit(t *testing.T) {
 			t.Fatalf("%+v: ledger made", o)
 		}
 	}
-	o := InitOptions{Path: led, IdentityOut: filepath.Join(dir, "k.age"), ReadPassphrase: func() ([]byte, error) { return []byte("a long passphrase"), nil }}
+	pf := filepath.Join(dir, "pass")
+	os.WriteFile(pf, []byte("a long passphrase\n"), 0o600)
+	o := InitOptions{Path: led, IdentityOut: filepath.Join(dir, "k.age"), PassphraseFrom: secretin.Source{File: pf}}
 	c, err := Init(ctx, &o)
 	if err != nil {
 		t.Fatal(err)

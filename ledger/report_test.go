@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -175,6 +176,57 @@ func TestImportFilesExportTo(t *testing.T) {
 	b, _ := os.ReadFile(out)
 	if s := string(b); !strings.Contains(s, "86596120001,48656C6C6F21DEADBEEF48656C6C6F21DEADBEEF,30") || strings.Contains(s, "1003") {
 		t.Fatalf("exported %q", s)
+	}
+}
+
+// TestExportTokens: the selection an upload takes is export's: by
+// default the programmed and verified tokens (not a pending or failed
+// one, whose seed may be on no token), secrets opened; a state given
+// overrides it; nothing selected is ErrNoneSelected.
+func TestExportTokens(t *testing.T) {
+	t.Parallel()
+	l, _, _ := newLedger(t, CreateOptions{})
+	recs := map[string]*Record{}
+	for _, s := range []string{"1001", "1002", "1003", "1004"} {
+		r, err := l.Reserve(ctx, totp(s), Entry{Family: Token2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs[s] = r
+	}
+	p, err := l.MarkProgrammed(ctx, recs["1001"], "op")
+	if err == nil {
+		_, err = l.MarkProgrammed(ctx, recs["1002"], "op")
+	}
+	if err == nil {
+		_, err = l.MarkVerified(ctx, p, "op")
+	}
+	if err == nil {
+		_, err = l.MarkFailed(ctx, recs["1004"], "op", "broken")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	serials := func(f Filter) (got []string, err error) {
+		toks, err := l.ExportTokens(ctx, f, nil)
+		for _, tk := range toks {
+			if len(tk.Secret) == 0 {
+				t.Errorf("%s: no secret", tk.Serial)
+			}
+			got = append(got, tk.Serial)
+			tk.Wipe()
+		}
+		slices.Sort(got)
+		return got, err
+	}
+	if got, err := serials(Filter{}); err != nil || !slices.Equal(got, []string{"1001", "1002"}) {
+		t.Fatalf("default selection: %v %v", got, err)
+	}
+	if got, err := serials(Filter{States: []State{Pending, Failed}}); err != nil || !slices.Equal(got, []string{"1003", "1004"}) {
+		t.Fatalf("pending, failed: %v %v", got, err)
+	}
+	if got, err := serials(Filter{Batch: "none"}); !errors.Is(err, ErrNoneSelected) || got != nil {
+		t.Fatalf("nothing selected: %v %v", got, err)
 	}
 }
 

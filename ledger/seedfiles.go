@@ -10,6 +10,7 @@ import (
 	"os"
 
 	"github.com/tokenctl/tokenctl/convert"
+	"github.com/tokenctl/tokenctl/seed"
 )
 
 // The ledger and seed files: importing vendor files, exporting a selection
@@ -80,22 +81,51 @@ func (l *Ledger) ImportFiles(ctx context.Context, files []string, from string, o
 // ErrNoneSelected: no record matches what is to be exported.
 var ErrNoneSelected = errors.New("no token in the ledger matches the selection; nothing written")
 
-// ExportTo writes the tokens of the records f selects (by default, with
-// no state in f, the programmed and verified ones) to out in format to
-// (convert.WriteStream with o: checked against the target's rules first,
-// nothing written when one breaks them). A record failing authentication
-// stops it, or with skip is passed to skip and left out (ReaderSkipping).
-// Selecting nothing is ErrNoneSelected.
-func (l *Ledger) ExportTo(ctx context.Context, f Filter, out, to string, o *convert.Options, skip func(r *Record, err error)) (*convert.Report, error) {
+// ExportReader reads the tokens of the records f selects for export
+// (ledger export, upload --ledger): by default, with no state in f, the
+// programmed and verified ones (a pending or failed record's seed may not
+// be on any token). Every record is checked first: one failing
+// authentication stops it, or with skip is passed to skip and left out
+// (ReaderSkipping). Selecting nothing is ErrNoneSelected.
+func (l *Ledger) ExportReader(ctx context.Context, f Filter, skip func(r *Record, err error)) (seed.Reader, []*Record, error) {
 	if len(f.States) == 0 {
 		f.States = []State{Programmed, Verified}
 	}
 	rd, recs, err := l.ReaderSkipping(ctx, f, skip)
+	if err == nil && len(recs) == 0 {
+		err = ErrNoneSelected
+	}
+	return rd, recs, err
+}
+
+// ExportTokens is every token ExportReader gives, for a caller that
+// needs them all at once (an upload); the caller wipes them. On an error
+// none is returned (those read are wiped).
+func (l *Ledger) ExportTokens(ctx context.Context, f Filter, skip func(r *Record, err error)) ([]*seed.Token, error) {
+	rd, _, err := l.ExportReader(ctx, f, skip)
+	var toks []*seed.Token
+	for err == nil {
+		var t *seed.Token
+		if t, _, err = rd.Read(); err == nil {
+			toks = append(toks, t)
+		}
+	}
+	if err == io.EOF {
+		return toks, nil
+	}
+	for _, t := range toks {
+		t.Wipe()
+	}
+	return nil, err
+}
+
+// ExportTo writes the tokens ExportReader selects to out in format to
+// (convert.WriteStream with o: checked against the target's rules first,
+// nothing written when one breaks them).
+func (l *Ledger) ExportTo(ctx context.Context, f Filter, out, to string, o *convert.Options, skip func(r *Record, err error)) (*convert.Report, error) {
+	rd, _, err := l.ExportReader(ctx, f, skip)
 	if err != nil {
 		return nil, err
-	}
-	if len(recs) == 0 {
-		return nil, ErrNoneSelected
 	}
 	return convert.WriteStream(out, to, rd, "ledger record", o)
 }

@@ -2,12 +2,17 @@ package upload
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tokenctl/tokenctl/convert"
 	"github.com/tokenctl/tokenctl/internal/uploadtest"
+	"github.com/tokenctl/tokenctl/ledger"
 	"github.com/tokenctl/tokenctl/seed"
 )
 
@@ -22,13 +27,13 @@ func TestJobRun(t *testing.T) {
 		return []*seed.FieldError{{Field: "serial", Msg: "no"}}
 	}
 	j := Job{File: path, Rules: refuse, Server: "entra"}
-	rep, err := j.Run(context.Background(), func(func(Result)) (Uploader, error) { made = true; return nil, nil })
+	rep, err := j.Run(context.Background(), func(*x509.CertPool, func(Result)) (Uploader, error) { made = true; return nil, nil })
 	if !errors.Is(err, convert.ErrInvalid) || rep != nil || made {
 		t.Fatalf("a file breaking the rules: %v %v made=%v", err, rep, made)
 	}
 	var seen []*seed.Token
 	j.Rules = noRules
-	rep, err = j.Run(context.Background(), func(on func(Result)) (Uploader, error) {
+	rep, err = j.Run(context.Background(), func(_ *x509.CertPool, on func(Result)) (Uploader, error) {
 		return func(_ context.Context, toks []*seed.Token) (*Report, error) {
 			seen = toks
 			r := &Report{Server: "entra"}
@@ -52,7 +57,68 @@ func TestJobRun(t *testing.T) {
 		}
 	}
 	want := errors.New("client refused")
-	if _, err = j.Run(context.Background(), func(func(Result)) (Uploader, error) { return nil, want }); err != want {
+	if _, err = j.Run(context.Background(), func(*x509.CertPool, func(Result)) (Uploader, error) { return nil, want }); err != want {
 		t.Errorf("client error: %v", err)
+	}
+}
+
+// TestJobRunLedger: from a ledger, the job uploads export's default
+// selection (the programmed token, not the pending one), records where
+// each went, and names the ledger in rule problems; no file and no
+// ledger is an error.
+func TestJobRunLedger(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path, idf := filepath.Join(dir, "t.ledger"), filepath.Join(dir, "k.age")
+	l, err := ledger.CreateFiles(ctx, path, idf, ledger.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, serial := range []string{"1001", "1002"} {
+		s, _ := seed.Generate(20)
+		r, err := l.Reserve(ctx, &seed.Token{Serial: serial, Kind: seed.TOTP, Hash: seed.SHA1, Digits: 6, Period: 30, Secret: s}, ledger.Entry{Family: ledger.Token2})
+		if err == nil && i == 0 {
+			_, err = l.MarkProgrammed(ctx, r, "op")
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	l.Close()
+	j := Job{Access: &ledger.Access{Path: path, Keys: ledger.Keys{IdentityFiles: []string{idf}}, NeedSecrets: true}, Rules: noRules, Server: "duo", Operator: "op"}
+	var sent []string
+	rep, err := j.Run(ctx, func(_ *x509.CertPool, on func(Result)) (Uploader, error) {
+		return func(_ context.Context, toks []*seed.Token) (*Report, error) {
+			r := &Report{Server: "duo"}
+			for _, tk := range toks {
+				sent = append(sent, tk.Serial)
+				res := Result{Serial: tk.Serial, ObjectID: "id-" + tk.Serial, Created: true, At: time.Now()}
+				on(res)
+				r.Add(res)
+			}
+			return r, nil
+		}, nil
+	})
+	if err != nil || rep == nil || !slices.Equal(sent, []string{"1001"}) {
+		t.Fatalf("%v %+v sent %v", err, rep, sent)
+	}
+	l, err = ledger.OpenFileWith(ctx, path, ledger.Keys{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if r, err := l.Get(ctx, "1001"); err != nil || !strings.Contains(r.Labels["uploaded.duo"], "id-1001") {
+		t.Fatalf("not recorded: %+v %v", r, err)
+	}
+	j.Rules = func(*seed.Token) []*seed.FieldError { return []*seed.FieldError{{Field: "serial", Msg: "no"}} }
+	if _, err := j.Run(ctx, nil); !errors.Is(err, convert.ErrInvalid) || !strings.Contains(err.Error(), "t.ledger:1: serial") {
+		t.Fatalf("rules: %v", err)
+	}
+	if _, err := (&Job{}).Run(ctx, nil); err == nil {
+		t.Fatal("no file and no ledger: no error")
+	}
+	var ue *convert.UsageError
+	if _, err := (&Job{File: "x.csv", CAFile: filepath.Join(dir, "none.pem")}).Run(ctx, nil); !errors.As(err, &ue) || !strings.HasPrefix(err.Error(), "--ca-file: ") {
+		t.Fatalf("bad CA file: %v", err)
 	}
 }

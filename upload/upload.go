@@ -203,8 +203,12 @@ func Each(ctx context.Context, rep *Report, tokens []*seed.Token, clock Clock, o
 	return rep, nil
 }
 
-// Write writes the report as JSON (WriteJSON) or for people (WriteText).
+// Write writes the report as JSON (WriteJSON) or for people (WriteText);
+// a nil report (nothing sent), nothing.
 func (r *Report) Write(w io.Writer, asJSON bool) error {
+	if r == nil {
+		return nil
+	}
 	if asJSON {
 		return r.WriteJSON(w)
 	}

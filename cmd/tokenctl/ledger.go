@@ -48,20 +48,29 @@ func (f *ledgerFlags) addOperator(c *cobra.Command) {
 
 func (f *ledgerFlags) operatorName() string { return cmp.Or(f.operator, ledger.DefaultOperator()) }
 
-// open opens the ledger with the keys given (one that opens secrets when
-// keyNeeded); f.path is then the ledger opened.
+// access is what the flags give to open the ledger (one key that opens
+// secrets when keyNeeded).
+func (f *ledgerFlags) access() *ledger.Access {
+	return &ledger.Access{Path: f.path, Keys: ledger.Keys{IdentityFiles: f.identity, StationKeyFile: f.stationKey}, NeedSecrets: f.keyNeeded, PassphraseFrom: f.pass}
+}
+
+// open opens the ledger (access); f.path is then the ledger opened.
 func (f *ledgerFlags) open(ctx context.Context) (*ledger.Ledger, error) {
-	a := ledger.Access{Path: f.path, Keys: ledger.Keys{IdentityFiles: f.identity, StationKeyFile: f.stationKey}, NeedSecrets: f.keyNeeded, ReadPassphrase: passphrase(&f.pass)}
+	a := f.access()
 	l, err := a.Open(ctx)
 	f.path = a.Path
 	return l, err
 }
 
-// command adds f's flags to c (see add) and makes its RunE run c.PreRunE
-// (which checks the request, when there is one) and then fn on the
-// ledger, opened.
-func (f *ledgerFlags) command(c *cobra.Command, keyNeeded bool, fn func(ctx context.Context, l *ledger.Ledger, args []string) error) *cobra.Command {
-	f.add(c, keyNeeded)
+// ledgerCommand adds the flags of a ledgerFlags to c (add; --operator too
+// with operator) and makes its RunE run c.PreRunE (which checks the
+// request before any key is read; in RunE, after cobra's check of
+// required flags) and then fn on the ledger, opened with those flags.
+func ledgerCommand(c *cobra.Command, keyNeeded, operator bool, fn func(ctx context.Context, l *ledger.Ledger, lf *ledgerFlags, args []string) error) *cobra.Command {
+	f := &ledgerFlags{}
+	if f.add(c, keyNeeded); operator {
+		f.addOperator(c)
+	}
 	pre := c.PreRunE
 	c.PreRunE, c.RunE = nil, func(c *cobra.Command, args []string) error {
 		if pre != nil {
@@ -74,15 +83,20 @@ func (f *ledgerFlags) command(c *cobra.Command, keyNeeded bool, fn func(ctx cont
 			return err
 		}
 		defer l.Close()
-		return fn(c.Context(), l, args)
+		return fn(c.Context(), l, f, args)
 	}
 	return c
 }
 
 // done prints v (f.emit; text only when v is nil) unless err, and returns
-// err.
+// err, after printing the problems of a *ledger.ProblemsError on standard
+// error.
 func done(f *factory, err error, v any, w io.Writer, format string, a ...any) error {
+	pe, ok := err.(*ledger.ProblemsError)
 	switch {
+	case ok:
+		fmt.Fprintln(f.Err, strings.Join(pe.Problems, "\n"))
+		return err
 	case err != nil:
 		return err
 	case v == nil:
@@ -92,25 +106,8 @@ func done(f *factory, err error, v any, w io.Writer, format string, a ...any) er
 	return f.emit(v, w, format, a...)
 }
 
-// passphrase reads s, for ledger.Access and ledger.InitOptions: nil when
-// s was not given.
-func passphrase(s *secretin.Source) func() ([]byte, error) {
-	if !s.IsSet() {
-		return nil
-	}
-	return func() ([]byte, error) { p, err := s.Read(); return []byte(p), err }
-}
-
-// problems prints the problems of a *ledger.ProblemsError on standard
-// error, and returns err.
-func problems(f *factory, err error) error {
-	if pe, ok := err.(*ledger.ProblemsError); ok {
-		fmt.Fprintln(f.Err, strings.Join(pe.Problems, "\n"))
-	}
-	return err
-}
-
-// filterFlags select ledger records (list, export, upload).
+// filterFlags select ledger records (list, export, upload); Filter
+// parses them.
 type filterFlags struct{ ledger.Selection }
 
 func (f *filterFlags) add(c *cobra.Command) {
@@ -120,14 +117,6 @@ func (f *filterFlags) add(c *cobra.Command) {
 	c.Flags().StringSliceVar(&f.Serials, "serial", nil, "only these serials (comma-separated or repeated)")
 	c.Flags().BoolVar(&f.History, "history", false, "include records replaced by a reprogram")
 	c.Flags().StringVar(&f.Station, "station", "", "only the records of this station")
-}
-
-func (f *filterFlags) filter() (ledger.Filter, error) {
-	lf, err := f.Filter()
-	if err != nil {
-		return lf, usagef("--%v", err)
-	}
-	return lf, nil
 }
 
 func newLedgerCmd(f *factory) *cobra.Command {
@@ -156,7 +145,6 @@ token, so a crash never loses a seed that reached a token.`,
 
 func newLedgerInitCmd(f *factory) *cobra.Command {
 	var o ledger.InitOptions
-	var pass secretin.Source
 	c := &cobra.Command{
 		Use:   "init [--identity-out FILE] [--passphrase-file F | --passphrase-env VAR] [LEDGER]",
 		Short: "Create a ledger and its key",
@@ -182,15 +170,15 @@ with it.`,
 			if len(args) == 1 && o.Path != "" && o.Path != args[0] {
 				return usagef("give the ledger as the argument or as --ledger, not both")
 			}
-			o.Path, o.ReadPassphrase = cmp.Or(o.Path, strings.Join(args, "")), passphrase(&pass)
+			o.Path = cmp.Or(o.Path, strings.Join(args, ""))
 			rep, err := ledger.Init(cmd.Context(), &o)
 			return done(f, err, rep, f.Out, "%v", rep)
 		},
 	}
 	c.Flags().StringVar(&o.Path, "ledger", "", "ledger file to create (or give it as the argument; default $TOKENCTL_LEDGER)")
 	c.Flags().StringVar(&o.IdentityOut, "identity-out", "", "write the ledger's private key (age identity) to this new file, mode 0600")
-	c.Flags().StringVar(&pass.File, "passphrase-file", "", "wrap the key in the ledger under the passphrase in this file ('-' for standard input)")
-	c.Flags().StringVar(&pass.Env, "passphrase-env", "", "wrap the key in the ledger under the passphrase in this environment variable")
+	c.Flags().StringVar(&o.PassphraseFrom.File, "passphrase-file", "", "wrap the key in the ledger under the passphrase in this file ('-' for standard input)")
+	c.Flags().StringVar(&o.PassphraseFrom.Env, "passphrase-env", "", "wrap the key in the ledger under the passphrase in this environment variable")
 	c.Flags().BoolVar(&o.PostQuantum, "post-quantum", false, "use a hybrid ML-KEM-768 + X25519 key (age1pq...) instead of X25519")
 	c.Flags().BoolVar(&o.Grants, "grants", false, "PostgreSQL: grant the station and operator roles what they need (see docs/postgres.md)")
 	c.Flags().StringVar(&o.StationRole, "station-role", "tokenctl_station", "PostgreSQL: the (existing) role stations log in as")
@@ -199,17 +187,16 @@ with it.`,
 }
 
 func newLedgerListCmd(f *factory) *cobra.Command {
-	var lf ledgerFlags
 	var ff filterFlags
 	var filter ledger.Filter
-	c := lf.command(&cobra.Command{
+	c := ledgerCommand(&cobra.Command{
 		Use:   "list [--batch B] [--state S] [--serial S] [--family F]",
 		Short: "List the tokens in a ledger (no secrets)",
 		Example: `  tokenctl ledger list --ledger tokens.ledger --batch box-17
   tokenctl ledger list --state pending,failed --json`,
 		Args:    cobra.NoArgs,
-		PreRunE: func(*cobra.Command, []string) (err error) { filter, err = ff.filter(); return err },
-	}, false, func(ctx context.Context, l *ledger.Ledger, _ []string) error {
+		PreRunE: func(*cobra.Command, []string) (err error) { filter, err = ff.Filter(); return err },
+	}, false, false, func(ctx context.Context, l *ledger.Ledger, lf *ledgerFlags, _ []string) error {
 		if f.JSON {
 			recs, err := l.Records(ctx, filter)
 			return done(f, err, recs, f.Out, "")
@@ -222,14 +209,13 @@ func newLedgerListCmd(f *factory) *cobra.Command {
 }
 
 func newLedgerShowCmd(f *factory) *cobra.Command {
-	var lf ledgerFlags
-	return lf.command(&cobra.Command{
+	return ledgerCommand(&cobra.Command{
 		Use:   "show SERIAL...",
 		Short: "Show a token's record and history (no secrets)",
 		Example: `  tokenctl ledger show --ledger tokens.ledger 86596120001
   tokenctl ledger show 86596120001 86596120002 --json`,
 		Args: cobra.MinimumNArgs(1),
-	}, false, func(ctx context.Context, l *ledger.Ledger, serials []string) error {
+	}, false, false, func(ctx context.Context, l *ledger.Ledger, lf *ledgerFlags, serials []string) error {
 		hs, err := l.Histories(ctx, serials)
 		if hs == nil {
 			return err
@@ -238,24 +224,17 @@ func newLedgerShowCmd(f *factory) *cobra.Command {
 	})
 }
 
-// ledgerExportOptions are export's flags, checked by check.
-type ledgerExportOptions struct {
-	lf                    ledgerFlags
-	ff                    filterFlags
-	to, out               string
-	split, force, skipBad bool
-	pskc                  func(*convert.Options) error
-	filter                ledger.Filter
-	co                    *convert.Options
-}
-
 func newLedgerExportCmd(f *factory) *cobra.Command {
-	var o ledgerExportOptions
-	c := o.lf.command(&cobra.Command{
+	var ff filterFlags
+	var to, out string
+	var split, force, skipBad bool
+	var filter ledger.Filter
+	var co *convert.Options
+	var pskc func(*convert.Options) error
+	c := ledgerCommand(&cobra.Command{
 		Use:   "export --to FORMAT [-o OUT] [--batch B] [--state S] [--serial S]",
 		Short: "Write a selection of the ledger's tokens, secrets included, as a seed file",
-		Long: `Write the tokens of a ledger selection in any writable seed-file format (see
-'tokenctl formats'; PSKC encrypted with --pskc-key-file or --pskc-password-file),
+		Long: `Write the tokens of a ledger selection in any writable seed-file format,
 opening their secrets with the ledger's identity file or passphrase.
 
 By default the selection is every current token that is programmed or
@@ -263,76 +242,68 @@ verified; --state pending,failed selects the others. Every token is checked
 against the target's rules first and nothing is written when one breaks
 them. The output is created 0600 through a temporary file and a rename. A
 record that fails authentication (written by someone without the ledger's
-key) stops the export, named, with nothing written; with --skip-bad-records
-each is named and left out, and the rest is exported.`,
+key) stops the export, named, with nothing written (see --skip-bad-records).`,
 		Example: `  tokenctl ledger export --batch box-17 --to duo -o duo-totp.csv --identity-file ~/keys/tokens.age
   tokenctl ledger export --to pskc --pskc-password-file pw.txt -o tokens.pskcxml --passphrase-env LEDGER_PASS
   tokenctl ledger export --serial 86596120001,86596120002 --to entra -o entra.csv --identity-file k.age`,
-		Args:    cobra.NoArgs,
-		PreRunE: func(*cobra.Command, []string) error { return o.check(f) },
-	}, true, func(ctx context.Context, l *ledger.Ledger, _ []string) error {
+		Args: cobra.NoArgs,
+		PreRunE: func(*cobra.Command, []string) (err error) {
+			if filter, err = ff.Filter(); err != nil {
+				return err
+			}
+			if _, ok := convert.Lookup(to); !ok {
+				return usagef("--to %q: unknown format (see tokenctl formats)", to)
+			}
+			co = &convert.Options{Split: split, Stdout: f.Out, OnProblem: problemPrinter(f)}
+			if err := pskc(co); err != nil {
+				return err
+			}
+			switch toStdout := out == "" || out == "-"; {
+			case toStdout && f.JSON:
+				return usagef("--json prints the report on standard output: give -o for the exported file")
+			case toStdout && f.OutTTY && !force:
+				return usagef("not printing secrets on a terminal: give -o FILE (or --force)")
+			}
+			return nil
+		},
+	}, true, false, func(ctx context.Context, l *ledger.Ledger, lf *ledgerFlags, _ []string) error {
 		var skip func(r *ledger.Record, err error)
-		if o.skipBad {
+		if skipBad {
 			skip = func(_ *ledger.Record, err error) {
-				fmt.Fprintf(f.Err, "%s: %v: left out (--skip-bad-records)\n", o.lf.path, err)
+				fmt.Fprintf(f.Err, "%s: %v: left out (--skip-bad-records)\n", lf.path, err)
 			}
 		}
-		rep, err := l.ExportTo(ctx, o.filter, o.out, o.to, o.co, skip)
-		if rep != nil && (f.JSON || err == nil && o.out != "" && o.out != "-") {
+		rep, err := l.ExportTo(ctx, filter, out, to, co, skip)
+		if rep != nil && (f.JSON || err == nil && out != "" && out != "-") {
 			err = cmp.Or(err, f.emit(rep, f.Err, "%d %s exported to %s\n", rep.Written, plural(rep.Written, "token"), strings.Join(rep.Outputs, ", ")))
 		}
 		return err
 	})
-	o.ff.add(c)
-	c.Flags().StringVar(&o.to, "to", "", "output format (required; see 'tokenctl formats')")
-	c.Flags().StringVarP(&o.out, "output", "o", "", "output file (default: standard output, not a terminal)")
-	c.Flags().BoolVar(&o.split, "split", false, "write one file per token type when the target takes one type per file (Duo)")
-	c.Flags().BoolVar(&o.force, "force", false, "print secrets even on a terminal")
-	c.Flags().BoolVar(&o.skipBad, "skip-bad-records", false, "leave out (and name) records that fail authentication instead of exporting nothing")
+	ff.add(c)
+	c.Flags().StringVar(&to, "to", "", "output format (required; see 'tokenctl formats')")
+	c.Flags().StringVarP(&out, "output", "o", "", "output file (default: standard output, not a terminal)")
+	c.Flags().BoolVar(&split, "split", false, "write one file per token type when the target takes one type per file (Duo)")
+	c.Flags().BoolVar(&force, "force", false, "print secrets even on a terminal")
+	c.Flags().BoolVar(&skipBad, "skip-bad-records", false, "leave out (and name) records that fail authentication instead of exporting nothing")
 	c.MarkFlagRequired("to")
-	o.pskc = pskcFlags(c)
+	pskc = pskcFlags(c)
 	return c
 }
 
-// check checks the request before the ledger is opened: the selection,
-// the format, its options, where the secrets go.
-func (o *ledgerExportOptions) check(f *factory) (err error) {
-	if o.filter, err = o.ff.filter(); err != nil {
-		return err
-	}
-	if _, ok := convert.Lookup(o.to); !ok {
-		return usagef("--to %q: unknown format (see tokenctl formats)", o.to)
-	}
-	o.co = &convert.Options{Split: o.split, Stdout: f.Out, OnProblem: problemPrinter(f)}
-	if err := o.pskc(o.co); err != nil {
-		return err
-	}
-	switch toStdout := o.out == "" || o.out == "-"; {
-	case toStdout && f.JSON:
-		return usagef("--json prints the report on standard output: give -o for the exported file")
-	case toStdout && f.OutTTY && !o.force:
-		return usagef("not printing secrets on a terminal: give -o FILE (or --force)")
-	}
-	return nil
-}
-
 func newLedgerImportCmd(f *factory) *cobra.Command {
-	var lf ledgerFlags
 	var in inputFlags
 	var family string
 	var pskc func(*convert.Options) error
 	e, co := ledger.Entry{}, &convert.Options{Stdin: f.In}
-	c := lf.command(&cobra.Command{
+	c := ledgerCommand(&cobra.Command{
 		Use:   "import [--from FORMAT] [--batch B] FILE...",
 		Short: "Record factory-seeded tokens from vendor seed files",
-		Long: `Record the tokens of vendor seed files in any format tokenctl reads (--from,
-or detected when only one format fits) in the ledger as programmed (factory
-seeds: the tokens already hold them), so that they take part in the
-uniqueness checks and in exports. All or nothing: every problem (unreadable
-row, serial twice in the input or already in the ledger) is printed as
-file:line: field: what is wrong, the exit code is 1 and nothing is recorded.
-Recording needs the station key (this machine's, or --station-key), not the
-identity.`,
+		Long: `Record the tokens of vendor seed files in any format tokenctl reads in the
+ledger as programmed (factory seeds: the tokens already hold them), so that
+they take part in the uniqueness checks and in exports. All or nothing:
+every problem (unreadable row, serial twice in the input or already in the
+ledger) is printed as file:line: field: what is wrong, the exit code is 1
+and nothing is recorded. Needs the station key, not the identity.`,
 		Example: `  tokenctl ledger import --ledger tokens.ledger --batch po-4711 token2-seeds.csv
   tokenctl ledger import --from duo-totp --model c202 --batch old-duo duo-export.csv`,
 		Args: cobra.MinimumNArgs(1),
@@ -345,15 +316,14 @@ identity.`,
 			}
 			return pskc(co)
 		},
-	}, false, func(ctx context.Context, l *ledger.Ledger, files []string) error {
+	}, false, true, func(ctx context.Context, l *ledger.Ledger, lf *ledgerFlags, files []string) error {
 		e.Operator = lf.operatorName()
 		rep, err := l.ImportFiles(ctx, files, in.from, co, e)
 		if rep != nil && len(rep.Warnings) > 0 {
 			fmt.Fprintln(f.Err, strings.Join(rep.Warnings, "\n"))
 		}
-		return done(f, problems(f, err), rep, f.Err, "%v", rep)
+		return done(f, err, rep, f.Err, "%v", rep)
 	})
-	lf.addOperator(c)
 	in.add(c)
 	c.Flags().StringVar(&family, "family", "imported", "family to record: imported, token2 or yubikey")
 	c.Flags().StringVar(&e.Batch, "batch", "", "batch name to record (default: import-DATE)")
@@ -363,20 +333,18 @@ identity.`,
 }
 
 func newLedgerAssignCmd(f *factory) *cobra.Command {
-	var lf ledgerFlags
 	var file string
 	var as []ledger.Assignment
-	c := lf.command(&cobra.Command{
+	c := ledgerCommand(&cobra.Command{
 		Use:   "assign (SERIAL USER | --file FILE)",
 		Short: "Record which user each token is given to",
 		Long: `Record the user a token is handed out to (for Entra, the UPN that its export
-carries): one SERIAL and USER, or --file with one "serial,user" line per
-token (a first line starting "serial" is a header; blank lines and lines
-starting with # are skipped). Every line is checked first (serial in the
-ledger, given once, a user name without control characters) and any problem
-is printed as file:line: field: what is wrong, with exit 1 and nothing
-assigned. Each assignment is an event in the token's history. Needs the
-station key, not the identity.`,
+carries): one SERIAL and USER, or --file (a first line starting "serial" is
+a header; blank lines and lines starting with # are skipped). Every line is
+checked first (serial in the ledger, given once, a user name without control
+characters) and any problem is printed as file:line: field: what is wrong,
+with exit 1 and nothing assigned. Each assignment is an event in the
+token's history. Needs the station key, not the identity.`,
 		Example: `  tokenctl ledger assign --ledger tokens.ledger 86596120001 alice@example.com
   tokenctl ledger assign --ledger tokens.ledger --file handed-out.csv
   tokenctl ledger export --ledger tokens.ledger --identity-file tokens.age --to entra -o entra.csv`,
@@ -384,18 +352,16 @@ station key, not the identity.`,
 			as, err = ledger.Assignments(file, f.In, args...)
 			return err
 		},
-	}, false, func(ctx context.Context, l *ledger.Ledger, _ []string) error {
+	}, false, true, func(ctx context.Context, l *ledger.Ledger, lf *ledgerFlags, _ []string) error {
 		made, err := l.AssignChecked(ctx, as, lf.operatorName())
-		return done(f, problems(f, err), map[string]any{"assigned": made}, f.Out, "%d %s assigned\n", len(made), plural(len(made), "token"))
+		return done(f, err, map[string]any{"assigned": made}, f.Out, "%d %s assigned\n", len(made), plural(len(made), "token"))
 	})
-	lf.addOperator(c)
 	c.Flags().StringVar(&file, "file", "", `"serial,user" lines ('-' for standard input)`)
 	return c
 }
 
 func newLedgerVerifyCmd(f *factory) *cobra.Command {
-	var lf ledgerFlags
-	return lf.command(&cobra.Command{
+	return ledgerCommand(&cobra.Command{
 		Use:   "verify",
 		Short: "Check every record's authentication and print the ledger's head",
 		Long: `Check that every record carries a valid MAC under the ledger's authentication
@@ -407,7 +373,7 @@ Needs the station key or the ledger's identity.`,
 		Example: `  tokenctl ledger verify --ledger tokens.ledger
   tokenctl --json ledger verify --ledger tokens.ledger --identity-file tokens.age`,
 		Args: cobra.NoArgs,
-	}, false, func(ctx context.Context, l *ledger.Ledger, _ []string) error {
+	}, false, false, func(ctx context.Context, l *ledger.Ledger, lf *ledgerFlags, _ []string) error {
 		rep, err := l.VerifyAll(ctx)
 		for _, p := range rep.Problems {
 			fmt.Fprintf(f.Err, "%s: %s\n", lf.path, p)
@@ -422,8 +388,7 @@ Needs the station key or the ledger's identity.`,
 }
 
 func newLedgerUpgradeCmd(f *factory) *cobra.Command {
-	var lf ledgerFlags
-	c := lf.command(&cobra.Command{
+	return ledgerCommand(&cobra.Command{
 		Use:   "upgrade",
 		Short: "Authenticate a ledger written before records carried MACs (key holder only)",
 		Long: `A ledger written by an earlier tokenctl has no authentication: it is neither
@@ -434,25 +399,21 @@ authentication key and signs its metadata and every record. Check the ledger
 came from a trusted copy first: what it holds now is what gets signed.`,
 		Example: `  tokenctl ledger upgrade --ledger tokens.ledger --identity-file tokens.age`,
 		Args:    cobra.NoArgs,
-	}, true, func(ctx context.Context, l *ledger.Ledger, _ []string) error {
+	}, true, true, func(ctx context.Context, l *ledger.Ledger, lf *ledgerFlags, _ []string) error {
 		n, err := l.Upgrade(ctx, lf.operatorName())
 		return done(f, err, nil, f.Out, "%d records authenticated\n", n)
 	})
-	lf.addOperator(c)
-	return c
 }
 
 func newLedgerStationKeyCmd(f *factory) *cobra.Command {
-	var lf ledgerFlags
 	var out string
-	c := lf.command(&cobra.Command{
+	c := ledgerCommand(&cobra.Command{
 		Use:   "station-key -o FILE",
 		Short: "Write the key another station needs to record tokens in this ledger",
-		Long: `Write the ledger's station key: with it (--station-key FILE, once; it is then
-remembered) a burning station records authenticated tokens, but it cannot
-open any seed (that takes the identity). Keep it private: whoever holds it
-can add records the ledger accepts. The file is created private; it is
-never printed.`,
+		Long: `Write the ledger's station key: with it (--station-key) a burning station
+records authenticated tokens, but it cannot open any seed (that takes the
+identity). Keep it private: whoever holds it can add records the ledger
+accepts. The file is created private; it is never printed.`,
 		Example: `  tokenctl ledger station-key --ledger tokens.ledger --identity-file tokens.age -o station.key
   tokenctl batch token2 --ledger tokens.ledger --station-key station.key --count 10`,
 		Args: cobra.NoArgs,
@@ -462,7 +423,7 @@ never printed.`,
 			}
 			return nil
 		},
-	}, false, func(ctx context.Context, l *ledger.Ledger, _ []string) error {
+	}, false, false, func(ctx context.Context, l *ledger.Ledger, lf *ledgerFlags, _ []string) error {
 		return done(f, l.WriteStationKey(out), nil, f.Err, "station key for ledger %s written to %s\n", l.ID(), out)
 	})
 	c.Flags().StringVarP(&out, "output", "o", "", "station key file to create (must not exist)")
@@ -509,9 +470,8 @@ this (station logins cannot change the schema).`,
 }
 
 func newLedgerStatusCmd(f *factory) *cobra.Command {
-	var lf ledgerFlags
 	var stale time.Duration
-	c := lf.command(&cobra.Command{
+	c := ledgerCommand(&cobra.Command{
 		Use:   "status",
 		Short: "Per-station counts, and pending records older than --stale (a station that crashed)",
 		Long: `Count the current records of each station by state, and list the records
@@ -520,7 +480,7 @@ mid-token. Such a token is re-burned with its recorded seed when it is
 presented again to a batch.`,
 		Example: "  tokenctl ledger status --ledger tokens.ledger --stale 15m",
 		Args:    cobra.NoArgs,
-	}, false, func(ctx context.Context, l *ledger.Ledger, _ []string) error {
+	}, false, false, func(ctx context.Context, l *ledger.Ledger, lf *ledgerFlags, _ []string) error {
 		st, err := l.Status(ctx, stale)
 		return done(f, err, st, f.Out, "%v", st)
 	})

@@ -1,12 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"crypto/x509"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/convert"
-	"github.com/tokenctl/tokenctl/ledger"
 	"github.com/tokenctl/tokenctl/seed"
 	"github.com/tokenctl/tokenctl/upload"
 	"github.com/tokenctl/tokenctl/upload/duo"
@@ -18,13 +18,12 @@ func newUploadCmd(f *factory) *cobra.Command {
 		Use:   "upload",
 		Short: "Create tokens in Duo or Microsoft Entra ID through their APIs, assign and activate them",
 		Long: `Upload seed files (any format tokenctl reads) straight into the identity
-server: each token is looked up first (re-runs create nothing twice),
-created with the right type, attached to the user the file names (a
-missing user is reported, never created), and with Entra activated with a
-code computed from its seed. Rate limits are waited out (Retry-After) and
-the request sent again whole. The file is checked against the server's
-rules before anything is sent; --dry-run stops there and shows the plan.
-TLS is always verified (--ca-file for a private CA).`,
+server: each token is looked up first (re-runs create nothing twice), created
+with the right type, attached to the user the file names (a missing user is
+reported, never created), and with Entra activated with a code computed from
+its seed. Rate limits are waited out (Retry-After) and the request sent again
+whole. The file is checked against the server's rules before anything is sent;
+--dry-run stops there and shows the plan. TLS is always verified.`,
 		Example: `  # DUO_IKEY and DUO_SKEY set
   tokenctl upload duo --from entra --api-host api-1234abcd.duosecurity.com tokens.csv
   # TOKENCTL_GRAPH_TOKEN set
@@ -34,66 +33,49 @@ TLS is always verified (--ca-file for a private CA).`,
 	return c
 }
 
-// uploadFlags are what both servers take.
+// uploadFlags are what both servers take: the job, its tokens' source.
 type uploadFlags struct {
-	from, caFile string
-	dryRun       bool
-	pskc         func(o *convert.Options) error
-	lf           ledgerFlags
-	ff           filterFlags
+	upload.Job
+	pskc func(o *convert.Options) error
+	lf   ledgerFlags
+	ff   filterFlags
 }
 
 func (u *uploadFlags) add(c *cobra.Command) {
-	c.Flags().StringVar(&u.from, "from", "", "format of the input file (default: detected)")
-	c.Flags().StringVar(&u.caFile, "ca-file", "", "PEM file of the CA that signs the server's certificate (default: the system's)")
-	c.Flags().BoolVar(&u.dryRun, "dry-run", false, "check the file and look serials and users up; change nothing")
+	c.Flags().StringVar(&u.From, "from", "", "format of the input file (default: detected)")
+	c.Flags().StringVar(&u.CAFile, "ca-file", "", "PEM file of the CA that signs the server's certificate (default: the system's)")
+	c.Flags().BoolVar(&u.DryRun, "dry-run", false, "check the file and look serials and users up; change nothing")
 	u.pskc = pskcFlags(c)
 	u.lf.add(c, true)
 	u.ff.add(c)
 	c.Flags().Lookup("ledger").Usage = "upload the ledger's tokens (selected as for 'ledger export') instead of a FILE, and record in it where each went"
 }
 
-// run uploads the FILE, or the ledger's selection, with the client
-// newClient makes (upload.Job).
+// run uploads the FILE, or the ledger's selection (upload.Job.Run).
 func (u *uploadFlags) run(c *cobra.Command, f *factory, args []string, server string, rules func(*seed.Token) []*seed.FieldError, newClient func(roots *x509.CertPool, onResult func(upload.Result)) (upload.Uploader, error)) error {
-	roots, err := upload.CertPool(u.caFile)
-	if err != nil {
-		return usagef("--ca-file: %v", err)
-	}
-	ctx, stop := interruptible(c.Context())
-	defer stop()
-	job := upload.Job{From: u.from, Options: &convert.Options{}, Rules: rules, Server: server, Operator: u.lf.operatorName(), DryRun: u.dryRun}
+	u.Options, u.Rules, u.Server, u.Operator = &convert.Options{}, rules, server, u.lf.operatorName()
 	switch {
 	case len(args) == 1 && u.lf.path != "":
 		return usagef("give a FILE or --ledger, not both")
 	case len(args) == 1:
-		job.File = args[0]
-		if err := u.pskc(job.Options); err != nil {
+		u.File = args[0]
+		if err := u.pskc(u.Options); err != nil {
 			return err
 		}
 	case u.lf.path == "":
 		return usagef("give the seed FILE to upload, or --ledger")
 	default:
-		if job.Filter, err = u.ff.filter(); err != nil {
-			return err
-		}
-		if job.Ledger, err = u.lf.open(ctx); err != nil {
-			return err
-		}
-		defer job.Ledger.Close()
-		job.LedgerName = ledger.SpecName(u.lf.path)
+		u.Access, u.Selection = u.lf.access(), u.ff.Selection
 	}
-	rep, err := job.Run(ctx, func(on func(upload.Result)) (upload.Uploader, error) { return newClient(roots, on) })
-	if rep != nil {
-		rep.Write(f.Out, f.JSON)
-	}
-	return err
+	ctx, stop := interruptible(c.Context())
+	defer stop()
+	rep, err := u.Run(ctx, newClient)
+	return cmp.Or(err, rep.Write(f.Out, f.JSON))
 }
 
 func newUploadDuoCmd(f *factory) *cobra.Command {
 	var u uploadFlags
-	var host string
-	var replace bool
+	var cfg duo.Config
 	var ikeyFile, skeyFile string
 	c := &cobra.Command{
 		Use:   "duo [FILE | --ledger L]",
@@ -104,13 +86,12 @@ attach it to the user the file names (username or alias). A serial Duo
 already has is kept and reported as existing (Duo cannot give its secret
 back to compare) unless --replace deletes and creates it again. The Admin
 API application needs "Grant write resource" and "Grant read resource".
-The integration key and secret key come from DUO_IKEY and DUO_SKEY, or
---ikey-file and --skey-file; never from the command line.`,
+Its keys never come from the command line (see --ikey-file, --skey-file).`,
 		Example: `  tokenctl upload duo --from entra --api-host api-1234abcd.duosecurity.com --dry-run tokens.csv
   tokenctl upload duo --from duo-hotp --api-host api-1234abcd.duosecurity.com --skey-file duo.skey --json duo-hotp.csv`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			if host == "" {
+			if cfg.Host == "" {
 				return usagef("--api-host: the Admin API hostname of your Duo account")
 			}
 			ik, sk, err := duo.Keys(ikeyFile, skeyFile)
@@ -118,17 +99,14 @@ The integration key and secret key come from DUO_IKEY and DUO_SKEY, or
 				return err
 			}
 			return u.run(c, f, args, "duo", duo.Check, func(roots *x509.CertPool, on func(upload.Result)) (upload.Uploader, error) {
-				cl, err := duo.New(duo.Config{Host: host, IKey: ik, SKey: sk, RootCAs: roots, Replace: replace, DryRun: u.dryRun, OnResult: on})
-				if err != nil {
-					return nil, err
-				}
-				return cl.Upload, nil
+				cfg.IKey, cfg.SKey, cfg.RootCAs, cfg.DryRun, cfg.OnResult = ik, sk, roots, u.DryRun, on
+				return upload.Client(duo.New(cfg))
 			})
 		},
 	}
 	u.add(c)
-	c.Flags().StringVar(&host, "api-host", "", "the Admin API hostname (api-XXXXXXXX.duosecurity.com)")
-	c.Flags().BoolVar(&replace, "replace", false, "delete a token Duo already has with that serial and create it again")
+	c.Flags().StringVar(&cfg.Host, "api-host", "", "the Admin API hostname (api-XXXXXXXX.duosecurity.com)")
+	c.Flags().BoolVar(&cfg.Replace, "replace", false, "delete a token Duo already has with that serial and create it again")
 	c.Flags().StringVar(&ikeyFile, "ikey-file", "", "read the integration key from this file (default: DUO_IKEY)")
 	c.Flags().StringVar(&skeyFile, "skey-file", "", "read the secret key from this file (default: DUO_SKEY)")
 	return c
@@ -136,8 +114,8 @@ The integration key and secret key come from DUO_IKEY and DUO_SKEY, or
 
 func newUploadEntraCmd(f *factory) *cobra.Command {
 	var u uploadFlags
-	var base, tenant, clientID, manufacturer, model, secretFile string
-	var activate bool
+	var cfg entra.Config
+	var tenant, clientID, secretFile string
 	c := &cobra.Command{
 		Use:   "entra [FILE | --ledger L]",
 		Short: "Create hardware OATH tokens through Microsoft Graph, assign and activate them",
@@ -157,22 +135,19 @@ TOKENCTL_GRAPH_TOKEN; or --tenant and --client-id with a client secret
 			if err != nil {
 				return err
 			}
-			return u.run(c, f, args, "entra", entra.CheckFill(manufacturer, model), func(roots *x509.CertPool, on func(upload.Result)) (upload.Uploader, error) {
-				cl, err := entra.New(entra.Config{BaseURL: base, Auth: auth, RootCAs: roots, Activate: activate, DryRun: u.dryRun, Manufacturer: manufacturer, Model: model, OnResult: on})
-				if err != nil {
-					return nil, err
-				}
-				return cl.Upload, nil
+			return u.run(c, f, args, "entra", entra.CheckFill(cfg.Manufacturer, cfg.Model), func(roots *x509.CertPool, on func(upload.Result)) (upload.Uploader, error) {
+				cfg.Auth, cfg.RootCAs, cfg.DryRun, cfg.OnResult = auth, roots, u.DryRun, on
+				return upload.Client(entra.New(cfg))
 			})
 		},
 	}
 	u.add(c)
-	c.Flags().StringVar(&base, "graph-url", "", "Graph's root (default "+entra.DefaultBaseURL+")")
+	c.Flags().StringVar(&cfg.BaseURL, "graph-url", "", "Graph's root (default "+entra.DefaultBaseURL+")")
 	c.Flags().StringVar(&tenant, "tenant", "", "tenant ID or domain, for a client-secret or device-code sign-in")
 	c.Flags().StringVar(&clientID, "client-id", "", "the application (client) ID to sign in with")
 	c.Flags().StringVar(&secretFile, "client-secret-file", "", "read the client secret from this file (default: AZURE_CLIENT_SECRET)")
-	c.Flags().StringVar(&manufacturer, "manufacturer", "", "manufacturer for tokens without one (Graph requires it)")
-	c.Flags().StringVar(&model, "model", "", "model for tokens without one")
-	c.Flags().BoolVar(&activate, "activate", false, "activate each assigned token with the code its seed gives now")
+	c.Flags().StringVar(&cfg.Manufacturer, "manufacturer", "", "manufacturer for tokens without one (Graph requires it)")
+	c.Flags().StringVar(&cfg.Model, "model", "", "model for tokens without one")
+	c.Flags().BoolVar(&cfg.Activate, "activate", false, "activate each assigned token with the code its seed gives now")
 	return c
 }

@@ -193,4 +193,12 @@ func TestUploadFromLedgerRecordsWhere(t *testing.T) {
 	if code, _, _ := runCLI(t, "upload", "duo", "--api-host", s.Host(), "--ledger", led, "--identity-file", key, "x.csv"); code != 2 {
 		t.Fatalf("FILE and --ledger: exit %d, want 2", code)
 	}
+	// The selection is export's: imported tokens are programmed, none is
+	// pending; an empty selection is an error, nothing sent.
+	if code, _, errs := runCLI(t, append(args, "--state", "pending")...); code != 1 || !strings.Contains(errs, "no token in the ledger matches") || s.Creates() != 3 {
+		t.Fatalf("nothing selected: exit %d, %d creates: %s", code, s.Creates(), errs)
+	}
+	if code, _, errs := runCLI(t, append(args, "--state", "lost")...); code != 2 || !strings.Contains(errs, "--state: ") {
+		t.Fatalf("unknown state: exit %d: %s", code, errs)
+	}
 }
