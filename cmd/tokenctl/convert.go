@@ -157,8 +157,10 @@ func (o *convertOpts) flags(c *cobra.Command, toHelp string) {
 
 func (o *convertOpts) run(f *factory, c *cobra.Command, args []string) error {
 	toStdout := o.out == "" || o.out == "-"
-	if !o.check && toStdout && !o.force && !f.JSON && f.OutTTY {
-		return usagef("refusing to print seeds on a terminal (they would stay in its scrollback): give -o FILE, pipe the output, or --force")
+	if !o.check {
+		if err := f.secretsOut(o.out, o.force); err != nil {
+			return err
+		}
 	}
 	opts := &convert.Options{Split: o.split, SkipInvalid: o.skip, Rejects: o.rejects, NoClobber: !o.force,
 		Stdin: c.InOrStdin(), Stdout: c.OutOrStdout(), OnProblem: problemPrinter(f),
@@ -172,8 +174,6 @@ func (o *convertOpts) run(f *factory, c *cobra.Command, args []string) error {
 	switch {
 	case o.rejects != "" && !o.skip:
 		return usagef("--rejects names the rejects file of --skip-invalid: give both")
-	case !o.check && f.JSON && toStdout:
-		return usagef("--json prints the report on standard output: give -o for the converted file")
 	}
 	on, done := progress(f)
 	opts.OnProgress = on

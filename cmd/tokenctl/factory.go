@@ -45,6 +45,19 @@ func (f *factory) record(out *convert.Output, what, given string) error {
 	return out.NotRecorded(err, what, given)
 }
 
+// secretsOut refuses secrets written to standard output (path "" or "-")
+// where they cannot go: beside --json's report, or on a terminal (whose
+// scrollback keeps them) without force.
+func (f *factory) secretsOut(path string, force bool) error {
+	switch toStdout := path == "" || path == "-"; {
+	case toStdout && f.JSON:
+		return usagef("--json prints the report on standard output, where the secrets would go too: give -o FILE")
+	case toStdout && f.OutTTY && !force:
+		return usagef("refusing to print secrets on a terminal (they would stay in its scrollback): give -o FILE, pipe the output, or --force")
+	}
+	return nil
+}
+
 // emit prints v as JSON on standard output with --json; otherwise the
 // text, formatted, on w.
 func (f *factory) emit(v any, w io.Writer, format string, a ...any) error {

@@ -258,13 +258,7 @@ key) stops the export, named, with nothing written (see --skip-bad-records).`,
 			if err := pskc(co); err != nil {
 				return err
 			}
-			switch toStdout := out == "" || out == "-"; {
-			case toStdout && f.JSON:
-				return usagef("--json prints the report on standard output: give -o for the exported file")
-			case toStdout && f.OutTTY && !force:
-				return usagef("not printing secrets on a terminal: give -o FILE (or --force)")
-			}
-			return nil
+			return f.secretsOut(out, force)
 		},
 	}, true, false, func(ctx context.Context, l *ledger.Ledger, lf *ledgerFlags, _ []string) error {
 		var skip func(r *ledger.Record, err error)

@@ -84,12 +84,8 @@ func (g *seedGenerate) run(f *factory, c *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	toStdout := g.out == "" || g.out == "-"
-	switch {
-	case toStdout && f.JSON:
-		return usagef("--json reports on standard output, where the seeds would go too: give -o FILE")
-	case toStdout && !g.force && f.OutTTY:
-		return usagef("refusing to print %d secrets on a terminal (they would stay in its scrollback): give -o FILE, pipe the output, or --force", gen.Count)
+	if err := f.secretsOut(g.out, g.force); err != nil {
+		return err
 	}
 	if gen.Bytes < 16 {
 		fmt.Fprintf(f.Err, "tokenctl: warning: %d-byte secrets are shorter than the 16 bytes RFC 4226 asks for\n", gen.Bytes)
@@ -102,7 +98,7 @@ func (g *seedGenerate) run(f *factory, c *cobra.Command) error {
 	if err != nil || !f.JSON {
 		rep.WriteProblems(f.Err)
 	}
-	if err != nil || toStdout {
+	if err != nil || g.out == "" || g.out == "-" {
 		return err
 	}
 	return f.emit(rep, f.Err, "%s\n", rep)
