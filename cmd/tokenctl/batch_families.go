@@ -2,12 +2,10 @@ package main
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/batch"
-	"github.com/tokenctl/tokenctl/convert"
 	"github.com/tokenctl/tokenctl/seed"
 	"github.com/tokenctl/tokenctl/token2"
 	"github.com/tokenctl/tokenctl/token2/fido"
@@ -120,13 +118,8 @@ or with generated TOTP seeds (--hash, --digits, --period) titled from
 		case seeds != "" && titles != "":
 			return usagef("--titles goes with generated seeds, not --seeds (the file's serials are the titles)")
 		case seeds != "":
-			if from == "" {
-				if from, err = t2DetectFormat(seeds); err != nil {
-					return err
-				}
-			}
-			if r.Tokens, err = convert.ReadAll(seeds, from, &convert.Options{Kind: seed.TOTP}); err != nil {
-				return fmt.Errorf("--seeds %s: %w", seeds, err)
+			if r.Tokens, err = readSeedFile(seeds, from); err != nil {
+				return err
 			}
 			defer func() {
 				for _, t := range r.Tokens {

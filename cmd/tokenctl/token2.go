@@ -170,19 +170,10 @@ func (o *t2Settings) add(c *cobra.Command, required bool) {
 	c.Flags().StringVar(&o.at, "time", "", "set the clock to this time (RFC 3339 or Unix seconds) instead of the host clock")
 }
 
-// params parses the settings (token2.Settings): hash and period may be
-// left empty, for the caller to fill.
+// params parses the settings (token2.Settings, whose errors name the
+// flag): hash and period may be left empty, for the caller to fill.
 func (o *t2Settings) params() (token2.Params, error) {
-	return settingsFlags(token2.Settings{Hash: o.hash, Period: o.period, Display: o.display, Time: o.at}.Params())
-}
-
-// settingsFlags names a setting refused by token2.Settings by its flag.
-func settingsFlags(p token2.Params, err error) (token2.Params, error) {
-	var se *token2.SettingsError
-	if errors.As(err, &se) {
-		return p, usagef("--%s %q: %s", se.Setting, se.Value, se.Want)
-	}
-	return p, err
+	return token2.Settings{Hash: o.hash, Period: o.period, Display: o.display, Time: o.at}.Params()
 }
 
 // t2Seed is how a command gets the seed it writes: --secret-file or
@@ -238,12 +229,7 @@ func (o *t2Seed) read() ([]byte, error) {
 	if err != nil {
 		return nil, exitcode.DataErr(fmt.Errorf("seed: %w", err))
 	}
-	b, err := token2.DecodeSeed(text, o.encoding)
-	var se *token2.SettingsError
-	if errors.As(err, &se) {
-		return nil, usagef("--encoding %q: %s", o.encoding, se.Want)
-	}
-	return b, err
+	return token2.DecodeSeed(text, o.encoding) // a *SettingsError names --encoding
 }
 
 // preflight opens the output (convert.Output) and checks, before the
@@ -486,29 +472,21 @@ seed again right after, from --secret-file/--secret-env or from the
 				}
 				defer seed.Zero(plan.Secret)
 			}
-			seedOpts := &convert.Options{Kind: seed.TOTP}
+			var seeds *convert.SeedFile
 			if plan.Seeds != "" {
-				if err := pskc(seedOpts); err != nil {
+				opts := &convert.Options{Kind: seed.TOTP}
+				if err := pskc(opts); err != nil {
 					return err
 				}
-				if plan.SeedsFormat = seedsFormat; seedsFormat == "" {
-					if plan.SeedsFormat, err = t2DetectFormat(plan.Seeds); err != nil {
-						return err
-					}
+				if seeds, err = convert.OpenSeedFile(plan.Seeds, seedsFormat, "--seeds-format", opts); err != nil {
+					return err
 				}
-				if ff, ok := convert.Lookup(plan.SeedsFormat); ok {
-					plan.SeedsFormat, plan.Records = ff.Name, ff.TOTPSettings
-				}
+				plan.SeedsFormat, plan.Records = seeds.Format.Name, seeds.Format.TOTPSettings
 				if err := plan.Check(); err != nil {
 					return err
 				}
-				// Read it now: a bad file stops us before the token is touched.
-				all, err := convert.ReadAll(plan.Seeds, plan.SeedsFormat, seedOpts)
-				if err != nil {
-					return fmt.Errorf("--seeds %s: %w", plan.Seeds, err)
-				}
-				for _, t := range all {
-					t.Wipe()
+				if err := seeds.Check(); err != nil { // before the token is touched
+					return err
 				}
 			}
 			t2, done, err := conn.open(c, f, true)
@@ -517,12 +495,12 @@ seed again right after, from --secret-file/--secret-env or from the
 			}
 			defer done()
 			p, secret, err := plan.ForToken(t2.Info, func(serial string) (*seed.Token, error) {
-				rec, err := convert.FindSerial(plan.Seeds, plan.SeedsFormat, seedOpts, serial)
-				switch {
-				case errors.Is(err, convert.ErrNotFound):
-					return nil, fmt.Errorf("--seeds %s does not list serial %s: give --hash and --period; nothing was written", plan.Seeds, serial)
-				case err != nil:
-					return nil, fmt.Errorf("--seeds: %w; nothing was written", err)
+				rec, err := seeds.Find(serial)
+				if errors.Is(err, convert.ErrNotFound) {
+					err = fmt.Errorf("%w: give --hash and --period", err)
+				}
+				if err != nil {
+					return nil, fmt.Errorf("%w; nothing was written", err)
 				}
 				return rec, nil
 			})
@@ -549,19 +527,4 @@ seed again right after, from --secret-file/--secret-env or from the
 	c.Flags().BoolVar(&plan.Reburn, "reburn", false, "write the seed again right after the clock (required on restricted models)")
 	pskc = pskcFlags(c)
 	return c
-}
-
-// t2DetectFormat names the format of a --seeds file (convert.DetectFile).
-func t2DetectFormat(path string) (string, error) {
-	ff, err := convert.DetectFile(path)
-	var ue *convert.UsageError
-	switch {
-	case errors.Is(err, convert.ErrUnknownFormat):
-		return "", fmt.Errorf("--seeds %s: not a seed file format tokenctl recognises (if it is one, give --seeds-format)", path)
-	case errors.As(err, &ue):
-		return "", usagef("--seeds %s: %v: give --seeds-format (duo-totp, entra, pskc...)", path, err)
-	case err != nil:
-		return "", exitcode.DataErr(err)
-	}
-	return ff.Name, nil
 }

@@ -164,13 +164,8 @@ profile's clock is set to the host's. A profile in use is refused unless
 			case sd.seeds != "" && (sd.src.IsSet() || sd.generate):
 				return usagef("--seeds conflicts with --secret-file/--secret-env/--generate")
 			case sd.seeds != "":
-				if from == "" {
-					if from, err = t2DetectFormat(sd.seeds); err != nil {
-						return err
-					}
-				}
-				if toks, err = convert.ReadAll(sd.seeds, from, &convert.Options{Kind: seed.TOTP}); err != nil {
-					return fmt.Errorf("--seeds %s: %w", sd.seeds, err)
+				if toks, err = readSeedFile(sd.seeds, from); err != nil {
+					return err
 				}
 			default:
 				if err := sd.one("give the seed with --secret-file or --secret-env, --generate, or --seeds FILE", "burn a seed that is kept nowhere"); err != nil {
@@ -319,4 +314,14 @@ func newMoltoLockCmd(f *factory) *cobra.Command {
 	c.Flags().Lookup("profile").Hidden = true
 	c.Flags().Set("profile", "0")
 	return c
+}
+
+// readSeedFile reads every token of a --seeds file of format from (detected
+// when ""): molto2 burn and batch molto2.
+func readSeedFile(path, from string) ([]*seed.Token, error) {
+	s, err := convert.OpenSeedFile(path, from, "--from", &convert.Options{Kind: seed.TOTP})
+	if err != nil {
+		return nil, err
+	}
+	return s.ReadAll()
 }
