@@ -51,15 +51,23 @@ func OpenSeedFile(path, format, formatFlag string, o *Options) (*SeedFile, error
 }
 
 // ReadAll reads every token of the file (ReadAll), failing on the first
-// problem; the caller wipes them.
+// problem, and refuses a file that holds none (ErrNoTokens: a caller
+// told to fill a device from it must not fall back to anything else);
+// the caller wipes them.
 func (s *SeedFile) ReadAll() ([]*seed.Token, error) {
 	opts := s.Options
 	all, err := ReadAll(s.Path, s.Format.Name, &opts)
+	if err == nil && len(all) == 0 {
+		err = ErrNoTokens
+	}
 	if err != nil {
 		return nil, fmt.Errorf("--seeds %s: %w", s.Path, err)
 	}
 	return all, nil
 }
+
+// ErrNoTokens is a seed file that holds no token.
+var ErrNoTokens = errors.New("the file holds no token")
 
 // Check reads the whole file and wipes what it read: a bad file stops a
 // command before it touches a device.

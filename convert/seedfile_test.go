@@ -55,6 +55,14 @@ func TestSeedFile(t *testing.T) {
 		t.Fatalf("bad row: %v", err)
 	}
 
+	// a header alone: no token is an error, not an empty fill
+	if s, err = OpenSeedFile(write("empty.csv", head), "", "--from", nil); err != nil {
+		t.Fatal(err)
+	}
+	if all, err := s.ReadAll(); !errors.Is(err, ErrNoTokens) || all != nil {
+		t.Fatalf("empty: %d %v, want ErrNoTokens", len(all), err)
+	}
+
 	var ue *UsageError
 	if _, err := OpenSeedFile(entra, "no-such", "--from", nil); !errors.As(err, &ue) || !strings.Contains(err.Error(), `unknown format "no-such"`) {
 		t.Fatalf("unknown format: %v", err)

@@ -36,17 +36,15 @@ again right after (--reburn).`,
 	return c
 }
 
-const (
-	t2ReaderHelp = "PC/SC reader name or part of it (default: the only reader, or the only one with a card)"
-	t2WaitHelp   = "wait for a token to be presented: --wait for as long as it takes (Ctrl-C to give up), --wait=30s at most that long"
-)
-
 // t2Conn holds the flags that choose and reach a token, key or Molto2.
 type t2Conn struct{ reader, wait string }
 
-func (o *t2Conn) add(c *cobra.Command, reader, wait string) {
-	c.Flags().StringVar(&o.reader, "reader", "", reader)
-	c.Flags().StringVar(&o.wait, "wait", "", wait)
+// add adds --reader (unless batch's flags have it) and --wait for what.
+func (o *t2Conn) add(c *cobra.Command, what string, reader bool) {
+	if reader {
+		c.Flags().StringVar(&o.reader, "reader", "", "PC/SC reader name or part of it (default: the only reader, or the only one with a card)")
+	}
+	c.Flags().StringVar(&o.wait, "wait", "", "wait for "+what+": --wait for as long as it takes (Ctrl-C to give up), --wait=30s at most that long")
 	c.Flags().Lookup("wait").NoOptDefVal = "forever"
 }
 
@@ -87,24 +85,7 @@ func t2NoArgs(c *cobra.Command, args []string) error {
 	return usagef("unexpected argument %q (%s takes flags only)", args[0], c.CommandPath())
 }
 
-// t2Clock is what every token2 report says of the token and its clock.
-func t2Clock(t *device.Token2) (serial, model, sync string, prev int64) {
-	return t.Info.Serial, t.Info.Model.Name, t.Info.Model.SyncClass(), t.Info.Clock.Unix() - t.HostTime.Unix()
-}
-
 // --- info ---
-
-type token2InfoReport struct {
-	Serial     string    `json:"serial"`
-	Model      string    `json:"model,omitempty"`
-	Known      bool      `json:"programmable"`
-	Sync       string    `json:"time_sync,omitempty"`
-	Restricted bool      `json:"restricted"`
-	DeviceTime time.Time `json:"device_time"`
-	HostTime   time.Time `json:"host_time"`
-	Offset     int64     `json:"offset_seconds"`
-	Reader     string    `json:"reader"`
-}
 
 func newToken2InfoCmd(f *factory) *cobra.Command {
 	var conn t2Conn
@@ -124,32 +105,17 @@ is the device clock minus the host clock, to the second.`,
 				return err
 			}
 			defer done()
-			info := tok.Info
-			r := token2InfoReport{Known: info.Known, DeviceTime: info.Clock, HostTime: tok.HostTime.UTC().Truncate(time.Second), Reader: tok.Reader}
-			r.Serial, r.Model, r.Sync, r.Offset = t2Clock(tok)
-			r.Restricted = info.Model.Restricted
+			r := tok.Info.Status(tok.HostTime, tok.Reader)
 			model := "unknown: not a programmable Token2 model, tokenctl will not write to it"
-			if info.Known {
+			if r.Known {
 				model = fmt.Sprintf("%s\ntime sync:    %s (a time sync %s the seed)", r.Model, r.Sync, map[bool]string{true: "erases", false: "keeps"}[r.Restricted])
-			} else {
-				r.Model, r.Sync = "", ""
 			}
 			return f.emit(r, f.Out, "serial:       %s\nmodel:        %s\ndevice clock: %s\nhost clock:   %s\noffset:       %s\nreader:       %s\n",
-				r.Serial, model, r.DeviceTime.Format(time.RFC3339), r.HostTime.Format(time.RFC3339), t2Offset(r.Offset), r.Reader)
+				r.Serial, model, r.DeviceTime.Format(time.RFC3339), r.HostTime.Format(time.RFC3339), r.Offset, r.Reader)
 		},
 	}
-	conn.add(c, t2ReaderHelp, t2WaitHelp)
+	conn.add(c, "a token to be presented", true)
 	return c
-}
-
-func t2Offset(s int64) string {
-	switch {
-	case s == 0:
-		return "0 s (in sync)"
-	case s > 0:
-		return fmt.Sprintf("+%d s (device ahead)", s)
-	}
-	return fmt.Sprintf("%d s (device behind)", s)
 }
 
 // --- shared settings, seed and output ---
@@ -291,12 +257,21 @@ func (o *t2Seed) close() {
 	}
 }
 
-// appended says where a token was appended, for messages.
-func (o *t2Seed) appended() string {
-	if o.path == "" {
-		return ""
+// done records the device written (what; record) and reports r: as
+// JSON, or its serial on standard output and note on standard error,
+// with where it was appended.
+func (o *t2Seed) done(f *factory, what, serial string, r any, note string) error {
+	if err := o.record(f, what); err != nil {
+		return err
 	}
-	return fmt.Sprintf("; appended to %s (%s)", o.path, o.format)
+	if err := f.emit(r, f.Out, "%s\n", serial); err != nil || f.JSON {
+		return err
+	}
+	if o.path != "" {
+		note += fmt.Sprintf("; appended to %s (%s)", o.path, o.format)
+	}
+	fmt.Fprintln(f.Err, note)
+	return nil
 }
 
 // t2Now is p with the clock to set: the nearest whole second (the token
@@ -309,30 +284,6 @@ func t2Now(p token2.Params) token2.Params {
 }
 
 // --- burn ---
-
-// token2Report is what burn and sync report (sync: no display, output
-// or format; burn: no reburned).
-type token2Report struct {
-	Serial     string    `json:"serial"`
-	Model      string    `json:"model"`
-	Sync       string    `json:"time_sync"`
-	Hash       string    `json:"hash"`
-	Period     int       `json:"period"`
-	Display    int       `json:"display,omitempty"`
-	Clock      time.Time `json:"clock_set"`
-	PrevOffset int64     `json:"previous_offset_seconds"`
-	Reburned   *bool     `json:"reburned,omitempty"`
-	Reader     string    `json:"reader"`
-	Output     string    `json:"output,omitempty"`
-	Format     string    `json:"format,omitempty"`
-}
-
-// t2Report is the report of a write of p to t.
-func t2Report(t *device.Token2, p token2.Params) token2Report {
-	r := token2Report{Hash: p.Hash.String(), Period: p.Period, Clock: p.Time.UTC().Truncate(time.Second), Reader: t.Reader}
-	r.Serial, r.Model, r.Sync, r.PrevOffset = t2Clock(t)
-	return r
-}
 
 func newToken2BurnCmd(f *factory) *cobra.Command {
 	var (
@@ -401,23 +352,16 @@ output.`,
 				return err
 			}
 			t2.Close()
-			r := t2Report(t2, p)
+			r := t2.Info.Written(t2.HostTime, t2.Reader, p)
 			r.Display, r.Output, r.Format = int(p.Display), sd.path, sd.format
 			if r.Display == 0 {
 				r.Display = 30
 			}
-			if err := sd.record(f, "token "+r.Serial); err != nil {
-				return err
-			}
-			if err := f.emit(r, f.Out, "%s\n", r.Serial); err != nil || f.JSON {
-				return err
-			}
-			fmt.Fprintf(f.Err, "burned %s (%s, %s): TOTP %s/%d s, 6 digits, display %d s, clock set to %s (was %s)%s\n",
-				r.Serial, r.Model, r.Sync, r.Hash, r.Period, r.Display, r.Clock.Format(time.RFC3339), t2Offset(r.PrevOffset), sd.appended())
-			return nil
+			return sd.done(f, "token "+r.Serial, r.Serial, r, fmt.Sprintf("burned %s (%s, %s): TOTP %s/%d s, 6 digits, display %d s, clock set to %s (was %s)",
+				r.Serial, r.Model, r.Sync, r.Hash, r.Period, r.Display, r.Clock.Format(time.RFC3339), r.PrevOffset))
 		},
 	}
-	conn.add(c, t2ReaderHelp, t2WaitHelp)
+	conn.add(c, "a token to be presented", true)
 	settings.add(c, false)
 	sd.add(c, "the seed (base32 or hex)", "generate a random seed", 20, "seed length in bytes with --generate (10..63)")
 	c.Flags().StringVar(&sd.encoding, "encoding", "", "encoding of the seed text: base32 or hex (needed when the text reads as both)")
@@ -512,13 +456,13 @@ seed again right after, from --secret-file/--secret-env or from the
 			if _, err := t2.Session.Sync(p, secret); err != nil {
 				return err
 			}
-			r := t2Report(t2, p)
+			r := t2.Info.Written(t2.HostTime, t2.Reader, p)
 			r.Reburned = &plan.Reburn
 			what := map[bool]string{false: "synced", true: "synced and re-burned"}[plan.Reburn]
-			return f.emit(r, f.Out, "%s %s (%s): clock set to %s (was %s), TOTP %s/%d s\n", what, r.Serial, r.Model, r.Clock.Format(time.RFC3339), t2Offset(r.PrevOffset), r.Hash, r.Period)
+			return f.emit(r, f.Out, "%s %s (%s): clock set to %s (was %s), TOTP %s/%d s\n", what, r.Serial, r.Model, r.Clock.Format(time.RFC3339), r.PrevOffset, r.Hash, r.Period)
 		},
 	}
-	conn.add(c, t2ReaderHelp, t2WaitHelp)
+	conn.add(c, "a token to be presented", true)
 	settings.add(c, true)
 	sd.src = secretFlags(c, "", "the seed (base32 or hex)")
 	c.Flags().StringVar(&sd.encoding, "encoding", "", "encoding of the seed text: base32 or hex (needed when the text reads as both)")
