@@ -43,3 +43,17 @@ func TestStatusWritten(t *testing.T) {
 		t.Errorf("written:\n%s\nwant\n%s", b, want)
 	}
 }
+
+// TestParamsStamped: a given clock stays; none is the host's, to the
+// nearest second.
+func TestParamsStamped(t *testing.T) {
+	at := time.Unix(1700000000, 0)
+	if got := (Params{Time: at}).Stamped().Time; !got.Equal(at) {
+		t.Errorf("given: %v", got)
+	}
+	before := time.Now()
+	got := Params{}.Stamped().Time
+	if got.Nanosecond() != 0 || got.Before(before.Add(-time.Second)) || got.After(time.Now().Add(time.Second)) {
+		t.Errorf("host clock: %v", got)
+	}
+}

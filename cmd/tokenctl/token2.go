@@ -274,15 +274,6 @@ func (o *t2Seed) done(f *factory, what, serial string, r any, note string) error
 	return nil
 }
 
-// t2Now is p with the clock to set: the nearest whole second (the token
-// keeps no less) unless --time gave one.
-func t2Now(p token2.Params) token2.Params {
-	if p.Time.IsZero() {
-		p.Time = time.Now().Round(time.Second)
-	}
-	return p
-}
-
 // --- burn ---
 
 func newToken2BurnCmd(f *factory) *cobra.Command {
@@ -347,7 +338,7 @@ output.`,
 			if err := sd.prepare(tok); err != nil {
 				return err
 			}
-			p = t2Now(p)
+			p = p.Stamped()
 			if _, err := t2.Session.Burn(secret, p); err != nil {
 				return err
 			}
@@ -443,16 +434,13 @@ seed again right after, from --secret-file/--secret-env or from the
 				if errors.Is(err, convert.ErrNotFound) {
 					err = fmt.Errorf("%w: give --hash and --period", err)
 				}
-				if err != nil {
-					return nil, fmt.Errorf("%w; nothing was written", err)
-				}
-				return rec, nil
+				return rec, err
 			})
 			if err != nil {
 				return err
 			}
 			defer seed.Zero(secret)
-			p = t2Now(p)
+			p = p.Stamped()
 			if _, err := t2.Session.Sync(p, secret); err != nil {
 				return err
 			}

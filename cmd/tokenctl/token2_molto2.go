@@ -92,11 +92,7 @@ func newMoltoListCmd(f *factory) *cobra.Command {
 			}
 			fmt.Fprintf(f.Out, "Molto2 %s, %d profiles, clock %s\n", m.Info.Serial, len(out), m.Info.Clock.UTC().Format(time.RFC3339))
 			for _, p := range out {
-				state := "empty"
-				if p.InUse {
-					state = "in use, " + p.Settings()
-				}
-				fmt.Fprintf(f.Out, "%3d  %-12s  %s\n", p.Profile, p.Title, state)
+				fmt.Fprintln(f.Out, p)
 			}
 			return nil
 		},

@@ -28,3 +28,13 @@ func (p *Public) Summary() Summary {
 func (s Summary) Settings() string {
 	return fmt.Sprintf("%s/%d s, %d digits", s.Hash, s.Period, s.Digits)
 }
+
+// String is the summary as a line of a profile list: number, title,
+// "empty" or "in use, " and the settings.
+func (s Summary) String() string {
+	state := "empty"
+	if s.InUse {
+		state = "in use, " + s.Settings()
+	}
+	return fmt.Sprintf("%3d  %-12s  %s", s.Profile, s.Title, state)
+}

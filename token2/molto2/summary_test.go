@@ -18,9 +18,15 @@ func TestSummary(t *testing.T) {
 	if got := used.Summary().Settings(); got != "sha256/60 s, 8 digits" {
 		t.Errorf("settings: %q", got)
 	}
+	if got := used.Summary().String(); got != "  3  GitHub        in use, sha256/60 s, 8 digits" {
+		t.Errorf("line: %q", got)
+	}
 	empty := &Public{Profile: 4, Title: "old", Hash: seed.SHA1, Digits: 6, Period: 30}
 	b, _ = json.Marshal(empty.Summary())
 	if want := `{"profile":4,"title":"old","in_use":false}`; string(b) != want {
 		t.Errorf("empty: %s, want %s", b, want)
+	}
+	if got := empty.Summary().String(); got != "  4  old           empty" {
+		t.Errorf("empty line: %q", got)
 	}
 }
