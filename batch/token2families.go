@@ -26,6 +26,16 @@ type FIDOStation struct {
 	Options fido.Options // button options set on every key
 }
 
+// KeySerials gives the serials of keys that cannot report theirs
+// (FIDOStation.Serial): the lines of path in order (SerialsFromFile), or,
+// when path is "", each asked of the operator through p (AskSerials).
+func KeySerials(path string, p Prompter) (Serials, error) {
+	if path == "" {
+		return AskSerials(p), nil
+	}
+	return SerialsFromFile(path)
+}
+
 // Family implements Station.
 func (s *FIDOStation) Family() ledger.Family { return ledger.FIDO2 }
 
@@ -196,6 +206,26 @@ type Molto2Recipe struct {
 	Hash   seed.Hash
 	Digits int
 	Period int
+}
+
+// End is the profile after the last one the recipe has a token or a
+// title for (Molto2Station.End); 0 when it has neither (generated seeds
+// fill the device).
+func (r *Molto2Recipe) End() int {
+	switch {
+	case r.Tokens != nil:
+		return r.First + len(r.Tokens)
+	case r.Titles != nil:
+		return r.First + len(r.Titles)
+	}
+	return 0
+}
+
+// Wipe wipes the seed file's tokens.
+func (r *Molto2Recipe) Wipe() {
+	for _, t := range r.Tokens {
+		t.Wipe()
+	}
 }
 
 // New implements Recipe.

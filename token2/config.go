@@ -159,12 +159,14 @@ type Settings struct {
 	Hash, Period, Display, Time string
 }
 
-// SettingsError names the setting at fault.
+// SettingsError names the setting at fault. Its message names the
+// setting as the command-line option of the same name (--hash "md5": want
+// sha1 or sha256), so that a command can show it as it is.
 type SettingsError struct {
 	Setting, Value, Want string
 }
 
-func (e *SettingsError) Error() string { return fmt.Sprintf("%s %q: %s", e.Setting, e.Value, e.Want) }
+func (e *SettingsError) Error() string { return fmt.Sprintf("--%s %q: %s", e.Setting, e.Value, e.Want) }
 
 // UsageError: the request, not the data, is at fault (tokenctl exits 2).
 func (e *SettingsError) UsageError() bool { return true }

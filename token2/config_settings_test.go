@@ -2,6 +2,7 @@ package token2
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,7 +28,7 @@ func TestSettingsParams(t *testing.T) {
 	} {
 		_, err := c.s.Params()
 		var se *SettingsError
-		if !errors.As(err, &se) || se.Setting != c.name || !se.UsageError() {
+		if !errors.As(err, &se) || se.Setting != c.name || !se.UsageError() || !strings.HasPrefix(err.Error(), "--"+c.name+" ") {
 			t.Errorf("%+v: %v", c.s, err)
 		}
 	}

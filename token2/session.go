@@ -81,6 +81,15 @@ type Params struct {
 	Time time.Time
 }
 
+// Stamped is p with the clock to set: the host clock to the nearest
+// whole second (the token keeps no less) unless Time is given.
+func (p Params) Stamped() Params {
+	if p.Time.IsZero() {
+		p.Time = time.Now().Round(time.Second)
+	}
+	return p
+}
+
 func (p Params) config() (Config, error) {
 	c := Config{Display: p.Display, Time: p.Time, Hash: p.Hash, Period: p.Period}
 	if c.Time.IsZero() {

@@ -76,8 +76,8 @@ func (s *SyncPlan) Check() error {
 // ForToken is what to write to the token info describes: the settings,
 // and the seed to write right after them (nil: none). find looks the
 // token up in the seed file (called only with one, after the model was
-// checked); the caller wipes the seed returned. Every error means nothing
-// was written.
+// checked; its error is returned saying that nothing was written); the
+// caller wipes the seed returned. Every error means nothing was written.
 func (s *SyncPlan) ForToken(info *Info, find func(serial string) (*seed.Token, error)) (Params, []byte, error) {
 	p := s.Params
 	if info.Model.Restricted && !s.Reburn {
@@ -90,7 +90,7 @@ func (s *SyncPlan) ForToken(info *Info, find func(serial string) (*seed.Token, e
 	if s.Seeds != "" {
 		rec, err := find(info.Serial)
 		if err != nil {
-			return p, nil, err
+			return p, nil, fmt.Errorf("%w; nothing was written", err)
 		}
 		defer rec.Wipe()
 		if p, err = s.FromRecord(info.Serial, rec); err != nil {

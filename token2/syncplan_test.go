@@ -116,6 +116,11 @@ func TestSyncPlanForToken(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "restricted model: a time sync erases its seed, so nothing was written") || usageOf(err) {
 		t.Fatalf("restricted: %v", err)
 	}
+	// the file's error, saying that nothing was written
+	_, _, err = file.ForToken(info, func(string) (*seed.Token, error) { return nil, errors.New("s.csv lists no 86596120077") })
+	if err == nil || err.Error() != "s.csv lists no 86596120077; nothing was written" {
+		t.Fatalf("find error: %v", err)
+	}
 	// re-burn with a record that has no seed
 	_, _, err = reburn.ForToken(info, func(string) (*seed.Token, error) { return &seed.Token{Kind: seed.TOTP, Period: 30}, nil })
 	if err == nil || !strings.Contains(err.Error(), "--reburn: no seed for serial 86596120077") || !usageOf(err) {

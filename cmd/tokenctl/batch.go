@@ -118,7 +118,7 @@ then shows, and the token is recorded as verified when it matches.`,
 	c.Flags().IntVar(&display, "display", 30, "display timeout: 15, 30, 60 or 120 seconds")
 	c.Flags().IntVar(&nbytes, "bytes", 0, "secret length in bytes (default: 20 for SHA-1, 32 for SHA-256)")
 	c.RunE = func(cmd *cobra.Command, args []string) error {
-		p, err := settingsFlags(token2.Settings{Hash: hash, Period: strconv.Itoa(period), Display: strconv.Itoa(display)}.Params())
+		p, err := token2.Settings{Hash: hash, Period: strconv.Itoa(period), Display: strconv.Itoa(display)}.Params()
 		if err != nil {
 			return err
 		}

@@ -2,14 +2,10 @@ package main
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/batch"
-	"github.com/tokenctl/tokenctl/convert"
-	"github.com/tokenctl/tokenctl/seed"
-	"github.com/tokenctl/tokenctl/token2"
 	"github.com/tokenctl/tokenctl/token2/fido"
 )
 
@@ -40,9 +36,9 @@ printed on each key). Export to Duo with 'ledger export --to duo-hotp'.`,
 		if digits != 6 && digits != 8 {
 			return usagef("--digits %d: want 6 or 8", digits)
 		}
-		next, err := serialSource(f, serials)
+		next, err := batch.KeySerials(serials, batch.NewLinePrompter(f.In, f.Err))
 		if err != nil {
-			return err
+			return usagef("--serials: %v", err)
 		}
 		l, err := bf.lf.open(cmd.Context())
 		if err != nil {
@@ -63,25 +59,13 @@ printed on each key). Export to Duo with 'ledger export --to duo-hotp'.`,
 	return c
 }
 
-// serialSource gives the serials of keys that cannot report theirs: the
-// lines of path in order, or asked of the operator.
-func serialSource(f *factory, path string) (batch.Serials, error) {
-	if path == "" {
-		return batch.AskSerials(batch.NewLinePrompter(f.In, f.Err)), nil
-	}
-	s, err := batch.SerialsFromFile(path)
-	if err != nil {
-		return nil, usagef("--serials: %v", err)
-	}
-	return s, nil
-}
-
 func newBatchMoltoCmd(f *factory) *cobra.Command {
 	var (
-		bf                          batchFlags
-		conn                        moltoConn
-		seeds, from, titles, hash   string
-		first, digits, period, disp int
+		bf                  batchFlags
+		conn                moltoConn
+		set                 moltoSettings
+		seeds, from, titles string
+		first               int
 	)
 	c := &cobra.Command{
 		Use:   "molto2 [--seeds FILE | --titles FILE]",
@@ -96,49 +80,30 @@ or with generated TOTP seeds (--hash, --digits, --period) titled from
 		Args: cobra.NoArgs,
 	}
 	bf.add(c)
-	conn.addKey(c)
+	conn.add(c, false)
 	c.Flags().StringVar(&seeds, "seeds", "", "fill the profiles from this seed file, one token each")
 	c.Flags().StringVar(&from, "from", "", "format of --seeds (default: detected)")
 	c.Flags().StringVar(&titles, "titles", "", "titles of the generated profiles, one a line")
 	c.Flags().IntVar(&first, "first-profile", 0, "the first profile to fill")
-	c.Flags().StringVar(&hash, "hash", "sha1", "generated seeds: sha1 or sha256")
-	c.Flags().IntVar(&digits, "digits", 6, "generated seeds: 4, 6, 8 or 10 digits")
-	c.Flags().IntVar(&period, "period", 30, "generated seeds: 30 or 60 s")
-	c.Flags().IntVar(&disp, "display", 30, "display timeout: 15, 30, 60 or 120 s")
+	set.add(c, "generated seeds: ")
 	c.RunE = func(cmd *cobra.Command, _ []string) error {
-		h, err := seed.ParseHash(hash)
+		p, err := set.params()
 		if err != nil {
-			return usagef("--hash %q: want sha1 or sha256", hash)
+			return err
 		}
-		d, err := token2.ParseDisplay(disp)
-		if err != nil {
-			return usagef("--display: %v", err)
-		}
-		r := &batch.Molto2Recipe{First: first, Hash: h, Digits: digits, Period: period}
-		end := 0
+		r := &batch.Molto2Recipe{First: first, Hash: p.Hash, Digits: set.digits, Period: set.period}
 		switch {
 		case seeds != "" && titles != "":
 			return usagef("--titles goes with generated seeds, not --seeds (the file's serials are the titles)")
 		case seeds != "":
-			if from == "" {
-				if from, err = t2DetectFormat(seeds); err != nil {
-					return err
-				}
+			if r.Tokens, err = readSeedFile(seeds, from); err != nil {
+				return err
 			}
-			if r.Tokens, err = convert.ReadAll(seeds, from, &convert.Options{Kind: seed.TOTP}); err != nil {
-				return fmt.Errorf("--seeds %s: %w", seeds, err)
-			}
-			defer func() {
-				for _, t := range r.Tokens {
-					t.Wipe()
-				}
-			}()
-			end = first + len(r.Tokens)
+			defer r.Wipe()
 		case titles != "":
 			if r.Titles, err = batch.ReadTitles(titles); err != nil {
 				return usagef("--titles: %v", err)
 			}
-			end = first + len(r.Titles)
 		}
 		l, err := bf.lf.open(cmd.Context())
 		if err != nil {
@@ -151,7 +116,7 @@ or with generated TOTP seeds (--hash, --digits, --period) titled from
 			return err
 		}
 		defer m.Close()
-		cfg := batch.Config{Station: &batch.Molto2Station{Session: m.Session, Serial: m.Info.Serial, First: first, End: end, Display: d}, Recipe: r}
+		cfg := batch.Config{Station: &batch.Molto2Station{Session: m.Session, Serial: m.Info.Serial, First: first, End: r.End(), Display: p.Display}, Recipe: r}
 		err = bf.runBatch(f, cmd, l, cfg)
 		if errors.Is(err, batch.ErrNoMore) {
 			return nil

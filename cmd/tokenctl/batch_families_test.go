@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -93,5 +94,11 @@ func TestBatchFIDOAndMolto2ToLedger(t *testing.T) {
 	code, out, errs = runCLI(t, "batch", "molto2", "--ledger", led, "--reader", reader, "--seeds", uploadtest.EntraFile(t, rows), "--first-profile", "2")
 	if dev.State().SeedWrites != writes {
 		t.Fatalf("second batch wrote %d seeds (exit %d)\n%s%s", dev.State().SeedWrites-writes, code, out, errs)
+	}
+	// A seed file holding no token fills nothing (it used to fill the
+	// device with generated seeds from profile 0 on).
+	code, out, errs = runCLI(t, "batch", "molto2", "--ledger", led, "--reader", reader, "--seeds", uploadtest.EntraFile(t, nil), "--from", "entra")
+	if code != 1 || dev.State().SeedWrites != writes || !strings.Contains(errs, "holds no token") {
+		t.Fatalf("empty seed file: exit %d, %d seeds written\n%s%s", code, dev.State().SeedWrites-writes, out, errs)
 	}
 }

@@ -36,17 +36,15 @@ again right after (--reburn).`,
 	return c
 }
 
-const (
-	t2ReaderHelp = "PC/SC reader name or part of it (default: the only reader, or the only one with a card)"
-	t2WaitHelp   = "wait for a token to be presented: --wait for as long as it takes (Ctrl-C to give up), --wait=30s at most that long"
-)
-
 // t2Conn holds the flags that choose and reach a token, key or Molto2.
 type t2Conn struct{ reader, wait string }
 
-func (o *t2Conn) add(c *cobra.Command, reader, wait string) {
-	c.Flags().StringVar(&o.reader, "reader", "", reader)
-	c.Flags().StringVar(&o.wait, "wait", "", wait)
+// add adds --reader (unless batch's flags have it) and --wait for what.
+func (o *t2Conn) add(c *cobra.Command, what string, reader bool) {
+	if reader {
+		c.Flags().StringVar(&o.reader, "reader", "", "PC/SC reader name or part of it (default: the only reader, or the only one with a card)")
+	}
+	c.Flags().StringVar(&o.wait, "wait", "", "wait for "+what+": --wait for as long as it takes (Ctrl-C to give up), --wait=30s at most that long")
 	c.Flags().Lookup("wait").NoOptDefVal = "forever"
 }
 
@@ -87,24 +85,7 @@ func t2NoArgs(c *cobra.Command, args []string) error {
 	return usagef("unexpected argument %q (%s takes flags only)", args[0], c.CommandPath())
 }
 
-// t2Clock is what every token2 report says of the token and its clock.
-func t2Clock(t *device.Token2) (serial, model, sync string, prev int64) {
-	return t.Info.Serial, t.Info.Model.Name, t.Info.Model.SyncClass(), t.Info.Clock.Unix() - t.HostTime.Unix()
-}
-
 // --- info ---
-
-type token2InfoReport struct {
-	Serial     string    `json:"serial"`
-	Model      string    `json:"model,omitempty"`
-	Known      bool      `json:"programmable"`
-	Sync       string    `json:"time_sync,omitempty"`
-	Restricted bool      `json:"restricted"`
-	DeviceTime time.Time `json:"device_time"`
-	HostTime   time.Time `json:"host_time"`
-	Offset     int64     `json:"offset_seconds"`
-	Reader     string    `json:"reader"`
-}
 
 func newToken2InfoCmd(f *factory) *cobra.Command {
 	var conn t2Conn
@@ -124,32 +105,17 @@ is the device clock minus the host clock, to the second.`,
 				return err
 			}
 			defer done()
-			info := tok.Info
-			r := token2InfoReport{Known: info.Known, DeviceTime: info.Clock, HostTime: tok.HostTime.UTC().Truncate(time.Second), Reader: tok.Reader}
-			r.Serial, r.Model, r.Sync, r.Offset = t2Clock(tok)
-			r.Restricted = info.Model.Restricted
+			r := tok.Info.Status(tok.HostTime, tok.Reader)
 			model := "unknown: not a programmable Token2 model, tokenctl will not write to it"
-			if info.Known {
+			if r.Known {
 				model = fmt.Sprintf("%s\ntime sync:    %s (a time sync %s the seed)", r.Model, r.Sync, map[bool]string{true: "erases", false: "keeps"}[r.Restricted])
-			} else {
-				r.Model, r.Sync = "", ""
 			}
 			return f.emit(r, f.Out, "serial:       %s\nmodel:        %s\ndevice clock: %s\nhost clock:   %s\noffset:       %s\nreader:       %s\n",
-				r.Serial, model, r.DeviceTime.Format(time.RFC3339), r.HostTime.Format(time.RFC3339), t2Offset(r.Offset), r.Reader)
+				r.Serial, model, r.DeviceTime.Format(time.RFC3339), r.HostTime.Format(time.RFC3339), r.Offset, r.Reader)
 		},
 	}
-	conn.add(c, t2ReaderHelp, t2WaitHelp)
+	conn.add(c, "a token to be presented", true)
 	return c
-}
-
-func t2Offset(s int64) string {
-	switch {
-	case s == 0:
-		return "0 s (in sync)"
-	case s > 0:
-		return fmt.Sprintf("+%d s (device ahead)", s)
-	}
-	return fmt.Sprintf("%d s (device behind)", s)
 }
 
 // --- shared settings, seed and output ---
@@ -170,19 +136,10 @@ func (o *t2Settings) add(c *cobra.Command, required bool) {
 	c.Flags().StringVar(&o.at, "time", "", "set the clock to this time (RFC 3339 or Unix seconds) instead of the host clock")
 }
 
-// params parses the settings (token2.Settings): hash and period may be
-// left empty, for the caller to fill.
+// params parses the settings (token2.Settings, whose errors name the
+// flag): hash and period may be left empty, for the caller to fill.
 func (o *t2Settings) params() (token2.Params, error) {
-	return settingsFlags(token2.Settings{Hash: o.hash, Period: o.period, Display: o.display, Time: o.at}.Params())
-}
-
-// settingsFlags names a setting refused by token2.Settings by its flag.
-func settingsFlags(p token2.Params, err error) (token2.Params, error) {
-	var se *token2.SettingsError
-	if errors.As(err, &se) {
-		return p, usagef("--%s %q: %s", se.Setting, se.Value, se.Want)
-	}
-	return p, err
+	return token2.Settings{Hash: o.hash, Period: o.period, Display: o.display, Time: o.at}.Params()
 }
 
 // t2Seed is how a command gets the seed it writes: --secret-file or
@@ -238,12 +195,7 @@ func (o *t2Seed) read() ([]byte, error) {
 	if err != nil {
 		return nil, exitcode.DataErr(fmt.Errorf("seed: %w", err))
 	}
-	b, err := token2.DecodeSeed(text, o.encoding)
-	var se *token2.SettingsError
-	if errors.As(err, &se) {
-		return nil, usagef("--encoding %q: %s", o.encoding, se.Want)
-	}
-	return b, err
+	return token2.DecodeSeed(text, o.encoding) // a *SettingsError names --encoding
 }
 
 // preflight opens the output (convert.Output) and checks, before the
@@ -305,48 +257,24 @@ func (o *t2Seed) close() {
 	}
 }
 
-// appended says where a token was appended, for messages.
-func (o *t2Seed) appended() string {
-	if o.path == "" {
-		return ""
+// done records the device written (what; record) and reports r: as
+// JSON, or its serial on standard output and note on standard error,
+// with where it was appended.
+func (o *t2Seed) done(f *factory, what, serial string, r any, note string) error {
+	if err := o.record(f, what); err != nil {
+		return err
 	}
-	return fmt.Sprintf("; appended to %s (%s)", o.path, o.format)
-}
-
-// t2Now is p with the clock to set: the nearest whole second (the token
-// keeps no less) unless --time gave one.
-func t2Now(p token2.Params) token2.Params {
-	if p.Time.IsZero() {
-		p.Time = time.Now().Round(time.Second)
+	if err := f.emit(r, f.Out, "%s\n", serial); err != nil || f.JSON {
+		return err
 	}
-	return p
+	if o.path != "" {
+		note += fmt.Sprintf("; appended to %s (%s)", o.path, o.format)
+	}
+	fmt.Fprintln(f.Err, note)
+	return nil
 }
 
 // --- burn ---
-
-// token2Report is what burn and sync report (sync: no display, output
-// or format; burn: no reburned).
-type token2Report struct {
-	Serial     string    `json:"serial"`
-	Model      string    `json:"model"`
-	Sync       string    `json:"time_sync"`
-	Hash       string    `json:"hash"`
-	Period     int       `json:"period"`
-	Display    int       `json:"display,omitempty"`
-	Clock      time.Time `json:"clock_set"`
-	PrevOffset int64     `json:"previous_offset_seconds"`
-	Reburned   *bool     `json:"reburned,omitempty"`
-	Reader     string    `json:"reader"`
-	Output     string    `json:"output,omitempty"`
-	Format     string    `json:"format,omitempty"`
-}
-
-// t2Report is the report of a write of p to t.
-func t2Report(t *device.Token2, p token2.Params) token2Report {
-	r := token2Report{Hash: p.Hash.String(), Period: p.Period, Clock: p.Time.UTC().Truncate(time.Second), Reader: t.Reader}
-	r.Serial, r.Model, r.Sync, r.PrevOffset = t2Clock(t)
-	return r
-}
 
 func newToken2BurnCmd(f *factory) *cobra.Command {
 	var (
@@ -410,28 +338,21 @@ output.`,
 			if err := sd.prepare(tok); err != nil {
 				return err
 			}
-			p = t2Now(p)
+			p = p.Stamped()
 			if _, err := t2.Session.Burn(secret, p); err != nil {
 				return err
 			}
 			t2.Close()
-			r := t2Report(t2, p)
+			r := t2.Info.Written(t2.HostTime, t2.Reader, p)
 			r.Display, r.Output, r.Format = int(p.Display), sd.path, sd.format
 			if r.Display == 0 {
 				r.Display = 30
 			}
-			if err := sd.record(f, "token "+r.Serial); err != nil {
-				return err
-			}
-			if err := f.emit(r, f.Out, "%s\n", r.Serial); err != nil || f.JSON {
-				return err
-			}
-			fmt.Fprintf(f.Err, "burned %s (%s, %s): TOTP %s/%d s, 6 digits, display %d s, clock set to %s (was %s)%s\n",
-				r.Serial, r.Model, r.Sync, r.Hash, r.Period, r.Display, r.Clock.Format(time.RFC3339), t2Offset(r.PrevOffset), sd.appended())
-			return nil
+			return sd.done(f, "token "+r.Serial, r.Serial, r, fmt.Sprintf("burned %s (%s, %s): TOTP %s/%d s, 6 digits, display %d s, clock set to %s (was %s)",
+				r.Serial, r.Model, r.Sync, r.Hash, r.Period, r.Display, r.Clock.Format(time.RFC3339), r.PrevOffset))
 		},
 	}
-	conn.add(c, t2ReaderHelp, t2WaitHelp)
+	conn.add(c, "a token to be presented", true)
 	settings.add(c, false)
 	sd.add(c, "the seed (base32 or hex)", "generate a random seed", 20, "seed length in bytes with --generate (10..63)")
 	c.Flags().StringVar(&sd.encoding, "encoding", "", "encoding of the seed text: base32 or hex (needed when the text reads as both)")
@@ -486,29 +407,21 @@ seed again right after, from --secret-file/--secret-env or from the
 				}
 				defer seed.Zero(plan.Secret)
 			}
-			seedOpts := &convert.Options{Kind: seed.TOTP}
+			var seeds *convert.SeedFile
 			if plan.Seeds != "" {
-				if err := pskc(seedOpts); err != nil {
+				opts := &convert.Options{Kind: seed.TOTP}
+				if err := pskc(opts); err != nil {
 					return err
 				}
-				if plan.SeedsFormat = seedsFormat; seedsFormat == "" {
-					if plan.SeedsFormat, err = t2DetectFormat(plan.Seeds); err != nil {
-						return err
-					}
+				if seeds, err = convert.OpenSeedFile(plan.Seeds, seedsFormat, "--seeds-format", opts); err != nil {
+					return err
 				}
-				if ff, ok := convert.Lookup(plan.SeedsFormat); ok {
-					plan.SeedsFormat, plan.Records = ff.Name, ff.TOTPSettings
-				}
+				plan.SeedsFormat, plan.Records = seeds.Format.Name, seeds.Format.TOTPSettings
 				if err := plan.Check(); err != nil {
 					return err
 				}
-				// Read it now: a bad file stops us before the token is touched.
-				all, err := convert.ReadAll(plan.Seeds, plan.SeedsFormat, seedOpts)
-				if err != nil {
-					return fmt.Errorf("--seeds %s: %w", plan.Seeds, err)
-				}
-				for _, t := range all {
-					t.Wipe()
+				if err := seeds.Check(); err != nil { // before the token is touched
+					return err
 				}
 			}
 			t2, done, err := conn.open(c, f, true)
@@ -517,30 +430,27 @@ seed again right after, from --secret-file/--secret-env or from the
 			}
 			defer done()
 			p, secret, err := plan.ForToken(t2.Info, func(serial string) (*seed.Token, error) {
-				rec, err := convert.FindSerial(plan.Seeds, plan.SeedsFormat, seedOpts, serial)
-				switch {
-				case errors.Is(err, convert.ErrNotFound):
-					return nil, fmt.Errorf("--seeds %s does not list serial %s: give --hash and --period; nothing was written", plan.Seeds, serial)
-				case err != nil:
-					return nil, fmt.Errorf("--seeds: %w; nothing was written", err)
+				rec, err := seeds.Find(serial)
+				if errors.Is(err, convert.ErrNotFound) {
+					err = fmt.Errorf("%w: give --hash and --period", err)
 				}
-				return rec, nil
+				return rec, err
 			})
 			if err != nil {
 				return err
 			}
 			defer seed.Zero(secret)
-			p = t2Now(p)
+			p = p.Stamped()
 			if _, err := t2.Session.Sync(p, secret); err != nil {
 				return err
 			}
-			r := t2Report(t2, p)
+			r := t2.Info.Written(t2.HostTime, t2.Reader, p)
 			r.Reburned = &plan.Reburn
 			what := map[bool]string{false: "synced", true: "synced and re-burned"}[plan.Reburn]
-			return f.emit(r, f.Out, "%s %s (%s): clock set to %s (was %s), TOTP %s/%d s\n", what, r.Serial, r.Model, r.Clock.Format(time.RFC3339), t2Offset(r.PrevOffset), r.Hash, r.Period)
+			return f.emit(r, f.Out, "%s %s (%s): clock set to %s (was %s), TOTP %s/%d s\n", what, r.Serial, r.Model, r.Clock.Format(time.RFC3339), r.PrevOffset, r.Hash, r.Period)
 		},
 	}
-	conn.add(c, t2ReaderHelp, t2WaitHelp)
+	conn.add(c, "a token to be presented", true)
 	settings.add(c, true)
 	sd.src = secretFlags(c, "", "the seed (base32 or hex)")
 	c.Flags().StringVar(&sd.encoding, "encoding", "", "encoding of the seed text: base32 or hex (needed when the text reads as both)")
@@ -549,19 +459,4 @@ seed again right after, from --secret-file/--secret-env or from the
 	c.Flags().BoolVar(&plan.Reburn, "reburn", false, "write the seed again right after the clock (required on restricted models)")
 	pskc = pskcFlags(c)
 	return c
-}
-
-// t2DetectFormat names the format of a --seeds file (convert.DetectFile).
-func t2DetectFormat(path string) (string, error) {
-	ff, err := convert.DetectFile(path)
-	var ue *convert.UsageError
-	switch {
-	case errors.Is(err, convert.ErrUnknownFormat):
-		return "", fmt.Errorf("--seeds %s: not a seed file format tokenctl recognises (if it is one, give --seeds-format)", path)
-	case errors.As(err, &ue):
-		return "", usagef("--seeds %s: %v: give --seeds-format (duo-totp, entra, pskc...)", path, err)
-	case err != nil:
-		return "", exitcode.DataErr(err)
-	}
-	return ff.Name, nil
 }

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -51,12 +49,11 @@ func newToken2FIDOInfoCmd(f *factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			sum := sha256.Sum256(pub.Bytes())
-			r := fidoInfo{Reader: k.Reader, PublicKey: hex.EncodeToString(sum[:]), Transmitter: "pcsc"}
+			r := fidoInfo{Reader: k.Reader, PublicKey: fido.Fingerprint(pub), Transmitter: "pcsc"}
 			return f.emit(r, f.Out, "reader:     %s\napplet:     Token2 OTP\npublic key: SHA-256 %s\n", r.Reader, r.PublicKey)
 		},
 	}
-	fidoConnFlags(c, &conn)
+	conn.add(c, "a key", true)
 	return c
 }
 
@@ -122,18 +119,11 @@ file is checked before the key is written.`,
 			if err := k.Session.Program(tok, fido.Options{NoEnter: noEnter, LongPress: long, Keypad: kp}); err != nil {
 				return err
 			}
-			if err := sd.record(f, "key "+serial); err != nil {
-				return err
-			}
 			r := fidoHOTPReport{Serial: serial, Digits: digits, Reader: k.Reader, Output: sd.path, Format: sd.format}
-			if err := f.emit(r, f.Out, "%s\n", serial); err != nil || f.JSON {
-				return err
-			}
-			fmt.Fprintf(f.Err, "key %s: button HOTP set (%d digits, counter 0)%s\n", serial, digits, sd.appended())
-			return nil
+			return sd.done(f, "key "+serial, serial, r, fmt.Sprintf("key %s: button HOTP set (%d digits, counter 0)", serial, digits))
 		},
 	}
-	fidoConnFlags(c, &conn)
+	conn.add(c, "a key", true)
 	sd.add(c, "the seed (hex or base32)", "generate a random seed (needs -o)", 20, "seed length in bytes with --generate")
 	c.Flags().StringVar(&serial, "serial", "", "the serial printed on the key (recorded in the output)")
 	c.Flags().IntVar(&digits, "digits", 6, "code length: 6 or 8")
@@ -141,10 +131,6 @@ file is checked before the key is written.`,
 	c.Flags().BoolVar(&long, "long-press", false, "type the code on a long press only")
 	c.Flags().BoolVar(&kp, "keypad", false, "type with keypad scan codes (works with any keyboard layout)")
 	return c
-}
-
-func fidoConnFlags(c *cobra.Command, conn *t2Conn) {
-	conn.add(c, "PC/SC reader name or part of it", "wait for a key: --wait for as long as it takes, --wait=30s at most that long")
 }
 
 // fidoOpen reaches the key and selects the applet (device.OpenFIDO).

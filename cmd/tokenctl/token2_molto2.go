@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -41,15 +42,9 @@ type moltoConn struct {
 	key      *secretin.Source
 }
 
-func (o *moltoConn) add(c *cobra.Command) {
-	c.Flags().StringVar(&o.reader, "reader", "", "PC/SC reader name or part of it")
-	o.addKey(c)
-}
-
-// addKey adds the flags other than --reader.
-func (o *moltoConn) addKey(c *cobra.Command) {
-	c.Flags().StringVar(&o.wait, "wait", "", "wait for the device: --wait, or --wait=30s")
-	c.Flags().Lookup("wait").NoOptDefVal = "forever"
+// add adds the flags (reader: --reader too, unless batch's flags have it).
+func (o *moltoConn) add(c *cobra.Command, reader bool) {
+	o.t2Conn.add(c, "the device", reader)
 	c.Flags().StringVar(&o.firmware, "firmware", "", "the device's firmware version, when known (screen lock needs "+molto2.MinScreenLockFirmware+")")
 	o.key = secretFlags(c, "key", "the customer key (default: the factory key)")
 }
@@ -72,24 +67,6 @@ func (o *moltoConn) open(c *cobra.Command, f *factory) (*device.Molto2, error) {
 	return f.Devices.OpenMolto2(c.Context(), co, molto2.Options{CustomerKey: key, Firmware: o.firmware})
 }
 
-type moltoProfile struct {
-	Profile int    `json:"profile"`
-	Title   string `json:"title"`
-	InUse   bool   `json:"in_use"`
-	Hash    string `json:"hash,omitempty"`
-	Digits  int    `json:"digits,omitempty"`
-	Period  int    `json:"period,omitempty"`
-}
-
-// moltoProfileOf reports p: its settings when it is in use.
-func moltoProfileOf(p *molto2.Public) moltoProfile {
-	r := moltoProfile{Profile: p.Profile, Title: p.Title, InUse: p.InUse}
-	if p.InUse {
-		r.Hash, r.Digits, r.Period = p.Hash.String(), p.Digits, p.Period
-	}
-	return r
-}
-
 func newMoltoListCmd(f *factory) *cobra.Command {
 	var conn moltoConn
 	c := &cobra.Command{
@@ -106,37 +83,32 @@ func newMoltoListCmd(f *factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			out := make([]moltoProfile, 0, len(pubs))
+			out := make([]molto2.Summary, 0, len(pubs))
 			for _, p := range pubs {
-				out = append(out, moltoProfileOf(p))
+				out = append(out, p.Summary())
 			}
 			if f.JSON {
 				return writeJSON(f.Out, map[string]any{"serial": m.Info.Serial, "profiles": out})
 			}
 			fmt.Fprintf(f.Out, "Molto2 %s, %d profiles, clock %s\n", m.Info.Serial, len(out), m.Info.Clock.UTC().Format(time.RFC3339))
 			for _, p := range out {
-				state := "empty"
-				if p.InUse {
-					state = fmt.Sprintf("in use, %s/%d s, %d digits", p.Hash, p.Period, p.Digits)
-				}
-				fmt.Fprintf(f.Out, "%3d  %-12s  %s\n", p.Profile, p.Title, state)
+				fmt.Fprintln(f.Out, p)
 			}
 			return nil
 		},
 	}
-	conn.add(c)
+	conn.add(c, true)
 	return c
 }
 
 func newMoltoBurnCmd(f *factory) *cobra.Command {
 	var (
-		conn            moltoConn
-		sd              t2Seed
-		from, title     string
-		hash            string
-		profile, digits int
-		step, display   int
-		replace         bool
+		conn        moltoConn
+		sd          t2Seed
+		set         moltoSettings
+		from, title string
+		profile     int
+		replace     bool
 	)
 	c := &cobra.Command{
 		Use:   "burn",
@@ -151,43 +123,34 @@ profile's clock is set to the host's. A profile in use is refused unless
   tokenctl token2 molto2 burn --seeds entra.csv --profile 10 --key-env MOLTO_KEY`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			h, err := seed.ParseHash(hash)
+			p, err := set.params()
 			if err != nil {
-				return usagef("--hash %q: want sha1 or sha256", hash)
-			}
-			disp, err := token2.ParseDisplay(display)
-			if err != nil {
-				return usagef("--display: %v", err)
+				return err
 			}
 			var toks []*seed.Token
 			switch {
 			case sd.seeds != "" && (sd.src.IsSet() || sd.generate):
 				return usagef("--seeds conflicts with --secret-file/--secret-env/--generate")
 			case sd.seeds != "":
-				if from == "" {
-					if from, err = t2DetectFormat(sd.seeds); err != nil {
-						return err
-					}
-				}
-				if toks, err = convert.ReadAll(sd.seeds, from, &convert.Options{Kind: seed.TOTP}); err != nil {
-					return fmt.Errorf("--seeds %s: %w", sd.seeds, err)
+				if toks, err = readSeedFile(sd.seeds, from); err != nil {
+					return err
 				}
 			default:
 				if err := sd.one("give the seed with --secret-file or --secret-env, --generate, or --seeds FILE", "burn a seed that is kept nowhere"); err != nil {
 					return err
 				}
-				secret, err := sd.secret(h.DefaultSecretLen(), func() ([]byte, error) { return sd.src.Bytes("seed", seed.Base32, seed.Hex) })
+				secret, err := sd.secret(p.Hash.DefaultSecretLen(), func() ([]byte, error) { return sd.src.Bytes("seed", seed.Base32, seed.Hex) })
 				if err != nil {
 					return err
 				}
-				toks = []*seed.Token{{Kind: seed.TOTP, Hash: h, Digits: digits, Period: step, Secret: secret}}
+				toks = []*seed.Token{{Kind: seed.TOTP, Hash: p.Hash, Digits: set.digits, Period: set.period, Secret: secret}}
 			}
 			defer func() {
 				for _, t := range toks {
 					t.Wipe()
 				}
 			}()
-			burns, err := molto2.Plan(toks, profile, title, replace, disp)
+			burns, err := molto2.Plan(toks, profile, title, replace, p.Display)
 			if err != nil { // before the device is opened
 				return usagef("%v", err)
 			}
@@ -197,7 +160,7 @@ profile's clock is set to the host's. A profile in use is refused unless
 			}
 			defer m.Close()
 			defer sd.close()
-			var done []moltoProfile
+			var done []molto2.Summary
 			for i, t := range toks {
 				b := burns[i]
 				if t.Serial == "" {
@@ -219,29 +182,45 @@ profile's clock is set to the host's. A profile in use is refused unless
 				if err != nil {
 					return fmt.Errorf("%w (%d profiles burned before it)", err, len(done))
 				}
-				done = append(done, moltoProfileOf(pub))
+				done = append(done, pub.Summary())
 			}
 			if f.JSON {
 				return writeJSON(f.Out, map[string]any{"serial": m.Info.Serial, "burned": done})
 			}
 			for _, p := range done {
-				fmt.Fprintf(f.Out, "profile %d (%s): %s/%d s, %d digits\n", p.Profile, p.Title, p.Hash, p.Period, p.Digits)
+				fmt.Fprintf(f.Out, "profile %d (%s): %s\n", p.Profile, p.Title, p.Settings())
 			}
 			return nil
 		},
 	}
-	conn.add(c)
+	conn.add(c, true)
 	sd.add(c, "the seed (base32 or hex)", "generate the seed (needs -o)", 0, "")
 	c.Flags().StringVar(&sd.seeds, "seeds", "", "fill consecutive profiles from this seed file")
 	c.Flags().StringVar(&from, "from", "", "format of --seeds (default: detected)")
 	c.Flags().StringVar(&title, "title", "", "profile title, at most 12 UTF-8 bytes (with --seeds: default each serial)")
 	c.Flags().IntVar(&profile, "profile", 0, "the profile (or the first, with --seeds), from 0")
-	c.Flags().StringVar(&hash, "hash", "sha1", "sha1 or sha256")
-	c.Flags().IntVar(&digits, "digits", 6, "4, 6, 8 or 10")
-	c.Flags().IntVar(&step, "period", 30, "30 or 60 seconds")
-	c.Flags().IntVar(&display, "display", 30, "display timeout: 15, 30, 60 or 120 seconds")
+	set.add(c, "")
 	c.Flags().BoolVar(&replace, "replace", false, "delete the seed of a profile in use first")
 	return c
+}
+
+// moltoSettings are the TOTP settings flags of molto2 burn and batch
+// molto2 (prefix starts their help).
+type moltoSettings struct {
+	hash                    string
+	digits, period, display int
+}
+
+func (o *moltoSettings) add(c *cobra.Command, prefix string) {
+	c.Flags().StringVar(&o.hash, "hash", "sha1", prefix+"sha1 or sha256")
+	c.Flags().IntVar(&o.digits, "digits", 6, prefix+"4, 6, 8 or 10 digits")
+	c.Flags().IntVar(&o.period, "period", 30, prefix+"30 or 60 seconds")
+	c.Flags().IntVar(&o.display, "display", 30, "display timeout: 15, 30, 60 or 120 seconds")
+}
+
+// params parses --hash and --display (token2.Settings: errors name them).
+func (o *moltoSettings) params() (token2.Params, error) {
+	return token2.Settings{Hash: o.hash, Display: strconv.Itoa(o.display)}.Params()
 }
 
 // moltoProfileCmd is a command acting on one profile.
@@ -276,7 +255,7 @@ func moltoProfileCmd(f *factory, use, short, example string, act func(m *device.
 			return nil
 		},
 	}
-	conn.add(c)
+	conn.add(c, true)
 	c.Flags().IntVar(&profile, "profile", -1, "the profile, from 0")
 	if strings.HasPrefix(use, "sync") {
 		c.Flags().BoolVar(&all, "all", false, "every profile")
@@ -319,4 +298,14 @@ func newMoltoLockCmd(f *factory) *cobra.Command {
 	c.Flags().Lookup("profile").Hidden = true
 	c.Flags().Set("profile", "0")
 	return c
+}
+
+// readSeedFile reads every token of a --seeds file of format from (detected
+// when ""): molto2 burn and batch molto2.
+func readSeedFile(path, from string) ([]*seed.Token, error) {
+	s, err := convert.OpenSeedFile(path, from, "--from", &convert.Options{Kind: seed.TOTP})
+	if err != nil {
+		return nil, err
+	}
+	return s.ReadAll()
 }

@@ -104,6 +104,13 @@ func (s *Session) PublicKey() (*ecdh.PublicKey, error) {
 	return pub, nil
 }
 
+// Fingerprint is the SHA-256 of pub's uncompressed encoding (0x04‖X‖Y),
+// in hex: how a key's public key is shown to people.
+func Fingerprint(pub *ecdh.PublicKey) string {
+	sum := sha256.Sum256(pub.Bytes())
+	return hex.EncodeToString(sum[:])
+}
+
 // Seal encrypts plain to pub as the applet expects: an ephemeral P-256 key
 // (read from r), AES-256-CBC under SHA-256 of the shared X coordinate with
 // PKCS#7 padding and iv; the blob is the ephemeral public key X‖Y followed

@@ -181,3 +181,17 @@ func TestBrickingMaskNeverSent(t *testing.T) {
 		t.Fatal("Forbidden")
 	}
 }
+
+// TestFingerprint: the P-256 generator's fingerprint, computed apart
+// (SHA-256 of 04‖X‖Y).
+func TestFingerprint(t *testing.T) {
+	one := make([]byte, 32)
+	one[31] = 1
+	k, err := ecdh.P256().NewPrivateKey(one)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := Fingerprint(k.PublicKey()), "698bea63dc44a344663ff1429aea10842df27b6b991ef25866b2c6c02cdcc5be"; got != want {
+		t.Fatalf("%s, want %s", got, want)
+	}
+}

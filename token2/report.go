@@ -1,0 +1,75 @@
+package token2
+
+import (
+	"fmt"
+	"time"
+)
+
+// Offset is a token's clock minus the host's, in whole seconds.
+type Offset int64
+
+// ClockOffset is device minus host, to the second.
+func ClockOffset(device, host time.Time) Offset { return Offset(device.Unix() - host.Unix()) }
+
+// String says the offset for people: "0 s (in sync)", "+5 s (device
+// ahead)", "-5 s (device behind)".
+func (s Offset) String() string {
+	switch {
+	case s == 0:
+		return "0 s (in sync)"
+	case s > 0:
+		return fmt.Sprintf("+%d s (device ahead)", int64(s))
+	}
+	return fmt.Sprintf("%d s (device behind)", int64(s))
+}
+
+// Status is what a token's get-info answer tells, read at host time
+// through reader: tokenctl token2 info's report (its JSON fields). The
+// model and its sync class are left empty for a model that is not known.
+type Status struct {
+	Serial     string    `json:"serial"`
+	Model      string    `json:"model,omitempty"`
+	Known      bool      `json:"programmable"`
+	Sync       string    `json:"time_sync,omitempty"`
+	Restricted bool      `json:"restricted"`
+	DeviceTime time.Time `json:"device_time"`
+	HostTime   time.Time `json:"host_time"`
+	Offset     Offset    `json:"offset_seconds"`
+	Reader     string    `json:"reader"`
+}
+
+// Status is i read at host time through reader.
+func (i *Info) Status(host time.Time, reader string) Status {
+	s := Status{Serial: i.Serial, Known: i.Known, Restricted: i.Model.Restricted, DeviceTime: i.Clock,
+		HostTime: host.UTC().Truncate(time.Second), Offset: ClockOffset(i.Clock, host), Reader: reader}
+	if i.Known {
+		s.Model, s.Sync = i.Model.Name, i.Model.SyncClass()
+	}
+	return s
+}
+
+// Written is what a configuration write (a burn or a time sync) set on
+// the token i describes, whose clock was PrevOffset from the host's
+// before: tokenctl token2 burn's and sync's report (its JSON fields;
+// Display, Output and Format are burn's, Reburned sync's).
+type Written struct {
+	Serial     string    `json:"serial"`
+	Model      string    `json:"model"`
+	Sync       string    `json:"time_sync"`
+	Hash       string    `json:"hash"`
+	Period     int       `json:"period"`
+	Display    int       `json:"display,omitempty"`
+	Clock      time.Time `json:"clock_set"`
+	PrevOffset Offset    `json:"previous_offset_seconds"`
+	Reburned   *bool     `json:"reburned,omitempty"`
+	Reader     string    `json:"reader"`
+	Output     string    `json:"output,omitempty"`
+	Format     string    `json:"format,omitempty"`
+}
+
+// Written is the report of the write of p to the token i describes, read
+// at host time through reader.
+func (i *Info) Written(host time.Time, reader string, p Params) Written {
+	return Written{Serial: i.Serial, Model: i.Model.Name, Sync: i.Model.SyncClass(), Hash: p.Hash.String(), Period: p.Period,
+		Clock: p.Time.UTC().Truncate(time.Second), PrevOffset: ClockOffset(i.Clock, host), Reader: reader}
+}
