@@ -52,7 +52,7 @@ func inPort(t *testing.T, port int, k *yksim.Key, f func()) {
 			t.Fatal(err)
 		}
 	}()
-	wctx, wcancel := context.WithTimeout(ctx, 5*time.Second)
+	wctx, wcancel := context.WithTimeout(ctx, 30*time.Second) // pcscd polls; a loaded machine is slow to see it
 	defer wcancel()
 	if err := pc.WaitForCard(wctx, reader); err != nil {
 		t.Fatalf("pcscd does not see the emulated key: %v", err)
