@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/tokenctl/tokenctl/convert"
 	"github.com/tokenctl/tokenctl/device"
@@ -167,7 +168,7 @@ func (r *Result) Warning() string {
 		r.Serial, what, r.Firmware, strings.ToUpper(r.Transport), check)
 }
 
-// Log is where Program records the credential the key gets: opened and
+// Log (with a Path) is where Program records the credential the key gets: opened and
 // prepared (convert.Output's Preflight and Prepare) before the key is
 // written, so that a log that cannot take it stops the write; committed
 // after it.
@@ -232,13 +233,16 @@ func (l *Log) record(out *convert.Output, what string) error {
 }
 
 // Program writes c into slot c.Slot of k: it builds the configuration for
-// k's serial (c.Build: a *yubikey.SettingError or invalid secrets stop it
+// k's serial (c.Time, when zero, becomes now: the log's timestamp) (c.Build: a *yubikey.SettingError or invalid secrets stop it
 // before anything else), prepares log (if not nil), asks before
 // overwriting a programmed slot, writes with c.CurrentAccessCode and
 // commits the log record. The key is written only when everything before
 // succeeded; a failed commit after the write is the Record error (by
 // default convert's *NotRecordedError).
 func Program(k *device.YubiKey, c *yubikey.Credential, o Options, log *Log) (*Result, error) {
+	if c.Time.IsZero() {
+		c.Time = time.Now()
+	}
 	cfg, tok, err := c.Build(k.Serial)
 	if err != nil {
 		return nil, err

@@ -23,16 +23,14 @@ func newYubiKeyCmd(f *factory) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "yubikey",
 		Short: "Personalize YubiKey OTP slots (Yubico OTP, OATH-HOTP, challenge-response) over USB or NFC",
-		Long: `Program the two OTP slots of a YubiKey the way Yubico's tools do (ykman's
-defaults, byte for byte), over USB HID or a PC/SC reader (NFC or USB CCID),
-and log each programmed key to the Personalization Tool's formats (Okta's
-"Yubico format"), Duo's import lines or PSKC.
-
-The serial number is read before any write and keys every log line.
-A programmed slot is never overwritten without a confirmation on the
-terminal or --force. Secrets and access codes come from files, standard
-input or environment variables; secrets may be generated (--generate,
-which needs --log: a key never gives a secret back).`,
+		Long: `Program the two OTP slots of a YubiKey as ykman does (its defaults, byte
+for byte), over USB HID or a PC/SC reader (NFC or USB CCID), and log each
+programmed key: Personalization Tool formats (Okta's "Yubico format"), Duo's
+import lines, PSKC. The serial number is read before any write and keys
+every log line. A programmed slot is overwritten only after a confirmation
+on the terminal, or with --force. Secrets and access codes come from files,
+standard input or environment variables; a key never gives a secret back,
+so a generated one (--generate) needs --log.`,
 		Example: `  tokenctl yubikey info
   tokenctl yubikey otp 1 --generate --log okta.csv --log-format yubico
   tokenctl yubikey hotp 2 --secret-file seed.b32 --digits 8 --log duo.csv --log-format duo
@@ -65,9 +63,6 @@ func (o *ykConn) open(c *cobra.Command, f *factory) (*device.YubiKey, error) {
 	var err error
 	if opts.Transport, err = yubikey.ParseTransport(o.transport); err != nil {
 		return nil, usagef("--transport %q: %v", o.transport, err)
-	}
-	if opts.Transport == yubikey.TransportHID && o.reader != "" {
-		return nil, usagef("--reader names a PC/SC reader: it goes with --transport ccid, not hid")
 	}
 	if o.serial != "" {
 		if opts.Serial, err = yubikey.ParseSerial(o.serial); err != nil {
@@ -106,15 +101,36 @@ func (w *ykWrite) addNewCode(c *cobra.Command, newHelp, clearHelp string) {
 }
 
 // credCmd completes otp, hotp and chalresp: their common flags, and a run
-// that has prep read the command's secrets into w.cred, then programs.
+// that has prep read the command's secrets into w.cred, which is checked
+// before the key is opened, then programmed (personalize.Program) and
+// logged to --log.
 func (w *ykWrite) credCmd(c *cobra.Command, mode yubikey.Mode, keyHelp, genHelp, serialHelp string, prep func() error) *cobra.Command {
 	c.Args = cobra.ExactArgs(1)
-	c.RunE = func(c *cobra.Command, args []string) error { return w.program(c, args[0], mode, prep) }
+	c.RunE = func(c *cobra.Command, args []string) error {
+		return w.onKey(c, args, func(slot yubikey.Slot) (err error) {
+			w.cred.Slot, w.cred.Mode = slot, mode
+			if err = prep(); err == nil && w.generate {
+				err = w.cred.Generate()
+			}
+			if err == nil {
+				err = w.cred.Check()
+			}
+			return err
+		}, func(key *device.YubiKey, _ yubikey.Slot) (*ykResult, error) {
+			if w.log.Path != "" {
+				if err := w.pskc(w.log.Options); err != nil {
+					return nil, err
+				}
+			}
+			return personalize.Program(key, &w.cred, w.opts(), &w.log)
+		})
+	}
 	w.add(c, "overwrite a programmed slot without asking", true)
 	w.addNewCode(c, "the access code to protect the slot with (12 hex digits; default: keep the current one)", "leave the slot without access code")
 	c.Flags().StringVar(&w.log.Path, "log", "", "append the programmed credential to this file (0600)")
 	c.Flags().StringVar(&w.log.Format, "log-format", "yubico", "log format: yubico (Personalization Tool, Okta), traditional, duo, pskc, entra, or any writable format")
-	w.pskc = pskcFlags(c)
+	w.pskc, w.log.Options = pskcFlags(c), &convert.Options{}
+	w.log.Record = func(out *convert.Output, what string) error { return w.f.record(out, what, w.log.Given) }
 	w.key = secretFlags(c, "", keyHelp)
 	c.Flags().BoolVar(&w.generate, "generate", false, genHelp)
 	c.Flags().BoolVar(&w.cred.HideSerial, "no-serial-api-visible", false, serialHelp)
@@ -125,7 +141,7 @@ func (w *ykWrite) credCmd(c *cobra.Command, mode yubikey.Mode, keyHelp, genHelp,
 // key, --force and (with codes) the access code, and a run that does op
 // on the key (onKey).
 func (w *ykWrite) slotCmd(c *cobra.Command, forceHelp string, codes bool, op func(k *device.YubiKey, slot yubikey.Slot) (*ykResult, error)) *cobra.Command {
-	c.RunE = func(c *cobra.Command, args []string) error { return w.onKey(c, args, op) }
+	c.RunE = func(c *cobra.Command, args []string) error { return w.onKey(c, args, nil, op) }
 	w.add(c, forceHelp, codes)
 	return c
 }
@@ -135,27 +151,25 @@ func readCode(src *secretin.Source, what string) (yubikey.AccessCode, error) {
 	if src == nil || !src.IsSet() {
 		return nil, nil
 	}
-	s, err := src.Read()
-	if err != nil {
-		return nil, usagef("%s: %v", what, err)
-	}
-	code, err := yubikey.ParseAccessCode(s)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	return code, nil
+	return src.Bytes(what, yubikey.AccessCodeHex)
 }
 
-// onKey reads the SLOT argument (if any), the current and the new access
-// code into w.cred (like ykman, the new code defaults to the current one),
-// opens the key and runs op, a personalize write; it reports the write
-// (ykReport), closes the key and wipes the codes.
-func (w *ykWrite) onKey(c *cobra.Command, args []string, op func(k *device.YubiKey, slot yubikey.Slot) (*personalize.Result, error)) (err error) {
+// onKey reads the SLOT argument (if any) and has prep (if any) check it,
+// reads the current and the new access code into w.cred (like ykman, the
+// new code defaults to the current one), opens the key and runs op, a
+// personalize write; it reports the write (ykReport), closes the key and
+// wipes w.cred, also when the key is never reached.
+func (w *ykWrite) onKey(c *cobra.Command, args []string, prep func(yubikey.Slot) error, op func(k *device.YubiKey, slot yubikey.Slot) (*ykResult, error)) (err error) {
 	defer w.cred.Wipe()
 	var slot yubikey.Slot
 	if len(args) == 1 {
-		if slot, err = slotArg(args[0]); err != nil {
+		if slot, err = yubikey.ParseSlot(args[0]); err != nil {
 			return err
+		}
+	}
+	if prep != nil {
+		if err := prep(slot); err != nil {
+			return ykReport(w.f)(nil, err)
 		}
 	}
 	if w.cred.CurrentAccessCode, err = readCode(w.curCode, "access code"); err != nil {
@@ -221,73 +235,27 @@ func ykReport(f *factory) func(r *ykResult, err error) error {
 	}
 }
 
-// slotArg reads the SLOT argument.
-func slotArg(arg string) (yubikey.Slot, error) {
-	slot, err := yubikey.ParseSlot(arg)
-	if err != nil {
-		return 0, usagef("%v", err)
-	}
-	return slot, nil
-}
-
-// program runs otp, hotp and chalresp: prep reads the command's secrets
-// into w.cred, which is checked before the key is opened, then
-// programmed (personalize.Program) and logged to --log.
-func (w *ykWrite) program(c *cobra.Command, arg string, mode yubikey.Mode, prep func() error) (err error) {
-	cr := &w.cred
-	defer cr.Wipe() // also when the key is never reached
-	if cr.Slot, err = slotArg(arg); err != nil {
-		return err
-	}
-	cr.Mode = mode
-	if err := prep(); err != nil {
-		return err
-	}
-	if w.generate {
-		if err := cr.Generate(); err != nil {
-			return err
-		}
-	}
-	if err := cr.Check(); err != nil {
-		return ykReport(w.f)(nil, err)
-	}
-	return w.onKey(c, nil, func(key *device.YubiKey, _ yubikey.Slot) (*ykResult, error) {
-		var log *personalize.Log
-		if w.log.Path != "" {
-			log, w.log.Options = &w.log, &convert.Options{}
-			if err := w.pskc(w.log.Options); err != nil {
-				return nil, err
-			}
-			w.log.Record = func(out *convert.Output, what string) error { return w.f.record(out, what, w.log.Given) }
-		}
-		cr.Time = time.Now()
-		return personalize.Program(key, cr, w.opts(), log)
-	})
-}
-
-// readKey reads the key, after refusing, before the key is touched, a
-// generated secret (kept names it) that nothing would keep: the key never
-// gives a secret back, so without --log nobody (no server, no backup key)
-// could ever be told it; then neither the key nor --generate, or both
-// (one is the error).
-func (w *ykWrite) readKey(what, kept, one string, dec ...secretin.Decoder) (err error) {
-	if w.generate && kept != "" && w.log.Path == "" {
+// readKey reads the key (what, decoded by dec) unless --generate, after
+// refusing both or neither, and, before the key is touched, a generated
+// secret (kept names it) that nothing would keep: the key never gives a
+// secret back, so without --log nobody (no server, no backup key) could
+// ever be told it.
+func (w *ykWrite) readKey(what, kept string, dec ...secretin.Decoder) (err error) {
+	switch {
+	case w.generate && w.key.IsSet():
+		return usagef("--generate conflicts with --secret-file/--secret-env")
+	case !w.generate && !w.key.IsSet():
+		return usagef("give the %s with --secret-file or --secret-env, or --generate", what)
+	case w.generate && kept != "" && w.log.Path == "":
 		return usagef("--generate without --log: the generated %s would be written to the key and kept nowhere; give --log FILE, or bring the secret with --secret-file/--secret-env", kept)
-	}
-	if w.generate == w.key.IsSet() {
-		return usagef("%s", one)
-	}
-	if !w.generate {
+	case !w.generate:
 		w.log.Given = w.key.Name()
 		w.cred.Key, err = w.key.Bytes(what, dec...)
 	}
 	return err
 }
 
-const (
-	ykKeyOrGenerate = "give the key with --secret-file or --secret-env, or --generate (one of them)"
-	ykHideSerial    = "hide the serial number from the API (breaks serial-keyed inventories)"
-)
+const ykHideSerial = "hide the serial number from the API (breaks serial-keyed inventories)"
 
 func newYKOTPCmd(f *factory) *cobra.Command {
 	w := ykWrite{f: f}
@@ -304,23 +272,21 @@ private ID (--generate) are kept only in --log, which --generate requires.`,
   tokenctl yubikey otp 2 --generate --random-public-id --log duo.csv --log-format duo
   tokenctl yubikey otp 1 --secret-file aes.hex --private-id-file pid.hex --public-id vvcccccccccb`,
 	}, yubikey.ModeYubicoOTP, "the AES key (32 hex digits)", "generate the AES key and the private ID (needs --log, which keeps them)", ykHideSerial, func() (err error) {
-		switch {
-		case publicID != "" && randomID:
+		if publicID != "" && randomID {
 			return usagef("--public-id conflicts with --random-public-id")
-		case w.generate && w.key.IsSet():
-			return usagef("--generate conflicts with --secret-file/--secret-env")
-		case !w.generate && !w.key.IsSet():
-			return usagef("give the AES key with --secret-file or --secret-env, or --generate")
 		}
-		if err := w.readKey("AES key", "AES key and private ID", ykKeyOrGenerate, seed.Hex); err != nil {
+		if err := w.readKey("AES key", "AES key and private ID", seed.Hex); err != nil {
 			return err
 		}
-		if publicID != "" {
+		switch {
+		case publicID != "":
 			if w.cred.PublicID, err = yubikey.ParseModhex(publicID); err != nil || len(w.cred.PublicID) > yubikey.FixedSize {
 				return exitcode.DataErr(fmt.Errorf("--public-id %q: want modhex of at most 16 bytes", publicID))
 			}
-		} else if randomID {
-			w.cred.PublicID, _ = yubikey.RandomPublicID()
+		case randomID:
+			if w.cred.PublicID, err = yubikey.RandomPublicID(); err != nil {
+				return err // no randomness: not the 1-byte public ID "vv" that ignoring it gave
+			}
 		}
 		if priv.IsSet() {
 			w.cred.PrivateID, err = priv.Bytes("private ID", seed.Hex)
@@ -348,7 +314,7 @@ serial, 8 = MUI after "ubhe", 12 = all).`,
 		Example: `  tokenctl yubikey hotp 2 --generate --log duo.csv --log-format duo
   tokenctl yubikey hotp 1 --secret-file seed.b32 --digits 8 --counter 32 --identifier -`,
 	}, yubikey.ModeHOTP, "the HOTP key (hex or base32)", "generate a 20-byte key (needs --log, which keeps it)", ykHideSerial, func() error {
-		return w.readKey("HOTP key", "HOTP key", ykKeyOrGenerate, seed.Hex, seed.Base32)
+		return w.readKey("HOTP key", "HOTP key", seed.Hex, seed.Base32)
 	})
 	c.Flags().IntVar(&w.cred.Digits, "digits", 6, "code length: 6 or 8")
 	c.Flags().Uint32Var(&w.cred.Counter, "counter", 0, "initial counter (moving factor seed): a multiple of 16")
@@ -363,12 +329,11 @@ func newYKChalRespCmd(f *factory) *cobra.Command {
 	c := w.credCmd(&cobra.Command{
 		Use:   "chalresp SLOT",
 		Short: "Program an HMAC-SHA1 challenge-response credential into slot 1 or 2",
-		Long: `Program an HMAC-SHA1 challenge-response credential: a key of up to 20
-bytes (hex) from a file or environment variable, or generated (20 bytes).
-A generated key goes to --log: whoever verifies the responses, or a backup
-key programmed with the same secret, needs it. Only with --discard-secret
-is a generated key kept nowhere (this key alone will ever answer its
-challenges: lose it and whatever it unlocks is lost too).`,
+		Long: `Program an HMAC-SHA1 challenge-response credential (a key of up to 20
+bytes). A generated key goes to --log: whoever verifies the responses, or a
+backup key programmed with the same secret, needs it. With --discard-secret
+it is kept nowhere: this key alone will ever answer its challenges (lose it
+and whatever it unlocks is lost too).`,
 		Example: `  tokenctl yubikey chalresp 2 --generate --touch --log keys.csv --log-format yubico
   tokenctl yubikey chalresp 2 --secret-file hmac.hex --force`,
 	}, yubikey.ModeChalRespHMAC, "the HMAC-SHA1 key (hex, up to 20 bytes)", "generate a 20-byte key (kept in --log)", "hide the serial number from the API", func() error {
@@ -378,9 +343,9 @@ challenges: lose it and whatever it unlocks is lost too).`,
 		case discard && w.log.Path != "":
 			return usagef("--discard-secret conflicts with --log")
 		case discard:
-			return w.readKey("HMAC key", "", ykKeyOrGenerate)
+			return w.readKey("HMAC key", "")
 		}
-		return w.readKey("HMAC key", "HMAC key", ykKeyOrGenerate, seed.Hex)
+		return w.readKey("HMAC key", "HMAC key", seed.Hex)
 	})
 	c.Flags().BoolVar(&discard, "discard-secret", false, "with --generate and no --log: keep the generated key nowhere (no backup key can ever be made)")
 	c.Flags().BoolVar(&w.cred.Touch, "touch", false, "require a touch for each response")
