@@ -10,6 +10,7 @@ import (
 	"github.com/tokenctl/tokenctl/device"
 	"github.com/tokenctl/tokenctl/ledger"
 	"github.com/tokenctl/tokenctl/nfc"
+	"github.com/tokenctl/tokenctl/personalize"
 	"github.com/tokenctl/tokenctl/seed"
 	"github.com/tokenctl/tokenctl/yubikey"
 )
@@ -167,6 +168,7 @@ func (s *YubiKeyHIDStation) WaitRemoved(ctx context.Context) error {
 
 // yubiKeyDevice is a key with its OTP session open.
 type yubiKeyDevice struct {
+	key        *device.YubiKey
 	sess       *yubikey.Session
 	serial     uint32
 	slot       yubikey.Slot
@@ -178,7 +180,7 @@ func newYubiKeyDevice(k *device.YubiKey, slot yubikey.Slot) *yubiKeyDevice {
 	if slot == 0 {
 		slot = yubikey.Slot1
 	}
-	return &yubiKeyDevice{sess: k.Session, serial: uint32(k.Serial), slot: slot, close: func() error { k.Close(); return nil }}
+	return &yubiKeyDevice{key: k, sess: k.Session, serial: uint32(k.Serial), slot: slot, close: func() error { k.Close(); return nil }}
 }
 
 func (d *yubiKeyDevice) Serial() string { return strconv.FormatUint(uint64(d.serial), 10) }
@@ -223,7 +225,8 @@ func yubiKeyConfig(tok *seed.Token) (*yubikey.Config, error) {
 	return cfg, nil
 }
 
-// Program writes the slot. A slot protected by an access code refuses a
+// Program writes the slot (personalize.Program; Check refused a
+// programmed slot already). A slot protected by an access code refuses a
 // write without it; only on a re-burn (resumed) is the token's own access
 // code then tried, once: the interrupted write may have taken, leaving the
 // slot protected by that very code. Any other refusal is reported, never
@@ -234,23 +237,18 @@ func (d *yubiKeyDevice) Program(tok *seed.Token, resumed bool) error {
 		return err
 	}
 	defer c.AccessCode.Wipe() // a copy; the secrets are tok's
-	cfg, t, err := c.Build(yubikey.Serial(d.serial))
-	if err != nil {
-		return err
-	}
-	defer cfg.Wipe()
-	t.Wipe()
+	c.Slot = d.slotOf(tok)
 	t0 := time.Now()
-	slot := d.slotOf(tok)
-	err = d.sess.Put(slot, cfg, nil)
-	if errors.Is(err, yubikey.ErrAccessCode) && c.AccessCode != nil && resumed {
-		err = d.sess.Put(slot, cfg, c.AccessCode)
-	}
-	if err == nil && d.sess.Unconfirmed() {
-		err = fmt.Errorf("slot %d: %w (YubiKey firmware %s: run the batch with --verify to check it by touch)", slot, ErrUnconfirmed, d.sess.Version())
-	}
+	res, err := personalize.Program(d.key, c, personalize.Options{Force: true, RetryNewCode: resumed}, nil)
 	if d.onExchange != nil {
 		d.onExchange(time.Since(t0))
+	}
+	var ie *personalize.IncompleteError
+	switch {
+	case errors.As(err, &ie):
+		return ie.Err // the ledger records what the key did not finish; a re-burn resumes it
+	case err == nil && res.Unconfirmed:
+		return fmt.Errorf("slot %d: %w (YubiKey firmware %s: run the batch with --verify to check it by touch)", c.Slot, ErrUnconfirmed, res.Firmware)
 	}
 	return err
 }

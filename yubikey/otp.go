@@ -137,3 +137,46 @@ func FindCredential(toks []*seed.Token, otp string) *seed.Token {
 	}
 	return nil
 }
+
+// Verification reports a Yubico OTP that verified against its credential
+// (VerifyOTP); it is tokenctl's --json report.
+type Verification struct {
+	Valid          bool   `json:"valid"`
+	PublicID       string `json:"public_id"` // modhex
+	Serial         string `json:"serial,omitempty"`
+	UseCounter     uint16 `json:"use_counter"`
+	SessionCounter uint8  `json:"session_counter"`
+	Timestamp      uint32 `json:"timestamp"`
+}
+
+// Counter is the combined counter (OTP.Counter), to compare with the
+// last one seen.
+func (v *Verification) Counter() uint32 {
+	return uint32(v.UseCounter)<<8 | uint32(v.SessionCounter)
+}
+
+// String is "OTP valid: <public ID> (YubiKey <serial>), use counter N,
+// session counter M".
+func (v *Verification) String() string {
+	who := v.PublicID
+	if v.Serial != "" {
+		who += " (YubiKey " + v.Serial + ")"
+	}
+	return fmt.Sprintf("OTP valid: %s, use counter %d, session counter %d", who, v.UseCounter, v.SessionCounter)
+}
+
+// VerifyOTP verifies otp (as a key types it) against the credential t:
+// t.Secret is the AES key, t.PrivateID the private ID (DecodeOTP checks
+// both, through the CRC and the decrypted private ID), t.Serial is
+// reported. The error, "OTP does not verify: " and DecodeOTP's, is
+// invalid data. Comparing the counter with the last one seen (replays) is
+// the caller's.
+func VerifyOTP(otp string, t *seed.Token) (*Verification, error) {
+	o, err := DecodeOTP(otp, t.Secret, t.PrivateID)
+	if err != nil {
+		return nil, fmt.Errorf("OTP does not verify: %w", err)
+	}
+	seed.Zero(o.PrivateID)
+	return &Verification{Valid: true, PublicID: Modhex(o.PublicID), Serial: t.Serial, UseCounter: o.UseCounter,
+		SessionCounter: o.SessionCounter, Timestamp: o.Timestamp}, nil
+}

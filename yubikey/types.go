@@ -17,8 +17,18 @@ func ParseSlot(s string) (Slot, error) {
 	case "2":
 		return 2, nil
 	}
-	return 0, fmt.Errorf("slot %q: a YubiKey has slots 1 and 2", s)
+	return 0, &SlotError{s}
 }
+
+// SlotError is a slot a YubiKey does not have (ParseSlot): a usage error.
+type SlotError struct{ Value string }
+
+func (e *SlotError) Error() string {
+	return fmt.Sprintf("slot %q: a YubiKey has slots 1 and 2", e.Value)
+}
+
+// UsageError marks it as a usage error (exit code 2).
+func (e *SlotError) UsageError() bool { return true }
 
 // Serial is a key's serial number.
 type Serial uint32
@@ -50,6 +60,15 @@ func ParseAccessCode(s string) (AccessCode, error) {
 	}
 	return b, nil
 }
+
+// AccessCodeHex decodes an access code (ParseAccessCode) where secrets
+// are read through decoders (as seed.Hex decodes a key).
+var AccessCodeHex accessCodeHex
+
+type accessCodeHex struct{}
+
+func (accessCodeHex) Decode(s string) ([]byte, error) { return ParseAccessCode(s) }
+func (accessCodeHex) String() string                  { return "12 hex digits" }
 
 // String redacts the code.
 func (AccessCode) String() string { return "[access code]" }

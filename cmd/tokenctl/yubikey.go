@@ -14,6 +14,7 @@ import (
 	"github.com/tokenctl/tokenctl/device"
 	"github.com/tokenctl/tokenctl/internal/exitcode"
 	"github.com/tokenctl/tokenctl/internal/secretin"
+	"github.com/tokenctl/tokenctl/personalize"
 	"github.com/tokenctl/tokenctl/seed"
 	"github.com/tokenctl/tokenctl/yubikey"
 )
@@ -22,16 +23,14 @@ func newYubiKeyCmd(f *factory) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "yubikey",
 		Short: "Personalize YubiKey OTP slots (Yubico OTP, OATH-HOTP, challenge-response) over USB or NFC",
-		Long: `Program the two OTP slots of a YubiKey the way Yubico's tools do (ykman's
-defaults, byte for byte), over USB HID or a PC/SC reader (NFC or USB CCID),
-and log each programmed key to the Personalization Tool's formats (Okta's
-"Yubico format"), Duo's import lines or PSKC.
-
-The serial number is read before any write and keys every log line.
-A programmed slot is never overwritten without a confirmation on the
-terminal or --force. Secrets and access codes come from files, standard
-input or environment variables; secrets may be generated (--generate,
-which needs --log: a key never gives a secret back).`,
+		Long: `Program the two OTP slots of a YubiKey as ykman does (its defaults, byte
+for byte), over USB HID or a PC/SC reader (NFC or USB CCID), and log each
+programmed key: Personalization Tool formats (Okta's "Yubico format"), Duo's
+import lines, PSKC. The serial number is read before any write and keys
+every log line. A programmed slot is overwritten only after a confirmation
+on the terminal, or with --force. Secrets and access codes come from files,
+standard input or environment variables; a key never gives a secret back,
+so a generated one (--generate) needs --log.`,
 		Example: `  tokenctl yubikey info
   tokenctl yubikey otp 1 --generate --log okta.csv --log-format yubico
   tokenctl yubikey hotp 2 --secret-file seed.b32 --digits 8 --log duo.csv --log-format duo
@@ -65,9 +64,6 @@ func (o *ykConn) open(c *cobra.Command, f *factory) (*device.YubiKey, error) {
 	if opts.Transport, err = yubikey.ParseTransport(o.transport); err != nil {
 		return nil, usagef("--transport %q: %v", o.transport, err)
 	}
-	if opts.Transport == yubikey.TransportHID && o.reader != "" {
-		return nil, usagef("--reader names a PC/SC reader: it goes with --transport ccid, not hid")
-	}
 	if o.serial != "" {
 		if opts.Serial, err = yubikey.ParseSerial(o.serial); err != nil {
 			return nil, usagef("--serial %v", err)
@@ -79,15 +75,13 @@ func (o *ykConn) open(c *cobra.Command, f *factory) (*device.YubiKey, error) {
 // ykWrite are the flags of the commands that write a slot, and the
 // credential (cred) otp, hotp and chalresp build from theirs.
 type ykWrite struct {
+	f                          *factory
 	conn                       ykConn
 	force, clearCode, generate bool
 	curCode, newCode, key      *secretin.Source
-	logFile, logFormat         string
+	log                        personalize.Log // Path, Format, Given (where a supplied secret came from)
 	pskc                       func(o *convert.Options) error
 	cred                       yubikey.Credential
-	// given names where a supplied secret came from ("" when generated),
-	// for the message if the log cannot be written after the key was.
-	given string
 }
 
 // add adds the flags that choose the key, --force and, with codes, the
@@ -107,18 +101,48 @@ func (w *ykWrite) addNewCode(c *cobra.Command, newHelp, clearHelp string) {
 }
 
 // credCmd completes otp, hotp and chalresp: their common flags, and a run
-// that has prep read the command's secrets into w.cred, then programs.
-func (w *ykWrite) credCmd(f *factory, c *cobra.Command, mode yubikey.Mode, keyHelp, genHelp, serialHelp string, prep func() error) *cobra.Command {
+// that has prep read the command's secrets into w.cred, which is checked
+// before the key is opened, then programmed (personalize.Program) and
+// logged to --log.
+func (w *ykWrite) credCmd(c *cobra.Command, mode yubikey.Mode, keyHelp, genHelp, serialHelp string, prep func() error) *cobra.Command {
 	c.Args = cobra.ExactArgs(1)
-	c.RunE = func(c *cobra.Command, args []string) error { return w.program(c, f, args[0], mode, prep) }
+	c.RunE = func(c *cobra.Command, args []string) error {
+		return w.onKey(c, args, func(slot yubikey.Slot) (err error) {
+			w.cred.Slot, w.cred.Mode = slot, mode
+			if err = prep(); err == nil && w.generate {
+				err = w.cred.Generate()
+			}
+			if err == nil {
+				err = w.cred.Check()
+			}
+			return err
+		}, func(key *device.YubiKey, _ yubikey.Slot) (*ykResult, error) {
+			if w.log.Path != "" {
+				if err := w.pskc(w.log.Options); err != nil {
+					return nil, err
+				}
+			}
+			return personalize.Program(key, &w.cred, w.opts(), &w.log)
+		})
+	}
 	w.add(c, "overwrite a programmed slot without asking", true)
 	w.addNewCode(c, "the access code to protect the slot with (12 hex digits; default: keep the current one)", "leave the slot without access code")
-	c.Flags().StringVar(&w.logFile, "log", "", "append the programmed credential to this file (0600)")
-	c.Flags().StringVar(&w.logFormat, "log-format", "yubico", "log format: yubico (Personalization Tool, Okta), traditional, duo, pskc, entra, or any writable format")
-	w.pskc = pskcFlags(c)
+	c.Flags().StringVar(&w.log.Path, "log", "", "append the programmed credential to this file (0600)")
+	c.Flags().StringVar(&w.log.Format, "log-format", "yubico", "log format: yubico (Personalization Tool, Okta), traditional, duo, pskc, entra, or any writable format")
+	w.pskc, w.log.Options = pskcFlags(c), &convert.Options{}
+	w.log.Record = func(out *convert.Output, what string) error { return w.f.record(out, what, w.log.Given) }
 	w.key = secretFlags(c, "", keyHelp)
 	c.Flags().BoolVar(&w.generate, "generate", false, genHelp)
 	c.Flags().BoolVar(&w.cred.HideSerial, "no-serial-api-visible", false, serialHelp)
+	return c
+}
+
+// slotCmd completes delete, settings and swap: the flags that choose the
+// key, --force and (with codes) the access code, and a run that does op
+// on the key (onKey).
+func (w *ykWrite) slotCmd(c *cobra.Command, forceHelp string, codes bool, op func(k *device.YubiKey, slot yubikey.Slot) (*ykResult, error)) *cobra.Command {
+	c.RunE = func(c *cobra.Command, args []string) error { return w.onKey(c, args, nil, op) }
+	w.add(c, forceHelp, codes)
 	return c
 }
 
@@ -127,26 +151,25 @@ func readCode(src *secretin.Source, what string) (yubikey.AccessCode, error) {
 	if src == nil || !src.IsSet() {
 		return nil, nil
 	}
-	s, err := src.Read()
-	if err != nil {
-		return nil, usagef("%s: %v", what, err)
-	}
-	code, err := yubikey.ParseAccessCode(s)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	return code, nil
+	return src.Bytes(what, yubikey.AccessCodeHex)
 }
 
-// onKey reads the SLOT argument (if any), the current and the new access
-// code into w.cred (like ykman, the new code defaults to the current one),
-// opens the key and runs op; then it closes the key and wipes the codes.
-func (w *ykWrite) onKey(c *cobra.Command, f *factory, args []string, op func(k *device.YubiKey, slot yubikey.Slot) error) (err error) {
+// onKey reads the SLOT argument (if any) and has prep (if any) check it,
+// reads the current and the new access code into w.cred (like ykman, the
+// new code defaults to the current one), opens the key and runs op, a
+// personalize write; it reports the write (ykReport), closes the key and
+// wipes w.cred, also when the key is never reached.
+func (w *ykWrite) onKey(c *cobra.Command, args []string, prep func(yubikey.Slot) error, op func(k *device.YubiKey, slot yubikey.Slot) (*ykResult, error)) (err error) {
 	defer w.cred.Wipe()
 	var slot yubikey.Slot
 	if len(args) == 1 {
-		if slot, err = slotArg(args[0]); err != nil {
+		if slot, err = yubikey.ParseSlot(args[0]); err != nil {
 			return err
+		}
+	}
+	if prep != nil {
+		if err := prep(slot); err != nil {
+			return ykReport(w.f)(nil, err)
 		}
 	}
 	if w.cred.CurrentAccessCode, err = readCode(w.curCode, "access code"); err != nil {
@@ -161,210 +184,85 @@ func (w *ykWrite) onKey(c *cobra.Command, f *factory, args []string, op func(k *
 	if w.cred.AccessCode == nil && !w.clearCode {
 		w.cred.AccessCode = w.cred.CurrentAccessCode
 	}
-	key, err := w.conn.open(c, f)
+	key, err := w.conn.open(c, w.f)
 	if err != nil {
 		return err
 	}
 	defer key.Close()
-	return op(key, slot)
+	return ykReport(w.f)(op(key, slot))
 }
 
-// confirm asks before a programmed slot is replaced, unless --force.
-func (w *ykWrite) confirm(f *factory, format string, a ...any) error {
-	if w.force {
+// opts are the write's options: --force, else a confirmation asked on
+// the terminal.
+func (w *ykWrite) opts() personalize.Options {
+	f := w.f
+	return personalize.Options{Force: w.force, Confirm: func(what string) error {
+		if !f.InTTY || !f.ErrTTY {
+			return usagef("%s: not overwriting without --force (no terminal to ask on)", what)
+		}
+		fmt.Fprintf(f.Err, "%s. Overwrite? [y/N] ", what)
+		line, _ := bufio.NewReader(f.In).ReadString('\n')
+		if a := strings.ToLower(strings.TrimSpace(line)); a != "y" && a != "yes" {
+			return usagef("not confirmed: nothing written")
+		}
 		return nil
-	}
-	what := fmt.Sprintf(format, a...)
-	if !f.InTTY || !f.ErrTTY {
-		return usagef("%s: not overwriting without --force (no terminal to ask on)", what)
-	}
-	fmt.Fprintf(f.Err, "%s. Overwrite? [y/N] ", what)
-	line, _ := bufio.NewReader(f.In).ReadString('\n')
-	if a := strings.ToLower(strings.TrimSpace(line)); a != "y" && a != "yes" {
-		return usagef("not confirmed: nothing written")
-	}
-	return nil
-}
-
-// writeErr says, for an exchange that broke off (not a refusal), that the
-// key may or may not hold the new configuration.
-func writeErr(err error) error {
-	var we *yubikey.WriteError
-	if err == nil || errors.As(err, &we) {
-		return err
-	}
-	return exitcode.DeviceErr(fmt.Errorf("%w\nthe YubiKey may or may not hold the new configuration: check it with 'tokenctl yubikey info' before trying again", err))
+	}}
 }
 
 // ykResult is the --json report of a programming command.
-type ykResult struct {
-	Serial     yubikey.Serial `json:"serial"`
-	Slot       yubikey.Slot   `json:"slot,omitempty"`
-	Mode       string         `json:"mode"`
-	Transport  string         `json:"transport"`
-	Device     string         `json:"device"`
-	Firmware   string         `json:"firmware"`
-	PublicID   string         `json:"public_id,omitempty"`
-	AccessCode bool           `json:"access_code"`
-	Log        string         `json:"log,omitempty"`
-	LogFormat  string         `json:"log_format,omitempty"`
-	// Unconfirmed: the key could not confirm the write (yubikey.Session.Unconfirmed).
-	Unconfirmed bool `json:"unconfirmed,omitempty"`
-}
+type ykResult = personalize.Result
 
-// ykDone ends a write of k: its error (writeErr), or a warning on standard
-// error (with --json too) when the write of what could not be confirmed
-// (check says how to check the key), and the report: res as JSON on
-// standard output with --json, else msg on standard error.
-func ykDone(f *factory, k *device.YubiKey, err error, res ykResult, what, check, msg string) error {
-	if err != nil {
-		return writeErr(err)
-	}
-	res.Serial, res.Transport, res.Device, res.Firmware = k.Serial, string(k.Transport), k.Where, k.Session.Version().String()
-	if res.Unconfirmed = k.Session.Unconfirmed(); res.Unconfirmed {
-		fmt.Fprintf(f.Err, "WARNING: YubiKey %d could not confirm %s: firmware %s does not report over %s whether a write took, and the slot state cannot tell. A wrong or missing access code answers the same way: the slot may still hold its previous configuration. %s (Over USB HID the key does report it.)\n",
-			k.Serial, what, k.Session.Version(), strings.ToUpper(string(k.Transport)), check)
-		msg = strings.Replace(msg, " programmed with ", " written (UNCONFIRMED) with ", 1)
-	}
-	return f.emit(res, f.Err, "%s\n", msg)
-}
-
-// slotArg reads the SLOT argument.
-func slotArg(arg string) (yubikey.Slot, error) {
-	slot, err := yubikey.ParseSlot(arg)
-	if err != nil {
-		return 0, usagef("%v", err)
-	}
-	return slot, nil
-}
-
-// program runs otp, hotp and chalresp: prep reads the command's secrets
-// into w.cred, which is checked before the key is opened, then built for
-// its serial, prepared in the log, confirmed, written and logged.
-func (w *ykWrite) program(c *cobra.Command, f *factory, arg string, mode yubikey.Mode, prep func() error) (err error) {
-	cr := &w.cred
-	defer cr.Wipe() // also when the key is never reached
-	if cr.Slot, err = slotArg(arg); err != nil {
-		return err
-	}
-	cr.Mode = mode
-	if err := prep(); err != nil {
-		return err
-	}
-	if w.generate {
-		if err := cr.Generate(); err != nil {
+// ykReport returns what ends a write: its error, with the settings and
+// log format it refuses named by their flags, or the report: a warning on
+// standard error (with --json too) when the key could not confirm the
+// write, then r as JSON on standard output with --json, else its line on
+// standard error.
+func ykReport(f *factory) func(r *ykResult, err error) error {
+	return func(r *ykResult, err error) error {
+		var se *yubikey.SettingError
+		var fe *personalize.FormatError
+		switch {
+		case errors.As(err, &se):
+			return usagef("--%v", se)
+		case errors.As(err, &fe):
+			return usagef("--log-format %q: %v", fe.Format, fe.Err)
+		case err != nil:
 			return err
+		case r.Unconfirmed:
+			fmt.Fprintln(f.Err, r.Warning())
 		}
+		return f.emit(r, f.Err, "%s\n", r)
 	}
-	if err := cr.Check(); err != nil {
-		return settingErr(err)
-	}
-	return w.onKey(c, f, nil, func(key *device.YubiKey, _ yubikey.Slot) error {
-		cr.Time = time.Now()
-		cfg, tok, err := cr.Build(key.Serial)
-		if err != nil {
-			return settingErr(err)
-		}
-		defer cfg.Wipe()
-		defer tok.Wipe()
-		log, err := w.log(tok)
-		if err != nil {
-			return err
-		}
-		if log != nil {
-			defer log.Close()
-		}
-		if key.Session.Configured(cr.Slot) {
-			if err := w.confirm(f, "slot %d of YubiKey %d is programmed", cr.Slot, key.Serial); err != nil {
-				return err
-			}
-		}
-		if err := key.Session.Put(cr.Slot, cfg, cr.CurrentAccessCode); err != nil {
-			return writeErr(err)
-		}
-		res := ykResult{Slot: cr.Slot, Mode: mode.String(), AccessCode: cr.AccessCode != nil}
-		msg := fmt.Sprintf("YubiKey %d: slot %d programmed with %s", key.Serial, cr.Slot, mode)
-		if mode == yubikey.ModeYubicoOTP {
-			res.PublicID = yubikey.Modhex(cfg.Fixed)
-			msg += " (public ID " + res.PublicID + ")"
-		}
-		check := "Check the key before it is handed out" + map[yubikey.Mode]string{
-			yubikey.ModeYubicoOTP: ": touch it and check what it types with 'tokenctl yubikey verify-otp'",
-			yubikey.ModeHOTP:      ": touch it and compare the code with 'tokenctl code'"}[mode]
-		if log == nil {
-			return ykDone(f, key, nil, res, fmt.Sprintf("the write of slot %d", cr.Slot), check+".", msg)
-		}
-		if err := f.record(log, fmt.Sprintf("YubiKey %d slot %d", key.Serial, cr.Slot), w.given); err != nil {
-			return err
-		}
-		res.Log, res.LogFormat = w.logFile, log.Format.Name
-		msg += fmt.Sprintf(", logged to %s (%s)", w.logFile, log.Format.Name)
-		return ykDone(f, key, nil, res, fmt.Sprintf("the write of slot %d", cr.Slot), check+"; the credential was logged, since the key may hold it.", msg)
-	})
 }
 
-// log opens --log as a convert.Output and prepares t's line.
-func (w *ykWrite) log(t *seed.Token) (*convert.Output, error) {
-	if w.logFile == "" {
-		return nil, nil
-	}
-	opts := &convert.Options{Manufacturer: "Yubico", Model: "YubiKey"}
-	if err := w.pskc(opts); err != nil {
-		return nil, err
-	}
-	out, err := convert.OpenOutput(w.logFile, yubikey.LogFormat(w.logFormat, t.Kind), opts)
-	if err != nil {
-		return nil, usagef("--log-format %q: %v", w.logFormat, err)
-	}
-	if err = out.Preflight(t); err == nil {
-		err = out.Prepare(t)
-	}
-	if err != nil {
-		out.Close()
-		return nil, fmt.Errorf("log: %w", err)
-	}
-	return out, nil
-}
-
-// settingErr names a setting a slot cannot hold by its flag.
-func settingErr(err error) error {
-	var se *yubikey.SettingError
-	if errors.As(err, &se) {
-		return usagef("--%v", se)
-	}
-	return err
-}
-
-// readKey reads the key, after refusing, before the key is touched, a
-// generated secret (kept names it) that nothing would keep: the key never
-// gives a secret back, so without --log nobody (no server, no backup key)
-// could ever be told it; then neither the key nor --generate, or both
-// (one is the error).
-func (w *ykWrite) readKey(what, kept, one string, dec ...secretin.Decoder) (err error) {
-	if w.generate && kept != "" && w.logFile == "" {
+// readKey reads the key (what, decoded by dec) unless --generate, after
+// refusing both or neither, and, before the key is touched, a generated
+// secret (kept names it) that nothing would keep: the key never gives a
+// secret back, so without --log nobody (no server, no backup key) could
+// ever be told it.
+func (w *ykWrite) readKey(what, kept string, dec ...secretin.Decoder) (err error) {
+	switch {
+	case w.generate && w.key.IsSet():
+		return usagef("--generate conflicts with --secret-file/--secret-env")
+	case !w.generate && !w.key.IsSet():
+		return usagef("give the %s with --secret-file or --secret-env, or --generate", what)
+	case w.generate && kept != "" && w.log.Path == "":
 		return usagef("--generate without --log: the generated %s would be written to the key and kept nowhere; give --log FILE, or bring the secret with --secret-file/--secret-env", kept)
-	}
-	if w.generate == w.key.IsSet() {
-		return usagef("%s", one)
-	}
-	if !w.generate {
-		w.given = w.key.Name()
+	case !w.generate:
+		w.log.Given = w.key.Name()
 		w.cred.Key, err = w.key.Bytes(what, dec...)
 	}
 	return err
 }
 
-const (
-	ykKeyOrGenerate = "give the key with --secret-file or --secret-env, or --generate (one of them)"
-	ykHideSerial    = "hide the serial number from the API (breaks serial-keyed inventories)"
-)
+const ykHideSerial = "hide the serial number from the API (breaks serial-keyed inventories)"
 
 func newYKOTPCmd(f *factory) *cobra.Command {
-	var w ykWrite
+	w := ykWrite{f: f}
 	var publicID string
 	var randomID bool
 	var priv *secretin.Source
-	c := w.credCmd(f, &cobra.Command{
+	c := w.credCmd(&cobra.Command{
 		Use:   "otp SLOT",
 		Short: "Program a Yubico OTP credential (AES-128) into slot 1 or 2",
 		Long: `Program a Yubico OTP credential. The public ID is, by default, ykman's
@@ -374,23 +272,21 @@ private ID (--generate) are kept only in --log, which --generate requires.`,
   tokenctl yubikey otp 2 --generate --random-public-id --log duo.csv --log-format duo
   tokenctl yubikey otp 1 --secret-file aes.hex --private-id-file pid.hex --public-id vvcccccccccb`,
 	}, yubikey.ModeYubicoOTP, "the AES key (32 hex digits)", "generate the AES key and the private ID (needs --log, which keeps them)", ykHideSerial, func() (err error) {
-		switch {
-		case publicID != "" && randomID:
+		if publicID != "" && randomID {
 			return usagef("--public-id conflicts with --random-public-id")
-		case w.generate && w.key.IsSet():
-			return usagef("--generate conflicts with --secret-file/--secret-env")
-		case !w.generate && !w.key.IsSet():
-			return usagef("give the AES key with --secret-file or --secret-env, or --generate")
 		}
-		if err := w.readKey("AES key", "AES key and private ID", ykKeyOrGenerate, seed.Hex); err != nil {
+		if err := w.readKey("AES key", "AES key and private ID", seed.Hex); err != nil {
 			return err
 		}
-		if publicID != "" {
+		switch {
+		case publicID != "":
 			if w.cred.PublicID, err = yubikey.ParseModhex(publicID); err != nil || len(w.cred.PublicID) > yubikey.FixedSize {
 				return exitcode.DataErr(fmt.Errorf("--public-id %q: want modhex of at most 16 bytes", publicID))
 			}
-		} else if randomID {
-			w.cred.PublicID, _ = yubikey.RandomPublicID()
+		case randomID:
+			if w.cred.PublicID, err = yubikey.RandomPublicID(); err != nil {
+				return err // no randomness: not the 1-byte public ID "vv" that ignoring it gave
+			}
 		}
 		if priv.IsSet() {
 			w.cred.PrivateID, err = priv.Bytes("private ID", seed.Hex)
@@ -407,8 +303,8 @@ private ID (--generate) are kept only in --log, which --generate requires.`,
 }
 
 func newYKHOTPCmd(f *factory) *cobra.Command {
-	var w ykWrite
-	c := w.credCmd(f, &cobra.Command{
+	w := ykWrite{f: f}
+	c := w.credCmd(&cobra.Command{
 		Use:   "hotp SLOT",
 		Short: "Program an OATH-HOTP credential (HMAC-SHA1) into slot 1 or 2",
 		Long: `Program an OATH-HOTP credential (a key of up to 20 bytes; an initial
@@ -418,7 +314,7 @@ serial, 8 = MUI after "ubhe", 12 = all).`,
 		Example: `  tokenctl yubikey hotp 2 --generate --log duo.csv --log-format duo
   tokenctl yubikey hotp 1 --secret-file seed.b32 --digits 8 --counter 32 --identifier -`,
 	}, yubikey.ModeHOTP, "the HOTP key (hex or base32)", "generate a 20-byte key (needs --log, which keeps it)", ykHideSerial, func() error {
-		return w.readKey("HOTP key", "HOTP key", ykKeyOrGenerate, seed.Hex, seed.Base32)
+		return w.readKey("HOTP key", "HOTP key", seed.Hex, seed.Base32)
 	})
 	c.Flags().IntVar(&w.cred.Digits, "digits", 6, "code length: 6 or 8")
 	c.Flags().Uint32Var(&w.cred.Counter, "counter", 0, "initial counter (moving factor seed): a multiple of 16")
@@ -428,29 +324,28 @@ serial, 8 = MUI after "ubhe", 12 = all).`,
 }
 
 func newYKChalRespCmd(f *factory) *cobra.Command {
-	var w ykWrite
+	w := ykWrite{f: f}
 	var discard bool
-	c := w.credCmd(f, &cobra.Command{
+	c := w.credCmd(&cobra.Command{
 		Use:   "chalresp SLOT",
 		Short: "Program an HMAC-SHA1 challenge-response credential into slot 1 or 2",
-		Long: `Program an HMAC-SHA1 challenge-response credential: a key of up to 20
-bytes (hex) from a file or environment variable, or generated (20 bytes).
-A generated key goes to --log: whoever verifies the responses, or a backup
-key programmed with the same secret, needs it. Only with --discard-secret
-is a generated key kept nowhere (this key alone will ever answer its
-challenges: lose it and whatever it unlocks is lost too).`,
+		Long: `Program an HMAC-SHA1 challenge-response credential (a key of up to 20
+bytes). A generated key goes to --log: whoever verifies the responses, or a
+backup key programmed with the same secret, needs it. With --discard-secret
+it is kept nowhere: this key alone will ever answer its challenges (lose it
+and whatever it unlocks is lost too).`,
 		Example: `  tokenctl yubikey chalresp 2 --generate --touch --log keys.csv --log-format yubico
   tokenctl yubikey chalresp 2 --secret-file hmac.hex --force`,
 	}, yubikey.ModeChalRespHMAC, "the HMAC-SHA1 key (hex, up to 20 bytes)", "generate a 20-byte key (kept in --log)", "hide the serial number from the API", func() error {
 		switch {
 		case discard && !w.generate:
 			return usagef("--discard-secret goes with --generate")
-		case discard && w.logFile != "":
+		case discard && w.log.Path != "":
 			return usagef("--discard-secret conflicts with --log")
 		case discard:
-			return w.readKey("HMAC key", "", ykKeyOrGenerate)
+			return w.readKey("HMAC key", "")
 		}
-		return w.readKey("HMAC key", "HMAC key", ykKeyOrGenerate, seed.Hex)
+		return w.readKey("HMAC key", "HMAC key", seed.Hex)
 	})
 	c.Flags().BoolVar(&discard, "discard-secret", false, "with --generate and no --log: keep the generated key nowhere (no backup key can ever be made)")
 	c.Flags().BoolVar(&w.cred.Touch, "touch", false, "require a touch for each response")
@@ -459,34 +354,21 @@ challenges: lose it and whatever it unlocks is lost too).`,
 }
 
 func newYKDeleteCmd(f *factory) *cobra.Command {
-	var w ykWrite
-	c := &cobra.Command{
+	w := ykWrite{f: f}
+	return w.slotCmd(&cobra.Command{
 		Use:     "delete SLOT",
 		Short:   "Delete the configuration of slot 1 or 2",
 		Example: "  tokenctl yubikey delete 2 --force\n  tokenctl yubikey delete 1 --access-code-env YK_ACCESS --force",
 		Args:    cobra.ExactArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			return w.onKey(c, f, args, func(key *device.YubiKey, slot yubikey.Slot) error {
-				if !key.Session.Configured(slot) {
-					if !w.force {
-						return exitcode.DataErr(fmt.Errorf("slot %d of YubiKey %d is empty: nothing to delete", slot, key.Serial))
-					}
-				} else if err := w.confirm(f, "slot %d of YubiKey %d is programmed; deleting it", slot, key.Serial); err != nil {
-					return err
-				}
-				return ykDone(f, key, key.Session.Delete(slot, w.cred.CurrentAccessCode), ykResult{Slot: slot, Mode: "deleted"}, fmt.Sprintf("the deletion of slot %d", slot),
-					"Check it with 'tokenctl yubikey info'.", fmt.Sprintf("YubiKey %d: slot %d deleted", key.Serial, slot))
-			})
-		},
-	}
-	w.add(c, "overwrite a programmed slot without asking", true)
-	return c
+	}, "overwrite a programmed slot without asking", true, func(key *device.YubiKey, slot yubikey.Slot) (*ykResult, error) {
+		return personalize.Delete(key, slot, w.cred.CurrentAccessCode, w.opts())
+	})
 }
 
 func newYKSettingsCmd(f *factory) *cobra.Command {
-	var w ykWrite
+	w := ykWrite{f: f}
 	var noEnter bool
-	c := &cobra.Command{
+	c := w.slotCmd(&cobra.Command{
 		Use:   "settings SLOT",
 		Short: "Change a programmed slot's access code and keyboard settings, keeping its secret",
 		Long: `Update a programmed slot without touching its credential, as ykman's
@@ -497,49 +379,22 @@ current access code, if any, is needed.`,
 		Example: `  tokenctl yubikey settings 1 --new-access-code-file new.hex --force
   tokenctl yubikey settings 2 --access-code-env OLD --clear-access-code --force`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			return w.onKey(c, f, args, func(key *device.YubiKey, slot yubikey.Slot) error {
-				if !key.Session.Configured(slot) {
-					return exitcode.DataErr(fmt.Errorf("slot %d of YubiKey %d is empty: nothing to update", slot, key.Serial))
-				}
-				if err := w.confirm(f, "slot %d of YubiKey %d: its settings will be rewritten", slot, key.Serial); err != nil {
-					return err
-				}
-				next, cfg := w.cred.AccessCode, yubikey.UpdateConfig(!noEnter)
-				if err := cfg.SetAccessCode(next); err != nil {
-					return exitcode.DataErr(err)
-				}
-				return ykDone(f, key, key.Session.Update(slot, cfg, w.cred.CurrentAccessCode), ykResult{Slot: slot, Mode: "updated", AccessCode: next != nil}, fmt.Sprintf("the settings update of slot %d", slot),
-					"If the access code was to change, the old one may still hold.", fmt.Sprintf("YubiKey %d: slot %d settings updated (access code: %v)", key.Serial, slot, next != nil))
-			})
-		},
-	}
-	w.add(c, "update without asking", true)
+	}, "update without asking", true, func(key *device.YubiKey, slot yubikey.Slot) (*ykResult, error) {
+		return personalize.Update(key, slot, !noEnter, w.cred.CurrentAccessCode, w.cred.AccessCode, w.opts())
+	})
 	w.addNewCode(c, "the new access code (12 hex digits; default: keep the current one)", "remove the access code")
 	c.Flags().BoolVar(&noEnter, "no-enter", false, "do not send Enter after the output")
 	return c
 }
 
 func newYKSwapCmd(f *factory) *cobra.Command {
-	var w ykWrite
-	c := &cobra.Command{
+	w := ykWrite{f: f}
+	return w.slotCmd(&cobra.Command{
 		Use:     "swap",
 		Short:   "Swap the configurations of slots 1 and 2",
 		Example: "  tokenctl yubikey swap --force",
 		Args:    cobra.NoArgs,
-		RunE: func(c *cobra.Command, args []string) error {
-			return w.onKey(c, f, nil, func(key *device.YubiKey, _ yubikey.Slot) error {
-				if key.Session.Configured(1) || key.Session.Configured(2) {
-					if err := w.confirm(f, "YubiKey %d: swapping its slots", key.Serial); err != nil {
-						return err
-					}
-				}
-				return ykDone(f, key, key.Session.Swap(), ykResult{Mode: "swapped"}, "the swap of its slots", "Check what each slot does before relying on it.", fmt.Sprintf("YubiKey %d: slots swapped", key.Serial))
-			})
-		},
-	}
-	w.add(c, "swap without asking", false)
-	return c
+	}, "swap without asking", false, func(key *device.YubiKey, _ yubikey.Slot) (*ykResult, error) { return personalize.Swap(key, w.opts()) })
 }
 
 type ykInfo struct {
@@ -572,15 +427,6 @@ func newYKInfoCmd(f *factory) *cobra.Command {
 	}
 	conn.add(c)
 	return c
-}
-
-type ykVerifyResult struct {
-	Valid          bool   `json:"valid"`
-	PublicID       string `json:"public_id"`
-	Serial         string `json:"serial,omitempty"`
-	UseCounter     uint16 `json:"use_counter"`
-	SessionCounter uint8  `json:"session_counter"`
-	Timestamp      uint32 `json:"timestamp"`
 }
 
 func newYKVerifyCmd(f *factory) *cobra.Command {
@@ -616,20 +462,15 @@ or given. Exit code 1 when it does not verify.`,
 			case logFile != "" && key.IsSet():
 				return usagef("--log conflicts with --secret-file/--secret-env")
 			case logFile != "":
-				opts := &convert.Options{Kind: seed.YubicoOTP}
+				opts := &convert.Options{}
 				if err := pskc(opts); err != nil {
 					return err
 				}
-				toks, err := convert.ReadAll(logFile, yubikey.LogFormat(logFormat, seed.YubicoOTP), opts)
-				if err != nil {
+				var err error
+				if cred, err = convert.FindYubicoOTP(logFile, logFormat, opts, otp); err != nil {
 					return err
 				}
-				for _, t := range toks {
-					defer t.Wipe()
-				}
-				if cred = yubikey.FindCredential(toks, otp); cred == nil {
-					return fmt.Errorf("no Yubico OTP credential in %s verifies public ID %s", logFile, strings.ToLower(otp[:len(otp)-32]))
-				}
+				defer cred.Wipe()
 			case key.IsSet():
 				defer cred.Wipe()
 				var err error
@@ -645,19 +486,14 @@ or given. Exit code 1 when it does not verify.`,
 			default:
 				return usagef("give the credential: --log FILE, or --secret-file/--secret-env with --private-id-file/--private-id-env")
 			}
-			o, err := yubikey.DecodeOTP(otp, cred.Secret, cred.PrivateID)
+			v, err := yubikey.VerifyOTP(otp, cred)
 			if err != nil {
-				return exitcode.DataErr(fmt.Errorf("OTP does not verify: %w", err))
+				return exitcode.DataErr(err)
 			}
-			if o.Counter() < minCounter {
-				return exitcode.DataErr(fmt.Errorf("OTP counter %d is below --min-counter %d: replayed?", o.Counter(), minCounter))
+			if v.Counter() < minCounter {
+				return exitcode.DataErr(fmt.Errorf("OTP counter %d is below --min-counter %d: replayed?", v.Counter(), minCounter))
 			}
-			res := ykVerifyResult{Valid: true, PublicID: yubikey.Modhex(o.PublicID), Serial: cred.Serial, UseCounter: o.UseCounter, SessionCounter: o.SessionCounter, Timestamp: o.Timestamp}
-			who := res.PublicID
-			if cred.Serial != "" {
-				who += " (YubiKey " + cred.Serial + ")"
-			}
-			return f.emit(res, c.OutOrStdout(), "OTP valid: %s, use counter %d, session counter %d\n", who, o.UseCounter, o.SessionCounter)
+			return f.emit(v, c.OutOrStdout(), "%s\n", v)
 		},
 	}
 	key = secretFlags(c, "", "the AES key (32 hex digits)")
