@@ -207,11 +207,8 @@ func newLedgerShowCmd(f *factory) *cobra.Command {
 }
 
 func newLedgerExportCmd(f *factory) *cobra.Command {
-	var sel ledger.Selection
-	var to, out string
+	var e ledger.ExportJob
 	var split, force, skipBad bool
-	var filter ledger.Filter
-	var co *convert.Options
 	var pskc func(*convert.Options) error
 	c := ledgerCommand(&cobra.Command{
 		Use:   "export --to FORMAT [-o OUT] [--batch B] [--state S] [--serial S]",
@@ -229,35 +226,30 @@ key) stops the export, named, with nothing written (see --skip-bad-records).`,
   tokenctl ledger export --to pskc --pskc-password-file pw.txt -o tokens.pskcxml --passphrase-env LEDGER_PASS
   tokenctl ledger export --serial 86596120001,86596120002 --to entra -o entra.csv --identity-file k.age`,
 		Args: cobra.NoArgs,
-		PreRunE: func(*cobra.Command, []string) (err error) {
-			if filter, err = sel.Filter(); err != nil {
+		PreRunE: func(*cobra.Command, []string) error {
+			e.Options = &convert.Options{Split: split, Stdout: f.Out, OnProblem: problemPrinter(f)}
+			if err := e.Check(); err != nil {
+				return err
+			} else if err := pskc(e.Options); err != nil {
 				return err
 			}
-			if _, ok := convert.Lookup(to); !ok {
-				return usagef("--to %q: unknown format (see tokenctl formats)", to)
-			}
-			co = &convert.Options{Split: split, Stdout: f.Out, OnProblem: problemPrinter(f)}
-			if err := pskc(co); err != nil {
-				return err
-			}
-			return f.secretsOut(out, force)
+			return f.secretsOut(e.Out, force)
 		},
 	}, true, false, func(ctx context.Context, l *ledger.Ledger, lf *ledgerFlags, _ []string) error {
-		var skip func(r *ledger.Record, err error)
 		if skipBad {
-			skip = func(_ *ledger.Record, err error) {
+			e.Skip = func(_ *ledger.Record, err error) {
 				fmt.Fprintf(f.Err, "%s: %v: left out (--skip-bad-records)\n", lf.Path, err)
 			}
 		}
-		rep, err := l.ExportTo(ctx, filter, out, to, co, skip)
-		if rep != nil && (f.JSON || err == nil && out != "" && out != "-") {
+		rep, err := e.Run(ctx, l)
+		if rep != nil && (f.JSON || err == nil && e.Out != "" && e.Out != "-") {
 			err = cmp.Or(err, f.emit(rep, f.Err, "%d %s exported to %s\n", rep.Written, plural(rep.Written, "token"), strings.Join(rep.Outputs, ", ")))
 		}
 		return err
 	})
-	selectionFlags(c, &sel)
-	c.Flags().StringVar(&to, "to", "", "output format (required; see 'tokenctl formats')")
-	c.Flags().StringVarP(&out, "output", "o", "", "output file (default: standard output, not a terminal)")
+	selectionFlags(c, &e.Selection)
+	c.Flags().StringVar(&e.To, "to", "", "output format (required; see 'tokenctl formats')")
+	c.Flags().StringVarP(&e.Out, "output", "o", "", "output file (default: standard output, not a terminal)")
 	c.Flags().BoolVar(&split, "split", false, "write one file per token type when the target takes one type per file (Duo)")
 	c.Flags().BoolVar(&force, "force", false, "print secrets even on a terminal")
 	c.Flags().BoolVar(&skipBad, "skip-bad-records", false, "leave out (and name) records that fail authentication instead of exporting nothing")
