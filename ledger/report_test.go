@@ -177,6 +177,21 @@ func TestImportFilesExportTo(t *testing.T) {
 	if s := string(b); !strings.Contains(s, "86596120001,48656C6C6F21DEADBEEF48656C6C6F21DEADBEEF,30") || strings.Contains(s, "1003") {
 		t.Fatalf("exported %q", s)
 	}
+	// ExportJob: selection and format as a user types them; a bad name is
+	// a usage error starting with its flag.
+	var ue interface{ UsageError() bool }
+	for want, j := range map[string]*ExportJob{`--to "nope": unknown format`: {To: "nope"}, "--state": {To: "duo-totp", Selection: Selection{States: []string{"gone"}}}} {
+		if err := j.Check(); !errors.As(err, &ue) || !ue.UsageError() || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("%s: %v", want, err)
+		}
+	}
+	job := &ExportJob{Selection: Selection{Serials: []string{"86596120002"}}, To: "duo-totp", Out: filepath.Join(dir, "job.csv"), Options: &convert.Options{}}
+	if er, err := job.Run(ctx, l); err != nil || er.Written != 1 {
+		t.Fatalf("job: %+v %v", er, err)
+	}
+	if b, _ := os.ReadFile(job.Out); !strings.Contains(string(b), "86596120002,") || strings.Contains(string(b), "86596120001") {
+		t.Fatalf("job exported %q", b)
+	}
 }
 
 // TestExportTokens: the selection an upload takes is export's: by

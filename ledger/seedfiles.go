@@ -129,3 +129,37 @@ func (l *Ledger) ExportTo(ctx context.Context, f Filter, out, to string, o *conv
 	}
 	return convert.WriteStream(out, to, rd, "ledger record", o)
 }
+
+// ExportJob is a ledger export as a user asks for it (tokenctl ledger
+// export): the records Selection selects, written to Out in format To
+// with Options (ExportTo).
+type ExportJob struct {
+	Selection
+	To, Out string
+	Options *convert.Options
+	// Skip, when set, leaves out the records that fail authentication,
+	// each given to it (ExportReader).
+	Skip func(r *Record, err error)
+}
+
+// Check parses the selection and looks To up, reading no key: an unknown
+// name is a usage error that starts with its flag ("--to ...").
+func (e *ExportJob) Check() error {
+	if _, err := e.Filter(); err != nil {
+		return err
+	}
+	if _, ok := convert.Lookup(e.To); !ok {
+		return &usageError{fmt.Sprintf("--to %q: unknown format (see tokenctl formats)", e.To)}
+	}
+	return nil
+}
+
+// Run writes what e asks for from l (Check's problems first, then
+// ExportTo).
+func (e *ExportJob) Run(ctx context.Context, l *Ledger) (*convert.Report, error) {
+	if err := e.Check(); err != nil {
+		return nil, err
+	}
+	f, _ := e.Filter()
+	return l.ExportTo(ctx, f, e.Out, e.To, e.Options, e.Skip)
+}

@@ -49,7 +49,8 @@ type Job struct {
 	CAFile string
 }
 
-// Run loads the tokens, checks them against Rules (nothing is sent unless
+// Run refuses a Job with both File and Access or neither (a usage error
+// naming FILE and --ledger), loads the tokens, checks them against Rules (nothing is sent unless
 // all pass), and uploads them with the client newClient makes, trusting
 // the roots of CertPool(CAFile) (a bad CAFile is a usage error). With a
 // ledger, every token the server holds after the run (created or found,
@@ -58,6 +59,12 @@ type Job struct {
 // id and the time). The report is nil when nothing was sent; the error
 // is the upload's, else the ledger's, else Report.Err.
 func (j *Job) Run(ctx context.Context, newClient func(roots *x509.CertPool, onResult func(Result)) (Uploader, error)) (*Report, error) {
+	switch {
+	case j.File != "" && j.Access != nil:
+		return nil, &convert.UsageError{Err: errors.New("give a FILE or --ledger, not both")}
+	case j.File == "" && j.Access == nil:
+		return nil, &convert.UsageError{Err: errors.New("give the seed FILE to upload, or --ledger")}
+	}
 	roots, err := CertPool(j.CAFile)
 	if err != nil {
 		return nil, &convert.UsageError{Err: fmt.Errorf("--ca-file: %w", err)}
@@ -65,11 +72,7 @@ func (j *Job) Run(ctx context.Context, newClient func(roots *x509.CertPool, onRe
 	var l *ledger.Ledger
 	var f ledger.Filter
 	if j.File == "" {
-		err = errors.New("upload: no file and no ledger")
-		if j.Access != nil {
-			f, err = j.Selection.Filter()
-		}
-		if err == nil {
+		if f, err = j.Selection.Filter(); err == nil {
 			l, err = j.Access.Open(ctx)
 		}
 		if err != nil {

@@ -65,7 +65,7 @@ func TestJobRun(t *testing.T) {
 // TestJobRunLedger: from a ledger, the job uploads export's default
 // selection (the programmed token, not the pending one), records where
 // each went, and names the ledger in rule problems; no file and no
-// ledger is an error.
+// ledger, or both, is a usage error.
 func TestJobRunLedger(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -114,10 +114,13 @@ func TestJobRunLedger(t *testing.T) {
 	if _, err := j.Run(ctx, nil); !errors.Is(err, convert.ErrInvalid) || !strings.Contains(err.Error(), "t.ledger:1: serial") {
 		t.Fatalf("rules: %v", err)
 	}
-	if _, err := (&Job{}).Run(ctx, nil); err == nil {
-		t.Fatal("no file and no ledger: no error")
-	}
 	var ue *convert.UsageError
+	if _, err := (&Job{}).Run(ctx, nil); !errors.As(err, &ue) || !strings.Contains(err.Error(), "FILE to upload, or --ledger") {
+		t.Fatalf("no file and no ledger: %v", err)
+	}
+	if _, err := (&Job{File: "x.csv", Access: j.Access}).Run(ctx, nil); !errors.As(err, &ue) || !strings.Contains(err.Error(), "not both") {
+		t.Fatalf("a file and a ledger: %v", err)
+	}
 	if _, err := (&Job{File: "x.csv", CAFile: filepath.Join(dir, "none.pem")}).Run(ctx, nil); !errors.As(err, &ue) || !strings.HasPrefix(err.Error(), "--ca-file: ") {
 		t.Fatalf("bad CA file: %v", err)
 	}

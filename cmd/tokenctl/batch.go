@@ -88,7 +88,7 @@ func (bf *batchFlags) runBatch(f *factory, cmd *cobra.Command, l *ledger.Ledger,
 	}
 	ctx, stop := interruptible(cmd.Context())
 	defer stop()
-	_, err := batch.Console{Out: f.Out, Err: f.Err, JSON: f.JSON, Progress: f.ErrTTY}.Run(ctx, cfg, ledger.SpecName(bf.lf.path))
+	_, err := batch.Console{Out: f.Out, Err: f.Err, JSON: f.JSON, Progress: f.ErrTTY}.Run(ctx, cfg, ledger.SpecName(bf.lf.Path))
 	if err != nil && ctx.Err() != nil && cmd.Context().Err() == nil {
 		fmt.Fprintln(f.Err, "interrupted")
 		return nil
@@ -126,7 +126,7 @@ then shows, and the token is recorded as verified when it matches.`,
 		if nbytes != 0 && (nbytes < token2.MinSeedLen || nbytes > token2.MaxSeedLen) {
 			return usagef("--bytes %d: a Token2 token takes %d to %d bytes", nbytes, token2.MinSeedLen, token2.MaxSeedLen)
 		}
-		l, err := bf.lf.open(cmd.Context())
+		l, err := bf.lf.Open(cmd.Context())
 		if err != nil {
 			return err
 		}
@@ -204,7 +204,7 @@ and written to Yubico-format exports.`,
 			return err
 		}
 		defer release()
-		l, err := bf.lf.open(cmd.Context())
+		l, err := bf.lf.Open(cmd.Context())
 		if err != nil {
 			return err
 		}

@@ -40,7 +40,7 @@ printed on each key). Export to Duo with 'ledger export --to duo-hotp'.`,
 		if err != nil {
 			return usagef("--serials: %v", err)
 		}
-		l, err := bf.lf.open(cmd.Context())
+		l, err := bf.lf.Open(cmd.Context())
 		if err != nil {
 			return err
 		}
@@ -105,7 +105,7 @@ or with generated TOTP seeds (--hash, --digits, --period) titled from
 				return usagef("--titles: %v", err)
 			}
 		}
-		l, err := bf.lf.open(cmd.Context())
+		l, err := bf.lf.Open(cmd.Context())
 		if err != nil {
 			return err
 		}

@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/convert"
-	"github.com/tokenctl/tokenctl/internal/secretin"
 	"github.com/tokenctl/tokenctl/ledger"
 	_ "github.com/tokenctl/tokenctl/ledger/pgstore" // ledgers in PostgreSQL
 )
@@ -21,25 +20,24 @@ import (
 // Selection, InitOptions), one call, the report printed (f.emit).
 
 // ledgerFlags are the options every command on a ledger shares (batch and
-// upload too): where it is, and the keys that open it (ledger.Access).
+// upload too): where it is, and the keys that open it (its Open sets Path
+// to the ledger opened).
 type ledgerFlags struct {
-	path, stationKey, operator string
-	identity                   []string
-	pass                       secretin.Source
-	keyNeeded                  bool
+	ledger.Access
+	operator string
 }
 
 func (f *ledgerFlags) add(c *cobra.Command, keyNeeded bool) {
-	f.keyNeeded = keyNeeded
-	c.Flags().StringVar(&f.path, "ledger", "", "ledger file (default: $TOKENCTL_LEDGER)")
+	f.NeedSecrets = keyNeeded
+	c.Flags().StringVar(&f.Path, "ledger", "", "ledger file (default: $TOKENCTL_LEDGER)")
 	what := "to open secrets"
 	if !keyNeeded {
 		what = "to resume tokens left pending (optional: recording needs only the station key, see --station-key)"
 	}
-	c.Flags().StringArrayVar(&f.identity, "identity-file", nil, "age identity file written by 'ledger init', "+what)
-	c.Flags().StringVar(&f.pass.File, "passphrase-file", "", "ledger passphrase from this file ('-' for standard input), "+what)
-	c.Flags().StringVar(&f.pass.Env, "passphrase-env", "", "ledger passphrase from this environment variable, "+what)
-	c.Flags().StringVar(&f.stationKey, "station-key", "", "station key file ('tokenctl ledger station-key') for a ledger made on another machine (default: $TOKENCTL_STATION_KEY_FILE; remembered once given)")
+	c.Flags().StringArrayVar(&f.IdentityFiles, "identity-file", nil, "age identity file written by 'ledger init', "+what)
+	c.Flags().StringVar(&f.PassphraseFrom.File, "passphrase-file", "", "ledger passphrase from this file ('-' for standard input), "+what)
+	c.Flags().StringVar(&f.PassphraseFrom.Env, "passphrase-env", "", "ledger passphrase from this environment variable, "+what)
+	c.Flags().StringVar(&f.StationKeyFile, "station-key", "", "station key file ('tokenctl ledger station-key') for a ledger made on another machine (default: $TOKENCTL_STATION_KEY_FILE; remembered once given)")
 }
 
 func (f *ledgerFlags) addOperator(c *cobra.Command) {
@@ -47,20 +45,6 @@ func (f *ledgerFlags) addOperator(c *cobra.Command) {
 }
 
 func (f *ledgerFlags) operatorName() string { return cmp.Or(f.operator, ledger.DefaultOperator()) }
-
-// access is what the flags give to open the ledger (one key that opens
-// secrets when keyNeeded).
-func (f *ledgerFlags) access() *ledger.Access {
-	return &ledger.Access{Path: f.path, Keys: ledger.Keys{IdentityFiles: f.identity, StationKeyFile: f.stationKey}, NeedSecrets: f.keyNeeded, PassphraseFrom: f.pass}
-}
-
-// open opens the ledger (access); f.path is then the ledger opened.
-func (f *ledgerFlags) open(ctx context.Context) (*ledger.Ledger, error) {
-	a := f.access()
-	l, err := a.Open(ctx)
-	f.path = a.Path
-	return l, err
-}
 
 // ledgerCommand adds the flags of a ledgerFlags to c (add; --operator too
 // with operator) and makes its RunE run c.PreRunE (which checks the
@@ -78,7 +62,7 @@ func ledgerCommand(c *cobra.Command, keyNeeded, operator bool, fn func(ctx conte
 				return err
 			}
 		}
-		l, err := f.open(c.Context())
+		l, err := f.Open(c.Context())
 		if err != nil {
 			return err
 		}
@@ -106,11 +90,9 @@ func done(f *factory, err error, v any, w io.Writer, format string, a ...any) er
 	return f.emit(v, w, format, a...)
 }
 
-// filterFlags select ledger records (list, export, upload); Filter
-// parses them.
-type filterFlags struct{ ledger.Selection }
-
-func (f *filterFlags) add(c *cobra.Command) {
+// selectionFlags add the flags that select ledger records (list, export,
+// upload) to c, into f; f.Filter parses them.
+func selectionFlags(c *cobra.Command, f *ledger.Selection) {
 	c.Flags().StringVar(&f.Batch, "batch", "", "only this batch")
 	c.Flags().StringVar(&f.Family, "family", "", "only this family: token2, yubikey or imported")
 	c.Flags().StringSliceVar(&f.States, "state", nil, "only these states (pending, programmed, verified, failed; comma-separated or repeated)")
@@ -187,7 +169,7 @@ with it.`,
 }
 
 func newLedgerListCmd(f *factory) *cobra.Command {
-	var ff filterFlags
+	var sel ledger.Selection
 	var filter ledger.Filter
 	c := ledgerCommand(&cobra.Command{
 		Use:   "list [--batch B] [--state S] [--serial S] [--family F]",
@@ -195,7 +177,7 @@ func newLedgerListCmd(f *factory) *cobra.Command {
 		Example: `  tokenctl ledger list --ledger tokens.ledger --batch box-17
   tokenctl ledger list --state pending,failed --json`,
 		Args:    cobra.NoArgs,
-		PreRunE: func(*cobra.Command, []string) (err error) { filter, err = ff.Filter(); return err },
+		PreRunE: func(*cobra.Command, []string) (err error) { filter, err = sel.Filter(); return err },
 	}, false, false, func(ctx context.Context, l *ledger.Ledger, lf *ledgerFlags, _ []string) error {
 		if f.JSON {
 			recs, err := l.Records(ctx, filter)
@@ -204,7 +186,7 @@ func newLedgerListCmd(f *factory) *cobra.Command {
 		n, err := l.WriteTable(ctx, filter, f.Out)
 		return done(f, err, nil, f.Err, "%d %s\n", n, plural(n, "token"))
 	})
-	ff.add(c)
+	selectionFlags(c, &sel)
 	return c
 }
 
@@ -225,11 +207,8 @@ func newLedgerShowCmd(f *factory) *cobra.Command {
 }
 
 func newLedgerExportCmd(f *factory) *cobra.Command {
-	var ff filterFlags
-	var to, out string
+	var e ledger.ExportJob
 	var split, force, skipBad bool
-	var filter ledger.Filter
-	var co *convert.Options
 	var pskc func(*convert.Options) error
 	c := ledgerCommand(&cobra.Command{
 		Use:   "export --to FORMAT [-o OUT] [--batch B] [--state S] [--serial S]",
@@ -247,35 +226,30 @@ key) stops the export, named, with nothing written (see --skip-bad-records).`,
   tokenctl ledger export --to pskc --pskc-password-file pw.txt -o tokens.pskcxml --passphrase-env LEDGER_PASS
   tokenctl ledger export --serial 86596120001,86596120002 --to entra -o entra.csv --identity-file k.age`,
 		Args: cobra.NoArgs,
-		PreRunE: func(*cobra.Command, []string) (err error) {
-			if filter, err = ff.Filter(); err != nil {
+		PreRunE: func(*cobra.Command, []string) error {
+			e.Options = &convert.Options{Split: split, Stdout: f.Out, OnProblem: problemPrinter(f)}
+			if err := e.Check(); err != nil {
+				return err
+			} else if err := pskc(e.Options); err != nil {
 				return err
 			}
-			if _, ok := convert.Lookup(to); !ok {
-				return usagef("--to %q: unknown format (see tokenctl formats)", to)
-			}
-			co = &convert.Options{Split: split, Stdout: f.Out, OnProblem: problemPrinter(f)}
-			if err := pskc(co); err != nil {
-				return err
-			}
-			return f.secretsOut(out, force)
+			return f.secretsOut(e.Out, force)
 		},
 	}, true, false, func(ctx context.Context, l *ledger.Ledger, lf *ledgerFlags, _ []string) error {
-		var skip func(r *ledger.Record, err error)
 		if skipBad {
-			skip = func(_ *ledger.Record, err error) {
-				fmt.Fprintf(f.Err, "%s: %v: left out (--skip-bad-records)\n", lf.path, err)
+			e.Skip = func(_ *ledger.Record, err error) {
+				fmt.Fprintf(f.Err, "%s: %v: left out (--skip-bad-records)\n", lf.Path, err)
 			}
 		}
-		rep, err := l.ExportTo(ctx, filter, out, to, co, skip)
-		if rep != nil && (f.JSON || err == nil && out != "" && out != "-") {
+		rep, err := e.Run(ctx, l)
+		if rep != nil && (f.JSON || err == nil && e.Out != "" && e.Out != "-") {
 			err = cmp.Or(err, f.emit(rep, f.Err, "%d %s exported to %s\n", rep.Written, plural(rep.Written, "token"), strings.Join(rep.Outputs, ", ")))
 		}
 		return err
 	})
-	ff.add(c)
-	c.Flags().StringVar(&to, "to", "", "output format (required; see 'tokenctl formats')")
-	c.Flags().StringVarP(&out, "output", "o", "", "output file (default: standard output, not a terminal)")
+	selectionFlags(c, &e.Selection)
+	c.Flags().StringVar(&e.To, "to", "", "output format (required; see 'tokenctl formats')")
+	c.Flags().StringVarP(&e.Out, "output", "o", "", "output file (default: standard output, not a terminal)")
 	c.Flags().BoolVar(&split, "split", false, "write one file per token type when the target takes one type per file (Duo)")
 	c.Flags().BoolVar(&force, "force", false, "print secrets even on a terminal")
 	c.Flags().BoolVar(&skipBad, "skip-bad-records", false, "leave out (and name) records that fail authentication instead of exporting nothing")
@@ -370,7 +344,7 @@ Needs the station key or the ledger's identity.`,
 	}, false, false, func(ctx context.Context, l *ledger.Ledger, lf *ledgerFlags, _ []string) error {
 		rep, err := l.VerifyAll(ctx)
 		for _, p := range rep.Problems {
-			fmt.Fprintf(f.Err, "%s: %s\n", lf.path, p)
+			fmt.Fprintf(f.Err, "%s: %s\n", lf.Path, p)
 		}
 		if f.JSON {
 			json.NewEncoder(f.Out).Encode(rep)

@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"crypto/x509"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -38,7 +39,6 @@ type uploadFlags struct {
 	upload.Job
 	pskc func(o *convert.Options) error
 	lf   ledgerFlags
-	ff   filterFlags
 }
 
 func (u *uploadFlags) add(c *cobra.Command) {
@@ -47,25 +47,20 @@ func (u *uploadFlags) add(c *cobra.Command) {
 	c.Flags().BoolVar(&u.DryRun, "dry-run", false, "check the file and look serials and users up; change nothing")
 	u.pskc = pskcFlags(c)
 	u.lf.add(c, true)
-	u.ff.add(c)
+	selectionFlags(c, &u.Selection)
 	c.Flags().Lookup("ledger").Usage = "upload the ledger's tokens (selected as for 'ledger export') instead of a FILE, and record in it where each went"
 }
 
-// run uploads the FILE, or the ledger's selection (upload.Job.Run).
+// run uploads the FILE, or the ledger's selection (upload.Job.Run, which
+// refuses both or neither).
 func (u *uploadFlags) run(c *cobra.Command, f *factory, args []string, server string, rules func(*seed.Token) []*seed.FieldError, newClient func(roots *x509.CertPool, onResult func(upload.Result)) (upload.Uploader, error)) error {
 	u.Options, u.Rules, u.Server, u.Operator = &convert.Options{}, rules, server, u.lf.operatorName()
-	switch {
-	case len(args) == 1 && u.lf.path != "":
-		return usagef("give a FILE or --ledger, not both")
-	case len(args) == 1:
-		u.File = args[0]
+	if u.File = strings.Join(args, ""); u.lf.Path != "" {
+		u.Access = &u.lf.Access
+	} else if u.File != "" {
 		if err := u.pskc(u.Options); err != nil {
 			return err
 		}
-	case u.lf.path == "":
-		return usagef("give the seed FILE to upload, or --ledger")
-	default:
-		u.Access, u.Selection = u.lf.access(), u.ff.Selection
 	}
 	ctx, stop := interruptible(c.Context())
 	defer stop()
