@@ -59,15 +59,9 @@ func (o *ykConn) add(c *cobra.Command) {
 // open finds the key (device.OpenYubiKey), opens the OTP application and
 // reads its serial.
 func (o *ykConn) open(c *cobra.Command, f *factory) (*device.YubiKey, error) {
-	opts := device.YubiKeyOptions{Reader: o.reader, Wait: o.wait}
-	var err error
-	if opts.Transport, err = yubikey.ParseTransport(o.transport); err != nil {
-		return nil, usagef("--transport %q: %v", o.transport, err)
-	}
-	if o.serial != "" {
-		if opts.Serial, err = yubikey.ParseSerial(o.serial); err != nil {
-			return nil, usagef("--serial %v", err)
-		}
+	opts, err := device.ParseYubiKeyOptions(o.transport, o.reader, o.serial, o.wait)
+	if err != nil {
+		return nil, err
 	}
 	return f.Devices.OpenYubiKey(c.Context(), opts)
 }
@@ -195,18 +189,7 @@ func (w *ykWrite) onKey(c *cobra.Command, args []string, prep func(yubikey.Slot)
 // opts are the write's options: --force, else a confirmation asked on
 // the terminal.
 func (w *ykWrite) opts() personalize.Options {
-	f := w.f
-	return personalize.Options{Force: w.force, Confirm: func(what string) error {
-		if !f.InTTY || !f.ErrTTY {
-			return usagef("%s: not overwriting without --force (no terminal to ask on)", what)
-		}
-		fmt.Fprintf(f.Err, "%s. Overwrite? [y/N] ", what)
-		line, _ := bufio.NewReader(f.In).ReadString('\n')
-		if a := strings.ToLower(strings.TrimSpace(line)); a != "y" && a != "yes" {
-			return usagef("not confirmed: nothing written")
-		}
-		return nil
-	}}
+	return personalize.Options{Force: w.force, Confirm: personalize.AskConfirm(w.f.In, w.f.Err, w.f.InTTY && w.f.ErrTTY)}
 }
 
 // ykResult is the --json report of a programming command.
@@ -397,15 +380,6 @@ func newYKSwapCmd(f *factory) *cobra.Command {
 	}, "swap without asking", false, func(key *device.YubiKey, _ yubikey.Slot) (*ykResult, error) { return personalize.Swap(key, w.opts()) })
 }
 
-type ykInfo struct {
-	Serial    yubikey.Serial `json:"serial"`
-	Firmware  string         `json:"firmware"`
-	Transport string         `json:"transport"`
-	Device    string         `json:"device"`
-	Slot1     string         `json:"slot1"`
-	Slot2     string         `json:"slot2"`
-}
-
 func newYKInfoCmd(f *factory) *cobra.Command {
 	var conn ykConn
 	c := &cobra.Command{
@@ -419,10 +393,8 @@ func newYKInfoCmd(f *factory) *cobra.Command {
 				return err
 			}
 			defer key.Close()
-			st := key.Session.Status()
-			i := ykInfo{Serial: key.Serial, Firmware: st.Version.String(), Transport: string(key.Transport), Device: key.Where, Slot1: st.SlotState(1), Slot2: st.SlotState(2)}
-			return f.emit(i, c.OutOrStdout(), "Serial:    %d\nFirmware:  %s\nTransport: %s (%s)\nSlot 1:    %s\nSlot 2:    %s\n",
-				i.Serial, i.Firmware, i.Transport, i.Device, i.Slot1, i.Slot2)
+			i := key.Info()
+			return f.emit(i, c.OutOrStdout(), "%s", i)
 		},
 	}
 	conn.add(c)

@@ -215,7 +215,7 @@ func TestYubiKeyInfoSwapSeveralKeys(t *testing.T) {
 		t.Fatalf("swap %d %s", code, errs)
 	}
 	code, out, _ := runCLI(t, "--json", "yubikey", "info", "--serial", "1002")
-	var info ykInfo
+	var info device.YubiKeyInfo
 	if code != 0 || json.Unmarshal([]byte(out), &info) != nil || info.Slot1 != "empty" || info.Slot2 != "programmed" || info.Firmware != "5.4.3" {
 		t.Fatalf("info %d %s", code, out)
 	}

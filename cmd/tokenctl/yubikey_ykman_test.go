@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokenctl/tokenctl/device"
 	"github.com/tokenctl/tokenctl/internal/pcsctest"
 	"github.com/tokenctl/tokenctl/internal/testpeer"
 	"github.com/tokenctl/tokenctl/nfc"
@@ -187,7 +188,7 @@ func TestYubiKeySerialAmongReaders(t *testing.T) {
 		inPort(t, vpcd.Port1, k1, func() {
 			for i, k := range []*yksim.Key{k1, k0, k1} {
 				code, out, errs := runCLI(t, "--json", "yubikey", "info", "--serial", strconv.Itoa(int(k.SerialNumber())))
-				var info ykInfo
+				var info device.YubiKeyInfo
 				if code != 0 || json.Unmarshal([]byte(out), &info) != nil {
 					t.Fatalf("info --serial %d (%d): exit %d: %s", k.SerialNumber(), i, code, errs)
 				}
@@ -215,7 +216,7 @@ func TestYubiKeySerialAmongReaders(t *testing.T) {
 			// Another key on USB: the serial not there is looked for on PC/SC.
 			withHIDKeys(t, yksim.New(yksim.Options{Serial: 1001}))
 			code, out, errs := runCLI(t, "--json", "yubikey", "info", "--serial", "3001")
-			var info ykInfo
+			var info device.YubiKeyInfo
 			if code != 0 || json.Unmarshal([]byte(out), &info) != nil || info.Serial != 3001 || info.Transport != "ccid" {
 				t.Fatalf("--serial of a key on PC/SC while another is on USB: exit %d: %s%s", code, out, errs)
 			}
