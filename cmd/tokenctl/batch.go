@@ -75,9 +75,9 @@ func (bf *batchFlags) add(c *cobra.Command) {
 }
 
 // runBatch opens the ledger, then the station (open, unless cfg has
-// one), and runs cfg with the CLI's output conventions; Ctrl-C ends it
-// without error.
-func (bf *batchFlags) runBatch(f *factory, cmd *cobra.Command, cfg batch.Config, open func() (batch.Station, func(), error)) error {
+// one), and runs cfg, checking each token with verify when --verify, with
+// the CLI's output conventions; Ctrl-C ends it without error.
+func (bf *batchFlags) runBatch(f *factory, cmd *cobra.Command, cfg batch.Config, verify batch.Verifier, open func() (batch.Station, func(), error)) error {
 	l, err := bf.lf.open(cmd.Context())
 	if err != nil {
 		return err
@@ -96,6 +96,9 @@ func (bf *batchFlags) runBatch(f *factory, cmd *cobra.Command, cfg batch.Config,
 	}
 	cfg.Ledger, cfg.Count, cfg.Reprogram, cfg.NoResume, cfg.Batch = l, bf.count, bf.reprogram, bf.noResume, bf.name
 	cfg.Operator = bf.lf.operatorName()
+	if bf.verify {
+		cfg.Verify = verify
+	}
 	if bf.station != "" {
 		l.Station = bf.station
 	}
@@ -139,10 +142,7 @@ then shows, and the token is recorded as verified when it matches.`,
 			return usagef("--bytes %d: a Token2 token takes %d to %d bytes", nbytes, token2.MinSeedLen, token2.MaxSeedLen)
 		}
 		cfg := batch.Config{Recipe: batch.Token2Recipe{Hash: p.Hash, Period: period, Bytes: nbytes}}
-		if bf.verify {
-			cfg.Verify = &batch.CodeVerifier{Prompt: batch.NewLinePrompter(f.In, f.Err)}
-		}
-		return bf.runBatch(f, cmd, cfg, func() (batch.Station, func(), error) { return batch.NewToken2Station(f.Devices, bf.reader, p.Display) })
+		return bf.runBatch(f, cmd, cfg, &batch.CodeVerifier{Prompt: batch.NewLinePrompter(f.In, f.Err)}, func() (batch.Station, func(), error) { return batch.NewToken2Station(f.Devices, bf.reader, p.Display) })
 	}
 	return c
 }
@@ -193,10 +193,7 @@ and written to Yubico-format exports.`,
 		}
 		defer release()
 		cfg := batch.Config{Station: st, Recipe: r, Slot: slot, Force: force}
-		if bf.verify {
-			cfg.Verify = &batch.TouchVerifier{Prompt: batch.NewLinePrompter(f.In, f.Err)}
-		}
-		return bf.runBatch(f, cmd, cfg, nil)
+		return bf.runBatch(f, cmd, cfg, &batch.TouchVerifier{Prompt: batch.NewLinePrompter(f.In, f.Err)}, nil)
 	}
 	return c
 }

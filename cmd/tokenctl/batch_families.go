@@ -40,7 +40,7 @@ printed on each key). Export to Duo with 'ledger export --to duo-hotp'.`,
 		if err != nil {
 			return usagef("--serials: %v", err)
 		}
-		return bf.runBatch(f, cmd, batch.Config{Recipe: batch.FIDORecipe{Digits: digits}}, func() (batch.Station, func(), error) {
+		return bf.runBatch(f, cmd, batch.Config{Recipe: batch.FIDORecipe{Digits: digits}}, nil, func() (batch.Station, func(), error) {
 			return batch.NewFIDOStation(f.Devices, bf.reader, next, opts)
 		})
 	}
@@ -93,7 +93,7 @@ or with generated TOTP seeds (--hash, --digits, --period) titled from
 				return usagef("--titles: %v", err)
 			}
 		}
-		err = bf.runBatch(f, cmd, batch.Config{Recipe: r}, func() (batch.Station, func(), error) {
+		err = bf.runBatch(f, cmd, batch.Config{Recipe: r}, nil, func() (batch.Station, func(), error) {
 			conn.reader = bf.reader
 			m, err := conn.open(cmd, f)
 			if err != nil {

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
@@ -110,7 +108,7 @@ func (w *ykWrite) credCmd(c *cobra.Command, mode yubikey.Mode, keyHelp, genHelp,
 				err = w.cred.Check()
 			}
 			return err
-		}, func(key *device.YubiKey, _ yubikey.Slot) (*ykResult, error) {
+		}, func(key *device.YubiKey, _ yubikey.Slot) (*personalize.Result, error) {
 			if w.log.Path != "" {
 				if err := w.pskc(w.log.Options); err != nil {
 					return nil, err
@@ -134,7 +132,7 @@ func (w *ykWrite) credCmd(c *cobra.Command, mode yubikey.Mode, keyHelp, genHelp,
 // slotCmd completes delete, settings and swap: the flags that choose the
 // key, --force and (with codes) the access code, and a run that does op
 // on the key (onKey).
-func (w *ykWrite) slotCmd(c *cobra.Command, forceHelp string, codes bool, op func(k *device.YubiKey, slot yubikey.Slot) (*ykResult, error)) *cobra.Command {
+func (w *ykWrite) slotCmd(c *cobra.Command, forceHelp string, codes bool, op func(k *device.YubiKey, slot yubikey.Slot) (*personalize.Result, error)) *cobra.Command {
 	c.RunE = func(c *cobra.Command, args []string) error { return w.onKey(c, args, nil, op) }
 	w.add(c, forceHelp, codes)
 	return c
@@ -151,9 +149,9 @@ func readCode(src *secretin.Source, what string) (yubikey.AccessCode, error) {
 // onKey reads the SLOT argument (if any) and has prep (if any) check it,
 // reads the current and the new access code into w.cred (like ykman, the
 // new code defaults to the current one), opens the key and runs op, a
-// personalize write; it reports the write (ykReport), closes the key and
+// personalize write; it reports the write (report), closes the key and
 // wipes w.cred, also when the key is never reached.
-func (w *ykWrite) onKey(c *cobra.Command, args []string, prep func(yubikey.Slot) error, op func(k *device.YubiKey, slot yubikey.Slot) (*ykResult, error)) (err error) {
+func (w *ykWrite) onKey(c *cobra.Command, args []string, prep func(yubikey.Slot) error, op func(k *device.YubiKey, slot yubikey.Slot) (*personalize.Result, error)) (err error) {
 	defer w.cred.Wipe()
 	var slot yubikey.Slot
 	if len(args) == 1 {
@@ -163,7 +161,7 @@ func (w *ykWrite) onKey(c *cobra.Command, args []string, prep func(yubikey.Slot)
 	}
 	if prep != nil {
 		if err := prep(slot); err != nil {
-			return ykReport(w.f)(nil, err)
+			return w.report(nil, err)
 		}
 	}
 	if w.cred.CurrentAccessCode, err = readCode(w.curCode, "access code"); err != nil {
@@ -183,7 +181,7 @@ func (w *ykWrite) onKey(c *cobra.Command, args []string, prep func(yubikey.Slot)
 		return err
 	}
 	defer key.Close()
-	return ykReport(w.f)(op(key, slot))
+	return w.report(op(key, slot))
 }
 
 // opts are the write's options: --force, else a confirmation asked on
@@ -192,30 +190,25 @@ func (w *ykWrite) opts() personalize.Options {
 	return personalize.Options{Force: w.force, Confirm: personalize.AskConfirm(w.f.In, w.f.Err, w.f.InTTY && w.f.ErrTTY)}
 }
 
-// ykResult is the --json report of a programming command.
-type ykResult = personalize.Result
-
-// ykReport returns what ends a write: its error, with the settings and
-// log format it refuses named by their flags, or the report: a warning on
-// standard error (with --json too) when the key could not confirm the
-// write, then r as JSON on standard output with --json, else its line on
-// standard error.
-func ykReport(f *factory) func(r *ykResult, err error) error {
-	return func(r *ykResult, err error) error {
-		var se *yubikey.SettingError
-		var fe *personalize.FormatError
-		switch {
-		case errors.As(err, &se):
-			return usagef("--%v", se)
-		case errors.As(err, &fe):
-			return usagef("--log-format %q: %v", fe.Format, fe.Err)
-		case err != nil:
-			return err
-		case r.Unconfirmed:
-			fmt.Fprintln(f.Err, r.Warning())
-		}
-		return f.emit(r, f.Err, "%s\n", r)
+// report ends a write: its error, with the settings and log format it
+// refuses named by their flags, or the report: a warning on standard
+// error (with --json too) when the key could not confirm the write, then
+// r as JSON on standard output with --json, else its line on standard
+// error.
+func (w *ykWrite) report(r *personalize.Result, err error) error {
+	var se *yubikey.SettingError
+	var fe *personalize.FormatError
+	switch {
+	case errors.As(err, &se):
+		return usagef("--%v", se)
+	case errors.As(err, &fe):
+		return usagef("--log-format %q: %v", fe.Format, fe.Err)
+	case err != nil:
+		return err
+	case r.Unconfirmed:
+		fmt.Fprintln(w.f.Err, r.Warning())
 	}
+	return w.f.emit(r, w.f.Err, "%s\n", r)
 }
 
 // readKey reads the key (what, decoded by dec) unless --generate, after
@@ -343,7 +336,7 @@ func newYKDeleteCmd(f *factory) *cobra.Command {
 		Short:   "Delete the configuration of slot 1 or 2",
 		Example: "  tokenctl yubikey delete 2 --force\n  tokenctl yubikey delete 1 --access-code-env YK_ACCESS --force",
 		Args:    cobra.ExactArgs(1),
-	}, "overwrite a programmed slot without asking", true, func(key *device.YubiKey, slot yubikey.Slot) (*ykResult, error) {
+	}, "overwrite a programmed slot without asking", true, func(key *device.YubiKey, slot yubikey.Slot) (*personalize.Result, error) {
 		return personalize.Delete(key, slot, w.cred.CurrentAccessCode, w.opts())
 	})
 }
@@ -362,7 +355,7 @@ current access code, if any, is needed.`,
 		Example: `  tokenctl yubikey settings 1 --new-access-code-file new.hex --force
   tokenctl yubikey settings 2 --access-code-env OLD --clear-access-code --force`,
 		Args: cobra.ExactArgs(1),
-	}, "update without asking", true, func(key *device.YubiKey, slot yubikey.Slot) (*ykResult, error) {
+	}, "update without asking", true, func(key *device.YubiKey, slot yubikey.Slot) (*personalize.Result, error) {
 		return personalize.Update(key, slot, !noEnter, w.cred.CurrentAccessCode, w.cred.AccessCode, w.opts())
 	})
 	w.addNewCode(c, "the new access code (12 hex digits; default: keep the current one)", "remove the access code")
@@ -377,7 +370,9 @@ func newYKSwapCmd(f *factory) *cobra.Command {
 		Short:   "Swap the configurations of slots 1 and 2",
 		Example: "  tokenctl yubikey swap --force",
 		Args:    cobra.NoArgs,
-	}, "swap without asking", false, func(key *device.YubiKey, _ yubikey.Slot) (*ykResult, error) { return personalize.Swap(key, w.opts()) })
+	}, "swap without asking", false, func(key *device.YubiKey, _ yubikey.Slot) (*personalize.Result, error) {
+		return personalize.Swap(key, w.opts())
+	})
 }
 
 func newYKInfoCmd(f *factory) *cobra.Command {
@@ -418,13 +413,11 @@ or given. Exit code 1 when it does not verify.`,
   echo "$OTP" | tokenctl yubikey verify-otp --secret-file aes.hex --private-id-env PID`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			otp := strings.Join(args, "")
+			otp, err := strings.Join(args, ""), error(nil)
 			if len(args) == 0 {
-				line, err := bufio.NewReader(io.LimitReader(c.InOrStdin(), 4096)).ReadString('\n')
-				if err != nil && err != io.EOF {
+				if otp, err = yubikey.ReadOTP(c.InOrStdin()); err != nil {
 					return usagef("reading the OTP: %v", err)
 				}
-				otp = line
 			}
 			if otp = strings.TrimSpace(otp); len(otp) < 32 {
 				return exitcode.DataErr(fmt.Errorf("%q is not a Yubico OTP (at least 32 modhex characters)", otp))
@@ -435,17 +428,15 @@ or given. Exit code 1 when it does not verify.`,
 				return usagef("--log conflicts with --secret-file/--secret-env")
 			case logFile != "":
 				opts := &convert.Options{}
-				if err := pskc(opts); err != nil {
+				if err = pskc(opts); err != nil {
 					return err
 				}
-				var err error
 				if cred, err = convert.FindYubicoOTP(logFile, logFormat, opts, otp); err != nil {
 					return err
 				}
 				defer cred.Wipe()
 			case key.IsSet():
 				defer cred.Wipe()
-				var err error
 				if cred.Secret, err = key.Bytes("AES key", seed.Hex); err != nil {
 					return err
 				}

@@ -16,6 +16,7 @@ import (
 	"github.com/tokenctl/tokenctl/internal/pcsctest"
 	"github.com/tokenctl/tokenctl/internal/testpeer"
 	"github.com/tokenctl/tokenctl/nfc"
+	"github.com/tokenctl/tokenctl/personalize"
 	"github.com/tokenctl/tokenctl/sim/vpcd"
 	yksim "github.com/tokenctl/tokenctl/sim/yubikey"
 	"github.com/tokenctl/tokenctl/yubikey"
@@ -264,7 +265,7 @@ func TestYubiKeyFrozenSequenceCLI(t *testing.T) {
 		}
 		// Yubico OTP over HOTP: both typed on touch, nothing tells.
 		code, out, errs := runCLI(t, append([]string{"--json", "yubikey", "otp", "1", "--secret-env", "YK_AES", "--private-id-env", "YK_PID", "--access-code-env", "YK_WRONG", "--log", filepath.Join(dir, "okta.csv")}, ccid...)...)
-		var res ykResult
+		var res personalize.Result
 		if code != 0 || json.Unmarshal([]byte(out), &res) != nil || !res.Unconfirmed || !strings.Contains(errs, "WARNING: YubiKey 5420 could not confirm") || !strings.Contains(errs, "firmware 5.4.2") {
 			t.Fatalf("unconfirmable write: exit %d: %s%s", code, out, errs)
 		}
