@@ -40,6 +40,49 @@ type YubiKeyOptions struct {
 	Wait      time.Duration  // how long to wait for a key on a PC/SC reader
 }
 
+// ParseYubiKeyOptions are the options asked for by name, as the flags
+// --transport ("hid", "ccid"; "" chooses), --reader and --serial ("": the
+// only key) give them; a transport or serial that cannot be is an
+// *ErrUsage naming its flag.
+func ParseYubiKeyOptions(transport, reader, serial string, wait time.Duration) (YubiKeyOptions, error) {
+	o := YubiKeyOptions{Reader: reader, Wait: wait}
+	var err error
+	if o.Transport, err = yubikey.ParseTransport(transport); err != nil {
+		return o, &ErrUsage{fmt.Sprintf("--transport %q: %v", transport, err)}
+	}
+	if serial != "" {
+		if o.Serial, err = yubikey.ParseSerial(serial); err != nil {
+			return o, &ErrUsage{fmt.Sprintf("--serial %v", err)}
+		}
+	}
+	return o, nil
+}
+
+// YubiKeyInfo is what a key says of itself: serial, firmware, how it is
+// reached and which OTP slots are programmed.
+type YubiKeyInfo struct {
+	Serial    yubikey.Serial `json:"serial"`
+	Firmware  string         `json:"firmware"`
+	Transport string         `json:"transport"`
+	Device    string         `json:"device"`
+	Slot1     string         `json:"slot1"`
+	Slot2     string         `json:"slot2"`
+}
+
+// Info is the key's YubiKeyInfo (from the status read when it was
+// opened).
+func (k *YubiKey) Info() YubiKeyInfo {
+	st := k.Session.Status()
+	return YubiKeyInfo{Serial: k.Serial, Firmware: st.Version.String(), Transport: string(k.Transport), Device: k.Where, Slot1: st.SlotState(1), Slot2: st.SlotState(2)}
+}
+
+// String is the info as lines ("Serial:    N" ...), each ending in a
+// newline.
+func (i YubiKeyInfo) String() string {
+	return fmt.Sprintf("Serial:    %d\nFirmware:  %s\nTransport: %s (%s)\nSlot 1:    %s\nSlot 2:    %s\n",
+		i.Serial, i.Firmware, i.Transport, i.Device, i.Slot1, i.Slot2)
+}
+
 // ErrNoSuchSerial is not finding the key with the serial asked for.
 var ErrNoSuchSerial = errors.New("no YubiKey with serial")
 

@@ -11,8 +11,10 @@
 package personalize
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -48,6 +50,30 @@ func (e *NotConfirmedError) Error() string {
 
 // UsageError: the caller must force or confirm (tokenctl exits 2).
 func (e *NotConfirmedError) UsageError() bool { return true }
+
+// AskConfirm is an Options.Confirm that asks the operator: the question
+// and "Overwrite? [y/N]" on out, the answer read as a line from in; only
+// "y" or "yes" confirm. Without a terminal to ask on (terminal false) it
+// refuses, saying that --force is needed. A refusal is a usage error.
+func AskConfirm(in io.Reader, out io.Writer, terminal bool) func(question string) error {
+	return func(question string) error {
+		if !terminal {
+			return refused(question + ": not overwriting without --force (no terminal to ask on)")
+		}
+		fmt.Fprintf(out, "%s. Overwrite? [y/N] ", question)
+		line, _ := bufio.NewReader(in).ReadString('\n')
+		if a := strings.ToLower(strings.TrimSpace(line)); a != "y" && a != "yes" {
+			return refused("not confirmed: nothing written")
+		}
+		return nil
+	}
+}
+
+// refused is a change the operator did not confirm (AskConfirm).
+type refused string
+
+func (e refused) Error() string    { return string(e) }
+func (e refused) UsageError() bool { return true }
 
 // ErrEmpty is wrapped by Delete and Update for a slot that holds nothing.
 var ErrEmpty = errors.New("empty")

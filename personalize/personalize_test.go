@@ -265,3 +265,24 @@ func TestIncompleteWrite(t *testing.T) {
 		t.Fatalf("error %v", err)
 	}
 }
+
+// TestAskConfirm: only "y" or "yes" confirm; no terminal refuses without
+// asking; refusals are usage errors.
+func TestAskConfirm(t *testing.T) {
+	var ue interface{ UsageError() bool }
+	for answer, ok := range map[string]bool{"y\n": true, " YES \n": true, "n\n": false, "": false, "yess\n": false} {
+		var out bytes.Buffer
+		err := personalize.AskConfirm(strings.NewReader(answer), &out, true)("Slot 1 is programmed")
+		if out.String() != "Slot 1 is programmed. Overwrite? [y/N] " {
+			t.Fatalf("asked %q", out.String())
+		}
+		if ok != (err == nil) || !ok && (!errors.As(err, &ue) || err.Error() != "not confirmed: nothing written") {
+			t.Errorf("%q: %v", answer, err)
+		}
+	}
+	var out bytes.Buffer
+	err := personalize.AskConfirm(strings.NewReader("y\n"), &out, false)("Slot 1 is programmed")
+	if out.Len() != 0 || !errors.As(err, &ue) || err.Error() != "Slot 1 is programmed: not overwriting without --force (no terminal to ask on)" {
+		t.Fatalf("no terminal: %q %v", out.String(), err)
+	}
+}

@@ -1,11 +1,13 @@
 package yubikey
 
 import (
+	"bufio"
 	"crypto/aes"
 	"crypto/subtle"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/tokenctl/tokenctl/seed"
@@ -163,6 +165,16 @@ func (v *Verification) String() string {
 		who += " (YubiKey " + v.Serial + ")"
 	}
 	return fmt.Sprintf("OTP valid: %s, use counter %d, session counter %d", who, v.UseCounter, v.SessionCounter)
+}
+
+// ReadOTP reads an OTP as a key types it into r: the first line (of at
+// most 4096 bytes: a key types 44 characters), spaces trimmed.
+func ReadOTP(r io.Reader) (string, error) {
+	line, err := bufio.NewReader(io.LimitReader(r, 4096)).ReadString('\n')
+	if err != nil && err != io.EOF {
+		return "", err
+	}
+	return strings.TrimSpace(line), nil
 }
 
 // VerifyOTP verifies otp (as a key types it) against the credential t:

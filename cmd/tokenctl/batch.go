@@ -8,7 +8,6 @@ import (
 
 	"github.com/tokenctl/tokenctl/batch"
 	"github.com/tokenctl/tokenctl/ledger"
-	"github.com/tokenctl/tokenctl/seed"
 	"github.com/tokenctl/tokenctl/token2"
 	"github.com/tokenctl/tokenctl/yubikey"
 )
@@ -75,20 +74,37 @@ func (bf *batchFlags) add(c *cobra.Command) {
 	c.Flags().StringVar(&bf.station, "station", "", "this station's name in the ledger (default: the host name)")
 }
 
-// runBatch runs cfg with the CLI's output conventions; Ctrl-C ends it
-// without error.
-func (bf *batchFlags) runBatch(f *factory, cmd *cobra.Command, l *ledger.Ledger, cfg batch.Config) error {
+// runBatch opens the ledger, then the station (open, unless cfg has
+// one), and runs cfg, checking each token with verify when --verify, with
+// the CLI's output conventions; Ctrl-C ends it without error.
+func (bf *batchFlags) runBatch(f *factory, cmd *cobra.Command, cfg batch.Config, verify batch.Verifier, open func() (batch.Station, func(), error)) error {
+	l, err := bf.lf.Open(cmd.Context())
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	if open != nil {
+		st, release, err := open()
+		if err != nil {
+			return err
+		}
+		defer release()
+		cfg.Station = st
+	}
 	if err := l.CanWrite(); err != nil {
 		return err
 	}
 	cfg.Ledger, cfg.Count, cfg.Reprogram, cfg.NoResume, cfg.Batch = l, bf.count, bf.reprogram, bf.noResume, bf.name
 	cfg.Operator = bf.lf.operatorName()
+	if bf.verify {
+		cfg.Verify = verify
+	}
 	if bf.station != "" {
 		l.Station = bf.station
 	}
 	ctx, stop := interruptible(cmd.Context())
 	defer stop()
-	_, err := batch.Console{Out: f.Out, Err: f.Err, JSON: f.JSON, Progress: f.ErrTTY}.Run(ctx, cfg, ledger.SpecName(bf.lf.Path))
+	_, err = batch.Console{Out: f.Out, Err: f.Err, JSON: f.JSON, Progress: f.ErrTTY}.Run(ctx, cfg, ledger.SpecName(bf.lf.Path))
 	if err != nil && ctx.Err() != nil && cmd.Context().Err() == nil {
 		fmt.Fprintln(f.Err, "interrupted")
 		return nil
@@ -122,28 +138,11 @@ then shows, and the token is recorded as verified when it matches.`,
 		if err != nil {
 			return err
 		}
-		h, disp := p.Hash, p.Display
 		if nbytes != 0 && (nbytes < token2.MinSeedLen || nbytes > token2.MaxSeedLen) {
 			return usagef("--bytes %d: a Token2 token takes %d to %d bytes", nbytes, token2.MinSeedLen, token2.MaxSeedLen)
 		}
-		l, err := bf.lf.Open(cmd.Context())
-		if err != nil {
-			return err
-		}
-		defer l.Close()
-		pc, reader, err := f.Devices.Reader(bf.reader)
-		if err != nil {
-			return err
-		}
-		defer pc.Release()
-		cfg := batch.Config{
-			Station: &batch.Token2Station{PCSC: pc, Reader: reader, Display: disp},
-			Recipe:  batch.Token2Recipe{Hash: h, Period: period, Bytes: nbytes},
-		}
-		if bf.verify {
-			cfg.Verify = &batch.CodeVerifier{Prompt: batch.NewLinePrompter(f.In, f.Err)}
-		}
-		return bf.runBatch(f, cmd, l, cfg)
+		cfg := batch.Config{Recipe: batch.Token2Recipe{Hash: p.Hash, Period: period, Bytes: nbytes}}
+		return bf.runBatch(f, cmd, cfg, &batch.CodeVerifier{Prompt: batch.NewLinePrompter(f.In, f.Err)}, func() (batch.Station, func(), error) { return batch.NewToken2Station(f.Devices, bf.reader, p.Display) })
 	}
 	return c
 }
@@ -184,36 +183,17 @@ and written to Yubico-format exports.`,
 	c.Flags().BoolVar(&randomID, "random-public-id", false, "Yubico OTP: a random public ID (vv + 10 modhex) instead of one from the serial")
 	c.Flags().BoolVar(&accessCode, "random-access-code", false, "protect each slot with its own random access code, sealed in the ledger (exported in Yubico logs)")
 	c.RunE = func(cmd *cobra.Command, args []string) error {
-		r := batch.YubiKeyRecipe{AccessCode: accessCode}
-		switch mode {
-		case "yubico-otp", "yubico", "otp":
-			r.Kind, r.RandomPublicID = seed.YubicoOTP, randomID
-		case "hotp", "oath-hotp":
-			if digits != 6 && digits != 8 {
-				return usagef("--digits %d: want 6 or 8", digits)
-			}
-			r.Kind, r.Digits = seed.HOTP, digits
-		default:
-			return usagef("--mode %q: want yubico-otp or hotp", mode)
-		}
-		if slot != 1 && slot != 2 {
-			return usagef("--slot %d: want 1 or 2", slot)
+		r, err := batch.NewYubiKeyRecipe(mode, digits, randomID, accessCode)
+		if err != nil {
+			return err
 		}
 		st, release, err := batch.NewYubiKeyStation(f.Devices, transport, bf.reader, yubikey.Slot(slot))
 		if err != nil {
 			return err
 		}
 		defer release()
-		l, err := bf.lf.Open(cmd.Context())
-		if err != nil {
-			return err
-		}
-		defer l.Close()
 		cfg := batch.Config{Station: st, Recipe: r, Slot: slot, Force: force}
-		if bf.verify {
-			cfg.Verify = &batch.TouchVerifier{Prompt: batch.NewLinePrompter(f.In, f.Err)}
-		}
-		return bf.runBatch(f, cmd, l, cfg)
+		return bf.runBatch(f, cmd, cfg, &batch.TouchVerifier{Prompt: batch.NewLinePrompter(f.In, f.Err)}, nil)
 	}
 	return c
 }

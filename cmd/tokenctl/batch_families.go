@@ -40,21 +40,9 @@ printed on each key). Export to Duo with 'ledger export --to duo-hotp'.`,
 		if err != nil {
 			return usagef("--serials: %v", err)
 		}
-		l, err := bf.lf.Open(cmd.Context())
-		if err != nil {
-			return err
-		}
-		defer l.Close()
-		pc, reader, err := f.Devices.Reader(bf.reader)
-		if err != nil {
-			return err
-		}
-		defer pc.Release()
-		cfg := batch.Config{
-			Station: &batch.FIDOStation{PCSC: pc, Reader: reader, Serial: next, Options: opts},
-			Recipe:  batch.FIDORecipe{Digits: digits},
-		}
-		return bf.runBatch(f, cmd, l, cfg)
+		return bf.runBatch(f, cmd, batch.Config{Recipe: batch.FIDORecipe{Digits: digits}}, nil, func() (batch.Station, func(), error) {
+			return batch.NewFIDOStation(f.Devices, bf.reader, next, opts)
+		})
 	}
 	return c
 }
@@ -105,19 +93,14 @@ or with generated TOTP seeds (--hash, --digits, --period) titled from
 				return usagef("--titles: %v", err)
 			}
 		}
-		l, err := bf.lf.Open(cmd.Context())
-		if err != nil {
-			return err
-		}
-		defer l.Close()
-		conn.reader = bf.reader
-		m, err := conn.open(cmd, f)
-		if err != nil {
-			return err
-		}
-		defer m.Close()
-		cfg := batch.Config{Station: &batch.Molto2Station{Session: m.Session, Serial: m.Info.Serial, First: first, End: r.End(), Display: p.Display}, Recipe: r}
-		err = bf.runBatch(f, cmd, l, cfg)
+		err = bf.runBatch(f, cmd, batch.Config{Recipe: r}, nil, func() (batch.Station, func(), error) {
+			conn.reader = bf.reader
+			m, err := conn.open(cmd, f)
+			if err != nil {
+				return nil, nil, err
+			}
+			return &batch.Molto2Station{Session: m.Session, Serial: m.Info.Serial, First: first, End: r.End(), Display: p.Display}, m.Close, nil
+		})
 		if errors.Is(err, batch.ErrNoMore) {
 			return nil
 		}

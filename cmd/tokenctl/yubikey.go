@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
@@ -59,15 +57,9 @@ func (o *ykConn) add(c *cobra.Command) {
 // open finds the key (device.OpenYubiKey), opens the OTP application and
 // reads its serial.
 func (o *ykConn) open(c *cobra.Command, f *factory) (*device.YubiKey, error) {
-	opts := device.YubiKeyOptions{Reader: o.reader, Wait: o.wait}
-	var err error
-	if opts.Transport, err = yubikey.ParseTransport(o.transport); err != nil {
-		return nil, usagef("--transport %q: %v", o.transport, err)
-	}
-	if o.serial != "" {
-		if opts.Serial, err = yubikey.ParseSerial(o.serial); err != nil {
-			return nil, usagef("--serial %v", err)
-		}
+	opts, err := device.ParseYubiKeyOptions(o.transport, o.reader, o.serial, o.wait)
+	if err != nil {
+		return nil, err
 	}
 	return f.Devices.OpenYubiKey(c.Context(), opts)
 }
@@ -116,7 +108,7 @@ func (w *ykWrite) credCmd(c *cobra.Command, mode yubikey.Mode, keyHelp, genHelp,
 				err = w.cred.Check()
 			}
 			return err
-		}, func(key *device.YubiKey, _ yubikey.Slot) (*ykResult, error) {
+		}, func(key *device.YubiKey, _ yubikey.Slot) (*personalize.Result, error) {
 			if w.log.Path != "" {
 				if err := w.pskc(w.log.Options); err != nil {
 					return nil, err
@@ -140,7 +132,7 @@ func (w *ykWrite) credCmd(c *cobra.Command, mode yubikey.Mode, keyHelp, genHelp,
 // slotCmd completes delete, settings and swap: the flags that choose the
 // key, --force and (with codes) the access code, and a run that does op
 // on the key (onKey).
-func (w *ykWrite) slotCmd(c *cobra.Command, forceHelp string, codes bool, op func(k *device.YubiKey, slot yubikey.Slot) (*ykResult, error)) *cobra.Command {
+func (w *ykWrite) slotCmd(c *cobra.Command, forceHelp string, codes bool, op func(k *device.YubiKey, slot yubikey.Slot) (*personalize.Result, error)) *cobra.Command {
 	c.RunE = func(c *cobra.Command, args []string) error { return w.onKey(c, args, nil, op) }
 	w.add(c, forceHelp, codes)
 	return c
@@ -157,9 +149,9 @@ func readCode(src *secretin.Source, what string) (yubikey.AccessCode, error) {
 // onKey reads the SLOT argument (if any) and has prep (if any) check it,
 // reads the current and the new access code into w.cred (like ykman, the
 // new code defaults to the current one), opens the key and runs op, a
-// personalize write; it reports the write (ykReport), closes the key and
+// personalize write; it reports the write (report), closes the key and
 // wipes w.cred, also when the key is never reached.
-func (w *ykWrite) onKey(c *cobra.Command, args []string, prep func(yubikey.Slot) error, op func(k *device.YubiKey, slot yubikey.Slot) (*ykResult, error)) (err error) {
+func (w *ykWrite) onKey(c *cobra.Command, args []string, prep func(yubikey.Slot) error, op func(k *device.YubiKey, slot yubikey.Slot) (*personalize.Result, error)) (err error) {
 	defer w.cred.Wipe()
 	var slot yubikey.Slot
 	if len(args) == 1 {
@@ -169,7 +161,7 @@ func (w *ykWrite) onKey(c *cobra.Command, args []string, prep func(yubikey.Slot)
 	}
 	if prep != nil {
 		if err := prep(slot); err != nil {
-			return ykReport(w.f)(nil, err)
+			return w.report(nil, err)
 		}
 	}
 	if w.cred.CurrentAccessCode, err = readCode(w.curCode, "access code"); err != nil {
@@ -189,50 +181,34 @@ func (w *ykWrite) onKey(c *cobra.Command, args []string, prep func(yubikey.Slot)
 		return err
 	}
 	defer key.Close()
-	return ykReport(w.f)(op(key, slot))
+	return w.report(op(key, slot))
 }
 
 // opts are the write's options: --force, else a confirmation asked on
 // the terminal.
 func (w *ykWrite) opts() personalize.Options {
-	f := w.f
-	return personalize.Options{Force: w.force, Confirm: func(what string) error {
-		if !f.InTTY || !f.ErrTTY {
-			return usagef("%s: not overwriting without --force (no terminal to ask on)", what)
-		}
-		fmt.Fprintf(f.Err, "%s. Overwrite? [y/N] ", what)
-		line, _ := bufio.NewReader(f.In).ReadString('\n')
-		if a := strings.ToLower(strings.TrimSpace(line)); a != "y" && a != "yes" {
-			return usagef("not confirmed: nothing written")
-		}
-		return nil
-	}}
+	return personalize.Options{Force: w.force, Confirm: personalize.AskConfirm(w.f.In, w.f.Err, w.f.InTTY && w.f.ErrTTY)}
 }
 
-// ykResult is the --json report of a programming command.
-type ykResult = personalize.Result
-
-// ykReport returns what ends a write: its error, with the settings and
-// log format it refuses named by their flags, or the report: a warning on
-// standard error (with --json too) when the key could not confirm the
-// write, then r as JSON on standard output with --json, else its line on
-// standard error.
-func ykReport(f *factory) func(r *ykResult, err error) error {
-	return func(r *ykResult, err error) error {
-		var se *yubikey.SettingError
-		var fe *personalize.FormatError
-		switch {
-		case errors.As(err, &se):
-			return usagef("--%v", se)
-		case errors.As(err, &fe):
-			return usagef("--log-format %q: %v", fe.Format, fe.Err)
-		case err != nil:
-			return err
-		case r.Unconfirmed:
-			fmt.Fprintln(f.Err, r.Warning())
-		}
-		return f.emit(r, f.Err, "%s\n", r)
+// report ends a write: its error, with the settings and log format it
+// refuses named by their flags, or the report: a warning on standard
+// error (with --json too) when the key could not confirm the write, then
+// r as JSON on standard output with --json, else its line on standard
+// error.
+func (w *ykWrite) report(r *personalize.Result, err error) error {
+	var se *yubikey.SettingError
+	var fe *personalize.FormatError
+	switch {
+	case errors.As(err, &se):
+		return usagef("--%v", se)
+	case errors.As(err, &fe):
+		return usagef("--log-format %q: %v", fe.Format, fe.Err)
+	case err != nil:
+		return err
+	case r.Unconfirmed:
+		fmt.Fprintln(w.f.Err, r.Warning())
 	}
+	return w.f.emit(r, w.f.Err, "%s\n", r)
 }
 
 // readKey reads the key (what, decoded by dec) unless --generate, after
@@ -360,7 +336,7 @@ func newYKDeleteCmd(f *factory) *cobra.Command {
 		Short:   "Delete the configuration of slot 1 or 2",
 		Example: "  tokenctl yubikey delete 2 --force\n  tokenctl yubikey delete 1 --access-code-env YK_ACCESS --force",
 		Args:    cobra.ExactArgs(1),
-	}, "overwrite a programmed slot without asking", true, func(key *device.YubiKey, slot yubikey.Slot) (*ykResult, error) {
+	}, "overwrite a programmed slot without asking", true, func(key *device.YubiKey, slot yubikey.Slot) (*personalize.Result, error) {
 		return personalize.Delete(key, slot, w.cred.CurrentAccessCode, w.opts())
 	})
 }
@@ -379,7 +355,7 @@ current access code, if any, is needed.`,
 		Example: `  tokenctl yubikey settings 1 --new-access-code-file new.hex --force
   tokenctl yubikey settings 2 --access-code-env OLD --clear-access-code --force`,
 		Args: cobra.ExactArgs(1),
-	}, "update without asking", true, func(key *device.YubiKey, slot yubikey.Slot) (*ykResult, error) {
+	}, "update without asking", true, func(key *device.YubiKey, slot yubikey.Slot) (*personalize.Result, error) {
 		return personalize.Update(key, slot, !noEnter, w.cred.CurrentAccessCode, w.cred.AccessCode, w.opts())
 	})
 	w.addNewCode(c, "the new access code (12 hex digits; default: keep the current one)", "remove the access code")
@@ -394,16 +370,9 @@ func newYKSwapCmd(f *factory) *cobra.Command {
 		Short:   "Swap the configurations of slots 1 and 2",
 		Example: "  tokenctl yubikey swap --force",
 		Args:    cobra.NoArgs,
-	}, "swap without asking", false, func(key *device.YubiKey, _ yubikey.Slot) (*ykResult, error) { return personalize.Swap(key, w.opts()) })
-}
-
-type ykInfo struct {
-	Serial    yubikey.Serial `json:"serial"`
-	Firmware  string         `json:"firmware"`
-	Transport string         `json:"transport"`
-	Device    string         `json:"device"`
-	Slot1     string         `json:"slot1"`
-	Slot2     string         `json:"slot2"`
+	}, "swap without asking", false, func(key *device.YubiKey, _ yubikey.Slot) (*personalize.Result, error) {
+		return personalize.Swap(key, w.opts())
+	})
 }
 
 func newYKInfoCmd(f *factory) *cobra.Command {
@@ -419,10 +388,8 @@ func newYKInfoCmd(f *factory) *cobra.Command {
 				return err
 			}
 			defer key.Close()
-			st := key.Session.Status()
-			i := ykInfo{Serial: key.Serial, Firmware: st.Version.String(), Transport: string(key.Transport), Device: key.Where, Slot1: st.SlotState(1), Slot2: st.SlotState(2)}
-			return f.emit(i, c.OutOrStdout(), "Serial:    %d\nFirmware:  %s\nTransport: %s (%s)\nSlot 1:    %s\nSlot 2:    %s\n",
-				i.Serial, i.Firmware, i.Transport, i.Device, i.Slot1, i.Slot2)
+			i := key.Info()
+			return f.emit(i, c.OutOrStdout(), "%s", i)
 		},
 	}
 	conn.add(c)
@@ -446,13 +413,11 @@ or given. Exit code 1 when it does not verify.`,
   echo "$OTP" | tokenctl yubikey verify-otp --secret-file aes.hex --private-id-env PID`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			otp := strings.Join(args, "")
+			otp, err := strings.Join(args, ""), error(nil)
 			if len(args) == 0 {
-				line, err := bufio.NewReader(io.LimitReader(c.InOrStdin(), 4096)).ReadString('\n')
-				if err != nil && err != io.EOF {
+				if otp, err = yubikey.ReadOTP(c.InOrStdin()); err != nil {
 					return usagef("reading the OTP: %v", err)
 				}
-				otp = line
 			}
 			if otp = strings.TrimSpace(otp); len(otp) < 32 {
 				return exitcode.DataErr(fmt.Errorf("%q is not a Yubico OTP (at least 32 modhex characters)", otp))
@@ -463,17 +428,15 @@ or given. Exit code 1 when it does not verify.`,
 				return usagef("--log conflicts with --secret-file/--secret-env")
 			case logFile != "":
 				opts := &convert.Options{}
-				if err := pskc(opts); err != nil {
+				if err = pskc(opts); err != nil {
 					return err
 				}
-				var err error
 				if cred, err = convert.FindYubicoOTP(logFile, logFormat, opts, otp); err != nil {
 					return err
 				}
 				defer cred.Wipe()
 			case key.IsSet():
 				defer cred.Wipe()
-				var err error
 				if cred.Secret, err = key.Bytes("AES key", seed.Hex); err != nil {
 					return err
 				}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/tokenctl/tokenctl/device"
+	"github.com/tokenctl/tokenctl/personalize"
 	"os"
 	"path/filepath"
 	"slices"
@@ -46,7 +47,7 @@ func TestYubiKeyOTPLogAndVerify(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	var res ykResult
+	var res personalize.Result
 	if err := json.Unmarshal([]byte(out), &res); err != nil || res.Serial != 11223344 || res.Transport != "hid" || res.PublicID != yubikey.Modhex(yubikey.SerialPublicID(11223344)) {
 		t.Fatalf("report %s (%v)", out, err)
 	}
@@ -215,7 +216,7 @@ func TestYubiKeyInfoSwapSeveralKeys(t *testing.T) {
 		t.Fatalf("swap %d %s", code, errs)
 	}
 	code, out, _ := runCLI(t, "--json", "yubikey", "info", "--serial", "1002")
-	var info ykInfo
+	var info device.YubiKeyInfo
 	if code != 0 || json.Unmarshal([]byte(out), &info) != nil || info.Slot1 != "empty" || info.Slot2 != "programmed" || info.Firmware != "5.4.3" {
 		t.Fatalf("info %d %s", code, out)
 	}
@@ -314,14 +315,14 @@ func TestYubiKeyJSONReports(t *testing.T) {
 	}
 	for _, c := range []struct {
 		args []string
-		want ykResult
+		want personalize.Result
 	}{
-		{[]string{"yubikey", "settings", "1", "--force"}, ykResult{Serial: 4711, Slot: 1, Mode: "updated"}},
-		{[]string{"yubikey", "swap", "--force"}, ykResult{Serial: 4711, Mode: "swapped"}},
-		{[]string{"yubikey", "delete", "2", "--force"}, ykResult{Serial: 4711, Slot: 2, Mode: "deleted"}},
+		{[]string{"yubikey", "settings", "1", "--force"}, personalize.Result{Serial: 4711, Slot: 1, Mode: "updated"}},
+		{[]string{"yubikey", "swap", "--force"}, personalize.Result{Serial: 4711, Mode: "swapped"}},
+		{[]string{"yubikey", "delete", "2", "--force"}, personalize.Result{Serial: 4711, Slot: 2, Mode: "deleted"}},
 	} {
 		code, out, errs := runCLI(t, append([]string{"--json"}, c.args...)...)
-		var got ykResult
+		var got personalize.Result
 		if code != 0 || json.Unmarshal([]byte(out), &got) != nil {
 			t.Fatalf("%v: %d %q %s", c.args, code, out, errs)
 		}

@@ -12,9 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokenctl/tokenctl/device"
 	"github.com/tokenctl/tokenctl/internal/pcsctest"
 	"github.com/tokenctl/tokenctl/internal/testpeer"
 	"github.com/tokenctl/tokenctl/nfc"
+	"github.com/tokenctl/tokenctl/personalize"
 	"github.com/tokenctl/tokenctl/sim/vpcd"
 	yksim "github.com/tokenctl/tokenctl/sim/yubikey"
 	"github.com/tokenctl/tokenctl/yubikey"
@@ -187,7 +189,7 @@ func TestYubiKeySerialAmongReaders(t *testing.T) {
 		inPort(t, vpcd.Port1, k1, func() {
 			for i, k := range []*yksim.Key{k1, k0, k1} {
 				code, out, errs := runCLI(t, "--json", "yubikey", "info", "--serial", strconv.Itoa(int(k.SerialNumber())))
-				var info ykInfo
+				var info device.YubiKeyInfo
 				if code != 0 || json.Unmarshal([]byte(out), &info) != nil {
 					t.Fatalf("info --serial %d (%d): exit %d: %s", k.SerialNumber(), i, code, errs)
 				}
@@ -215,7 +217,7 @@ func TestYubiKeySerialAmongReaders(t *testing.T) {
 			// Another key on USB: the serial not there is looked for on PC/SC.
 			withHIDKeys(t, yksim.New(yksim.Options{Serial: 1001}))
 			code, out, errs := runCLI(t, "--json", "yubikey", "info", "--serial", "3001")
-			var info ykInfo
+			var info device.YubiKeyInfo
 			if code != 0 || json.Unmarshal([]byte(out), &info) != nil || info.Serial != 3001 || info.Transport != "ccid" {
 				t.Fatalf("--serial of a key on PC/SC while another is on USB: exit %d: %s%s", code, out, errs)
 			}
@@ -263,7 +265,7 @@ func TestYubiKeyFrozenSequenceCLI(t *testing.T) {
 		}
 		// Yubico OTP over HOTP: both typed on touch, nothing tells.
 		code, out, errs := runCLI(t, append([]string{"--json", "yubikey", "otp", "1", "--secret-env", "YK_AES", "--private-id-env", "YK_PID", "--access-code-env", "YK_WRONG", "--log", filepath.Join(dir, "okta.csv")}, ccid...)...)
-		var res ykResult
+		var res personalize.Result
 		if code != 0 || json.Unmarshal([]byte(out), &res) != nil || !res.Unconfirmed || !strings.Contains(errs, "WARNING: YubiKey 5420 could not confirm") || !strings.Contains(errs, "firmware 5.4.2") {
 			t.Fatalf("unconfirmable write: exit %d: %s%s", code, out, errs)
 		}
