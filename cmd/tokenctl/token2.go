@@ -141,7 +141,7 @@ type t2Seed struct {
 	seeds        string // a seed file giving the seeds instead (molto2 burn)
 	path, format string
 	pskc         func(o *convert.Options) error
-	out          *convert.Output
+	out          *convert.DeviceOutput
 }
 
 // add adds the flags; length, when not 0, is --length's default.
@@ -184,42 +184,11 @@ func (o *t2Seed) read() ([]byte, error) {
 	return token2.DecodeSeed(text, o.encoding) // a *SettingsError names --encoding
 }
 
-// preflight opens the output (convert.Output) and checks, before the
-// device is touched, that it can take a token like t.
-func (o *t2Seed) preflight(t *seed.Token) error {
-	if o.path == "" {
-		if o.format != "" {
-			return usagef("--to %s without -o FILE", o.format)
-		}
-		return nil
-	}
-	if o.format == "" {
-		return usagef("-o %s: give its format with --to (duo, entra, ...)", o.path)
-	}
-	opts := &convert.Options{Manufacturer: "Token2", Model: t.Model, Kind: t.Kind, Digits: t.EffectiveDigits(), Period: t.Period}
-	if err := o.pskc(opts); err != nil {
-		return err
-	}
-	out, err := convert.OpenOutput(o.path, o.format, opts)
-	if err != nil {
-		return usagef("--to %q: %v", o.format, err)
-	}
-	o.out = out
-	if err := out.Preflight(t); err != nil {
-		return fmt.Errorf("-o %s --to %s: %w; nothing was written to the token", o.path, o.format, err)
-	}
-	return nil
-}
-
-// prepare checks the token's serial against the output and encodes it.
-func (o *t2Seed) prepare(t *seed.Token) error {
-	if o.out == nil {
-		return nil
-	}
-	if err := o.out.Prepare(t); err != nil {
-		return fmt.Errorf("-o %s cannot take token %s: %w; nothing was written to the token", o.path, t.Serial, err)
-	}
-	return nil
+// preflight opens the output and checks, before the device is touched,
+// that it can take a token like t (convert.OpenDeviceOutput).
+func (o *t2Seed) preflight(t *seed.Token) (err error) {
+	o.out, err = convert.OpenDeviceOutput(o.path, o.format, t, o.pskc)
+	return err
 }
 
 // record appends the device written to the -o file, if any (factory.record).
@@ -234,13 +203,7 @@ func (o *t2Seed) record(f *factory, what string) error {
 	case !o.generate:
 		given = o.src.Name()
 	}
-	return f.record(o.out, what, given)
-}
-
-func (o *t2Seed) close() {
-	if o.out != nil {
-		o.out.Close()
-	}
+	return f.record(o.out.Output, what, given)
 }
 
 // done records the device written (what; record) and reports r: as
@@ -309,17 +272,17 @@ output.`,
 			}
 			defer seed.Zero(secret)
 			tok := token2.Credential(token2.Models[0].Prefix+"0000", "Token2", p, secret) // the token's, once read
-			defer sd.close()
 			if err := sd.preflight(tok); err != nil {
 				return err
 			}
+			defer sd.out.Close()
 			t2, done, err := conn.open(c, f, true)
 			if err != nil {
 				return err
 			}
 			defer done()
 			tok.Serial, tok.Model = t2.Info.Serial, t2.Info.Model.Name
-			if err := sd.prepare(tok); err != nil {
+			if err := sd.out.Take(tok); err != nil {
 				return err
 			}
 			p = p.Stamped()

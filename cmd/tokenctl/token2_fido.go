@@ -88,11 +88,11 @@ file is checked before the key is written.`,
 			if err := fido.CheckCredential(tok); err != nil {
 				return err
 			}
-			defer sd.close()
 			if err := sd.preflight(tok); err != nil {
 				return err
 			}
-			if err := sd.prepare(tok); err != nil {
+			defer sd.out.Close()
+			if err := sd.out.Take(tok); err != nil {
 				return err
 			}
 			k, err := fidoOpen(c, f, &conn)

@@ -149,7 +149,7 @@ profile's clock is set to the host's. A profile in use is refused unless
 				return err
 			}
 			defer m.Close()
-			defer sd.close()
+			defer func() { sd.out.Close() }() // opened with the first profile
 			done := molto2.Burned{Serial: m.Info.Serial}
 			for i, t := range toks {
 				b := burns[i]
@@ -159,7 +159,7 @@ profile's clock is set to the host's. A profile in use is refused unless
 						return err
 					}
 				}
-				if err := sd.prepare(t); err != nil {
+				if err := sd.out.Take(t); err != nil {
 					return err
 				}
 				pub, err := m.Session.Burn(b)
