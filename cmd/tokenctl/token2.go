@@ -256,15 +256,17 @@ output.`,
 			if err != nil {
 				return err
 			}
-			// burn prints no seed (only the serial and settings), and the token cannot give it back.
-			if err := sd.one("give the seed with --secret-file or --secret-env, or --generate (exactly one)", "burn a seed that is kept nowhere: record it with -o FILE --to FORMAT, or make it first (tokenctl seed generate ... -o F) and burn it with --secret-file"); err != nil {
-				return err
-			}
 			switch {
+			case sd.generate == sd.src.IsSet():
+				return usagef("give the seed with --secret-file or --secret-env, or --generate (exactly one)")
 			case c.Flags().Changed("length") && !sd.generate:
 				return usagef("--length goes with --generate")
 			case sd.generate && (sd.length < token2.MinSeedLen || sd.length > token2.MaxSeedLen):
 				return usagef("--length %d: Token2 tokens take %d to %d bytes", sd.length, token2.MinSeedLen, token2.MaxSeedLen)
+			}
+			// burn prints no seed (only the serial and settings), and the token cannot give it back.
+			if err := sd.one("", "burn a seed that is kept nowhere: record it with -o FILE --to FORMAT, or make it first (tokenctl seed generate ... -o F) and burn it with --secret-file"); err != nil {
+				return err
 			}
 			secret, err := sd.secret(sd.length, sd.read)
 			if err != nil {

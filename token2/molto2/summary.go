@@ -44,11 +44,11 @@ func (s Summary) String() string {
 }
 
 // Listing is a device's profile list (tokenctl's molto2 list; its JSON
-// fields are serial and profiles, the clock being said only in text).
+// fields are profiles and serial, the clock being said only in text).
 type Listing struct {
+	Profiles []Summary `json:"profiles"`
 	Serial   string    `json:"serial"`
 	Clock    time.Time `json:"-"`
-	Profiles []Summary `json:"profiles"`
 }
 
 // List is the listing of the device serial, whose clock reads clock.
@@ -73,8 +73,8 @@ func (l Listing) String() string {
 // Burned is the profiles a burn wrote into the device serial (tokenctl's
 // molto2 burn report).
 type Burned struct {
-	Serial string    `json:"serial"`
 	Burned []Summary `json:"burned"`
+	Serial string    `json:"serial"`
 }
 
 // String is the report for people: "profile N (TITLE): settings" a line.
