@@ -73,3 +73,40 @@ func (i *Info) Written(host time.Time, reader string, p Params) Written {
 	return Written{Serial: i.Serial, Model: i.Model.Name, Sync: i.Model.SyncClass(), Hash: p.Hash.String(), Period: p.Period,
 		Clock: p.Time.UTC().Truncate(time.Second), PrevOffset: ClockOffset(i.Clock, host), Reader: reader}
 }
+
+// String is the status for people, one field a line (tokenctl token2
+// info): an unknown model is named as one tokenctl will not write to.
+func (s Status) String() string {
+	model := "unknown: not a programmable Token2 model, tokenctl will not write to it"
+	if s.Known {
+		model = fmt.Sprintf("%s\ntime sync:    %s (a time sync %s the seed)", s.Model, s.Sync, map[bool]string{true: "erases", false: "keeps"}[s.Restricted])
+	}
+	return fmt.Sprintf("serial:       %s\nmodel:        %s\ndevice clock: %s\nhost clock:   %s\noffset:       %s\nreader:       %s\n",
+		s.Serial, model, s.DeviceTime.Format(time.RFC3339), s.HostTime.Format(time.RFC3339), s.Offset, s.Reader)
+}
+
+// Burned is the report of a burn of p (Written, with the display
+// timeout: 30 s when p leaves it to the token's default).
+func (i *Info) Burned(host time.Time, reader string, p Params) Written {
+	w := i.Written(host, reader, p)
+	if w.Display = int(p.Display); w.Display == 0 {
+		w.Display = 30
+	}
+	return w
+}
+
+// BurnNote says a burn's report for people (tokenctl token2 burn's note).
+func (w Written) BurnNote() string {
+	return fmt.Sprintf("burned %s (%s, %s): TOTP %s/%d s, 6 digits, display %d s, clock set to %s (was %s)",
+		w.Serial, w.Model, w.Sync, w.Hash, w.Period, w.Display, w.Clock.Format(time.RFC3339), w.PrevOffset)
+}
+
+// SyncLine says a time sync's report for people (tokenctl token2 sync's
+// line), "synced and re-burned" when Reburned says so.
+func (w Written) SyncLine() string {
+	what := "synced"
+	if w.Reburned != nil && *w.Reburned {
+		what = "synced and re-burned"
+	}
+	return fmt.Sprintf("%s %s (%s): clock set to %s (was %s), TOTP %s/%d s\n", what, w.Serial, w.Model, w.Clock.Format(time.RFC3339), w.PrevOffset, w.Hash, w.Period)
+}

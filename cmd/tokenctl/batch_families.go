@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/batch"
+	"github.com/tokenctl/tokenctl/convert"
 	"github.com/tokenctl/tokenctl/token2/fido"
 )
 
@@ -84,7 +85,7 @@ or with generated TOTP seeds (--hash, --digits, --period) titled from
 		case seeds != "" && titles != "":
 			return usagef("--titles goes with generated seeds, not --seeds (the file's serials are the titles)")
 		case seeds != "":
-			if r.Tokens, err = readSeedFile(seeds, from); err != nil {
+			if r.Tokens, err = convert.ReadSeedFile(seeds, from, "--from"); err != nil {
 				return err
 			}
 			defer r.Wipe()

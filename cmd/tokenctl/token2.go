@@ -106,12 +106,7 @@ is the device clock minus the host clock, to the second.`,
 			}
 			defer done()
 			r := tok.Info.Status(tok.HostTime, tok.Reader)
-			model := "unknown: not a programmable Token2 model, tokenctl will not write to it"
-			if r.Known {
-				model = fmt.Sprintf("%s\ntime sync:    %s (a time sync %s the seed)", r.Model, r.Sync, map[bool]string{true: "erases", false: "keeps"}[r.Restricted])
-			}
-			return f.emit(r, f.Out, "serial:       %s\nmodel:        %s\ndevice clock: %s\nhost clock:   %s\noffset:       %s\nreader:       %s\n",
-				r.Serial, model, r.DeviceTime.Format(time.RFC3339), r.HostTime.Format(time.RFC3339), r.Offset, r.Reader)
+			return f.emit(r, f.Out, "%s", r)
 		},
 	}
 	conn.add(c, "a token to be presented", true)
@@ -120,26 +115,17 @@ is the device clock minus the host clock, to the second.`,
 
 // --- shared settings, seed and output ---
 
-// t2Settings are the flags of a configuration write.
-type t2Settings struct {
-	hash, period, display, at string
-}
-
-func (o *t2Settings) add(c *cobra.Command, required bool) {
+// t2SettingsFlags binds the flags of a configuration write to s (whose
+// Params' errors name them); required leaves --hash and --period empty.
+func t2SettingsFlags(c *cobra.Command, s *token2.Settings, required bool) {
 	hashDef, periodDef := "sha1", "30"
 	if required {
 		hashDef, periodDef = "", ""
 	}
-	c.Flags().StringVar(&o.hash, "hash", hashDef, "HMAC hash: sha1 or sha256")
-	c.Flags().StringVar(&o.period, "period", periodDef, "TOTP time step in seconds: 30 or 60")
-	c.Flags().StringVar(&o.display, "display", "30", "display timeout in seconds: 15, 30, 60 or 120")
-	c.Flags().StringVar(&o.at, "time", "", "set the clock to this time (RFC 3339 or Unix seconds) instead of the host clock")
-}
-
-// params parses the settings (token2.Settings, whose errors name the
-// flag): hash and period may be left empty, for the caller to fill.
-func (o *t2Settings) params() (token2.Params, error) {
-	return token2.Settings{Hash: o.hash, Period: o.period, Display: o.display, Time: o.at}.Params()
+	c.Flags().StringVar(&s.Hash, "hash", hashDef, "HMAC hash: sha1 or sha256")
+	c.Flags().StringVar(&s.Period, "period", periodDef, "TOTP time step in seconds: 30 or 60")
+	c.Flags().StringVar(&s.Display, "display", "30", "display timeout in seconds: 15, 30, 60 or 120")
+	c.Flags().StringVar(&s.Time, "time", "", "set the clock to this time (RFC 3339 or Unix seconds) instead of the host clock")
 }
 
 // t2Seed is how a command gets the seed it writes: --secret-file or
@@ -155,7 +141,7 @@ type t2Seed struct {
 	seeds        string // a seed file giving the seeds instead (molto2 burn)
 	path, format string
 	pskc         func(o *convert.Options) error
-	out          *convert.Output
+	out          *convert.DeviceOutput
 }
 
 // add adds the flags; length, when not 0, is --length's default.
@@ -198,42 +184,11 @@ func (o *t2Seed) read() ([]byte, error) {
 	return token2.DecodeSeed(text, o.encoding) // a *SettingsError names --encoding
 }
 
-// preflight opens the output (convert.Output) and checks, before the
-// device is touched, that it can take a token like t.
-func (o *t2Seed) preflight(t *seed.Token) error {
-	if o.path == "" {
-		if o.format != "" {
-			return usagef("--to %s without -o FILE", o.format)
-		}
-		return nil
-	}
-	if o.format == "" {
-		return usagef("-o %s: give its format with --to (duo, entra, ...)", o.path)
-	}
-	opts := &convert.Options{Manufacturer: "Token2", Model: t.Model, Kind: t.Kind, Digits: t.EffectiveDigits(), Period: t.Period}
-	if err := o.pskc(opts); err != nil {
-		return err
-	}
-	out, err := convert.OpenOutput(o.path, o.format, opts)
-	if err != nil {
-		return usagef("--to %q: %v", o.format, err)
-	}
-	o.out = out
-	if err := out.Preflight(t); err != nil {
-		return fmt.Errorf("-o %s --to %s: %w; nothing was written to the token", o.path, o.format, err)
-	}
-	return nil
-}
-
-// prepare checks the token's serial against the output and encodes it.
-func (o *t2Seed) prepare(t *seed.Token) error {
-	if o.out == nil {
-		return nil
-	}
-	if err := o.out.Prepare(t); err != nil {
-		return fmt.Errorf("-o %s cannot take token %s: %w; nothing was written to the token", o.path, t.Serial, err)
-	}
-	return nil
+// preflight opens the output and checks, before the device is touched,
+// that it can take a token like t (convert.OpenDeviceOutput).
+func (o *t2Seed) preflight(t *seed.Token) (err error) {
+	o.out, err = convert.OpenDeviceOutput(o.path, o.format, t, o.pskc)
+	return err
 }
 
 // record appends the device written to the -o file, if any (factory.record).
@@ -248,13 +203,7 @@ func (o *t2Seed) record(f *factory, what string) error {
 	case !o.generate:
 		given = o.src.Name()
 	}
-	return f.record(o.out, what, given)
-}
-
-func (o *t2Seed) close() {
-	if o.out != nil {
-		o.out.Close()
-	}
+	return f.record(o.out.Output, what, given)
 }
 
 // done records the device written (what; record) and reports r: as
@@ -279,7 +228,7 @@ func (o *t2Seed) done(f *factory, what, serial string, r any, note string) error
 func newToken2BurnCmd(f *factory) *cobra.Command {
 	var (
 		conn     t2Conn
-		settings t2Settings
+		settings token2.Settings
 		sd       t2Seed
 	)
 	c := &cobra.Command{
@@ -303,7 +252,7 @@ output.`,
   tokenctl token2 burn --wait=60s --generate --length 32 --hash sha256 --period 60 -o tokens.pskc --to pskc --json`,
 		Args: t2NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			p, err := settings.params()
+			p, err := settings.Params()
 			if err != nil {
 				return err
 			}
@@ -325,17 +274,17 @@ output.`,
 			}
 			defer seed.Zero(secret)
 			tok := token2.Credential(token2.Models[0].Prefix+"0000", "Token2", p, secret) // the token's, once read
-			defer sd.close()
 			if err := sd.preflight(tok); err != nil {
 				return err
 			}
+			defer sd.out.Close()
 			t2, done, err := conn.open(c, f, true)
 			if err != nil {
 				return err
 			}
 			defer done()
 			tok.Serial, tok.Model = t2.Info.Serial, t2.Info.Model.Name
-			if err := sd.prepare(tok); err != nil {
+			if err := sd.out.Take(tok); err != nil {
 				return err
 			}
 			p = p.Stamped()
@@ -343,17 +292,13 @@ output.`,
 				return err
 			}
 			t2.Close()
-			r := t2.Info.Written(t2.HostTime, t2.Reader, p)
-			r.Display, r.Output, r.Format = int(p.Display), sd.path, sd.format
-			if r.Display == 0 {
-				r.Display = 30
-			}
-			return sd.done(f, "token "+r.Serial, r.Serial, r, fmt.Sprintf("burned %s (%s, %s): TOTP %s/%d s, 6 digits, display %d s, clock set to %s (was %s)",
-				r.Serial, r.Model, r.Sync, r.Hash, r.Period, r.Display, r.Clock.Format(time.RFC3339), r.PrevOffset))
+			r := t2.Info.Burned(t2.HostTime, t2.Reader, p)
+			r.Output, r.Format = sd.path, sd.format
+			return sd.done(f, "token "+r.Serial, r.Serial, r, r.BurnNote())
 		},
 	}
 	conn.add(c, "a token to be presented", true)
-	settings.add(c, false)
+	t2SettingsFlags(c, &settings, false)
 	sd.add(c, "the seed (base32 or hex)", "generate a random seed", 20, "seed length in bytes with --generate (10..63)")
 	c.Flags().StringVar(&sd.encoding, "encoding", "", "encoding of the seed text: base32 or hex (needed when the text reads as both)")
 	return c
@@ -364,7 +309,7 @@ output.`,
 func newToken2SyncCmd(f *factory) *cobra.Command {
 	var (
 		conn        t2Conn
-		settings    t2Settings
+		settings    token2.Settings
 		sd          t2Seed
 		plan        token2.SyncPlan
 		pskc        func(o *convert.Options) error
@@ -394,10 +339,10 @@ seed again right after, from --secret-file/--secret-env or from the
 		Args: t2NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			var err error
-			if plan.Params, err = settings.params(); err != nil {
+			if plan.Params, err = settings.Params(); err != nil {
 				return err
 			}
-			plan.HashGiven, plan.SecretGiven = settings.hash != "", sd.src.IsSet()
+			plan.HashGiven, plan.SecretGiven = settings.Hash != "", sd.src.IsSet()
 			if err := plan.Check(); err != nil {
 				return err
 			}
@@ -446,12 +391,11 @@ seed again right after, from --secret-file/--secret-env or from the
 			}
 			r := t2.Info.Written(t2.HostTime, t2.Reader, p)
 			r.Reburned = &plan.Reburn
-			what := map[bool]string{false: "synced", true: "synced and re-burned"}[plan.Reburn]
-			return f.emit(r, f.Out, "%s %s (%s): clock set to %s (was %s), TOTP %s/%d s\n", what, r.Serial, r.Model, r.Clock.Format(time.RFC3339), r.PrevOffset, r.Hash, r.Period)
+			return f.emit(r, f.Out, "%s", r.SyncLine())
 		},
 	}
 	conn.add(c, "a token to be presented", true)
-	settings.add(c, true)
+	t2SettingsFlags(c, &settings, true)
 	sd.src = secretFlags(c, "", "the seed (base32 or hex)")
 	c.Flags().StringVar(&sd.encoding, "encoding", "", "encoding of the seed text: base32 or hex (needed when the text reads as both)")
 	c.Flags().StringVar(&plan.Seeds, "seeds", "", "seed file listing the token: its hash and period (and seed, with --reburn) are taken from there")

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"fmt"
-
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/device"
@@ -26,12 +24,6 @@ The applet has no serial number to read: give the one printed on the key
 	return c
 }
 
-type fidoInfo struct {
-	Reader      string `json:"reader"`
-	PublicKey   string `json:"public_key_sha256"`
-	Transmitter string `json:"transport"`
-}
-
 func newToken2FIDOInfoCmd(f *factory) *cobra.Command {
 	var conn t2Conn
 	c := &cobra.Command{
@@ -49,20 +41,12 @@ func newToken2FIDOInfoCmd(f *factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			r := fidoInfo{Reader: k.Reader, PublicKey: fido.Fingerprint(pub), Transmitter: "pcsc"}
-			return f.emit(r, f.Out, "reader:     %s\napplet:     Token2 OTP\npublic key: SHA-256 %s\n", r.Reader, r.PublicKey)
+			r := fido.KeyInfo{Reader: k.Reader, PublicKey: fido.Fingerprint(pub), Transport: "pcsc"}
+			return f.emit(r, f.Out, "%s", r)
 		},
 	}
 	conn.add(c, "a key", true)
 	return c
-}
-
-type fidoHOTPReport struct {
-	Serial string `json:"serial"`
-	Digits int    `json:"digits"`
-	Reader string `json:"reader"`
-	Output string `json:"output,omitempty"`
-	Format string `json:"format,omitempty"`
 }
 
 func newToken2FIDOHOTPCmd(f *factory) *cobra.Command {
@@ -104,11 +88,11 @@ file is checked before the key is written.`,
 			if err := fido.CheckCredential(tok); err != nil {
 				return err
 			}
-			defer sd.close()
 			if err := sd.preflight(tok); err != nil {
 				return err
 			}
-			if err := sd.prepare(tok); err != nil {
+			defer sd.out.Close()
+			if err := sd.out.Take(tok); err != nil {
 				return err
 			}
 			k, err := fidoOpen(c, f, &conn)
@@ -119,8 +103,8 @@ file is checked before the key is written.`,
 			if err := k.Session.Program(tok, fido.Options{NoEnter: noEnter, LongPress: long, Keypad: kp}); err != nil {
 				return err
 			}
-			r := fidoHOTPReport{Serial: serial, Digits: digits, Reader: k.Reader, Output: sd.path, Format: sd.format}
-			return sd.done(f, "key "+serial, serial, r, fmt.Sprintf("key %s: button HOTP set (%d digits, counter 0)", serial, digits))
+			r := fido.Programmed{Serial: serial, Digits: digits, Reader: k.Reader, Output: sd.path, Format: sd.format}
+			return sd.done(f, "key "+serial, serial, r, r.Note())
 		},
 	}
 	conn.add(c, "a key", true)

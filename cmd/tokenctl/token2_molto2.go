@@ -83,18 +83,8 @@ func newMoltoListCmd(f *factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			out := make([]molto2.Summary, 0, len(pubs))
-			for _, p := range pubs {
-				out = append(out, p.Summary())
-			}
-			if f.JSON {
-				return writeJSON(f.Out, map[string]any{"serial": m.Info.Serial, "profiles": out})
-			}
-			fmt.Fprintf(f.Out, "Molto2 %s, %d profiles, clock %s\n", m.Info.Serial, len(out), m.Info.Clock.UTC().Format(time.RFC3339))
-			for _, p := range out {
-				fmt.Fprintln(f.Out, p)
-			}
-			return nil
+			l := molto2.List(m.Info.Serial, m.Info.Clock, pubs)
+			return f.emit(l, f.Out, "%s", l)
 		},
 	}
 	conn.add(c, true)
@@ -132,7 +122,7 @@ profile's clock is set to the host's. A profile in use is refused unless
 			case sd.seeds != "" && (sd.src.IsSet() || sd.generate):
 				return usagef("--seeds conflicts with --secret-file/--secret-env/--generate")
 			case sd.seeds != "":
-				if toks, err = readSeedFile(sd.seeds, from); err != nil {
+				if toks, err = convert.ReadSeedFile(sd.seeds, from, "--from"); err != nil {
 					return err
 				}
 			default:
@@ -159,20 +149,17 @@ profile's clock is set to the host's. A profile in use is refused unless
 				return err
 			}
 			defer m.Close()
-			defer sd.close()
-			var done []molto2.Summary
+			defer func() { sd.out.Close() }() // opened with the first profile
+			done := molto2.Burned{Serial: m.Info.Serial}
 			for i, t := range toks {
 				b := burns[i]
-				if t.Serial == "" {
-					t.Serial = molto2.ProfileSerial(m.Info.Serial, b.Profile)
-				}
-				t.Manufacturer, t.Model = "Token2", "Molto2"
+				molto2.Name(t, m.Info.Serial, b.Profile)
 				if i == 0 {
 					if err := sd.preflight(t); err != nil {
 						return err
 					}
 				}
-				if err := sd.prepare(t); err != nil {
+				if err := sd.out.Take(t); err != nil {
 					return err
 				}
 				pub, err := m.Session.Burn(b)
@@ -180,17 +167,11 @@ profile's clock is set to the host's. A profile in use is refused unless
 					err = sd.record(f, fmt.Sprintf("Molto2 %s profile %d", m.Info.Serial, b.Profile))
 				}
 				if err != nil {
-					return fmt.Errorf("%w (%d profiles burned before it)", err, len(done))
+					return fmt.Errorf("%w (%d profiles burned before it)", err, len(done.Burned))
 				}
-				done = append(done, pub.Summary())
+				done.Burned = append(done.Burned, pub.Summary())
 			}
-			if f.JSON {
-				return writeJSON(f.Out, map[string]any{"serial": m.Info.Serial, "burned": done})
-			}
-			for _, p := range done {
-				fmt.Fprintf(f.Out, "profile %d (%s): %s\n", p.Profile, p.Title, p.Settings())
-			}
-			return nil
+			return f.emit(done, f.Out, "%s", done)
 		},
 	}
 	conn.add(c, true)
@@ -298,14 +279,4 @@ func newMoltoLockCmd(f *factory) *cobra.Command {
 	c.Flags().Lookup("profile").Hidden = true
 	c.Flags().Set("profile", "0")
 	return c
-}
-
-// readSeedFile reads every token of a --seeds file of format from (detected
-// when ""): molto2 burn and batch molto2.
-func readSeedFile(path, from string) ([]*seed.Token, error) {
-	s, err := convert.OpenSeedFile(path, from, "--from", &convert.Options{Kind: seed.TOTP})
-	if err != nil {
-		return nil, err
-	}
-	return s.ReadAll()
 }

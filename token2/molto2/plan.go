@@ -13,6 +13,16 @@ func ProfileSerial(device string, profile int) string {
 	return fmt.Sprintf("%s-%02d", device, profile)
 }
 
+// Name names tok as a seed file records profile of the device serial:
+// made by Token2, model Molto2, under its own serial or else DEVICE-PP
+// (ProfileSerial).
+func Name(tok *seed.Token, device string, profile int) {
+	if tok.Serial == "" {
+		tok.Serial = ProfileSerial(device, profile)
+	}
+	tok.Manufacturer, tok.Model = "Token2", "Molto2"
+}
+
 // TokenBurn is the burn of tok into profile: its seed, hash, digits and
 // time step, with title and the display timeout. The Burn shares tok's
 // secret.
