@@ -221,7 +221,7 @@ type FormatError struct {
 	Err    error
 }
 
-func (e *FormatError) Error() string    { return fmt.Sprintf("log format %q: %v", e.Format, e.Err) }
+func (e *FormatError) Error() string    { return fmt.Sprintf("--log-format %q: %v", e.Format, e.Err) }
 func (e *FormatError) Unwrap() error    { return e.Err }
 func (e *FormatError) UsageError() bool { return true }
 

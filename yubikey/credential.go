@@ -73,11 +73,13 @@ type SettingError struct {
 	Reason  string
 }
 
+// Error names the setting as its flag ("--digits 7: want 6 or 8"), as
+// convert's and token2's setting errors do.
 func (e *SettingError) Error() string {
 	if e.Value == "" {
-		return e.Setting + ": " + e.Reason
+		return "--" + e.Setting + ": " + e.Reason
 	}
-	return e.Setting + " " + e.Value + ": " + e.Reason
+	return "--" + e.Setting + " " + e.Value + ": " + e.Reason
 }
 
 // UsageError marks it as a usage error (exit code 2).

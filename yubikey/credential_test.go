@@ -118,10 +118,10 @@ func TestCredentialErrors(t *testing.T) {
 		want  string
 		usage bool
 	}{
-		{yubikey.Credential{Mode: yubikey.ModeHOTP, Key: key20, Digits: 7}, "digits 7: want 6 or 8", true},
-		{yubikey.Credential{Mode: yubikey.ModeHOTP, Key: key20, Counter: 17}, "counter 17: want a multiple of 16 from 0 to 1048560", true},
-		{yubikey.Credential{Mode: yubikey.ModeHOTP, Key: key20, Counter: 0x100000}, "counter 1048576: want a multiple of 16 from 0 to 1048560", true},
-		{yubikey.Credential{Mode: yubikey.ModeHOTP, Key: key20, Identifier: "abc"}, `identifier: token identifier "abc": want 12 characters`, true},
+		{yubikey.Credential{Mode: yubikey.ModeHOTP, Key: key20, Digits: 7}, "--digits 7: want 6 or 8", true},
+		{yubikey.Credential{Mode: yubikey.ModeHOTP, Key: key20, Counter: 17}, "--counter 17: want a multiple of 16 from 0 to 1048560", true},
+		{yubikey.Credential{Mode: yubikey.ModeHOTP, Key: key20, Counter: 0x100000}, "--counter 1048576: want a multiple of 16 from 0 to 1048560", true},
+		{yubikey.Credential{Mode: yubikey.ModeHOTP, Key: key20, Identifier: "abc"}, `--identifier: token identifier "abc": want 12 characters`, true},
 		{yubikey.Credential{Mode: yubikey.ModeHOTP, Key: make([]byte, 21)}, "HOTP key: 21 bytes, a YubiKey slot takes 1 to 20", false},
 		{yubikey.Credential{Mode: yubikey.ModeChalRespHMAC}, "HMAC key: 0 bytes, a YubiKey slot takes 1 to 20", false},
 		{yubikey.Credential{Mode: yubikey.ModeYubicoOTP, Key: key20[:15], PrivateID: key20[:6]}, "AES key: 15 bytes, want 16", false},

@@ -94,7 +94,7 @@ func done(f *factory, err error, v any, w io.Writer, format string, a ...any) er
 // upload) to c, into f; f.Filter parses them.
 func selectionFlags(c *cobra.Command, f *ledger.Selection) {
 	c.Flags().StringVar(&f.Batch, "batch", "", "only this batch")
-	c.Flags().StringVar(&f.Family, "family", "", "only this family: token2, yubikey or imported")
+	c.Flags().StringVar(&f.Family, "family", "", "only this family: token2, yubikey, fido2, molto2 or imported")
 	c.Flags().StringSliceVar(&f.States, "state", nil, "only these states (pending, programmed, verified, failed; comma-separated or repeated)")
 	c.Flags().StringSliceVar(&f.Serials, "serial", nil, "only these serials (comma-separated or repeated)")
 	c.Flags().BoolVar(&f.History, "history", false, "include records replaced by a reprogram")

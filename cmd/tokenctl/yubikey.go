@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -196,14 +195,8 @@ func (w *ykWrite) opts() personalize.Options {
 // r as JSON on standard output with --json, else its line on standard
 // error.
 func (w *ykWrite) report(r *personalize.Result, err error) error {
-	var se *yubikey.SettingError
-	var fe *personalize.FormatError
 	switch {
-	case errors.As(err, &se):
-		return usagef("--%v", se)
-	case errors.As(err, &fe):
-		return usagef("--log-format %q: %v", fe.Format, fe.Err)
-	case err != nil:
+	case err != nil: // a *yubikey.SettingError or *personalize.FormatError names its flag
 		return err
 	case r.Unconfirmed:
 		fmt.Fprintln(w.f.Err, r.Warning())
