@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/tokenctl/tokenctl/hid"
 	"github.com/tokenctl/tokenctl/nfc"
@@ -102,4 +103,11 @@ func (r Inventory) WriteTo(w io.Writer) (int64, error) {
 		p("  %s (USB %s)\n    %s\n", d.Product, d.ProductID, d.Path)
 	}
 	return n, nil
+}
+
+// String is the text WriteTo writes.
+func (r Inventory) String() string {
+	var s strings.Builder
+	r.WriteTo(&s)
+	return s.String()
 }

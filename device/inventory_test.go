@@ -26,6 +26,9 @@ func TestInventoryWithoutPCSC(t *testing.T) {
 	if !strings.HasPrefix(text.String(), want) {
 		t.Fatalf("text:\n%s", text.String())
 	}
+	if inv.String() != text.String() {
+		t.Fatalf("String() differs from WriteTo:\n%s", inv.String())
+	}
 	err := inv.Err()
 	var de interface{ DeviceError() bool }
 	if err == nil || !errors.As(err, &de) || err.Error() != "PC/SC: no service" {

@@ -21,12 +21,8 @@ everything that could be listed is printed.`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			inv := f.Devices.Inventory()
-			if f.JSON {
-				if err := writeJSON(f.Out, inv); err != nil {
-					return err
-				}
-			} else {
-				inv.WriteTo(f.Out)
+			if err := f.emit(inv, f.Out, "%s", inv); err != nil {
+				return err
 			}
 			return inv.Err()
 		},

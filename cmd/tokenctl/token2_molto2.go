@@ -57,11 +57,9 @@ func (o *moltoConn) open(c *cobra.Command, f *factory) (*device.Molto2, error) {
 	}
 	var key []byte
 	if o.key.IsSet() {
-		text, err := o.key.Read()
-		if err != nil {
-			return nil, &secretin.ReadError{What: "customer key", Err: err}
+		if key, err = o.key.Bytes("customer key", molto2.KeyText); err != nil {
+			return nil, err
 		}
-		key = []byte(text)
 		defer seed.Zero(key)
 	}
 	return f.Devices.OpenMolto2(c.Context(), co, molto2.Options{CustomerKey: key, Firmware: o.firmware})

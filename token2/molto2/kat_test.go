@@ -424,3 +424,12 @@ func TestParseFirmware(t *testing.T) {
 		}
 	}
 }
+
+func TestKeyText(t *testing.T) {
+	if b, err := KeyText.Decode("TOKEN2MOLTO1-KEY"); err != nil || string(b) != string(DefaultCustomerKey) {
+		t.Fatalf("%q %v", b, err)
+	}
+	if _, err := KeyText.Decode(""); err == nil {
+		t.Fatal("empty customer key accepted")
+	}
+}
