@@ -36,6 +36,9 @@ const DefaultSettle = 700 * time.Millisecond
 // gives token i another device key, so every authentication fails (69 83).
 // A token pulled by a fault is presented again (same token, same state)
 // unless NoReinsert, as an operator would put it back; the fault fires once.
+// So is a token whose connection pcscd dropped before the host was done
+// with it (a failed exchange on a loaded machine): an operator puts back a
+// token the reader lost.
 type Stream struct {
 	Port        int    // vpcd port: vpcd.Port0 or vpcd.Port1
 	FirstSerial string // serial of the first token (default DefaultSerial); the next ones count up
@@ -144,7 +147,7 @@ func (s *Stream) Run(ctx context.Context) error {
 			lose = s.LoseResponse(i)
 		}
 		for {
-			faulted, err := s.present(ctx, i, tok, pull, lose)
+			faulted, again, err := s.present(ctx, i, tok, pull, lose)
 			if ctx.Err() != nil {
 				return nil
 			}
@@ -160,18 +163,21 @@ func (s *Stream) Run(ctx context.Context) error {
 				}
 				return err
 			}
-			if !faulted || s.NoReinsert {
+			if !again && (!faulted || s.NoReinsert) {
 				break
 			}
-			pull, lose = 0, 0 // put back: the fault fired once
+			if faulted {
+				pull, lose = 0, 0 // put back: the fault fired once
+			}
 		}
 	}
 	return nil
 }
 
 // present inserts tok and returns when it has been taken out: faulted is
-// true when a fault pulled it.
-func (s *Stream) present(ctx context.Context, i int, tok *Token, pull, lose int) (faulted bool, err error) {
+// true when a fault pulled it, again when the reader lost it before the
+// host was done with it (both are presented again).
+func (s *Stream) present(ctx context.Context, i int, tok *Token, pull, lose int) (faulted, again bool, err error) {
 	// The baseline is taken before the token goes in: the host may talk to
 	// it while InsertReady still waits for pcscd to report it usable, and
 	// an exchange counted into the baseline would never make the token
@@ -179,7 +185,7 @@ func (s *Stream) present(ctx context.Context, i int, tok *Token, pull, lose int)
 	base := tok.activity()
 	conn, fc, served, err := vpcd.InsertReady(ctx, s.Port, tok, pull, lose, s.Host)
 	if err != nil {
-		return false, fmt.Errorf("inserting token %d (%s): %w", i+1, tok.Serial(), err)
+		return false, false, fmt.Errorf("inserting token %d (%s): %w", i+1, tok.Serial(), err)
 	}
 	if s.OnInsert != nil {
 		s.OnInsert(i, tok)
@@ -191,16 +197,22 @@ func (s *Stream) present(ctx context.Context, i int, tok *Token, pull, lose int)
 		case err := <-served:
 			f := fc.Fired()
 			if f || ctx.Err() != nil {
-				return f, nil
+				return f, false, nil
 			}
 			if err != nil {
-				return false, fmt.Errorf("token %d (%s): %w", i+1, tok.Serial(), err)
+				return false, false, fmt.Errorf("token %d (%s): %w", i+1, tok.Serial(), err)
 			}
-			return false, nil // the connection ended on its own: counts as taken out
+			// The connection ended on its own (pcscd dropped it, as it
+			// may after a failed exchange): a token the host had not
+			// finished with is put back, as an operator puts back a token
+			// the reader lost; one it had finished with is taken out.
+			a := tok.activity()
+			finished := a.auths > base.auths && a.resets > a.resetsAtAuth
+			return false, !finished && !s.Stay, nil
 		case <-s.remove:
 			conn.Remove()
 			<-served
-			return false, nil
+			return false, false, nil
 		case <-tick.C:
 			a := tok.activity()
 			released := !s.Stay && a.auths > base.auths && a.resets > a.resetsAtAuth
@@ -208,7 +220,7 @@ func (s *Stream) present(ctx context.Context, i int, tok *Token, pull, lose int)
 			if released || idle {
 				conn.Remove()
 				<-served
-				return false, nil
+				return false, false, nil
 			}
 		}
 	}
