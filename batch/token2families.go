@@ -120,10 +120,6 @@ type Molto2Station struct {
 // Family implements Station.
 func (s *Molto2Station) Family() ledger.Family { return ledger.Molto2 }
 
-// ProfileSerial is the serial a Molto2's profile is recorded under
-// (molto2.ProfileSerial).
-func ProfileSerial(device string, profile int) string { return molto2.ProfileSerial(device, profile) }
-
 // Next presents the next profile; past the last one the batch is over
 // (ErrNoMore).
 func (s *Molto2Station) Next(ctx context.Context) (Device, error) {
@@ -153,7 +149,7 @@ type moltoDevice struct {
 	profile int
 }
 
-func (d *moltoDevice) Serial() string { return ProfileSerial(d.st.Serial, d.profile) }
+func (d *moltoDevice) Serial() string { return molto2.ProfileSerial(d.st.Serial, d.profile) }
 func (d *moltoDevice) Model() string  { return "Molto2" }
 func (d *moltoDevice) Close() error   { return nil }
 

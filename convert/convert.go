@@ -331,7 +331,7 @@ func (p *pipe) input(src source, ff **Format) error {
 		r = f
 	}
 	br := bufio.NewReaderSize(r, 64<<10)
-	head, _ := br.Peek(8 << 10)
+	head, _ := br.Peek(DetectHead)
 	if f, ok := r.(*os.File); ok {
 		p.seen.reserve(estimateRows(f, head))
 	}

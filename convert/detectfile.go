@@ -1,19 +1,16 @@
 package convert
 
 import (
+	"bufio"
 	"errors"
-	"io"
 	"os"
 )
 
-// DetectHead is how much of a file DetectFile reads: the formats' Sniff
-// functions look at the first lines only.
-const DetectHead = 4096
-
 // DetectFile names the format of the seed file at path from its first
-// DetectHead bytes (Detect), for a command given a file without its format.
-// A file that cannot be opened is the *os.PathError; one no format claims
-// wraps ErrUnknownFormat (invalid data); one several formats claim is a
+// DetectHead bytes, as every reader of an input without --from does
+// (InputFormat), for a command given a file without its format. A file
+// that cannot be opened or read is that error; one no format claims wraps
+// ErrUnknownFormat (invalid data); one several formats claim is a
 // *UsageError naming them (only the user can say which).
 func DetectFile(path string) (*Format, error) {
 	f, err := os.Open(path)
@@ -21,13 +18,12 @@ func DetectFile(path string) (*Format, error) {
 		return nil, err
 	}
 	defer f.Close()
-	head := make([]byte, DetectHead)
-	n, err := io.ReadFull(f, head)
-	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
-		return nil, err
-	}
-	ff, err := Detect(head[:n])
-	if err != nil && !errors.Is(err, ErrUnknownFormat) {
+	ff, err := sniff(bufio.NewReaderSize(f, DetectHead))
+	var re *readError
+	switch {
+	case errors.As(err, &re):
+		return nil, re.err
+	case err != nil && !errors.Is(err, ErrUnknownFormat):
 		return nil, &UsageError{err}
 	}
 	return ff, err

@@ -30,18 +30,37 @@ func InputFormat(from string, br *bufio.Reader, display string) (*Format, error)
 		}
 		return f, nil
 	}
-	head, err := br.Peek(8 << 10)
-	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
-		return nil, fmt.Errorf("reading %s: %w", display, err)
-	}
-	f, err := Detect(head)
+	f, err := sniff(br)
+	var re *readError
 	switch {
+	case errors.As(err, &re):
+		return nil, fmt.Errorf("reading %s: %w", display, re.err)
 	case errors.Is(err, ErrUnknownFormat):
 		return nil, fmt.Errorf("%s: %w", display, err)
 	case err != nil:
 		return nil, usage("%s: %v", display, err)
 	}
 	return f, nil
+}
+
+// DetectHead is how much of an input detection looks at: the formats'
+// Sniff functions read the first lines only.
+const DetectHead = 8 << 10
+
+// readError is an input that could not be read for detection.
+type readError struct{ err error }
+
+func (e *readError) Error() string { return e.err.Error() }
+func (e *readError) Unwrap() error { return e.err }
+
+// sniff is the only readable format whose Sniff claims the first
+// DetectHead bytes of br (Detect), read without consuming them.
+func sniff(br *bufio.Reader) (*Format, error) {
+	head, err := br.Peek(DetectHead)
+	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
+		return nil, &readError{err}
+	}
+	return Detect(head)
 }
 
 // FindSerial reads the seed file path ("-": o.Stdin, else os.Stdin) in
